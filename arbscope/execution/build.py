@@ -106,9 +106,10 @@ _U64 = 1 << 64
 
 @dataclass(frozen=True, slots=True)
 class SwapTemplate:
-    """One hop's swap built once — a venue whose accounts do not follow its pool's state
-    (``Venue.fresh_state`` False), through one pool one way between the wallet's two
-    token accounts — at whose amounts only two little-endian u64s of its data change:
+    """One hop's swap built once — through one pool one way between the wallet's two
+    token accounts, of a venue whose accounts do not follow its pool's state
+    (``Venue.fresh_state`` False) or at one ``Venue.swap_key`` of that state — at whose
+    amounts only two little-endian u64s of its data change:
     :meth:`make` patches them (the accounts, a third of building an order, not built
     again). Made by :func:`swap_template`, which checks it rebuilds a swap byte for byte."""
 
@@ -131,10 +132,11 @@ class SwapTemplate:
 
 def swap_template(venue: venues.Venue, leg: venues.Leg) -> SwapTemplate | None:
     """``leg``'s swap as a :class:`SwapTemplate`, or None when it cannot be one: the
-    venue's accounts follow its pool's state, or its data does not hold the two amounts
-    once each at fixed places (checked: the template must rebuild a second pair of amounts
-    exactly as the venue's builder does)."""
-    if venue.fresh_state:
+    venue's accounts follow its pool's state and it has no ``swap_key`` (with one, the
+    template holds for the states of ``leg.record``'s key alone: the caller keys it so),
+    or its data does not hold the two amounts once each at fixed places (checked: the
+    template must rebuild a second pair of amounts exactly as the venue's builder does)."""
+    if venue.fresh_state and venue.swap_key is None:
         return None
     (a1, m1), (a2, m2) = _PROBES
     try:
@@ -593,15 +595,14 @@ class Building(ExecutorCore):
             if i == n - 1:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
-            template = (
-                None if venue.fresh_state else self._swap_template(venue, pool, st, tin, tout, atas)
-            )
+            record = states.get(pool, st.record)
+            template = self._swap_template(venue, pool, st, record, tin, tout, atas)
             if template is not None:
                 ixs.append(template.make(amount, minimum))
                 continue
             leg = venues.Leg(
                 pool=pool,
-                record=states.get(pool, st.record),
+                record=record,
                 owner=me,
                 mint_in=tin,
                 mint_out=tout,
@@ -623,15 +624,25 @@ class Building(ExecutorCore):
         venue: venues.Venue,
         pool: str,
         st: StaticPool,
+        record: Any,
         tin: str,
         tout: str,
         atas: dict[str, str],
     ) -> SwapTemplate | None:
         """The wallet's swap through ``pool`` from ``tin`` to ``tout`` as a template (made
         on first use, :func:`swap_template`), while the pool's static part and the wallet's
-        token accounts are the ones it was made from."""
+        token accounts are the ones it was made from; a fresh-state venue's at the
+        ``swap_key`` of ``record`` (its state now: each key its own template), None when
+        it has no key."""
         assert self.wallet is not None
-        key = (pool, tin, tout, atas[tin], atas[tout], self.wallet.pubkey)
+        key: tuple[Any, ...] = (pool, tin, tout, atas[tin], atas[tout], self.wallet.pubkey)
+        if venue.fresh_state:
+            if venue.swap_key is None:
+                return None
+            try:
+                key = (*key, venue.swap_key(record, tin))
+            except (ValueError, KeyError, AttributeError, TypeError):
+                return None  # (the venue's builder says why)
         held = self._swaps.get(key)
         if held is not None and held[0] is st:
             return held[1]
@@ -639,7 +650,7 @@ class Building(ExecutorCore):
             self._swaps.clear()
         leg = venues.Leg(
             pool=pool,
-            record=st.record,
+            record=record,
             owner=self.wallet.pubkey,
             mint_in=tin,
             mint_out=tout,

@@ -13,7 +13,7 @@ nothing here needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +140,12 @@ class Venue:
     names depend on the pool's state now (Whirlpool: the tick arrays around the current
     tick), so an order reads the pool again before building; ``anchor``: an Anchor
     program (its own codes start at 6000: a small custom code comes from the token
-    program it called).
+    program it called); ``swap_key(record, mint_in)``, of a fresh-state venue whose swap
+    data holds its two amounts: everything of the pool's state its swap is built from
+    besides them (two swaps through one pool, one way, built from states of equal keys
+    differ in their amounts alone), so the live fast path reuses the swap built at a
+    state for every state of its key (``arbscope.execution.build.swap_template``);
+    None: built from the state each time.
     """
 
     ids: VenueInfo
@@ -160,6 +165,7 @@ class Venue:
     # fill-or-kill taker: no minimum output, so the minimum is the lots it buys): the
     # live executor sets that hop's minimum to its quote, and paper holds it to that
     exact_buy: bool = False
+    swap_key: Callable[[Any, str], Hashable] | None = None
 
     @property
     def name(self) -> str:

@@ -54,6 +54,7 @@ from .instructions import (
     swap_array_indexes,
     swap_bin_arrays,
     swap_instruction,
+    swap_key,
 )
 from .layout import (
     BIN_ARRAY_LEN,
@@ -116,6 +117,7 @@ __all__ = [
     "swap_array_indexes",
     "swap_bin_arrays",
     "swap_instruction",
+    "swap_key",
 ]
 
 # A swap's compute units, measured running the program (lb_clmm 0.12.0 in LiteSVM, 2,183
@@ -282,6 +284,7 @@ VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
     swap_instruction=swap_instruction,
+    swap_key=swap_key,
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,

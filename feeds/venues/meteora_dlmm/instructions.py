@@ -161,6 +161,22 @@ def swap2(
     )
 
 
+def swap_key(r: Any, mint_in: str) -> tuple[Any, ...]:
+    """What of the pair's state :func:`swap_instruction` reads besides the amounts
+    (``Venue.swap_key``): the direction, mints, reserves and oracle, and the bin arrays'
+    indexes."""
+    swap_for_y = mint_in == r.token_x_mint
+    return (
+        swap_for_y,
+        r.token_x_mint,
+        r.token_y_mint,
+        r.reserve_x,
+        r.reserve_y,
+        r.oracle,
+        *swap_array_indexes(r, swap_for_y),
+    )
+
+
 def swap_instruction(leg: Leg) -> Instruction:
     """The hop's ``swap`` (``swap2`` when a mint of the pair is Token-2022's): its
     direction from the mints, the bin arrays from the pair's active bin and bitmap

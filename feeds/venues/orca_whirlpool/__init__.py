@@ -49,6 +49,7 @@ from .instructions import (
     sizing_swap,
     swap,
     swap_instruction,
+    swap_key,
     swap_tick_arrays,
     swap_v2,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "sizing_swap",
     "swap",
     "swap_instruction",
+    "swap_key",
     "swap_tick_array_starts",
     "swap_tick_arrays",
     "swap_v2",
@@ -172,6 +174,7 @@ VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
     swap_instruction=swap_instruction,
+    swap_key=swap_key,
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 from solders.instruction import Instruction
 
@@ -160,6 +161,14 @@ def swap_tick_arrays(
 def oracle(whirlpool: str) -> str:
     """A Whirlpool's oracle account (PDA ``["oracle", whirlpool]``, spec §2.4)."""
     return str(pdas().oracle(whirlpool)[0])
+
+
+def swap_key(r: Any, mint_in: str) -> tuple[Any, ...]:
+    """What of the pool's state :func:`swap_instruction` reads besides the amounts
+    (``Venue.swap_key``): the direction, mints and vaults, and the tick arrays' starts."""
+    a_to_b = mint_in == r.token_mint_a
+    starts = swap_tick_array_starts(r.tick_spacing, r.tick_current_index, a_to_b)
+    return (a_to_b, r.token_mint_a, r.token_mint_b, r.token_vault_a, r.token_vault_b, *starts)
 
 
 def swap_instruction(leg: Leg) -> Instruction:

@@ -51,6 +51,7 @@ from .instructions import (
     sizing_swap,
     swap_array_starts,
     swap_instruction,
+    swap_key,
     swap_v2,
 )
 from .layout import (
@@ -124,6 +125,7 @@ __all__ = [
     "sizing_swap",
     "swap_array_starts",
     "swap_instruction",
+    "swap_key",
     "swap_v2",
 ]
 
@@ -200,6 +202,7 @@ VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
     swap_instruction=swap_instruction,
+    swap_key=swap_key,
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 from solders.instruction import Instruction
 
@@ -100,6 +101,23 @@ def swap_array_starts(
     if zero_for_one:
         return sorted((s for s in starts if s <= cur), reverse=True)[:count]
     return sorted(s for s in starts if s >= cur)[:count]
+
+
+def swap_key(r: Any, mint_in: str) -> tuple[Any, ...]:
+    """What of the pool's state :func:`swap_instruction` reads besides the amounts
+    (``Venue.swap_key``): the direction, its config, vaults and observation, and the
+    tick arrays' starts."""
+    zfo = mint_in == r.token_mint_0
+    starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
+    return (
+        zfo,
+        r.token_mint_0,
+        r.amm_config,
+        r.token_vault_0,
+        r.token_vault_1,
+        r.observation_key,
+        *starts,
+    )
 
 
 def swap_instruction(leg: Leg) -> Instruction:

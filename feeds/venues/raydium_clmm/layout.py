@@ -53,9 +53,13 @@ def initialized_starts(bitmap: Sequence[int], tick_spacing: int) -> list[int]:
     """The starts of the tick arrays the pool's own bitmap calls initialized (bit ``b``:
     start ``(b - 512) * 60 * tick_spacing``, ``tick_array_bit_map.rs``)."""
     tc = TICK_ARRAY_SIZE * tick_spacing
-    return [
-        (w * 64 + b - 512) * tc for w, word in enumerate(bitmap) for b in range(64) if word >> b & 1
-    ]
+    out = []
+    for w, word in enumerate(bitmap):
+        while word:  # its set bits alone, lowest first (a pool has a few of 1,024)
+            low = word & -word
+            out.append((w * 64 + low.bit_length() - 1 - 512) * tc)
+            word ^= low
+    return out
 
 
 def _addr(kind: str, *args: object) -> str:

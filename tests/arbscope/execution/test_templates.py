@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -56,6 +57,7 @@ def _leg(kind: str, a_to_b: bool) -> Leg:
 
 STATIC = [v.kind for v in venues.VENUES if not v.fresh_state]
 amounts = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 10**12), st.integers(-1, 2**65))
+u64s = st.integers(0, 2**64 - 1)
 
 
 @pytest.mark.parametrize("kind", STATIC)
@@ -77,9 +79,80 @@ def test_a_template_builds_what_its_venue_builds(
     assert bytes(template.make(amount, minimum)) == fresh
 
 
-@pytest.mark.parametrize("kind", [v.kind for v in venues.VENUES if v.fresh_state])
-def test_a_venue_whose_accounts_follow_its_state_has_no_template(kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", [v.kind for v in venues.VENUES if v.fresh_state and v.swap_key is None]
+)
+def test_a_venue_whose_accounts_follow_its_state_unkeyed_has_no_template(kind: str) -> None:
     assert swap_template(venues.by_kind(kind), _leg(kind, True)) is None
+
+
+KEYED = [v.kind for v in venues.VENUES if v.fresh_state and v.swap_key is not None]
+TICK = 443_636  # the tick range's bound (Whirlpool's and Raydium CLMM's)
+words = st.lists(
+    st.one_of(st.just(0), st.integers(0, 2**64 - 1), st.sampled_from([1, 1 << 63, 0x600])),
+    min_size=16,
+    max_size=16,
+)
+
+
+@st.composite
+def moved(draw: st.DrawFn, kind: str) -> tuple[Any, Any]:
+    """Two states of ``kind``'s pool: the second the first's current tick (active bin)
+    moved a little (often within its array, sometimes past it), and for the venues
+    whose arrays the pool's bitmap names, its bitmap drawn anew or kept."""
+    r = next(p for p in WORLD.pools if p.kind == kind).record
+    if kind == "whirlpool":
+        span = 88 * r.tick_spacing
+        t = draw(st.integers(-TICK, TICK))
+        t2 = max(-TICK, min(TICK, t + draw(st.integers(-2 * span, 2 * span))))
+        return replace(r, tick_current_index=t), replace(r, tick_current_index=t2)
+    bitmap = draw(words)
+    other = draw(st.one_of(st.just(bitmap), words))
+    if kind == "clmm":
+        span = 60 * r.tick_spacing
+        t = draw(st.integers(-TICK, TICK))
+        t2 = max(-TICK, min(TICK, t + draw(st.integers(-2 * span, 2 * span))))
+        one = replace(r, tick_current=t, tick_array_bitmap=bitmap)
+        return one, replace(r, tick_current=t2, tick_array_bitmap=other)
+    assert kind == "dlmm", kind
+    b = draw(st.integers(-512 * 70, 512 * 70 - 1))
+    b2 = max(-512 * 70, min(512 * 70 - 1, b + draw(st.integers(-140, 140))))
+    one = replace(r, active_id=b, bin_array_bitmap=bitmap)
+    return one, replace(r, active_id=b2, bin_array_bitmap=other)
+
+
+def _built(venue: venues.Venue, leg: Leg) -> bytes | None:
+    try:
+        return bytes(venue.swap_instruction(leg))
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("kind", KEYED)
+@pytest.mark.parametrize("a_to_b", [True, False])
+@given(data=st.data(), amount=u64s, minimum=u64s)
+def test_a_keyed_template_builds_what_its_venue_builds_at_every_state_of_its_key(
+    kind: str, a_to_b: bool, data: st.DataObject, amount: int, minimum: int
+) -> None:
+    """A fresh-state venue's template made at one state is its builder's swap at every
+    state of the same ``swap_key``, at any amounts; and states of other keys build other
+    swaps (the key names no state the swap does not follow: the template is reused)."""
+    venue = venues.by_kind(kind)
+    assert venue.swap_key is not None
+    one, two = data.draw(moved(kind))
+    leg = _leg(kind, a_to_b)
+    first, second = replace(leg, record=one), replace(leg, record=two)
+    at = replace(second, amount_in=amount, minimum_out=minimum)
+    fresh = _built(venue, at)
+    if venue.swap_key(one, leg.mint_in) == venue.swap_key(two, leg.mint_in):
+        template = swap_template(venue, first)
+        if template is None:  # the venue cannot build at this state: nor at the other
+            assert fresh is None
+            return
+        assert fresh is not None
+        assert bytes(template.make(amount, minimum)) == fresh
+    else:
+        assert _built(venue, replace(first, amount_in=amount, minimum_out=minimum)) != fresh
 
 
 def test_a_venue_whose_data_does_not_hold_the_amounts_has_no_template() -> None:

@@ -10,6 +10,8 @@ import base64
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from solders.instruction import Instruction
 
 import engine_rs
@@ -137,3 +139,20 @@ def test_its_accounts_are_at_their_pdas_and_decode() -> None:
         # the pool's bitmap names every array that exists
         bit = t.start_tick_index // (60 * rec.tick_spacing) + 512
         assert rec.tick_array_bitmap[bit // 64] >> (bit % 64) & 1
+
+
+@given(
+    bitmap=st.lists(
+        st.one_of(st.just(0), st.integers(0, 2**64 - 1), st.sampled_from([1, 1 << 63])),
+        min_size=16,
+        max_size=16,
+    ),
+    spacing=st.sampled_from([1, 10, 60, 120]),
+)
+def test_the_initialized_starts_are_the_bitmaps_set_bits_in_order(
+    bitmap: list[int], spacing: int
+) -> None:
+    """Bit ``b`` of the pool's 1,024-bit bitmap set: the array starting at ``(b - 512) *
+    60 * tick_spacing`` is initialized (``tick_array_bit_map.rs``), lowest bit first."""
+    every = [(b - 512) * 60 * spacing for b in range(1024) if bitmap[b // 64] >> (b % 64) & 1]
+    assert RC.initialized_starts(bitmap, spacing) == every
