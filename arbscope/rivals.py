@@ -40,7 +40,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import tomllib
 
@@ -57,6 +57,26 @@ StateOf = Callable[[str], PoolState | None]
 
 WINDOW_SLOTS = 9_000  # the totals' window: about an hour of slots
 LATEST = 200  # the latest rival arbitrages kept for the list
+
+
+class _Said(NamedTuple):
+    """What :class:`_Held` reads of a gone cycle's last score (kept instead of the
+    score: a cycle no longer live is held for the window, up to an hour, and the engine's
+    score and its opportunity with it were most of the book's memory and of what the
+    garbage collector walked; a tuple of numbers and text it does not walk at all)."""
+
+    go: bool
+    reasons: tuple[str, ...]  # its first failed check alone
+    tip_lamports: int
+    net_profit: int
+
+    @classmethod
+    def of(cls, score: Any) -> _Said:
+        if isinstance(score, _Said):
+            return score
+        reasons = score.reasons
+        first = (str(reasons[0]),) if reasons else ()
+        return cls(bool(score.go), first, int(score.tip_lamports), int(score.net_profit))
 
 
 @dataclass(slots=True)
@@ -379,6 +399,7 @@ class RivalBook:
         for key in [k for k in entries if k not in live]:
             h = held[key]
             h.live, h.last = False, last_slot  # (live last at the last call)
+            h.score = _Said.of(h.score)  # (its score is final: what is read of it, kept)
             del entries[key]
         self._observed = (slot, cu_price)
         if slot >= self._next_forget:
