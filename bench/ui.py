@@ -200,6 +200,15 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         builds = sum(c.builds for c in charts) - b0
         m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
         updates = session.updates - u0
+        # what the app's collector kept frozen (tui.app.collect_due), and of it the cycles
+        # no longer reachable: what freezing held that a collector walking everything
+        # would have freed (after the window: this pass is not a key's wait)
+        gc.collect()  # (what is not frozen, first)
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()
+        c_gc = time.process_time()
+        held_garbage = gc.collect()
+        unfrozen_pass_s = time.process_time() - c_gc
         await pilot.press("q")
     return {
         "pools": a.pools,
@@ -238,6 +247,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "heap_released_mb": released / 2**20,
         "heap_trim_longest_ms": 1e3 * trim.longest_s,
         "theme_latency_p99_ms": 1e3 * _nearest_rank(lat_t, 99.0),
+        "gc_frozen_end": frozen,
+        "gc_frozen_garbage": held_garbage,
+        "gc_whole_pass_ms": 1e3 * unfrozen_pass_s,
         **holds.summary(),
     }
 
@@ -632,6 +644,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for g, (n, med, mx) in enumerate(r["gc_passes"])
                 ),
                 "each one a key's wait",
+            )
+        )
+    if "gc_frozen_end" in r:
+        rows.append(
+            (
+                "frozen at the end: objects, of them garbage",
+                f"{r['gc_frozen_end']:,}, {r['gc_frozen_garbage']:,} (a pass over all: "
+                f"{r['gc_whole_pass_ms']:,.0f} ms)",
+                "survivors of full passes frozen",
             )
         )
     print("\n".join(markdown(("measure", "value", "bound"), rows)))

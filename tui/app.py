@@ -46,10 +46,14 @@ GC_EVERY_S = 0.1  # the garbage collector's own turn of the loop, this often
 # session loaded ~170,000 objects, 60-90 ms on a busy 2-core machine. A key pressed then
 # waited for both (``python -m bench.ui``, 12.8k msg/s: ``space`` up to 200-400 ms).
 # So, once the source has started, what is alive is collected once and frozen (never
-# walked again: a full pass then covers only what was created since, ~40,000 objects,
-# 25-40 ms), automatic collection is switched off, and ``collect_due`` runs the one
-# collection Python's own thresholds say is due, every GC_EVERY_S, in a turn of its own:
-# a key waits for a redraw or for a collection, never for both.
+# walked again: a full pass then covers only what was created since), automatic
+# collection is switched off, and ``collect_due`` runs the one collection Python's own
+# thresholds say is due, every GC_EVERY_S, in a turn of its own: a key waits for a
+# redraw or for a collection, never for both. What survives a full pass is frozen too:
+# a session's state turns over (its cycles, scores and records are made anew as the
+# market moves, the start's fill and each reconnect read thousands of accounts), so the
+# old generation came to hold the whole live state again within minutes and each full
+# pass walked it (10-minute soak at 3,000 pools: 7 full passes of 526-871 ms).
 
 
 def settle_gc() -> None:
@@ -60,11 +64,12 @@ def settle_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.disable()
-    _old_after_full[0] = 0  # everything old is frozen: the next full pass walks only what comes
+    _settled[0] = gc.get_freeze_count()
 
 
-# the old generation's size after the last full collection (CPython's long_lived_total)
-_old_after_full = [0]
+# the objects frozen when the app last settled (settle_gc): past half as many again, a
+# full pass settles it again
+_settled = [0]
 
 
 def collect_due() -> int | None:
@@ -72,29 +77,28 @@ def collect_due() -> int | None:
     threshold is reached: ``gc.get_threshold()`` against ``gc.get_count()``); its
     generation, or None when none is due.
 
-    As CPython's own collector, a full (generation 2) pass whose threshold is reached
-    runs only once the old generation has grown by a quarter since the last one (its
-    ``long_lived_pending > long_lived_total / 4``, which keeps full passes' cost
-    linear in a growing heap); until then the middle generation is collected instead
-    (the old one's size is looked at only when a middle pass is due as well).
-    Without that rule a full pass ran every ten middle ones: on the 3,000-pool market
-    12 in 150 s, 176 ms of CPU each at the median (434 at most), each a key's wait."""
+    A full (generation 2) pass walks only what reached the old generation since the
+    last one, and what survives it is frozen (see the note above GC_EVERY_S): its cost
+    follows what the session made lately, not the size of its heap. A cycle among
+    frozen objects is not found by such a pass (what a session frees is mostly freed by
+    its reference counts; ``bench.ui`` reports the rest: ~7 % of what was frozen after
+    4 minutes at 3,000 pools), so once the frozen objects are half as many again as
+    when the app last settled, the full pass is :func:`settle_gc` instead: everything
+    walked once, the cycles freed. Frozen garbage stays under half the heap, and those
+    whole passes come as CPython's own full passes would in a heap that grows by half
+    each time, rarely."""
     thresholds, counts = gc.get_threshold(), gc.get_count()
     if not (thresholds[0] and counts[0] >= thresholds[0]):
         return None  # as CPython: a collection starts only when the young one is due
     for gen in (2, 1):
         if not (thresholds[gen] and counts[gen] >= thresholds[gen]):
             continue
-        # the old generation is counted (a walk of its list, a few ms) only where a
-        # middle pass would run anyway: at most every tenth young one
-        if gen == 2 and (
-            counts[1] < thresholds[1]
-            or len(gc.get_objects(generation=2)) <= _old_after_full[0] * 5 // 4
-        ):
-            continue
+        if gen == 2 and gc.get_freeze_count() > _settled[0] * 3 // 2:
+            settle_gc()
+            return gen
         gc.collect(gen)
         if gen == 2:
-            _old_after_full[0] = len(gc.get_objects(generation=2))
+            gc.freeze()
         return gen
     gc.collect(0)
     return 0
