@@ -206,9 +206,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         gc.collect()  # (what is not frozen, first)
         frozen = gc.get_freeze_count()
         gc.unfreeze()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # the garbage kept in gc.garbage, to be counted
         c_gc = time.process_time()
         held_garbage = gc.collect()
         unfrozen_pass_s = time.process_time() - c_gc
+        gc.set_debug(0)
+        garbage_types = collections.Counter(type(o).__qualname__ for o in gc.garbage)
+        gc.garbage.clear()
+        gc.collect()
         await pilot.press("q")
     return {
         "pools": a.pools,
@@ -250,6 +255,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "gc_frozen_end": frozen,
         "gc_frozen_garbage": held_garbage,
         "gc_whole_pass_ms": 1e3 * unfrozen_pass_s,
+        "gc_frozen_garbage_types": garbage_types.most_common(6),
         **holds.summary(),
     }
 
@@ -651,7 +657,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             (
                 "frozen at the end: objects, of them garbage",
                 f"{r['gc_frozen_end']:,}, {r['gc_frozen_garbage']:,} (a pass over all: "
-                f"{r['gc_whole_pass_ms']:,.0f} ms)",
+                f"{r['gc_whole_pass_ms']:,.0f} ms; "
+                + ", ".join(f"{t} {n:,}" for t, n in r.get("gc_frozen_garbage_types", []))
+                + ")",
                 "survivors of full passes frozen",
             )
         )
