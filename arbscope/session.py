@@ -997,6 +997,8 @@ class FeedSession:
             changed = list(self._backlog)
             self._backlog.clear()
             self._evaluate(changed)
+        if ex is not None:
+            ex.evaluated_ns = time.monotonic_ns()
         if self._sliced:  # evaluated by the turn's slices
             changed = [*self._sliced, *(p for p in changed if p not in self._sliced)]
             self._sliced.clear()
@@ -1168,6 +1170,8 @@ class FeedSession:
                 fresh = [k for k in keys if k not in decided]
                 if fresh:
                     decided.update(fresh)
+                    if ex is not None:
+                        ex.evaluated_ns = time.monotonic_ns()
                     ev.decide(slot, now_ns, fresh)
         finally:
             self.slot = slot

@@ -175,6 +175,9 @@ class ExecutorCore:
         # were read after every sent order had ended, sends so far, pools not traded
         self.trigger_ns = 0
         self.turn_ns = 0  # when the session's current turn began (time.monotonic_ns)
+        # when the pools the turn decides on had their cycles evaluated (the rest of
+        # turn -> decided is the decision's own)
+        self.evaluated_ns = 0
         self.fast_path = True  # False: every order reads its accounts first (benchmarks)
         # read the thread's CPU clock from the decision to the signature (``LiveOrder.cpu_ns``;
         # benchmarks): off by default, because reading it is a system call that lets the

@@ -202,6 +202,8 @@ class LiveExecutor(GuardRails):
             o.cpu_ns = -time.thread_time_ns()
         if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
             o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
+            if self.evaluated_ns >= self.turn_ns:
+                o.t_ns["evaluated"] = self.evaluated_ns
         self.orders.append(o)
         self.spent_today += amount
         self._traded[key] = pool_slots

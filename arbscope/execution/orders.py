@@ -181,7 +181,16 @@ class LiveOrder:
 
 
 # the steps an order's latency is measured at (LiveOrder.t_ns), in order
-STEPS_TIMED = ("turn", "decided", "ledger", "built", "signed", "simulated", "written")
+STEPS_TIMED = (
+    "turn",
+    "evaluated",
+    "decided",
+    "ledger",
+    "built",
+    "signed",
+    "simulated",
+    "written",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,7 +242,8 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
         auto = await tick_until(
             s, lambda: next((o for o in ex.orders if o.trigger == "auto" and o.frame_ns), None)
         )
-        assert auto.frame_ns <= auto.t_ns["turn"] <= auto.t_ns["decided"]
+        t = auto.t_ns
+        assert auto.frame_ns <= t["turn"] <= t["evaluated"] <= t["decided"]
         s.kill()
         await s.stop()
         sid, live_digest = s.session_id, s.digest
