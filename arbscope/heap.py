@@ -9,7 +9,14 @@ its feeds subscribed), :func:`settle` collects once, freezes what survives
 (``gc.freeze``: the collector no longer walks it) and lets the young generation grow
 to :data:`YOUNG` allocations before it is collected (the same run: 30 young
 collections in 95 ms, no full one). Cycles among frozen objects are not freed: the
-start's own garbage is collected before the freeze. Only a headless operator's process
+start's own garbage is collected before the freeze. The state then turns over (cycles,
+scores and records made anew as the market moves; a reconnect reads thousands of
+accounts again), and within minutes the old generation held the whole live state again,
+each full pass walking it (the dashboard's 10-minute soak: 526-871 ms a pass): so what
+survives a full pass is frozen too (:func:`_after_collection`, a ``gc.callbacks``
+entry), and once the frozen objects are half as many again as at the last whole pass,
+everything is unfrozen for the next full pass to walk once (the cycles among frozen
+objects freed; frozen garbage stays under half the heap). Only a headless operator's process
 does it (:func:`enable`: ``arbscope run --headless``, ``arbscope collect``,
 ``bench.turn``), once; the dashboard's app has a policy of its own that also takes the
 collector off the screen's turns (``tui.app.settle_gc``, ``collect_due``).
@@ -46,6 +53,8 @@ MIDDLE, OLD = 20, 20
 
 
 _state = {"enabled": False, "settled": False}
+# the objects frozen after the last whole pass; whether the next full pass is whole
+_frozen = {"after_whole": 0, "whole_next": False}
 
 
 def enable() -> None:
@@ -63,9 +72,27 @@ def settle() -> bool:
     _state["settled"] = True
     gc.collect()
     gc.freeze()
+    _frozen.update(after_whole=gc.get_freeze_count(), whole_next=False)
     gc.set_threshold(YOUNG, MIDDLE, OLD)
+    if _after_collection not in gc.callbacks:
+        gc.callbacks.append(_after_collection)
     trimmer().start()
     return True
+
+
+def _after_collection(phase: str, info: dict[str, int]) -> None:
+    """After a full pass of a settled process: its survivors frozen, and every so often
+    the next full pass made whole (see the module doc). A ``gc.callbacks`` entry (the
+    collector has finished: freezing moves its lists, it collects nothing)."""
+    if phase != "stop" or info.get("generation") != 2:
+        return
+    gc.freeze()
+    n = gc.get_freeze_count()
+    if _frozen["whole_next"]:  # this pass walked everything
+        _frozen.update(after_whole=n, whole_next=False)
+    elif n > _frozen["after_whole"] * 3 // 2:
+        gc.unfreeze()  # the next full pass walks all of it once
+        _frozen["whole_next"] = True
 
 
 # how often the allocator is asked to give back what is free (seconds)

@@ -92,3 +92,42 @@ def test_the_trimmer_calls_on_its_period_and_settle_starts_it() -> None:
         print("ok")
         """
     )
+
+
+def test_a_full_pass_walks_what_came_since_the_last_and_frozen_cycles_are_freed() -> None:
+    # a settled process freezes what survives each full pass (a session's state turns
+    # over: the old generation held it all again within minutes and each full pass
+    # walked it), and makes the next full pass whole once the frozen objects are half as
+    # many again as after the last whole one, freeing the cycles among them
+    _fresh(
+        """
+        import gc, weakref
+        from arbscope import heap
+        class Node:
+            pass
+        keep = [[i] for i in range(20_000)]
+        heap.enable()
+        assert heap.settle() is True
+        gc.set_threshold(100, 2, 2)  # (passes often, for the test)
+        walked = []
+        def on(phase, info):
+            if phase == "start" and info["generation"] == 2:
+                walked.append(len(gc.get_objects(generation=2)))
+        gc.callbacks.insert(0, on)
+        rings, refs, most = [], [], 0
+        for i in range(300_000):
+            keep.append([i])  # long-lived: promoted, then frozen
+            ring = Node(); ring.me = ring; rings.append(ring)  # a cycle
+            if len(rings) == 10_000:  # dropped, after full passes froze most of them
+                refs.append(weakref.ref(rings[0]))
+                rings = []
+                most = max(most, gc.get_freeze_count())  # (a walk of its list)
+        gc.callbacks.remove(on)
+        small = [n for n in walked if n < 5_000]
+        assert len(walked) >= 20 and len(small) >= len(walked) * 3 // 4, walked
+        alive = sum(r() is not None for r in refs)
+        assert alive <= len(refs) // 4, (alive, len(refs))  # freed by whole passes
+        assert most < len(keep) * 3 // 2, (most, len(keep))
+        print("ok")
+        """
+    )
