@@ -646,8 +646,8 @@ class Building(ExecutorCore):
         held = self._swaps.get(key)
         if held is not None and held[0] is st:
             return held[1]
-        if len(self._swaps) > 4_096:
-            self._swaps.clear()
+        if len(self._swaps) >= 4_096:  # the oldest made goes (not all: each is 2-3 KB)
+            del self._swaps[next(iter(self._swaps))]
         leg = venues.Leg(
             pool=pool,
             record=record,
