@@ -81,8 +81,8 @@ def collect_due() -> int | None:
     last one, and what survives it is frozen (see the note above GC_EVERY_S): its cost
     follows what the session made lately, not the size of its heap. A cycle among
     frozen objects is not found by such a pass (what a session frees is mostly freed by
-    its reference counts; ``bench.ui`` reports the rest: ~7 % of what was frozen after
-    4 minutes at 3,000 pools), so once the frozen objects are half as many again as
+    its reference counts; ``bench.ui`` reports the rest: 7-11 % of what was frozen
+    after 4-10 minutes at 3,000 pools), so once the frozen objects are half as many again as
     when the app last settled, the full pass is :func:`settle_gc` instead: everything
     walked once, the cycles freed. Frozen garbage stays under half the heap, and those
     whole passes come as CPython's own full passes would in a heap that grows by half
