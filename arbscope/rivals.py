@@ -72,8 +72,8 @@ class _Said(NamedTuple):
 
     @classmethod
     def of(cls, score: Any) -> _Said:
-        if isinstance(score, _Said):
-            return score
+        """What is read of ``score`` (an engine's ``Score``: a cycle goes once, from
+        live, so its score is never a ``_Said`` already)."""
         reasons = score.reasons
         first = (str(reasons[0]),) if reasons else ()
         return cls(bool(score.go), first, int(score.tip_lamports), int(score.net_profit))

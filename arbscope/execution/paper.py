@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -373,7 +373,7 @@ class PaperBroker:
         refuses it then, whatever else it is given."""
         return key in self._pending_keys
 
-    def busy(self, pools: Any) -> str:
+    def busy(self, pools: Iterable[str]) -> str:
         """Why an order through ``pools`` is refused for a pending order's sake (module
         doc: a pool in it), or ""."""
         busy = self._busy
