@@ -22,6 +22,7 @@ the bench times it on its own and prints it as a separate row.
 
 from __future__ import annotations
 
+import base64
 import math
 import random
 import struct
@@ -803,6 +804,32 @@ def _same_flags(ours: Any, peer: Any) -> bool:
     return bool(ours == peer)
 
 
+# ---------------------------------------------------------------- the journal's deltas
+def _delta_input(size: Size, seed: int) -> tuple[bytes, bytes]:
+    """A large account's last stored copy and its next one (base64 text, as a frame
+    carries it): ``edits`` runs of a few characters changed, as a swap moves a pool's
+    words or a requote a book side's orders."""
+    r = random.Random(seed)
+    n = int(size.params["bytes"])
+    base = base64.b64encode(r.randbytes(n * 3 // 4))
+    span = bytearray(base)
+    for _ in range(int(size.params["edits"])):
+        at = r.randrange(len(span) - 12)
+        span[at : at + 12] = base64.b64encode(r.randbytes(9))
+    return base, bytes(span)
+
+
+def _prepare_delta_changes(m: types.ModuleType, inp: tuple[bytes, bytes]) -> Call:
+    return Call(m.delta_changes, inp)
+
+
+def _peer_numpy_changes(inp: tuple[bytes, bytes], size: Size) -> Callable[[], Any] | None:
+    from storage.delta import changes  # the journal's reference (numpy)
+
+    base, span = inp
+    return lambda: changes(base, span)
+
+
 # ---------------------------------------------------------------- base58 and PDAs
 def _b58_input(size: Size, seed: int) -> bytes:
     r = random.Random(seed)
@@ -1356,6 +1383,17 @@ CASES: tuple[Case, ...] = (
         _prepare_ingest_batch,
         before_label=f"pack the batch of {BATCH_FRAMES} frames",
         calls_per_run=BATCH_FRAMES,
+    ),
+    Case(
+        "delta_changes",
+        (
+            Size("pool account, 1.2 KB, 2 edits", {"bytes": 1_200, "edits": 2}),
+            Size("book side, 121 KB, 24 edits", {"bytes": 121_000, "edits": 24}),
+        ),
+        _delta_input,
+        _prepare_delta_changes,
+        {"numpy (storage.delta)": _peer_numpy_changes},
+        _same_bytes,
     ),
     Case(
         "b58encode",

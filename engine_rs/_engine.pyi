@@ -66,6 +66,7 @@ __all__ = [
     "decode_tick_array",
     "decode_token_account",
     "decode_whirlpool",
+    "delta_changes",
     "ema",
     "find_program_address",
     "is_on_curve",
@@ -519,6 +520,11 @@ class FeedIngest:
     def whirlpools(self) -> list[tuple[str, Any]]: ...
     @property
     def slot(self) -> int: ...
+
+# --- the journal's deltas ------------------------------------------------
+def delta_changes(
+    base: bytes | bytearray | memoryview, span: bytes | bytearray | memoryview
+) -> bytes: ...
 
 # --- base58 and PDAs -------------------------------------------------------
 WHIRLPOOL_PROGRAM_ID: str

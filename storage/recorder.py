@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .codec import HEADER, ChunkCompressor, Kind, best_codec, compress, compress_parts
-from .delta import MIN_SPAN, Encoder
+from .delta import MIN_SPAN, Changes, Encoder
 from .journal import Chunk, JournalError, SessionLock, new_session_id
 
 log = logging.getLogger(__name__)
@@ -376,11 +376,13 @@ class Recorder:
         spill_dir: str | Path | None = None,
         deltas: bool = True,
         dictionary: bool = True,
+        diff: Changes | None = None,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
         # large accounts stored as deltas against their last stored copy (storage.delta;
         # False: every input whole, as journals were before Kind.DELTA)
-        self.deltas = Encoder() if deltas else None
+        # (``diff``: what computes a delta's ranges, storage.delta.Encoder's)
+        self.deltas = Encoder(diff=diff) if deltas else None
         self.codec = codec or best_codec()
         # the chunks' compression: zstd's with a dictionary trained on the session's first
         # inputs (storage.codec: ChunkCompressor; False: each chunk alone, as before)
@@ -447,6 +449,7 @@ class Recorder:
         codec: str | None = None,
         max_pending_bytes: int = MAX_PENDING_BYTES,
         seal_bytes: int | None = None,
+        diff: Changes | None = None,
     ) -> Recorder:
         """A new session in ``journal`` and its recorder, flushing every ``batch_s``. The
         session's lock is taken before its row is written (prune never sees it unlocked)."""
@@ -457,7 +460,7 @@ class Recorder:
         except BaseException:
             lock.release()
             raise
-        rec = cls(journal, sid, batch_s, codec, max_pending_bytes, lock, seal_bytes)
+        rec = cls(journal, sid, batch_s, codec, max_pending_bytes, lock, seal_bytes, diff=diff)
         rec._task = asyncio.create_task(rec._run(), name=f"recorder-{sid}")
         return rec
 

@@ -21,6 +21,7 @@ from ..records import (
 )
 from .amm import cpmm_amount_in, cpmm_amount_out, cpmm_spot_rate
 from .b58 import b58decode, b58encode
+from .copies import delta_changes
 from .decode import decode_mint, decode_token_account
 from .dedup import Deduper
 from .fees import FeeEstimator
@@ -80,6 +81,7 @@ __all__ = [
     "create_program_address",
     "decode_mint",
     "decode_token_account",
+    "delta_changes",
     "ema",
     "find_program_address",
     "inverse_transfer_fee",

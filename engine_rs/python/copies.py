@@ -77,6 +77,56 @@ def write_ranges(span: bytes, body: bytes) -> bytes:
     return bytes(out)
 
 
+GAP = 16  # changed words closer than this (bytes) are one range: storage.delta.GAP
+_BLOCK = 64  # equal blocks of this many bytes are skipped whole
+
+
+def delta_changes(
+    base: bytes | bytearray | memoryview, span: bytes | bytearray | memoryview
+) -> bytes:
+    """What turns ``base`` into ``span`` (the same length): the journal's ``RANGES``
+    body (``count u32``, per range ``u32`` bytes since the last range's end and ``u32``
+    length, then the ranges' new bytes), byte for byte ``storage.delta.changes``:
+    compared 8 bytes at a time, a range is whole words (the last one cut at the end),
+    words less than :data:`GAP` bytes apart are one range, and the bytes past the last
+    whole word join the last range when it ends within :data:`GAP` of them.
+    InvalidInputError when the lengths differ."""
+    for x in (base, span):
+        if not isinstance(x, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data: expected bytes, got {type(x).__name__}")
+    old, new = bytes(base), bytes(span)
+    n = len(new)
+    if len(old) != n:
+        raise InvalidInputError(f"a delta's copy has {len(old)} bytes and the span {n}")
+    if n > 0xFFFFFFFF:
+        raise InvalidInputError(f"a span of {n} bytes is over a delta's u32 lengths")
+    words = n - n % 8
+    ranges: list[list[int]] = []
+    i = 0
+    while i < words:
+        if i + _BLOCK <= words and old[i : i + _BLOCK] == new[i : i + _BLOCK]:
+            i += _BLOCK
+            continue
+        if old[i : i + 8] != new[i : i + 8]:
+            if ranges and i + 8 - ranges[-1][1] <= GAP:
+                ranges[-1][1] = i + 8
+            else:
+                ranges.append([i, i + 8])
+        i += 8
+    if old[words:] != new[words:]:
+        if ranges and ranges[-1][1] + GAP >= words:
+            ranges[-1][1] = n
+        else:
+            ranges.append([words, n])
+    steps: list[int] = []
+    pos = 0
+    for start, end in ranges:
+        steps += (start - pos, end - start)
+        pos = end
+    head = struct.pack(f"<I{len(steps)}I", len(ranges), *steps)
+    return b"".join([head, *(new[start:end] for start, end in ranges)])
+
+
 def scan_frames(
     raw: bytes, start: int, notice: bytes, within: int
 ) -> tuple[int, list[int], list[int], int, bool]:

@@ -992,7 +992,23 @@ impl FeedIngest {
     }
 }
 
+/// What turns `base` into `span` (bytes-like, the same length): the journal's `RANGES`
+/// delta body, byte for byte `storage.delta.changes` (`count u32`, per range `u32` bytes
+/// since the last range's end and `u32` length, then the ranges' new bytes).
+/// `InvalidInputError` when the lengths differ.
+#[pyfunction]
+fn delta_changes<'py>(
+    py: Python<'py>,
+    base: &Bound<'py, PyAny>,
+    span: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (base, span) = (data_arg(base)?, data_arg(span)?);
+    let body = copies::changes(&base, &span).map_err(|e| to_py(py, e))?;
+    Ok(PyBytes::new(py, &body))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(delta_changes, m)?)?;
     m.add_class::<IngestStats>()?;
     m.add_class::<EndpointStats>()?;
     m.add_class::<FeedIngest>()?;
