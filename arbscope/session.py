@@ -706,6 +706,9 @@ class FeedSession:
             ep = self.endpoints[0]
             cfg = replace(cfg, rpc=cfg.rpc or ep.http, ws=cfg.ws or ep.ws)
             self.live_config = cfg
+        if not cfg.blockhash_rpcs:  # the feeds' nodes: the blockhash read from each too
+            hedge = tuple(e.http for e in self.endpoints if e.http)
+            cfg = self.live_config = replace(cfg, blockhash_rpcs=hedge)
         # the UTC day's total across runs comes from the journal (no journal: live refused)
         ledger = (
             JournalLedger(self.journal, self.recorder)

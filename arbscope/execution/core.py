@@ -23,6 +23,7 @@ from feeds.wire.units import TokenBook
 
 from ..events import Event, OrderStep
 from ..ports import EventSink
+from .blockhash import BlockhashKeeper
 from .keys import Wallet
 from .nonces import NonceKeeper
 from .orders import (
@@ -168,7 +169,9 @@ class ExecutorCore:
         )
         self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
         self._watcher: SignatureWatcher | None = None
-        self._blockhash: tuple[str, int, float, int] | None = None  # hash, last valid, s, slot
+        # the blockhash orders name: read on threads of its own while armed (hedged over
+        # the node and the feeds' nodes), and by the ordinary way's reads
+        self.blockhashes = BlockhashKeeper((c.rpc or "", *c.blockhash_rpcs), c.ca_file)
         # the fast path (no round trip between decision and send): the receive ns of the
         # frame behind the session's current turn (its orders' latency starts there), the
         # session graph's decoded state of a pool (kind, record), whether ``balances``
@@ -206,19 +209,21 @@ class ExecutorCore:
         return self._watcher
 
     def _held_blockhash(self) -> tuple[str, int] | None:
-        """The blockhash held and its last valid height while within its ages, else None.
-        Past half of either age a new one is read in the background (short slots outrun
-        the keeper's second), so the next order finds a fresh one held."""
-        cached = self._blockhash
-        if cached is None:
+        """The blockhash held and its last valid height while within its ages (from when
+        it was asked for, and from its answer's slot), else None. The keeper's threads
+        read one every :data:`~.blockhash.EVERY_S` while armed; without them (not armed
+        yet), past half of either age a new one is read in the background."""
+        held = self.blockhashes.held()
+        if held is None:
             return None
-        now, slot = time.monotonic(), int(self._graph().slot)
-        age_s, age_slots = now - cached[2], slot - cached[3]
-        if age_s > BLOCKHASH_MAX_AGE_S / 2 or age_slots > BLOCKHASH_MAX_AGE_SLOTS / 2:
+        age_s, age_slots = time.monotonic() - held.asked, int(self._graph().slot) - held.slot
+        if not self.blockhashes.running and (
+            age_s > BLOCKHASH_MAX_AGE_S / 2 or age_slots > BLOCKHASH_MAX_AGE_SLOTS / 2
+        ):
             self._refresh_blockhash_ahead()
         if age_s > BLOCKHASH_MAX_AGE_S or age_slots > BLOCKHASH_MAX_AGE_SLOTS:
             return None
-        return cached[0], cached[1]
+        return held.blockhash, held.last_valid
 
     def _refresh_blockhash_ahead(self) -> None:
         """Read a new blockhash in a task of its own (one at a time)."""
@@ -242,19 +247,24 @@ class ExecutorCore:
     ) -> tuple[str, int]:
         """The blockhash orders name and its last valid block height: the held one while
         younger than :data:`BLOCKHASH_MAX_AGE_S` and :data:`BLOCKHASH_MAX_AGE_SLOTS`
-        (the keeper, with ``refresh_within_s``, reads a new one that long before)."""
+        (the keeper, with ``refresh_within_s``, reads a new one that long before); else
+        one read now from the node, held from then on (the keeper's threads may hold a
+        fresher one meanwhile)."""
         now, slot = time.monotonic(), int(self._graph().slot)
-        cached = self._blockhash
+        held = self.blockhashes.held()
         margin = BLOCKHASH_REFRESH_SLOTS if refresh_within_s else 0
         if (
             force
-            or cached is None
-            or now - cached[2] > BLOCKHASH_MAX_AGE_S - refresh_within_s
-            or slot - cached[3] > BLOCKHASH_MAX_AGE_SLOTS - margin
+            or held is None
+            or now - held.asked > BLOCKHASH_MAX_AGE_S - refresh_within_s
+            or slot - held.slot > BLOCKHASH_MAX_AGE_SLOTS - margin
         ):
             bh, last = await self._client().get_latest_blockhash()
-            cached = self._blockhash = (bh, last, now, slot)
-        return cached[0], cached[1]
+            # its slot: the graph's when it was asked for (at most the answer's)
+            held = self.blockhashes.offer(bh, last, now, slot)
+            if force:  # the one just read, even when a thread holds one as fresh
+                return bh, last
+        return held.blockhash, held.last_valid
 
     def _program(self, mint: str) -> str:
         """The token program of ``mint`` (read with the pools it trades in; SPL Token's

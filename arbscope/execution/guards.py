@@ -375,6 +375,8 @@ class GuardRails(Following):
         if self.base_start is None:
             self.base_start = self.balances.get(self.base, 0)
         self.armed = True
+        if self.fast_path:  # the blockhash it signs with, read on threads of their own
+            self.blockhashes.start()
         self._start_warming()
         self._event(Armed(self.wallet.pubkey, self.node, c.shown()))
         log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
@@ -454,6 +456,7 @@ class GuardRails(Following):
         self.generation += 1
         if self._warming is not None:
             self._warming.cancel()
+        self.blockhashes.stop()
         n = 0
         for o in self.orders:
             if o.status in TERMINAL or o.sending:

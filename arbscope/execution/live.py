@@ -80,6 +80,7 @@ from engine_rs.records import FeeContext, Opportunity, Score
 from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcError
 
+from .blockhash import TIMEOUT_S as BLOCKHASH_TIMEOUT_S
 from .build import compile_and_sign, too_big
 from .core import DayLedger, ExecutorCore, utc_day
 from .guards import GuardRails, JournalLedger, day_spent
@@ -623,6 +624,9 @@ class LiveExecutor(GuardRails):
                 pass
         if self._watcher is not None:
             await self._watcher.close()
+        # the blockhash threads end within a read's timeout (joined off the loop: one
+        # may be reading from a simulator this loop serves)
+        await asyncio.to_thread(self.blockhashes.stop, BLOCKHASH_TIMEOUT_S + 1.0)
         for j in self._jitos.values():
             await j.close()
         if self._rpc is not None:

@@ -41,6 +41,9 @@ class LiveConfig:
 
     keypair: str | None = None
     rpc: str | None = None  # HTTP JSON-RPC: simulate, send, statuses
+    # more nodes of the same chain the fast path's blockhash is also read from, hedged
+    # (.blockhash.BlockhashKeeper; the session: its feeds' HTTP endpoints)
+    blockhash_rpcs: tuple[str, ...] = ()
     ws: str | None = None  # PubSub for signatureSubscribe (None: polling)
     # Jito block engines (one URL or several): send as a bundle with the tip to each
     jito: str | Sequence[str] | None = None

@@ -104,9 +104,12 @@ async def test_a_blockhash_eighty_slots_old_is_still_held_and_its_bundle_lands(
     async with live_session(keyfile, seed=11, tip_lamports=2_000, simulate="plain") as s:
         ex = await _armed_for_bundles(s)
         o, _ = await go_cycle(s)
-        ex._refresh_blockhash_ahead = lambda: None  # (the background read, off)
+        ex.blockhashes.stop()  # (the keeper's threads, off: no newer one read meanwhile)
+        ex._refresh_blockhash_ahead = lambda: None  # (nor the loop's background read)
         held, _last = await ex._latest_blockhash(force=True)
-        at = ex._blockhash[3]
+        kept = ex.blockhashes.held()
+        assert kept is not None and kept.blockhash == held
+        at = kept.slot
         server = s.feeds.server
         for _ in range(80):
             server.step()
@@ -114,7 +117,8 @@ async def test_a_blockhash_eighty_slots_old_is_still_held_and_its_bundle_lands(
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.fallback == "" and "written" in order.t_ns
-        assert ex._blockhash[0] == held  # signed with the one read 80 slots ago
+        kept = ex.blockhashes.held()  # signed with the one read 80 slots ago: still held
+        assert kept is not None and kept.blockhash == held
         done = await finished(s, 1)
         assert done.status == "confirmed", done.detail
 
