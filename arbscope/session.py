@@ -243,6 +243,7 @@ class FeedSession:
         self._bg: set[asyncio.Task[None]] = set()  # fire-and-forget tasks, held until done
         self._starting: asyncio.Task[None] | None = None  # start() in progress (stop() cancels)
         self._stop_called = False
+        self._start_called = False  # start() was called (it runs once)
         self.policy_arg = evaluation.policy
         self.fee_settings = evaluation.fees
         self.metrics_server: Service | None = None
@@ -488,7 +489,16 @@ class FeedSession:
         """Open the journal (when recording), start the simulator (if embedded),
         snapshot the pools, open the feeds. A failure is kept in ``start_error`` and
         shown; it never raises. :meth:`stop` during a start cancels it (an endpoint that
-        never answers must not hold up a quit or a SIGTERM)."""
+        never answers must not hold up a quit or a SIGTERM). Once only: a second call
+        (a dashboard handed a session its caller started) waits for the first one's end
+        and starts nothing again (a second journal session, feeds and executor, the first
+        ones left open and running)."""
+        if self._start_called:
+            starting = self._starting
+            if starting is not None:
+                await asyncio.wait([starting])
+            return
+        self._start_called = True
         self._starting = asyncio.ensure_future(self._start())
         try:
             await self._starting

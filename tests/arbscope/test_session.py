@@ -85,6 +85,39 @@ async def test_a_session_on_given_endpoints_with_a_universe(tmp_path: Path) -> N
     assert s.source.startswith("live")
 
 
+async def test_a_session_started_again_starts_nothing_again(tmp_path: Path) -> None:
+    """A dashboard starts the session it is handed, which its caller may have started
+    already (or be starting): the session starts once. Before, the second start opened a
+    second journal session, simulator, feeds and live executor, and left the first ones
+    running (an armed executor among them, its threads alive to the process's end)."""
+    from arbscope.execution.live import LiveConfig
+    from arbscope.session import RecordSettings
+    from storage.journal import Journal
+
+    db = tmp_path / "j.sqlite"
+    s = sources.session(
+        sources.Watch(seed=9),
+        sources.Evaluation(shadow=False),
+        sim=sources.SimSettings(world=CFG, endpoints=1),
+        record=RecordSettings(db),
+        live=LiveConfig(keypair=str(tmp_path / "k.json"), max_trade=1, max_day=1),
+    )
+    try:
+        await asyncio.gather(s.start(), s.start())  # one while the other runs
+        first = (s.executor, s.feeds.server, s.recorder, s.session_id)
+        await s.start()  # and after it ended
+        assert s.start_error == ""
+        assert first[0] is not None and first[1] is not None and first[2] is not None
+        assert (s.executor, s.feeds.server, s.recorder, s.session_id) == first
+    finally:
+        await s.stop()
+    j = await Journal.open(db, create=False, write=False)
+    try:
+        assert [x.id for x in await j.sessions()] == [first[3]]
+    finally:
+        await j.close()
+
+
 async def test_an_unreachable_endpoint_is_a_note_on_screen() -> None:
     from feeds.clients.pool import Endpoint
 
