@@ -534,7 +534,7 @@ class FeedSession:
                     self.record.batch_s,
                     self.record.codec,
                     self.record.max_pending_bytes,
-                    diff=self.eng.delta_changes,
+                    encoder=self.eng.DeltaEncoder(),
                 )
                 self.session_id = self.recorder.session
                 self.sink = self.recorder

@@ -23,6 +23,7 @@ the bench times it on its own and prints it as a separate row.
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 import random
 import struct
@@ -830,6 +831,41 @@ def _peer_numpy_changes(inp: tuple[bytes, bytes], size: Size) -> Callable[[], An
     return lambda: changes(base, span)
 
 
+def _encoder_input(size: Size, seed: int) -> tuple[bytes, bytes]:
+    """Two account notifications of one subscription (a pool account or a book side,
+    as a node sends them): the account's data, and the same after a swap or a requote."""
+    base, span = _delta_input(size, seed)
+
+    def note(data: bytes) -> bytes:
+        return (
+            b'{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":'
+            b'{"slot":345678901},"value":{"lamports":633916800,"data":["' + data + b'","base64"],'
+            b'"owner":"opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb","executable":false,'
+            b'"rentEpoch":18446744073709551615,"space":90952}},"subscription":24}}'
+        )
+
+    return note(base), note(span)
+
+
+def _encoding(enc: Any, frames: tuple[bytes, bytes]) -> Callable[[], Any]:
+    """Each call encodes the next of the two notifications, alternately (a delta
+    against the other one, every time after the first two)."""
+    turn = itertools.cycle(frames)
+    enc.encode(1, 0, frames[0])
+    enc.encode(1, 0, frames[1])
+    return lambda: enc.encode(1, 0, next(turn))
+
+
+def _prepare_delta_encoder(m: types.ModuleType, frames: tuple[bytes, bytes]) -> Call:
+    return Call(_encoding(m.DeltaEncoder(), frames))
+
+
+def _peer_storage_encoder(frames: tuple[bytes, bytes], size: Size) -> Callable[[], Any] | None:
+    from storage.delta import Encoder  # the journal's reference
+
+    return _encoding(Encoder(), frames)
+
+
 # ---------------------------------------------------------------- base58 and PDAs
 def _b58_input(size: Size, seed: int) -> bytes:
     r = random.Random(seed)
@@ -882,6 +918,11 @@ def _same_text(ours: Any, peer: Any) -> bool:
 
 def _same_bytes(ours: Any, peer: Any) -> bool:
     return bytes(ours) == bytes(peer)
+
+
+def _same_stored(ours: Any, peer: Any) -> bool:
+    """Two stored inputs, (kind, bytes): the same kind and bytes."""
+    return int(ours[0]) == int(peer[0]) and bytes(ours[1]) == bytes(peer[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -1394,6 +1435,17 @@ CASES: tuple[Case, ...] = (
         _prepare_delta_changes,
         {"numpy (storage.delta)": _peer_numpy_changes},
         _same_bytes,
+    ),
+    Case(
+        "DeltaEncoder.encode",
+        (
+            Size("pool account, 1.2 KB, 2 edits", {"bytes": 1_200, "edits": 2}),
+            Size("book side, 121 KB, 24 edits", {"bytes": 121_000, "edits": 24}),
+        ),
+        _encoder_input,
+        _prepare_delta_encoder,
+        {"storage.delta.Encoder": _peer_storage_encoder},
+        _same_stored,
     ),
     Case(
         "b58encode",

@@ -15,6 +15,7 @@ __all__ = [
     "CyclePricer",
     "DedupStats",
     "Deduper",
+    "DeltaEncoder",
     "Ema",
     "EndpointStats",
     "FeeEstimator",
@@ -525,6 +526,19 @@ class FeedIngest:
 def delta_changes(
     base: bytes | bytearray | memoryview, span: bytes | bytearray | memoryview
 ) -> bytes: ...
+
+@final
+class DeltaEncoder:
+    def __new__(cls, limit: int = ...) -> Self: ...
+    def encode(
+        self, kind: int, endpoint: int, payload: bytes | bytearray | memoryview
+    ) -> tuple[int, bytes]: ...
+    def bind(self, endpoint: int, subscription: int, account: bytes) -> None: ...
+    @property
+    def deltas(self) -> int: ...
+    @property
+    def same(self) -> int: ...
+    def copies(self) -> tuple[int, int]: ...
 
 # --- base58 and PDAs -------------------------------------------------------
 WHIRLPOOL_PROGRAM_ID: str

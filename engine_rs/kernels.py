@@ -151,6 +151,10 @@ KERNELS: tuple[Kernel, ...] = (
         "a NATS batch of 64 recorded Whirlpool notifications in one call (per frame)",
     ),
     Kernel("delta_changes", "a journal delta: the ranges where a large account's copy changed"),
+    Kernel(
+        "DeltaEncoder.encode",
+        "a recorded account notification stored as the journal stores it (a delta)",
+    ),
     Kernel("b58encode", "base58 text of an address (32 B) or a signature (64 B)"),
     Kernel("b58decode", "bytes of a base58 address (32 B) or signature (64 B)"),
     Kernel("find_program_address", "a Whirlpool PDA: sha256 + ed25519 off-curve check per bump"),

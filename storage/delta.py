@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import struct
 from collections import OrderedDict
-from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -211,38 +211,63 @@ def account_span(payload: bytes) -> tuple[bytes, int, int] | None:
     return b"a" + payload[2:close], nul + 1, len(payload)
 
 
-Changes = Callable[[bytes | memoryview, bytes], bytes]
+def binding(payload: bytes) -> tuple[int, bytes] | None:
+    """A ``BIND`` input's (``[subscription, label, kind]``) account subscription: its
+    id and account, whose notifications are keyed by the account from then on; None for
+    another kind of subscription, or a payload that is not one."""
+    try:
+        sid, label, what = json.loads(payload)
+        if what == "account" and isinstance(sid, int) and isinstance(label, str):
+            if 0 <= sid < 2**128:  # (an id a frame's digits name is under 10^24)
+                return int(sid), label.encode()
+    except (ValueError, TypeError):
+        pass
+    return None
+
+
+class SpanEncoder(Protocol):
+    """What turns the inputs a recorder records into their stored form: this module's
+    :class:`Encoder`, or one that writes the same bytes faster (the engine's
+    ``DeltaEncoder``, which the session hands the recorder; it takes a frame's bytes as
+    the socket's buffer gives them, so a frame stored as a delta is never copied
+    whole)."""
+
+    @property
+    def deltas(self) -> int: ...
+    @property
+    def same(self) -> int: ...
+
+    def bind(self, endpoint: int, subscription: int, account: bytes) -> None: ...
+
+    def encode(self, kind: int, endpoint: int, payload: bytes) -> tuple[int, bytes]:
+        """(kind, payload) as stored: ``(Kind.DELTA, ...)`` for a payload with a long
+        span, else the input as it is (as bytes)."""
+        ...
 
 
 class Encoder:
-    """The writer's side: :meth:`encode` each input in the order it is recorded.
-    ``diff``: what computes a ``RANGES`` body (:func:`changes`' contract; the session
-    hands the engine's ``delta_changes``, the same bytes ~100 times faster on a pool
-    account: this runs in every frame's receipt)."""
+    """The writer's side: :meth:`encode` each input in the order it is recorded (a
+    ``BIND`` input binds its account subscription: :func:`binding`)."""
 
-    def __init__(self, limit: int = TABLE_BYTES, diff: Changes | None = None) -> None:
-        self.diff: Changes = diff or changes
+    def __init__(self, limit: int = TABLE_BYTES) -> None:
         self.copies = _Copies(limit)
         self.deltas = 0  # inputs stored as deltas
         self.same = 0  # of them, spans equal to their copy
         # (endpoint, subscription id) -> the account it is for, from the BIND inputs
         self.subs: dict[tuple[int, int], bytes] = {}
 
-    def bind(self, endpoint: int, payload: bytes) -> None:
-        """A ``BIND`` input seen (``[subscription, label, kind]``): an account
-        subscription's notifications are keyed by its account from then on."""
-        try:
-            sid, label, what = json.loads(payload)
-        except ValueError:
-            return
-        if what == "account" and isinstance(sid, int) and isinstance(label, str):
-            self.subs[endpoint, sid] = label.encode()
+    def bind(self, endpoint: int, subscription: int, account: bytes) -> None:
+        """An account subscription's notifications on ``endpoint`` under
+        ``subscription`` are keyed by its account from now on."""
+        self.subs[endpoint, subscription] = account
 
     def encode(self, kind: int, endpoint: int, payload: bytes) -> tuple[int, bytes]:
         """(kind, payload) as stored: a ``DELTA`` for a payload with a long span, else
         the input as it is."""
         if kind == _BIND:
-            self.bind(endpoint, payload)
+            bound = binding(payload)
+            if bound is not None:
+                self.bind(endpoint, *bound)
             return kind, payload
         if len(payload) < MIN_SPAN:
             return kind, payload
@@ -265,7 +290,7 @@ class Encoder:
             how, body = SAME, b""
             self.same += 1
         else:
-            how, body = RANGES, self.diff(base, span)
+            how, body = RANGES, changes(base, span)
         self.copies.store(key, span)
         self.deltas += 1
         rest = len(payload) - len(span)

@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .codec import HEADER, ChunkCompressor, Kind, best_codec, compress, compress_parts
-from .delta import MIN_SPAN, Changes, Encoder
+from .delta import MIN_SPAN, Encoder, SpanEncoder, binding
 from .journal import Chunk, JournalError, SessionLock, new_session_id
 
 log = logging.getLogger(__name__)
@@ -376,13 +376,17 @@ class Recorder:
         spill_dir: str | Path | None = None,
         deltas: bool = True,
         dictionary: bool = True,
-        diff: Changes | None = None,
+        encoder: SpanEncoder | None = None,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
         # large accounts stored as deltas against their last stored copy (storage.delta;
         # False: every input whole, as journals were before Kind.DELTA)
-        # (``diff``: what computes a delta's ranges, storage.delta.Encoder's)
-        self.deltas = Encoder(diff=diff) if deltas else None
+        # (``encoder``: what writes them, when not storage.delta.Encoder: the engine's,
+        # the same bytes; it takes a frame as the socket's buffer holds it)
+        self.deltas: SpanEncoder | None = None
+        if deltas:
+            self.deltas = encoder if encoder is not None else Encoder()
+        self._views = encoder is not None and deltas
         self.codec = codec or best_codec()
         # the chunks' compression: zstd's with a dictionary trained on the session's first
         # inputs (storage.codec: ChunkCompressor; False: each chunk alone, as before)
@@ -449,7 +453,7 @@ class Recorder:
         codec: str | None = None,
         max_pending_bytes: int = MAX_PENDING_BYTES,
         seal_bytes: int | None = None,
-        diff: Changes | None = None,
+        encoder: SpanEncoder | None = None,
     ) -> Recorder:
         """A new session in ``journal`` and its recorder, flushing every ``batch_s``. The
         session's lock is taken before its row is written (prune never sees it unlocked)."""
@@ -460,7 +464,9 @@ class Recorder:
         except BaseException:
             lock.release()
             raise
-        rec = cls(journal, sid, batch_s, codec, max_pending_bytes, lock, seal_bytes, diff=diff)
+        rec = cls(
+            journal, sid, batch_s, codec, max_pending_bytes, lock, seal_bytes, encoder=encoder
+        )
         rec._task = asyncio.create_task(rec._run(), name=f"recorder-{sid}")
         return rec
 
@@ -471,12 +477,20 @@ class Recorder:
             self.dropped += 1
             return
         t = time.monotonic_ns() if t_ns is None else t_ns
-        if type(payload) is not bytes:  # kept as it is until written: never a view
-            payload = bytes(payload)
         frame = kind is Kind.FRAME or kind is Kind.GRPC  # a stream's message, PubSub or gRPC
         stored: int = kind
-        if self.deltas is not None and (len(payload) >= MIN_SPAN or kind is Kind.BIND):
-            stored, payload = self.deltas.encode(kind, endpoint, payload)
+        deltas = self.deltas
+        if deltas is not None and kind is Kind.BIND:
+            bound = binding(payload)
+            if bound is not None:
+                deltas.bind(endpoint, *bound)
+        elif deltas is not None and len(payload) >= MIN_SPAN:
+            if not self._views and type(payload) is not bytes:
+                payload = bytes(payload)
+            # (bytes back: a delta, or the payload as bytes; never a view)
+            stored, payload = deltas.encode(kind, endpoint, payload)
+        if type(payload) is not bytes:  # kept as it is until written: never a view
+            payload = bytes(payload)
         # the header and the payload as they are (joined in the writer's thread, not here)
         header = HEADER.pack(stored, endpoint, t, time.time_ns() // 1000, len(payload))
         self.seq += 1

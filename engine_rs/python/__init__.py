@@ -28,6 +28,7 @@ from .fees import FeeEstimator
 from .graph import PoolGraph
 from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
 from .ingest import FeedIngest
+from .journal import DeltaEncoder
 from .pda import PdaCache, create_program_address, find_program_address, is_on_curve
 from .pricing import CyclePricer
 from .scorer import priority_fee_lamports, score
@@ -57,6 +58,7 @@ __all__ = [
     "CyclePricer",
     "DedupStats",
     "Deduper",
+    "DeltaEncoder",
     "Ema",
     "FeeContext",
     "FeeEstimator",

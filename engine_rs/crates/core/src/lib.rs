@@ -13,6 +13,7 @@ pub mod fees;
 pub mod graph;
 pub mod indicators;
 pub mod ingest;
+pub mod journal;
 pub mod pda;
 pub mod pricing;
 pub mod scorer;

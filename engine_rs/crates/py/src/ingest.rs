@@ -244,7 +244,7 @@ enum FrameArg<'a> {
 }
 
 /// The bytes of a C-contiguous byte buffer, borrowed while `buf` holds it (no copy).
-fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
+pub(crate) fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
     let len = buf.len_bytes();
     if len == 0 || buf.buf_ptr().is_null() {
         return &[];

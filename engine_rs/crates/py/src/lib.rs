@@ -18,6 +18,7 @@ mod graph;
 mod grpc;
 mod indicators;
 mod ingest;
+mod journal;
 mod pda;
 mod pricing;
 mod scorer;
@@ -48,6 +49,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     decode::register(m)?;
     venues::register(m)?;
     ingest::register(m)?;
+    journal::register(m)?;
     token2022::register(m)?;
     tx::register(m)?;
     Ok(())

@@ -271,6 +271,13 @@ pub const GAP: usize = 16;
 /// them. Equal spans give no range. `InvalidInput` when the lengths differ or a length
 /// does not fit in u32.
 pub fn changes(base: &[u8], span: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    changes_into(base, span, &mut out)?;
+    Ok(out)
+}
+
+/// [`changes`] appended to `out` (nothing appended on an error).
+pub fn changes_into(base: &[u8], span: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let n = span.len();
     if base.len() != n {
         return Err(EngineError::InvalidInput(format!(
@@ -311,7 +318,7 @@ pub fn changes(base: &[u8], span: &[u8]) -> Result<Vec<u8>> {
         }
     }
     let new: usize = ranges.iter().map(|(s, e)| e - s).sum();
-    let mut out = Vec::with_capacity(4 + 8 * ranges.len() + new);
+    out.reserve(4 + 8 * ranges.len() + new);
     // n fits in u32 (checked), so every offset below does
     let u = |x: usize| (x as u32).to_le_bytes();
     out.extend_from_slice(&u(ranges.len()));
@@ -324,7 +331,7 @@ pub fn changes(base: &[u8], span: &[u8]) -> Result<Vec<u8>> {
     for &(s, e) in &ranges {
         out.extend_from_slice(&span[s..e]);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A journal input's header (`storage.codec.HEADER`, `<BHqqI`): kind, endpoint, receive
