@@ -70,6 +70,9 @@ def rows(d: Path) -> list[Row]:
         if isinstance(bs, dict) and "ours_median_us" in bs
         else ""
     )
+    lag = _get(live, "tick_to_trade", WAY, "loop_lag_ms")
+    if isinstance(lag, dict) and "p99" in lag:  # (before the frame's receipt: not counted)
+        peer += f"; loop late p99 {lag['p99']:,.0f} ms"
     out.append(
         (
             "tick to trade, frame -> written",

@@ -265,6 +265,7 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
             ),
         )
         seen: dict[int, Any] = {}
+        lags: list[float] = []
         app = ArbscopeApp(s)  # the dashboard drives the session, as an operator's does
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(300):  # the snapshot and the subscriptions
@@ -281,11 +282,13 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
             ex.fast_path = bool(opts["fast"])
             ex.cpu_clock = bool(getattr(a, "cpu", False))
             await ex.keep_warm()
+            lag = asyncio.get_running_loop().create_task(_loop_lag(lags))
             end = time.monotonic() + a.seconds
             while time.monotonic() < end:
                 await pilot.pause(0.1)
                 for o in ex.orders:
                     seen[o.seq] = o
+            lag.cancel()
             s.kill()  # nothing new while the last ones end
             for _ in range(30):
                 await pilot.pause(0.1)
@@ -312,6 +315,10 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
         "why": sorted({o.detail[:160] for o in orders if o.status in ("refused", "error")})[:4],
         "paths": {p: sum(o.path == p for o in timed) for p in sorted({o.path for o in timed})},
         "steps": {},
+        # how late a 10 ms timer of the dashboard's loop ran, while trading (ms): a frame
+        # that arrives meanwhile waits about as long in its socket before its receipt,
+        # where an order's clock starts (not in frame -> written)
+        "loop_lag_ms": _lag_quantiles(lags),
     }
     marks = ("frame", *STEPS_TIMED)
     for x, y in itertools.pairwise(marks):
@@ -322,6 +329,28 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
     if totals:
         out["steps"]["frame->written"] = _quantiles(totals)
     return out
+
+
+async def _loop_lag(out: list[float], every_s: float = 0.01) -> None:
+    """How late each of a 10 ms sleep's wake-ups is (s), into ``out``, until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every_s
+        await asyncio.sleep(every_s)
+        out.append(max(0.0, loop.time() - due))
+
+
+def _lag_quantiles(lags: list[float]) -> dict[str, float]:
+    if not lags:
+        return {}
+    ordered = sorted(lags)
+    k = max(0, -(-len(ordered) * 99 // 100) - 1)
+    return {
+        "p50": 1e3 * statistics.median(ordered),
+        "p99": 1e3 * ordered[k],
+        "max": 1e3 * ordered[-1],
+        "n": len(ordered),
+    }
 
 
 def _quantiles(xs: list[float]) -> dict[str, float]:
@@ -404,6 +433,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  not sent: {why}")
         for why in r["fallbacks"]:
             print(f"  the ordinary way, because: {why}")
+        lag = r.get("loop_lag_ms") or {}
+        if lag:
+            print(
+                f"  the dashboard's loop, late by p50 {lag['p50']:.1f} / p99 {lag['p99']:.0f} / "
+                f"max {lag['max']:.0f} ms while trading (a frame waits about as long in its "
+                "socket before its receipt, where the figures below start)"
+            )
         hot = r["compiled"]
         if hot:
             print(
