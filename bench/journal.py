@@ -185,6 +185,61 @@ async def stored_bytes(db: Path, sid: str) -> int:
     return n
 
 
+async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dict[str, float]]:
+    """What the recording's inputs (as the recorder stores them: deltas) take per recorded
+    hour when chunked every 0.2, 0.5 and 1 s of chain: each chunk compressed alone with
+    the session's dictionary (the journal's format), against one zstd stream over the
+    whole session flushed at each chunk's end (each chunk durable at its end, decodable
+    after the ones before it). Bytes per recorded hour, each way."""
+    import zstandard as zs
+
+    from storage.codec import HEADER, ChunkCompressor, unpack
+    from storage.delta import Encoder
+
+    out = []
+    for chain_batch_s in (0.2, 0.5, 1.0):
+        batch_ns = int(chain_batch_s / accel * 1e9)
+        enc, zc = Encoder(), ChunkCompressor("zstd")
+        stream = zs.ZstdCompressor(level=3).compressobj()
+        sizes = [0, 0, 0]  # alone, one stream, chunks
+
+        def seal(
+            batch: list[bytes], zc: Any = zc, stream: Any = stream, sizes: list[int] = sizes
+        ) -> None:
+            blob, _codec, introduced = zc.compress(batch)
+            if introduced is not None:
+                zc.adopt(introduced, sizes[2])
+            joined = b"".join(batch)
+            sizes[0] += len(blob)
+            sizes[1] += len(stream.compress(joined) + stream.flush(zs.COMPRESSOBJ_FLUSH_BLOCK))
+            sizes[2] += 1
+
+        batch: list[bytes] = []
+        t_first: int | None = None
+        async for t, packed in raw_inputs(db, sid):
+            for i in unpack(packed):
+                kind, stored = enc.encode(i.kind, i.endpoint, i.payload)
+                if t_first is None:
+                    t_first = t
+                if t - t_first > batch_ns and batch:
+                    seal(batch)
+                    batch, t_first = [], t
+                batch += [HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(stored)), stored]
+        if batch:
+            seal(batch)
+        alone, streamed, chunks = sizes
+        hour = 3600 / chain_s
+        out.append(
+            {
+                "chunk_s": chain_batch_s,
+                "chunks": chunks,
+                "alone_per_hour": alone * hour,
+                "one_stream_per_hour": streamed * hour,
+            }
+        )
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.journal", description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="simulated session length")
@@ -199,6 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "recording one (--minutes: its simulated length)",
     )
     ap.add_argument("--session", metavar="ID")
+    ap.add_argument(
+        "--chunking",
+        action="store_true",
+        help="also: the recording chunked every 0.2, 0.5 and 1 s of chain, each chunk "
+        "compressed alone (the format) against one zstd stream over the session",
+    )
     a = ap.parse_args(argv)
     mb = 1 << 20
     sim_s = a.minutes * 60  # the recording's chain time: its slots at mainnet's pace
@@ -230,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         rss["record"] = peak_rss_mb()
         recorded = asyncio.run(stored_bytes(db, sid))
+        chunked = asyncio.run(chunking(db, sid, sim_s, a.accel)) if a.chunking else []
         batch_ns = int(0.2e9 / a.accel)
         sizes: dict[str, Any] = {}
         inputs = 0
@@ -277,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replay_frames_per_s": frames / rep,
         "digest_matches": ok,
         "peak_rss_mb": rss,
+        "chunking": chunked,
     }
     made = f"{slots:,} slots, " if slots else ""
     print(
@@ -324,6 +387,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     head = ("", "codec", "rate", "bytes / recorded hour", "goal")
     print("\n".join(markdown(head, rows)))
+    if chunked:
+        print("\n# the recording's inputs (deltas) chunked every N s of chain, zstd")
+        crows = [
+            (
+                f"{c['chunk_s']:g} s ({c['chunks']:,} chunks)",
+                f"{c['alone_per_hour'] / mb:,.1f} MB",
+                f"{c['one_stream_per_hour'] / mb:,.1f} MB",
+            )
+            for c in chunked
+        ]
+        chead = ("chunks of", "each alone, the session's dictionary", "one stream, flushed a chunk")
+        print("\n".join(markdown(chead, crows)))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))
     return 0 if ok else 1
