@@ -43,8 +43,18 @@ class DeltaEncoder:
         self._size = 0
         self._spans: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
         self._subs: dict[tuple[int, int], bytes] = {}
-        self.deltas = 0  # inputs stored as deltas
-        self.same = 0  # of them, spans equal to their copy
+        self._deltas = 0
+        self._same = 0
+
+    @property
+    def deltas(self) -> int:
+        """Inputs stored as deltas so far."""
+        return self._deltas
+
+    @property
+    def same(self) -> int:
+        """Of them, spans equal to their copy."""
+        return self._same
 
     def bind(self, endpoint: int, subscription: int, account: bytes) -> None:
         """An account subscription's notifications on ``endpoint`` under
@@ -88,11 +98,11 @@ class DeltaEncoder:
             how, body, version = FULL, span, 0
         elif last[0] == span:
             how, body, version = SAME, b"", last[1]
-            self.same += 1
+            self._same += 1
         else:
             how, body, version = RANGES, delta_changes(last[0], span), last[1]
         self._store(key, span)
-        self.deltas += 1
+        self._deltas += 1
         rest = len(p) - len(span)
         out = b"".join(
             (
