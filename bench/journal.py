@@ -196,45 +196,54 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
     from storage.codec import HEADER, ChunkCompressor, unpack
     from storage.delta import Encoder
 
-    out = []
-    for chain_batch_s in (0.2, 0.5, 1.0):
-        batch_ns = int(chain_batch_s / accel * 1e9)
-        enc, zc = Encoder(), ChunkCompressor("zstd")
-        stream = zs.ZstdCompressor(level=3).compressobj()
-        sizes = [0, 0, 0]  # alone, one stream, chunks
+    class Chunker:
+        """One chunking of the inputs: every ``chain_batch_s`` of chain, both ways."""
 
-        def seal(
-            batch: list[bytes], zc: Any = zc, stream: Any = stream, sizes: list[int] = sizes
-        ) -> None:
-            blob, _codec, introduced = zc.compress(batch)
+        def __init__(self, chain_batch_s: float) -> None:
+            self.chain_batch_s, self.batch_ns = chain_batch_s, int(chain_batch_s / accel * 1e9)
+            self.zc, self.stream = ChunkCompressor("zstd"), zs.ZstdCompressor(level=3).compressobj()
+            self.alone = self.streamed = self.chunks = 0
+            self.batch: list[bytes] = []
+            self.t_first: int | None = None
+
+        def add(self, t: int, parts: tuple[bytes, bytes]) -> None:
+            if self.t_first is None:
+                self.t_first = t
+            if t - self.t_first > self.batch_ns and self.batch:
+                self.seal()
+                self.t_first = t
+            self.batch += parts
+
+        def seal(self) -> None:
+            if not self.batch:
+                return
+            blob, _codec, introduced = self.zc.compress(self.batch)
             if introduced is not None:
-                zc.adopt(introduced, sizes[2])
-            joined = b"".join(batch)
-            sizes[0] += len(blob)
-            sizes[1] += len(stream.compress(joined) + stream.flush(zs.COMPRESSOBJ_FLUSH_BLOCK))
-            sizes[2] += 1
+                self.zc.adopt(introduced, self.chunks)
+            joined = b"".join(self.batch)
+            flushed = self.stream.compress(joined) + self.stream.flush(zs.COMPRESSOBJ_FLUSH_BLOCK)
+            self.alone, self.streamed = self.alone + len(blob), self.streamed + len(flushed)
+            self.chunks += 1
+            self.batch = []
 
-        batch: list[bytes] = []
-        t_first: int | None = None
-        async for t, packed in raw_inputs(db, sid):
-            for i in unpack(packed):
-                kind, stored = enc.encode(i.kind, i.endpoint, i.payload)
-                if t_first is None:
-                    t_first = t
-                if t - t_first > batch_ns and batch:
-                    seal(batch)
-                    batch, t_first = [], t
-                batch += [HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(stored)), stored]
-        if batch:
-            seal(batch)
-        alone, streamed, chunks = sizes
-        hour = 3600 / chain_s
+    # the recording read and its deltas encoded once, handed to every chunking
+    enc, chunkers = Encoder(), [Chunker(s) for s in (0.2, 0.5, 1.0)]
+    async for t, packed in raw_inputs(db, sid):
+        for i in unpack(packed):
+            kind, stored = enc.encode(i.kind, i.endpoint, i.payload)
+            parts = (HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(stored)), stored)
+            for c in chunkers:
+                c.add(t, parts)
+    hour = 3600 / chain_s
+    out = []
+    for c in chunkers:
+        c.seal()
         out.append(
             {
-                "chunk_s": chain_batch_s,
-                "chunks": chunks,
-                "alone_per_hour": alone * hour,
-                "one_stream_per_hour": streamed * hour,
+                "chunk_s": c.chain_batch_s,
+                "chunks": c.chunks,
+                "alone_per_hour": c.alone * hour,
+                "one_stream_per_hour": c.streamed * hour,
             }
         )
     return out

@@ -29,7 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from feeds.clients.ratelimit import RATE_LIMIT_CODES, retry_after_seconds
+from feeds.clients.ratelimit import retry_after_seconds
+from feeds.clients.rpc import RpcClient, RpcError
 from feeds.clients.tls import ssl_for
 from feeds.redact import redact
 
@@ -135,10 +136,14 @@ class BlockhashKeeper:
                 try:
                     blockhash, last_valid, slot = reader.read()
                 except _Refused as exc:
-                    self.errors[shown] = f"getLatestBlockhash at {shown}: {exc}"
+                    self.errors[shown] = str(exc)
                     pause = max(pause, exc.retry_after or BACKOFF_S)
-                except (OSError, http.client.HTTPException, ValueError) as exc:
-                    self.errors[shown] = f"getLatestBlockhash at {shown}: {_said(exc)}"
+                except RpcError as exc:  # (an answer that is not one: the node's words)
+                    self.errors[shown] = str(exc)
+                    pause = max(pause, BACKOFF_S)
+                except (OSError, http.client.HTTPException) as exc:
+                    text = str(exc) or type(exc).__name__
+                    self.errors[shown] = f"{reader.where}: {type(exc).__name__}: {text}"
                     reader.close()
                     pause = max(pause, BACKOFF_S)
                 else:
@@ -165,11 +170,6 @@ class _Refused(Exception):
         self.retry_after = retry_after
 
 
-def _said(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
-
-
 class _Reader:
     """``getLatestBlockhash`` over one kept-alive HTTP(S) connection (a thread's own)."""
 
@@ -178,6 +178,7 @@ class _Reader:
         self.host, self.port = parts.hostname or "", parts.port
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.tls = ssl_for(url, ca_file)
+        self.where = f"getLatestBlockhash at {redact(url)}"
         self.timeout_s = timeout_s
         self.conn: http.client.HTTPConnection | None = None
         self._id = 0
@@ -199,8 +200,9 @@ class _Reader:
 
     def read(self) -> tuple[str, int, int]:
         """(blockhash, last valid block height, the answer's slot); ``_Refused`` for a
-        rate limit, ValueError for an answer that is not one, OSError and
-        ``http.client.HTTPException`` as the connection fails."""
+        rate limit, RpcError for an answer that is not one (``RpcClient.result_of``'s,
+        as every client reads one), OSError and ``http.client.HTTPException`` as the
+        connection fails."""
         self._id += 1
         body = json.dumps(
             {
@@ -216,28 +218,26 @@ class _Reader:
         raw = resp.read(MAX_ANSWER + 1)
         if resp.status == 429:
             after = retry_after_seconds(resp.getheader("Retry-After"))
-            raise _Refused("HTTP 429 rate limited", after)
+            raise _Refused(f"{self.where}: HTTP 429 rate limited", after)
         if resp.status != 200:
-            raise ValueError(f"HTTP {resp.status}")
+            raise RpcError(f"{self.where}: HTTP {resp.status}")
         if len(raw) > MAX_ANSWER:
-            raise ValueError(f"an answer over {MAX_ANSWER} bytes")
+            raise RpcError(f"{self.where}: an answer over {MAX_ANSWER} bytes")
         try:
             msg = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise ValueError("the answer is not JSON") from None
-        err = msg.get("error") if isinstance(msg, dict) else None
-        if isinstance(err, dict):
-            code = err.get("code")
-            text = f"error {code}: {str(err.get('message', ''))[:200]}"
-            if isinstance(code, int) and code in RATE_LIMIT_CODES:
-                raise _Refused(text, None)
-            raise ValueError(text)
+            raise RpcError(f"{self.where}: the answer is not JSON") from None
         try:
-            res = msg["result"]
+            res = RpcClient.result_of(msg, self.where)
+        except RpcError as exc:
+            if exc.rate_limited:
+                raise _Refused(str(exc), None) from None
+            raise
+        try:
             value, slot = res["value"], int(res["context"]["slot"])
             blockhash, last_valid = str(value["blockhash"]), int(value["lastValidBlockHeight"])
         except (KeyError, TypeError, ValueError):
-            raise ValueError("the answer has no blockhash") from None
+            raise RpcError(f"{self.where}: the answer has no blockhash") from None
         return blockhash, last_valid, slot
 
 

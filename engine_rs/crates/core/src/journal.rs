@@ -14,14 +14,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{EngineError, Result};
-use crate::ingest::copies::{changes_into, FULL, RANGES, SAME};
+use crate::ingest::copies::{changes_into, FULL, JOURNAL_FRAME, RANGES, SAME};
 
 /// A span shorter than this stays in its input (`storage.delta.MIN_SPAN`).
 pub const MIN_SPAN: usize = 512;
 /// The copies a table keeps, in bytes of spans (`storage.delta.TABLE_BYTES`).
 pub const TABLE_BYTES: usize = 64 << 20;
 /// `storage.codec.Kind`: a PubSub frame, an HTTP account, a delta.
-pub const KIND_FRAME: u8 = 1;
+pub const KIND_FRAME: u8 = JOURNAL_FRAME;
 pub const KIND_ACCOUNT: u8 = 2;
 pub const KIND_DELTA: u8 = 21;
 
@@ -36,12 +36,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize, to: usize) -> Option<usize> {
     if from > to {
         return None;
     }
-    let window = &hay[from..to];
-    match needle {
-        [b] => memchr::memchr(*b, window),
-        _ => memchr::memmem::find(window, needle),
-    }
-    .map(|i| from + i)
+    memchr::memmem::find(&hay[from..to], needle).map(|i| from + i)
 }
 
 /// The last `needle` wholly within `hay[from..]` (`bytes.rfind(needle, from)`).

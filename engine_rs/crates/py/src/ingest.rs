@@ -262,7 +262,7 @@ pub(crate) fn buffer_bytes(buf: &PyBuffer<u8>) -> &[u8] {
 const PACKED_HEADER: usize = 23;
 const KIND_FRAME: u8 = 1; // storage.codec.Kind.FRAME
 const KIND_GRPC: u8 = 17; // storage.codec.Kind.GRPC
-const KIND_DELTA: u8 = 21; // storage.codec.Kind.DELTA
+const KIND_DELTA: u8 = arbscope_core::journal::KIND_DELTA; // storage.codec.Kind.DELTA
 
 /// What `frames` returns: the position after the run, per endpoint (applied, first and
 /// last receive ns), and the frames the ingest refused.
