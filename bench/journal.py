@@ -87,7 +87,7 @@ async def write_rate(
     from storage.journal import Chunk, Journal
 
     enc = Encoder() if deltas else None
-    zc = ChunkCompressor(codec)  # a zstd dictionary trained on the first inputs, as live
+    zc = ChunkCompressor(codec)  # zstd: one stream over the session, as live
     stored = raw_total = n = seq = no = t_first = 0
     spent = 0.0
     batch: list[bytes] = []
@@ -103,12 +103,11 @@ async def write_rate(
             nonlocal stored, raw_total, seq, no, spent, batch
             t0 = time.perf_counter()
             raw_len = sum(len(p) for p in batch)
-            blob, used, introduced = zc.compress(batch)
+            blob, used, made = zc.compress(batch)
             k = len(batch) // 2
             chunk = Chunk(no, seq, k, t_first, t_last, used, raw_len, blob)
             await j.write_batch(wsid, chunk, 0, [], 0)
-            if introduced is not None:
-                zc.adopt(introduced, no)
+            zc.adopt(made, no)
             spent += time.perf_counter() - t0
             stored += len(blob)
             raw_total += raw_len
@@ -187,12 +186,12 @@ async def stored_bytes(db: Path, sid: str) -> int:
 
 async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dict[str, float]]:
     """What the recording's inputs (as the recorder stores them: deltas) take per recorded
-    hour when chunked every 0.2, 0.5 and 1 s of chain: each chunk compressed alone with
-    the session's dictionary (the journal's format), against one zstd stream over the
-    whole session flushed at each chunk's end (each chunk durable at its end, decodable
-    after the ones before it). Bytes per recorded hour, each way."""
-    import zstandard as zs
-
+    hour when chunked every 0.2, 0.5 and 1 s of chain: as the journal stores them (one
+    zstd stream over the session flushed at each chunk's end, each chunk durable at its
+    end and decodable after the ones before it; a new stream every
+    ``storage.codec.STREAM_CHUNKS`` chunks), against each chunk compressed alone with the
+    session's dictionary (the format before, decision 0013). Bytes per recorded hour,
+    each way."""
     from storage.codec import HEADER, ChunkCompressor, unpack
     from storage.delta import Encoder
 
@@ -201,8 +200,11 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
 
         def __init__(self, chain_batch_s: float) -> None:
             self.chain_batch_s, self.batch_ns = chain_batch_s, int(chain_batch_s / accel * 1e9)
-            self.zc, self.stream = ChunkCompressor("zstd"), zs.ZstdCompressor(level=3).compressobj()
-            self.alone = self.streamed = self.chunks = 0
+            self.alone, self.streamed = (
+                ChunkCompressor("zstd", stream=False),
+                ChunkCompressor("zstd"),
+            )
+            self.alone_bytes = self.streamed_bytes = self.chunks = 0
             self.batch: list[bytes] = []
             self.t_first: int | None = None
 
@@ -217,12 +219,13 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
         def seal(self) -> None:
             if not self.batch:
                 return
-            blob, _codec, introduced = self.zc.compress(self.batch)
-            if introduced is not None:
-                self.zc.adopt(introduced, self.chunks)
-            joined = b"".join(self.batch)
-            flushed = self.stream.compress(joined) + self.stream.flush(zs.COMPRESSOBJ_FLUSH_BLOCK)
-            self.alone, self.streamed = self.alone + len(blob), self.streamed + len(flushed)
+            for zc in (self.alone, self.streamed):
+                blob, _codec, made = zc.compress(self.batch)
+                zc.adopt(made, self.chunks)
+                if zc is self.alone:
+                    self.alone_bytes += len(blob)
+                else:
+                    self.streamed_bytes += len(blob)
             self.chunks += 1
             self.batch = []
 
@@ -242,8 +245,9 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
             {
                 "chunk_s": c.chain_batch_s,
                 "chunks": c.chunks,
-                "alone_per_hour": c.alone * hour,
-                "one_stream_per_hour": c.streamed * hour,
+                "alone_per_hour": c.alone_bytes * hour,
+                "one_stream_per_hour": c.streamed_bytes * hour,
+                "streams": c.streamed.streams,
             }
         )
     return out
@@ -266,8 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--chunking",
         action="store_true",
-        help="also: the recording chunked every 0.2, 0.5 and 1 s of chain, each chunk "
-        "compressed alone (the format) against one zstd stream over the session",
+        help="also: the recording chunked every 0.2, 0.5 and 1 s of chain, as the journal "
+        "stores them (one zstd stream over the session) against each chunk compressed "
+        "alone with the session's dictionary (the format before)",
     )
     a = ap.parse_args(argv)
     mb = 1 << 20
@@ -401,12 +406,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         crows = [
             (
                 f"{c['chunk_s']:g} s ({c['chunks']:,} chunks)",
+                f"{c['one_stream_per_hour'] / mb:,.1f} MB ({c['streams']:,} streams)",
                 f"{c['alone_per_hour'] / mb:,.1f} MB",
-                f"{c['one_stream_per_hour'] / mb:,.1f} MB",
             )
             for c in chunked
         ]
-        chead = ("chunks of", "each alone, the session's dictionary", "one stream, flushed a chunk")
+        chead = (
+            "chunks of",
+            "the journal's streams, flushed a chunk",
+            "each alone, the session's dictionary (before)",
+        )
         print("\n".join(markdown(chead, crows)))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -228,42 +229,122 @@ TRAIN_MAX_BYTES = 16 << 20  # sampled at most (memory, and training's time: ~0.6
 _DLEN = struct.Struct("<I")
 
 
-class ChunkCompressor:
-    """A session's chunks compressed as the recorder writes them (one caller at a time,
-    in order): with ``codec``, and for zstd (``train``) with a dictionary trained on the
-    session's first inputs once :data:`TRAIN_CHUNKS` chunks and :data:`TRAIN_MIN_BYTES`
-    of them were seen (see above). :meth:`compress` returns the chunk's blob and codec,
-    and the dictionary it introduces; the caller adopts it (:meth:`adopt`) that once the chunk has
-    its number (a chunk that never got one — a failed seal — is made again, with the
-    same dictionary)."""
+# ---------------------------------------------------------------- a session's stream
+# Each chunk compressed alone relearns what the chunks before it held (even with the
+# dictionary above); one zstd stream over the session, flushed at each chunk's end (a whole
+# block: the chunk decodes from its own bytes and the stream's before it), stores
+# bench.journal's session in 77.6 MB per recorded hour against 132.5 (decision 0015).
+#
+# A chunk that starts a stream has codec ``zstd+stream``; each later chunk of it
+# ``zstd><no>``, naming the stream's chunk before it. Its blob is zstd's flushed block(s)
+# and the CRC-32 of the chunk's bytes (u32 LE): a block has no checksum of its own, and a
+# damaged chunk must never read as wrong bytes. The recorder starts a new stream every
+# STREAM_CHUNKS chunks or STREAM_RAW_BYTES of inputs (a damaged chunk loses the rest of its
+# stream, no more), and when a chunk it made was never numbered (a failed seal: its block
+# is in the compressor's history and in no chunk). One stream at a time: a stream's start
+# ends the one before it, for the reader too. A stream learns faster than a dictionary
+# helps: streams started with the session's dictionary stored 79.4 MB an hour, so a
+# session recorded as streams trains none.
+STREAM_CODEC = "zstd+stream"
+STREAM_NEXT = "zstd>"
+STREAM_CHUNKS = 256  # a stream's chunks at most (about 50 s of a live session) ...
+STREAM_RAW_BYTES = 256 << 20  # ... and its inputs' bytes at most (a burst's)
+_CRC = struct.Struct("<I")
 
-    def __init__(self, codec: str, level: int = 3, train: bool = True) -> None:
+
+@dataclass(slots=True, eq=False)
+class Made:
+    """What a chunk :meth:`ChunkCompressor.compress` made brings with it: the dictionary it
+    introduces or the stream it is a block of; numbered by :meth:`ChunkCompressor.adopt`."""
+
+    dictionary: Any = None
+    stream: Any = None  # the stream's compression object, when it is a block of one
+    no: int | None = None  # its chunk's number, once adopted
+
+
+class ChunkCompressor:
+    """A session's chunks compressed as the recorder writes them (in order; calls are
+    serialised): with ``codec``; for zstd as one stream (``stream``, above), or (``stream``
+    False) each chunk alone with a dictionary trained on the session's first inputs
+    (``train``) once :data:`TRAIN_CHUNKS` chunks and :data:`TRAIN_MIN_BYTES` of them were
+    seen.
+    :meth:`compress` returns the chunk's blob and codec, and what the chunk brings (a
+    :class:`Made`, or None); the caller adopts it (:meth:`adopt`) once the chunk has its
+    number. A chunk that never got one (a failed seal) is made again: with the same
+    dictionary, in a new stream."""
+
+    def __init__(self, codec: str, level: int = 3, train: bool = True, stream: bool = True) -> None:
         self.codec, self.level = codec, level
-        self.train = train and codec == "zstd" and _zstd() is not None
+        zstd = codec == "zstd" and _zstd() is not None
+        self.stream = stream and zstd
+        self.train = train and zstd and not self.stream
         self.samples: list[bytes] = []
         self.sampled = self.chunks = 0
         self.pending: Any = None  # a dictionary trained, its chunk not yet numbered
         self.current: Any = None  # (the dictionary, its chunk's number), adopted
         self.error = ""  # why there is no dictionary (training failed), once
+        self.streams = 0  # streams started
         self._cctx: tuple[Any, Any] | None = None  # (dictionary, its compressor)
+        self._lock = threading.Lock()  # (a seal's thread outlives a cancelled await)
+        self._last: Made | None = None  # the stream's last chunk made
+        self._stream: Any = None  # the stream's compression object
+        self._stream_chunks = self._stream_raw = 0
 
-    def compress(self, parts: Sequence[bytes]) -> tuple[bytes, str, Any]:
-        """(blob, codec, the dictionary it introduces or None) of the inputs ``parts``
-        (header, payload, header, payload ...)."""
-        if self.current is not None:
-            d, no = self.current
-            return self._with(parts, d), f"{DICT_USER}{no}", None
-        if self.train and self.pending is None:
-            self._sample(parts)
-        if self.pending is not None:
-            d = self.pending
-            head = d.as_bytes()
-            return b"".join([_DLEN.pack(len(head)), head, self._with(parts, d)]), DICT_CODEC, d
-        return compress_parts(parts, self.codec, self.level), self.codec, None
+    def compress(self, parts: Sequence[bytes]) -> tuple[bytes, str, Made | None]:
+        """(blob, codec, what it brings or None) of the inputs ``parts`` (header, payload,
+        header, payload ...)."""
+        with self._lock:
+            if self.stream:
+                return self._streamed(parts)
+            if self.current is not None:
+                d, no = self.current
+                return self._with(parts, d), f"{DICT_USER}{no}", None
+            if self.train and self.pending is None:
+                self._sample(parts)
+            if self.pending is not None:  # the dictionary's chunk, alone
+                d = self.pending
+                head = d.as_bytes()
+                blob = b"".join([_DLEN.pack(len(head)), head, self._with(parts, d)])
+                return blob, DICT_CODEC, Made(dictionary=d)
+            return compress_parts(parts, self.codec, self.level), self.codec, None
 
-    def adopt(self, d: Any, no: int) -> None:
-        """The chunk that introduced ``d`` is chunk ``no``: later chunks name it."""
-        self.current, self.pending, self.samples = (d, no), None, []
+    def adopt(self, made: Made | None, no: int) -> None:
+        """The chunk that brought ``made`` is chunk ``no``: later chunks name it."""
+        if made is None:
+            return
+        with self._lock:
+            made.no = no
+            if made.dictionary is not None:
+                self.current, self.pending, self.samples = (made.dictionary, no), None, []
+
+    def _streamed(self, parts: Sequence[bytes]) -> tuple[bytes, str, Made]:
+        zs, raw, last = _zstd(), sum(len(p) for p in parts), self._last
+        if (
+            last is None
+            or last.stream is not self._stream
+            or last.no is None  # never numbered: its block is in no chunk
+            or self._stream_chunks >= STREAM_CHUNKS
+            or self._stream_raw + raw > STREAM_RAW_BYTES
+        ):
+            self._stream = zs.ZstdCompressor(level=self.level).compressobj()
+            self._stream_chunks = self._stream_raw = 0
+            self.streams += 1
+            codec = STREAM_CODEC
+        else:
+            codec = f"{STREAM_NEXT}{last.no}"
+        c, crc, out = self._stream, 0, []
+        try:
+            for p in parts:
+                crc = zlib.crc32(p, crc)
+                out.append(c.compress(p))
+            out += [c.flush(zs.COMPRESSOBJ_FLUSH_BLOCK), _CRC.pack(crc)]
+        except BaseException:
+            self._stream = None  # what it took is in no chunk: the next starts anew
+            raise
+        self._stream_chunks += 1
+        self._stream_raw += raw
+        self._last = Made(stream=c)
+        return b"".join(out), codec, self._last
 
     def _with(self, parts: Sequence[bytes], d: Any) -> bytes:
         if self._cctx is None or self._cctx[0] is not d:  # (made once per dictionary)
@@ -299,18 +380,23 @@ class ChunkCompressor:
 
 class ChunkDecoder:
     """A session's chunks made bytes again, read in order from its first: it keeps the
-    dictionaries the chunks introduce (:data:`DICT_CODEC`) for the chunks that name them."""
+    dictionaries the chunks introduce (:data:`DICT_CODEC`) for the chunks that name them,
+    and the stream being read (:data:`STREAM_CODEC`) for its next chunk."""
 
     def __init__(self) -> None:
         self.dicts: dict[int, Any] = {}  # chunk number -> its dictionary's decompressor
+        self._stream: tuple[int, Any] | None = None  # (its last chunk read, its decoder)
+        self._lost: set[int] = set()  # chunks of a stream that could not be read
 
     def chunk(self, c: Any) -> bytes:
         """:meth:`raw` of a ``storage.journal.Chunk``."""
         return self.raw(c.no, c.blob, c.codec, c.raw_len)
 
     def raw(self, no: int, blob: bytes, codec: str, raw_len: int) -> bytes:
-        """Chunk ``no``'s bytes (JournalError: damaged, an unknown codec, or its
-        dictionary's chunk not read)."""
+        """Chunk ``no``'s bytes (JournalError: damaged, an unknown codec, or the chunk
+        its dictionary or stream needs not read)."""
+        if codec.startswith(STREAM_NEXT) or codec == STREAM_CODEC:
+            return self._streamed(no, blob, codec, raw_len)
         if codec.startswith(DICT_USER):
             dctx = self.dicts.get(_dict_chunk(codec))
             if dctx is None:
@@ -327,12 +413,51 @@ class ChunkDecoder:
             return out
         return decompress(blob, codec, raw_len)
 
+    def _streamed(self, no: int, blob: bytes, codec: str, raw_len: int) -> bytes:
+        zs = _zstd()
+        if zs is None:
+            raise JournalError("this journal is zstd-compressed: install zstandard")
+        if codec.startswith(STREAM_NEXT):
+            before = _number(codec, STREAM_NEXT)
+            if self._stream is None or self._stream[0] != before:
+                self._lost.add(no)
+                why = (
+                    "which could not be read (damaged, or a chunk before it in the stream)"
+                    if before in self._lost
+                    else "which was not read (read the session from its first chunk)"
+                )
+                raise JournalError(
+                    f"chunk {no} continues the compression stream of chunk {before}, {why}"
+                )
+            dobj = self._stream[1]
+        else:  # a stream's start (which ends the one before)
+            dobj = zs.ZstdDecompressor().decompressobj()
+        self._stream = None
+        view = memoryview(blob)
+        try:
+            if len(view) < _CRC.size:
+                raise ValueError("shorter than its checksum")
+            out = bytes(dobj.decompress(view[: -_CRC.size]))
+            if len(out) != raw_len:
+                raise ValueError(f"{len(out)} bytes, {raw_len} expected")
+            if zlib.crc32(out) != _CRC.unpack_from(view, len(view) - _CRC.size)[0]:
+                raise ValueError("its checksum differs")
+        except (zs.ZstdError, ValueError, MemoryError) as exc:
+            self._lost.add(no)
+            raise JournalError(f"a recorded chunk is damaged ({exc})") from None
+        self._stream = (no, dobj)
+        return out
 
-def _dict_chunk(codec: str) -> int:
+
+def _number(codec: str, prefix: str) -> int:
     try:
-        return int(codec[len(DICT_USER) :])
+        return int(codec[len(prefix) :])
     except ValueError:
         raise JournalError(f"a chunk uses an unknown codec {codec!r}") from None
+
+
+def _dict_chunk(codec: str) -> int:
+    return _number(codec, DICT_USER)
 
 
 def _split_dict(blob: bytes | memoryview) -> tuple[Any, memoryview]:
@@ -374,6 +499,13 @@ def decompress(blob: bytes, codec: str, raw_len: int) -> bytes:
     if codec == DICT_CODEC:
         dctx, frame = _split_dict(blob)
         return _unzstd(frame, raw_len, dctx)
+    if codec.startswith(STREAM_NEXT) or codec == STREAM_CODEC:
+        if codec.startswith(STREAM_NEXT):
+            _number(codec, STREAM_NEXT)
+        raise JournalError(
+            f"this chunk is a block of a compression stream ({codec}): read the session "
+            "from its first chunk"
+        )
     if codec.startswith(DICT_USER):
         _dict_chunk(codec)
         raise JournalError(

@@ -375,7 +375,7 @@ class Recorder:
         seal_bytes: int | None = None,
         spill_dir: str | Path | None = None,
         deltas: bool = True,
-        dictionary: bool = True,
+        stream: bool = True,
         encoder: SpanEncoder | None = None,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
@@ -388,9 +388,10 @@ class Recorder:
             self.deltas = encoder if encoder is not None else Encoder()
         self._views = encoder is not None and deltas
         self.codec = codec or best_codec()
-        # the chunks' compression: zstd's with a dictionary trained on the session's first
-        # inputs (storage.codec: ChunkCompressor; False: each chunk alone, as before)
-        self._zc = ChunkCompressor(self.codec, train=dictionary)
+        # the chunks' compression: zstd's, one stream over the session flushed at each
+        # chunk's end (storage.codec: ChunkCompressor; False: each chunk alone, with a
+        # dictionary trained on the session's first inputs, as before)
+        self._zc = ChunkCompressor(self.codec, stream=stream)
         self._dict_said = False  # the log said why there is no dictionary
         self.max_pending_bytes = max_pending_bytes
         # a batch big enough to compress well, small enough to leave room in the bound
@@ -454,9 +455,11 @@ class Recorder:
         max_pending_bytes: int = MAX_PENDING_BYTES,
         seal_bytes: int | None = None,
         encoder: SpanEncoder | None = None,
+        stream: bool = True,
     ) -> Recorder:
         """A new session in ``journal`` and its recorder, flushing every ``batch_s``. The
-        session's lock is taken before its row is written (prune never sees it unlocked)."""
+        session's lock is taken before its row is written (prune never sees it unlocked).
+        ``stream`` False: each chunk compressed alone (``ChunkCompressor``)."""
         sid = new_session_id()
         lock = SessionLock.acquire(journal.path, sid)
         try:
@@ -465,7 +468,15 @@ class Recorder:
             lock.release()
             raise
         rec = cls(
-            journal, sid, batch_s, codec, max_pending_bytes, lock, seal_bytes, encoder=encoder
+            journal,
+            sid,
+            batch_s,
+            codec,
+            max_pending_bytes,
+            lock,
+            seal_bytes,
+            encoder=encoder,
+            stream=stream,
         )
         rec._task = asyncio.create_task(rec._run(), name=f"recorder-{sid}")
         return rec
@@ -752,9 +763,9 @@ class Recorder:
         self._in_bytes, self._ev_bytes = 0, 0
         self._sealing, self._sealing_n = size, n + len(events)
         try:
-            blob = raw_len = codec = introduced = None
+            blob = raw_len = codec = made = None
             if n:
-                blob, raw_len, codec, introduced = await asyncio.to_thread(self._compress, inputs)
+                blob, raw_len, codec, made = await asyncio.to_thread(self._compress, inputs)
         except BaseException:
             if not self.stopped:  # back in front: nothing is lost
                 self._inputs = inputs + self._inputs
@@ -770,18 +781,18 @@ class Recorder:
             self._sealing = self._sealing_n = 0
         no = self._next_chunk
         self._add_ready(blob, raw_len, n, frames, t0, t1, events, codec)
-        if introduced is not None and self._next_chunk > no:  # its chunk is chunk ``no``
-            self._zc.adopt(introduced, no)
+        if self._next_chunk > no:  # its chunk is chunk ``no`` (its stream goes on from it)
+            self._zc.adopt(made, no)
         if self._zc.error and not self._dict_said:  # recorded without one: said once
             self._dict_said = True
             log.warning("journal: %s (the session is recorded without one)", self._zc.error)
 
     def _compress(self, inputs: list[bytes]) -> tuple[bytes, int, str, Any]:
-        """A batch's chunk, its raw length and codec, and the dictionary it introduces
-        (in a thread: compressing tens of MB is no work for the loop; one at a time, under
-        the flush's lock)."""
-        blob, codec, introduced = self._zc.compress(inputs)
-        return blob, sum(len(p) for p in inputs), codec, introduced
+        """A batch's chunk, its raw length and codec, and what it brings (its stream, a
+        dictionary: ``ChunkCompressor.adopt``) (in a thread: compressing tens of MB is no
+        work for the loop; one at a time, under the flush's lock)."""
+        blob, codec, made = self._zc.compress(inputs)
+        return blob, sum(len(p) for p in inputs), codec, made
 
     async def _seal_spill(self, spill: _Spill) -> None:
         """The next piece of the spill (and the events in memory) becomes a batch."""

@@ -127,16 +127,17 @@ async def _sessions(db: Path) -> list[str]:
         return [s.id for s in await j.sessions()]
 
 
-async def _with_deltas(src: Path, out: Path) -> tuple[str, int]:
+async def _with_deltas(src: Path, out: Path, stream: bool = True) -> tuple[str, int]:
     """The last session of ``src`` written again into ``out`` as the recorder writes it
     now, its large accounts as deltas (``storage.delta.Encoder``), in chunks of 64 inputs
-    compressed as the recorder does (``ChunkCompressor``: a dictionary once trained): its
-    id, and how many inputs became deltas."""
+    compressed as the recorder does (``ChunkCompressor``: one zstd stream, a new one every
+    ``STREAM_CHUNKS`` chunks; ``stream`` False: each chunk alone, a dictionary once
+    trained): its id, and how many inputs became deltas."""
     from storage.codec import HEADER, ChunkCompressor
     from storage.delta import Encoder
     from storage.journal import Chunk, Journal
 
-    enc, zc = Encoder(), ChunkCompressor("zstd")
+    enc, zc = Encoder(), ChunkCompressor("zstd", stream=stream)
     async with await Journal.open(src, create=False, write=False) as j:
         info = (await j.sessions())[-1]
         tokens = await j.tokens(info.id)
@@ -152,26 +153,26 @@ async def _with_deltas(src: Path, out: Path) -> tuple[str, int]:
                 kind, payload = enc.encode(int(i.kind), i.endpoint, i.payload)
                 parts += (HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(payload)), payload)
             raw_len = sum(map(len, parts))
-            blob, codec, introduced = zc.compress(parts)
+            blob, codec, made = zc.compress(parts)
             chunk = Chunk(
                 no, seq, len(batch), batch[0].t_ns, batch[-1].t_ns, codec, raw_len, blob
             )  # fmt: skip
             await j.write_batch(sid, chunk, 0, [], 0)
-            if introduced is not None:
-                zc.adopt(introduced, no)
+            zc.adopt(made, no)
             seq += len(batch)
         await j.end_session(sid, info.digest or "")
     return sid, enc.deltas
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["rust", "python"])
+@pytest.mark.parametrize(("backend", "stream"), [("rust", True), ("python", True), ("rust", False)])
 def test_frames_restored_from_deltas_replay_to_the_live_digest(
-    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, backend: str, stream: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The committed recording written again with its large accounts as deltas (the
     recorder's format now: a Whirlpool tick array's frame, as a book's) and its chunks
-    compressed with a dictionary trained on its first ones: a headless replay gives its
+    compressed as one stream (a new one every 7 chunks here), or (the format before) each
+    alone with a dictionary trained on its first ones: a headless replay gives its
     restored frames to the engine one call each (``_apply_frame``), its other frames in
     runs; the same digest — the one recorded live —, counts and slot clock as one input
     at a time through the input table."""
@@ -184,12 +185,17 @@ def test_frames_restored_from_deltas_replay_to_the_live_digest(
     # (a dictionary after 8 chunks and 256 KB: the recording is smaller than a session's 4 MB)
     monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 8)
     monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 256 * 1024)
+    monkeypatch.setattr(storage.codec, "STREAM_CHUNKS", 7)
     src, db = tmp_path / "replay.sqlite", tmp_path / "deltas.sqlite"
     shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", src)  # (opened: WAL)
-    sid, deltas = asyncio.run(_with_deltas(src, db))
+    sid, deltas = asyncio.run(_with_deltas(src, db, stream))
     assert deltas > 100  # restored frames to replay (the test would prove nothing without)
-    codecs = sqlite3.connect(db).execute("SELECT codec FROM chunks ORDER BY no").fetchall()
-    assert ("zstd+dict",) in codecs and codecs[-1][0].startswith("zstd@")
+    codecs = [c for (c,) in sqlite3.connect(db).execute("SELECT codec FROM chunks ORDER BY no")]
+    if stream:
+        starts = [no for no, c in enumerate(codecs) if c == storage.codec.STREAM_CODEC]
+        assert starts == list(range(0, len(codecs), 7)) and len(starts) > 2
+    else:
+        assert "zstd+dict" in codecs and codecs[-1].startswith("zstd@")
 
     async def go() -> tuple[tuple[object, ...], tuple[object, ...], str]:
         info = await load_info(db, sid)

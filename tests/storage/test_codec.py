@@ -15,6 +15,7 @@ import storage.codec as codec_mod
 from storage.codec import (
     DICT_CODEC,
     HEADER,
+    STREAM_CODEC,
     ChunkCompressor,
     ChunkDecoder,
     Compressor,
@@ -178,13 +179,13 @@ def _session(chunks: int, seed: int = 3) -> list[list[bytes]]:
     return out
 
 
-def _stored(batches: list[list[bytes]]) -> list[tuple[int, bytes, str, int]]:
-    """The batches as the recorder stores them: (chunk number, blob, codec, raw length)."""
-    zc, out = ChunkCompressor("zstd"), []
+def _stored(batches: list[list[bytes]], stream: bool = False) -> list[tuple[int, bytes, str, int]]:
+    """The batches as the recorder stores them (``stream``: now; else as before, each
+    chunk alone with a dictionary): (chunk number, blob, codec, raw length)."""
+    zc, out = ChunkCompressor("zstd", stream=stream), []
     for no, parts in enumerate(batches):
-        blob, codec, introduced = zc.compress(parts)
-        if introduced is not None:
-            zc.adopt(introduced, no)
+        blob, codec, made = zc.compress(parts)
+        zc.adopt(made, no)
         out.append((no, blob, codec, sum(map(len, parts))))
     return out
 
@@ -241,5 +242,128 @@ def test_no_dictionary_for_other_codecs_or_a_quiet_session(quick_training: None)
     for name in ("zlib", "none"):
         zc = ChunkCompressor(name)
         assert {zc.compress(p)[1] for p in _session(12)} == {name}
+    assert not ChunkCompressor("zstd").train  # (a stream trains none: decision 0015)
     quiet = [parts[:2] for parts in _session(30)]  # one input a chunk: 30 KB in all
     assert {c for _, _, c, _ in _stored(quiet)} == {"zstd"}
+
+
+# ---------------------------------------------------------------- a session's stream
+def test_a_session_s_chunks_are_one_stream_read_back_from_its_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """zstd's chunks are blocks of one stream: the first starts it, each later one names
+    the chunk before it; a new stream every STREAM_CHUNKS chunks; a reader from the first
+    chunk gets every chunk's bytes back, and the stream's chunks after its first are far
+    smaller than each compressed alone with the session's dictionary."""
+    monkeypatch.setattr(codec_mod, "STREAM_CHUNKS", 16)
+    batches = _session(40)
+    stored = _stored(batches, stream=True)
+    starts = [0, 16, 32]
+    assert [c for _, _, c, _ in stored] == [
+        STREAM_CODEC if no in starts else f"zstd>{no - 1}" for no in range(40)
+    ]
+    decoder = ChunkDecoder()
+    for (no, blob, codec, raw_len), parts in zip(stored, batches, strict=True):
+        assert decoder.raw(no, blob, codec, raw_len) == b"".join(parts)
+    later = sum(len(b) for no, b, _, _ in stored if no not in starts)
+    alone = sum(len(b) for no, b, _, _ in _stored(batches) if no not in starts)
+    assert later < 0.5 * alone
+    with pytest.raises(JournalError, match="from its first chunk"):
+        decompress(stored[5][1], stored[5][2], stored[5][3])
+
+
+def test_a_stream_also_starts_anew_past_its_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = _session(12)
+    size = sum(map(len, batches[0]))
+    monkeypatch.setattr(codec_mod, "STREAM_RAW_BYTES", 3 * size + size // 2)
+    codecs = [c for _, _, c, _ in _stored(batches, stream=True)]
+    assert codecs == [STREAM_CODEC if no % 3 == 0 else f"zstd>{no - 1}" for no in range(12)]
+
+
+@given(
+    plan=st.lists(
+        st.tuples(st.booleans(), st.integers(1, 6), st.booleans()), min_size=1, max_size=30
+    ),
+    limit=st.integers(1, 8),
+)
+@settings(max_examples=60, deadline=None)
+def test_chunks_never_numbered_and_chunks_alone_leave_the_stream_readable(
+    plan: list[tuple[bool, int, bool]], limit: int
+) -> None:
+    """Whatever the recorder does between the stream's chunks — a chunk made and never
+    numbered (a failed seal: made again later), a spilled chunk compressed alone — the
+    chunks it numbered read back in order, each exactly."""
+    rng = random.Random(len(plan) * 31 + limit)
+    zc = ChunkCompressor("zstd")
+    decoder = ChunkDecoder()
+    old, codec_mod.STREAM_CHUNKS = codec_mod.STREAM_CHUNKS, limit
+    try:
+        no = 0
+        for numbered, k, spilled in plan:
+            parts = [
+                x
+                for _ in range(k)
+                for x in (b"h" * 23, bytes(rng.randrange(4) for _ in range(rng.randrange(900))))
+            ]
+            if spilled:
+                blob, codec, made = compress_parts(parts, "zstd"), "zstd", None
+            else:
+                blob, codec, made = zc.compress(parts)
+            if not numbered:
+                continue  # (its inputs are made again into the next chunk)
+            zc.adopt(made, no)
+            assert decoder.raw(no, blob, codec, sum(map(len, parts))) == b"".join(parts)
+            no += 1
+    finally:
+        codec_mod.STREAM_CHUNKS = old
+
+
+def test_a_stream_read_from_its_middle_or_past_damage_is_a_journal_error() -> None:
+    """A chunk whose stream's chunk before it was not read, or was damaged: a
+    JournalError naming that chunk, never wrong bytes; the next stream reads again."""
+    old, codec_mod.STREAM_CHUNKS = codec_mod.STREAM_CHUNKS, 6
+    try:
+        batches = _session(12)
+        stored = _stored(batches, stream=True)
+    finally:
+        codec_mod.STREAM_CHUNKS = old
+    no, blob, codec, raw_len = stored[3]
+    with pytest.raises(JournalError, match="stream of chunk 2, which was not read"):
+        ChunkDecoder().raw(no, blob, codec, raw_len)
+    _, second, second_codec, second_len = stored[1]
+    for at in [*range(0, len(second), max(1, len(second) // 60)), len(second) - 1]:
+        bad = bytearray(second)
+        bad[at] ^= 0x5A
+        decoder = ChunkDecoder()
+        decoder.raw(*stored[0])
+        with pytest.raises(JournalError, match="damaged"):
+            decoder.raw(1, bytes(bad), second_codec, second_len)
+        with pytest.raises(JournalError, match="stream of chunk 1, which could not be read"):
+            decoder.raw(*stored[2])
+        with pytest.raises(JournalError, match="stream of chunk 2, which could not be read"):
+            decoder.raw(*stored[3])
+        assert decoder.raw(*stored[6]) == b"".join(batches[6])  # the next stream's start
+        assert decoder.raw(*stored[7]) == b"".join(batches[7])
+    with pytest.raises(JournalError, match="damaged"):  # cut short
+        d = ChunkDecoder()
+        d.raw(*stored[0])
+        d.raw(1, second[:-7], second_codec, second_len)
+    with pytest.raises(JournalError, match="unknown codec"):
+        ChunkDecoder().raw(no, blob, "zstd>x", raw_len)
+
+
+def test_a_chunk_whose_compression_failed_midway_leaves_the_stream_readable() -> None:
+    """The stream took part of a chunk and then failed (an input it cannot read): the
+    next chunk starts a new stream, and the chunks numbered read back."""
+    batches = _session(4)
+    zc, decoder = ChunkCompressor("zstd"), ChunkDecoder()
+    blob, codec, made = zc.compress(batches[0])
+    zc.adopt(made, 0)
+    assert decoder.raw(0, blob, codec, sum(map(len, batches[0]))) == b"".join(batches[0])
+    with pytest.raises(TypeError):
+        zc.compress([*batches[1], "not bytes"])  # type: ignore[list-item]
+    for no, parts in enumerate(batches[2:], start=1):
+        blob, codec, made = zc.compress(parts)
+        assert codec == (STREAM_CODEC if no == 1 else f"zstd>{no - 1}")
+        zc.adopt(made, no)
+        assert decoder.raw(no, blob, codec, sum(map(len, parts))) == b"".join(parts)

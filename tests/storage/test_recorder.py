@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import random
@@ -28,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import storage.codec
-from storage.codec import DICT_CODEC, HEADER, ChunkDecoder, Kind, unpack
+from storage.codec import DICT_CODEC, HEADER, STREAM_CODEC, ChunkDecoder, Kind, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
 from tests.support.paths import ROOT
@@ -89,20 +90,55 @@ async def test_a_burst_far_past_the_queue_bound_is_recorded_in_full(tmp_path: Pa
     assert not list(rec.spill_dir.glob(".arbscope-spill-*"))  # the spill file is anonymous
 
 
+async def test_the_chunks_are_one_stream_across_a_spilled_burst_and_read_back(
+    tmp_path: Path,
+) -> None:
+    """Every chunk sealed in memory is a block of the session's stream naming the chunk
+    before it in the stream — also after a burst went through the spill file (its chunks
+    are compressed alone) between them (a new stream every STREAM_CHUNKS chunks: 256,
+    more than this session's); everything reads back in order."""
+    rng = random.Random(11)
+    sent = []
+    async with await Journal.open(tmp_path / "stream.sqlite") as j:
+        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20)
+        for i in range(1_200):
+            p = _payload(rng, i)
+            sent.append((Kind.FRAME, i % 3, p, i))
+            rec.input(Kind.FRAME, i % 3, p, i)
+            if i % 40 == 39 and not 500 <= i < 900:  # (from 500 to 900: a burst, spilled)
+                await rec.flush()
+        assert rec.spilled > 0
+        await rec.close()
+        assert await _recorded(j, rec.session) == sent
+    rows = sqlite3.connect(tmp_path / "stream.sqlite").execute(
+        "SELECT no, codec FROM chunks ORDER BY no"
+    )
+    codecs = dict(rows.fetchall())
+    alone = [no for no, c in codecs.items() if c == "zstd"]
+    streamed = [no for no in codecs if no not in alone]
+    assert alone and len(streamed) > 12
+    expected = {no: f"zstd>{before}" for before, no in itertools.pairwise(streamed)}
+    assert {no: codecs[no] for no in streamed} == {streamed[0]: STREAM_CODEC, **expected}
+    assert alone[0] > streamed[0] and alone[-1] < streamed[-1]  # (the stream went on over it)
+
+
 async def test_the_chunks_after_the_first_ones_use_their_dictionary_and_read_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A dictionary is trained on the first chunks' inputs (8 and 256 KB here; 64 and
-    4 MB in a session), travels in the next chunk, and every chunk sealed in memory after
-    it names that chunk — also after a burst went through the spill file (its chunks are
-    compressed alone) between them; everything reads back in order, and a dictionary
-    chunk's number is the one the later chunks name."""
+    """Not as a stream (``stream=False``, the format before): a dictionary is trained on
+    the first chunks' inputs (8 and 256 KB here; 64 and 4 MB in a session), travels in the
+    next chunk, and every chunk sealed in memory after it names that chunk — also after a
+    burst went through the spill file (its chunks are compressed alone) between them;
+    everything reads back in order, and a dictionary chunk's number is the one the later
+    chunks name."""
     monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 8)
     monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 256 * 1024)
     rng = random.Random(11)
     sent = []
     async with await Journal.open(tmp_path / "dict.sqlite") as j:
-        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20)
+        rec = await Recorder.start(
+            j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20, stream=False
+        )
         for i in range(1_200):
             p = _payload(rng, i)
             sent.append((Kind.FRAME, i % 3, p, i))
@@ -133,7 +169,7 @@ async def test_a_dictionary_zstd_refuses_to_train_is_said_once_and_nothing_is_lo
     sent = []
     with caplog.at_level(logging.WARNING, logger="storage.recorder"):
         async with await Journal.open(tmp_path / "nodict.sqlite") as j:
-            rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600)
+            rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, stream=False)
             for i in range(400):
                 p = _payload(rng, i)
                 sent.append((Kind.FRAME, 0, p, i))
