@@ -336,7 +336,8 @@ class _PicowsConnection:
 
         t = self.transport
         assert t is not None
-        t.send_close(WSCloseCode(code), reason.encode())
+        if not _gone(t):
+            t.send_close(WSCloseCode(code), reason.encode())
         t.disconnect(graceful=False)
 
     def fail(self, exc: BaseException) -> None:
@@ -353,6 +354,9 @@ class _PicowsConnection:
         t = self.transport
         assert t is not None
         out = self.outbox
+        if _gone(t):  # nothing more reaches the endpoint: a reconnect asks again
+            out.clear()
+            return
         while out:
             t.send(WSMsgType.TEXT, out.pop(0).encode())
 
@@ -381,7 +385,7 @@ class _PicowsConnection:
         assert t is not None
         if self.closed is not None:
             raise self.closed
-        if t.is_disconnected or t.is_close_frame_sent:
+        if _gone(t):
             raise self.closing()
         t.send(WSMsgType.TEXT, text.encode())
 
@@ -418,6 +422,8 @@ class _PicowsConnection:
             if self.pong.is_set():  # the last ping's pong came (late or not)
                 behind = 0
             self.pong.clear()
+            if _gone(t):  # (its end is on its way: on_ws_disconnected cancels this task)
+                return
             t.send_ping(b"arbscope")
             asked, seen = time.monotonic_ns(), self.messages
             try:
@@ -437,6 +443,14 @@ class _PicowsConnection:
                 self.keepalive = True
                 self.refuse(1011, KEEPALIVE_REASON)
                 return
+
+
+def _gone(t: WSTransport) -> bool:
+    """Nothing written to ``t`` reaches the endpoint any more: it is disconnected, our
+    close frame went, or its socket is closing (the peer hung up or the socket failed:
+    picows hears of it a turn of the loop later, and a write meanwhile is dropped with a
+    warning of the socket's, one per write past the fifth)."""
+    return t.is_disconnected or t.is_close_frame_sent or t.underlying_transport.is_closing()
 
 
 async def read_what_came() -> None:
