@@ -282,18 +282,23 @@ async def _toggle_pause(app: Any) -> float:
 class Growth:
     """What grew in the app's process over the measured window (``--growth``): the
     objects the collector tracks, counted by type, and the big containers (dicts, lists,
-    sets, deques) by their length, each with what holds it."""
+    sets, deques) by their length, each with what holds it; and, for what the collector
+    does not track (strings, bytes, numbers), the lines of code whose allocations made
+    during the window are still alive at its end, by size (``tracemalloc``: it slows
+    every allocation, so the run's other figures are not the bench's)."""
 
     BIG = 1_000  # the containers followed: at least this long at the end
 
     def __init__(self) -> None:
         import gc
+        import tracemalloc
 
         gc.collect()
         objs = gc.get_objects()
         self.types = collections.Counter(type(o).__qualname__ for o in objs)
         self.lens = {id(o): len(o) for o in objs if type(o) in _SIZED}
         self.blocks = sys.getallocatedblocks()
+        tracemalloc.start(1)  # from here: only what the window allocates is traced
 
     def report(self, top: int = 15) -> list[str]:
         import gc
@@ -326,6 +331,25 @@ class Growth:
                 )
             ][:3]
             lines.append(f"  {type(o).__qualname__} len {len(o):,} (+{n:,}) held by {holders}")
+        lines += self._traced(top)
+        return lines
+
+    @staticmethod
+    def _traced(top: int) -> list[str]:
+        """The lines whose allocations in the window are still alive, the largest first."""
+        import tracemalloc
+
+        if not tracemalloc.is_tracing():
+            return []
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        tracemalloc.stop()
+        total = sum(st.size for st in stats)
+        lines = [
+            f"allocated in the window and alive at its end: {total / 2**20:,.1f} MiB, by line:"
+        ]
+        for st in stats[:top]:
+            where = f"{st.traceback[0].filename}:{st.traceback[0].lineno}"
+            lines.append(f"  {st.size / 2**20:8.2f} MiB {st.count:>9,} blocks  {where}")
         return lines
 
 
@@ -551,7 +575,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--growth",
         action="store_true",
-        help="print what grew in the app's process over the window (types, big containers)",
+        help="print what grew in the app's process over the window (types, big containers, "
+        "and the lines whose allocations in it are still alive: tracemalloc, which slows the "
+        "app, so its other figures are not the bench's)",
     )
     ap.add_argument(
         "--profile",
