@@ -298,7 +298,11 @@ class Growth:
         self.types = collections.Counter(type(o).__qualname__ for o in objs)
         self.lens = {id(o): len(o) for o in objs if type(o) in _SIZED}
         self.blocks = sys.getallocatedblocks()
-        tracemalloc.start(1)  # from here: only what the window allocates is traced
+        # from here: only what the window allocates is traced (unless tracing was on
+        # already: PYTHONTRACEMALLOC; then it is left on, and counts from before)
+        self.tracing = not tracemalloc.is_tracing()
+        if self.tracing:
+            tracemalloc.start(1)
 
     def report(self, top: int = 15) -> list[str]:
         import gc
@@ -334,15 +338,15 @@ class Growth:
         lines += self._traced(top)
         return lines
 
-    @staticmethod
-    def _traced(top: int) -> list[str]:
+    def _traced(self, top: int) -> list[str]:
         """The lines whose allocations in the window are still alive, the largest first."""
         import tracemalloc
 
         if not tracemalloc.is_tracing():
             return []
         stats = tracemalloc.take_snapshot().statistics("lineno")
-        tracemalloc.stop()
+        if self.tracing:
+            tracemalloc.stop()
         total = sum(st.size for st in stats)
         lines = [
             f"allocated in the window and alive at its end: {total / 2**20:,.1f} MiB, by line:"
