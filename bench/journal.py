@@ -219,15 +219,16 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
         def seal(self) -> None:
             if not self.batch:
                 return
-            for zc in (self.alone, self.streamed):
-                blob, _codec, made = zc.compress(self.batch)
-                zc.adopt(made, self.chunks)
-                if zc is self.alone:
-                    self.alone_bytes += len(blob)
-                else:
-                    self.streamed_bytes += len(blob)
+            self.alone_bytes += self._stored(self.alone)
+            self.streamed_bytes += self._stored(self.streamed)
             self.chunks += 1
             self.batch = []
+
+        def _stored(self, zc: ChunkCompressor) -> int:
+            """The bytes of the batch's chunk as ``zc`` stores it."""
+            blob, _codec, made = zc.compress(self.batch)
+            zc.adopt(made, self.chunks)
+            return len(blob)
 
     # the recording read and its deltas encoded once, handed to every chunking
     enc, chunkers = Encoder(), [Chunker(s) for s in (0.2, 0.5, 1.0)]

@@ -395,7 +395,7 @@ class ChunkDecoder:
     def raw(self, no: int, blob: bytes, codec: str, raw_len: int) -> bytes:
         """Chunk ``no``'s bytes (JournalError: damaged, an unknown codec, or the chunk
         its dictionary or stream needs not read)."""
-        if codec.startswith(STREAM_NEXT) or codec == STREAM_CODEC:
+        if _of_a_stream(codec):
             return self._streamed(no, blob, codec, raw_len)
         if codec.startswith(DICT_USER):
             dctx = self.dicts.get(_dict_chunk(codec))
@@ -460,6 +460,11 @@ def _dict_chunk(codec: str) -> int:
     return _number(codec, DICT_USER)
 
 
+def _of_a_stream(codec: str) -> bool:
+    """A chunk's codec is one of a stream's (its start, or a later block)."""
+    return codec == STREAM_CODEC or codec.startswith(STREAM_NEXT)
+
+
 def _split_dict(blob: bytes | memoryview) -> tuple[Any, memoryview]:
     """A :data:`DICT_CODEC` chunk's dictionary (a decompressor made with it) and its zstd
     frame."""
@@ -499,9 +504,9 @@ def decompress(blob: bytes, codec: str, raw_len: int) -> bytes:
     if codec == DICT_CODEC:
         dctx, frame = _split_dict(blob)
         return _unzstd(frame, raw_len, dctx)
-    if codec.startswith(STREAM_NEXT) or codec == STREAM_CODEC:
-        if codec.startswith(STREAM_NEXT):
-            _number(codec, STREAM_NEXT)
+    if _of_a_stream(codec):
+        if codec != STREAM_CODEC:
+            _number(codec, STREAM_NEXT)  # (an unknown codec said as such)
         raise JournalError(
             f"this chunk is a block of a compression stream ({codec}): read the session "
             "from its first chunk"

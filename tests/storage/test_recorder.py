@@ -90,17 +90,16 @@ async def test_a_burst_far_past_the_queue_bound_is_recorded_in_full(tmp_path: Pa
     assert not list(rec.spill_dir.glob(".arbscope-spill-*"))  # the spill file is anonymous
 
 
-async def test_the_chunks_are_one_stream_across_a_spilled_burst_and_read_back(
-    tmp_path: Path,
-) -> None:
-    """Every chunk sealed in memory is a block of the session's stream naming the chunk
-    before it in the stream — also after a burst went through the spill file (its chunks
-    are compressed alone) between them (a new stream every STREAM_CHUNKS chunks: 256,
-    more than this session's); everything reads back in order."""
+async def _codecs_of_a_spilled_burst(db: Path, stream: bool) -> dict[int, str]:
+    """1,200 inputs recorded into ``db`` (``stream``: the recorder's), flushed every 40
+    but from the 500th to the 900th (a burst past the 1 MiB bound: spilled), read back
+    in order; each chunk's codec by its number."""
     rng = random.Random(11)
     sent = []
-    async with await Journal.open(tmp_path / "stream.sqlite") as j:
-        rec = await Recorder.start(j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20)
+    async with await Journal.open(db) as j:
+        rec = await Recorder.start(
+            j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20, stream=stream
+        )
         for i in range(1_200):
             p = _payload(rng, i)
             sent.append((Kind.FRAME, i % 3, p, i))
@@ -110,10 +109,18 @@ async def test_the_chunks_are_one_stream_across_a_spilled_burst_and_read_back(
         assert rec.spilled > 0
         await rec.close()
         assert await _recorded(j, rec.session) == sent
-    rows = sqlite3.connect(tmp_path / "stream.sqlite").execute(
-        "SELECT no, codec FROM chunks ORDER BY no"
-    )
-    codecs = dict(rows.fetchall())
+    rows = sqlite3.connect(db).execute("SELECT no, codec FROM chunks ORDER BY no")
+    return dict(rows.fetchall())
+
+
+async def test_the_chunks_are_one_stream_across_a_spilled_burst_and_read_back(
+    tmp_path: Path,
+) -> None:
+    """Every chunk sealed in memory is a block of the session's stream naming the chunk
+    before it in the stream — also after a burst went through the spill file (its chunks
+    are compressed alone) between them (a new stream every STREAM_CHUNKS chunks: 256,
+    more than this session's); everything reads back in order."""
+    codecs = await _codecs_of_a_spilled_burst(tmp_path / "stream.sqlite", stream=True)
     alone = [no for no, c in codecs.items() if c == "zstd"]
     streamed = [no for no in codecs if no not in alone]
     assert alone and len(streamed) > 12
@@ -133,25 +140,7 @@ async def test_the_chunks_after_the_first_ones_use_their_dictionary_and_read_bac
     chunks name."""
     monkeypatch.setattr(storage.codec, "TRAIN_CHUNKS", 8)
     monkeypatch.setattr(storage.codec, "TRAIN_MIN_BYTES", 256 * 1024)
-    rng = random.Random(11)
-    sent = []
-    async with await Journal.open(tmp_path / "dict.sqlite") as j:
-        rec = await Recorder.start(
-            j, "sim", {}, {}, batch_s=3600, max_pending_bytes=1 << 20, stream=False
-        )
-        for i in range(1_200):
-            p = _payload(rng, i)
-            sent.append((Kind.FRAME, i % 3, p, i))
-            rec.input(Kind.FRAME, i % 3, p, i)
-            if i % 40 == 39 and not 500 <= i < 900:  # (from 500 to 900: a burst, spilled)
-                await rec.flush()
-        assert rec.spilled > 0
-        await rec.close()
-        assert await _recorded(j, rec.session) == sent
-    rows = sqlite3.connect(tmp_path / "dict.sqlite").execute(
-        "SELECT no, codec FROM chunks ORDER BY no"
-    )
-    codecs = dict(rows.fetchall())
+    codecs = await _codecs_of_a_spilled_burst(tmp_path / "dict.sqlite", stream=False)
     (carrier,) = [no for no, c in codecs.items() if c == DICT_CODEC]
     named = {c for no, c in codecs.items() if no > carrier} - {"zstd"}
     assert named == {f"zstd@{carrier}"} and carrier >= 7
