@@ -49,6 +49,7 @@ __all__ = [
     "create_program_address",
     "decode_meteora_bin_array",
     "decode_meteora_bitmap_extension",
+    "decode_meteora_damm_pool",
     "decode_meteora_lb_pair",
     "decode_mint",
     "decode_openbook_bookside",
@@ -72,6 +73,8 @@ __all__ = [
     "find_program_address",
     "is_on_curve",
     "kama",
+    "meteora_damm_v2_quote",
+    "meteora_damm_v2_swap",
     "meteora_dlmm_bin_price",
     "meteora_dlmm_quote",
     "meteora_dlmm_swap",
@@ -777,6 +780,11 @@ def meteora_dlmm_quote(
 def meteora_dlmm_swap(
     lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
 ) -> Any: ...
+def decode_meteora_damm_pool(data: bytes, owner: object = None) -> Any: ...
+def meteora_damm_v2_swap(
+    pool: bytes, point: int, amount: int, a_to_b: bool, has_referral: bool = False
+) -> Any: ...
+def meteora_damm_v2_quote(pool: bytes, point: int, amount: int, a_to_b: bool) -> int | None: ...
 def decode_token_account(data: bytes, owner: object = None) -> Any: ...
 def decode_mint(data: bytes, owner: object = None) -> Any: ...
 def parse_ray_log(b64: str) -> Any: ...

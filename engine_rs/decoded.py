@@ -695,3 +695,102 @@ def pool_mints(kind: str, rec: Any) -> tuple[str, str]:
     from .python.venues import by_kind  # the venues read these records, whichever backend
 
     return by_kind(kind).reserve_mints(rec)
+
+
+@dataclass(frozen=True, slots=True)
+class MeteoraDammPool:
+    """Meteora DAMM v2 (cp-amm) ``Pool`` (1,112 bytes with its discriminator): its
+    ``PoolFeesStruct`` flattened in place (``base_fee``: the ``BaseFeeInfo``'s 32 bytes,
+    read by their mode byte; the ``DynamicFeeStruct``'s fields, its ``reduction_factor``
+    as ``dynamic_reduction_factor``), then the pool's own fields without paddings,
+    metrics, fee accumulators and rewards."""
+
+    base_fee: bytes
+    protocol_fee_percent: int
+    referral_fee_percent: int
+    compounding_fee_bps: int
+    dynamic_fee_initialized: int
+    max_volatility_accumulator: int
+    variable_fee_control: int
+    bin_step: int
+    filter_period: int
+    decay_period: int
+    dynamic_reduction_factor: int
+    last_update_timestamp: int
+    bin_step_u128: int
+    sqrt_price_reference: int
+    volatility_accumulator: int
+    volatility_reference: int
+    init_sqrt_price: int
+    token_a_mint: str
+    token_b_mint: str
+    token_a_vault: str
+    token_b_vault: str
+    whitelisted_vault: str
+    liquidity: int
+    protocol_a_fee: int
+    protocol_b_fee: int
+    sqrt_min_price: int
+    sqrt_max_price: int
+    sqrt_price: int
+    activation_point: int
+    activation_type: int  # 0 by slot, 1 by unix time
+    pool_status: int  # 0 enabled, 1 disabled
+    token_a_flag: int  # 0 SPL Token, 1 Token-2022
+    token_b_flag: int
+    collect_fee_mode: int  # 0 both tokens, 1 only b, 2 compounding
+    pool_type: int
+    fee_version: int
+    permanent_lock_liquidity: int
+    creator: str
+    token_a_amount: int
+    token_b_amount: int
+    layout_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DammSwapQuote:
+    """The DAMM v2 program's exact-input swap (``meteora_damm_v2.swap``, its
+    ``SwapResult2`` and the fee numerator charged): the input before and after an input
+    fee, the output after an output fee, the price after, and the fee's split."""
+
+    included_fee_input_amount: int
+    excluded_fee_input_amount: int
+    output_amount: int
+    next_sqrt_price: int
+    trade_fee_numerator: int
+    claiming_fee: int
+    compounding_fee: int
+    protocol_fee: int
+    referral_fee: int
+    fees_on_input: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DammSwapEvent:
+    """DAMM v2 ``EvtSwap2`` (emitted by self-CPI): the pool, direction (0 a -> b, 1 b ->
+    a), collect-fee mode, referral, the instruction's ``SwapParameters2``, its
+    ``SwapResult2``, the Token-2022 transfer amounts, the clock and the reserves after."""
+
+    pool: str
+    trade_direction: int
+    collect_fee_mode: int
+    has_referral: bool
+    amount_0: int
+    amount_1: int
+    swap_mode: int
+    included_fee_input_amount: int
+    excluded_fee_input_amount: int
+    amount_left: int
+    output_amount: int
+    next_sqrt_price: int
+    claiming_fee: int
+    protocol_fee: int
+    compounding_fee: int
+    referral_fee: int
+    included_transfer_fee_amount_in: int
+    included_transfer_fee_amount_out: int
+    excluded_transfer_fee_amount_out: int
+    current_timestamp: int
+    reserve_a_amount: int
+    reserve_b_amount: int

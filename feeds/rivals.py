@@ -549,6 +549,10 @@ def _read_event(ev: Any) -> _Ev | None:
         if ev.buy:
             return _Ev(ev.pool, ev.user_quote_amount, ev.base_amount)
         return _Ev(ev.pool, ev.base_amount, ev.user_quote_amount)
+    for v in VENUES:  # a venue that reads its own events
+        said = v.read_event(ev) if v.read_event is not None else None
+        if said is not None:
+            return _Ev(*said)
     return None  # OpenBook's TotalOrderFillEvent and any other: not a user-side amount
 
 

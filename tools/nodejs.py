@@ -8,7 +8,9 @@ the tests and the bench compare arbscope against): installed on first use with
   (``tests/support/jsbook.py``) and is the bench's peer for the order-book ladder
   (``bench/jspeer.py``);
 - ``@solana/spl-token`` (pinned in package.json and the lockfile)
-  computes Token-2022 transfer fees as the engine's oracle (``tests/engine/test_token2022_js.py``).
+  computes Token-2022 transfer fees as the engine's oracle (``tests/engine/test_token2022_js.py``);
+- ``@meteora-ag/cp-amm-sdk`` decodes DAMM v2 pools and quotes their swaps as the engine's
+  oracle (``tests/js/damm_v2_client.mjs``, ``tests/engine/test_meteora_damm_v2.py``).
 
 :func:`install` answers "" when every package of ``package.json`` is there, else why not
 (node or npm missing, the registry unreachable, the install failing), for the caller to

@@ -129,6 +129,13 @@ def clock_unix_timestamp(data: object, owner: object = None) -> int:
     return max(int.from_bytes(r.data[32:40], "little", signed=True), 0)
 
 
+def clock_slot_and_time(data: object, owner: object = None) -> tuple[int, int]:
+    """The Clock sysvar's slot and ``unix_timestamp`` (a negative time read as 0), as a
+    program reads ``Clock::get()``."""
+    r = check(data, "Clock", CLOCK_SIZE, b"", owner, (SYSVAR_OWNER,))
+    return r.u64(0), max(int.from_bytes(r.data[32:40], "little", signed=True), 0)
+
+
 def decode_token_account(data: bytes, owner: object = None) -> TokenAccount:
     """An SPL Token or Token-2022 account (spec §3; extensions ignored)."""
     r = check(data, "TokenAccount", 165, owner=owner, owners=(SPL_TOKEN, TOKEN_2022))

@@ -166,6 +166,10 @@ class Venue:
     # live executor sets that hop's minimum to its quote, and paper holds it to that
     exact_buy: bool = False
     swap_key: Callable[[Any, str], Hashable] | None = None
+    # what one of its swap events (a record the engine parsed) says a user paid and got:
+    # ``(pool, amount in, amount out)``, or None for another event (the rival classifier,
+    # ``feeds.rivals``); None: the classifier's own reading of the older venues' events
+    read_event: Callable[[Any], tuple[str | None, int, int] | None] | None = None
 
     @property
     def name(self) -> str:

@@ -55,8 +55,11 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("meteora_dlmm", "dlmm", "dlmm", "dlmm"),
         ("pump_amm", "pumpswap", "pump", "pump"),
         ("openbook_v2", "openbook", "ob", "book"),
+        ("meteora_damm_v2", "damm_v2", "damm", "damm"),
     ]
-    assert kinds() == ("amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap", "openbook")
+    assert kinds() == (
+        "amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap", "openbook", "damm_v2"
+    )  # fmt: skip
     # the venues with arrays the caller follows (FeedIngest.track_array), by role
     assert {i.name: i.arrays for i in infos if i.arrays} == {
         "orca_whirlpool": "tick_array",
@@ -245,6 +248,9 @@ REAL_ACCOUNTS: dict[str, str | None] = {
     # TypeScript client decoding the same bytes (the oracle harness); a real account is
     # asked for
     "openbook_v2": None,
+    # none in ../shared/fixtures: the real pools committed in MeteoraAg/damm-v2 are kept in
+    # tests/data/venues/meteora_damm_v2 with the SDK's quotes (test_meteora_damm_v2.py)
+    "meteora_damm_v2": None,
 }
 
 

@@ -118,10 +118,12 @@ def test_a_payment_elsewhere_is_paid_away_not_the_cycles() -> None:
     r, _, _ = _classified("arb_cpswap_dammv2_clmm_ammv4.json")
     assert (r.kind, r.profit, r.paid_away, r.tip) == ("arbitrage", 91_675, 1_006_460, 0)
     assert r.net == 91_675 - 5_000 - 1_006_460 == -919_785
+    # its DAMM v2 hop is read from the program's own EvtSwap2 (self-CPI), whose amounts are
+    # the user's transfers to the unit
     damm = r.legs[1]
     assert (damm.venue, damm.source, damm.amount_in, damm.amount_out) == (
-        "",
-        "transfers",
+        "meteora_damm_v2",
+        "event",
         282_586_950_804_282,
         161_264_858,
     )

@@ -163,6 +163,7 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 # the venue modules use the types above
 from . import (  # noqa: E402
+    meteora_damm_v2,
     meteora_dlmm,
     openbook_v2,
     orca_whirlpool,
@@ -181,6 +182,7 @@ VENUES: tuple[Venue, ...] = (
     meteora_dlmm,
     pump_amm,
     openbook_v2,
+    meteora_damm_v2,
 )
 
 

@@ -204,7 +204,9 @@ def test_in_a_busy_market_raced_rivals_fail_on_a_program_check() -> None:
         keys = st.keys()
         venue = venues.by_program(keys[st.tx.message.instructions[index].program_id_index])
         assert venue is not None and "Custom" in detail  # a swap of the cycle refused it
-        codes.append(detail["Custom"] == venue.slippage_error)
+        # the venue's slippage check (PumpSwap has one per side: a buy's is its own code)
+        name = venue.error_name(detail["Custom"]) or ""
+        codes.append(detail["Custom"] == venue.slippage_error or "Slippage" in name)
     assert sum(codes) >= 0.8 * len(codes)  # mostly the slippage check
 
 

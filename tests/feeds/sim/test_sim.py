@@ -22,6 +22,7 @@ import engine_rs.python as py
 from engine_rs import decoded as D
 from engine_rs.python import decode as twin_decode
 from engine_rs.python import venues as twin_venues
+from engine_rs.python.venues import meteora_damm_v2 as dm
 from engine_rs.python.venues import meteora_dlmm as dl
 from engine_rs.python.venues import openbook_v2 as ob
 from engine_rs.python.venues import orca_whirlpool as wp
@@ -37,6 +38,7 @@ from feeds.sim.world import World, WorldConfig
 from feeds.venues import meteora_dlmm as DL
 from feeds.venues import orca_whirlpool as WP
 from feeds.venues import pump_amm as PA
+from feeds.venues.meteora_damm_v2 import sim as DMsim
 from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.venues.openbook_v2 import sim as OB
 from feeds.venues.orca_whirlpool import sim as WPsim
@@ -64,6 +66,7 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
         "dlmm": dl.decode_meteora_lb_pair,
         "pumpswap": pa.decode_pump_amm_pool,
         "openbook": ob.decode_openbook_market,
+        "damm_v2": dm.decode_meteora_damm_pool,
     }
     enc_of = {
         "amm_v4": V4.encode_pool,
@@ -73,6 +76,7 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
         "dlmm": DLsim.encode_lb_pair,
         "pumpswap": PAsim.encode_pool,
         "openbook": OB.encode_market,
+        "damm_v2": DMsim.encode_pool,
     }
     assert kinds <= set(dec_of) == set(enc_of)
     for p in w.pools:

@@ -465,6 +465,14 @@ pub fn clock_unix_timestamp(data: &[u8], owner: Option<&Key>) -> Result<u64> {
     Ok(u64::try_from(i64::from_le_bytes(r.bytes::<8>(32)?)).unwrap_or(0))
 }
 
+/// The Clock sysvar's slot and `unix_timestamp` (a negative time read as 0), as a
+/// program reads `Clock::get()`.
+pub fn clock_slot_and_time(data: &[u8], owner: Option<&Key>) -> Result<(u64, u64)> {
+    let r = check(data, "Clock", CLOCK_SIZE, &[], owner, &[&SYSVAR_OWNER])?;
+    let t = u64::try_from(i64::from_le_bytes(r.bytes::<8>(32)?)).unwrap_or(0);
+    Ok((r.u64(0)?, t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@
 //! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
 //! stay in `decode.rs`.
 
+pub mod meteora_damm_v2;
 pub mod meteora_dlmm;
 pub mod openbook_v2;
 pub mod orca_whirlpool;
@@ -652,6 +653,7 @@ registry! {
     MeteoraDlmm => meteora_dlmm::MeteoraDlmm,
     PumpAmm => pump_amm::PumpAmm,
     OpenBookV2 => openbook_v2::OpenBookV2,
+    MeteoraDammV2 => meteora_damm_v2::MeteoraDammV2,
 }
 
 impl VenueId {

@@ -2,6 +2,7 @@
 //! venue shares (`parse_program_data`), and one module per venue for its decoders and
 //! records (the conversions only; the logic is in the core).
 
+mod meteora_damm_v2;
 mod meteora_dlmm;
 mod openbook_v2;
 mod orca_whirlpool;
@@ -82,6 +83,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::MeteoraDlmm(ev) => meteora_dlmm::swap_event_record(py, ev),
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
         Event::OpenBookV2(ev) => openbook_v2::total_fill_record(py, ev),
+        Event::MeteoraDammV2(ev) => meteora_damm_v2::swap_event_record(py, ev),
     }
 }
 
@@ -96,6 +98,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::MeteoraDlmm(p) => meteora_dlmm::pool_record(py, p),
         Record::PumpAmm(p) => pump_amm::pool_record(py, p),
         Record::OpenBookV2(m) => openbook_v2::market_record(py, m),
+        Record::MeteoraDammV2(p) => meteora_damm_v2::pool_record(py, p),
     }
 }
 
@@ -110,5 +113,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     meteora_dlmm::register(m)?;
     pump_amm::register(m)?;
     openbook_v2::register(m)?;
+    meteora_damm_v2::register(m)?;
     Ok(())
 }

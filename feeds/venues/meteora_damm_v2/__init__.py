@@ -1,0 +1,288 @@
+"""Meteora DAMM v2 (``cpamdpZ…``, the cp-amm program): one-range concentrated pools and
+compounding constant-product pools, with scheduled, rate-limited and dynamic fees.
+
+- Swap: ``swap`` (Anchor discriminator ‖ amount_in ‖ minimum_amount_out; the program's
+  ``SwapParameters``, handled by its optimized entrypoint as ``swap2`` in exact-in mode);
+  14 accounts: pool authority, pool (w), input and output token accounts (w), vaults a
+  and b (w), mints a and b, payer (signer), token programs a and b, the referral token
+  account (optional: the program id for none), event authority, program. A pool whose
+  base fee is the rate limiter reads the Instructions sysvar as its first remaining
+  account (``validate_single_swap_instruction``) when the limiter applies (b -> a within
+  its window); the program reads no remaining account otherwise, so our swaps always pass
+  it (one shape for every pool: sizing is exact).
+- Pool account: ``Pool`` (1,112 bytes, ``state/pool.rs``; Anchor's ``account:Pool``
+  discriminator, PumpSwap's too: told by the owner). Mints a/b at 168/200.
+- Events: ``EvtSwap2`` by self-CPI (after the transfers), no log line of its own.
+- Errors: ``error.rs`` (Anchor, from 6000). Sources: ``MeteoraAg/damm-v2`` 0.2.1.
+
+Its simulated program is :mod:`.sim` (only the simulator loads it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from solders.instruction import Instruction
+
+from ...wire.instructions import (
+    SPL_TOKEN,
+    InstructionError,
+    Swap,
+    account_meta,
+    instruction,
+    need_accounts,
+    pdas,
+    read_u64s,
+)
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
+from ..ids import ids, program
+
+IDS = ids("meteora_damm_v2")
+PROGRAM = program(IDS)
+POOL_LEN = IDS.pool_account_size  # 1,112
+DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # sha256("account:Pool")[..8]
+SWAP = hashlib.sha256(b"global:swap").digest()[:8]
+SWAP2 = hashlib.sha256(b"global:swap2").digest()[:8]
+SYSVAR_INSTRUCTIONS = "Sysvar1nstructions1111111111111111111111111"
+RATE_LIMITER = 2  # the base fee mode that reads the Instructions sysvar
+Q64 = 1 << 64
+# error.rs, in order from 6000 (the ones a swap can answer with)
+ERRORS = {
+    6000: "MathOverflow",
+    6002: "ExceededSlippage",
+    6003: "PoolDisabled",
+    6006: "AmountIsZero",
+    6007: "TypeCastFailed",
+    6010: "InvalidActivationType",
+    6015: "PriceRangeViolation",
+    6018: "InvalidInput",
+    6046: "InvalidBaseFeeMode",
+    6048: "FailToValidateSingleSwapInstruction",
+    6050: "UndeterminedError",
+    6051: "InvalidPoolVersion",
+    6068: "TransferFeeExcludedAmountIsZero",
+}
+CODES = {name: code for code, name in ERRORS.items()}
+_ACCOUNTS = (
+    "pool_authority",
+    "pool",
+    "input_token_account",
+    "output_token_account",
+    "token_a_vault",
+    "token_b_vault",
+    "token_a_mint",
+    "token_b_mint",
+    "payer",
+    "token_a_program",
+    "token_b_program",
+    "referral_token_account",
+    "event_authority",
+    "program",
+)
+
+
+def _pda(seeds: list[bytes]) -> str:
+    return str(pdas().find(seeds, PROGRAM)[0])
+
+
+def pool_authority() -> str:
+    """``["pool_authority"]`` (HLnpSz9h… on mainnet): the vaults' owner."""
+    return _pda([b"pool_authority"])
+
+
+def event_authority() -> str:
+    """Anchor's event authority: ``["__event_authority"]``."""
+    return _pda([b"__event_authority"])
+
+
+def _raw(key: str) -> bytes:
+    from solders.pubkey import Pubkey
+
+    return bytes(Pubkey.from_string(key))
+
+
+def pool_address(config: str, mint_a: str, mint_b: str) -> str:
+    """A pool of a config: ``["pool", config, max(mint a, mint b), min(...)]`` (bytes)."""
+    a, b = _raw(mint_a), _raw(mint_b)
+    return _pda([b"pool", _raw(config), max(a, b), min(a, b)])
+
+
+def token_vault(mint: str, pool: str) -> str:
+    """A pool's vault: ``["token_vault", mint, pool]``."""
+    return _pda([b"token_vault", _raw(mint), _raw(pool)])
+
+
+# ------------------------------------------------------------------ the swap instruction
+def swap_ix(
+    payer: str,
+    pool: str,
+    source: str,
+    dest: str,
+    vaults: tuple[str, str],
+    mints: tuple[str, str],
+    programs: tuple[str, str],
+    amount_in: int,
+    minimum_out: int,
+    sysvar: bool = True,
+) -> Instruction:
+    """``swap`` (exact in) with no referral account; ``sysvar``: the Instructions sysvar
+    as the remaining account a rate-limited pool reads."""
+    metas = [
+        account_meta(pool_authority()),
+        account_meta(pool, writable=True),
+        account_meta(source, writable=True),
+        account_meta(dest, writable=True),
+        account_meta(vaults[0], writable=True),
+        account_meta(vaults[1], writable=True),
+        account_meta(mints[0]),
+        account_meta(mints[1]),
+        account_meta(payer, signer=True),
+        account_meta(programs[0]),
+        account_meta(programs[1]),
+        account_meta(PROGRAM),  # no referral: Anchor's None is the program id
+        account_meta(event_authority()),
+        account_meta(PROGRAM),
+    ]
+    if sysvar:
+        metas.append(account_meta(SYSVAR_INSTRUCTIONS))
+    return instruction(PROGRAM, SWAP + struct.pack("<QQ", amount_in, minimum_out), metas)
+
+
+def base_fee_mode(record: Any) -> int:
+    """The mode byte of a pool's base fee."""
+    return int(record.base_fee[8])
+
+
+def swap_instruction(leg: Leg) -> Instruction:
+    """The hop's ``swap``: the vaults, mints and token programs in the pool's order (the
+    program reads the direction from the input account's mint)."""
+    r = leg.record
+    mints = (r.token_a_mint, r.token_b_mint)
+    return swap_ix(
+        leg.owner,
+        leg.pool,
+        leg.source,
+        leg.dest,
+        (r.token_a_vault, r.token_b_vault),
+        mints,
+        (leg.token_programs[mints[0]], leg.token_programs[mints[1]]),
+        leg.amount_in,
+        leg.minimum_out,
+    )
+
+
+def sizing_swap(
+    payer: str,
+    keys: Sequence[str],
+    source: str,
+    dest: str,
+    mint_in: str,
+    mint_out: str,
+    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
+) -> Instruction:
+    """The swap's shape on placeholder keys (pool, vaults)."""
+    return swap_ix(
+        payer, keys[0], source, dest, (keys[1], keys[2]), (mint_in, mint_out), programs, 1, 1
+    )
+
+
+def decode_swap(data: bytes, accounts: list[str]) -> Swap:
+    """A ``swap`` (or an exact-in ``swap2``) back as a :class:`Swap`
+    (``InstructionError`` otherwise)."""
+    if data[:8] == SWAP:
+        amount, minimum = read_u64s(data, 8, 2, "swap")
+        name = "Swap"
+    elif data[:8] == SWAP2:
+        amount, minimum = read_u64s(data, 8, 2, "swap2")
+        if data[24:25] != b"\x00":
+            raise InstructionError("InvalidInstructionData", "damm v2: swap2 not exact in")
+        name = "Swap2"
+    else:
+        raise InstructionError("InvalidInstructionData", "damm v2: not swap")
+    need_accounts(accounts, len(_ACCOUNTS), "swap")
+    acc = dict(zip(_ACCOUNTS, accounts))
+    if len(accounts) > len(_ACCOUNTS):
+        acc["remaining_0"] = accounts[len(_ACCOUNTS)]
+    return Swap(
+        PROGRAM,
+        acc["pool"],
+        amount,
+        minimum,
+        acc["input_token_account"],
+        acc["output_token_account"],
+        acc["payer"],
+        acc,
+        name=name,
+    )
+
+
+def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
+    """The ``Pool`` account, decoded by the engine."""
+    return eng.meteora_damm_v2.decode_pool(data, owner)
+
+
+# No DAMM v2 binary is in ../shared/programs, so these units are not measured here. A real
+# mainnet swap (tests/data/transactions/arb_cpswap_dammv2_clmm_ammv4.json, an older build
+# emitting EvtSwap and EvtSwap2, one side a Token-2022 pump mint) consumed 46,077 units,
+# its two self-CPIs 2,098 each: 42,000 a swap, a Token-2022 side a step of 4,000, with a
+# 15 % margin for builds and paths not seen.
+COMPUTE_UNITS = ComputeUnits(42_000, 4_000, 2, 0.15)
+
+
+def _facts(r: Any) -> PoolFacts:
+    return PoolFacts(
+        r.token_a_mint,
+        r.token_b_mint,
+        r.token_a_vault,
+        r.token_b_vault,
+        int.from_bytes(r.base_fee[:8], "little") / 1e9,  # the cliff fee
+    )
+
+
+def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:
+    """The vaults less the protocol's fees they hold (LP fees stay in them too: a
+    concentrated pool's curve is its liquidity, not its vaults)."""
+    return a - int(r.protocol_a_fee), b - int(r.protocol_b_fee)
+
+
+def _price(r: Any) -> float | None:
+    if r.collect_fee_mode == 2:
+        return r.token_b_amount / r.token_a_amount if r.token_a_amount else None
+    return float((r.sqrt_price / Q64) ** 2)
+
+
+DISCOVERY = Discoverable(
+    "Meteora DAMM v2",
+    PoolLayout(168, 200, discriminator=DISC_POOL),
+    _facts,
+    reserves=_reserves,
+    price=_price,
+)
+
+
+def read_event(ev: Any) -> tuple[str | None, int, int] | None:
+    """An ``EvtSwap2`` (``engine_rs.decoded.DammSwapEvent``) as the user saw it: what
+    left their account (the instruction's amount, any input transfer fee included) and
+    what reached theirs (after the output mint's transfer fee)."""
+    if type(ev).__name__ != "DammSwapEvent":
+        return None
+    return ev.pool, ev.included_transfer_fee_amount_in, ev.excluded_transfer_fee_amount_out
+
+
+VENUE = Venue(
+    ids=IDS,
+    decode_pool=decode_pool,
+    swap_instruction=swap_instruction,
+    sizing_swap=sizing_swap,
+    decode_swap=decode_swap,
+    errors=ERRORS,
+    slippage_error=6002,  # ExceededSlippage
+    compute_units=COMPUTE_UNITS,
+    fresh_state=False,
+    anchor=True,
+    discovery=DISCOVERY,
+    read_event=read_event,
+)
