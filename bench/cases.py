@@ -378,6 +378,24 @@ def _world_with(kind: str, seed: int, twin: types.ModuleType) -> World:
     raise RuntimeError(f"no simulated market of seed {seed} holds a {kind} pool")
 
 
+def _damm_input(size: Size, seed: int) -> tuple[Any, ...]:
+    """A simulated DAMM v2 pool's bytes (``feeds.sim``) of the size's collect-fee mode
+    (1: concentrated, fee on b; 2: compounding), its clock point and an exact input of
+    about a thousandth of its input side, b -> a (the fee on the input)."""
+    twin = _twin()
+    mode = int(size.params.get("mode", 1))
+    for k in range(64):
+        w = _world_with("damm_v2", seed + 7_919 * k, twin)
+        pool = next(
+            (p for p in w.pools if p.kind == "damm_v2" and p.record.collect_fee_mode == mode),
+            None,
+        )
+        if pool is not None:
+            rec = pool.record
+            return (w.accounts[pool.address].data, w.slot, rec.token_b_amount // 1_000, False)
+    raise RuntimeError(f"no simulated DAMM v2 pool of collect-fee mode {mode} near seed {seed}")
+
+
 def _dlmm_input(size: Size, seed: int) -> tuple[Any, ...]:
     """A simulated DLMM pair's bytes and its bin arrays' (``feeds.sim``), and the exact
     input that walks X for Y ``crossings`` bins down from the active one."""
@@ -1260,6 +1278,12 @@ CASES: tuple[Case, ...] = (
         (Size("1 sell", {"sell": True}), Size("1 buy_exact_quote_in")),
         _pump_input,
         _scalar("pump_amm.swap"),
+    ),
+    Case(
+        "meteora_damm_v2_swap",
+        (Size("1 swap, concentrated", {"mode": 1}), Size("1 swap, compounding", {"mode": 2})),
+        _damm_input,
+        _scalar("meteora_damm_v2.swap"),
     ),
     Case(
         "openbook_ladder",

@@ -107,6 +107,11 @@ KERNELS: tuple[Kernel, ...] = (
     ),
     Kernel("pump_swap", "PumpSwap exact-input sell or buy_exact_quote_in with its fee split"),
     Kernel(
+        "meteora_damm_v2_swap",
+        "Meteora DAMM v2 exact-input swap on a pool account's bytes (base-fee schedule, "
+        "dynamic fee, concentrated or compounding curve, the fee split)",
+    ),
+    Kernel(
         "openbook_ladder",
         "OpenBook v2 L2 ladder: a market's and both book sides' bytes decoded (order trees "
         "walked best first), expired orders skipped, levels summed",

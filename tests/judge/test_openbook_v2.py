@@ -326,7 +326,9 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     (units,) = consumed(real.logs, OB.PROGRAM)
     (charged,) = consumed(sim.logs, OB.PROGRAM)
     assert charged == cu.use(n) and units <= cu.limit(n)
-    if n:  # an order matching nothing moves no tokens (the model errs high: OB.COMPUTE_UNITS)
+    # an order matching nothing (one that only dropped expired orders too) moves no tokens:
+    # the model errs high there (OB.COMPUTE_UNITS)
+    if after.last_fills:
         assert abs(units - charged) <= FIT * charged, (units, charged, n)
     COUNTS["filled"] += 1
     COUNTS[f"fills {min(after.last_fills, 5)}{'+' if after.last_fills >= 5 else ''}"] += 1
@@ -372,7 +374,8 @@ def test_the_binary_fills_the_order_the_engine_quotes_as_the_simulator_does(
 ) -> None:
     """Sequences of taker orders on a random book (module docstring)."""
     j = judge()
-    pool = [p for p in j.world.pools if p.kind == "openbook"][which]
+    pools = [p for p in j.world.pools if p.kind == "openbook"]
+    pool = pools[which % len(pools)]  # the market holds as many as its venues' shares give
     shape(j, pool, book)
     for a_to_b, size, above, wait in trades:
         if wait:

@@ -359,8 +359,8 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     """``arbscope programs dump`` against a simulator serving the binaries: every program
     it trades (and the others loaded, with ``--program``) written as ``<id>.so``, byte for
     byte the file the simulator loaded; the manifest names each (sha256, deployment
-    slot, authority) and PumpSwap, which has no binary here, as not read — the exit
-    status 1 for that one, one line, the URL's key never shown. The folder written is
+    slot, authority) and the venues with no binary here (PumpSwap, DAMM v2) as not read —
+    the exit status 1 for those, a line each, the URL's key never shown. The folder written is
     one ``arbscope sim --programs`` loads."""
     folder = programs()
     files = find_programs(folder)
@@ -376,9 +376,11 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
         code, stdout, stderr = await run_arbscope(args, cli_env(tmp_path))
     assert SECRET not in stdout + stderr + (out / "manifest.json").read_text()
     assert "Traceback" not in stderr
-    pump = venues.by_kind("pumpswap").program
+    # the venues with no binary here: one line each, in the registry's order
+    unread = [v for v in venues.VENUES if v.program not in files]
+    assert {v.name for v in unread} >= {"pump_amm", "meteora_damm_v2"}
     assert code == 1 and stderr.strip().splitlines() == [
-        f"not read: pump_amm: {pump}: no such account on this node"
+        f"not read: {v.name}: {v.program}: no such account on this node" for v in unread
     ]
     dumped = find_programs(out)
     assert set(dumped) == set(files)
@@ -390,8 +392,8 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     for m in manifest["programs"]:
         upgradeable = m["program_id"] not in loader.LOADER_V2_PROGRAMS
         assert (m["deployed_slot"] is not None) == upgradeable == (m["authority"] is not None)
-    assert [u["program_id"] for u in manifest["not_read"]] == [pump]
-    assert f"wrote {len(files)} of {len(files) + 1} programs" in stdout
+    assert [u["program_id"] for u in manifest["not_read"]] == [v.program for v in unread]
+    assert f"wrote {len(files)} of {len(files) + len(unread)} programs" in stdout
     assert {p.sha256 for p in Bank.from_folder(out).loaded.values()} == set(sha.values())
 
 

@@ -258,7 +258,26 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     pool.record = rec
     pool.spec.state = Swapped(a_to_b, r, now, (ta, tb))
     pool.spec.reserve_a, pool.spec.reserve_b = ta, tb
-    world.accounts[pool.address].data = encode_pool(rec, world.accounts[pool.address].data)
+    data = bytearray(encode_pool(rec, world.accounts[pool.address].data))
+    accrue(data, fee_in_a, r.claiming_fee, r.compounding_fee, r.protocol_fee, rec.liquidity)
+    world.accounts[pool.address].data = bytes(data)
+
+
+def accrue(
+    data: bytearray, in_a: bool, claiming: int, compounding: int, protocol: int, liquidity: int
+) -> None:
+    """What ``apply_swap_result`` adds besides the fields the engine reads: the fee per
+    liquidity of the fee's token (``claiming << 128 / liquidity``, a U256 at 488 / 520) and
+    the pool's metrics (its LP fee, ``claiming + compounding``, a u128 at 568 / 584; its
+    protocol fee, a u64 at 600 / 608)."""
+    per, lp, pr = (488, 568, 600) if in_a else (520, 584, 608)
+    if liquidity:
+        stored = int.from_bytes(data[per : per + 32], "little") + (claiming << 128) // liquidity
+        data[per : per + 32] = (stored % (1 << 256)).to_bytes(32, "little")
+    total = int.from_bytes(data[lp : lp + 16], "little") + claiming + compounding
+    data[lp : lp + 16] = (total % (1 << 128)).to_bytes(16, "little")
+    paid = int.from_bytes(data[pr : pr + 8], "little") + protocol
+    data[pr : pr + 8] = (paid % (1 << 64)).to_bytes(8, "little")
 
 
 def _price(pool: Pool) -> float:

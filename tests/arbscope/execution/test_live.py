@@ -161,6 +161,7 @@ NEW_VENUES = {
     "dlmm": ("amm_v4", "cpmm", "whirlpool"),
     "pumpswap": ("amm_v4",),
     "openbook": ("amm_v4", "cpmm", "whirlpool"),
+    "damm_v2": ("amm_v4", "cpmm", "whirlpool"),
 }
 
 
@@ -185,11 +186,12 @@ def _pair_through(seed: int, kind: str) -> tuple[str, str]:
 async def test_a_live_order_through_each_new_venue_is_confirmed(
     keyfile: Path, tmp_path: Path, kind: str
 ) -> None:
-    """Raydium CLMM, Meteora DLMM and PumpSwap in a live order: a 2-hop cycle through a
+    """Raydium CLMM, Meteora DLMM, PumpSwap, OpenBook v2 and Meteora DAMM v2 in a live order: a 2-hop cycle through a
     pool of the venue is knocked off its price, traded live (its swap instruction built
     by the venue, run by the simulator's program), confirmed, and the venue's vaults
     moved by the hop's amounts; the wallet ends with the cycle's profit."""
-    seed = 7 if kind == "openbook" else 1  # the first seed with a book on a SOL pair beside
+    # the first seed with a pool of the venue on a SOL pair beside another venue's
+    seed = {"openbook": 7, "damm_v2": 7}.get(kind, 1)
     pool, other = _pair_through(seed, kind)  # one of those venues' pools
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
@@ -751,7 +753,7 @@ def test_day_spent_counts_what_was_or_may_have_been_sent() -> None:
 
 
 # markets with two pools of a Token-2022 fee mint against SOL: the venues each pairs
-FEE_PAIRS = {1: "whirlpool·cpmm", 16: "whirlpool·dlmm", 30: "cpmm·clmm", 3: "dlmm·cpmm"}
+FEE_PAIRS = {1: "whirlpool·cpmm", 16: "whirlpool·dlmm", 30: "damm_v2·clmm", 3: "dlmm·cpmm"}
 
 
 @pytest.mark.slow
@@ -761,7 +763,7 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
 ) -> None:
     """A 2-hop SOL cycle through two pools of a Token-2022 mint with a transfer fee
     (each venue's Token-2022 instruction: Whirlpool swap_v2, DLMM swap2, CLMM swap_v2,
-    CP-Swap with the mint's program): the order's quote is the engine's, net of the fee
+    CP-Swap and DAMM v2 with the mint's program): the order's quote is the engine's, net of the fee
     on every transfer of the mint, and it is what lands, to the unit — the wallet's SOL
     grows by exactly the last hop's quote less the input, its account of the fee mint
     ends as it began (the second hop spends exactly what arrived), and the fees sit
@@ -788,7 +790,8 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
         assert ok, why
         s.broker.auto = False  # type: ignore[union-attr]
         # knock the pool that moves farthest (a constant-product one, where there is one)
-        target = min(pools, key=lambda p: ["cpmm", "whirlpool", "clmm", "dlmm"].index(p.kind))
+        order = ["cpmm", "damm_v2", "whirlpool", "clmm", "dlmm"]
+        target = min(pools, key=lambda p: order.index(p.kind))
         pair = {p.address for p in pools}
 
         frac = [0.01]
@@ -840,3 +843,46 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
         assert T.withheld(after[vault_in][1]) - T.withheld(before[vault_in][1]) == (
             w.eng.transfer_fee(cfg, epoch, got)
         )
+
+
+@pytest.mark.slow
+async def test_a_cycle_through_a_damm_v2_pool_fills_on_paper_at_the_pools_own_swap(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Paper (not armed): a 2-hop cycle through a Meteora DAMM v2 pool knocked off its
+    price fills, and its DAMM hop is the program's swap on the pool account as the session
+    last read it (the engine's ``meteora_damm_v2.swap`` on those bytes at the clock's
+    point), not a curve of the paper broker's own."""
+    pool, other = _pair_through(7, "damm_v2")
+    world = replace(quiet(7), venue_mix=True)
+    async with live_session(keyfile, seed=7, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.feeds.server is not None and s.broker is not None
+        w, b = s.feeds.server.world, s.broker
+        b.auto = False
+        target = w.by_address[pool]
+
+        def knock(world: Any) -> list[Any]:
+            t = world.swap(target, True, world._trade_size(target, True, 0.02))
+            return [] if t is None else [t]
+
+        o, _ = await knock_until(
+            s,
+            knock,
+            lambda: next(
+                (
+                    v
+                    for k, v in sorted(s.live.items())
+                    if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+                ),
+                None,
+            ),
+        )
+        before = w.accounts[pool].data  # the quiet market: the pool as the fill meets it
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        fill = await tick_until(s, lambda: next((f for f in b.fills if not f.live_seq), None))
+        assert fill.ok and fill.pnl > 0, fill.reason
+        i = fill.pools.index(pool)
+        a_to_b = fill.tokens[i] == target.mint_a
+        point = w.slot if target.record.activation_type == 0 else w.unix_time()
+        want = w.eng.meteora_damm_v2.swap(before, point, fill.hop_amounts[i], a_to_b)
+        assert not isinstance(want, str) and fill.hop_amounts[i + 1] == want.output_amount
