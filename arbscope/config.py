@@ -88,6 +88,7 @@ SECTIONS: dict[str, str] = {
     "journal": "The session journal (SQLite): every input, every decision.",
     "metrics": "Prometheus /metrics and JSON /health over HTTP.",
     "rivals": "Others' arbitrage on the watched pools, and how we compare (the Rivals panel).",
+    "propamm": "Prop AMMs (HumidiFi, SolFi, Tessera V ...) observed beside the public pools.",
     "logs": "Structured logs (JSON lines, rotated) and, headless, human lines on stderr.",
     "ui": "The dashboard.",
     "sim": "The embedded simulator (used when feeds.ws is empty).",
@@ -508,6 +509,34 @@ KEYS: tuple[Key, ...] = (
         'a TOML file naming signers: <address> = "name" (shown beside their address)',
         example="~/.config/arbscope/rivals.toml",
     ),
+    Key(
+        "propamm",
+        "enabled",
+        "bool",
+        True,
+        "read the prop AMMs' transactions (their swaps' realized prices, their oracle "
+        "updates; on the transaction path rivals.enabled opens) and show them beside the "
+        "public pools' mid (the Prices panel, the chart)",
+    ),
+    Key(
+        "propamm",
+        "programs_file",
+        "path",
+        None,
+        'a TOML file of more prop AMM programs: <program id> = "name" (added to the known '
+        "ones, docs/propamm.md)",
+        example="~/.config/arbscope/propamm.toml",
+    ),
+    Key(
+        "propamm",
+        "follow_bps",
+        "float",
+        5.0,
+        "the public pools have followed a prop AMM's price once their mid is this close "
+        "to it (bps), or crossed it",
+        lo=0.01,
+        hi=10_000,
+    ),
     Key("metrics", "enabled", "bool", True, "serve /metrics and /health"),
     Key("metrics", "host", "str", "127.0.0.1", "address to listen on (loopback by default)"),
     Key("metrics", "port", "int", 9464, "port (0: any free port)", lo=0, hi=65_535),
@@ -559,6 +588,14 @@ KEYS: tuple[Key, ...] = (
         hi=32,
     ),
     Key("sim", "slot_ms", "float", 400.0, "slot length", lo=1, hi=60_000),
+    Key(
+        "sim",
+        "prop_amms",
+        "bool",
+        True,
+        "a prop AMM per major pair (SOL against each stablecoin), quoting the hidden fair "
+        "price first, its swaps and oracle updates real transactions",
+    ),
     Key(
         "sim",
         "rivals",

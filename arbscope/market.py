@@ -48,6 +48,7 @@ from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
 from .ports import EventSink
 from .prices import FeeView, PriceBook, PriceRow, PriceSeries
+from .propamm import PropAmmBook, PropSeries
 from .rivals import RivalsView
 from .solprice import LamportPrice, LamportPrices
 from .timing import KernelTimer, TimingRow
@@ -144,6 +145,9 @@ class Snapshot:
     # the price chart's series (arbscope.prices.PriceSeries) by pair ((base, quote):
     # those of the price rows and of the first hop of every cycle shown
     price_series: dict[tuple[str, str], PriceSeries] = field(default_factory=dict)
+    # the prop AMMs' realized prices (arbscope.propamm.PropSeries) of those pairs that
+    # have one: the price chart's prop line
+    prop_series: dict[tuple[str, str], PropSeries] = field(default_factory=dict)
     # others' arbitrage on the watched pools and how we compare (arbscope.rivals); None
     # where the source reads no transactions (the demo)
     rivals: RivalsView | None = None
@@ -842,6 +846,7 @@ class Evaluator:
         endpoints: int = 0,
         book: PriceBook | None = None,
         rivals: RivalsView | None = None,
+        props: PropAmmBook | None = None,
     ) -> Snapshot:
         """The screen's view of this evaluator's state, with the session's own facts
         (its clock's counters, feeds, health, prices) as given."""
@@ -915,7 +920,8 @@ class Evaluator:
             books_of=self._books,
             refused=self._refused(),
             equity=self.equity.points(),
-            price_series=self._series(book, prices, best),
+            price_series=(series := self._series(book, prices, best)),
+            prop_series=props.series(series) if props is not None and props.pairs else {},
             rivals=rivals,
         )
 

@@ -245,6 +245,8 @@ class SourceLink:
     seed: int = 0
     first_endpoint: int = 0  # the number of the source's first endpoint (after others')
     rivals: bool = False  # read the transactions that touch the pools (on_transaction)
+    # programs whose every transaction is read (the prop AMMs': arbscope.propamm)
+    follow_programs: Sequence[str] = ()
 
 
 class Faucet(Protocol):
@@ -331,6 +333,11 @@ class FeedSource(Protocol):
 
     def base_mints(self) -> list[str]:
         """The base mints it knows before it starts ([]: none)."""
+        ...
+
+    def prop_amms(self) -> dict[str, str]:
+        """The prop AMMs its market has beyond the known ones (the simulator's own):
+        program id -> name ({}: none)."""
         ...
 
     def config(self) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class PriceRow:
     # Bollinger %B of the mid: (mid − lower) / (upper − lower); 0 at the lower band, 1 at
     # the upper one, outside [0, 1] beyond them; None before 20 slots or on a flat series
     percent_b: float | None = None
+    # the pair's prop AMM (arbscope.propamm.PropQuote): its last realized price, the
+    # spread to this mid, the public pools' lag; None where none was seen
+    prop: Any = None
 
 
 def _keep_last(col: array[Any], value: Any, keep: int) -> None:

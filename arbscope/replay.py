@@ -49,6 +49,7 @@ from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
 from . import inputs
 from .ingest import SLOT_NOTICE, SLOT_NOTICE_WITHIN
 from .market import Snapshot
+from .propamm import FOLLOW_BPS
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
 from .session import (
     DEFAULT_POLICY,
@@ -318,6 +319,12 @@ class ReplaySession:
         )
         own = cfg.get("rival_own")
         self.rival_own = [str(k) for k in own] if isinstance(own, list) else []
+        # the prop AMMs' programs the live session read (older recordings: the known ones)
+        props = cfg.get("prop_amms")
+        self.prop_amms = (
+            {str(k): str(v) for k, v in props.items()} if isinstance(props, dict) else None
+        )
+        self.prop_follow_bps = float(cfg.get("prop_follow_bps") or FOLLOW_BPS)
         self.sweep_s = float(cfg.get("sweep_s", 1.0))
         # the stall rule as the live session had it (older recordings: none then)
         self.feeds_stall_s = float(cfg.get("feeds_stall_s") or 0.0)
@@ -351,6 +358,8 @@ class ReplaySession:
                 seed=self.seed,
                 rival_labels=self.rival_labels,
                 rival_own=self.rival_own,
+                prop_amms=self.prop_amms,
+                prop_follow_bps=self.prop_follow_bps,
             ),
             Evaluation(
                 backend=self.backend_arg,

@@ -38,6 +38,8 @@ from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.rpc import RawAccount
 from feeds.clients.tokens import TokenRegistry
 from feeds.health import FeedHealth
+from feeds.propamm import observe as observe_prop
+from feeds.propamm import programs as prop_programs
 from feeds.redact import scrub
 from feeds.rivals import classify
 from feeds.wire.txview import TxView
@@ -76,7 +78,8 @@ from .ports import (
     SourceLink,
     StreamSinks,
 )
-from .prices import PriceBook, fee_view
+from .prices import PriceBook, PriceRow, fee_view
+from .propamm import FOLLOW_BPS, PropAmmBook
 from .rivals import RivalBook
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .solprice import LamportPrice
@@ -151,6 +154,11 @@ class Watch:
     rival_labels: Mapping[str, str] = field(default_factory=dict)
     # our own signers (the live wallet): never a rival (journaled with the config)
     rival_own: Sequence[str] = ()
+    # the prop AMMs observed (arbscope.propamm): program id -> name (None: the known ones,
+    # feeds.propamm.PROP_AMMS; {}: none), the source's own added (the simulator's); and
+    # how close the public mid must come to their price to have followed it (bps)
+    prop_amms: Mapping[str, str] | None = None
+    prop_follow_bps: float = FOLLOW_BPS
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,13 @@ class FeedSession:
         self.watch_rivals = watch.rivals
         self.rivals = RivalBook(labels=watch.rival_labels, own=watch.rival_own)
         self.rival_errors = 0  # transactions the classifier could not read
+        # the prop AMMs' programs (with the source's own: the simulator's) and what they
+        # did per pair (journaled with the config: a replay reads the same programs)
+        props = prop_programs() if watch.prop_amms is None else dict(watch.prop_amms)
+        if props:
+            props.update(feeds.prop_amms())
+        self.prop_programs: dict[str, str] = props
+        self.props = PropAmmBook(watch.prop_follow_bps)
         # no new slot from any feed for this long (the session's clock against the
         # frames' receive times): every cycle is no-go (market.REASON_FEEDS_STALLED)
         # until one comes. None: /health's stall time; 0: never (a replay of a recording
@@ -482,6 +497,9 @@ class FeedSession:
             # the signers' names (the labels file): a replay shows the Rivals panel as it was
             "rival_labels": dict(self.rivals.labels),
             "rival_own": sorted(self.rivals.own),
+            # the prop AMMs' programs read, and the follow rule: a replay shows the same
+            "prop_amms": dict(self.prop_programs),
+            "prop_follow_bps": self.props.follow_bps,
         }
 
     # ------------------------------------------------------------ lifecycle
@@ -565,6 +583,7 @@ class FeedSession:
                     self._own_started,
                     seed=self.seed,
                     rivals=self.watch_rivals,
+                    follow_programs=sorted(self.prop_programs) if self.watch_rivals else (),
                 )
             )
             url = self._tip_floor_url()
@@ -1042,6 +1061,8 @@ class FeedSession:
         if self.snapshots:  # the screen's price panel (not part of the replayed decisions)
             # slot 0: no slot notification yet (the prices are shown, not charted)
             self.prices.update(self.graph, changed, self.slot or None)
+            if self.props.pairs and self.slot:  # the public mids the prop AMMs lead
+                self.props.follow(self.slot, self.prices.mids())
         self.rate.add(now, self.updates)
         if self.sink is not None:
             self._emit(self.sink, now_ns)
@@ -1342,6 +1363,10 @@ class FeedSession:
         published as an input (``TRANSACTION``), classified, and, when it is someone
         else's arbitrage on our pools, compared with what we held (``rival`` event)."""
         self._input(Kind.TRANSACTION, tx)
+        if self.prop_programs:
+            obs = observe_prop(tx, self.prop_programs)
+            if obs is not None and self.props.add(obs):
+                self._snap = None
         try:
             rt = classify(tx)
         except ValueError as exc:
@@ -1396,7 +1421,7 @@ class FeedSession:
                 feeds=feeds,
                 note=self._note(coverage),
                 session_id=self.session_id,
-                prices=self.prices.rows(),
+                prices=self._price_rows(),
                 fee=fee_view(
                     self.fee_estimator,
                     self.ev.shown_cu_limit(),
@@ -1410,8 +1435,17 @@ class FeedSession:
                 endpoints=len(self.pool.endpoints) if self.pool is not None else 0,
                 book=self.prices,
                 rivals=self.rivals.view() if self.watch_rivals else None,
+                props=self.props,
             )
         return self._snap
+
+    def _price_rows(self) -> list[PriceRow]:
+        """The Prices panel's rows, each with its pair's prop AMM when one was seen."""
+        rows = self.prices.rows()
+        if not self.props.pairs:
+            return rows
+        quotes = self.props.quotes(r.pair for r in rows)
+        return [replace(r, prop=quotes[r.pair]) if r.pair in quotes else r for r in rows]
 
     def _emit(self, sink: EventSink, now_ns: int) -> None:
         """Derived events for what changed since the last tick: opportunities that are

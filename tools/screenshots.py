@@ -17,6 +17,7 @@ from tests.support.staging import (  # noqa: E402
     staged_books,
     staged_charts,
     staged_live,
+    staged_props,
     staged_replay,
     staged_rivals,
     staged_sim,
@@ -65,6 +66,8 @@ async def main() -> None:
         ("rival-detail", (120, 40), ("v", "enter")),
     ):
         await shoot(fix_app(ArbscopeApp(staged_rivals())), name, size, keys)
+    # the prop AMMs: their columns beside the mid, and the first pair's chart (prop line)
+    await shoot(fix_app(ArbscopeApp(staged_props())), "prop-amm", (120, 40), ("tab", "tab", "c"))
     for name, keys in (("live-mode", ()), ("live-equity", ("c", "c"))):
         live = fix_app(ArbscopeApp(staged_live()))
         live.state.mode = "LIVE"

@@ -186,6 +186,19 @@ class PriceSeriesView(Protocol):
     def kama(self) -> Sequence[float]: ...
 
 
+class PropSeriesView(Protocol):
+    """A pair's prop AMM's realized prices for the price chart
+    (``arbscope.propamm.PropSeries``), oldest first: the slot of each, the price (raw
+    units of the pair's quote per raw unit of its base) and the prop AMM's name."""
+
+    @property
+    def slots(self) -> Sequence[int]: ...
+    @property
+    def price(self) -> Sequence[float]: ...
+    @property
+    def name(self) -> str: ...
+
+
 class EquityPointView(Protocol):
     """One point of an equity curve (``arbscope.equity.EquityPoint``): the series' PnL
     after it in base units, at ``t_s`` seconds of the session's clock; ``fill`` the
@@ -525,6 +538,12 @@ class SnapshotView(Protocol):
         """The price chart's series by pair, ``(base, quote)`` (``feeds.wire.tokens.
         pair_order``): the price rows' pairs and each shown cycle's first hop ({} where the
         source keeps none)."""
+        ...
+
+    @property
+    def prop_series(self) -> Mapping[tuple[str, str], PropSeriesView]:
+        """The prop AMMs' realized prices by pair, of the pairs of :attr:`price_series`
+        that have one ({} where the source reads none)."""
         ...
 
     def pair_order(self, a: str, b: str) -> tuple[str, str]:

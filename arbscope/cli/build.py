@@ -35,6 +35,8 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
     from engine_rs.records import ScorePolicy
     from feeds.clients.pool import Endpoint
     from feeds.clients.pubsub import WorkerConfig
+    from feeds.propamm import load_programs
+    from feeds.propamm import programs as prop_programs
     from feeds.wire.universe import UniverseError, load_universe
 
     from .. import sources
@@ -129,13 +131,24 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         labels = load_labels(cfg["rivals.labels_file"])
     except ValueError as exc:
         raise ConfigError([f"rivals.labels_file: {exc}"]) from None
+    try:
+        extra = load_programs(cfg["propamm.programs_file"])
+    except ValueError as exc:
+        raise ConfigError([f"propamm.programs_file: {exc}"]) from None
+    props = prop_programs(extra) if cfg["propamm.enabled"] else {}
 
     def build(
         watch: Watch,
         endpoints: Sequence[Endpoint] = (),
         sim: sources.SimSettings | None = None,
     ) -> FeedSession:
-        watch = replace(watch, rivals=cfg["rivals.enabled"], rival_labels=labels)
+        watch = replace(
+            watch,
+            rivals=cfg["rivals.enabled"],
+            rival_labels=labels,
+            prop_amms=props,
+            prop_follow_bps=cfg["propamm.follow_bps"],
+        )
         return sources.session(
             watch,
             evaluation,
@@ -197,6 +210,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         rival_reaction=cfg["sim.rival_reaction"],
         rival_tip=cfg["sim.rival_tip"],
         rival_gap_bps=cfg["sim.rival_gap_bps"],
+        prop_amms=cfg["sim.prop_amms"],
     )
     return build(Watch(base_mints=cfg["market.base_mints"], max_hops=max_hops, seed=seed), sim=sim)
 

@@ -211,6 +211,13 @@ def parser() -> argparse.ArgumentParser:
         "--mainnet-like", action="store_true", help="full logs and failed swaps, as on mainnet"
     )
     sim.add_argument(
+        "--no-prop-amms",
+        dest="prop_amms",
+        action="store_false",
+        help="no prop AMMs (default: one per major pair, SOL against each stablecoin; "
+        "their program ids are printed for a programs file, docs/propamm.md)",
+    )
+    sim.add_argument(
         "--rivals",
         default="mainnet",
         choices=RIVAL_PRESETS,

@@ -130,6 +130,7 @@ def sim(args: argparse.Namespace) -> int:
                 rival_tip=None if args.rival_tip is None else float(args.rival_tip),
                 rival_gap_bps=args.rival_gap_bps,
                 programs=args.programs or "",
+                prop_amms=args.prop_amms,
             ),
             profiles,
             args.host,
@@ -161,6 +162,8 @@ def sim(args: argparse.Namespace) -> int:
             print(f"arbscope sim: {line}", file=sys.stderr, flush=True)
         rivals = server.world.rivals()
         print(f"arbscope sim: rivals {rivals.describe()}", file=sys.stderr, flush=True)
+        for program, amm in server.world.prop_amms.items():  # for a propamm.programs_file
+            print(f'arbscope sim: prop AMM "{program}" = "{amm.name}"', file=sys.stderr, flush=True)
         for i in infos:
             print(i.ws_url, flush=True)
             print(i.http_url, flush=True)

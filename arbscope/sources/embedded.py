@@ -80,6 +80,10 @@ class SimFeeds(EndpointFeeds):
     def base_mints(self) -> list[str]:
         return list(self.server.world.bases)
 
+    def prop_amms(self) -> dict[str, str]:
+        """The simulator's prop AMMs (one per major pair, ``feeds.sim.propamm``)."""
+        return {p: a.name for p, a in self.server.world.prop_amms.items()}
+
     def config(self) -> dict[str, Any]:
         c = self.world_config
         return {
@@ -90,6 +94,7 @@ class SimFeeds(EndpointFeeds):
                 "bases": c.bases,
                 "endpoints": len(self.server.endpoints),
                 "rivals": self.server.world.rivals().label(c.competitors),
+                "prop_amms": len(self.server.world.prop_amms),
             },
             "endpoints": [],
             "sim_grpc": self.settings.grpc,

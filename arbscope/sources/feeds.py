@@ -57,13 +57,14 @@ class SimSettings:
     rival_reaction: int | None = None
     rival_tip: float | None = None
     rival_gap_bps: float | None = None
+    prop_amms: bool = False  # a prop AMM per major pair (feeds.sim.propamm; sim.prop_amms)
 
     def world_config(self, seed: int) -> WorldConfig:
         from feeds.sim.world import WorldConfig
 
         if self.world is not None:
             return self.world
-        knobs: dict[str, Any] = {"programs": self.programs}
+        knobs: dict[str, Any] = {"programs": self.programs, "prop_amms": self.prop_amms}
         if self.slot_seconds is not None:
             knobs["slot_seconds"] = self.slot_seconds
         if self.rivals is not None:
@@ -131,6 +132,9 @@ class EndpointFeeds:
     def base_mints(self) -> list[str]:
         return []
 
+    def prop_amms(self) -> dict[str, str]:
+        return {}
+
     def config(self) -> dict[str, Any]:
         return {
             "sim": None,
@@ -166,6 +170,7 @@ class EndpointFeeds:
             on_fees=link.inputs.on_fees,
             fee_accounts=link.fee_accounts,
             on_transaction=link.inputs.on_transaction if link.rivals else None,
+            follow_programs=link.follow_programs,
             worker_config=o.worker_config,
             commitment=o.commitment,
             ca_file=o.ca_file,
@@ -264,6 +269,9 @@ class Feeds:
 
     def base_mints(self) -> list[str]:
         return self.own.base_mints()
+
+    def prop_amms(self) -> dict[str, str]:
+        return self.own.prop_amms()
 
     def config(self) -> dict[str, Any]:
         return self.own.config()

@@ -85,6 +85,9 @@ class NatsFeeds:
     def base_mints(self) -> list[str]:
         return []
 
+    def prop_amms(self) -> dict[str, str]:
+        return {}
+
     def config(self) -> dict[str, Any]:
         return {"sim": None, "endpoints": [], "sim_grpc": 0}
 

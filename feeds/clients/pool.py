@@ -170,6 +170,7 @@ class FeedPool:
         ca_file: str | None = None,
         fee_accounts: Callable[[], Sequence[str]] | None = None,
         on_transaction: Callable[[Any], None] | None = None,
+        follow_programs: Sequence[str] = (),
         rpc_concurrency: int = RPC_CONCURRENCY,
         boot_attempts: int = BOOT_ATTEMPTS,
     ) -> None:
@@ -270,8 +271,13 @@ class FeedPool:
         # the transactions that touched the watched pools, with their bodies (the
         # rivals'): fetched for the logs notifications, read from gRPC updates
         self.transactions: TransactionFetcher | None = None
+        # programs whose every transaction is read (the prop AMMs': arbscope.propamm):
+        # named in the gRPC streams' transaction filter, polled for over HTTP when an
+        # endpoint streams PubSub
+        self.follow_programs = tuple(follow_programs) if on_transaction is not None else ()
         if on_transaction is not None:
             http = [i for i, e in enumerate(self.endpoints) if e.http is not None]
+            pubsub = any(not e.grpc for e in self.endpoints)
             self.transactions = TransactionFetcher(
                 ingest,
                 [self._kept(i) for i in http],
@@ -279,6 +285,7 @@ class FeedPool:
                 order=lambda: [http.index(i) for i in self._http_order()],
                 commitment="confirmed",
                 mentions=lambda: set(self.pool_accounts),
+                programs=self.follow_programs if pubsub else (),
             )
 
     # ------------------------------------------------------------ snapshot
@@ -715,6 +722,7 @@ class FeedPool:
                     on_transaction=(
                         self.transactions.grpc_update if self.transactions is not None else None
                     ),
+                    follow=self.follow_programs,
                 )
             else:
                 w = PubSubWorker(

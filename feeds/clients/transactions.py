@@ -15,6 +15,13 @@ Two ways in, whichever the endpoints give:
   answer is asked again a little later, ``tries`` times in all, then counted ``lost``.
 - **Yellowstone gRPC**: a transaction update carries the body and the meta; the worker
   hands its bytes on (:meth:`TransactionFetcher.grpc_update`) and it is read at once.
+- **Programs followed** (the prop AMMs', ``arbscope.propamm``): every transaction of a
+  program, oracle updates of one program among them, which the logs path skips. Over
+  gRPC the transaction filter names the programs (the pool's gRPC workers), and updates
+  are read at once; over PubSub, every ``program_poll_s`` each program's newest
+  signatures since the last one seen are asked for (``getSignaturesForAddress``, at most
+  ``program_page``, ``confirmed``) and fetched as above, whatever their logs show. A
+  program whose last ask found nothing is asked again only every ``IDLE_ROUNDS`` rounds.
 - **Gaps**: a node does not replay notifications, so what landed while every stream was
   down is never told. When an endpoint comes back (``FeedPool.fill_gaps``), the blocks
   since the last transaction told of (at most ``gap_slots``) are read with ``getBlock``
@@ -34,6 +41,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +53,7 @@ from ..wire.geyser import geyser_pb2 as pb
 from .rpc import RpcClient, RpcError
 
 log = logging.getLogger(__name__)
+IDLE_ROUNDS = 8  # a followed program whose last ask found nothing sits out this many rounds
 
 
 class _Told(Protocol):
@@ -67,6 +77,8 @@ class FetchStats:
     refused: int = 0
     errors: int = 0
     queued: int = 0
+    polls: int = 0  # getSignaturesForAddress asked of the programs followed
+    from_programs: int = 0  # signatures those answers gave that were new
 
 
 class TransactionFetcher:
@@ -89,6 +101,9 @@ class TransactionFetcher:
         keep: int = 65_536,
         gap_slots: int = 32,
         mentions: Callable[[], set[str]] | None = None,
+        programs: Sequence[str] = (),
+        program_poll_s: float = 1.0,
+        program_page: int = 16,
     ) -> None:
         self.ingest, self.clients, self.on_transaction = ingest, list(clients), on_transaction
         self.order = order or (lambda: range(len(self.clients)))
@@ -104,6 +119,14 @@ class TransactionFetcher:
         self._queue: deque[tuple[str, int, int]] = deque()  # signature, slot, tries left
         self._slots = asyncio.Semaphore(in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
+        # the programs followed by polling (PubSub), each one's newest signature seen
+        # and the rounds it still sits out after an ask that found nothing
+        self.programs = list(dict.fromkeys(programs))
+        self.program_poll_s, self.program_page = program_poll_s, program_page
+        self._newest: dict[str, str] = {}
+        self._idle: dict[str, int] = {}
+        self._polling: asyncio.Task[None] | None = None
+        self._last_poll = -math.inf
 
     # ------------------------------------------------------------ what comes in
     def _new(self, signature: str) -> bool:
@@ -124,13 +147,77 @@ class TransactionFetcher:
             if invokes < 2 and not failed:  # one program: a plain swap, never an arbitrage
                 self.stats.skipped += 1
                 continue
-            if not self._new(signature):
-                continue
-            if len(self._queue) >= self.queue_max:
-                self._queue.popleft()
-                self.stats.dropped += 1
-            self._queue.append((signature, slot, self.tries))
+            self.enqueue(signature, slot)
         self.stats.queued = len(self._queue)
+
+    def enqueue(self, signature: str, slot: int) -> bool:
+        """Fetch ``signature`` unless already handed on or queued (the queue full: its
+        oldest dropped); True when queued."""
+        if not self._new(signature):
+            return False
+        if len(self._queue) >= self.queue_max:
+            self._queue.popleft()
+            self.stats.dropped += 1
+        self._queue.append((signature, slot, self.tries))
+        self.stats.queued = len(self._queue)
+        return True
+
+    async def poll_programs(self) -> int:
+        """One round of the programs followed: each one's signatures since the newest
+        seen (an idle one only every ``IDLE_ROUNDS`` rounds), queued oldest first (the
+        fetches take the newest first); how many were new."""
+        n = 0
+        for program in self.programs:
+            wait = self._idle.get(program, 0)
+            if wait > 0:
+                self._idle[program] = wait - 1
+                continue
+            got = await self._signatures(program)
+            if got is None:
+                continue
+            if not got:
+                self._idle[program] = IDLE_ROUNDS
+                continue
+            self._idle.pop(program, None)
+            self._newest[program] = str(got[0].get("signature", ""))
+            for row in reversed(got):
+                sig, slot = row.get("signature"), row.get("slot")
+                if not isinstance(sig, str) or not isinstance(slot, int):
+                    self.stats.refused += 1
+                    continue
+                self.last_slot = max(self.last_slot, slot)
+                if self.enqueue(sig, slot):
+                    self.stats.from_programs += 1
+                    n += 1
+        return n
+
+    async def _signatures(self, program: str) -> list[dict[str, Any]] | None:
+        cfg: dict[str, Any] = {"limit": self.program_page, "commitment": self.commitment}
+        newest = self._newest.get(program)
+        if newest:
+            cfg["until"] = newest
+        for i in self.order():
+            rpc = self.clients[i]
+            if rpc.gate.remaining() > 0:
+                continue
+            self.stats.polls += 1
+            try:
+                res = await rpc.call("getSignaturesForAddress", [program, cfg])
+            except RpcError as exc:
+                self.stats.errors += 1
+                log.debug("getSignaturesForAddress %s at %s: %s", program, rpc.shown, exc)
+                continue
+            if not isinstance(res, list):
+                self.stats.refused += 1
+                return None
+            return [r for r in res if isinstance(r, dict)]
+        return None
+
+    async def _poll_round(self) -> None:
+        try:
+            await self.poll_programs()
+        except Exception:  # an endpoint's trouble: the next round asks again
+            log.exception("polling the followed programs failed")
 
     def grpc_update(self, endpoint: int, update: bytes) -> None:
         """A Yellowstone transaction update's bytes: read and handed on now (once)."""
@@ -212,6 +299,15 @@ class TransactionFetcher:
         try:
             while True:
                 self.told(self.ingest.take_transactions())
+                now = time.monotonic()
+                if (
+                    self.programs
+                    and self.clients
+                    and (self._polling is None or self._polling.done())
+                    and now - self._last_poll >= self.program_poll_s
+                ):
+                    self._last_poll = now
+                    self._polling = asyncio.create_task(self._poll_round(), name="programs")
                 while self._queue and len(self._tasks) < self.in_flight:
                     signature, slot, tries = self._queue.pop()  # the newest first
                     t = asyncio.create_task(self._fetch(signature, slot, tries))
@@ -220,6 +316,10 @@ class TransactionFetcher:
                 self.stats.queued = len(self._queue)
                 await asyncio.sleep(self.poll_s)
         finally:
+            if self._polling is not None:
+                self._polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._polling
             for t in list(self._tasks):
                 t.cancel()
             for t in list(self._tasks):

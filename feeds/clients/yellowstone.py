@@ -92,11 +92,15 @@ def subscribe_request(
     subscriptions: Sequence[Subscription],
     commitment: str = "confirmed",
     from_slot: int | None = None,
+    follow: Sequence[str] = (),
 ) -> Any:
-    """The ``SubscribeRequest`` of the session's subscriptions (see the module docstring)."""
+    """The ``SubscribeRequest`` of the session's subscriptions (see the module docstring);
+    ``follow``: programs whose every transaction is wanted too (the prop AMMs'), in the
+    transaction filter beside the logs subscriptions' addresses."""
     req = pb.SubscribeRequest(commitment=COMMITMENT[commitment])  # type: ignore[arg-type]
     accounts = [s.label for s in subscriptions if s.method == "accountSubscribe"]
     programs = [s.label for s in subscriptions if s.method == "logsSubscribe"]
+    programs += [p for p in follow if p not in programs]
     if accounts:
         req.accounts[FILTER].account.extend(accounts)
     if any(s.method == "slotSubscribe" for s in subscriptions):
@@ -178,8 +182,11 @@ class GrpcWorker:
         x_token: str | None = None,
         gate: RateGate | None = None,
         on_transaction: Callable[[int, bytes], None] | None = None,
+        follow: Sequence[str] = (),
     ) -> None:
         self.endpoint, self.url = endpoint, url
+        # programs whose every transaction the stream asks for (the prop AMMs')
+        self.follow = tuple(follow)
         # a transaction update's bytes go on to it (the rivals' fetcher reads the body)
         self.on_transaction = on_transaction
         self.target, self.tls = target(url)
@@ -307,7 +314,7 @@ class GrpcWorker:
         (Yellowstone replaces the filter); a reconnect sends the set anyway."""
         self.subs = list(subscriptions)
         if self._outbox is not None and self._open:
-            self._outbox.put(subscribe_request(self.subs, self.commitment))
+            self._outbox.put(subscribe_request(self.subs, self.commitment, follow=self.follow))
             self.counters.subscriptions = len(self.subs)
 
     def account_labels(self) -> set[str]:
@@ -321,7 +328,7 @@ class GrpcWorker:
         c = self.config
         from_slot = self.last_slot if self.from_slot_ok else None
         outbox = _Requests()
-        outbox.put(subscribe_request(self.subs, self.commitment, from_slot))
+        outbox.put(subscribe_request(self.subs, self.commitment, from_slot, self.follow))
         call = channel.stream_stream(
             SUBSCRIBE,
             request_serializer=pb.SubscribeRequest.SerializeToString,
@@ -520,7 +527,7 @@ class NativeGrpcWorker(GrpcWorker):
     async def _session(self) -> None:
         c = self.config
         from_slot = self.last_slot if self.from_slot_ok else None
-        request = subscribe_request(self.subs, self.commitment, from_slot)
+        request = subscribe_request(self.subs, self.commitment, from_slot, self.follow)
         loop = asyncio.get_running_loop()
         ended: asyncio.Future[tuple[int, str]] = loop.create_future()
         stream: Any = None
@@ -620,5 +627,9 @@ class NativeGrpcWorker(GrpcWorker):
     async def update(self, subscriptions: Sequence[Subscription]) -> None:
         self.subs = list(subscriptions)
         if self._native is not None and self._open:
-            self._native.send(subscribe_request(self.subs, self.commitment).SerializeToString())
+            self._native.send(
+                subscribe_request(
+                    self.subs, self.commitment, follow=self.follow
+                ).SerializeToString()
+            )
             self.counters.subscriptions = len(self.subs)

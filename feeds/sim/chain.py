@@ -90,6 +90,7 @@ from ..wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
 from . import programs as PROGRAMS
+from . import propamm as PROP
 from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
@@ -931,6 +932,18 @@ class Chain:
             return self._alt(i, data, accounts, signers, writables)
         if prog == SYSTEM_PROGRAM and int.from_bytes(data[:4], "little") in SYS.TAGS:
             return self._system(i, data, accounts, signers, writables)
+        amm = self.world.prop_amms.get(prog)
+        if amm is not None:  # a prop AMM's program (feeds.sim.propamm)
+            try:
+                cost, lines, calls = PROP.run(self.world, amm, data, accounts, signers.__contains__)
+            except PROP.PropError as exc:
+                raise _Fail(
+                    i,
+                    {"Custom": exc.code},
+                    f"Program {prog} failed: custom program error: 0x{exc.code:x}",
+                ) from None
+            self._calls.extend(calls)
+            return cost, lines
         try:
             rec = venues.decode(prog, data, accounts)
         except I.InstructionError as exc:
@@ -1569,6 +1582,15 @@ class Chain:
         :attr:`stats`."""
         bid = hashlib.sha256(bytes(tx.signatures[0])).hexdigest() if bundle else None
         self.pending.append(_Pending([tx], bid, RIVAL_ENGINE, slot, order))
+
+    def land_now(self, txs: list[VersionedTransaction], slot: int) -> list[Landed]:
+        """Run ``txs`` now, in this order, as the first of ``slot`` (the world's own actors
+        that update before anyone trades: the prop AMMs' makers and their takers,
+        ``feeds.sim.propamm``): landed as anyone's, with bodies and balances."""
+        out: list[Landed] = []
+        for tx in txs:
+            self._land(_Pending([tx], None, "", slot, None), slot, out)
+        return out
 
     def land(self, slot: int) -> list[Landed]:
         """Run what was sent (called by the world at the start of ``slot``), the

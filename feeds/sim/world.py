@@ -32,7 +32,7 @@ from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.mints import MAX_METADATA_LEN, METADATA_PROGRAM, metadata_address
 from ..wire.tokens import BY_SYMBOL
 from . import layouts as L
-from . import programs, synthetic
+from . import programs, propamm, synthetic
 from . import token as T
 from .competition import Competition, Rivals
 from .state import Account, Pool, sim_key
@@ -159,6 +159,10 @@ class WorldConfig:
     # shorter than mainnet's for a busy market (``bench.ui``'s 40 ms) sets it, so its
     # books move as often a second as mainnet's, not ten times as often
     book_requote_s: float | None = None
+    # a prop AMM per major pair (``feeds.sim.propamm``): closed-state market makers quoting
+    # the fair price, updating first, traded by a taker, all through the chain (their own
+    # draws: the market's are the same either way)
+    prop_amms: bool = False
 
     @classmethod
     def mainnet_like(cls, **kw: Any) -> WorldConfig:
@@ -250,6 +254,11 @@ class World:
         roster = self.rivals().roster() if c.competitors else ()
         if roster:  # their keys funded at genesis (accounts of their own)
             self.competition = Competition(roster, c.seed, self)
+        # the prop AMMs by program id (their accounts and keys funded at genesis)
+        self.prop_amms: dict[str, propamm.SimPropAmm] = {}
+        self.prop_rng = random.Random(c.seed * 15_485_863 + 3)
+        if c.prop_amms:
+            self.prop_amms = {a.program: a for a in propamm.setup(self)}
         self.last_fees = (0, 0)  # the last trade's transfer fees (in, out): its events say them
         # the swap a transaction is committing, as its program's log says it: (minimum
         # out, the user's source balance before); None: the market's own trade (no user)
@@ -643,7 +652,7 @@ class World:
         self._write_clock()
         trades: list[Trade] = []
         landed: list[Any] = []
-        if self.chain is None and self.competition is not None:
+        if self.chain is None and (self.competition is not None or self.prop_amms):
             from .chain import Chain
 
             Chain(self)  # the competitors send transactions: a node's runtime lands them
@@ -652,6 +661,8 @@ class World:
         if self.chain is not None:
             landed = self.chain.land(self.slot)
         self._move_prices()
+        if self.prop_amms:  # the prop AMMs quote the new fair prices first, then a taker
+            landed += propamm.on_slot(self, list(self.prop_amms.values()), self.prop_rng)
         for v in _ON_SLOT:  # the venues' own per-slot part (an order book's makers)
             v(self)
         if self.script is not None:

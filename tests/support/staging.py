@@ -470,6 +470,94 @@ def staged_rivals(seed: int = 7, ticks: int = 40) -> StagedRivalsMarket:
     return market
 
 
+PROP_LEAD = 6  # slots the staged prop AMMs lead the public mid by
+PROP_TICKS = 120
+PROP_PROGRAM = _staged_key("prop-amm")
+
+
+class StagedPropMarket(SimMarket):
+    """The seeded market with a prop AMM on each of its two busiest pairs, kept as a
+    session keeps them (``arbscope.propamm.PropAmmBook``): every slot a swap at the pair's
+    public mid ``PROP_LEAD`` slots later (read from a first run of the same seeded market,
+    :attr:`ahead`) ± 1 bp, buy and sell in turn, and an oracle update every fourth slot;
+    the public mids fed each slot, the Prices panel's rows carrying the quotes and the
+    chart the prop series."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from arbscope.propamm import PropAmmBook
+
+        super().__init__(*args, **kwargs)
+        self.props = PropAmmBook()
+        self.ahead: dict[tuple[str, str], dict[int, float]] = {}
+        self.prop_pairs: tuple[tuple[str, str], ...] = ()
+        self._staged: tuple[Any, Any] | None = None
+
+    def tick(self, now_ns: int | None = None) -> None:
+        from feeds.propamm import PropOracle, PropSwap, PropTx
+
+        super().tick(now_ns)
+        slot = self.slot
+        for n, pair in enumerate(self.prop_pairs):
+            future = self.ahead.get(pair, {}).get(slot + PROP_LEAD)
+            if future is None:
+                continue
+            buy = (slot + n) % 2 == 0
+            price = future * (1 + (5e-5 if buy else -5e-5))
+            base, quote = pair
+            if price >= 1:
+                b_amt, q_amt = 10**9, round(price * 10**9)
+            else:
+                b_amt, q_amt = round(10**9 / price), 10**9
+            m_in, a_in, m_out, a_out = (
+                (quote, q_amt, base, b_amt) if buy else (base, b_amt, quote, q_amt)
+            )
+            market = _staged_key(f"prop-market-{n}")
+            sig = _staged_key(f"prop-swap-{slot}-{n}", 64)
+            swap = PropSwap(
+                sig, slot, 1, PROP_PROGRAM, "SimProp", market, m_in, m_out, a_in, a_out,
+                None, None, 1, "balances",
+            )  # fmt: skip
+            self.props.add(PropTx(sig, slot, False, (swap,), ()))
+            if slot % 4 == 0:
+                o = PropOracle(_staged_key(f"prop-oracle-{slot}-{n}", 64), slot, 0,
+                               PROP_PROGRAM, "SimProp", (market,))  # fmt: skip
+                self.props.add(PropTx(o.signature, slot, False, (), (o,)))
+        self.props.follow(slot, self.prices.mids())
+
+    @property
+    def snapshot(self) -> Any:
+        from dataclasses import replace
+
+        snap = super().snapshot
+        if self._staged is None or self._staged[0] is not snap:
+            quotes = self.props.quotes(r.pair for r in snap.prices)
+            rows = [replace(r, prop=quotes[r.pair]) if r.pair in quotes else r for r in snap.prices]
+            series = self.props.series(snap.price_series)
+            self._staged = (snap, replace(snap, prices=rows, prop_series=series))
+        return self._staged[1]
+
+
+def staged_props(seed: int = 7, ticks: int = PROP_TICKS) -> StagedPropMarket:
+    """:func:`staged_sim` ``ticks`` slots in with prop AMMs on its two busiest pairs,
+    leading their public mids by ``PROP_LEAD`` slots (the Prices panel's prop columns,
+    the chart's prop line)."""
+    first, clock = _market(seed)
+    ahead: dict[tuple[str, str], dict[int, float]] = {}
+    for _ in range(ticks + PROP_LEAD):
+        clock.advance(int(TICK_S * 1e9))
+        first.tick()
+        for pair, mid in first.prices.mids().items():
+            ahead.setdefault(pair, {})[first.slot] = mid
+    busiest = tuple(r.pair for r in first.snapshot.prices[:2])
+    market, clock = _market(seed, StagedPropMarket)
+    assert isinstance(market, StagedPropMarket)
+    market.ahead, market.prop_pairs = ahead, busiest
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        market.tick()
+    return market
+
+
 def fix_app(app: Any) -> Any:
     """Pin the status bar's wall clock."""
     app.state.clock = lambda: FIXED_WALL

@@ -300,7 +300,7 @@ def test_a_pair_whose_mid_moves_by_float_residue_is_drawn_flat_with_short_labels
     grey = (128, 128, 128)
     plt = Plot()
     plt.plotsize(80, 20)
-    chart: Any = SimpleNamespace(data=(series, 1.0))  # draw reads only its data
+    chart: Any = SimpleNamespace(data=(series, 1.0, None))  # draw reads only its data
     PriceChart.draw(chart, plt, ChartColours(*[grey] * 6))
     rows = re.sub(r"\x1b\[[0-9;]*m", "", plt.build()).splitlines()
     labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]

@@ -72,6 +72,9 @@ def _book_after(eng: types.ModuleType, mids: list[float]) -> PriceBook:
     return book
 
 
+BB = [c[0] for c in prices.PricesPanel.COLUMNS].index("bb")  # the %B column
+
+
 def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
     mids = [150.0 + 4.0 * math.sin(i / 3.0) + 0.05 * i for i in range(30)]
     (row,) = _book_after(eng, mids).rows()
@@ -82,7 +85,7 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
     assert (upper, middle, lower) == (up, mid_band, low)
     expected = (row.mid - low) / (up - low)
     assert row.percent_b is not None and math.isclose(row.percent_b, expected, rel_tol=1e-12)
-    assert str(prices.cells(row)[5]) == f"{expected:.2f}"
+    assert str(prices.cells(row)[BB]) == f"{expected:.2f}"
     # before 20 slots, and on a flat series (no band width), there is no %B; nor once a
     # walk has gone flat (its running sums used to leave a width of ~6e-11 there)
     (young,) = _book_after(eng, mids[:19]).rows()
@@ -90,7 +93,7 @@ def test_prices_show_bollinger_percent_b(eng: types.ModuleType) -> None:
     walk = (43 + np.cumsum(np.random.default_rng(0).normal(0, 0.3, 30))).tolist()
     (walked_flat,) = _book_after(eng, walk + [walk[-1]] * 25).rows()
     for r in (young, flat, walked_flat):
-        assert r.percent_b is None and str(prices.cells(r)[5]) == "—"
+        assert r.percent_b is None and str(prices.cells(r)[BB]) == "—"
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from tests.support.staging import (
     staged_charts,
     staged_live,
     staged_no_price,
+    staged_props,
     staged_replay,
     staged_rivals,
     staged_sim,
@@ -174,6 +175,15 @@ def test_rivals_screen(
     or in a tab (narrow), outcomes in their colours; ``enter``: a rival's detail with its
     hops, fees, our side and our state of its pools."""
     assert snap_compare(fix_app(ArbscopeApp(staged_rivals())), press=press, terminal_size=size)
+
+
+@pytest.mark.slow
+def test_prop_amm_screen(snap_compare: Callable[..., bool]) -> None:
+    """The prop AMMs (staged on the market's two busiest pairs, leading their mids by six
+    slots): the Prices panel's prop, Δbps and lag columns beside the mid; ``c`` with the
+    prices focused: the first pair's chart with its prop line."""
+    app = fix_app(ArbscopeApp(staged_props()))
+    assert snap_compare(app, press=["tab", "tab", "c"], terminal_size=(120, 40))
 
 
 @pytest.mark.slow

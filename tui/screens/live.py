@@ -273,7 +273,8 @@ class LiveScreen(Screen[None]):
             snap = snap if snap is not None else self.source.snapshot
             pair = self._chosen_pair()
             series = snap.price_series.get(pair) if pair is not None else None
-            charts.first().show(series, pair, snap.names)
+            prop = snap.prop_series.get(pair) if pair is not None else None
+            charts.first().show(series, pair, snap.names, prop)
         except Exception as exc:  # a bad value must not kill the dashboard
             self.state.internal_errors += 1
             self.state.last_error = f"chart: {type(exc).__name__}: {exc}"[:80]

@@ -2,6 +2,10 @@
 (20, 2σ), EMA 10 and KAMA 10, from the series the session's PriceBook keeps
 (``arbscope.prices.PriceSeries``: the UI draws them, never computes them).
 
+With the pair's prop AMM (``arbscope.propamm.PropSeries``), its realized prices are a line
+of their own (``prop``), at the slots its swaps landed in: the public mid lagging it shows
+as the mid line catching up with the prop line.
+
 The pair is the one under the cursor of the focused table: a row of the Prices panel,
 or the first hop of the cycle under the Cycles panel's cursor. The x axis is in slots
 before the pair's newest point (0), since the indicators' periods are in slots; the mid
@@ -15,7 +19,7 @@ import math
 
 from textual_plotext.plot import Plot
 
-from ..source import PriceSeriesView, TokenNames
+from ..source import PriceSeriesView, PropSeriesView, TokenNames
 from .chart import MARKER, Chart, ChartColours, finite, price_span, tick_labels, ticks
 from .prices import unit_scale
 
@@ -27,6 +31,7 @@ LINES = (  # (series field, legend, colour field of ChartColours), drawn in this
     ("ema", "EMA10", "warning"),
     ("mid", "mid", "foreground"),
 )
+PROP_COLOUR = "profit"  # the prop AMM's line (a colour of ChartColours)
 
 
 def pair_label(pair: tuple[str, str], names: TokenNames | None) -> str:
@@ -47,9 +52,11 @@ class PriceChart(Chart):
         series: PriceSeriesView | None,
         pair: tuple[str, str] | None,
         names: TokenNames | None = None,
+        prop: PropSeriesView | None = None,
     ) -> None:
         """Draw ``series``, the chart series of ``pair`` (None: the snapshot has none for
-        it yet, or no pair is chosen)."""
+        it yet, or no pair is chosen), and ``prop``, its prop AMM's realized prices (None:
+        none seen)."""
         what = pair_label(pair, names) if pair is not None else ""
         n = len(series.slots) if series is not None else 0
         if pair is None or series is None or n < 2:
@@ -67,22 +74,24 @@ class PriceChart(Chart):
             return
         scale = unit_scale(names, *pair)
         # the series is one object until the pair moves again: identity is the change
-        if self.put((id(series), pair, scale, what, self.app.theme), (series, scale)):
+        key = (id(series), id(prop), pair, scale, what, self.app.theme)
+        if self.put(key, (series, scale, prop)):
             self.pair = pair
-            self.border_title = f"Chart {what}"
-            self.border_subtitle = self._legend(n, series.slots[-1])
+            self.border_title = f"Chart {what}" + (f" · prop {prop.name}" if prop else "")
+            self.border_subtitle = self._legend(n, series.slots[-1], prop is not None)
 
-    def _legend(self, n: int, slot: int) -> str:
+    def _legend(self, n: int, slot: int, prop: bool = False) -> str:
         c = ChartColours.of(self.app)
+        lines = [(legend, colour) for _, legend, colour in reversed(LINES) if legend]
+        if prop:
+            lines.insert(1, ("prop", PROP_COLOUR))
         keys = " ".join(
-            f"[{ChartColours.hex(getattr(c, colour))}]━[/] {legend}"
-            for _, legend, colour in reversed(LINES)
-            if legend
+            f"[{ChartColours.hex(getattr(c, colour))}]━[/] {legend}" for legend, colour in lines
         )
         return f"{keys} · {n} slots to {slot:,}"
 
     def draw(self, plt: Plot, colours: ChartColours) -> None:
-        series, scale = self.data
+        series, scale, prop = self.data
         last = series.slots[-1]
         xs = [s - last for s in series.slots]
         lo, hi = math.inf, -math.inf
@@ -92,6 +101,14 @@ class PriceChart(Chart):
                 continue
             lo, hi = min(lo, *y), max(hi, *y)
             plt.plot(x, y, color=getattr(colours, colour), marker=MARKER)
+        if prop is not None:  # its swaps within the mid's window (one after it: to 0)
+            pts = [
+                (s - last, v * scale) for s, v in zip(prop.slots, prop.price) if s >= xs[0] + last
+            ]
+            x, y = finite([min(0, a) for a, _ in pts], [b for _, b in pts])
+            if x:
+                lo, hi = min(lo, *y), max(hi, *y)
+                plt.plot(x, y, color=getattr(colours, PROP_COLOUR), marker=MARKER)
         lo, hi = price_span(lo, hi)
         if lo < hi:
             plt.ylim(lo, hi)

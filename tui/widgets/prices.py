@@ -1,5 +1,8 @@
 """The price panel: per token pair the mid price, a sparkline of its last slots, and
-RSI / EMA / Bollinger / KAMA from the engine's incremental indicators."""
+RSI / EMA / Bollinger / KAMA from the engine's incremental indicators; beside them the
+pair's prop AMM (``arbscope.propamm.PropQuote``): its last realized price, its spread to
+the mid in bps and the slots the public pools took to follow it (``…N``: a lead open N
+slots, not followed yet)."""
 
 from __future__ import annotations
 
@@ -81,6 +84,7 @@ def cells(r: Any, names: TokenNames | None = None) -> tuple[Cell, ...]:
     return (
         label,
         price(r.mid * k if r.mid is not None else None),
+        *prop_cells(getattr(r, "prop", None), k),
         chg,
         sparkline(r.history, 7),
         rsi_text(r.rsi),
@@ -90,12 +94,37 @@ def cells(r: Any, names: TokenNames | None = None) -> tuple[Cell, ...]:
     )
 
 
+def prop_cells(q: Any, scale: float) -> tuple[Text, Text, Text]:
+    """The prop AMM's cells (``q``: arbscope.propamm.PropQuote, None: none seen): its last
+    realized price in units, its spread to the public mid (bps, coloured past 5) and the
+    public pools' lag in slots (the last follow's; ``…N`` while a lead is open)."""
+    if q is None:
+        dash = Text("—", justify="right")
+        return dash, dash.copy(), dash.copy()
+    spread = Text("—", justify="right")
+    if q.spread_bps is not None and math.isfinite(q.spread_bps):
+        bps = round(q.spread_bps, 1) + 0.0  # never -0.0
+        style = "" if abs(bps) < 5 else "green" if bps > 0 else "red"
+        spread = Text(f"{bps:+.1f}", justify="right", style=style)
+    if q.waiting is not None:
+        lag = Text(f"…{q.waiting}", justify="right", style="yellow")
+    elif q.lag is not None:
+        lag = Text(f"{q.lag}", justify="right")
+    else:
+        lag = Text("—", justify="right")
+    return price(q.price * scale), spread, lag
+
+
 class PricesPanel(KeyedTable):
-    """Mid prices per pair (most pools first); chg, EMA and KAMA in % of the mid."""
+    """Mid prices per pair (most pools first); chg, EMA and KAMA in % of the mid; beside
+    the mid, once a pair has one, its prop AMM's columns."""
 
     COLUMNS: Sequence[Column] = (
         ("pair", "pair", 14),
         ("mid", "mid", 12),
+        ("prop", "prop", 11),
+        ("pbps", "Δbps", 7),
+        ("plag", "lag", 5),
         ("chg", "chg%", 8),
         ("spark", "slots", 8),
         ("rsi", "RSI", 5),
@@ -103,15 +132,24 @@ class PricesPanel(KeyedTable):
         ("ema", "EMA%", 7),
         ("kama", "KAMA%", 7),
     )
-    NUMERIC = frozenset({"mid", "chg", "rsi", "bb", "ema", "kama"})
+    NUMERIC = frozenset({"mid", "prop", "pbps", "plag", "chg", "rsi", "bb", "ema", "kama"})
+    PROP = ("prop", "pbps", "plag")  # shown once a row has a prop AMM
+    TITLE = "Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10"
+    TITLE_PROP = "Prices: mid; prop AMM: last fill, Δbps, lag (slots)"
 
     def __init__(self, id: str | None = None) -> None:
         # a row cursor: the price chart (``c``) draws the pair under it
-        title = "Prices: mid per pair; RSI14, Bollinger %B, EMA10, KAMA10"
-        super().__init__(id=id, cursor=True, title=title)
+        super().__init__(id=id, cursor=True, title=self.TITLE)
         self._drawn: tuple[object, object, object] | None = None  # show()'s last rows
+        self.props_shown = False  # the prop AMM's columns (a source that reads none: never)
+        self.pick([c[0] for c in self.COLUMNS if c[0] not in self.PROP])
 
     def show(self, rows: Sequence[Any], names: TokenNames | None = None) -> None:
+        props = any(getattr(r, "prop", None) is not None for r in rows)
+        if props != self.props_shown:
+            self.props_shown = props
+            self.pick([] if props else [c[0] for c in self.COLUMNS if c[0] not in self.PROP])
+            self.border_title = self.TITLE_PROP if props else self.TITLE
         last = self._drawn
         if last is not None and last[0] is rows and last[1] is names and last[2] == self.shown:
             return  # the same snapshot's rows again (redraws outpace the session's turns)
