@@ -706,7 +706,10 @@ mod tests {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
             assert!(
-                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump" | "book"),
+                matches!(
+                    info.graph_kind,
+                    "cpmm" | "clmm" | "dlmm" | "pump" | "book" | "damm"
+                ),
                 "{}",
                 info.name
             );
@@ -737,12 +740,13 @@ mod tests {
                 "clmm",
                 "dlmm",
                 "pumpswap",
-                "openbook"
+                "openbook",
+                "damm_v2"
             ]
         );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook', 'damm_v2')"
         ));
     }
 
@@ -751,7 +755,7 @@ mod tests {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for len in [
             0usize, 7, 8, 82, 117, 137, 152, 165, 200, 221, 245, 321, 653, 752, 904, 1544, 1576,
-            1832, 9988, 10_004, 10_136, 10_240, 848, 90_952, 91_288,
+            1832, 9988, 10_004, 10_136, 10_240, 848, 90_952, 91_288, 188, 1112,
         ] {
             for disc in [
                 None,
@@ -775,6 +779,7 @@ mod tests {
                 Some(openbook_v2::DISC_BOOKSIDE),
                 Some(openbook_v2::DISC_EVENT_HEAP),
                 Some(openbook_v2::DISC_TOTAL_ORDER_FILL_EVENT),
+                Some(meteora_damm_v2::DISC_EVT_SWAP2),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -798,6 +803,17 @@ mod tests {
                 let _ = raydium_clmm::decode_tick_array(&d, None);
                 let _ = raydium_clmm::decode_bitmap_extension(&d, None);
                 let _ = <raydium_clmm::RaydiumClmm as Venue>::parse_event(&d);
+                let _ = <meteora_damm_v2::MeteoraDammV2 as Venue>::parse_event(&d);
+                if let Ok(p) = meteora_damm_v2::decode_meteora_damm_pool(&d, None) {
+                    for point in [0, u64::MAX] {
+                        let s = meteora_damm_v2::state_of(&p, point);
+                        for amount in [1, 1 << 40, u64::MAX] {
+                            let _ = s.swap(amount, true, true);
+                            let _ = s.swap(amount, false, false);
+                        }
+                        let _ = (s.spot_rate(true), s.spot_rate(false));
+                    }
+                }
                 let _ = meteora_dlmm::decode_bin_array(&d, None);
                 let _ = meteora_dlmm::decode_bitmap_extension(&d, None);
                 let _ = decode::decode_token_account(&d, None);
