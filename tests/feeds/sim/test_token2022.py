@@ -36,7 +36,7 @@ from tests.support.truth import market_graph
 
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 SEED = 63  # the default market: every Token-2022 role is in it
-VENUE_SEED = 3  # a market whose fee mints trade on all four venues that take them
+VENUE_SEED = 30  # a market whose fee mints trade on all five venues that take them
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +271,7 @@ def test_each_venues_swap_through_a_fee_pool_pays_the_engines_quote_to_the_unit(
     eng: types.ModuleType,
 ) -> None:
     """Every venue that takes fee mints (Whirlpool swap_v2, Raydium CLMM swap_v2, CP-Swap,
-    DLMM swap2), both directions: the wallet receives exactly ``PoolGraph.quote`` (input
+    DLMM swap2, DAMM v2 swap), both directions: the wallet receives exactly ``PoolGraph.quote`` (input
     fee off before the curve, output fee off after it); the fees are withheld in the
     vault and in the wallet's account; a minimum above what arrives after the fee fails
     on the program's slippage code."""
@@ -282,7 +282,7 @@ def test_each_venues_swap_through_a_fee_pool_pays_the_engines_quote_to_the_unit(
     chain.airdrop([me, 10**11])
     g = _graph(eng, w)
     pools = _fee_pools(w)
-    assert {p.kind for p in pools} == {"whirlpool", "clmm", "cpmm", "dlmm"}
+    assert {p.kind for p in pools} == {"whirlpool", "clmm", "cpmm", "dlmm", "damm_v2"}
     for pool in pools:
         venue = venues.by_kind(pool.kind)
         for a_to_b in (True, False):
