@@ -24,6 +24,7 @@
 //! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
 //! stay in `decode.rs`.
 
+pub mod manifest;
 pub mod meteora_damm_v2;
 pub mod meteora_dlmm;
 pub mod openbook_v2;
@@ -654,6 +655,7 @@ registry! {
     PumpAmm => pump_amm::PumpAmm,
     OpenBookV2 => openbook_v2::OpenBookV2,
     MeteoraDammV2 => meteora_damm_v2::MeteoraDammV2,
+    Manifest => manifest::Manifest,
 }
 
 impl VenueId {
@@ -706,7 +708,10 @@ mod tests {
             let info = v.info();
             assert!(!info.name.is_empty() && !info.kind.is_empty() && !info.label.is_empty());
             assert!(
-                matches!(info.graph_kind, "cpmm" | "clmm" | "dlmm" | "pump" | "book"),
+                matches!(
+                    info.graph_kind,
+                    "cpmm" | "clmm" | "dlmm" | "pump" | "book" | "damm"
+                ),
                 "{}",
                 info.name
             );
@@ -737,12 +742,14 @@ mod tests {
                 "clmm",
                 "dlmm",
                 "pumpswap",
-                "openbook"
+                "openbook",
+                "damm_v2",
+                "manifest"
             ]
         );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook', 'damm_v2', 'manifest')"
         ));
     }
 
@@ -775,6 +782,9 @@ mod tests {
                 Some(openbook_v2::DISC_BOOKSIDE),
                 Some(openbook_v2::DISC_EVENT_HEAP),
                 Some(openbook_v2::DISC_TOTAL_ORDER_FILL_EVENT),
+                Some(manifest::DISC_MARKET),
+                Some(manifest::DISC_GLOBAL),
+                Some(manifest::DISC_FILL_LOG),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -808,6 +818,7 @@ mod tests {
                 let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
                 let _ = openbook_v2::decode_openbook_bookside(&d, None);
                 let _ = openbook_v2::decode_openbook_event_heap(&d, None);
+                let _ = manifest::decode_manifest_global(&d, None);
             }
         }
     }
