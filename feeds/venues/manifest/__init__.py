@@ -306,16 +306,6 @@ DISCOVERY = Discoverable(
 )
 
 
-def read_event(ev: Any) -> tuple[str | None, int, int] | None:
-    """A ``FillLog`` (``engine_rs.decoded.ManifestFillLog``) as one fill the taker saw:
-    paid and got by its direction (a swap is the sum of its fills)."""
-    if type(ev).__name__ != "ManifestFillLog":
-        return None
-    if ev.taker_is_buy:
-        return ev.market, ev.quote_atoms, ev.base_atoms
-    return ev.market, ev.base_atoms, ev.quote_atoms
-
-
 VENUE = Venue(
     ids=IDS,
     decode_pool=decode_pool,
@@ -328,5 +318,6 @@ VENUE = Venue(
     fresh_state=True,  # the globals passed depend on the book, which changes every slot
     anchor=False,
     discovery=DISCOVERY,
-    read_event=read_event,
+    # no read_event: a FillLog is one maker's fill, not the user's swap (one swap logs
+    # several, identical ones too), so the rival classifier reads its token transfers
 )
