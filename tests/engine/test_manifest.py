@@ -264,3 +264,14 @@ def test_both_backends_agree_on_any_book(
         assert rust.manifest.ladder(market, slot, 5, g, g) == py.manifest.ladder(
             market, slot, 5, g, g
         )
+
+
+def test_a_walk_past_max_steps_has_no_quote(eng: types.ModuleType) -> None:
+    """The program has no match limit; a quote reaching more than ``MAX_STEPS`` maker
+    orders (fills and removals alike) is refused, so a hop's compute units stay priced."""
+    asks = [L.Order(10**18 + i, 10, i, MAKER, False) for i in range(45)]
+    market = _market([], asks)
+    assert eng.manifest.swap(market, 1, 420, False).fills == 42
+    assert eng.manifest.quote(market, 1, 400, False) == 399  # the 40th order partly
+    assert eng.manifest.quote(market, 1, 420, False) is None
+    assert twin.MAX_STEPS == 40

@@ -52,6 +52,7 @@ ERR_OVERFLOW = 14
 INSUFFICIENT_FUNDS = 0xFFFF_FFFF  # the runtime's InsufficientFunds (no custom code)
 EXPIRY_MARGIN = 2  # slots: our choice (landing latency), not the program's
 EXPANSION_RENT = 556_800
+MAX_STEPS = 40  # maker orders a quoted swap may reach: our choice (compute units)
 BASE_GLOBAL = "base_global"
 QUOTE_GLOBAL = "quote_global"
 CLOCK = "clock"
@@ -492,8 +493,9 @@ class BookState:
         return swap(self.bids, self.asks, amount, a_to_b, self.now_slot, self.deposits(a_to_b))
 
     def quote_steps(self, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-        """The output of a complete swap that moves something on a market with two free
-        blocks, and the maker orders it reached (None: no number; TicksMissingError: a
+        """The output of a complete swap that moves something and reaches at most
+        :data:`MAX_STEPS` orders on a market with two free blocks, and the maker orders
+        it reached (None: no number; TicksMissingError: a
         global order whose deposits are not held)."""
         if amount == 0:
             return 0, 0
@@ -507,9 +509,10 @@ class BookState:
             raise TicksMissingError(
                 "the swap reaches a global order whose global account is not given"
             )
-        if s.exhausted or s.amount_out == 0:
+        steps = s.fills + s.removed
+        if s.exhausted or s.amount_out == 0 or steps > MAX_STEPS:
             return None
-        return s.amount_out, s.fills + s.removed
+        return s.amount_out, steps
 
     def live(self, o: ManifestOrder, bid: bool) -> bool:
         if _expired(o, self.now_slot) or o.base_atoms == 0:

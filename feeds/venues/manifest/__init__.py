@@ -280,8 +280,10 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
 # and released: two red-black operations on the seats tree; two token transfers) about
 # 30,000, each maker order reached (a fill: a tree removal, balance updates, a 232-byte
 # FillLog; an expired or empty order removed costs about the same) about 4,000, with a
-# 30 % margin. A walk past 40 orders is priced as 40 (the program has no match limit).
-COMPUTE_UNITS = ComputeUnits(30_000, 4_000, 40, 0.3)
+# 30 % margin. The program has no match limit: the engine quotes no swap reaching more
+# than 40 orders (``MAX_STEPS``), so a hop never needs more than this prices.
+MAX_STEPS = 40
+COMPUTE_UNITS = ComputeUnits(30_000, 4_000, MAX_STEPS, 0.3)
 
 
 def _facts(r: Any) -> PoolFacts:

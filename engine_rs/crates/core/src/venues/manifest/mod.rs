@@ -97,6 +97,11 @@ pub const ERR_OVERFLOW: u32 = 14;
 /// Slots added to the clock's slot when the state judges expiry (landing latency): our
 /// choice, not the program's.
 pub const EXPIRY_MARGIN: u64 = 2;
+/// The most maker orders a quoted swap may reach (fills and removals): the program has
+/// no match limit, so a longer walk is refused rather than sent past the compute units
+/// its hop requests (`feeds/venues/manifest` `COMPUTE_UNITS` prices this many). Our
+/// choice, not the program's.
+pub const MAX_STEPS: u32 = 40;
 /// The rent of the 80 bytes a market grows by (`(80) · 3480 · 2` lamports).
 pub const EXPANSION_RENT: u64 = 556_800;
 /// Role numbers in [`Venue::OWN_ROLES`].
@@ -768,8 +773,8 @@ impl BookState {
     }
 
     /// The venue's quote with the maker orders reached (fills and removals, the
-    /// compute-unit model's steps): the output of a complete swap that moves something
-    /// on a market with two free blocks.
+    /// compute-unit model's steps): the output of a complete swap that moves something,
+    /// reaches at most [`MAX_STEPS`] orders, on a market with two free blocks.
     pub fn quote_steps(
         &self,
         amount: u64,
@@ -785,10 +790,11 @@ impl BookState {
         if s.missing_global {
             return Err(NoQuote::TicksMissing);
         }
-        if s.exhausted || s.amount_out == 0 {
+        let steps = s.fills + s.removed;
+        if s.exhausted || s.amount_out == 0 || steps > MAX_STEPS {
             return Err(NoQuote::Unfillable);
         }
-        Ok((s.amount_out, s.fills + s.removed))
+        Ok((s.amount_out, steps))
     }
 
     /// Whether an order counts at the state's slot: not expired, not empty, a global

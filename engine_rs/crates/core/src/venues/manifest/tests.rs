@@ -249,3 +249,25 @@ fn quotes_on_the_real_markets() {
     one.free_blocks = 1;
     assert_eq!(one.quote_steps(1_000_000, true), Err(NoQuote::Unfillable));
 }
+
+/// The program has no match limit; the engine quotes no swap reaching more than
+/// `MAX_STEPS` maker orders (fills and removals alike).
+#[test]
+fn a_walk_past_max_steps_has_no_quote() {
+    let asks: Vec<Order> = (0..45u128)
+        .map(|i| order(D18 + i, 10, 0, LIMIT, false, 1))
+        .collect();
+    let s = BookState {
+        base_decimals: 9,
+        quote_decimals: 6,
+        bids: Arc::from(Vec::new()),
+        asks: asks.into(),
+        base_global: None,
+        quote_global: None,
+        now_slot: 1,
+        free_blocks: 2,
+    };
+    // 40 orders of 10 base atoms: 400 atoms and some quote
+    assert_eq!(s.quote_steps(400, false).map(|q| q.1), Ok(40));
+    assert_eq!(s.quote_steps(420, false), Err(NoQuote::Unfillable));
+}
