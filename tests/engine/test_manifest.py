@@ -275,3 +275,17 @@ def test_a_walk_past_max_steps_has_no_quote(eng: types.ModuleType) -> None:
     assert eng.manifest.quote(market, 1, 400, False) == 399  # the 40th order partly
     assert eng.manifest.quote(market, 1, 420, False) is None
     assert twin.MAX_STEPS == 40
+
+
+def test_a_reverse_flip_that_overflows_fails_the_swap(eng: types.ModuleType) -> None:
+    """A filled reverse ask places its maker's bid, sized by the quote it got at the
+    flipped price; past u64 the program's conversion fails the swap (105), and the quote
+    is none; a limit order of the same size and price is filled."""
+    big = 10**19
+    rev = L.Order(10**18, big, 0, MAKER, False, 0, L.REVERSE, 65_535)
+    assert eng.manifest.swap(_market([], [rev]), 1, big, False) == "PriceConversionError(105)"
+    assert eng.manifest.quote(_market([], [rev]), 1, big, False) is None
+    rev.reverse_spread = 200
+    assert eng.manifest.quote(_market([], [rev]), 1, big, False) == big
+    lim = L.Order(10**18, big, 0, MAKER, False)
+    assert eng.manifest.quote(_market([], [lim]), 1, big, False) == big

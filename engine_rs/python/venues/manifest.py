@@ -301,6 +301,23 @@ def base_for_quote(price: int, quote: int, up: bool) -> int:
     return b
 
 
+def reverse_price(o: ManifestOrder) -> int | None:
+    """``RestingOrder::reverse_price`` of a reverse order (type 4: spread in 10^-5, type
+    5: in 10^-8): a bid at P flips to an ask at ⌊P·base/(base−spread)⌋, an ask to a bid
+    at ⌈P·(base−spread)/base⌉; None for another type, or when the product overflows."""
+    if o.order_type == REVERSE:
+        base = 100_000
+    elif o.order_type == REVERSE_TIGHT:
+        base = 100_000_000
+    else:
+        return None
+    if o.is_bid:
+        product = o.price * base
+        return None if product > _U128 else product // (base - o.reverse_spread)
+    product = o.price * (base - o.reverse_spread)
+    return None if product > _U128 else -(-product // base)
+
+
 def _expired(o: ManifestOrder, now_slot: int) -> bool:
     return o.last_valid_slot != 0 and o.last_valid_slot < now_slot
 
@@ -384,6 +401,13 @@ def place_order(
         if w.base_atoms > _U64 or w.quote_atoms > _U64:
             raise SwapError(ERR_OVERFLOW)
         w.fills += 1
+        if is_bid:
+            # a reverse ask filled: its maker's bid on the other side, sized by the quote
+            # it got; the program's conversions there can fail the swap
+            p = reverse_price(o)
+            if p is not None:
+                size = base_for_quote(p, quote, False)
+                quote_for_base(p, size, True)
         if not full:
             break
         rem -= traded

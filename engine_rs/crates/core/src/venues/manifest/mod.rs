@@ -622,12 +622,38 @@ pub fn place_order(
         w.base_atoms = w.base_atoms.checked_add(traded).ok_or(ERR_OVERFLOW)?;
         w.quote_atoms = w.quote_atoms.checked_add(quote).ok_or(ERR_OVERFLOW)?;
         w.fills += 1;
+        if is_bid {
+            // a reverse ask filled: its maker's bid on the other side, sized by the quote
+            // it got; the program's conversions there can fail the swap (its `?`s)
+            if let Some(p) = reverse_price(o) {
+                let size = base_for_quote(p, quote, false)?;
+                quote_for_base(p, size, true)?;
+            }
+        }
         if !full {
             break;
         }
         rem -= traded;
     }
     Ok(w)
+}
+
+/// `RestingOrder::reverse_price` of a reverse order (type 4: spread in 10^-5, type 5:
+/// in 10^-8): a bid at P flips to an ask at ⌊P·base/(base−spread)⌋, an ask to a bid at
+/// ⌈P·(base−spread)/base⌉; `None` for another type, or when the product overflows (the
+/// program then places no reverse order).
+pub fn reverse_price(o: &Order) -> Option<u128> {
+    let base: u128 = match o.order_type {
+        REVERSE => 100_000,
+        REVERSE_TIGHT => 100_000_000,
+        _ => return None,
+    };
+    let spread = u128::from(o.reverse_spread);
+    if o.is_bid {
+        Some(o.price.checked_mul(base)? / (base - spread))
+    } else {
+        Some(o.price.checked_mul(base - spread)?.div_ceil(base))
+    }
 }
 
 /// The exact result of an exact-in swap (fields as `engine_rs.decoded.ManifestSwap`).

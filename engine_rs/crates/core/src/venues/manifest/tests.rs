@@ -271,3 +271,21 @@ fn a_walk_past_max_steps_has_no_quote() {
     assert_eq!(s.quote_steps(400, false).map(|q| q.1), Ok(40));
     assert_eq!(s.quote_steps(420, false), Err(NoQuote::Unfillable));
 }
+
+/// A filled reverse ask places its maker's bid, sized by the quote it got at the flipped
+/// price: a conversion the program's `?` fails (base atoms past u64) fails the swap.
+#[test]
+fn a_reverse_flip_that_overflows_fails_the_swap() {
+    let mut ask = order(D18, 10_000_000_000_000_000_000, 0, REVERSE, false, 1);
+    ask.reverse_spread = 65_535;
+    assert_eq!(reverse_price(&ask), Some(D18 * 34_465 / 100_000));
+    let r = swap(&[], &[ask], 10_000_000_000_000_000_000, false, 1, None);
+    assert_eq!(r, Err(ERR_BASE_OVERFLOW));
+    ask.reverse_spread = 200; // a small spread flips within u64
+    let r = swap(&[], &[ask], 10_000_000_000_000_000_000, false, 1, None).unwrap();
+    assert_eq!(r.amount_out, 10_000_000_000_000_000_000);
+    // the same order as a limit order is filled
+    ask.order_type = LIMIT;
+    ask.reverse_spread = 65_535;
+    assert!(swap(&[], &[ask], 10_000_000_000_000_000_000, false, 1, None).is_ok());
+}
