@@ -8,9 +8,11 @@ limit orders and expiring post-only orders (:data:`SIM`).
 The swap's arithmetic is the engine's (``manifest.swap`` on the market's bytes, held to
 the program's own test vectors), and the book's changes are this module's own walk,
 checked against it on every trade. No Manifest binary is in ``../shared/programs``: the
-simulator is not checked against the program itself. Its markets hold no global or
-reverse orders (the engine quotes both; the makers here do not place them), and its
-trees are written whole (:mod:`.layout`), not by the program's insertions.
+simulator is not checked against the program itself. Its makers place limit,
+expiring post-only and reverse orders (a filled reverse order flips to the taker's side,
+coalescing as the program does within one price unit), no global orders (the engine
+quotes them: ``tests/engine/test_manifest.py``); its trees are written whole
+(:mod:`.layout`), not by the program's insertions.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from .layout import (
     LIMIT,
     MARKET_FIXED,
     POST_ONLY,
+    REVERSE,
+    REVERSE_TIGHT,
     Market,
     Order,
     Seat,
@@ -171,7 +175,44 @@ def _walk(
         else:
             o.base_atoms -= traded
             rem = 0
+        _reverse(b, o, is_bid, traded, quote, seat)
+    _sort(b)
     return tb, tq, reached, logs
+
+
+def _reverse(b: Book, o: Order, is_bid: bool, traded: int, quote: int, seat: Seat) -> None:
+    """A reverse maker's order filled: its flipped order on the taker's side
+    (``place_order``'s reverse branch), coalesced into the maker's order of its type
+    within one price unit there, else a new order that never expires; the maker's seat
+    pays for it."""
+    if o.order_type not in (REVERSE, REVERSE_TIGHT):
+        return
+    base = 100_000 if o.order_type == REVERSE else 100_000_000
+    if o.is_bid:
+        price = o.price * base // (base - o.reverse_spread)
+    else:
+        price = -(-o.price * (base - o.reverse_spread) // base)
+    size = (D18 * quote // price if price else 0) if is_bid else traded
+    other = b.bids if is_bid else b.asks
+    into = next(
+        (
+            x
+            for x in other
+            if x.trader == o.trader and x.order_type == o.order_type and abs(x.price - price) <= 1
+        ),
+        None,
+    )
+    if into is not None:
+        into.base_atoms += size
+    elif size > 0:
+        m = b.market
+        seq = m.sequence_number
+        other.append(Order(price, size, seq, o.trader, is_bid, 0, o.order_type, o.reverse_spread))
+        m.sequence_number += 1
+    if is_bid:
+        seat.quote -= _quote_for_base(price, size, True)
+    else:
+        seat.base -= size
 
 
 def _key(k: str) -> bytes:
@@ -313,7 +354,8 @@ def _requote(b: Book, fair: float, now: int) -> None:
     """Cancel what is stale (past the fair price, now and then any order; expired orders
     are left for a taker to remove, as the program does) and fill the levels back:
     ``LEVELS`` each side, ``half`` from the fair price, ``step`` apart; a fifth of them
-    post-only orders that expire within a few dozen slots."""
+    post-only orders that expire within a few dozen slots, some reverse orders (spreads
+    of 1, 5 and 20 bps) that flip to the other side when a taker fills them."""
     r = b.rng
     m = b.market
     for bid, side in ((True, b.bids), (False, b.asks)):
@@ -340,20 +382,18 @@ def _requote(b: Book, fair: float, now: int) -> None:
                 continue
             for _ in range(2 if r.random() < 0.3 else 1):
                 base = max(1, int(b.size * (1 + 0.4 * j) * r.lognormvariate(0.0, 0.5)))
-                post = r.random() < 0.2
-                lvs = now + r.randint(4, 40) if post else 0
+                kind = r.random()
                 trader = r.choice(b.makers)
-                side.append(
-                    Order(
-                        price,
-                        base,
-                        m.sequence_number,
-                        trader,
-                        bid,
-                        lvs,
-                        POST_ONLY if post else LIMIT,
-                    )
-                )
+                seq = m.sequence_number
+                if kind < 0.2:  # post-only, expiring within a few dozen slots
+                    lvs = now + r.randint(4, 40)
+                    order = Order(price, base, seq, trader, bid, lvs, POST_ONLY)
+                elif kind < 0.35:  # reverse: flips to the other side when filled
+                    spread = r.choice((10, 50, 200))
+                    order = Order(price, base, seq, trader, bid, 0, REVERSE, spread)
+                else:
+                    order = Order(price, base, seq, trader, bid, 0, LIMIT)
+                side.append(order)
                 m.sequence_number += 1
     _sort(b)
 
@@ -512,4 +552,5 @@ SIM = SimVenue(
     beside=True,
     on_slot=_on_slot,
     take=_take,
+    token2022_fees=False,  # its transfers do not account for a fee: no market on one
 )

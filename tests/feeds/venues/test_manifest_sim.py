@@ -16,6 +16,7 @@ import engine_rs
 from feeds import venues
 from feeds.sim.state import Pool
 from feeds.venues.base import Leg
+from feeds.venues.manifest import layout as L
 from feeds.wire import instructions as I
 from tests.support.chain import Market
 
@@ -118,3 +119,31 @@ def test_the_swap_decodes_back_with_its_direction_and_global_accounts(market: Ma
     assert (s.a_to_b, s.amount_in, s.minimum_out, s.owner) == (True, 5, 3, market.me)
     assert "global" not in s.accounts  # its bids hold no global order
     assert ix.accounts[0].is_signer and ix.accounts[0].is_writable
+
+
+def test_a_filled_reverse_ask_flips_to_a_bid(market: Market) -> None:
+    """``place_order``'s reverse branch: a reverse ask (spread 200 in 10^-5) filled whole
+    by a buy leaves its maker a bid at ⌈P·(1 − 0.002)⌉ of the base its quote buys there
+    (the program's roundings), which never expires; the taker's side, not the one
+    walked, so the swap's output is the engine's all the same."""
+    m = market
+    eng = engine_rs.load("python")
+    pool = m.pool("manifest")
+    book = pool.spec.state
+    best = book.asks[0]
+    best.order_type, best.reverse_spread = L.REVERSE, 200
+    data = book.pack()
+    m.world.accounts[pool.address].data = data
+    pool.record = eng.manifest.decode_market(data)
+    quote = -(-best.price * best.base_atoms // 10**18)  # enough for the whole order
+    want = eng.manifest.swap(data, m.world.slot & 0xFFFF_FFFF, quote, False)
+    assert not isinstance(want, str) and want.fills == 1 and want.amount_out == best.base_atoms
+    got = _run(m, _leg(m, pool, False, quote, want.amount_out))
+    assert got["err"] is None, got["logs"]
+    after = eng.manifest.decode_market(base64.b64decode(got["accounts"][0]["data"][0]))
+    price = -(-best.price * (100_000 - 200) // 100_000)
+    flipped = [o for o in after.bids if o.trader == best.trader and o.order_type == L.REVERSE]
+    assert [(o.price, o.base_atoms, o.last_valid_slot) for o in flipped] == [
+        (price, 10**18 * want.amount_in // price, 0)
+    ]
+    assert all(o.sequence_number != best.sequence_number for o in after.asks)
