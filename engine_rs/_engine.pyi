@@ -49,6 +49,8 @@ __all__ = [
     "create_program_address",
     "decode_meteora_bin_array",
     "decode_meteora_bitmap_extension",
+    "decode_manifest_global",
+    "decode_manifest_market",
     "decode_meteora_damm_pool",
     "decode_meteora_lb_pair",
     "decode_mint",
@@ -73,6 +75,9 @@ __all__ = [
     "find_program_address",
     "is_on_curve",
     "kama",
+    "manifest_ladder",
+    "manifest_quote",
+    "manifest_swap",
     "meteora_damm_v2_quote",
     "meteora_damm_v2_swap",
     "meteora_dlmm_bin_price",
@@ -785,6 +790,31 @@ def meteora_damm_v2_swap(
     pool: bytes, point: int, amount: int, a_to_b: bool, has_referral: bool = False
 ) -> Any: ...
 def meteora_damm_v2_quote(pool: bytes, point: int, amount: int, a_to_b: bool) -> int | None: ...
+def decode_manifest_market(data: bytes, owner: object = None) -> Any: ...
+def decode_manifest_global(data: bytes, owner: object = None) -> Any: ...
+def manifest_swap(
+    market: bytes,
+    now_slot: int,
+    amount: int,
+    a_to_b: bool,
+    base_global: bytes | None = None,
+    quote_global: bytes | None = None,
+) -> Any: ...
+def manifest_quote(
+    market: bytes,
+    now_slot: int,
+    amount: int,
+    a_to_b: bool,
+    base_global: bytes | None = None,
+    quote_global: bytes | None = None,
+) -> int | None: ...
+def manifest_ladder(
+    market: bytes,
+    now_slot: int,
+    depth: int = 20,
+    base_global: bytes | None = None,
+    quote_global: bytes | None = None,
+) -> Any: ...
 def decode_token_account(data: bytes, owner: object = None) -> Any: ...
 def decode_mint(data: bytes, owner: object = None) -> Any: ...
 def parse_ray_log(b64: str) -> Any: ...

@@ -794,3 +794,109 @@ class DammSwapEvent:
     current_timestamp: int
     reserve_a_amount: int
     reserve_b_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestOrder:
+    """One resting order of a Manifest market (``RestingOrder``, 64 bytes in an 80-byte
+    block at ``index``): ``price`` in quote atoms per base atom times 10^18 (a u128),
+    ``base_atoms`` (0: an emptied reverse order the program removes when met), its
+    maker ``trader`` (the key of its seat at ``trader_index``), ``last_valid_slot`` (0:
+    never expires), ``order_type`` (0 limit, 2 post-only, 3 global, 4 reverse, 5 reverse
+    tight) and ``reverse_spread``."""
+
+    index: int
+    price: int
+    base_atoms: int
+    sequence_number: int
+    trader_index: int
+    trader: str
+    last_valid_slot: int
+    is_bid: bool
+    order_type: int
+    reverse_spread: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestMarket:
+    """A Manifest market account: ``MarketFixed`` (256 bytes) and its book, both sides
+    walked best first (ties oldest first) from the red-black trees in its 80-byte blocks;
+    ``seats`` claimed and ``free_blocks`` on its free list."""
+
+    version: int
+    base_mint_decimals: int
+    quote_mint_decimals: int
+    base_vault_bump: int
+    quote_vault_bump: int
+    base_mint: str
+    quote_mint: str
+    base_vault: str
+    quote_vault: str
+    order_sequence_number: int
+    num_bytes_allocated: int
+    bids_root_index: int
+    bids_best_index: int
+    asks_root_index: int
+    asks_best_index: int
+    claimed_seats_root_index: int
+    free_list_head_index: int
+    quote_volume: int
+    bids: tuple[ManifestOrder, ...]
+    asks: tuple[ManifestOrder, ...]
+    seats: int
+    free_blocks: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestGlobal:
+    """A Manifest global account of a mint (``GlobalFixed``, 96 bytes, and 64-byte
+    blocks): ``deposits`` maps each trader holding a seat to the atoms it deposited,
+    which back its global orders (sorted by trader)."""
+
+    mint: str
+    vault: str
+    num_bytes_allocated: int
+    vault_bump: int
+    global_bump: int
+    num_seats_claimed: int
+    deposits: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSwap:
+    """The Manifest program's exact-input ``Swap`` (``manifest.swap``): what the taker's
+    transfers move in (at most the amount: the rest stays in the wallet) and out, the
+    base atoms ``place_order`` was asked for, the maker orders filled and removed
+    (expired, empty, unbacked global), the global orders filled; ``exhausted``: the book
+    ran out before the input; ``missing_global``: the walk stopped at a global order
+    whose global account it was not given."""
+
+    amount_in: int
+    amount_out: int
+    target_base: int
+    fills: int
+    removed: int
+    global_fills: int
+    exhausted: bool
+    missing_global: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestFillLog:
+    """Manifest ``FillLog`` (one per maker order a taker fills; ``Program data:`` of the
+    program itself): the market, maker, taker, mints, price (quote atoms per base atom ·
+    10^18), the atoms moved, both sequence numbers, the taker's direction and whether
+    the maker's order was global."""
+
+    market: str
+    maker: str
+    taker: str
+    base_mint: str
+    quote_mint: str
+    price: int
+    base_atoms: int
+    quote_atoms: int
+    maker_sequence_number: int
+    taker_sequence_number: int
+    taker_is_buy: bool
+    is_maker_global: bool

@@ -39,6 +39,7 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("feeds/sim/server.py", "self.world._touched"): "the simulator's world",
     ("feeds/sim/server.py", "site._server"): "aiohttp's site (AppRunner.addresses has it)",
     ("feeds/sim/server.py", "conn.ws._req"): "aiohttp's WebSocketResponse request",
+    ("feeds/venues/manifest/sim.py", "world._touched"): "the simulator's world",
     ("feeds/venues/meteora_dlmm/sim.py", "world._touched"): "the simulator's world",
     ("feeds/venues/openbook_v2/sim.py", "world._touched"): "the simulator's world",
     ("feeds/venues/orca_whirlpool/sim.py", "world._touched"): "the simulator's world",

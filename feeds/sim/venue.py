@@ -125,6 +125,10 @@ class SimVenue:
     # ``feeds.sim.token.TRANSFER_HOOK_INCORRECT_ACCOUNT``); None: the runtime refuses
     # it with ``MissingAccount`` before the program runs
     hook_error: int | None = None
+    # the venue trades Token-2022 mints with a transfer fee or hook (False: the world
+    # creates none of its ``beside`` pools on such a mint: Manifest's transfers do not
+    # account for a fee, and arbscope trades no such market)
+    token2022_fees: bool = True
     # the code the program fails with when the output mint's transfer fee leaves nothing
     # for the user (CP-Swap: ``require_gt!(amount_received, 0)``, 2505); None: it pays
     # the nothing and succeeds, or its quote refuses already (a DLMM pair's)

@@ -218,6 +218,12 @@ class World:
         if c.token2022:
             invented = [t.mint for t in self.tokens if not t.well_known]
             self.token2022 = synthetic.token2022_roles(mk, invented)
+            # a venue that trades no fee or hook mint has no pool of its own on one
+            refusing = {s.venue.name for s in programs.SIMULATED if not s.token2022_fees}
+            charged = {m for m, role in self.token2022.items() if role != "plain"}
+            mk.pools = [
+                p for p in mk.pools if not (p.venue in refusing and charged & {p.mint_a, p.mint_b})
+            ]
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))

@@ -56,9 +56,11 @@ def test_both_backends_list_the_same_venues(rust: types.ModuleType, py: types.Mo
         ("pump_amm", "pumpswap", "pump", "pump"),
         ("openbook_v2", "openbook", "ob", "book"),
         ("meteora_damm_v2", "damm_v2", "damm", "damm"),
+        ("manifest", "manifest", "mfx", "book"),
     ]
     assert kinds() == (
-        "amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap", "openbook", "damm_v2"
+        "amm_v4", "cpmm", "whirlpool", "clmm", "dlmm", "pumpswap", "openbook", "damm_v2",
+        "manifest",
     )  # fmt: skip
     # the venues with arrays the caller follows (FeedIngest.track_array), by role
     assert {i.name: i.arrays for i in infos if i.arrays} == {
@@ -251,6 +253,10 @@ REAL_ACCOUNTS: dict[str, str | None] = {
     # none in ../shared/fixtures: the real pools committed in MeteoraAg/damm-v2 are kept in
     # tests/data/venues/meteora_damm_v2 with the SDK's quotes (test_meteora_damm_v2.py)
     "meteora_damm_v2": None,
+    # none in ../shared/fixtures: the two real mainnet markets (and their vaults) committed
+    # in CKS-Systems/manifest are kept in tests/data/venues/manifest, decoded alike by the
+    # TypeScript SDK (test_manifest.py)
+    "manifest": None,
 }
 
 

@@ -14,8 +14,10 @@ def view(pool: Pool) -> tuple[Any, ...]:
     state = s.state
     if hasattr(state, "arrays"):  # a DLMM pair's bins
         state = {i: (a, [list(b) for b in bins]) for i, (a, bins) in state.arrays.items()}
-    elif hasattr(state, "bids"):  # an order book
+    elif hasattr(state, "heap"):  # an OpenBook market: its four accounts
         state = (state.market.pack(), state.bids.data(), state.asks.data(), state.heap.data())
+    elif hasattr(state, "seats"):  # a Manifest market: its account, which holds the book
+        state = state.pack()
     return (
         type(pool.record),
         pool.record,

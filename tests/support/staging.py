@@ -261,12 +261,14 @@ def book_world(world_seed: int = 63, slots: int = 12) -> Any:
 
 
 def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
-    """The L2 ladder of every OpenBook market of ``world`` (default :func:`book_world`):
-    the twin's ``openbook_v2.ladder`` on the accounts' bytes at the world's clock, with the
-    market's address, mints and slot (what ``PoolGraph.ladder`` gives)."""
+    """The L2 ladder of every order book of ``world`` (default :func:`book_world`): the
+    twin's ``openbook_v2.ladder`` / ``manifest.ladder`` on the accounts' bytes at the
+    world's clock (a Manifest market's orders judged at its slot plus the engine's
+    margin), with the market's address, mints and slot (what ``PoolGraph.ladder`` gives)."""
     from dataclasses import replace
 
     import engine_rs
+    from engine_rs.python.venues import manifest as twin_manifest
     from feeds.venues import VENUES
     from feeds.venues.openbook_v2.sim import now_ts
 
@@ -278,14 +280,19 @@ def book_ladders(world: Any = None, depth: int = 24) -> tuple[Any, ...]:
         if kind not in books:
             continue
         market = world.accounts[address].data
-        rec = eng.openbook_v2.decode_market(market)
-        ladder = eng.openbook_v2.ladder(
-            market,
-            world.accounts[rec.bids].data,
-            world.accounts[rec.asks].data,
-            now_ts(world),
-            depth,
-        )
+        if kind == "manifest":
+            rec = eng.manifest.decode_market(market)
+            slot = world.slot + twin_manifest.EXPIRY_MARGIN
+            ladder = eng.manifest.ladder(market, slot, depth)
+        else:
+            rec = eng.openbook_v2.decode_market(market)
+            ladder = eng.openbook_v2.ladder(
+                market,
+                world.accounts[rec.bids].data,
+                world.accounts[rec.asks].data,
+                now_ts(world),
+                depth,
+            )
         out.append(
             replace(
                 ladder,

@@ -202,8 +202,9 @@ async def test_o_opens_on_the_book_leg_of_the_cycle_under_the_cursor() -> None:
 
 @pytest.mark.slow
 async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
-    """A real session reads the simulator's OpenBook markets (account notifications of
-    the book sides over loopback); the open screen shows each new snapshot's ladder."""
+    """A real session reads the simulator's order books (OpenBook markets' book sides,
+    Manifest markets' own accounts: account notifications over loopback); the open
+    screen shows each new snapshot's ladder, and lists the markets of both venues."""
     cfg = WorldConfig(seed=63)
     profiles = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
     async with SimServer(cfg, profiles, slot_seconds=0.05) as sim:
@@ -213,8 +214,9 @@ async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
             sources.Evaluation(shadow=False),
             endpoints=eps,
         )
-        books = {a for a, k in sim.world.universe() if k == "openbook"}
-        assert books, "the default market has order books"
+        kinds = dict(sim.world.universe())
+        books = {a for a, k in kinds.items() if k in ("openbook", "manifest")}
+        assert {kinds[b] for b in books} == {"openbook", "manifest"}, "both book venues"
         app = ArbscopeApp(s, frame_s=0.05)
         async with app.run_test(size=(140, 45)) as pilot:
             await until(pilot, lambda: {b.market for b in s.snapshot.books} == books, 90.0)

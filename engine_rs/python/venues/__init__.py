@@ -163,6 +163,7 @@ def no_role(info: VenueInfo, role: str) -> InvalidInputError:
 
 # the venue modules use the types above
 from . import (  # noqa: E402
+    manifest,
     meteora_damm_v2,
     meteora_dlmm,
     openbook_v2,
@@ -183,6 +184,7 @@ VENUES: tuple[Venue, ...] = (
     pump_amm,
     openbook_v2,
     meteora_damm_v2,
+    manifest,
 )
 
 
@@ -339,6 +341,7 @@ __all__: Sequence[str] = (
     "by_name",
     "by_program",
     "kinds",
+    "manifest",
     "meteora_dlmm",
     "namespace",
     "openbook_v2",

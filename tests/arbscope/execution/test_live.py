@@ -162,7 +162,9 @@ NEW_VENUES = {
     "pumpswap": ("amm_v4",),
     "openbook": ("amm_v4", "cpmm", "whirlpool"),
     "damm_v2": ("amm_v4", "cpmm", "whirlpool"),
+    "manifest": ("amm_v4", "cpmm", "whirlpool"),
 }
+BOOKS = {"openbook": "openbook_v2", "manifest": "manifest"}  # kind -> venue (makers)
 
 
 def _pair_through(seed: int, kind: str) -> tuple[str, str]:
@@ -205,10 +207,11 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         # a book's makers quote around the fair price again within slots: the AMM pool
         # beside it is knocked instead (the cycle still goes through the book), and the
         # makers hold still while the order is in flight
-        target = w.by_address[other if kind == "openbook" else pool]
-        for book_pool in w.venue_state.get("openbook_v2", []):
-            book_pool.spec.state.quiet = True
-        if kind == "openbook":  # the session has read the books as the makers left them
+        target = w.by_address[other if kind in BOOKS else pool]
+        for venue in BOOKS.values():
+            for book_pool in w.venue_state.get(venue, []):
+                book_pool.spec.state.quiet = True
+        if kind in BOOKS:  # the session has read the books as the makers left them
             still = w.slot
             await tick_until(s, lambda: s.slot > still + 2)
         frac = [0.02]
@@ -280,12 +283,16 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             # order leaves with the wallet
             elif tin == order.tokens[0]:
                 left = order.hops[i] - took
+        elif kind == "manifest":  # a buy's quote below one base atom stays with the wallet
+            assert paid == order.hops[i + 1] and took <= order.hops[i]
+            if tin == order.tokens[0]:
+                left = order.hops[i] - took
         elif kind != "pumpswap":
             assert (took, paid) == (order.hops[i], order.hops[i + 1])
         # a quiet market: the quote held (the simulation's base balance counts what a book
         # left unspent too)
         assert order.simulated_out == order.hops[-1] + left
-        if kind == "openbook":
+        if kind in BOOKS:
             assert order.realized >= order.hops[-1] - order.hops[0] + left > 0
         else:
             assert order.realized == order.hops[-1] - order.hops[0] > 0
@@ -886,3 +893,48 @@ async def test_a_cycle_through_a_damm_v2_pool_fills_on_paper_at_the_pools_own_sw
         point = w.slot if target.record.activation_type == 0 else w.unix_time()
         want = w.eng.meteora_damm_v2.swap(before, point, fill.hop_amounts[i], a_to_b)
         assert not isinstance(want, str) and fill.hop_amounts[i + 1] == want.output_amount
+
+
+@pytest.mark.slow
+async def test_a_paper_order_through_a_manifest_market_fills_at_its_quote(
+    keyfile: Path, tmp_path: Path
+) -> None:
+    """Paper: a 2-hop cycle through a Manifest market (read from the simulator's market
+    accounts, quoted by the engine's walk of its book) is knocked into a GO, traded on
+    paper, and filled at its quote in a quiet market (the makers hold still)."""
+    pool, other = _pair_through(1, "manifest")
+    world = replace(quiet(1), venue_mix=True)
+    async with live_session(keyfile, seed=1, db=tmp_path / "j.sqlite", world=world) as s:
+        assert s.feeds.server is not None
+        w = s.feeds.server.world
+        s.broker.auto = False  # type: ignore[union-attr]
+        for book_pool in w.venue_state.get("manifest", []):
+            book_pool.spec.state.quiet = True
+        still = w.slot
+        await tick_until(s, lambda: s.slot > still + 2)
+        target = w.by_address[other]
+
+        def knock(world: Any) -> list[Any]:
+            t = world.swap(target, True, world._trade_size(target, True, 0.02))
+            return [] if t is None else [t]
+
+        o, _ = await knock_until(
+            s,
+            knock,
+            lambda: next(
+                (
+                    v
+                    for k, v in sorted(s.live.items())
+                    if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
+                ),
+                None,
+            ),
+        )
+        assert "manifest" in [w.by_address[p].kind for p in o.pools]
+        assert s.trade(o.base_mint, list(o.pools)) == ""
+        fills = s.broker.fills  # type: ignore[union-attr]
+        await tick_until(s, lambda: len(fills) > 0)
+        f = fills[-1]
+        assert f.ok, f.reason
+        assert pool in f.pools and f.amount_in == o.amount_in
+        assert f.amount_out == f.expected_out == o.amount_out and f.pnl > 0

@@ -272,8 +272,9 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
         assert (await s.request_live())[0]
         s.broker.auto = False  # type: ignore[union-attr]
         w = s.feeds.server.world
-        for book in w.venue_state.get("openbook_v2", []):  # the makers hold still: a
-            book.spec.state.quiet = True  # requote between quote and landing moves a hop
+        for venue in ("openbook_v2", "manifest"):  # the makers hold still: a requote
+            for book in w.venue_state.get(venue, []):  # between quote and landing moves a hop
+                book.spec.state.quiet = True
         graph = s.executor._graph()
         base = s.base_mints[0]
         landed: dict[int, Any] = {}
@@ -360,8 +361,9 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         s.broker.auto = False  # type: ignore[union-attr]
         ex = s.executor
         w = s.feeds.server.world
-        for book in w.venue_state.get("openbook_v2", []):  # the makers hold still
-            book.spec.state.quiet = True
+        for venue in ("openbook_v2", "manifest"):  # the makers hold still
+            for book in w.venue_state.get(venue, []):
+                book.spec.state.quiet = True
         graph = ex._graph()
         base = s.base_mints[0]
         landings = record_landings(s)

@@ -22,6 +22,7 @@ import engine_rs.python as py
 from engine_rs import decoded as D
 from engine_rs.python import decode as twin_decode
 from engine_rs.python import venues as twin_venues
+from engine_rs.python.venues import manifest as mf
 from engine_rs.python.venues import meteora_damm_v2 as dm
 from engine_rs.python.venues import meteora_dlmm as dl
 from engine_rs.python.venues import openbook_v2 as ob
@@ -67,6 +68,7 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
         "pumpswap": pa.decode_pump_amm_pool,
         "openbook": ob.decode_openbook_market,
         "damm_v2": dm.decode_meteora_damm_pool,
+        "manifest": mf.decode_manifest_market,
     }
     enc_of = {
         "amm_v4": V4.encode_pool,
@@ -77,6 +79,9 @@ def test_built_accounts_round_trip_through_the_decoders() -> None:
         "pumpswap": PAsim.encode_pool,
         "openbook": OB.encode_market,
         "damm_v2": DMsim.encode_pool,
+        # a market holds its book (seats and orders, not all in its record): the
+        # simulator's book writes it
+        "manifest": lambda rec: next(q for q in w.pools if q.record == rec).spec.state.pack(),
     }
     assert kinds <= set(dec_of) == set(enc_of)
     for p in w.pools:

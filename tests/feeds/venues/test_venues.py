@@ -140,7 +140,12 @@ def test_its_pool_account_decodes_with_its_program_and_size(
 ) -> None:
     pool = next(p for p in world.pools if p.kind == venue.kind)
     acc = world.accounts[pool.address]
-    assert acc.owner == venue.program and len(acc.data) == venue.ids.pool_account_size
+    assert acc.owner == venue.program
+    if venue.kind == "manifest":  # a market holding its book: 256 bytes, then 80 a block
+        size = venue.ids.pool_account_size
+        assert len(acc.data) >= size and (len(acc.data) - size) % 80 == 0
+    else:
+        assert len(acc.data) == venue.ids.pool_account_size
     assert as_dict(venue.decode_pool(eng, acc.data, venue.program)) == as_dict(pool.record)
     other = next(v for v in venues.VENUES if v is not venue)
     with pytest.raises(DecodeError):  # the engine checks the owner the registry names
@@ -168,7 +173,7 @@ def test_a_legs_swap_decodes_back_to_the_leg_and_sizes_like_the_sizing_shape(
         dst,
         me,
     )
-    if venue.ids.graph_kind == "book":  # a taker order in lots (``Swap.order``)
+    if s.order:  # a taker order in lots (``Swap.order``: OpenBook v2's)
         side, price, base_lots, quote_lots, _, _ = s.order
         r = pool.record
         if a_to_b:  # an ask of the whole base lots of the input

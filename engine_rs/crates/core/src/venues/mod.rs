@@ -24,6 +24,7 @@
 //! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
 //! stay in `decode.rs`.
 
+pub mod manifest;
 pub mod meteora_damm_v2;
 pub mod meteora_dlmm;
 pub mod openbook_v2;
@@ -654,6 +655,7 @@ registry! {
     PumpAmm => pump_amm::PumpAmm,
     OpenBookV2 => openbook_v2::OpenBookV2,
     MeteoraDammV2 => meteora_damm_v2::MeteoraDammV2,
+    Manifest => manifest::Manifest,
 }
 
 impl VenueId {
@@ -741,12 +743,13 @@ mod tests {
                 "dlmm",
                 "pumpswap",
                 "openbook",
-                "damm_v2"
+                "damm_v2",
+                "manifest"
             ]
         );
         assert!(matches!(
             VenueId::by_kind("serum"),
-            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook', 'damm_v2')"
+            Err(EngineError::InvalidInput(m)) if m == "pool kind \"serum\" is not one of ('amm_v4', 'cpmm', 'whirlpool', 'clmm', 'dlmm', 'pumpswap', 'openbook', 'damm_v2', 'manifest')"
         ));
     }
 
@@ -780,6 +783,9 @@ mod tests {
                 Some(openbook_v2::DISC_EVENT_HEAP),
                 Some(openbook_v2::DISC_TOTAL_ORDER_FILL_EVENT),
                 Some(meteora_damm_v2::DISC_EVT_SWAP2),
+                Some(manifest::DISC_MARKET),
+                Some(manifest::DISC_GLOBAL),
+                Some(manifest::DISC_FILL_LOG),
             ] {
                 let mut d: Vec<u8> = (0..len)
                     .map(|_| {
@@ -824,6 +830,7 @@ mod tests {
                 let _ = raydium_amm_v4::parse_ray_log_bytes(&d);
                 let _ = openbook_v2::decode_openbook_bookside(&d, None);
                 let _ = openbook_v2::decode_openbook_event_heap(&d, None);
+                let _ = manifest::decode_manifest_global(&d, None);
             }
         }
     }

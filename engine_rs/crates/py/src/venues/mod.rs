@@ -2,6 +2,7 @@
 //! venue shares (`parse_program_data`), and one module per venue for its decoders and
 //! records (the conversions only; the logic is in the core).
 
+mod manifest;
 mod meteora_damm_v2;
 mod meteora_dlmm;
 mod openbook_v2;
@@ -84,6 +85,7 @@ fn event_py(py: Python<'_>, ev: Event) -> PyResult<Bound<'_, PyAny>> {
         Event::PumpAmm(ev) => pump_amm::swap_event_record(py, ev),
         Event::OpenBookV2(ev) => openbook_v2::total_fill_record(py, ev),
         Event::MeteoraDammV2(ev) => meteora_damm_v2::swap_event_record(py, ev),
+        Event::Manifest(ev) => manifest::fill_log_record(py, ev),
     }
 }
 
@@ -99,6 +101,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
         Record::PumpAmm(p) => pump_amm::pool_record(py, p),
         Record::OpenBookV2(m) => openbook_v2::market_record(py, m),
         Record::MeteoraDammV2(p) => meteora_damm_v2::pool_record(py, p),
+        Record::Manifest(m) => manifest::market_record(py, m),
     }
 }
 
@@ -114,5 +117,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pump_amm::register(m)?;
     openbook_v2::register(m)?;
     meteora_damm_v2::register(m)?;
+    manifest::register(m)?;
     Ok(())
 }
