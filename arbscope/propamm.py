@@ -17,10 +17,12 @@ from the token balances, its oracle updates); :class:`PropAmmBook` keeps, per pa
   lead at that slot; the public pools have followed at the first slot whose mid is
   within ``follow_bps`` of the prop's newest price, or on its other side (crossed), and the
   lag is that slot less the lead's first. A new swap on the same side while the lead is
-  open moves its target, not its start; one back within ``follow_bps`` of the mid ends it
-  unfollowed (the prop came back, ``reverted``). ``waiting`` is the open lead's slots so
-  far. The mids are the session's per slot (:meth:`PropAmmBook.follow`, each turn), kept for
-  ``MID_SLOTS``, so a transaction fetched late is set against the mids of its own slot.
+  open moves its target, not its start; one back within ``follow_bps`` of the mid ends it:
+  followed when the mid covered at least half of the lead's first gap (both move: the
+  prop quotes on), else unfollowed (the prop came back, ``reverted``). ``waiting`` is the
+  open lead's slots so far. The mids are the session's per slot
+  (:meth:`PropAmmBook.follow`, each turn), kept for ``MID_SLOTS``, so a transaction
+  fetched late is set against the mids of its own slot.
 
 Everything it reads comes from the session's inputs (the transactions, journaled as
 ``TRANSACTION``, and the pools' states), so a replay shows the same. Like the Prices panel's
@@ -84,6 +86,7 @@ class _Lead:
     target: float  # the prop's newest price
     since: int  # the slot of that price (mids before it were judged against older ones)
     above: bool  # the public mid was above the prop's price when it opened
+    gap: tuple[float, float] = (math.nan, math.nan)  # the mid and the prop price it opened at
 
 
 @dataclass
@@ -185,13 +188,21 @@ class PropAmmBook:
             return
         lead = p.lead
         if self._within(mid, price):
-            if lead is not None:  # the prop came back to the public mid
+            if lead is not None:  # the prop and the public mid met again
                 p.lead = None
-                p.reverted += 1
+                mid0, price0 = lead.gap
+                # whose move closed the gap: the public pools' when their mid covered at
+                # least half of it (both move: the prop's own quotes are not still),
+                # else the prop came back (reverted)
+                if (mid - mid0) / (price0 - mid0) >= 0.5:
+                    p.lags.append(slot - lead.start)
+                    p.follows += 1
+                else:
+                    p.reverted += 1
             return
         above = mid > price
         if lead is None or lead.above != above:
-            p.lead = _Lead(slot, price, slot, above)
+            p.lead = _Lead(slot, price, slot, above, (mid, price))
         else:
             lead.target, lead.since = price, max(lead.since, slot)
         self._resolve(p)

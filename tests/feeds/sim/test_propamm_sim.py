@@ -18,6 +18,7 @@ from feeds.sim import methods as M
 from feeds.sim import propamm as SP
 from feeds.sim.server import SimServer
 from feeds.sim.world import World, WorldConfig
+from feeds.venues import VENUES
 from feeds.wire.tokens import BY_SYMBOL, pair_order
 from feeds.wire.txview import TxView
 from tests.support.rivals import under_aggregator
@@ -115,12 +116,16 @@ def test_a_swap_run_by_an_aggregator_reads_the_same() -> None:
     )
 
 
+BOOK_KINDS = {v.kind for v in VENUES if v.ids.graph_kind == "book"}
+
+
 def _mid(w: World, pair: tuple[str, str]) -> float:
     """The public pools' mid of ``pair``: the median of its pools' prices (raw quote per
     raw base)."""
     px = []
     for p in w.pools:
-        if pair_order(p.mint_a, p.mint_b) != pair or p.kind == "openbook":
+        # the AMM pools: an order book's makers requote around the fair price at once
+        if pair_order(p.mint_a, p.mint_b) != pair or p.kind in BOOK_KINDS:
             continue
         price = w.pool_price(p)
         px.append(price if (p.mint_a, p.mint_b) == pair else 1 / price)
