@@ -15,6 +15,7 @@ notification's) plus :data:`EXPIRY_MARGIN`.
 from __future__ import annotations
 
 import struct
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -559,7 +560,7 @@ class BookState:
         orders = self.bids if a_to_b else self.asks
         best = next((o for o in orders if self.live(o, a_to_b)), None)
         if best is None:
-            return 2.2250738585072014e-308  # f64::MIN_POSITIVE
+            return sys.float_info.min  # f64::MIN_POSITIVE
         price = float(best.price) / float(D18)
         return price if a_to_b else 1.0 / price
 

@@ -27,6 +27,7 @@ the program's error name.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -695,7 +696,7 @@ def spot_rate(state: DammState, a_to_b: bool) -> float:
         state.check_access()
         numerator = state.fee_numerator(0, a_to_b)
     except Fail:
-        return 2.2250738585072014e-308
+        return sys.float_info.min  # f64::MIN_POSITIVE
     if state.curve[0] == "concentrated":
         s = float(state.curve[2]) / 18446744073709551616.0
         price = s * s
@@ -706,7 +707,7 @@ def spot_rate(state: DammState, a_to_b: bool) -> float:
     rate = price * keep if a_to_b else (keep / price if price else math.inf)
     if math.isfinite(rate) and rate > 0.0:
         return rate
-    return 2.2250738585072014e-308
+    return sys.float_info.min
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from ...wire.instructions import (
     instruction,
     need_accounts,
     pdas,
+    pubkey,
     read_u64s,
 )
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
@@ -99,9 +100,7 @@ def event_authority() -> str:
 
 
 def _raw(key: str) -> bytes:
-    from solders.pubkey import Pubkey
-
-    return bytes(Pubkey.from_string(key))
+    return bytes(pubkey(key))
 
 
 def pool_address(config: str, mint_a: str, mint_b: str) -> str:

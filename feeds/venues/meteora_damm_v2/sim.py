@@ -31,7 +31,7 @@ from ...sim.venue import (
     ProgramError,
     SimVenue,
 )
-from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap
+from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap, pubkey
 from ...wire.writer import Writer
 from . import (
     CODES,
@@ -352,7 +352,7 @@ def _event_body(pool: Pool, s: Swap, world: World) -> bytes:
     r = st.result
     mint_out = pool.mint_b if st.a_to_b else pool.mint_a
     received = r.output_amount - world.transfer_fee(mint_out, r.output_amount)
-    body: bytes = DISC_EVT_SWAP2 + _key(pool.address)
+    body: bytes = DISC_EVT_SWAP2 + bytes(pubkey(pool.address))
     body += bytes([0 if st.a_to_b else 1, pool.record.collect_fee_mode, 0])
     body += struct.pack("<QQB", s.amount_in, s.minimum_out, 0)
     body += struct.pack(
@@ -364,12 +364,6 @@ def _event_body(pool: Pool, s: Swap, world: World) -> bytes:
         "<6Q", s.amount_in, r.output_amount, received, st.now, st.reserves[0], st.reserves[1]
     )
     return body
-
-
-def _key(k: str) -> bytes:
-    from solders.pubkey import Pubkey
-
-    return bytes(Pubkey.from_string(k))
 
 
 def _cpi_events(
