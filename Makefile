@@ -26,16 +26,20 @@ run: engine
 TEST_WORKERS ?= 2
 PYTEST_PAR := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-## test         the whole suite: the engine's cargo tests, then every pytest (what CI runs)
+## test         the whole suite: the engine's cargo tests, then every pytest (what CI runs);
+##              the real node's tests (tests/node) last, in one process: one validator
+##              (~1.5 GB, more than a core) for all of them, none while the rest run
 test: engine
 	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core -p arbscope-grpc --release -q
-	$(PY) -m pytest $(PYTEST_PAR)
+	$(PY) -m pytest $(PYTEST_PAR) --ignore=tests/node
+	$(PY) -m pytest -p no:xdist tests/node
 
 # the markers are registered in pyproject.toml ([tool.pytest.ini_options]);
 # docs/development.md (Tests) says which tests carry which
-## test-fast    the pytest suite without slow, judge, nats and e2e tests (under 2 minutes)
+## test-fast    the pytest suite without slow, judge, nats, e2e and node tests (under 2 minutes)
 test-fast: engine
-	$(PY) -m pytest $(PYTEST_PAR) -m "not slow and not judge and not nats and not e2e"
+	$(PY) -m pytest $(PYTEST_PAR) -m "not slow and not judge and not nats and not e2e and not node" \
+		--ignore=tests/node
 
 ## bench        every benchmark (kernels, parsers, end to end, journal, UI, NATS ...)
 ##              ending with issue 38's goals table, from this run's figures only

@@ -21,6 +21,7 @@ CROSS_CUTTING = {
     "support": "the helpers the tests share (no tests)",
     "e2e": "end to end: headless runs as processes, the fleet over NATS, the README",
     "judge": "the real DEX programs (../shared/programs) judging the simulator and engine",
+    "node": "a real Solana node (../shared/bin's validator) judging arbscope and the simulator",
 }
 # test modules directly under tests/: rules about the whole repository
 TOP_LEVEL = {"test_architecture.py", "test_house.py", "test_layout.py"}

@@ -5,6 +5,8 @@
   (repeatable, paired with ``--rpc`` in order) it watches the pools of ``--pools FILE``
   on those endpoints, the simulator's or real ones.
 - ``arbscope sim``: the simulator alone; prints its URLs and serves until interrupted.
+  ``arbscope sim --export DIR`` writes its market for a real node instead, and ``arbscope
+  node --market DIR`` starts Agave's ``solana-test-validator`` on it (a rehearsal).
 - ``arbscope demo``: the seeded in-process market of the first screen (no sockets).
 - ``arbscope run --headless --duration S``: a session without the screen; prints its id
   and digest.
@@ -36,7 +38,7 @@ from .common import fail
 from .dashboard import run
 from .journal import export, replay, sessions, sweep
 from .options import fleet_settings, parser, resolve_config
-from .simulator import sim
+from .simulator import node, sim
 from .tools import discover, doctor, init, keygen, programs_dump
 
 
@@ -48,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(problem)
     if args.command == "sim":
         return sim(args)
+    if args.command == "node":
+        return node(args)
     if args.command == "collect":
         args.no_record = True  # the stream is its record
         args.headless = True

@@ -83,6 +83,14 @@ def parser() -> argparse.ArgumentParser:
         "`arbscope run --ws ... --rpc ... --pools FILE`",
     )
     sim.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the market for a real node instead of serving it: its accounts as "
+        "the validator's account files, the programs to load (the newest build of each in "
+        "--programs DIR, default ../shared/programs), pools.toml; then exit "
+        "(arbscope node --market DIR starts a validator on it)",
+    )
+    sim.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -266,6 +274,26 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PUBKEY",
         help="with --accept-tx: 10 SOL and 10^12 of each base to PUBKEY",
+    )
+    node = sub.add_parser(
+        "node",
+        help="a real Solana node on loopback (Agave's solana-test-validator) on a market "
+        "arbscope sim --export wrote; prints its URLs",
+    )
+    node.add_argument("--market", required=True, metavar="DIR", help="the exported market")
+    node.add_argument(
+        "--validator",
+        metavar="FILE",
+        help="the solana-test-validator binary (default: $ARBSCOPE_VALIDATOR, "
+        "../shared/bin, then PATH)",
+    )
+    node.add_argument(
+        "--grpc",
+        action="store_true",
+        help="load the Yellowstone gRPC plugin beside the validator (its grpc:// URL printed)",
+    )
+    node.add_argument(
+        "--ledger", metavar="DIR", help="where the validator keeps its ledger (default: a temp dir)"
     )
     keygen = sub.add_parser("keygen", help="write a new keypair file (0600) for simulator trials")
     keygen.add_argument("path", metavar="FILE", help="where (outside any git repository)")

@@ -107,6 +107,8 @@ def sim(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return fail(f"--tls-cert: {exc}")
 
+    if args.export:
+        return export_market(args)
     if args.programs:
         from feeds.sim.bank import ProgramsError, find_programs
 
@@ -191,4 +193,83 @@ def sim(args: argparse.Namespace) -> int:
             print(f"arbscope sim: {st.bank_split()}", file=sys.stderr, flush=True)
 
     asyncio.run(serve())
+    return 0
+
+
+def export_market(args: argparse.Namespace) -> int:
+    """``arbscope sim --export DIR``: the market written for a real node."""
+    from feeds.sim.bank import ProgramsError
+    from feeds.sim.export import export
+    from feeds.sim.world import WorldConfig
+
+    programs = args.programs or str(Path(__file__).resolve().parents[3] / "shared" / "programs")
+    try:
+        market = export(
+            (WorldConfig.mainnet_like if args.mainnet_like else WorldConfig)(seed=args.seed),
+            args.export,
+            programs,
+        )
+    except ProgramsError as exc:
+        return fail(f"--programs {exc}")
+    except OSError as exc:
+        return fail(f"--export {args.export}: {exc.strerror or exc}")
+    print(
+        f"arbscope sim: {market.accounts} accounts, {len(market.pools)} pools, "
+        f"{len(market.programs)} programs written to {args.export}",
+        file=sys.stderr,
+    )
+    for pool, why in market.left_out.items():
+        print(f"arbscope sim: left out {pool}: {why}", file=sys.stderr)
+    for venue, why in market.live_refused.items():
+        print(f"arbscope sim: {venue}: {why}", file=sys.stderr)
+    print(Path(args.export) / "pools.toml")
+    return 0
+
+
+def node(args: argparse.Namespace) -> int:
+    """``arbscope node --market DIR``: a real validator on an exported market; prints
+    its http://, ws:// (and grpc://) URLs and serves until Ctrl-C."""
+    from feeds.sim.export import Market
+    from feeds.sim.validator import NodeError, Validator, find_validator
+
+    try:
+        Market.read(args.market)
+    except ValueError as exc:
+        return fail(f"--market {exc}")
+    binary = find_validator(args.validator)
+    if binary is None:
+        return fail(
+            "no solana-test-validator: give --validator FILE or $ARBSCOPE_VALIDATOR "
+            "(Agave's, e.g. cargo install agave-validator --bin solana-test-validator)"
+        )
+    v = Validator(
+        binary,
+        Path(args.market),
+        grpc=args.grpc,
+        workdir=Path(args.ledger) if args.ledger else None,
+    )
+    try:
+        info = v.start()
+    except NodeError as exc:
+        return fail(str(exc))
+    print(info.rpc_url, flush=True)
+    print(info.ws_url, flush=True)
+    if info.grpc_url:
+        print(info.grpc_url.replace("http://", "grpc://"), flush=True)
+    print(f"arbscope node: validator pid {info.pid}, log {info.log}", file=sys.stderr, flush=True)
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        import time
+
+        while not stop and v.alive():
+            time.sleep(0.5)
+    finally:
+        v.stop()
     return 0

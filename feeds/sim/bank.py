@@ -49,19 +49,27 @@ from typing import Any
 from ..wire import loader
 from .state import Account, InnerIx
 
-# the file names of the programs' public test artifacts (``../shared/programs/README.md``)
-KNOWN = {
-    "whirlpool-20250911.so": "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
-    "lb_clmm_prod.so": "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo",
-    "raydium_cp_swap.so": "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C",
-    "raydium_amm_v3.so": "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK",
-    "raydium_amm_legacy_v4.so": "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
-    "openbook_v2.so": "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb",
-    "spl_token_2022.so": "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
-    "spl_token.so": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
-    "spl_associated_token_account.so": "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL",
-    "mpl_token_metadata.so": "metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bWyuPP1s",
+# the file names of the programs' public test artifacts (``../shared/programs/README.md``):
+# program id and the date of the build (where several builds of one program are in a
+# folder, the newest is the one loaded: the judge is today's program, as near as we have it)
+KNOWN_BUILDS = {
+    "whirlpool-20250911.so": ("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc", "2025-09-11"),
+    "lb_clmm_prod.so": ("LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo", "2025-01-01"),
+    "raydium_cp_swap.so": ("CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C", "2025-02-01"),
+    "raydium_cp_swap-20260417.so": ("CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C", "2026-04-17"),
+    "raydium_amm_v3.so": ("CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK", "2024-04-01"),
+    "raydium_clmm-20260427.so": ("CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK", "2026-04-27"),
+    "raydium_amm_legacy_v4.so": ("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8", "2025-05-01"),
+    "openbook_v2.so": ("opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb", "2023-10-01"),
+    "openbook_v2-mainnet-2024.so": ("opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb", "2024-09-01"),
+    "cp_amm-20260316.so": ("cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG", "2026-03-16"),
+    "manifest-20260112.so": ("MNFSTqtC93rEfYHB6hF82sKdZpUDFWkViLByLd1k1Ms", "2026-01-12"),
+    "spl_token_2022.so": ("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb", ""),
+    "spl_token.so": ("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", ""),
+    "spl_associated_token_account.so": ("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL", ""),
+    "mpl_token_metadata.so": ("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518x1s", ""),
 }
+KNOWN = {name: pid for name, (pid, _) in KNOWN_BUILDS.items()}
 ELF_MAGIC = b"\x7fELF"
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 # what LiteSVM runs without a file: the builtins, and the programs it carries (SPL Token,
@@ -99,23 +107,37 @@ def _is_key(text: str) -> bool:
         return False
 
 
-def find_programs(folder: str | Path) -> dict[str, Path]:
+def find_programs(folder: str | Path, builds: str = "newest") -> dict[str, Path]:
     """The programs in ``folder``: program id -> file (see the module doc). Files whose
     name says no program id are passed over; a file named for one that is not an ELF
-    is a :class:`ProgramsError`."""
+    is a :class:`ProgramsError`. Where the folder holds several builds of one program
+    (``KNOWN_BUILDS``), the newest is taken (``builds="oldest"``: the oldest, to say how
+    the program changed); a file named by its program id is taken over any dated one
+    (what ``arbscope programs dump`` read off a chain is today's)."""
+    return {
+        pid: found[-1 if builds == "newest" else 0] for pid, found in all_builds(folder).items()
+    }
+
+
+def all_builds(folder: str | Path) -> dict[str, list[Path]]:
+    """Every build of each program in ``folder``, oldest first (a file named by its
+    program id last: a dump of the chain's program is today's)."""
     root = Path(folder)
     if not root.is_dir():
         raise ProgramsError(f"{root}: not a folder of program binaries")
-    found: dict[str, Path] = {}
+    found: dict[str, list[tuple[str, Path]]] = {}
     for path in sorted(root.glob("*.so")):
-        pid = KNOWN.get(path.name) or (path.stem if _is_key(path.stem) else None)
-        if pid is None:
+        if path.name in KNOWN_BUILDS:
+            pid, date = KNOWN_BUILDS[path.name]
+        elif _is_key(path.stem):
+            pid, date = path.stem, "9999"
+        else:
             continue
         with path.open("rb") as f:
             if f.read(4) != ELF_MAGIC:
                 raise ProgramsError(f"{path}: not a program binary (no ELF header)")
-        found[pid] = path
-    return found
+        found.setdefault(pid, []).append((date, path))
+    return {pid: [p for _, p in sorted(v)] for pid, v in found.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,9 @@ class WorldConfig:
     arbitrageur_share: float = 0.6
     congestion_switch: float = 0.01  # per slot: calm <-> congested
     first_slot: int = 300_000_000
+    # the Clock's unix time at slot 0 (``arbscope sim --export`` starts a market at slot
+    # 0 and the time the node it is written for starts: a real validator's clock)
+    time0: int = SIM_TIME0
     # what mainnet's stream has and the default one lacks (each off by default: on, the
     # stream differs from the recordings made without it; ``arbscope sim --mainnet-like``).
     # What a program writes to its accounts on every swap (``SimVenue.record_swap``: AMM
@@ -307,14 +310,14 @@ class World:
 
     def unix_time(self) -> int:
         """The simulated chain's unix time (``Clock::unix_timestamp``): slots of
-        ``slot_seconds`` since :data:`SIM_TIME0` at slot 0."""
-        return SIM_TIME0 + int(self.slot * self.config.slot_seconds)
+        ``slot_seconds`` since ``config.time0`` (:data:`SIM_TIME0`) at slot 0."""
+        return self.config.time0 + int(self.slot * self.config.slot_seconds)
 
     def _write_clock(self) -> None:
         """The Clock sysvar of this slot (40 bytes: slot, epoch start time, epoch, leader
         schedule epoch, unix time), as a node serves and notifies it every slot."""
         epoch = self.slot // SLOTS_PER_EPOCH
-        start = SIM_TIME0 + int(epoch * SLOTS_PER_EPOCH * self.config.slot_seconds)
+        start = self.config.time0 + int(epoch * SLOTS_PER_EPOCH * self.config.slot_seconds)
         data = struct.pack("<QqQQq", self.slot, start, epoch, epoch + 1, self.unix_time())
         self.accounts[SYSVAR_CLOCK] = Account(SYSVAR_OWNER, data, CLOCK_RENT)
         self._touched.append(SYSVAR_CLOCK)
