@@ -24,12 +24,12 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from feeds.redact import redact
+from feeds.redact import redact, scrub_urls
 
 EXPIRY_WARN_DAYS = 14  # a certificate this close to its end is a problem to fix now
 MAX_SKEW_S = 3.0  # block times are whole seconds and slots ~0.4 s: more is a clock problem
@@ -54,9 +54,12 @@ async def run(
     env: Mapping[str, str] | None = None,
     timeout_s: float = 5.0,
     ca_file: str | None = None,
+    flags: Callable[[Any], list[str]] | None = None,
 ) -> list[Check]:
-    """Every check, in order (``ca_file``: overrides ``feeds.ca_file``)."""
-    from .config import Config, ConfigError, load
+    """Every check, in order (``ca_file``: overrides ``feeds.ca_file``; ``flags`` sets on
+    the configuration what the command line's flags say, and returns its problems:
+    ``arbscope doctor --ws URL`` checks what ``arbscope run --ws URL`` would use)."""
+    from .config import Config, ConfigError, check, load
 
     env = os.environ if env is None else env
     out: list[Check] = []
@@ -80,6 +83,17 @@ async def run(
         cfg = Config()
     if ca_file:
         cfg.set("feeds.ca_file", ca_file, "flag --ca-file")
+    if flags is not None:
+        problems = flags(cfg)
+        if not problems:
+            try:
+                check(cfg)  # the rules between keys, with the flags' values
+            except ConfigError as exc:
+                problems = exc.problems
+        out.extend(Check("flags", False, scrub_urls(p)) for p in problems)
+        n = sum(1 for v in cfg.sources.values() if v.startswith("flag"))
+        if n and not problems:
+            out.append(Check("flags", True, f"{n} setting{'s' * (n != 1)} from the command line"))
     out.append(_engine())
     out.append(_transport(cfg))
     out.extend(await _endpoints(cfg, timeout_s))

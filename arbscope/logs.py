@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from feeds.redact import redact
+from feeds.redact import scrub_urls
 
-# a URL up to whitespace or quotes, without trailing punctuation (": ", "), ", "." ...)
-_URL = re.compile(r"\b(?:https?|wss?|nats|tls)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")
+# a URL up to whitespace or quotes (what is masked whole when redaction itself fails)
+_URL = re.compile(r"\b(?:https?|wss?|grpcs?|nats|tls)://[^\s\"'<>]+")
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
 def scrub_text(text: str) -> str:
-    """``text`` with every URL redacted."""
-    return _URL.sub(lambda m: redact(m.group(0)), text)
+    """``text`` with every URL redacted (:func:`feeds.redact.scrub_urls`)."""
+    return scrub_urls(text)
 
 
 class RedactFilter(logging.Filter):

@@ -2,7 +2,9 @@
 
 RPC URLs routinely carry API keys in the path, the query or the user-info, so every URL
 that reaches a health record, a log line, an error or the screen goes through
-:func:`redact` first, and every error text that may quote one through :func:`scrub`.
+:func:`redact` first, every error text that may quote one through :func:`scrub`, and a
+text that may quote any (a usage error echoing the command line, a log line) through
+:func:`scrub_urls`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,12 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 _KEYISH = re.compile(r"[A-Za-z0-9_\-]{16,}")
+# a URL up to whitespace or quotes, without trailing punctuation (": ", "), ", "." ...)
+_URL = re.compile(r"\b(?:https?|wss?|grpcs?|nats|tls)://[^\s\"'<>]+?(?=[.,;:)\]]*(?:[\s\"'<>]|$))")
+# a query parameter that names a secret, outside a URL with a scheme (``host/?api-key=K``)
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:[a-z0-9_\-]*(?:key|token|secret|passw(?:or)?d|auth|signature))=)[^&\s\"'<>]+"
+)
 
 
 def redact(url: str) -> str:
@@ -39,3 +47,12 @@ def scrub(text: str, *secrets: str) -> str:
         if s:
             text = text.replace(s, redact(s))
     return text
+
+
+def scrub_urls(text: str) -> str:
+    """``text`` with every URL in it redacted (:func:`redact`), and the value of every
+    query parameter naming a secret (``api-key=``, ``token=``, ``secret=`` ...) masked
+    where no scheme marks the URL: what a text quoting a command line or a setting may
+    hold."""
+    text = _URL.sub(lambda m: redact(m.group(0)), text)
+    return _SECRET_PARAM.sub(lambda m: m.group(1) + "***", text)

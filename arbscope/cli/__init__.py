@@ -37,14 +37,25 @@ from .build import build_session, grpc_token, pubsub_transport
 from .common import fail
 from .dashboard import run
 from .journal import export, replay, sessions, sweep
-from .options import fleet_settings, parser, resolve_config
+from .options import fleet_settings, misplaced_flags, parser, resolve_config
 from .simulator import node, sim
 from .tools import discover, doctor, init, keygen, programs_dump
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen command; the exit status."""
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    stray = misplaced_flags(argv, args.command)
+    if stray:  # argparse took them for the top level; the command would never read them
+        what = "a flag of run" if len(stray) == 1 else "flags of run"
+        return fail(
+            f"{', '.join(stray)}: {what}, given before `{args.command}`, which does not "
+            f"take it; put each flag after the command it belongs to "
+            f"(arbscope {args.command} --help)"
+        )
     problem = _engine_problem()
     if problem:
         return fail(problem)
@@ -73,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "init":
         return init(args.path, args.force)
     if args.command == "doctor":
-        return doctor(args.config, args.timeout, args.ca_file)
+        return doctor(args)
     if args.command == "pools":
         if args.pools_command != "discover":
             return fail("pools: give a subcommand (arbscope pools discover --help)")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
+
+from feeds.redact import scrub_urls
 
 # the simulator's rival presets (arbscope.config.RIVAL_PRESETS; the config module is not
 # imported here: it loads the engine, and the engine's choice is checked after parsing)
@@ -27,9 +29,20 @@ def add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors never print a secret: argparse echoes the
+    arguments it refuses (``unrecognized arguments: --ws wss://...?api-key=...``, ``invalid
+    choice: '...'``), and an endpoint URL carries its provider's key. The message is
+    scrubbed (:func:`feeds.redact.scrub_urls`) before it is printed; every subcommand's
+    parser is one of these (argparse makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(scrub_urls(message))
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line's options."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="arbscope",
         description="Terminal dashboard for Solana DEX arbitrage: PubSub feeds from several "
         "endpoints (the embedded simulator by default), the pools in the engine's graph, live "
@@ -302,16 +315,16 @@ def parser() -> argparse.ArgumentParser:
         "path", nargs="?", metavar="FILE", help="where (default: ~/.config/arbscope/config.toml)"
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    # every flag of run, as run takes it (--ws, --rpc, --ca-file, --keypair ...: what is
+    # checked is what run would use); a flag not given is absent from the namespace, so
+    # one given before the command (arbscope --ws URL doctor) is not replaced by a default
     doctor = sub.add_parser(
         "doctor",
-        help="check the engine, config, endpoints, clock, keypair, journal, logs and metrics port",
+        help="check the engine, config, endpoints, clock, keypair, journal, logs and metrics "
+        "port (with run's flags: what run would use)",
+        argument_default=argparse.SUPPRESS,
     )
-    doctor.add_argument("--config", metavar="FILE", help="configuration to check")
-    doctor.add_argument(
-        "--ca-file",
-        metavar="FILE",
-        help="a private CA (PEM) for wss:// and https:// (feeds.ca_file)",
-    )
+    add_run(doctor)
     doctor.add_argument(
         "--timeout",
         type=float,
@@ -454,6 +467,12 @@ RUN_FLAGS: dict[str, str] = {
     "log_file": "logs.file",
     "log_level": "logs.level",
 }
+# run's switches (store_true flags) -> the configuration key and the value they set
+SWITCHES: tuple[tuple[str, str, Any], ...] = (
+    ("no_record", "journal.record", False),
+    ("no_metrics", "metrics.enabled", False),
+    ("sim_accept_tx", "sim.accept_tx", True),
+)
 
 
 def add_run(p: argparse.ArgumentParser) -> None:
@@ -735,30 +754,66 @@ def fleet_settings(args: argparse.Namespace) -> Any:
     )
 
 
-def resolve_config(args: argparse.Namespace) -> Any:
-    """The configuration for `run`: defaults < file < environment < these flags."""
-    from ..config import BY_DOTTED, Config, ConfigError, _convert, check, load
-
-    cfg: Config = load(getattr(args, "config", None))
-    problems = []
+def flag_settings(args: argparse.Namespace) -> list[tuple[str, str, Any]]:
+    """The configuration keys run's flags set: ``(dotted key, flag, value)`` for each flag
+    given (a flag absent from ``args`` or None was not)."""
+    out = []
     for attr, dotted in RUN_FLAGS.items():
         v = getattr(args, attr, None)
-        if v is None:
-            continue
-        flag = "--" + attr.replace("_", "-")
+        if v is not None:
+            out.append((dotted, "--" + attr.replace("_", "-"), v))
+    for attr, dotted, value in SWITCHES:
+        if getattr(args, attr, False):
+            out.append((dotted, "--" + attr.replace("_", "-"), value))
+    return out
+
+
+def apply_flags(cfg: Any, args: argparse.Namespace) -> list[str]:
+    """Set on ``cfg`` what run's flags in ``args`` say (flags win over the file and the
+    environment); the problems, one line each (a flag's value the key refuses)."""
+    from ..config import BY_DOTTED, _convert
+
+    problems = []
+    for dotted, flag, v in flag_settings(args):
         try:
             cfg.set(dotted, _convert(BY_DOTTED[dotted], v), f"flag {flag}")
         except ValueError as exc:
             problems.append(f"{flag}: {exc}")
-    if args.no_record:
-        cfg.set("journal.record", False, "flag --no-record")
-    if getattr(args, "no_metrics", False):
-        cfg.set("metrics.enabled", False, "flag --no-metrics")
-    if getattr(args, "sim_accept_tx", False):
-        cfg.set("sim.accept_tx", True, "flag --sim-accept-tx")
+    return problems
+
+
+def resolve_config(args: argparse.Namespace) -> Any:
+    """The configuration for `run`: defaults < file < environment < these flags."""
+    from ..config import Config, ConfigError, check, load
+
+    cfg: Config = load(getattr(args, "config", None))
+    problems = apply_flags(cfg, args)
     if problems:
         raise ConfigError(problems)
     return check(cfg)
+
+
+# commands that take run's flags (given before the command too: `arbscope --ws URL doctor`)
+TAKE_RUN_FLAGS = frozenset({None, "run", "collect", "doctor"})
+
+
+def misplaced_flags(argv: list[str], command: str | None) -> list[str]:
+    """Run's flags given before a command that does not take them (``arbscope --ws URL
+    sessions``: argparse takes them for the top level, the command never reads them): the
+    flags' names, in order ([] when none, or when the command takes them)."""
+    if command in TAKE_RUN_FLAGS:
+        return []
+    probe = Parser(prog="arbscope", add_help=False, argument_default=argparse.SUPPRESS)
+    add_run(probe)
+    add_nats(probe)
+    probe.add_argument("rest", nargs=argparse.REMAINDER)
+    given, _ = probe.parse_known_args(argv)
+    unset = vars(probe.parse_known_args([])[0])  # the flags with a default of their own
+    return [
+        "--" + k.replace("_", "-")
+        for k, v in vars(given).items()
+        if k != "rest" and (k not in unset or unset[k] != v)
+    ]
 
 
 def add_db(p: argparse.ArgumentParser) -> None:

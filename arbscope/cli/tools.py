@@ -32,10 +32,20 @@ def init(path: str | None, force: bool) -> int:
     return 0
 
 
-def doctor(config: str | None, timeout: float, ca_file: str | None = None) -> int:
+def doctor(args: argparse.Namespace) -> int:
+    """``arbscope doctor``: what run would use (the configuration, with run's flags given
+    before or after the command: ``arbscope --ws URL doctor`` checks that endpoint),
+    checked one line each."""
     from ..doctor import run
+    from .options import apply_flags
 
-    checks = asyncio.run(run(config, timeout_s=timeout, ca_file=ca_file))
+    checks = asyncio.run(
+        run(
+            getattr(args, "config", None),
+            timeout_s=args.timeout,
+            flags=lambda cfg: apply_flags(cfg, args),
+        )
+    )
     for c in checks:
         print(c.line())
     bad = [c for c in checks if c.ok is False]
