@@ -40,6 +40,31 @@ class Parser(argparse.ArgumentParser):
         super().error(scrub_urls(message))
 
 
+def add_drive(p: argparse.ArgumentParser) -> None:
+    """The market driver's flags (``arbscope node --drive``, ``arbscope node drive``)."""
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="N",
+        help="the market's own swaps a second (default 8; rivals and large trades besides)",
+    )
+    p.add_argument(
+        "--rivals",
+        type=int,
+        default=None,
+        metavar="N",
+        help="rival arbitrage wallets that trade (default 2, the market's; 0: none)",
+    )
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--stats",
+        metavar="FILE",
+        help="write the driver's tally (JSON: sent, landed, failed by program error) "
+        "there every few seconds",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line's options."""
     p = Parser(
@@ -293,7 +318,7 @@ def parser() -> argparse.ArgumentParser:
         help="a real Solana node on loopback (Agave's solana-test-validator) on a market "
         "arbscope sim --export wrote; prints its URLs",
     )
-    node.add_argument("--market", required=True, metavar="DIR", help="the exported market")
+    node.add_argument("--market", metavar="DIR", help="the exported market (required)")
     node.add_argument(
         "--validator",
         metavar="FILE",
@@ -308,6 +333,24 @@ def parser() -> argparse.ArgumentParser:
     node.add_argument(
         "--ledger", metavar="DIR", help="where the validator keeps its ledger (default: a temp dir)"
     )
+    node.add_argument(
+        "--drive",
+        action="store_true",
+        help="trade the market too: the market driver (noise traders, arbitrageurs, "
+        "rivals) on the node (arbscope node drive --help)",
+    )
+    add_drive(node)
+    nsub = node.add_subparsers(dest="node_command")
+    drive = nsub.add_parser(
+        "drive",
+        help="trade an exported market on any node: real signed swaps through the real "
+        "programs (noise traders, arbitrageurs, large trades, rival arbitrages)",
+    )
+    drive.add_argument("--rpc", required=True, metavar="URL", help="the node's JSON-RPC URL")
+    drive.add_argument(
+        "--market", required=True, metavar="DIR", help="the market the node holds (sim --export)"
+    )
+    add_drive(drive)
     keygen = sub.add_parser("keygen", help="write a new keypair file (0600) for simulator trials")
     keygen.add_argument("path", metavar="FILE", help="where (outside any git repository)")
     init = sub.add_parser("init", help="write a commented configuration file (every key)")

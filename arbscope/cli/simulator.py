@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from collections.abc import Sequence
@@ -227,11 +228,17 @@ def export_market(args: argparse.Namespace) -> int:
 
 
 def node(args: argparse.Namespace) -> int:
-    """``arbscope node --market DIR``: a real validator on an exported market; prints
-    its http://, ws:// (and grpc://) URLs and serves until Ctrl-C."""
+    """``arbscope node --market DIR [--drive]``: a real validator on an exported market;
+    prints its http://, ws:// (and grpc://) URLs and serves until Ctrl-C, the market
+    driver trading it with ``--drive``. ``arbscope node drive --rpc URL --market DIR``:
+    the driver alone, against any node holding the market."""
     from feeds.sim.export import Market
     from feeds.sim.validator import NodeError, Validator, find_validator
 
+    if getattr(args, "node_command", None) == "drive":
+        return drive(args, args.rpc)
+    if not args.market:
+        return fail("node: give --market DIR (a market arbscope sim --export wrote)")
     try:
         Market.read(args.market)
     except ValueError as exc:
@@ -257,19 +264,74 @@ def node(args: argparse.Namespace) -> int:
     if info.grpc_url:
         print(info.grpc_url.replace("http://", "grpc://"), flush=True)
     print(f"arbscope node: validator pid {info.pid}, log {info.log}", file=sys.stderr, flush=True)
-    stop = False
-
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     try:
+        if args.drive:
+            return drive(args, info.rpc_url, alive=v.alive)
+        stop = False
+
+        def on_signal(*_: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         import time
 
         while not stop and v.alive():
             time.sleep(0.5)
     finally:
         v.stop()
+    return 0
+
+
+def drive(args: argparse.Namespace, rpc: str, alive: Any = None) -> int:
+    """The market driver on ``rpc`` until Ctrl-C (or ``--duration``): its tally on
+    stderr every 10 s and when it stops (``--stats FILE``: as JSON too). ``alive``: the
+    validator it drives (the driver stops when it exits)."""
+    from feeds.redact import redact
+    from feeds.sim.driver import Driver, DriverConfig
+
+    if args.rate is not None and args.rate < 0:
+        return fail(f"--rate: not negative, not {args.rate:g}")
+    if args.rivals is not None and args.rivals < 0:
+        return fail(f"--rivals: not negative, not {args.rivals}")
+    config = DriverConfig()
+    if args.rate is not None:
+        config = dataclasses.replace(config, rate=args.rate)
+    if args.rivals is not None:
+        config = dataclasses.replace(config, rivals=args.rivals)
+    try:
+        driver = Driver(rpc, args.market, config)
+    except ValueError as exc:
+        return fail(f"--market {exc}")
+    print(
+        f"arbscope node: driving {len(driver.pools)} pools on {redact(rpc)} "
+        f"({config.rate:g} swaps/s, {len(driver.rivals)} rivals)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def report(tally: Any) -> None:
+        print(f"arbscope node: {tally.line()}", file=sys.stderr, flush=True)
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, driver.stop.set)
+
+        async def watch() -> None:
+            while alive is not None and not driver.stop.is_set():
+                if not alive():
+                    print("arbscope node: the validator exited", file=sys.stderr, flush=True)
+                    driver.stop.set()
+                await asyncio.sleep(0.5)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await driver.run(args.duration, args.stats, report)
+        finally:
+            watcher.cancel()
+
+    asyncio.run(go())
+    report(driver.tally)
     return 0

@@ -34,7 +34,10 @@ with ``SwapBaseIn``, which the binary runs) and ``market.json`` names the venue 
 printed nowhere and holding nothing outside the node. ``faucet`` holds a large stock of
 every token (tests hand tokens out from it), ``trader-N`` the market's noise traders and
 arbitrageurs, ``rival-N`` the rival arbitrage bots. Each is funded with SOL and an
-associated token account of every mint of the market.
+associated token account of every mint of the market. Each rival also has address lookup
+tables at genesis (``market.json``'s ``tables``), as every bot on mainnet keeps them:
+every account a swap of a pool on the node names (:func:`hop_instruction`, both ways),
+the pools' arrays and its own token accounts, active from slot 1.
 """
 
 from __future__ import annotations
@@ -46,15 +49,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 
 from .. import venues
 from ..wire import instructions as I
+from ..wire.alt import MAX_ADDRESSES, table_address
 from ..wire.mints import METADATA_PROGRAM
 from ..wire.universe import Universe, dump_universe
+from . import alt as ALT
 from .bank import find_programs
-from .state import Account, Pool
-from .world import World, WorldConfig
+from .state import Account, Pool, sim_key
+from .world import World, WorldConfig, rent_exempt
 
 SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
 ALT_PROGRAM = "AddressLookupTab1e1111111111111111111111111"
@@ -77,6 +83,7 @@ RIVALS = 2
 WALLET_LAMPORTS = 10_000 * 10**9
 HOLDING = 50  # of each token: this many times what the market's pools hold of it
 MARKET_FILE = "market.json"
+U64_MAX = 2**64 - 1
 
 
 def wallet_keypair(seed: int, name: str) -> Keypair:
@@ -104,6 +111,8 @@ class Market:
     live_refused: dict[str, str] = field(default_factory=dict)  # venue -> why
     wallets: dict[str, str] = field(default_factory=dict)  # name -> pubkey
     accounts: int = 0
+    # wallet name -> the address lookup tables it owns at genesis (the rivals')
+    tables: dict[str, list[str]] = field(default_factory=dict)
 
     def world_config(self) -> WorldConfig:
         return WorldConfig(**self.config)
@@ -128,6 +137,7 @@ class Market:
                 live_refused=dict(d.get("live_refused", {})),
                 wallets=dict(d.get("wallets", {})),
                 accounts=int(d.get("accounts", 0)),
+                tables={k: list(v) for k, v in d.get("tables", {}).items()},
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(
@@ -156,6 +166,71 @@ def account_file(address: str, acc: Account) -> str:
 def pool_accounts(world: World, pool: Pool) -> set[str]:
     """The accounts the world made for ``pool`` alone: its account, vaults and arrays."""
     return {pool.address, pool.vault_a, pool.vault_b, *pool.tick_arrays}
+
+
+def hop_instruction(leg: venues.Leg, kind: str) -> Instruction:
+    """One hop's swap as the market's wallets send it on a node: the venue's own
+    instruction (``feeds.venues``), but Raydium AMM v4's ``SwapBaseIn`` (tag 9: its binary
+    predates ``SwapBaseInV2``), the OpenBook market's accounts named by the pool (a
+    swap-only pool's program reads none of them)."""
+    if kind == "amm_v4":
+        from ..venues import raydium_amm_v4 as V4
+
+        market = [sim_key("node-market", part, leg.pool) for part in V4.MARKET_PARTS]
+        return V4.swap_base_in_with_market(leg, market)
+    return venues.by_kind(kind).swap_instruction(leg)
+
+
+def world_leg(
+    world: World, pool: Pool, owner: str, a_to_b: bool, amount: int, minimum: int
+) -> venues.Leg:
+    """The hop through ``pool`` of ``owner``'s associated token accounts, the pool
+    decoded from the world's bytes now."""
+    venue = venues.by_kind(pool.kind)
+    acc = world.accounts[pool.address]
+    record = venue.decode_pool(world.eng, acc.data, acc.owner)
+    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+    programs = {m: world.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
+    return venues.Leg(
+        pool.address,
+        record,
+        owner,
+        mint_in,
+        mint_out,
+        I.ata_address(owner, mint_in, programs[mint_in]),
+        I.ata_address(owner, mint_out, programs[mint_out]),
+        amount,
+        minimum,
+        programs,
+    )
+
+
+def lookup_tables(world: World, pools: list[Pool], owner: str) -> dict[str, Account]:
+    """``owner``'s address lookup tables at genesis (by address): every account a swap
+    of ``pools`` names but the signer (both ways), their arrays, and ``owner``'s
+    associated token account of every mint, 256 to a table, active from slot 1
+    (extended at slot 0), ``owner`` their authority."""
+    keys: dict[str, None] = {}
+    for m in world.mints:
+        keys[I.ata_address(owner, m, world.token_programs[m])] = None
+    for p in pools:
+        for a_to_b in (True, False):
+            try:
+                ix = hop_instruction(world_leg(world, p, owner, a_to_b, 1, 0), p.kind)
+            except (ValueError, KeyError):
+                continue
+            for meta in ix.accounts:
+                if not meta.is_signer:
+                    keys[str(meta.pubkey)] = None
+        for ta in p.tick_arrays:
+            keys[ta] = None
+    ordered = list(keys)
+    out: dict[str, Account] = {}
+    for n, i in enumerate(range(0, len(ordered), MAX_ADDRESSES)):
+        table = ALT.Table(U64_MAX, 0, 0, owner, ordered[i : i + MAX_ADDRESSES])
+        data = table.encode()
+        out[str(table_address(owner, n)[0])] = Account(ALT_PROGRAM, data, rent_exempt(len(data)))
+    return out
 
 
 def _fund(world: World, owner: str, holdings: dict[str, int]) -> dict[str, Account]:
@@ -209,6 +284,7 @@ def export(
     # at least a whole token of each, at most a share of the mint's supply
     stock = {m: min(10**17, max(10 ** world.decimals[m], HOLDING * n)) for m, n in holdings.items()}
     wallets: dict[str, str] = {}
+    tables: dict[str, list[str]] = {}
     extra: dict[str, Account] = {}
     names = ["faucet", *(f"trader-{i}" for i in range(traders))]
     names += [f"rival-{i}" for i in range(rivals)]
@@ -217,6 +293,10 @@ def export(
         wallets[name] = owner
         each = stock if name == "faucet" else {m: n // 10 for m, n in stock.items()}
         extra.update(_fund(world, owner, each))
+        if name.startswith("rival-"):
+            made = lookup_tables(world, kept, owner)
+            tables[name] = list(made)
+            extra.update(made)
     written = 0
     for address, acc in sorted({**world.accounts, **extra}.items()):
         if address in dropped or address in NODE_OWN or acc.owner == SYSVAR_OWNER:
@@ -243,6 +323,7 @@ def export(
         },
         wallets=wallets,
         accounts=written,
+        tables=tables,
     )
     (folder / "pools.toml").write_text(
         dump_universe(Universe(list(market.pools), list(world.bases))), encoding="utf-8"

@@ -31,7 +31,6 @@ each: ``Judge.adopt``).
 
 from __future__ import annotations
 
-import struct
 import types
 from collections import Counter
 from collections.abc import Iterator
@@ -45,14 +44,14 @@ from solders.instruction import Instruction
 
 import engine_rs
 from feeds.sim.state import Pool, sim_key
+from feeds.venues import Leg
 from feeds.venues import raydium_amm_v4 as V4
 from feeds.venues.raydium_amm_v4 import sim as V4sim
-from feeds.wire.instructions import SPL_TOKEN, account_meta, instruction
+from feeds.wire.instructions import SPL_TOKEN
 from tests.support.judge import Judge, consumed, differing, token_amount
 
 pytestmark = pytest.mark.judge
 
-SWAP_BASE_IN = 9
 # the compute-unit model's use within 7 % of every swap the program ran (its u128 math
 # costs more for larger amounts: 29.1k to 32.6k)
 FIT = 0.07
@@ -80,36 +79,22 @@ def backends() -> dict[str, types.ModuleType]:
 def swap_base_in(
     pool: Pool, source: str, dest: str, owner: str, amount: int, minimum: int
 ) -> Instruction:
-    """``SwapBaseIn`` (tag 9, raydium-amm ``instruction.rs``): token program, amm,
-    authority, open orders, coin and pc vaults, the market program, market, bids, asks,
-    event queue, the market's coin and pc vaults and vault signer (the pool's market
-    keys: a swap-only pool's program reads none of them), the user's source,
-    destination and owner."""
-    r = pool.record
-    data = struct.pack("<BQQ", SWAP_BASE_IN, amount, minimum)
-    market = [account_meta(r.market, writable=True)]
-    market += [
-        account_meta(sim_key("judge-market", part, pool.address), writable=True)
-        for part in ("bids", "asks", "event-queue", "coin-vault", "pc-vault")
-    ]
-    market.append(account_meta(sim_key("judge-market", "vault-signer", pool.address)))
-    return instruction(
-        V4.PROGRAM,
-        data,
-        [
-            account_meta(SPL_TOKEN),
-            account_meta(pool.address, writable=True),
-            account_meta(V4.AUTHORITY),
-            account_meta(r.open_orders, writable=True),
-            account_meta(r.coin_vault, writable=True),
-            account_meta(r.pc_vault, writable=True),
-            account_meta(r.market_program),
-            *market,
-            account_meta(source, writable=True),
-            account_meta(dest, writable=True),
-            account_meta(owner, signer=True),
-        ],
+    """``SwapBaseIn`` (tag 9) of one hop (:func:`V4.swap_base_in_with_market`), the
+    market's accounts named by the judge (a swap-only pool's program reads none)."""
+    leg = Leg(
+        pool.address,
+        pool.record,
+        owner,
+        pool.mint_a,
+        pool.mint_b,
+        source,
+        dest,
+        amount,
+        minimum,
+        {pool.mint_a: SPL_TOKEN, pool.mint_b: SPL_TOKEN},
     )
+    market = [sim_key("judge-market", part, pool.address) for part in V4.MARKET_PARTS]
+    return V4.swap_base_in_with_market(leg, market)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pytest
 from feeds.sim.export import Market
 from feeds.sim.validator import NodeInfo, Validator
 from tests.support import realnode
+from tests.support.driver import Driven
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,26 @@ def validator(node_market: tuple[Path, Market]) -> Iterator[Validator]:
 def node(validator: Validator) -> NodeInfo:
     assert validator.info is not None
     return validator.info
+
+
+@pytest.fixture(scope="session")
+def driven(
+    node: NodeInfo, node_market: tuple[Path, Market], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Driven]:
+    """The market driver (``feeds/sim/driver.py``: noise traders, arbitrageurs, large
+    trades, rival arbitrages) trading the session's node from the first test that asks
+    for it to the end of the session, in a process of its own; waited for until its
+    first swaps landed."""
+    d = Driven(node.rpc_url, node_market[0], tmp_path_factory.mktemp("driver")).start()
+    try:
+        d.wait_for(lambda t: t["totals"]["landed"] > 0)
+        yield d
+    finally:
+        d.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The node's tests on the still market first, then those that use ``driven`` (once
+    the driver started, every later test sees a moving market); each group in its
+    order."""
+    items.sort(key=lambda item: "driven" in getattr(item, "fixturenames", ()))

@@ -45,6 +45,9 @@ POOL_LEN = IDS.pool_account_size
 AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # spec §1.2: PDA [b"amm authority"]
 AUTHORITY_NONCE = 254  # its bump: every pool's ``nonce`` (the program derives AUTHORITY from it)
 SWAP_BASE_IN_V2 = 16
+SWAP_BASE_IN = 9  # the 17-account form with the OpenBook market (what older binaries run)
+# the OpenBook market's accounts SwapBaseIn names after the market itself, in order
+MARKET_PARTS = ("bids", "asks", "event-queue", "coin-vault", "pc-vault", "vault-signer")
 INITIALIZED, SWAP_ONLY, WAITING_TRADE = 1, 6, 7  # AmmStatus
 RECENT_EPOCH = 736  # AmmInfo.recent_epoch
 ERRORS = {
@@ -107,6 +110,39 @@ def swap_instruction(leg: Leg) -> Instruction:
         leg.owner,
         leg.amount_in,
         leg.minimum_out,
+    )
+
+
+def swap_base_in_with_market(leg: Leg, market: Sequence[str]) -> Instruction:
+    """The hop's ``SwapBaseIn`` (tag 9, raydium-amm ``instruction.rs``), the form every
+    binary of the program runs (the only public one, 2025-05, predates ``SwapBaseInV2``):
+    token program, amm, authority, open orders, coin and pc vaults, the market program,
+    the market, then ``market``'s six accounts (:data:`MARKET_PARTS`: bids, asks, event
+    queue, the market's coin and pc vaults, its vault signer), the user's source,
+    destination and owner. The same checks and math as ``SwapBaseInV2``; on a swap-only
+    pool (status 6 or 7: no order book) the program reads none of the market's accounts,
+    so any keys do there."""
+    if len(market) != len(MARKET_PARTS):
+        raise ValueError(f"SwapBaseIn: {len(MARKET_PARTS)} market accounts, not {len(market)}")
+    r = leg.record
+    return instruction(
+        PROGRAM,
+        struct.pack("<BQQ", SWAP_BASE_IN, leg.amount_in, leg.minimum_out),
+        [
+            account_meta(SPL_TOKEN),
+            account_meta(leg.pool, writable=True),
+            account_meta(AUTHORITY),
+            account_meta(r.open_orders, writable=True),
+            account_meta(r.coin_vault, writable=True),
+            account_meta(r.pc_vault, writable=True),
+            account_meta(r.market_program),
+            account_meta(r.market, writable=True),
+            *(account_meta(k, writable=True) for k in market[:-1]),
+            account_meta(market[-1]),
+            account_meta(leg.source, writable=True),
+            account_meta(leg.dest, writable=True),
+            account_meta(leg.owner, signer=True),
+        ],
     )
 
 
