@@ -175,6 +175,26 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "feeds",
+        "reconcile_rps",
+        "float",
+        2.0,
+        "the watched accounts are read again through getMultipleAccounts at most this many "
+        "requests a second (the suspects first), and what a stream dropped is repaired; "
+        "0: never",
+        lo=0,
+        hi=1000,
+    ),
+    Key(
+        "feeds",
+        "reconcile_batch",
+        "int",
+        100,
+        "accounts in each of the reconcile's requests",
+        lo=1,
+        hi=100,
+    ),
+    Key(
+        "feeds",
         "stale_after_s",
         "float",
         3.0,
@@ -548,6 +568,57 @@ KEYS: tuple[Key, ...] = (
         "/health is unhealthy when no feed delivered anything for this long",
         lo=1,
         hi=3600,
+    ),
+    Key(
+        "metrics",
+        "missed_max_pct",
+        "float",
+        5.0,
+        "/health is degraded when an endpoint missed more than this share of the "
+        "notifications the other endpoints delivered over the last 10 s (%)",
+        lo=0,
+        hi=100,
+    ),
+    Key(
+        "metrics",
+        "unknown_max_pct",
+        "float",
+        5.0,
+        "/health is degraded when more than this share of an endpoint's messages over the "
+        "last 10 s came under subscription ids it never gave (%)",
+        lo=0,
+        hi=100,
+    ),
+    Key(
+        "metrics",
+        "implausible_max",
+        "int",
+        0,
+        "/health is degraded when an endpoint sent more than this many notifications from "
+        "slots too far ahead of the chain over the last 10 s (an honest node sends none)",
+        lo=0,
+        hi=1_000_000,
+    ),
+    Key(
+        "metrics",
+        "older_max_pct",
+        "float",
+        20.0,
+        "/health is degraded when more than this share of an endpoint's messages over the "
+        "last 10 s were account updates older than the state held (%)",
+        lo=0,
+        hi=100,
+    ),
+    Key(
+        "metrics",
+        "repaired_max_pct",
+        "float",
+        1.0,
+        "/health is degraded when the reconcile repaired more than this share of an "
+        "endpoint's notifications over the last 10 s (account changes its stream never "
+        "delivered, %)",
+        lo=0,
+        hi=100,
     ),
     Key(
         "logs",

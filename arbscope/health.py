@@ -25,6 +25,13 @@ when any problem below holds; else ``ok``. Problems, most serious first:
   reconnects it looks healthy, and each time its stream was down its updates were
   missing);
 - most frames malformed over the last ``window_s``, on one endpoint or over all;
+- an endpoint's stream losing or spoiling its notifications over the last ``window_s``,
+  past a threshold of its own (:class:`Thresholds`, ``[metrics]`` in the configuration):
+  the notifications the others delivered that it did not (``missed``: 99 % when it
+  delivers no account data at all), notifications under subscription ids it never gave
+  (``unknown``), from slots too far ahead (``implausible``), account updates older than
+  the state held (``older``), and account changes it never delivered that the reconcile
+  found (``repaired``);
 - the slot frozen for ``stall_s`` while frames still arrive;
 - some feeds down or silent for ``stall_s``;
 - pools no endpoint covers (their cycles are no-go: ``uncovered``);
@@ -41,9 +48,46 @@ from dataclasses import dataclass, field
 from feeds.health import FeedHealth
 
 MIN_FRAMES = 20  # frames in the window before a malformed share is judged
+# the shares judged per endpoint over the window: (its FeedHealth's numerator,
+# the denominator's fields) — see Thresholds
+SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "missed": ("missed", ("missed", "lead", "duplicates")),
+    "unknown": ("unknown", ("messages",)),
+    "implausible": ("implausible", ("messages",)),
+    "older": ("older", ("messages",)),
+    "repaired": ("repaired", ("repaired", "lead", "duplicates")),
+}
+COUNTS = frozenset({"implausible"})  # judged as counts in the window, not shares
+_FIELDS = tuple(sorted({k for num, den in SHARES.values() for k in (num, *den)}))
+SHARE_WORDS = {
+    "missed": "missed {pct} of the notifications the other endpoints delivered",
+    "unknown": "{pct} of its notifications under subscription ids it never gave (unknown)",
+    "implausible": "{n:,} notifications from slots too far ahead of the chain (implausible)",
+    "older": "{pct} of its notifications older than the state held (older)",
+    "repaired": "never delivered {pct} of its changes: the reconcile repaired them",
+}
 MAX_SLOT_LEAD = 32  # slots an endpoint may be ahead of the chain (the ingest's)
 MOST = 0.5  # "most frames": more than this share
 FLAPS = 3  # reconnects over the flap window that make an endpoint unstable
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Past these shares over the window, an endpoint's stream is a problem (per cent;
+    ``[metrics]``: ``missed_max_pct`` ...): ``missed`` of the notifications the other
+    endpoints delivered (missed + its first copies and duplicates), ``unknown`` and
+    ``older`` of its messages, ``repaired`` of its notifications and repairs: judged once
+    the window holds ``MIN_FRAMES`` of the denominator; ``implausible`` a count (an honest
+    node never sends a slot from the future: by default one is a problem)."""
+
+    missed: float = 5.0
+    unknown: float = 5.0
+    implausible: float = 0.0  # a count, not a share: a slot from the future is a lie
+    older: float = 20.0
+    repaired: float = 1.0
+
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +118,8 @@ def assess(
     publish_failing_s: float = 0.0,
     reconnects: Mapping[int, int] | None = None,
     flap_window_s: float = 60.0,
+    shares: Mapping[int, Mapping[str, tuple[int, int]]] | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Verdict:
     """The verdict on ``feeds`` and the session.
 
@@ -82,7 +128,9 @@ def assess(
     ``pools_uncovered``: pools no endpoint covers; ``age_s``: seconds since the session
     began (``starting`` lasts ``stall_s``); ``publish_error``: a collector's publisher's
     trouble ("" none), failing for ``publish_failing_s`` seconds; ``reconnects``: per
-    endpoint, its reconnects over the last ``flap_window_s`` seconds."""
+    endpoint, its reconnects over the last ``flap_window_s`` seconds; ``shares``: per
+    endpoint, each figure of ``SHARES`` over the window as (count, of how many), judged
+    against ``thresholds``."""
     if start_error:
         return Verdict("unhealthy", (f"start failed: {start_error}",), slot_age_s)
     if publish_error and publish_failing_s >= stall_s:  # its one job is not done
@@ -133,6 +181,21 @@ def assess(
         problems.append(
             f"most frames malformed: {bad / total:.0%} of {total} in {window_s:g} s, all feeds"
         )
+    for f in feeds:
+        if not f.connected:
+            continue
+        for what, (n, d) in (shares or {}).get(f.endpoint, {}).items():
+            limit = getattr(thresholds, what)
+            if what in COUNTS:
+                if n > limit:
+                    problems.append(f"{f.name}: {SHARE_WORDS[what].format(n=n)} in {window_s:g} s")
+                continue
+            if d >= MIN_FRAMES and n * 100 > limit * d:
+                pct = f"{n / d:.1%}" if n / d < 0.1 else f"{n / d:.0%}"
+                problems.append(
+                    f"{f.name} {SHARE_WORDS[what].format(pct=pct)} ({n:,} of {d:,} in "
+                    f"{window_s:g} s; the limit is {limit:g} %)"
+                )
     if slot_age_s > stall_s and len(silent) < len(feeds):
         problems.append(f"slot frozen for {slot_age_s:.0f} s at {slot} while frames arrive")
     if silent:
@@ -174,10 +237,12 @@ class HealthMonitor:
     window_s: float = 10.0
     flap_window_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
     _born: float | None = None
     _slot: int = -1
     _slot_t: float = 0.0
-    _samples: dict[int, deque[tuple[float, int, int]]] = field(default_factory=dict)
+    # per endpoint: (time, messages, malformed, the fields SHARES reads ...)
+    _samples: dict[int, deque[tuple[float, ...]]] = field(default_factory=dict)
     _reconnects: dict[int, deque[tuple[float, int]]] = field(default_factory=dict)
 
     def check(
@@ -198,14 +263,20 @@ class HealthMonitor:
         if slot != self._slot:
             self._slot, self._slot_t = slot, now
         recent = {}
+        shares: dict[int, dict[str, tuple[int, int]]] = {}
         flaps: dict[int, int] = {}
         for f in feeds:
             q = self._samples.setdefault(f.endpoint, deque())
-            q.append((now, f.messages, f.malformed))
+            q.append((now, f.messages, f.malformed, *(getattr(f, k) for k in _FIELDS)))
             while len(q) > 1 and q[1][0] <= now - self.window_s:
                 q.popleft()
-            (_, n0, m0), (_, n1, m1) = q[0], q[-1]
-            recent[f.endpoint] = (n1 - n0, m1 - m0)
+            first, last = q[0], q[-1]
+            recent[f.endpoint] = (last[1] - first[1], last[2] - first[2])
+            moved = {k: last[3 + i] - first[3 + i] for i, k in enumerate(_FIELDS)}
+            shares[f.endpoint] = {
+                what: (moved[num], sum(moved[k] for k in den))
+                for what, (num, den) in SHARES.items()
+            }
             r = self._reconnects.setdefault(f.endpoint, deque())
             r.append((now, f.reconnects))
             while len(r) > 1 and r[1][0] <= now - self.flap_window_s:
@@ -227,4 +298,6 @@ class HealthMonitor:
             publish_failing_s=publish_failing_s,
             reconnects=flaps,
             flap_window_s=self.flap_window_s,
+            shares=shares,
+            thresholds=self.thresholds,
         )

@@ -264,6 +264,26 @@ class TimedIngest:
         self._accounts_budget()
         return result
 
+    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+        """The reconcile's repair (``FeedIngest.reconcile``) on every backend, so they
+        stay in step (the active one's answer or error, after the others ran); timed as
+        an account."""
+        if self.timer.stateful_suspended:
+            out: bool = self._all("reconcile", pubkey, owner, data, slot)
+            return out
+
+        def run(m: types.ModuleType) -> Any:
+            return self.ingests[m.BACKEND].reconcile(pubkey, owner, data, slot)
+
+        result: bool = self.timer.call("feed_account", run, mirror=True)
+        return result
+
+    def compare(self, accounts: Sequence[tuple[str, str, Buffer]]) -> list[tuple[int, bool] | None]:
+        return list(self.active.compare(accounts))
+
+    def slots(self, pubkeys: list[str]) -> list[int]:
+        return list(self.active.slots(pubkeys))
+
     def _accounts_budget(self) -> None:
         """Suspend the mirror once it spent more than its accounts' budget within their
         window (a new window starts once one has passed)."""

@@ -195,6 +195,7 @@ _ROWS = (
     InputKind(Kind.FRAME, "frame", True, _stream, _streamed),
     InputKind(Kind.GRPC, "grpc", True, _stream, _streamed),
     InputKind(Kind.ACCOUNT, "account", True, _account, _account_args),
+    InputKind(Kind.RECONCILE, "reconcile", True, _account, _account_args),
     InputKind(Kind.TRACK_POOL, "track_pool", True, _args, _json_args),
     InputKind(Kind.TRACK_TICK_ARRAY, "track_array", True, _args, _json_args),
     InputKind(Kind.UNTRACK_TICK_ARRAY, "untrack_array", True, _args, _json_args),
@@ -329,6 +330,9 @@ class InputTee:
     def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
         return bool(self._tee(Kind.ACCOUNT, pubkey, owner, data, slot))
 
+    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+        return bool(self._tee(Kind.RECONCILE, pubkey, owner, data, slot))
+
     def track_pool(self, address: str, kind: str) -> None:
         self._tee(Kind.TRACK_POOL, address, kind)
 
@@ -369,6 +373,12 @@ class InputTee:
 
     def half_moved(self, pools: list[str]) -> list[str]:
         return self.inner.half_moved(pools)
+
+    def compare(self, accounts: Sequence[tuple[str, str, Buffer]]) -> list[tuple[int, bool] | None]:
+        return self.inner.compare(accounts)
+
+    def slots(self, pubkeys: list[str]) -> list[int]:
+        return self.inner.slots(pubkeys)
 
     def watched(self) -> list[str]:
         return self.inner.watched()

@@ -75,7 +75,7 @@ from prometheus_client.registry import Collector
 from feeds.health import FeedHealth
 
 from .execution.routes import RouteView
-from .health import HealthMonitor, slot_source
+from .health import DEFAULT_THRESHOLDS, HealthMonitor, Thresholds, slot_source
 from .ports import SessionView
 from .timing import BUCKETS_NS
 
@@ -87,9 +87,15 @@ class Health:
     """``/health``'s JSON: the session's verdict (:mod:`arbscope.health`, the same one
     the status bar shows) with the facts behind it."""
 
-    def __init__(self, session: SessionView, stall_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        session: SessionView,
+        stall_s: float = 10.0,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ) -> None:
         self.session = session
-        self.monitor = HealthMonitor(stall_s=stall_s)  # for a session that judges none
+        # for a session that judges none
+        self.monitor = HealthMonitor(stall_s=stall_s, thresholds=thresholds)
 
     def check(self, feeds: list[FeedHealth] | None = None) -> dict[str, Any]:
         """The verdict; ``feeds``: the feeds' health when the caller has it already."""
@@ -232,6 +238,39 @@ class SessionCollector(Collector):
         )
         g.add_metric([], len(pool.uncovered_pools()))
         yield g
+        rec = pool.reconciler
+        if rec is None:
+            return
+        st = rec.stats
+        c = CounterMetricFamily(
+            "arbscope_reconcile_accounts",
+            "accounts the reconcile read again, by what it found",
+            labels=["found"],
+        )
+        for found, n in (
+            ("equal", st.equal),
+            ("differing", st.differing),
+            ("ahead", st.ahead),
+            ("absent", st.absent),
+            ("refused", st.refused),
+        ):
+            c.add_metric([found], n)
+        yield c
+        c = CounterMetricFamily(
+            "arbscope_reconcile_requests",
+            "the reconcile's getMultipleAccounts, by outcome",
+            labels=["outcome"],
+        )
+        c.add_metric(["answered"], st.requests - st.errors)
+        c.add_metric(["failed"], st.errors)
+        c.add_metric(["unsettled"], st.unsettled)
+        yield c
+        g = GaugeMetricFamily(
+            "arbscope_reconcile_requests_per_second",
+            "the reconcile's requests a second (last 10 s; its budget is feeds.reconcile_rps)",
+        )
+        g.add_metric([], st.rate())
+        yield g
 
     @staticmethod
     def _feeds(feeds: list[FeedHealth]) -> Iterator[Metric]:
@@ -304,6 +343,41 @@ class SessionCollector(Collector):
                 "pools not all of whose accounts are subscribed on the endpoint",
                 labels=lab,
             ),
+            "unknown": CounterMetricFamily(
+                "arbscope_feed_unknown",
+                "notifications under subscription ids the endpoint never gave",
+                labels=lab,
+            ),
+            "implausible": CounterMetricFamily(
+                "arbscope_feed_implausible",
+                "slots and account updates too far ahead of the chain, ignored",
+                labels=lab,
+            ),
+            "older": CounterMetricFamily(
+                "arbscope_feed_older",
+                "account updates older than the state held, refused",
+                labels=lab,
+            ),
+            "disputed": CounterMetricFamily(
+                "arbscope_feed_disputed",
+                "copies refused as an identity change or outvoted by the other endpoints",
+                labels=lab,
+            ),
+            "repaired": CounterMetricFamily(
+                "arbscope_feed_repaired",
+                "account changes the endpoint never delivered, repaired by the reconcile",
+                labels=lab,
+            ),
+            "rec_req": CounterMetricFamily(
+                "arbscope_feed_reconcile_requests",
+                "the reconcile's getMultipleAccounts the endpoint answered",
+                labels=lab,
+            ),
+            "rec_rate": GaugeMetricFamily(
+                "arbscope_feed_reconcile_requests_per_second",
+                "the reconcile's requests the endpoint answered a second (last 10 s)",
+                labels=lab,
+            ),
         }
         first = dups = 0
         for f in feeds:
@@ -328,6 +402,13 @@ class SessionCollector(Collector):
             fam["backoff"].add_metric(e, f.backoff_s)
             fam["uncovered"].add_metric(e, f.uncovered)
             fam["pools_uncovered"].add_metric(e, f.pools_uncovered)
+            fam["unknown"].add_metric(e, f.unknown)
+            fam["implausible"].add_metric(e, f.implausible)
+            fam["older"].add_metric(e, f.older)
+            fam["disputed"].add_metric(e, f.identity + f.disagreed)
+            fam["repaired"].add_metric(e, f.repaired)
+            fam["rec_req"].add_metric(e, f.reconcile_requests)
+            fam["rec_rate"].add_metric(e, f.reconcile_per_s)
             first += f.lead
             dups += f.duplicates
         yield from fam.values()
@@ -573,9 +654,10 @@ class MetricsServer:
         host: str = "127.0.0.1",
         port: int = 9464,
         stall_s: float = 10.0,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
     ) -> None:
         self.session, self.host, self.port = session, host, port
-        self.health = Health(session, stall_s)
+        self.health = Health(session, stall_s, thresholds)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SessionCollector(session, self.health))
         ProcessCollector(registry=self.registry)
@@ -625,3 +707,4 @@ class MetricsSettings:
     host: str = "127.0.0.1"
     port: int = 9464
     stall_s: float = 10.0
+    thresholds: Thresholds = DEFAULT_THRESHOLDS

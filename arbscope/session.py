@@ -53,7 +53,7 @@ from .events import FeeChange, FeedsHealth, Gone, Opp, Sweep, Timings
 from .execution.keys import KeypairError, load_wallet
 from .execution.live import JournalLedger, LiveConfig, LiveExecutor
 from .execution.paper import PaperBroker
-from .health import HealthMonitor, Verdict
+from .health import DEFAULT_THRESHOLDS, HealthMonitor, Thresholds, Verdict
 from .ingest import TimedIngest
 from .market import (
     DEFAULT_CU_LIMIT,
@@ -187,6 +187,7 @@ class HealthSettings:
     judge: bool = True
     stall_s: float = 10.0
     serve: Callable[[SessionView], Service] | None = None
+    thresholds: Thresholds = DEFAULT_THRESHOLDS  # an endpoint's stream is a problem past these
 
 
 def _both(first: InputSink, second: InputSink) -> InputSink:
@@ -265,7 +266,9 @@ class FeedSession:
         self.metrics_error = ""  # why /metrics could not listen ("" when it does, or is off)
         # the health verdict's memory (none where health is not judged: a replay)
         self.monitor: HealthMonitor | None = (
-            HealthMonitor(stall_s=health.stall_s) if health.judge else None
+            HealthMonitor(stall_s=health.stall_s, thresholds=health.thresholds)
+            if health.judge
+            else None
         )
         self.live_config = live
         if live is not None and live.keypair:  # our own arbitrage is not a rival's
@@ -753,9 +756,19 @@ class FeedSession:
             ledger=ledger,
         )
         self.ev.executor.on_landing = self.on_landing
+        # an order refused because a hop paid less than its quote: its pools are read
+        # again at once through the trusted path (the state held may be stale)
+        self.ev.executor.on_stale = self._reconcile_now
         self.ev.on_link = self.on_link
         # the fast path builds on the state the session holds (its ingest's, now)
         self.ev.executor.state_of = lambda pool: self.ingest.record(pool)
+
+    def _reconcile_now(self, pools: list[str]) -> None:
+        """Read ``pools``' accounts again at once (the feeds' reconcile), when the session
+        has sockets of its own."""
+        pool = self.feeds.pool
+        if pool is not None:
+            pool.reconcile_now(pools)
 
     async def fund_from_faucet(self, lamports: int = 10 * 10**9, base: int = PAPER_BALANCE) -> str:
         """Give the live wallet SOL and base tokens from the embedded simulator's faucet

@@ -399,6 +399,8 @@ class EndpointStats:
     voting: bool
     leading: bool
     refused_first: int
+    account_slot: int
+    repaired: int
 
 @final
 class GrpcBatch:
@@ -513,6 +515,23 @@ class FeedIngest:
     def account(
         self, pubkey: str, owner: object, data: bytes | bytearray | memoryview, slot: int
     ) -> bool: ...
+    def compare(
+        self, accounts: Iterable[tuple[str, str, bytes | bytearray | memoryview]]
+    ) -> list[tuple[int, bool] | None]:
+        """Each ``(pubkey, owner, data)`` (another copy of a watched account: a node's
+        ``getMultipleAccounts`` answer) against the state held of it: None when it is not
+        watched, else ``(the context slot held, whether the bytes last applied are
+        these)``; ``(0, False)`` while nothing is held. Changes nothing."""
+    def slots(self, pubkeys: list[str]) -> list[int]:
+        """The context slot held of each of ``pubkeys`` (0: not watched, or nothing held)."""
+    def reconcile(
+        self, pubkey: str, owner: str, data: bytes | bytearray | memoryview, slot: int
+    ) -> bool:
+        """The reconcile's repair: ``pubkey``'s bytes re-read through the trusted path,
+        applied as ``account`` applies them when they differ from the bytes last applied
+        and are not older than the state held; each endpoint that streams the account (an
+        account subscription bound to it, or a gRPC stream) is charged ``repaired``. False
+        (nothing changed) when it is not watched, older, or the same."""
     def half_moved(self, pools: list[str]) -> list[str]: ...
     def take_changed(self) -> list[str]: ...
     @property

@@ -268,6 +268,11 @@ class EndpointStats:
     stopped moving (it no longer votes); ``voting`` while its slot counts for the chain's;
     ``leading`` when the chain's slot followed its slot alone (of two voters the steady
     one ahead, or the only voter) — see the ingest's "Integrity".
+
+    The reconcile's: ``account_slot`` the newest context slot of its account
+    notifications (a stream delivers in slot order: every change of an older slot it
+    carried has come); ``repaired`` account changes it never delivered, found when the
+    trusted path's re-read differed (``FeedIngest.reconcile``).
     """
 
     endpoint: int
@@ -285,6 +290,8 @@ class EndpointStats:
     voting: bool
     leading: bool
     refused_first: int
+    account_slot: int = 0
+    repaired: int = 0
 
 
 @dataclass(frozen=True, slots=True)

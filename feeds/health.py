@@ -74,6 +74,12 @@ class FeedHealth:
     watched accounts not subscribed there (refused, over its cap, or not connected);
     ``pools_uncovered`` pools not all of whose accounts are subscribed there; ``cap``
     the subscriptions per connection it allows, once it closed a connection over it.
+
+    The reconcile (:mod:`feeds.clients.reconcile`): ``repaired`` account changes this
+    endpoint's stream never delivered, found when the trusted path's re-read differed
+    from what the engine held (``EndpointStats.repaired``); ``reconcile_requests`` the
+    reconcile's ``getMultipleAccounts`` this endpoint answered over HTTP, and
+    ``reconcile_per_s`` their rate over the last seconds.
     """
 
     endpoint: int
@@ -117,6 +123,9 @@ class FeedHealth:
     lagging: bool = False
     voting: bool = False
     leading: bool = False
+    repaired: int = 0
+    reconcile_requests: int = 0
+    reconcile_per_s: float = 0.0
 
 
 def standing(e: Any) -> dict[str, Any]:

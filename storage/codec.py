@@ -81,6 +81,11 @@ class Kind(IntEnum):
     # shadows it (the paper fill's ``live_seq``); whether a live order went out depends
     # on the chain and the wallet, which a replay does not have, so it is an input
     LINK = 26
+    # the reconcile found an account's bytes on the trusted path (getMultipleAccounts)
+    # differing from the bytes the engine last applied, a change no stream delivered:
+    # [pubkey, owner, slot] NUL data, as ACCOUNT (FeedIngest.reconcile applies it and
+    # charges the endpoints that stream it)
+    RECONCILE = 27
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
     from engine_rs.records import ScorePolicy
     from feeds.clients.pool import Endpoint
     from feeds.clients.pubsub import WorkerConfig
+    from feeds.clients.reconcile import ReconcileSettings
     from feeds.propamm import load_programs
     from feeds.propamm import programs as prop_programs
     from feeds.wire.universe import UniverseError, load_universe
@@ -42,6 +43,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
     from .. import sources
     from ..config import ConfigError
     from ..execution.live import LiveConfig
+    from ..health import Thresholds
     from ..metrics import MetricsSettings
     from ..rivals import load_labels
     from ..session import Evaluation, FeeSettings, RecordSettings, Watch
@@ -62,8 +64,17 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         max_staleness_slots=cfg["policy.max_staleness_slots"],
     )
     fees = FeeSettings(cfg["fees.cu_limit"], cfg["fees.percentile"], cfg["fees.tip_lamports"])
+    thresholds = Thresholds(
+        missed=cfg["metrics.missed_max_pct"],
+        unknown=cfg["metrics.unknown_max_pct"],
+        implausible=cfg["metrics.implausible_max"],
+        older=cfg["metrics.older_max_pct"],
+        repaired=cfg["metrics.repaired_max_pct"],
+    )
     metrics = (
-        MetricsSettings(cfg["metrics.host"], cfg["metrics.port"], cfg["metrics.stall_s"])
+        MetricsSettings(
+            cfg["metrics.host"], cfg["metrics.port"], cfg["metrics.stall_s"], thresholds
+        )
         if cfg["metrics.enabled"]
         else None
     )
@@ -125,6 +136,9 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
         ca_file=ca_file,
         max_answer_bytes=max_frame,
         rpc_timeout_s=cfg["feeds.rpc_timeout_s"],
+        reconcile=ReconcileSettings(cfg["feeds.reconcile_rps"], cfg["feeds.reconcile_batch"])
+        if cfg["feeds.reconcile_rps"] > 0
+        else None,
     )
 
     try:

@@ -143,6 +143,14 @@ class ExecutorCore:
         self.lamports: int | None = None
         self.last_error = ""
         self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+        # cycles refused because a hop paid less than its quote (its pool's state held
+        # was not the chain's: a notification lost, or a trade landed first) -> the hops
+        # at fault and the pools' slots it was decided at: not sent again (automatically)
+        # until each pool at fault changed; ``on_stale`` is told the cycle's pools at once
+        # (the session's reconcile reads them again through the trusted path)
+        self._under_quote: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], ...]] = {}
+        self.on_stale: Callable[[list[str]], None] | None = None
+        self.stale_refusals = 0  # orders refused so (a hop paid less than its quote)
         self._static: dict[str, StaticPool] = {}
         # (pool, mint in, mint out, the wallet's two token accounts, the wallet) -> the
         # static part it was made from and the swap's template (build.SwapTemplate) or None
@@ -370,6 +378,30 @@ class ExecutorCore:
         o.status = step
         self._event(self._order_step(o, step, **extra))
         log.info("live order %d %s %s", o.seq, step, o.signature[:16])
+
+    def _paid_less(self, o: LiveOrder, hop: int | None) -> None:
+        """``o`` was refused because hop ``hop`` of it paid less than its quote (None: a
+        hop of it, which one unknown): its pools are read again at once (``on_stale``),
+        and its cycle is not sent again automatically until the pool at fault (every pool,
+        when unknown) changed from the state it was decided on."""
+        self.stale_refusals += 1
+        at_fault = tuple(range(len(o.pools))) if hop is None else (hop,)
+        self._under_quote[o.key] = (at_fault, self._traded.get(o.key, ()))
+        if self.on_stale is not None:
+            self.on_stale(list(o.pools))
+
+    def stale_block(self, key: tuple[str, tuple[str, ...]], pool_slots: tuple[int, ...]) -> str:
+        """Why the cycle ``key``, its pools now at ``pool_slots``, is not sent again ("":
+        it may be): refused for a hop that paid less than its quote, and the pool at fault
+        has not changed since."""
+        held = self._under_quote.get(key)
+        if held is None:
+            return ""
+        at_fault, was = held
+        if len(was) == len(pool_slots) and all(pool_slots[i] == was[i] for i in at_fault):
+            return "refused when a hop paid less than its quote; its pool has not changed since"
+        del self._under_quote[key]
+        return ""
 
     def _finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
         o.status, o.detail = status, detail

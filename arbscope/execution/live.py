@@ -94,6 +94,7 @@ from .orders import (
     OrderView,
     confirmation_text,
     describe_error,
+    hop_under_quote,
 )
 from .routes import route_name, views
 
@@ -153,6 +154,10 @@ class LiveExecutor(GuardRails):
                 busy = o
         if trigger == "auto" and self._traded.get(key) == pool_slots:
             return "traded in this pool state"
+        if trigger == "auto":
+            stale = self.stale_block(key, pool_slots)
+            if stale:
+                return stale
         amount = int(opp.amount_in)
         if amount <= 0:
             return "no profitable size"
@@ -468,6 +473,9 @@ class LiveExecutor(GuardRails):
                 "simulation failed: " + describe_error(sim["err"], sim.get("ixs") or ixs),
                 logs=list(sim.get("logs") or [])[-8:],
             )
+            hop = hop_under_quote(sim["err"], sim.get("ixs") or ixs)
+            if hop is not None:
+                self._paid_less(o, hop)
             return
         post = self._simulated_amount(sim.get("accounts"))
         if post is None and not sim.get("unchecked"):
@@ -479,6 +487,7 @@ class LiveExecutor(GuardRails):
             self._finish(
                 o, "refused", f"simulated output {o.simulated_out:,} < minimum {o.min_out:,}"
             )
+            self._paid_less(o, None)
             return
         o.t_ns["simulated"] = time.monotonic_ns()
         if sim.get("skipped"):
@@ -562,6 +571,10 @@ class LiveExecutor(GuardRails):
             tip=o.tip,
             versions=[{"signature": s, "tip": t} for s, t in o.versions],
         )
+        if conf.status == "failed":  # landed and failed: a hop that paid less is the same
+            hop = hop_under_quote(conf.err, ixs)
+            if hop is not None:
+                self._paid_less(o, hop)
 
     def view(self) -> LiveView:
         def path(o: LiveOrder) -> str:

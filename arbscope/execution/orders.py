@@ -261,6 +261,36 @@ def describe_error(err: Any, ixs: Sequence[Instruction] = ()) -> str:
     return str(err)
 
 
+def hop_under_quote(err: Any, ixs: Sequence[Instruction] = ()) -> int | None:
+    """The hop whose pool paid less than its quote, by a failed transaction's error: a
+    hop's own "less out than the minimum" (its venue's ``slippage_error``: that hop), a
+    later hop short of funds (``InsufficientFunds``: the hop before it); None when the
+    error says no such thing. (A pool that paid less than its quote was held in a state
+    the chain no longer had: a notification lost, or a trade that landed first.)"""
+    if not isinstance(err, dict) or "InstructionError" not in err:
+        return None
+    try:
+        i, detail = err["InstructionError"]
+        prog = str(ixs[i].program_id) if i < len(ixs) else ""
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(detail, dict) or "Custom" not in detail:
+        return None
+    swaps = [j for j, ix in enumerate(ixs) if str(ix.program_id) in SWAP_PROGRAMS]
+    if i not in swaps:
+        return None
+    hop, code = swaps.index(i), int(detail["Custom"])
+    venue = venues.by_program(prog)
+    if venue is not None and code == venue.slippage_error:
+        return hop
+    name = venues.error_name(prog, code)
+    if hop > 0 and (
+        "InsufficientFunds" in name or (code == 1 and venue is not None and venue.anchor)
+    ):
+        return hop - 1
+    return None
+
+
 def confirmation_text(c: Confirmation, ixs: Sequence[Instruction]) -> str:
     if c.status == "confirmed":
         return f"landed in slot {c.slot}"

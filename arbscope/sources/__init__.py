@@ -48,9 +48,11 @@ def health_settings(metrics: MetricsSettings | None, judge: bool = True) -> Heal
     def serve(view: SessionView) -> Service:
         from ..metrics import MetricsServer
 
-        return MetricsServer(view, metrics.host, metrics.port, metrics.stall_s)
+        return MetricsServer(view, metrics.host, metrics.port, metrics.stall_s, metrics.thresholds)
 
-    return HealthSettings(judge=judge, stall_s=metrics.stall_s, serve=serve)
+    return HealthSettings(
+        judge=judge, stall_s=metrics.stall_s, serve=serve, thresholds=metrics.thresholds
+    )
 
 
 def feed_source(

@@ -7,11 +7,12 @@ endpoints, then the NATS regions it consumes, numbered after them)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
+from feeds.clients.reconcile import ReconcileSettings
 from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
 from feeds.redact import redact
@@ -26,13 +27,16 @@ if TYPE_CHECKING:
 class FeedOptions:
     """How the session's sockets read: the workers' settings, the commitment of the
     subscriptions and reads, a private CA for TLS, the largest HTTP answer (None: the
-    pool's default), an HTTP request's timeout (seconds; None: the pool's default)."""
+    pool's default), an HTTP request's timeout (seconds; None: the pool's default), and
+    how fast the watched accounts are read again (``reconcile``; None: never:
+    :mod:`feeds.clients.reconcile`)."""
 
     worker_config: WorkerConfig | None = None
     commitment: str = "confirmed"
     ca_file: str | None = None
     max_answer_bytes: int | None = None
     rpc_timeout_s: float | None = None
+    reconcile: ReconcileSettings | None = field(default_factory=ReconcileSettings)
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ class EndpointFeeds:
             worker_config=o.worker_config,
             commitment=o.commitment,
             ca_file=o.ca_file,
+            reconcile=o.reconcile,
             **limits,
         )
         self._boot = await self._pool.bootstrap(link.universe)

@@ -126,7 +126,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DecodeError, EngineError, FrameError, InvalidInputError, WrongOwnerError
+from ..errors import (
+    DecodeError,
+    EngineError,
+    FrameError,
+    InvalidInputError,
+    MathOverflowError,
+    WrongOwnerError,
+)
 from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
 from ._ints import i64
@@ -259,6 +266,7 @@ class _Endpoint:
     disagreed: int = 0
     held_back: int = 0
     quarantined: bool = False
+    repaired: int = 0  # account changes it never delivered, found by the reconcile
     agree: int = 0
     offenses: int = 0  # quarantines so far: each one lasts twice as many agreements
     ring: deque[bytes] = field(default_factory=lambda: deque(maxlen=HELD_RING))
@@ -267,11 +275,23 @@ class _Endpoint:
 @dataclass(slots=True)
 class _Held:
     """The state held of one account: its context slot, and the differing copies of
-    that slot (``[key, endpoint bits]``) with the one applied (None: from a snapshot)."""
+    that slot (``[key, endpoint bits]``) with the one applied (None: from a snapshot),
+    and the digest of the bytes last applied (:func:`_content_digest`; None: none yet)."""
 
     slot: int = 0
     versions: list[list[Any]] = field(default_factory=list)
     applied: bytes | None = None
+    digest: bytes | None = None
+
+
+def _content_digest(owner: str | None, data: bytes) -> bytes | None:
+    """An account's content digest, blake2b-128 of ``owner ‖ 0 ‖ data`` (what a
+    notification's dedup key ends with): what :meth:`FeedIngest.compare` holds another
+    copy against. Compared only with another of this backend's (Rust's is XXH3-128 of the
+    owner's 32 bytes ‖ data). None without an owner (the trusted caller's "unchecked")."""
+    if not isinstance(owner, str):
+        return None
+    return hashlib.blake2b(_utf8(owner) + b"\0" + bytes(data), digest_size=16).digest()
 
 
 @dataclass(slots=True)
@@ -1040,9 +1060,9 @@ class FeedIngest:
             self._forget(key, ep)
             raise
         except EngineError:
-            h.slot, h.versions, h.applied = slot, [[key, _bit(ep)]], key
+            h.slot, h.versions, h.applied, h.digest = slot, [[key, _bit(ep)]], key, key[-16:]
             raise
-        h.slot, h.versions, h.applied = slot, [[key, _bit(ep)]], key
+        h.slot, h.versions, h.applied, h.digest = slot, [[key, _bit(ep)]], key, key[-16:]
 
     def _decide(
         self, pubkey: str, h: _Held, ep: int, key: bytes, owner: str, raw: bytes, slot: int
@@ -1069,7 +1089,7 @@ class FeedIngest:
         h.versions = [winner]
         if h.applied != winner[0] and winner[0] == key:
             self._apply(pubkey, owner, raw, slot, ep)
-            h.applied = key
+            h.applied, h.digest = key, key[-16:]
 
     # ------------------------------------------------------------ accounts
     def account(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
@@ -1090,6 +1110,72 @@ class FeedIngest:
         if ok:
             h = self._held.setdefault(pubkey, _Held())
             h.slot, h.versions, h.applied = slot, [], None
+            h.digest = _content_digest(owner, data)
+        return True
+
+    def compare(self, accounts: Sequence[tuple[str, str, bytes]]) -> list[tuple[int, bool] | None]:
+        """Each ``(pubkey, owner, data)`` of ``accounts`` (another copy of a watched
+        account: a node's ``getMultipleAccounts`` answer) against the state held of it:
+        None when it is not watched, else ``(the context slot held, whether the bytes last
+        applied are these)``; ``(0, False)`` while nothing is held. Changes nothing."""
+        out: list[tuple[int, bool] | None] = []
+        for item in accounts:
+            if not isinstance(item, tuple):
+                raise TypeError(
+                    f"accounts: expected (pubkey, owner, data) tuples, got {type(item).__name__}"
+                )
+            if len(item) != 3:
+                raise TypeError("accounts: expected (pubkey, owner, data) tuples")
+            pubkey, owner, data = item
+            _str_arg(pubkey, "pubkey")
+            _str_arg(owner, "owner")
+            raw = _bytes(data, "data")
+            if not self._roles.get(pubkey):
+                out.append(None)
+                continue
+            h = self._held.get(pubkey)
+            if h is None:
+                out.append((0, False))
+                continue
+            d = _content_digest(owner, raw)
+            out.append((h.slot, h.digest is not None and h.digest == d))
+        return out
+
+    def slots(self, pubkeys: Sequence[str]) -> list[int]:
+        """The context slot held of each of ``pubkeys`` (0: not watched, or nothing held
+        yet)."""
+        return [h.slot if (h := self._held.get(k)) is not None else 0 for k in pubkeys]
+
+    def reconcile(self, pubkey: str, owner: str, data: bytes, slot: int) -> bool:
+        """The reconcile's repair: ``pubkey``'s bytes re-read through the trusted path
+        (``getMultipleAccounts``), applied as :meth:`account` applies them when they
+        differ from the bytes last applied and are not older than the state held; every
+        endpoint that streams the account (an account subscription bound to it, or a
+        stream of every watched account: a gRPC one, whose only binding is its slot) is
+        charged ``repaired``: a change it never delivered. False, nothing changed, when it
+        is not watched, older, or the same."""
+        _str_arg(pubkey, "pubkey")
+        _str_arg(owner, "owner")
+        raw = _bytes(data, "data")
+        if not isinstance(slot, int) or isinstance(slot, bool):
+            raise TypeError(f"expected int, got {type(slot).__name__}")
+        if not 0 <= slot < 1 << 64:
+            raise MathOverflowError("slot does not fit in u64")
+        if not self._roles.get(pubkey):
+            return False
+        h = self._held.get(pubkey)
+        if h is not None and (slot < h.slot or h.digest == _content_digest(owner, raw)):
+            return False
+        self.account(pubkey, owner, raw, slot)
+        streams = {ep for (ep, _), (kind, _) in self._subs.items() if kind == "account"}
+        bound = {
+            ep
+            for (ep, _), (kind, label) in self._subs.items()
+            if kind == "account" and label == pubkey
+        }
+        for i, e in self._eps.items():
+            if e.subs and (i in bound or i not in streams):
+                e.repaired += 1
         return True
 
     def _apply(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int | None) -> None:
@@ -1376,6 +1462,8 @@ class FeedIngest:
                     voting,
                     i == self._leader and voting,
                     e.refused_first,
+                    e.acct_slot,
+                    e.repaired,
                 )
             )
         return out
@@ -1438,6 +1526,11 @@ def _mint_owner(owner: object) -> None:
 def _slot_ok(slot: object) -> bool:
     """A slot argument the upsert will take (others fail there, with its error)."""
     return isinstance(slot, int) and not isinstance(slot, bool) and 0 <= slot < 1 << 64
+
+
+def _str_arg(v: object, what: str) -> None:
+    if not isinstance(v, str):
+        raise TypeError(f"{what}: expected a str, got {type(v).__name__}")
 
 
 def _utf8(text: str) -> bytes:

@@ -54,6 +54,7 @@ from ..redact import redact
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
+from .reconcile import Reconciler, ReconcileSettings
 from .rpc import (
     MAINNET_EPOCH_SCHEDULE,
     MAX_ACCOUNTS,
@@ -173,6 +174,7 @@ class FeedPool:
         follow_programs: Sequence[str] = (),
         rpc_concurrency: int = RPC_CONCURRENCY,
         boot_attempts: int = BOOT_ATTEMPTS,
+        reconcile: ReconcileSettings | None = None,
     ) -> None:
         if not endpoints:
             raise ValueError("at least one endpoint is needed")
@@ -197,6 +199,10 @@ class FeedPool:
         self._clients: dict[int, RpcClient] = {}  # see _kept
         self.boot_attempts = boot_attempts
         self.progress = BootProgress()  # the snapshot's, while bootstrap runs
+        # the watched accounts read again at a bounded rate, what a stream dropped
+        # repaired (feeds.clients.reconcile; None: not read again); made by start
+        self.reconcile_settings = reconcile
+        self.reconciler: Reconciler | None = None
         self._jitter = random.Random(seed * 104729 + 1)
         self.ca_file = ca_file  # a private CA for https:// (the workers: worker_config)
         self.preferred: int | None = None  # the endpoint whose HTTP answered last (index)
@@ -742,8 +748,46 @@ class FeedPool:
             self._tasks.append(asyncio.create_task(self._poll_fees(), name="fees"))
         if any(e.http for e in self.endpoints):
             self._tasks.append(asyncio.create_task(self._maintain(), name="maintain"))
+            if self.reconcile_settings is not None and self.reconcile_settings.rps > 0:
+                self.reconciler = self._reconciler(self.reconcile_settings)
+                self._tasks.append(asyncio.create_task(self.reconciler.run(), name="reconcile"))
         if self.transactions is not None:
             self._tasks.append(asyncio.create_task(self.transactions.run(), name="transactions"))
+
+    def _reconciler(self, settings: ReconcileSettings) -> Reconciler:
+        """The reconcile over this pool's endpoints and bookkeeping."""
+        names = {e.name: i for i, e in enumerate(self.endpoints)}
+        commitment = self.commitment
+
+        async def read(keys: list[str], min_slot: int) -> tuple[int, dict[str, Any], int]:
+            (slot, got), name = await self._hedged(
+                "getMultipleAccounts",
+                lambda rpc: rpc.get_accounts_at(keys, commitment, min_slot),
+            )
+            return slot, got, names.get(name, -1)
+
+        return Reconciler(
+            settings,
+            self.ingest,
+            read,
+            watched=lambda: self.watched()[0],
+            pools=lambda: self.pool_accounts,
+            pools_version=lambda: self._accounts_gen,
+            absent=self._or_zeroed,
+            apply=lambda k, acc: self._account(k, acc, k in self.pool_accounts, repair=True),
+            streams=lambda: [
+                c.endpoint for c in self.counters if c.connected and c.subscriptions > 0
+            ],
+            ready=lambda: self.start_filled and any(map(self._answered, self.counters)),
+        )
+
+    def reconcile_now(self, pools: Sequence[str]) -> int:
+        """Read the accounts of ``pools`` again at once (an order a hop of which paid less
+        than its quote: the state held may be stale), ahead of the reconcile's turn; how
+        many accounts were queued (0: no reconcile runs)."""
+        if self.reconciler is None:
+            return 0
+        return self.reconciler.urgent(pools)
 
     @property
     def start_filled(self) -> bool:
@@ -958,18 +1002,19 @@ class FeedPool:
             memo = self._made = (self.subscriptions, made)
         return memo[1]
 
-    def _account(self, key: str, acc: RawAccount, pool: bool) -> None:
-        """One fetched account into the ingest; for a pool account, the accounts the
-        ingest watches because of it are noted as the pool's (coverage): what is watched
-        after the pool account and was not before is that pool's (a re-pointed vault
-        replaces the old one: the count alone would not tell). (An account pools share, a
-        config, is the first one's.)"""
+    def _account(self, key: str, acc: RawAccount, pool: bool, repair: bool = False) -> bool:
+        """One fetched account into the ingest (``repair``: the reconcile's, applied only
+        when it differs from what the ingest holds, ``FeedIngest.reconcile``); for a pool
+        account, the accounts the ingest watches because of it are noted as the pool's
+        (coverage): what is watched after the pool account and was not before is that
+        pool's (a re-pointed vault replaces the old one: the count alone would not tell).
+        (An account pools share, a config, is the first one's.) What the ingest answered."""
+        put = self.ingest.reconcile if repair else self.ingest.account
         if not pool:
-            self.ingest.account(key, acc.owner, acc.data, acc.slot)
-            return
+            return bool(put(key, acc.owner, acc.data, acc.slot))
         before = self.watched()[1]
         try:
-            self.ingest.account(key, acc.owner, acc.data, acc.slot)
+            return bool(put(key, acc.owner, acc.data, acc.slot))
         finally:
             watched = self.watched()[1]  # the same set unless the account changed it
             mine = self.pool_accounts.setdefault(key, {key})
@@ -1223,6 +1268,7 @@ class FeedPool:
         subscribed = self._subscribed()
         whole = self._whole(subscribed)
         caps = {w.endpoint: w.cap for w in self.workers}
+        rec = self.reconciler.stats if self.reconciler is not None else None
         out = []
         for c in self.counters:
             gate, have = self.gates[c.endpoint], subscribed[c.endpoint]
@@ -1271,6 +1317,9 @@ class FeedPool:
                     cap=caps.get(c.endpoint),
                     oversize=c.oversize,
                     transport=self.endpoints[c.endpoint].transport,
+                    repaired=i.repaired if i else 0,
+                    reconcile_requests=rec.per_endpoint.get(c.endpoint, 0) if rec else 0,
+                    reconcile_per_s=rec.rate(now, endpoint=c.endpoint) if rec else 0.0,
                 )
             )
         return out

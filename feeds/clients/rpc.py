@@ -60,6 +60,9 @@ MAX_MEMCMP_BYTES = 128  # bytes one memcmp filter may compare
 # JSON-RPC errors of a node that is up but cannot serve the read now (Agave's
 # ``NodeUnhealthy`` -32005: behind the cluster; -32004: block not available yet)
 TRANSIENT_CODES = frozenset({-32005, -32004})
+# a read with minContextSlot the node has not reached yet (Agave's
+# MinContextSlotNotReached): asked again a little later
+MIN_CONTEXT_SLOT_NOT_REACHED = -32016
 T = TypeVar("T")
 
 
@@ -364,13 +367,37 @@ class RpcClient:
             out.update(got)
         return out
 
+    async def get_accounts_at(
+        self, pubkeys: Sequence[str], commitment: str = "confirmed", min_context_slot: int = 0
+    ) -> tuple[int, dict[str, RawAccount | None]]:
+        """One ``getMultipleAccounts`` (at most ``MAX_ACCOUNTS`` keys) read at a slot no
+        older than ``min_context_slot`` (``minContextSlot``; 0: any): the answer's context
+        slot (what every account of it, present or not, is as of) and the accounts. A node
+        not there yet answers -32016 ("Minimum context slot has not been reached"): an
+        RpcError with that code, ``transient``."""
+        keys = list(pubkeys)
+        if len(keys) > MAX_ACCOUNTS:
+            raise ValueError(f"at most {MAX_ACCOUNTS} accounts a request, got {len(keys)}")
+        cfg: dict[str, Any] = {"encoding": "base64", "commitment": commitment}
+        if min_context_slot:
+            cfg["minContextSlot"] = int(min_context_slot)
+        try:
+            (slot, got), _ = await self._call(
+                "getMultipleAccounts", [keys, cfg], self._accounts(keys, with_slot=True)
+            )
+        except RpcError as exc:
+            if exc.code == MIN_CONTEXT_SLOT_NOT_REACHED:
+                exc.transient = True
+            raise
+        return slot, got
+
     def _accounts(
-        self, keys: list[str]
-    ) -> Callable[[Any, Pace], Steps[dict[str, RawAccount | None]]]:
+        self, keys: list[str], with_slot: bool = False
+    ) -> Callable[[Any, Pace], Steps[Any]]:
         """The decoder of one ``getMultipleAccounts`` answer for ``keys`` (RpcError when
         the answer is malformed)."""
 
-        def decode(res: Any, pace: Pace) -> Steps[dict[str, RawAccount | None]]:
+        def decode(res: Any, pace: Pace) -> Steps[Any]:
             try:
                 slot = int(res["context"]["slot"])
                 values = res["value"]
@@ -382,7 +409,7 @@ class RpcClient:
                     values[i] = None  # each entry freed as it is decoded, not all at the end
                     if pace.due():
                         yield
-                return out
+                return (slot, out) if with_slot else out
             except (KeyError, TypeError, ValueError, binascii.Error) as exc:
                 raise RpcError(f"getMultipleAccounts at {self.shown}: bad answer ({exc})") from None
 

@@ -127,6 +127,9 @@ class EndpointProfile:
     latency_ms: float = 20.0
     jitter_ms: float = 5.0
     drop_rate: float = 0.0
+    # account notifications alone dropped (slots and logs pass: a node that loses the
+    # account data it streams while its pulse looks healthy)
+    account_drop_rate: float = 0.0
     close_after: int | None = None  # notifications per connection, then an abrupt close
     stall_after: int | None = None  # notifications per connection, then silence
     malformed_rate: float = 0.0  # a notification cut in half (not JSON)
@@ -815,6 +818,13 @@ class _Endpoint:
             out += self.render(rooted.res, rooted.values, faults=True, rooted=rooted)
         for conn, text in out:
             if p.drop_rate and r.random() < p.drop_rate:
+                self.stats["dropped"] += 1
+                continue
+            if (
+                p.account_drop_rate
+                and '"accountNotification"' in text[:64]
+                and r.random() < p.account_drop_rate
+            ):
                 self.stats["dropped"] += 1
                 continue
             if p.malformed_rate and r.random() < p.malformed_rate:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from arbscope.health import HealthMonitor, assess, slot_source
+from arbscope.health import HealthMonitor, Thresholds, assess, slot_source
 from feeds.health import FeedHealth
 
 
@@ -162,3 +162,52 @@ def test_an_endpoint_that_keeps_reconnecting_is_unstable_over_the_flap_window() 
         "a lagging: 40 slots behind the chain",
         "b unstable: 5 reconnects in the last 60 s",
     )
+
+
+def test_a_stream_that_loses_or_spoils_its_notifications_degrades_past_its_threshold() -> None:
+    """What the engine counts against an endpoint — notifications it missed that the
+    others delivered, under subscription ids it never gave, from slots too far ahead,
+    older than the state held, changes it never delivered that the reconcile repaired —
+    judged over the window as shares (a count for slots from the future) against the
+    configured thresholds; an endpoint that keeps under them is ok."""
+    now = [0.0]
+    m = HealthMonitor(stall_s=10.0, window_s=10.0, clock=lambda: now[0])
+    base = [feed(0, "a"), feed(1, "b"), feed(2, "c")]
+    m.check(base, slot=1)
+    now[0] = 10.0
+    moved = [
+        # a: delivered 1,000 more, missed 300 the others delivered (23 %)
+        replace(base[0], messages=2_000, lead=510, duplicates=1_490, missed=300),
+        # b: 600 of 1,000 messages under unknown ids, 3 slots from the future
+        replace(base[1], messages=2_000, lead=510, duplicates=1_490, unknown=600, implausible=3),
+        # c: 300 of 1,000 older; 40 changes repaired (of 1,040)
+        replace(base[2], messages=2_000, lead=510, duplicates=1_490, older=300, repaired=40),
+    ]
+    v = m.check(moved, slot=2)
+    assert v.status == "degraded"
+    assert v.problems == (
+        "a missed 23% of the notifications the other endpoints delivered "
+        "(300 of 1,300 in 10 s; the limit is 5 %)",
+        "b 60% of its notifications under subscription ids it never gave (unknown) "
+        "(600 of 1,000 in 10 s; the limit is 5 %)",
+        "b: 3 notifications from slots too far ahead of the chain (implausible) in 10 s",
+        "c 30% of its notifications older than the state held (older) "
+        "(300 of 1,000 in 10 s; the limit is 20 %)",
+        "c never delivered 3.8% of its changes: the reconcile repaired them "
+        "(40 of 1,040 in 10 s; the limit is 1 %)",
+    )
+    # the same counts standing still for a window: nothing new, ok again
+    now[0] = 25.0
+    assert m.check(moved, slot=3).status == "ok"
+    # thresholds are the operator's: raised past these shares, no problem
+    loose = Thresholds(missed=50, unknown=70, implausible=5, older=40, repaired=5)
+    m2 = HealthMonitor(stall_s=10.0, window_s=10.0, clock=lambda: now[0], thresholds=loose)
+    now[0] = 0.0
+    m2.check(base, slot=1)
+    now[0] = 10.0
+    assert m2.check(moved, slot=2).problems == ()
+    # a few notifications are no share at all (under MIN_FRAMES of the denominator)
+    few = assess(
+        [feed(0, "a")], slot=9, slot_age_s=0.4, shares={0: {"missed": (5, 10), "unknown": (9, 9)}}
+    )
+    assert few.status == "ok"

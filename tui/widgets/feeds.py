@@ -2,9 +2,11 @@
 slot n behind the chain's, or stopped), messages/s, lead, lag,
 drops, what the engine refused from it (older updates; disputed copies: implausible
 slots, identity changes, copies the majority contradicted, unknown subscription ids),
-reconnects, rate limits (HTTP answers that said "slow down", and the backoff still to
-wait), watched accounts not subscribed there (refused, over its subscription cap) and
-the last error (URLs are redacted before they get here). The ``via`` column beside the
+account changes it never delivered that the reconcile repaired (``repair``: a stream that
+drops notifications), reconnects, rate limits (HTTP answers that said "slow down", and the
+backoff still to wait), watched accounts not subscribed there (refused, over its
+subscription cap) and the last error (URLs are redacted before they get here). The title
+says the reconcile's rate (its reads a second, all endpoints). The ``via`` column beside the
 name says how the endpoint is read — ``ws`` (Solana PubSub over WebSocket) or ``grpc``
 (Yellowstone gRPC) —: lead and lag compare endpoints whatever their transport, so the
 rows say which transport leads."""
@@ -54,6 +56,12 @@ def uncovered(f: FeedView) -> Text:
     )
 
 
+def repaired(f: FeedView) -> Text:
+    """Account changes the endpoint never delivered (the reconcile found them): yellow
+    while any."""
+    return Text(f"{f.repaired:,}", style="yellow" if f.repaired else "", justify="right")
+
+
 def via(f: FeedView) -> Text:
     """How the endpoint is read: ``ws`` (PubSub), ``grpc`` (Yellowstone gRPC) or ``nats``
     (a region's collector, over JetStream)."""
@@ -78,6 +86,7 @@ def cells(f: FeedView) -> tuple[Cell, ...]:
         num(f.malformed + f.rejected),
         num(f.older),
         num(f.implausible + f.identity + f.disagreed + f.unknown),
+        repaired(f),
         num(f.reconnects),
         limited(f),
         uncovered(f),
@@ -99,13 +108,14 @@ class FeedsPanel(KeyedTable):
         ("bad", "bad", 5),
         ("older", "older", 7),
         ("disp", "disput", 7),
+        ("rep", "repair", 7),
         ("rc", "recon", 6),
         ("rl", "429", 7),
         ("unc", "uncov", 6),
         ("err", "last error", 40),
     )
     NUMERIC = frozenset(
-        {"rate", "lead", "lag", "missed", "bad", "older", "disp", "rc", "rl", "unc"}
+        {"rate", "lead", "lag", "missed", "bad", "older", "disp", "rep", "rc", "rl", "unc"}
     )
 
     def __init__(self, id: str | None = None) -> None:
@@ -115,6 +125,9 @@ class FeedsPanel(KeyedTable):
         self.sync({f.name: cells(f) for f in feeds})
         up = sum(f.connected for f in feeds)
         self.border_title = f"Feeds {up}/{len(feeds)} up" if feeds else "Feeds (none)"
+        reads = sum(f.reconcile_per_s for f in feeds)
+        if reads:  # the reconcile's pace: its reads a second over the last seconds
+            self.border_title += f" · reconcile {reads:.1f}/s"
         errs = [f for f in feeds if f.last_error]
         # the last error in the frame too (the column may be scrolled off on narrow screens)
         self.border_subtitle = (

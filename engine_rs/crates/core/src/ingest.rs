@@ -264,6 +264,10 @@ pub struct EndpointStats {
     pub voting: bool,
     pub leading: bool,
     pub refused_first: u64,
+    /// the newest context slot of its account notifications (its stream's watermark)
+    pub account_slot: u64,
+    /// account changes it never delivered, found by the reconcile (`reconcile`)
+    pub repaired: u64,
 }
 
 /// One endpoint: its slot vote and its integrity counts.
@@ -304,13 +308,25 @@ struct Pre<'a> {
 }
 
 /// The state held of one account: its context slot and the differing copies of that
-/// slot (fingerprint, endpoint bits), with the one applied (None: from a snapshot).
+/// slot (fingerprint, endpoint bits), with the one applied (None: from a snapshot), and
+/// the digest of the bytes last applied ([`content_digest`]; None: none yet).
 #[derive(Debug, Clone, Copy, Default)]
 struct Held {
     slot: u64,
     versions: [(u128, u64); MAX_VERSIONS],
     n: usize,
     applied: Option<u128>,
+    digest: Option<u128>,
+}
+
+/// The digest of an account's content, `owner ‖ data` (XXH3-128, unseeded): what
+/// [`FeedIngest::compare`] holds another copy's bytes against. Only ever compared with
+/// another of this backend's (the twin's is blake2b of the owner's base58 ‖ 0 ‖ data).
+fn content_digest(owner: &Key, data: &[u8]) -> u128 {
+    let mut h = XxHash3_128::new();
+    h.write(owner);
+    h.write(data);
+    h.finish_128()
 }
 
 impl Held {
@@ -1938,9 +1954,9 @@ impl FeedIngest {
         ) {
             self.forget(fp, dep); // refused: no lead either
         } else {
-            self.accounts[id as usize]
-                .held
-                .set(slot, Some((fp, bit(ep))));
+            let held = &mut self.accounts[id as usize].held;
+            held.set(slot, Some((fp, bit(ep))));
+            held.digest = Some(content_digest(&owner_key, data));
         }
         out
     }
@@ -1988,7 +2004,9 @@ impl FeedIngest {
         if held.applied != Some(winner.0) && winner.0 == fp {
             let owner_key = self.owner_key(owner);
             self.apply(graph, id, Some(&owner_key), data, Arg::Ok(slot), Some(ep))?;
-            self.accounts[id as usize].held.applied = Some(fp);
+            let held = &mut self.accounts[id as usize].held;
+            held.applied = Some(fp);
+            held.digest = Some(content_digest(&owner_key, data));
         }
         Ok(())
     }
@@ -2036,7 +2054,87 @@ impl FeedIngest {
         }
         self.apply(graph, id, owner, data, slot, None)?;
         if let Arg::Ok(s) = slot {
-            self.accounts[id as usize].held.set(s, None);
+            let held = &mut self.accounts[id as usize].held;
+            held.set(s, None);
+            held.digest = owner.map(|o| content_digest(o, data));
+        }
+        Ok(true)
+    }
+
+    /// Each account of `accounts` (`(pubkey, owner, data)`: another copy, a node's
+    /// `getMultipleAccounts` answer) against the state held of it: `None` when it is not
+    /// watched, else `(the context slot held, whether the bytes last applied are these)`
+    /// (slot 0 and false: nothing held yet). Changes nothing.
+    pub fn compare(&self, accounts: &[(&str, &str, &[u8])]) -> Vec<Option<(u64, bool)>> {
+        accounts
+            .iter()
+            .map(|&(pubkey, owner, data)| {
+                let &id = self.account_ix.get(pubkey)?;
+                let acc = &self.accounts[id as usize];
+                if acc.roles.is_empty() {
+                    return None;
+                }
+                let digest = content_digest(&self.owner_key(owner.as_bytes()), data);
+                Some((acc.held.slot, acc.held.digest == Some(digest)))
+            })
+            .collect()
+    }
+
+    /// The context slot held of each of `pubkeys` (0: not watched, or nothing held).
+    pub fn slots(&self, pubkeys: &[&str]) -> Vec<u64> {
+        pubkeys
+            .iter()
+            .map(|k| {
+                self.account_ix
+                    .get(*k)
+                    .map_or(0, |&id| self.accounts[id as usize].held.slot)
+            })
+            .collect()
+    }
+
+    /// The reconcile's repair: the trusted path's copy of `pubkey` (a re-read through
+    /// `getMultipleAccounts`) applied as [`Self::account`] applies it when it differs from
+    /// the bytes last applied and is not older than the state held; every endpoint that
+    /// streams it (an account subscription bound to it, or a stream of every watched
+    /// account: a gRPC one, whose only binding is its slot) is charged `repaired` (a
+    /// change it never delivered). False, nothing changed, when it is not watched, older,
+    /// or the same.
+    pub fn reconcile(
+        &mut self,
+        graph: &mut PoolGraph,
+        pubkey: &str,
+        owner: &Key,
+        data: &[u8],
+        slot: u64,
+    ) -> Result<bool> {
+        self.wrong_argument = false;
+        let Some(&id) = self.account_ix.get(pubkey) else {
+            return Ok(false);
+        };
+        let held = self.accounts[id as usize].held;
+        if self.accounts[id as usize].roles.is_empty()
+            || slot < held.slot
+            || held.digest == Some(content_digest(owner, data))
+        {
+            return Ok(false);
+        }
+        self.account(graph, pubkey, Some(owner), data, Arg::Ok(slot))?;
+        let mut streams: Vec<u16> = Vec::new(); // endpoints with an account subscription
+        let mut bound: Vec<u16> = Vec::new(); // ... to this one
+        for (&(ep, _), &(kind, aid)) in &self.subs {
+            if kind == SubKind::Account {
+                if !streams.contains(&ep) {
+                    streams.push(ep);
+                }
+                if aid == id && !bound.contains(&ep) {
+                    bound.push(ep);
+                }
+            }
+        }
+        for (ep, e) in &mut self.eps {
+            if e.subs > 0 && (bound.contains(ep) || !streams.contains(ep)) {
+                e.stats.repaired += 1;
+            }
         }
         Ok(true)
     }
@@ -2528,6 +2626,7 @@ impl FeedIngest {
                     e.slot_subs > 0 && i128::from(now) - i128::from(e.vote_ns) > live_ns(e, hint);
                 EndpointStats {
                     slot: e.vote,
+                    account_slot: e.acct_slot,
                     behind,
                     lagging: behind > LAG_SLOTS || (behind > 0 && stalled),
                     voting,

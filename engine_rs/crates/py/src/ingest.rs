@@ -86,6 +86,8 @@ pub struct EndpointStats {
     voting: bool,
     leading: bool,
     refused_first: u64,
+    account_slot: u64,
+    repaired: u64,
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -102,7 +104,8 @@ impl EndpointStats {
         format!(
             "EndpointStats(endpoint={}, slot={}, implausible={}, older={}, unknown={}, \
              identity={}, disagreed={}, held_back={}, quarantined={}, backwards={}, \
-             behind={}, lagging={}, voting={}, leading={}, refused_first={})",
+             behind={}, lagging={}, voting={}, leading={}, refused_first={}, \
+             account_slot={}, repaired={})",
             self.endpoint,
             self.slot,
             self.implausible,
@@ -118,8 +121,19 @@ impl EndpointStats {
             py_bool(self.voting),
             py_bool(self.leading),
             self.refused_first,
+            self.account_slot,
+            self.repaired,
         )
     }
+}
+
+/// A str argument (TypeError naming `what` for anything else).
+fn str_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    obj.cast::<PyString>()
+        .map(|s| s.to_string_lossy().into_owned())
+        .map_err(|_| {
+            PyTypeError::new_err(format!("{what}: expected a str, got {}", type_name(obj)))
+        })
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -834,6 +848,76 @@ impl FeedIngest {
         })
     }
 
+    /// Each `(pubkey, owner, data)` of `accounts` (another copy of a watched account: a
+    /// node's `getMultipleAccounts` answer) against the state held of it: None when it is
+    /// not watched, else `(the context slot held, whether the bytes last applied are
+    /// these)`; `(0, False)` while nothing is held. Changes nothing.
+    fn compare(&self, accounts: &Bound<'_, PyAny>) -> PyResult<Vec<Option<(u64, bool)>>> {
+        let mut items: Vec<(String, String, Vec<u8>)> = Vec::new();
+        for item in accounts.try_iter()? {
+            let item = item?;
+            let t = item.cast::<PyTuple>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "accounts: expected (pubkey, owner, data) tuples, got {}",
+                    type_name(&item)
+                ))
+            })?;
+            if t.len() != 3 {
+                return Err(PyTypeError::new_err(
+                    "accounts: expected (pubkey, owner, data) tuples",
+                ));
+            }
+            let pubkey = str_arg(&t.get_item(0)?, "pubkey")?;
+            let owner = str_arg(&t.get_item(1)?, "owner")?;
+            let data = data_arg(&t.get_item(2)?)?.into_owned();
+            items.push((pubkey, owner, data));
+        }
+        let refs: Vec<(&str, &str, &[u8])> = items
+            .iter()
+            .map(|(k, o, d)| (k.as_str(), o.as_str(), d.as_slice()))
+            .collect();
+        Ok(self.inner.compare(&refs))
+    }
+
+    /// The context slot held of each of `pubkeys` (0: not watched, or nothing held yet).
+    fn slots(&self, pubkeys: Vec<String>) -> Vec<u64> {
+        let refs: Vec<&str> = pubkeys.iter().map(String::as_str).collect();
+        self.inner.slots(&refs)
+    }
+
+    /// The reconcile's repair: `pubkey`'s bytes re-read through the trusted path, applied
+    /// as `account` applies them when they differ from the bytes last applied and are not
+    /// older than the state held; each endpoint that streams the account is charged
+    /// `repaired`. False (nothing changed) when it is not watched, older, or the same.
+    fn reconcile(
+        &mut self,
+        py: Python<'_>,
+        pubkey: &Bound<'_, PyAny>,
+        owner: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        slot: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let key = str_arg(pubkey, "pubkey")?;
+        str_arg(owner, "owner")?;
+        let data = data_arg(data)?;
+        let slot = match lazy::<u64>(slot) {
+            Arg::Ok(s) => s,
+            Arg::Wrong => return Err(int_type_error(slot)),
+            Arg::Overflow => {
+                return Err(to_py(
+                    py,
+                    EngineError::Overflow("slot does not fit in u64".into()),
+                ))
+            }
+        };
+        let owner = owner_of(Some(owner))?.unwrap_or([0xFF; 32]);
+        let graph = self.graph.bind(py);
+        let mut g = graph.try_borrow_mut()?;
+        let g = &mut g.inner;
+        let inner = &mut self.inner;
+        guard(py, || inner.reconcile(g, &key, &owner, &data, slot))
+    }
+
     /// Pools whose graph state changed since the last call, first change first.
     fn take_changed(&mut self) -> Vec<String> {
         self.inner.take_changed()
@@ -896,6 +980,8 @@ impl FeedIngest {
                 voting: e.voting,
                 leading: e.leading,
                 refused_first: e.refused_first,
+                account_slot: e.account_slot,
+                repaired: e.repaired,
             })
             .collect()
     }
