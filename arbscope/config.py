@@ -613,7 +613,7 @@ KEYS: tuple[Key, ...] = (
         "metrics",
         "repaired_max_pct",
         "float",
-        1.0,
+        0.5,
         "/health is degraded when the reconcile repaired more than this share of an "
         "endpoint's notifications over the last 10 s (account changes its stream never "
         "delivered, %)",

@@ -84,7 +84,7 @@ class Thresholds:
     unknown: float = 5.0
     implausible: float = 0.0  # a count, not a share: a slot from the future is a lie
     older: float = 20.0
-    repaired: float = 1.0
+    repaired: float = 0.5
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -241,8 +241,8 @@ class HealthMonitor:
     _born: float | None = None
     _slot: int = -1
     _slot_t: float = 0.0
-    # per endpoint: (time, messages, malformed, the fields SHARES reads ...)
-    _samples: dict[int, deque[tuple[float, ...]]] = field(default_factory=dict)
+    # per endpoint: (time, (messages, malformed, the fields SHARES reads ...))
+    _samples: dict[int, deque[tuple[float, tuple[int, ...]]]] = field(default_factory=dict)
     _reconnects: dict[int, deque[tuple[float, int]]] = field(default_factory=dict)
 
     def check(
@@ -267,12 +267,12 @@ class HealthMonitor:
         flaps: dict[int, int] = {}
         for f in feeds:
             q = self._samples.setdefault(f.endpoint, deque())
-            q.append((now, f.messages, f.malformed, *(getattr(f, k) for k in _FIELDS)))
+            q.append((now, (f.messages, f.malformed, *(int(getattr(f, k)) for k in _FIELDS))))
             while len(q) > 1 and q[1][0] <= now - self.window_s:
                 q.popleft()
-            first, last = q[0], q[-1]
-            recent[f.endpoint] = (last[1] - first[1], last[2] - first[2])
-            moved = {k: last[3 + i] - first[3 + i] for i, k in enumerate(_FIELDS)}
+            first, last = q[0][1], q[-1][1]
+            recent[f.endpoint] = (last[0] - first[0], last[1] - first[1])
+            moved = {k: last[2 + i] - first[2 + i] for i, k in enumerate(_FIELDS)}
             shares[f.endpoint] = {
                 what: (moved[num], sum(moved[k] for k in den))
                 for what, (num, den) in SHARES.items()

@@ -252,6 +252,10 @@ class SourceLink:
     rivals: bool = False  # read the transactions that touch the pools (on_transaction)
     # programs whose every transaction is read (the prop AMMs': arbscope.propamm)
     follow_programs: Sequence[str] = ()
+    # read the watched accounts again and repair what the streams dropped (the reconcile,
+    # as its options say): not a collector's, whose ingest reads most notifications not
+    # at all (it forwards them), so it holds no account's newest bytes to compare
+    reconcile: bool = True
 
 
 class Faucet(Protocol):

@@ -587,6 +587,7 @@ class FeedSession:
                     seed=self.seed,
                     rivals=self.watch_rivals,
                     follow_programs=sorted(self.prop_programs) if self.watch_rivals else (),
+                    reconcile=not self.collect_only,
                 )
             )
             url = self._tip_floor_url()

@@ -178,7 +178,7 @@ class EndpointFeeds:
             worker_config=o.worker_config,
             commitment=o.commitment,
             ca_file=o.ca_file,
-            reconcile=o.reconcile,
+            reconcile=o.reconcile if link.reconcile else None,
             **limits,
         )
         self._boot = await self._pool.bootstrap(link.universe)

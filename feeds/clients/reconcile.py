@@ -292,6 +292,7 @@ class Reconciler:
         """Read one batch (``keys``, else :meth:`next_batch`), wait for the streams to
         pass its slot, repair what differs; the repairs made. RpcError when no endpoint
         answered (counted, and said in ``stats.problem``)."""
+        self._last_request = self.clock()  # (the rate counts a round with nothing to read)
         if keys is None:
             keys, _ = self.next_batch()
         if not keys:
@@ -299,7 +300,6 @@ class Reconciler:
         wrapped, self._wrapped = self._wrapped, False
         st = self.stats
         st.requests += 1
-        self._last_request = self.clock()
         try:
             slot, got, endpoint = await self.read(keys, self.watermark())
         except RpcError as exc:
@@ -377,4 +377,7 @@ class Reconciler:
                 await self.once()
             except RpcError as exc:
                 log.warning("reconcile: %s", exc)
+                await asyncio.sleep(period)
+            except Exception:  # a bug must not stop the reconcile for good: said, and on
+                log.exception("reconcile")
                 await asyncio.sleep(period)

@@ -194,7 +194,7 @@ def test_a_stream_that_loses_or_spoils_its_notifications_degrades_past_its_thres
         "c 30% of its notifications older than the state held (older) "
         "(300 of 1,000 in 10 s; the limit is 20 %)",
         "c never delivered 3.8% of its changes: the reconcile repaired them "
-        "(40 of 1,040 in 10 s; the limit is 1 %)",
+        "(40 of 1,040 in 10 s; the limit is 0.5 %)",
     )
     # the same counts standing still for a window: nothing new, ok again
     now[0] = 25.0

@@ -506,6 +506,16 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         st = s.feeds.server.chain.stats
         assert (st.simulated, sent(s), st.bundles) == (1 + prepared, int(prepared), 0)
         assert order.signature not in s.feeds.server.chain.statuses
+        # a hop paid less than its quote: the cycle's pools are read again at once, and the
+        # cycle is not sent again on its own until the pool at fault changed
+        ex = s.executor
+        key = (o.base_mint, tuple(o.pools))
+        assert ex.stale_refusals == 1 and s.pool is not None and s.pool.reconciler is not None
+        assert s.pool.reconciler.stats.urgent >= len(o.pools)
+        decided = ex._traded[key]
+        assert ex.stale_block(key, decided).startswith("refused when a hop paid less")
+        assert ex.stale_block(key, tuple(x + 1 for x in decided)) == ""
+        assert ex.stale_block(key, decided) == ""  # once changed, the block is gone
 
 
 @pytest.mark.slow
@@ -647,6 +657,18 @@ def test_failures_are_named_in_the_programs_own_terms() -> None:
         "than its quote: its pool moved)"
     )
     assert describe_error("BlockhashNotFound", ixs) == "BlockhashNotFound"
+    # the hop whose pool paid less than its quote: a hop's own slippage error is that
+    # hop's, a later hop short of funds the hop's before; anything else names none
+    from arbscope.execution.orders import hop_under_quote
+
+    def at_fault(i: int, code: int) -> int | None:
+        return hop_under_quote({"InstructionError": [i, {"Custom": code}]}, ixs)
+
+    assert (at_fault(2, 30), at_fault(3, 6005), at_fault(4, 6036)) == (0, 1, 2)
+    assert at_fault(3, 1) == 0 and at_fault(4, 1) == 1
+    assert at_fault(2, 40) is None  # the first hop short: the wallet's, no pool's
+    assert at_fault(0, 30) is None and at_fault(3, 6000) is None
+    assert hop_under_quote("BlockhashNotFound", ixs) is None
 
 
 # ------------------------------------------------------------------ the day's cap across runs

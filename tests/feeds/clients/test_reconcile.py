@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import engine_rs
-from feeds.clients.reconcile import SUSPECT_AFTER_S, ReconcileSettings, Reconciler
+from feeds.clients.reconcile import SUSPECT_AFTER_S, Reconciler, ReconcileSettings
 from feeds.clients.rpc import RawAccount, RpcError
 from tests.support.frames import account_frame, account_value, make_ingest, market, sid
 
@@ -159,7 +159,7 @@ async def test_what_is_read_first(eng: types.ModuleType) -> None:
 async def test_a_failed_read_is_read_first_next_time_and_sweeps_are_whole(
     eng: types.ModuleType,
 ) -> None:
-    m, ing, node, rec, _now = _setup(eng, batch=40, settle_s=0.0)
+    _m, ing, node, rec, _now = _setup(eng, batch=40, settle_s=0.0)
     n = len(ing.watched())
     node.fail = True
     with pytest.raises(RpcError):

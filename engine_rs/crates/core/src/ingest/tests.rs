@@ -1000,3 +1000,45 @@ fn malformed_mint_bytes_are_typed_errors_and_change_nothing() {
     }
     assert!(!ing.endpoint_stats()[0].quarantined);
 }
+
+#[test]
+fn a_reread_is_compared_with_the_bytes_held_and_repairs_only_a_difference() {
+    let (mut g, mut ing, pool, _) = amm_setup();
+    let spl = SPL_TOKEN_ID;
+    let vault = name(41);
+    let spl_text = b58::encode(&spl);
+    let held = token_account(key(43), 1_000_000);
+    let moved = token_account(key(43), 900_000);
+    // the snapshot's bytes are held at its slot; other bytes and owners are not
+    assert_eq!(
+        ing.compare(&[(&vault, &spl_text, &held), (&vault, &spl_text, &moved)]),
+        vec![Some((100, true)), Some((100, false))]
+    );
+    assert_eq!(ing.compare(&[(&name(99), &spl_text, &held)]), vec![None]);
+    assert_eq!(ing.slots(&[&vault, &name(99)]), vec![100, 0]);
+    // a notification's copy is held at its slot, with its endpoint's watermark
+    let f = account_frame(2, 110, &spl, &moved);
+    assert_eq!(frame(&mut ing, &mut g, 0, &f, 1_000), Ok(Some(2)));
+    assert_eq!(ing.compare(&[(&vault, &spl_text, &moved)]), vec![Some((110, true))]);
+    assert_eq!(ing.endpoint_stats()[0].account_slot, 110);
+    ing.take_changed();
+    // older, or the same bytes: nothing; a difference: applied and charged to the
+    // endpoints bound to the account (0, 1, 2 all are)
+    assert_eq!(ing.reconcile(&mut g, &vault, &spl, &held, 105), Ok(false));
+    assert_eq!(ing.reconcile(&mut g, &vault, &spl, &moved, 120), Ok(false));
+    assert!(ing.take_changed().is_empty());
+    let later = token_account(key(43), 800_000);
+    assert_eq!(ing.reconcile(&mut g, &vault, &spl, &later, 120), Ok(true));
+    assert_eq!(ing.take_changed(), vec![pool.clone()]);
+    assert_eq!(ing.compare(&[(&vault, &spl_text, &later)]), vec![Some((120, true))]);
+    let repaired: Vec<u64> = ing.endpoint_stats().iter().map(|e| e.repaired).collect();
+    assert_eq!(repaired, vec![1, 1, 1]);
+    // endpoint 1 back with only its slot bound: a stream of every watched account (as a
+    // gRPC one is) is charged too
+    ing.unbind(1);
+    ing.bind(1, 13, Some("slot"), SubKind::Slot);
+    let again = token_account(key(43), 700_000);
+    assert_eq!(ing.reconcile(&mut g, &vault, &spl, &again, 130), Ok(true));
+    let repaired: Vec<u64> = ing.endpoint_stats().iter().map(|e| e.repaired).collect();
+    assert_eq!(repaired, vec![2, 2, 2]);
+}
