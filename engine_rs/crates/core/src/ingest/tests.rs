@@ -1019,7 +1019,10 @@ fn a_reread_is_compared_with_the_bytes_held_and_repairs_only_a_difference() {
     // a notification's copy is held at its slot, with its endpoint's watermark
     let f = account_frame(2, 110, &spl, &moved);
     assert_eq!(frame(&mut ing, &mut g, 0, &f, 1_000), Ok(Some(2)));
-    assert_eq!(ing.compare(&[(&vault, &spl_text, &moved)]), vec![Some((110, true))]);
+    assert_eq!(
+        ing.compare(&[(&vault, &spl_text, &moved)]),
+        vec![Some((110, true))]
+    );
     assert_eq!(ing.endpoint_stats()[0].account_slot, 110);
     ing.take_changed();
     // older, or the same bytes: nothing; a difference: applied and charged to the
@@ -1030,7 +1033,10 @@ fn a_reread_is_compared_with_the_bytes_held_and_repairs_only_a_difference() {
     let later = token_account(key(43), 800_000);
     assert_eq!(ing.reconcile(&mut g, &vault, &spl, &later, 120), Ok(true));
     assert_eq!(ing.take_changed(), vec![pool.clone()]);
-    assert_eq!(ing.compare(&[(&vault, &spl_text, &later)]), vec![Some((120, true))]);
+    assert_eq!(
+        ing.compare(&[(&vault, &spl_text, &later)]),
+        vec![Some((120, true))]
+    );
     let repaired: Vec<u64> = ing.endpoint_stats().iter().map(|e| e.repaired).collect();
     assert_eq!(repaired, vec![1, 1, 1]);
     // endpoint 1 back with only its slot bound: a stream of every watched account (as a
