@@ -24,6 +24,7 @@ the node confirms.
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +71,30 @@ async def scenario(node: NodeInfo, folder: Path, market: Market, tmp: Path) -> l
     db = tmp / "journal.sqlite"
     base = market.bases[0]
     said: list[str] = []
+    clock = time.monotonic()
+
+    def lap(what: str) -> None:  # where the node test's time goes (printed with -s)
+        nonlocal clock
+        now = time.monotonic()
+        said.append(f"[{now - clock:5.1f} s] {what}")
+        clock = now
+
     async with RpcClient(node.rpc_url, timeout_s=30.0) as rpc:
         async with L.live_on_node(node.rpc_url, node.ws_url, folder, market, keyfile, db) as s:
             ex = s.executor
             me = ex.wallet.pubkey
             pools = await L.pools_of(rpc, market)
             ours: set[str] = set()  # every transaction of this test and its wallet
+            lap("armed: the session on the node, its tables made")
 
             await _tables_on_the_node(rpc, ex, me)
             await _a_durable_nonce_on_the_node(rpc, ex, me)
+            lap("the tables checked, a durable nonce made and used")
 
             traded: list[L.Traded] = []
             # without the tables: the new token accounts apart, once
             traded += await _accounts_made_once(s, rpc, market, pools, base, ours)
+            lap("two orders without tables, their token accounts made once")
             # 2 to 5 hops through the tables, every venue of RUN among them
             covered = {p.kind for t in traded for p in t.cycle}
             for n in HOPS:
@@ -92,17 +104,21 @@ async def scenario(node: NodeInfo, folder: Path, market: Market, tmp: Path) -> l
                 assert t.order.status == "confirmed", (n, t.order.kinds, t.order.detail)
                 assert t.tx is not None and _lookups(t.tx), "an order through the tables"
                 covered |= {p.kind for p in t.cycle}
+                lap(f"a {n}-hop order through the tables")
             assert covered == RUN, RUN - covered
             for t in traded:
                 said.append(await _received_as_quoted(s, rpc, t, me, base, ours))
             _priced_as_the_node_reported(traded)
             said.append(await _refused_with_the_programs_error(s, pools, base))
             await _amm_v4_is_not_run_here(s, pools, base)
+            lap("quotes checked, a refusal, AMM v4 not run")
             sid, tables_view = s.session_id, ex.tables.view
         digest = s.digest
         assert digest
         await _replays_to_the_same_digest(db, sid, digest)
+        lap("replayed to the same digest")
         await _audit(rpc, db, sid, tmp, traded, tables_view)
+        lap("replayed, exported, audited")
     return said
 
 
@@ -391,7 +407,7 @@ async def _audit(
             made = {
                 b["mint"]
                 for b in atx["meta"]["postTokenBalances"]
-                if b.get("owner") == t.tx["transaction"]["message"]["accountKeys"][0]
+                if b.get("owner") == tx["transaction"]["message"]["accountKeys"][0]
             }
             assert set(o.created_apart) <= made and atx["slot"] < tx["slot"]
         else:

@@ -44,14 +44,24 @@ class Sent:
     slot: int
 
 
+class Expired(Exception):
+    """A transaction's blockhash expired with no status for it at the node: it never
+    lands."""
+
+
 async def confirmed(
-    rpc: RpcClient, signature: str, timeout: float = CONFIRM_S, wire: str = ""
+    rpc: RpcClient,
+    signature: str,
+    timeout: float = CONFIRM_S,
+    wire: str = "",
+    last_valid: int | None = None,
 ) -> dict[str, Any]:
     """The signature's status once it reached ``confirmed`` (TimeoutError past
     ``timeout``). ``wire``: the signed transaction, handed to the node again every
     second while the node lists no status for it (``sendTransaction`` with
     ``maxRetries`` 0 is forwarded to the leader once: a packet lost on the way never
-    lands; the same signature lands at most once)."""
+    lands; the same signature lands at most once). ``last_valid``: its blockhash's last
+    valid block height, past which, unlisted, it raises :class:`Expired`."""
     loop = asyncio.get_running_loop()
     again = loop.time() + 1.0
     async with asyncio.timeout(timeout):
@@ -61,6 +71,8 @@ async def confirmed(
                 return st
             if wire and st is None and loop.time() > again:
                 again = loop.time() + 1.0
+                if last_valid is not None and await rpc.get_block_height() > last_valid:
+                    raise Expired(signature)
                 with contextlib.suppress(RpcError):
                     await rpc.send_transaction(wire)
             await asyncio.sleep(0.05)
@@ -69,17 +81,27 @@ async def confirmed(
 async def send(
     rpc: RpcClient, signer: Keypair, ixs: Sequence[Instruction], cu_price: int = 0
 ) -> Sent:
-    """``ixs`` signed by ``signer`` (the payer), preflighted at ``confirmed``, confirmed;
-    AssertionError naming the error when it landed failed."""
+    """``ixs`` signed by ``signer`` (the payer), preflighted at ``confirmed``, confirmed
+    (signed again at a new blockhash when one expired unlanded: a node starved of CPU
+    on a busy machine); AssertionError naming the error when it landed failed."""
     budget = [I.set_compute_unit_price(cu_price)] if cu_price else []
-    blockhash, _ = await rpc.get_latest_blockhash("confirmed")
-    msg = MessageV0.try_compile(signer.pubkey(), [*budget, *ixs], [], Hash.from_string(blockhash))
-    tx = VersionedTransaction(msg, [signer])
-    wire = base64.b64encode(bytes(tx)).decode()
-    sig = await rpc.send_transaction(wire, skip_preflight=False, preflight_commitment="confirmed")
-    st = await confirmed(rpc, sig, wire=wire)
-    assert st.get("err") is None, (sig, st.get("err"))
-    return Sent(sig, int(st["slot"]))
+    async with asyncio.timeout(3 * CONFIRM_S):
+        while True:
+            blockhash, last_valid = await rpc.get_latest_blockhash("confirmed")
+            msg = MessageV0.try_compile(
+                signer.pubkey(), [*budget, *ixs], [], Hash.from_string(blockhash)
+            )
+            tx = VersionedTransaction(msg, [signer])
+            wire = base64.b64encode(bytes(tx)).decode()
+            sig = await rpc.send_transaction(
+                wire, skip_preflight=False, preflight_commitment="confirmed"
+            )
+            try:
+                st = await confirmed(rpc, sig, 3 * CONFIRM_S, wire, last_valid)
+            except Expired:
+                continue
+            assert st.get("err") is None, (sig, st.get("err"))
+            return Sent(sig, int(st["slot"]))
 
 
 async def airdrop(rpc: RpcClient, to: str, lamports: int) -> None:
@@ -440,14 +462,20 @@ async def profitable(
         def ready(pool: str = pool, slot: int = sent.slot) -> int:
             if s.graph.pool_rate(pool)[4] < slot:
                 return 0  # the graph has not read the knock yet
+            # the graph's own quote answers at once: no profit at any size is none (-1,
+            # the next try knocks harder); else the scorer's size once it holds the cycle
+            size = best_size(s.graph, list(key[1]), base, sizes)
+            if not size:
+                return -1
             if indexed:
                 e = s.live.get(key)
                 return int(e[0].amount_in) if e is not None else 0
-            return best_size(s.graph, list(key[1]), base, sizes)
+            return size
 
         got = await ticked(s, ready, wait_s)
-        if got:
+        if got and got > 0:
             return sent, int(got)
+        print(f"cycle {'·'.join(p.kind for p in cycle)} not open after a knock of {share:.0%}")
         share *= 2
     return None
 
