@@ -353,6 +353,7 @@ class NoncesMade(Event):
     spent: int
     rent: int
     accounts: Sequence[str]
+    signatures: Sequence[str] = ()  # the transactions that created them
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -361,6 +362,7 @@ class NoncesMade(Event):
             "spent": self.spent,
             "rent": self.rent,
             "accounts": list(self.accounts),
+            "signatures": list(self.signatures),
         }
 
 
@@ -375,6 +377,9 @@ class TablesMade(Event):
     rent: int
     tables: Sequence[str]
     addresses: int
+    # the transactions that wrote the tables (``table``, ``step``: create / extend /
+    # found, ``signature``): an order's audit names those of the tables it loaded from
+    signatures: Sequence[Mapping[str, str]] = ()
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -384,4 +389,5 @@ class TablesMade(Event):
             "rent": self.rent,
             "tables": list(self.tables),
             "addresses": self.addresses,
+            "signatures": [dict(s) for s in self.signatures],
         }

@@ -107,6 +107,111 @@ TX_COLUMNS = (
 )
 
 
+# one row per live order: what an operator audits it against the chain with — the
+# engine's quote (each hop's amount, in the order of its pools), the transactions that
+# prepared it (its token accounts', the lookup tables' it loaded from, its nonce's) and
+# how it ended
+ORDER_UNITS = (
+    ("amount_in_units", "amount_in"),
+    ("quoted_out_units", "quoted_out"),
+    ("realized_units", "realized"),
+)
+ORDER_COLUMNS = (
+    "order",
+    "trigger",
+    "status",
+    "signature",
+    "slot",
+    "path",
+    "pools",
+    "kinds",
+    "amount_in",
+    "quote",
+    "quoted_out",
+    "min_out",
+    "simulated_out",
+    "realized",
+    "fee",
+    "units",
+    "cu_limit",
+    "cu_price",
+    "tip",
+    "accounts_signature",
+    "tables",
+    "table_signatures",
+    "nonce",
+    "nonce_signatures",
+    "detail",
+    "path_symbols",
+    *(c for c, _ in ORDER_UNITS),
+)
+TERMINAL_STEPS = frozenset(
+    {"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"}
+)
+
+
+def _joined(v: Any, sep: str = ">") -> str:
+    return sep.join(str(x) for x in v) if isinstance(v, list) else ("" if v is None else str(v))
+
+
+def _order_rows(
+    steps: Sequence[tuple[int, dict[str, Any]]],
+    tables: Sequence[tuple[int, dict[str, Any]]],
+    nonces: Sequence[tuple[int, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Each live order of a session, from its ``tx`` steps (journal seq, payload), with
+    the signatures of the ``tables`` and ``nonces`` transactions journaled before it
+    signed (the tables it loads from, the nonce it advances)."""
+    orders: dict[Any, dict[str, Any]] = {}
+    for seq, p in steps:
+        o = orders.setdefault(p.get("seq"), {c: "" for c in ORDER_COLUMNS})
+        o["order"] = p.get("seq", "")
+        step = p.get("step")
+        for c in ("trigger", "amount_in"):
+            if p.get(c) not in (None, ""):
+                o[c] = p[c]
+        if not o["path"]:
+            o["path"], o["pools"] = _joined(p.get("path")), _joined(p.get("pools"))
+            o["_mints"] = p.get("path")
+            hops = p.get("hops")
+            o["quote"] = _joined(hops)
+            o["quoted_out"] = hops[-1] if isinstance(hops, list) and hops else ""
+        if p.get("signature"):
+            o["signature"] = p["signature"]
+        if step == "accepted":
+            o["cu_price"] = p.get("cu_price", "")
+        elif step == "signed":
+            o["min_out"], o["cu_limit"] = p.get("min_out", ""), p.get("cu_limit", "")
+            o["kinds"] = _joined(p.get("kinds"), ",")
+            used = [str(t) for t in p.get("tables") or []]
+            o["tables"] = ">".join(used)
+            o["table_signatures"] = " ".join(
+                f"{t.get('step')}:{t.get('signature')}"
+                for at, ev in tables
+                if at < seq
+                for t in ev.get("signatures") or []
+                if isinstance(t, dict) and t.get("table") in used
+            )
+            nonce = p.get("nonce") or ""
+            o["nonce"] = nonce
+            o["nonce_signatures"] = " ".join(
+                str(sig)
+                for at, ev in nonces
+                if at < seq and nonce and nonce in (ev.get("accounts") or [])
+                for sig in ev.get("signatures") or []
+            )
+        elif step == "accounts":
+            o["accounts_signature"] = p.get("accounts_signature", "")
+        elif step == "sent":
+            o["tip"] = p.get("tip", "")
+        elif step in TERMINAL_STEPS:
+            o["status"], o["detail"] = step, p.get("detail", "")
+            for c in ("slot", "realized", "simulated_out", "fee", "units", "tip"):
+                if p.get(c) is not None:
+                    o[c] = p[c]
+    return list(orders.values())
+
+
 RIVAL_UNITS = (("amount_in_units", "amount_in"), ("profit_units", "profit"))
 RIVAL_COLUMNS = (
     "seq",
@@ -220,7 +325,9 @@ async def export_session(
     names_for: Callable[[list[dict[str, Any]]], Names] | None = None,
 ) -> list[Path]:
     """Write ``<id>-opportunities.csv``, ``<id>-fills.csv`` and, when it traded live,
-    ``<id>-transactions.csv``, and when it saw rivals' arbitrage on its pools,
+    ``<id>-transactions.csv`` (every step) and ``<id>-orders.csv`` (each order: its
+    quote, its pools in order, the transactions that prepared it, its end), and when it
+    saw rivals' arbitrage on its pools,
     ``<id>-rivals.csv`` (and ``.parquet``) into ``out``; the paths written. The raw
     columns are as journaled; ``names_for`` (the session's cached token rows -> names)
     adds the symbol and unit columns."""
@@ -231,7 +338,7 @@ async def export_session(
             raise JournalError("--parquet needs pyarrow (pip install pyarrow)") from None
     async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(session)
-        events = await j.events(info.id, ["opp", "fill", "tx", "rival"])
+        events = await j.events(info.id, ["opp", "fill", "tx", "rival", "tables", "nonces"])
         unreadable = await j.unreadable_events(info, events)
         if unreadable:  # a partial table is refused, never written as if it were whole
             raise JournalError(
@@ -241,7 +348,12 @@ async def export_session(
         names = names_for(await j.tokens(info.id)) if names_for is not None else None
     t0 = info.first_ns or 0
     opps, fills, txs, rivals = [], [], [], []
+    steps: list[tuple[int, dict[str, Any]]] = []
+    made: dict[str, list[tuple[int, dict[str, Any]]]] = {"tables": [], "nonces": []}
     for e in events:
+        if e.kind in made:
+            made[e.kind].append((e.seq, e.payload))
+            continue
         p, t_s = e.payload, (e.t_ns - t0) / 1e9
         mints = p.get("tokens") if e.kind == "opp" else p.get("path")
         first = mints[0] if isinstance(mints, list) and mints else ""
@@ -256,6 +368,7 @@ async def export_session(
         elif e.kind == "tx":
             txs.append(row := _tx_row(e.seq, t_s, p))
             _units(row, mints, first, TX_UNITS, names)
+            steps.append((e.seq, p))
         elif e.kind == "rival":
             rivals.append(row := _rival_row(e.seq, t_s, p))
             base = str(p.get("base", ""))
@@ -270,8 +383,14 @@ async def export_session(
         raise JournalError(f"cannot create {out}: {exc.strerror}") from None
     written = []
     tables = [("opportunities", OPP_COLUMNS, opps), ("fills", FILL_COLUMNS, fills)]
-    if txs:  # a session that traded live: every step of every live order
+    if txs:  # a session that traded live: every step of every live order, each order
         tables.append(("transactions", TX_COLUMNS, txs))
+        orders = _order_rows(steps, made["tables"], made["nonces"])
+        for row in orders:
+            mints = row.pop("_mints", None)
+            base = mints[0] if isinstance(mints, list) and mints else ""
+            _units(row, mints, base, ORDER_UNITS, names)
+        tables.append(("orders", ORDER_COLUMNS, orders))
     if rivals:  # others' arbitrage on its pools, and how it compared
         tables.append(("rivals", RIVAL_COLUMNS, rivals))
     for name, cols, rows in tables:

@@ -122,6 +122,7 @@ def build_session(cfg: Any, fleet: FleetSettings | None = None) -> FeedSession:
             simulate=cfg["live.simulate"],
             cu_limit=cfg["live.cu_limit"],
             ca_file=ca_file,
+            rpc_timeout_s=cfg["feeds.rpc_timeout_s"],
         )
     evaluation = Evaluation(policy=policy, fees=fees, sweep_s=cfg["market.sweep_s"])
     options = sources.FeedOptions(

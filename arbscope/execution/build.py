@@ -185,6 +185,7 @@ class MessageTemplate:
     blockhash_at: int
     data_at: tuple[int, ...]  # where each instruction's data starts
     accounts_named: int  # static keys and looked-up indexes (the account-lock limit)
+    lookups: tuple[str, ...] = ()  # the tables the message loads from (its audit)
 
     def render(self, ixs: Sequence[Instruction], blockhash: Hash) -> bytes:
         """The message of ``ixs`` (of this template's shape) at ``blockhash``."""
@@ -233,8 +234,19 @@ def message_template(
     if at != len(raw) or n != len(ixs):
         raise ValueError("a v0 message of an unexpected layout")  # solders changed its format
     return MessageTemplate(
-        shape_of(ixs), tuple(tables), raw, blockhash_at, tuple(data_at), keys + looked
+        shape_of(ixs),
+        tuple(tables),
+        raw,
+        blockhash_at,
+        tuple(data_at),
+        keys + looked,
+        lookups_of(msg),
     )
+
+
+def lookups_of(msg: Any) -> tuple[str, ...]:
+    """The lookup tables a message loads accounts from (none: a legacy message)."""
+    return tuple(str(t.account_key) for t in getattr(msg, "address_table_lookups", ()))
 
 
 def still_loads(
@@ -793,7 +805,13 @@ class Building(ExecutorCore):
         fut = await watcher.subscribe(sig)
         o.sending = True
         await rpc.send_transaction(wire)
-        conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
+        conf = await watcher.wait(
+            sig,
+            fut,
+            last_valid,
+            self.config.confirm_timeout_s,
+            resend=lambda: rpc.send_transaction(wire),
+        )
         o.sending = False
         self._step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
         if conf.status != "confirmed":
@@ -803,6 +821,12 @@ class Building(ExecutorCore):
                 "creating the token accounts did not land: " + confirmation_text(conf, ixs),
             )
             return False
+        # they exist now: the order rebuilt next, and every later one, creates none (held
+        # as missing, each rebuilt order carried the creates again, and the next order's
+        # accounts transaction, byte for byte the one before, was refused as already
+        # processed: on a real node 89 of 94 created nothing)
+        for m in mints:
+            self._saw_account(m, True)
         return True
 
     async def _watched_keys(self) -> list[Pubkey]:

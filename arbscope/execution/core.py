@@ -8,12 +8,15 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from solders.instruction import Instruction
+
 import engine_rs
 from engine_rs.records import Opportunity
+from feeds import venues
 from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import JitoClient, RpcClient, RpcError
 from feeds.clients.sender import HotSender
@@ -152,6 +155,10 @@ class ExecutorCore:
         self.on_stale: Callable[[list[str]], None] | None = None
         self.stale_refusals = 0  # orders refused so (a hop paid less than its quote)
         self._static: dict[str, StaticPool] = {}
+        # venue programs this chain does not run arbscope's swap with (the program refused
+        # the instruction itself: InvalidInstructionData, Anchor 100-103): program -> why;
+        # no order goes through them for the rest of the session
+        self.not_run: dict[str, tuple[str, str]] = {}  # program -> (venue name, why)
         # (pool, mint in, mint out, the wallet's two token accounts, the wallet) -> the
         # static part it was made from and the swap's template (build.SwapTemplate) or None
         # (payer, shape_of(instructions)) -> the v0 message compiled for it
@@ -207,8 +214,9 @@ class ExecutorCore:
 
     def _client(self) -> RpcClient:
         if self._rpc is None:
-            assert self.config.rpc is not None
-            self._rpc = RpcClient(self.config.rpc, timeout_s=5.0, ca_file=self.config.ca_file)
+            c = self.config
+            assert c.rpc is not None
+            self._rpc = RpcClient(c.rpc, timeout_s=c.rpc_timeout_s, ca_file=c.ca_file)
         return self._rpc
 
     def _watch(self) -> SignatureWatcher:
@@ -293,6 +301,45 @@ class ExecutorCore:
         if self.accounts.get(mint) != exists:
             self.accounts[mint] = exists
             self.accounts_seen += 1
+
+    def _refused_venue(
+        self, o: LiveOrder, err: Any, ixs: Sequence[Instruction]
+    ) -> tuple[str, str] | None:
+        """When ``err`` (a transaction's) says a swap's program refused the instruction
+        itself (:func:`feeds.venues.refused_instruction`: a binary older than the swap
+        arbscope builds, as Raydium AMM v4's without ``SwapBaseInV2``), its venue is not
+        run by this chain: marked for the session (no order goes through it, the screen
+        says so); (the venue's name, the words saying it), None for any other error."""
+        try:
+            i = int(err["InstructionError"][0])
+            program = str(ixs[i].program_id)
+        except (TypeError, KeyError, IndexError, ValueError):
+            return None
+        venue = venues.by_program(program)
+        why = venues.refused_instruction(err, venue.anchor) if venue is not None else None
+        if venue is None or why is None:
+            return None
+        if program not in self.not_run:
+            self.not_run[program] = (
+                venue.name,
+                f"{venue.name} ({program[:4]}…) refused arbscope's swap itself ({why}, "
+                f"order #{o.seq}): this chain's program does not run it; no more orders "
+                "through its pools this session",
+            )
+            log.warning("live: %s", self.not_run[program][1])
+        return self.not_run[program]
+
+    def _through_refused(self, pools: Sequence[str]) -> str:
+        """Why an order through ``pools`` cannot go: one is of a venue this chain does not
+        run (:meth:`_refused_venue`); "" when none is (or not known yet)."""
+        for p in pools:
+            st = self._static.get(p)
+            if st is None:
+                continue
+            program = venues.by_kind(st.kind).program
+            if program in self.not_run:
+                return f"pool {p[:8]}…: {self.not_run[program][1]}"
+        return ""
 
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)

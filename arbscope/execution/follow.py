@@ -138,8 +138,9 @@ class Following(Sending):
             statuses = await self._client().get_signature_statuses(sigs)
         except RpcError:
             return None
+        watcher = self._watch()
         for k, st in enumerate(statuses):
-            if isinstance(st, dict):
+            if isinstance(st, dict) and watcher.reached(st):
                 err = st.get("err")
                 return k, Confirmation(
                     "confirmed" if err is None else "failed", st.get("slot"), err, "poll"
@@ -157,10 +158,15 @@ class Following(Sending):
             sig = str(tx.signatures[0])
             watcher = self._watch()
             fut = await watcher.subscribe(sig)
-            await self._client().send_transaction(
-                base64.b64encode(raw).decode(), skip_preflight=False
+            wire = base64.b64encode(raw).decode()
+            await self._client().send_transaction(wire, skip_preflight=False)
+            conf = await watcher.wait(
+                sig,
+                fut,
+                last_valid,
+                self.config.confirm_timeout_s,
+                resend=lambda: self._client().send_transaction(wire),
             )
-            conf = await watcher.wait(sig, fut, last_valid, self.config.confirm_timeout_s)
         except RpcError as exc:
             self.last_error = self._clean(f"advancing the nonce of order #{o.seq}: {exc}")
             return False

@@ -81,7 +81,7 @@ from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcError
 
 from .blockhash import TIMEOUT_S as BLOCKHASH_TIMEOUT_S
-from .build import compile_and_sign, too_big
+from .build import compile_and_sign, lookups_of, too_big
 from .core import DayLedger, ExecutorCore, utc_day
 from .guards import GuardRails, JournalLedger, day_spent
 from .keys import KeypairError
@@ -165,6 +165,10 @@ class LiveExecutor(GuardRails):
             return f"max open orders reached ({c.max_open})"
         if busy is not None:
             return f"a pool of this cycle is in open order #{busy.seq}"
+        if self.not_run:
+            gone = self._through_refused(opp.pools)
+            if gone:
+                return gone
         if getattr(fees, "base_rate_missing", False):
             return (
                 f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
@@ -203,6 +207,7 @@ class LiveExecutor(GuardRails):
         )
         o.decided_slot = int(self._graph().slot)
         o.cu_priced = int(fees.cu_limit)
+        o.cu_price = int(fees.cu_price_micro_lamports)
         o.t_ns["decided"] = time.monotonic_ns()
         if self.cpu_clock:  # (the thread's CPU to the signature: ``_fire``; opt-in)
             o.cpu_ns = -time.thread_time_ns()
@@ -322,6 +327,8 @@ class LiveExecutor(GuardRails):
             transactions=1,
             cu_limit=o.cu_limit,
             cu_priced=o.cu_priced,
+            kinds=o.kinds,
+            tables=list(self._message(fired.ixs).lookups),
         )
         self._step(o, "simulated", skipped=SKIPPED_BY_POLICY)
         watcher = self._watch()
@@ -455,6 +462,11 @@ class LiveExecutor(GuardRails):
             transactions=len(parts),
             cu_limit=o.cu_limit,
             cu_priced=o.cu_priced,
+            # the lookup tables its messages load from, and the nonce it advances: what
+            # prepared it, for the audit (``arbscope export``'s orders)
+            kinds=o.kinds,
+            tables=sorted({t for p in parts for t in lookups_of(p[0].message)}),
+            **({"nonce": o.nonce} if o.nonce else {}),
         )
 
         sim: dict[str, Any]
@@ -467,11 +479,16 @@ class LiveExecutor(GuardRails):
             sim = await self._simulate_parts(o, wires, base_ata)
         o.units, o.fee_lamports = sim.get("unitsConsumed"), sim.get("fee")
         if sim.get("err") is not None:
+            failing = sim.get("ixs") or ixs
+            gone = self._refused_venue(o, sim["err"], failing)
             self._finish(
                 o,
                 "refused",
-                "simulation failed: " + describe_error(sim["err"], sim.get("ixs") or ixs),
+                "simulation failed: "
+                + describe_error(sim["err"], failing)
+                + (f"; {gone[1]}" if gone else ""),
                 logs=list(sim.get("logs") or [])[-8:],
+                **({"not_run": gone[0]} if gone else {}),
             )
             hop = hop_under_quote(sim["err"], sim.get("ixs") or ixs)
             if hop is not None:
@@ -510,7 +527,9 @@ class LiveExecutor(GuardRails):
         handed = await self._hand_over(o, wires, written)
         if written:  # the first send request's body written to its socket
             o.t_ns["written"] = min(written)
-        await self._follow(o, gen, handed, ixs, watcher, fut, sent_slot, last_valid, pre_base)
+        await self._follow(
+            o, gen, handed, ixs, watcher, fut, sent_slot, last_valid, pre_base, wires
+        )
 
     async def _follow(
         self,
@@ -523,9 +542,12 @@ class LiveExecutor(GuardRails):
         sent_slot: int,
         last_valid: int,
         pre_base: int,
+        wires: list[str] | None = None,
     ) -> None:
         """``o`` was taken by ``handed`` (routes, bundle ids): journaled as sent, followed
-        to its end (escalated when durable), the balances read again."""
+        to its end (escalated when durable), the balances read again. A plain transaction
+        (``wires``: its bytes, sent by ``sendTransaction``) is handed to the node again
+        while it has not landed (:meth:`_resend`)."""
         c = self.config
         o.sent = True
         self._sends += 1
@@ -548,8 +570,14 @@ class LiveExecutor(GuardRails):
             watcher.forget(o.signature)  # every version is watched by polling below
             conf = await self._escalate(o, ixs, handed, sent_slot, gen)
         else:
+            plain = wires is not None and len(wires) == 1 and handed == [("rpc", "")]
             conf = await watcher.wait(
-                o.signature, fut, last_valid, c.confirm_timeout_s, self._bundle_failed(handed)
+                o.signature,
+                fut,
+                last_valid,
+                c.confirm_timeout_s,
+                self._bundle_failed(handed),
+                self._resend(o, wires[0]) if plain and wires else None,
             )
             await self._count_routes(o, handed, conf, sent_slot, ixs)
         o.followed = True
@@ -557,6 +585,8 @@ class LiveExecutor(GuardRails):
         if conf.slot is not None and o.decided_slot and self.on_landing is not None:
             # paper lands on the measured latency: slots, and the decision-to-send time
             self.on_landing(conf.slot - o.decided_slot, round(o.ms.get("sent", 0.0) * 1e6))
+        if conf.status == "failed":  # (a bundle sent unsimulated, or one the chain changed)
+            self._refused_venue(o, conf.err, ixs)
         alone = self.open_orders() == 1
         await self.refresh_balances(o.tokens)
         if alone and o.pre_known and conf.status in ("confirmed", "failed"):
@@ -570,6 +600,7 @@ class LiveExecutor(GuardRails):
             realized=o.realized,
             tip=o.tip,
             versions=[{"signature": s, "tip": t} for s, t in o.versions],
+            **({"resent": o.resent} if o.resent else {}),
         )
         if conf.status == "failed":  # landed and failed: a hop that paid less is the same
             hop = hop_under_quote(conf.err, ixs)
@@ -620,6 +651,7 @@ class LiveExecutor(GuardRails):
             simulate="plain" if self._skips_simulation() else "always",
             t2t_us=t2t,
             t2t_path=last.path if last is not None else "",
+            not_run=tuple(self.not_run.values()),
         )
 
     async def close(self) -> None:

@@ -127,6 +127,7 @@ class NonceKeeper:
         me = self.authority
         before = await self.rpc.get_balance(me)
         sent = made = 0
+        signatures: list[str] = []
         try:
             for k in range(0, len(missing), PER_TRANSACTION):
                 batch = missing[k : k + PER_TRANSACTION]
@@ -136,7 +137,7 @@ class NonceKeeper:
                     ixs += I.create_nonce_account_with_seed(
                         me, I.nonce_address(me, seed), seed, me, NONCE_RENT
                     )
-                await self._land(ixs)
+                signatures.append(await self._land(ixs))
                 sent += 1
                 made += len(batch)
                 self.ready += [I.nonce_address(me, SEED.format(i)) for i in batch]
@@ -145,21 +146,31 @@ class NonceKeeper:
             self.view.spent += spent
             self.view.rent += made * NONCE_RENT
             self.view.transactions += sent
-            self.event(NoncesMade(made, sent, spent, made * NONCE_RENT, list(self.ready)))
+            self.event(
+                NoncesMade(made, sent, spent, made * NONCE_RENT, list(self.ready), signatures)
+            )
         return made
 
-    async def _land(self, ixs: list[Instruction]) -> None:
+    async def _land(self, ixs: list[Instruction]) -> str:
         tx, raw, _, last_valid = await self.sign(ixs)
         sig = str(tx.signatures[0])
         watcher = self.watch()
         fut = await watcher.subscribe(sig)
-        await self.rpc.send_transaction(base64.b64encode(raw).decode(), skip_preflight=False)
-        conf = await watcher.wait(sig, fut, last_valid, self.confirm_timeout_s)
+        wire = base64.b64encode(raw).decode()
+        await self.rpc.send_transaction(wire, skip_preflight=False)
+        conf = await watcher.wait(
+            sig,
+            fut,
+            last_valid,
+            self.confirm_timeout_s,
+            resend=lambda: self.rpc.send_transaction(wire),
+        )
         if conf.status != "confirmed":
             raise RpcError(
                 f"creating the nonce accounts did not land: {conf.status} "
                 f"{conf.err if conf.err is not None else ''}".rstrip()
             )
+        return sig
 
     # ------------------------------------------------------------ orders
     def take(self) -> str | None:

@@ -65,6 +65,9 @@ class LiveConfig:
     # None: each cycle's own (.compute.cycle_budget), as the scorer priced it
     cu_limit: int | None = None
     confirm_timeout_s: float = 90.0
+    # one request's timeout at the node orders go to (feeds.rpc_timeout_s): a simulation
+    # of a 4-hop order took longer than 5 s on a busy machine's real node
+    rpc_timeout_s: float = 5.0
     # a bundle's engines asked (getInflightBundleStatuses) this long after the send and
     # as often again, only when their rate gate is free (never delaying a send): Failed at
     # every one ends it at once, freeing its pools and max_open (0: wait for its blockhash)
@@ -143,8 +146,10 @@ class LiveOrder:
     durable: str = ""  # its durable nonce: the blockhash every version names
     versions: list[tuple[str, int]] = field(default_factory=list)  # (signature, tip) sent
     parts: int = 1  # transactions it went as (2: a bundle, when one could not hold it)
+    resent: int = 0  # times its transaction was handed to the node again while unlanded
     decided_slot: int = 0  # the graph's slot when it was decided
     cu_priced: int = 0  # the compute-unit limit the scorer priced it at
+    cu_price: int = 0  # the compute-unit price it was decided with (micro-lamports)
     cu_limit: int = 0  # the limit its transaction requests (the same, unless the wallet changed)
     # the token accounts it created in a transaction of their own (too many for one)
     created_apart: list[str] = field(default_factory=list)
@@ -236,6 +241,8 @@ class LiveView:
     # its path (fast | fetched); None: none sent yet
     t2t_us: float | None = None
     t2t_path: str = ""
+    # venues whose program on this chain refused arbscope's swap itself: (name, why)
+    not_run: tuple[tuple[str, str], ...] = ()
 
 
 def describe_error(err: Any, ixs: Sequence[Instruction] = ()) -> str:

@@ -93,6 +93,19 @@ class Sending(Building):
         o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s)"
         return handed
 
+    def _resend(self, o: LiveOrder, wire: str) -> Callable[[], Awaitable[object]]:
+        """For a plain transaction sent with ``sendTransaction``: the watcher's ``resend``,
+        the same bytes handed to the node again (preflight skipped: it was simulated; the
+        node forwards it to the leader once, ``maxRetries`` 0, and a packet lost on the
+        way never lands — on the real node under load an order that never landed was held
+        until its blockhash expired). The same signature lands at most once."""
+
+        async def again() -> object:
+            o.resent += 1
+            return await self._client().send_transaction(wire)
+
+        return again
+
     def _bundle_failed(self, handed: list[tuple[str, str]]) -> Callable[[], Awaitable[str]] | None:
         """For a bundle (``handed``: routes and bundle ids): the watcher's ``gave_up``.
         Every ``live.bundle_check_s`` after the send it asks each engine that has not said

@@ -87,6 +87,11 @@ def table_keys(ixs: Sequence[Instruction], payer: str | Pubkey) -> list[Pubkey]:
     return list(out)
 
 
+def _signed(table: str, step: str, signature: str) -> dict[str, str]:
+    """One table transaction as the ``tables`` event journals it."""
+    return {"table": table, "step": step, "signature": signature}
+
+
 @dataclass
 class TablesView:
     """What the screen and the journal show of the tables."""
@@ -116,6 +121,10 @@ class TableKeeper:
     budget: int = 500_000_000  # lamports this process may spend on tables (0.5 SOL)
     tables: dict[Pubkey, AddressLookupTableAccount] = field(default_factory=dict)
     view: TablesView = field(default_factory=TablesView)
+    # every table's transactions as known: (step, signature), step ``create`` /
+    # ``extend`` (made by this process) or ``found`` (read from the node: a table found
+    # at arming, as ``getSignaturesForAddress`` lists the transactions that wrote it)
+    history: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _wanted: dict[Pubkey, None] = field(default_factory=dict)
     _size: dict[Pubkey, int] = field(default_factory=dict)  # entries, active or not yet
     _used_slots: set[int] = field(default_factory=set)
@@ -147,7 +156,28 @@ class TableKeeper:
             self.tables[key] = AddressLookupTableAccount(key, table.addresses)
             self._size[key] = len(table.addresses)
         self._refresh_view()
+        found = [str(k) for k in self.tables if str(k) not in self.history]
+        if found:  # what made them, for the audit of the orders that load from them
+            signatures = []
+            for t in found:
+                self.history[t] = [("found", sig) for sig in await self._written_by(t)]
+                signatures += [_signed(t, step, sig) for step, sig in self.history[t]]
+            self.event(
+                TablesMade(0, 0, 0, 0, list(self.view.tables), self.view.addresses, signatures)
+            )
         return len(self.tables)
+
+    async def _written_by(self, table: str) -> list[str]:
+        """The signatures of the transactions that wrote ``table`` (its create and
+        extends: ``getSignaturesForAddress``, oldest first; a transaction that only
+        loads from it does not name it), or none when the node does not say."""
+        try:
+            got = await self.rpc.call(
+                "getSignaturesForAddress", [table, {"limit": 1_000, "commitment": "confirmed"}]
+            )
+            return [str(r["signature"]) for r in reversed(got) if r.get("err") is None]
+        except (RpcError, TypeError, KeyError, AttributeError):
+            return []
 
     def note(self, ixs: Sequence[Instruction], payer: str) -> int:
         """Remember the accounts of an order that no table holds; how many are new."""
@@ -185,15 +215,16 @@ class TableKeeper:
             rent_before = await self._rent()
             sent = 0
             added = 0
+            signatures: list[dict[str, str]] = []
             try:
                 while want:
                     table = self._with_room()
                     if table is None:
-                        table = await self._create()
+                        table = await self._create(signatures)
                         sent += 1
                     room = A.MAX_ADDRESSES - self._size[table]
                     chunk, want = want[:room], want[room:]
-                    sent += await self._extend(table, chunk)
+                    sent += await self._extend(table, chunk, signatures)
                     self._size[table] += len(chunk)
                     added += len(chunk)
                 await self._activate()
@@ -211,7 +242,13 @@ class TableKeeper:
                 self._refresh_view()
                 self.event(
                     TablesMade(
-                        added, sent, spent, rent, list(self.view.tables), self.view.addresses
+                        added,
+                        sent,
+                        spent,
+                        rent,
+                        list(self.view.tables),
+                        self.view.addresses,
+                        signatures,
                     )
                 )
             return added
@@ -228,25 +265,42 @@ class TableKeeper:
     def _budget(self) -> list[Instruction]:
         return [I.set_compute_unit_limit(CU_TABLE), I.set_compute_unit_price(self.cu_price)]
 
-    async def _create(self) -> Pubkey:
-        slot = await self.rpc.get_slot("finalized")
-        deadline = asyncio.get_running_loop().time() + ACTIVATION_WAIT_S
-        while slot in self._used_slots:  # one table per recent slot and authority
-            if asyncio.get_running_loop().time() > deadline:
-                raise RpcError("the node's finalized slot did not advance")
+    async def _recent_slot(self) -> int:
+        """The recent slot a create names (its table's address derives from it): one the
+        program finds in the ``SlotHashes`` of the bank that runs the create, and of the
+        bank its preflight runs on (``confirmed``, the blockhash's). A bank's
+        ``SlotHashes`` lists its ancestors of the last 512 slots, not itself: so a rooted
+        (``finalized``) slot — an ancestor of every bank that may run the transaction,
+        on any fork — older than the ``confirmed`` bank (with a ``finalized`` preflight,
+        the node's default, the slot was the preflight bank's own: "N is not a recent
+        slot"); and one no other create of this keeper named (the same slot derives the
+        same address, and the program takes a create of an existing table as done)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACTIVATION_WAIT_S
+        while True:
+            rooted = await self.rpc.get_slot("finalized")
+            if rooted not in self._used_slots and rooted < await self.rpc.get_slot("confirmed"):
+                return rooted
+            if loop.time() > deadline:
+                raise RpcError(f"the node's finalized slot did not advance past {rooted}")
             await asyncio.sleep(0.05)
-            slot = await self.rpc.get_slot("finalized")
+
+    async def _create(self, signatures: list[dict[str, str]]) -> Pubkey:
+        slot = await self._recent_slot()
         self._used_slots.add(slot)
         ix, table = A.create_lookup_table(self.authority, self.authority, slot)
-        await self._land([*self._budget(), ix], "create")
+        sig = await self._land([*self._budget(), ix], "create")
         self._size[table] = 0
+        self._wrote(table, "create", sig, signatures)
         return table
 
-    async def _extend(self, table: Pubkey, keys: list[Pubkey]) -> int:
+    async def _extend(
+        self, table: Pubkey, keys: list[Pubkey], signatures: list[dict[str, str]]
+    ) -> int:
         batches = A.extend_batches(
             table, self.authority, self.authority, keys, before=self._budget()
         )
-        await asyncio.gather(
+        sigs = await asyncio.gather(
             *(
                 self._land(
                     [
@@ -258,20 +312,37 @@ class TableKeeper:
                 for b in batches
             )
         )
+        for sig in sigs:
+            self._wrote(table, "extend", sig, signatures)
         return len(batches)
 
-    async def _land(self, ixs: list[Instruction], what: str) -> None:
+    def _wrote(
+        self, table: Pubkey, step: str, signature: str, signatures: list[dict[str, str]]
+    ) -> None:
+        """A transaction of ours that wrote ``table`` landed: kept for the audit."""
+        self.history.setdefault(str(table), []).append((step, signature))
+        signatures.append(_signed(str(table), step, signature))
+
+    async def _land(self, ixs: list[Instruction], what: str) -> str:
         tx, raw, _, last_valid = await self.sign(ixs)
         sig = str(tx.signatures[0])
         watcher = self.watch()
         fut = await watcher.subscribe(sig)
-        await self.rpc.send_transaction(base64.b64encode(raw).decode(), skip_preflight=False)
-        conf = await watcher.wait(sig, fut, last_valid, self.confirm_timeout_s)
+        wire = base64.b64encode(raw).decode()
+        await self.rpc.send_transaction(wire, skip_preflight=False)
+        conf = await watcher.wait(
+            sig,
+            fut,
+            last_valid,
+            self.confirm_timeout_s,
+            resend=lambda: self.rpc.send_transaction(wire),
+        )
         if conf.status != "confirmed":
             raise RpcError(
                 f"the lookup table's {what} did not land: {conf.status} "
                 f"{conf.err if conf.err is not None else ''}".rstrip()
             )
+        return sig
 
     async def _activate(self) -> None:
         """Read the tables back; wait until the node's slot is past their last extend

@@ -5,6 +5,10 @@ PubSub connection (opened on first use, reopened when it drops; every signature 
 waiting is subscribed again), and polls ``getSignatureStatuses`` as the fallback, so a
 lost notification or a dead socket only delays the answer. A transaction whose blockhash
 expired (block height past its ``lastValidBlockHeight``) without a status never lands.
+While it waits, the caller may hand the transaction to the node again after every poll
+that found nothing (``resend``): a node forwards a ``sendTransaction`` to its leader once
+when told ``maxRetries`` 0, and a packet lost on the way would otherwise hold the order
+until its blockhash expired (the real node under load: an order that never landed).
 
 Subscribe *before* sending: a node only notifies signatures it processes after the
 subscription (the simulator also answers one already processed).
@@ -26,6 +30,8 @@ import websockets
 from ..redact import redact
 from .rpc import RpcClient, RpcError
 from .tls import ssl_for, tls_problem
+
+COMMITMENTS = ("processed", "confirmed", "finalized")  # weakest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +159,17 @@ class SignatureWatcher:
         last_valid_block_height: int,
         timeout_s: float = 90.0,
         gave_up: Callable[[], Awaitable[str]] | None = None,
+        resend: Callable[[], Awaitable[object]] | None = None,
     ) -> Confirmation:
         """The end of ``signature``: the notification, else a poll that finds it, else
         expiry by block height, else ``unknown`` after ``timeout_s``. ``gave_up``, asked
         after each poll: why it will never land, when whoever took it says so (a bundle
         every block engine marked ``Failed``): it ends ``expired`` then, ``via`` that
-        reason, without waiting for its blockhash to expire."""
+        reason, without waiting for its blockhash to expire. ``resend``, called after each
+        poll that found nothing: the same signed transaction handed to the node again (a
+        node forwards a ``sendTransaction`` to its leader once when told ``maxRetries``
+        0, and a packet dropped on the way never lands; the same signature lands at most
+        once); what it raises is ignored."""
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -169,7 +180,7 @@ class SignatureWatcher:
                     )
                 try:
                     st = (await self.rpc.get_signature_statuses([signature]))[0]
-                    if isinstance(st, dict):
+                    if isinstance(st, dict) and self.reached(st):
                         err = st.get("err")
                         return Confirmation(
                             "confirmed" if err is None else "failed", st.get("slot"), err, "poll"
@@ -182,10 +193,23 @@ class SignatureWatcher:
                     why = await gave_up()
                     if why:
                         return Confirmation("expired", None, None, why)
+                if resend is not None and not fut.done():
+                    with contextlib.suppress(RpcError):
+                        await resend()
                 if time.monotonic() > deadline:
                     return Confirmation("unknown", None, None, "poll")
         finally:
             self._waiting.pop(signature, None)
+
+    def reached(self, status: dict[str, Any]) -> bool:
+        """Whether a ``getSignatureStatuses`` entry has reached the watcher's commitment: a
+        node lists a transaction as soon as a bank processed it (``confirmationStatus``
+        ``processed``), before a read at ``confirmed`` sees what it wrote. An entry
+        without the field (a node before 1.5) counts as reached."""
+        got = status.get("confirmationStatus")
+        if got not in COMMITMENTS or self.commitment not in COMMITMENTS:
+            return True
+        return COMMITMENTS.index(got) >= COMMITMENTS.index(self.commitment)
 
     def forget(self, signature: str) -> None:
         """Stop waiting for ``signature`` (it was never sent)."""

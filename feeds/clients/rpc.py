@@ -597,17 +597,34 @@ class RpcClient:
         return value
 
     @staticmethod
-    def send_params(tx_b64: str, skip_preflight: bool = True) -> list[Any]:
+    def send_params(
+        tx_b64: str, skip_preflight: bool = True, preflight_commitment: str = "confirmed"
+    ) -> list[Any]:
         """``sendTransaction``'s params for a base64 transaction (no retries by the node:
-        the executor follows and resends itself)."""
-        return [tx_b64, {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}]
+        the executor follows and resends itself). A preflight runs on the node's bank of
+        ``preflight_commitment`` — always named: a node's default is ``finalized``, ~32
+        slots behind, whose bank knows neither a ``confirmed`` blockhash ("Blockhash not
+        found") nor an account made since. ``confirmed``: the commitment every blockhash
+        here is read at, so the preflight's bank always knows it (a ``processed`` bank
+        did not, once: a busy node's RPC served a ``processed`` bank a slot behind its
+        ``confirmed`` one)."""
+        cfg: dict[str, Any] = {"encoding": "base64", "skipPreflight": skip_preflight}
+        if not skip_preflight:
+            cfg["preflightCommitment"] = preflight_commitment
+        cfg["maxRetries"] = 0
+        return [tx_b64, cfg]
 
     async def send_transaction(
-        self, tx_b64: str, skip_preflight: bool = True, written: list[int] | None = None
+        self,
+        tx_b64: str,
+        skip_preflight: bool = True,
+        written: list[int] | None = None,
+        preflight_commitment: str = "confirmed",
     ) -> str:
         """``sendTransaction``: the signature the node answers (``written``: see
-        :meth:`call`)."""
-        res = await self.call("sendTransaction", self.send_params(tx_b64, skip_preflight), written)
+        :meth:`call`; ``preflight_commitment``: :meth:`send_params`)."""
+        params = self.send_params(tx_b64, skip_preflight, preflight_commitment)
+        res = await self.call("sendTransaction", params, written)
         if not isinstance(res, str):
             raise RpcError(f"sendTransaction at {self.shown}: bad answer")
         return res

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..venues import refused_instruction
 from ..wire import loader
 from .state import Account, InnerIx
 
@@ -87,9 +88,6 @@ BUILTINS = frozenset(
     )
 )
 SYSVARS_PREFIX = "Sysvar"  # the sysvars are the bank's own (the clock set from the world's)
-# Anchor's refusals of an instruction's data (anchor-lang ErrorCode): InstructionMissing,
-# InstructionFallbackNotFound, InstructionDidNotDeserialize, InstructionDidNotSerialize
-ANCHOR_INSTRUCTION_ERRORS = frozenset((100, 101, 102, 103))
 LAMPORTS_PER_SIGNATURE = 5_000  # what LiteSVM charges a signature
 
 
@@ -214,25 +212,9 @@ def program_accounts(
     }
 
 
-def refusal(err: Any, anchor: bool) -> str | None:
-    """Why a program refused an instruction's data itself, from the error of the first
-    instruction (None: it went on to read its accounts, so it knows the instruction):
-    the runtime's ``InvalidInstructionData``, or one of Anchor's instruction errors
-    (:data:`ANCHOR_INSTRUCTION_ERRORS`) from an Anchor program."""
-    if not isinstance(err, dict) or "InstructionError" not in err:
-        return None
-    detail = err["InstructionError"][1]
-    if detail == "InvalidInstructionData":
-        return "InvalidInstructionData"
-    if anchor and isinstance(detail, dict) and detail.get("Custom") in ANCHOR_INSTRUCTION_ERRORS:
-        names = {
-            100: "InstructionMissing",
-            101: "InstructionFallbackNotFound",
-            102: "InstructionDidNotDeserialize",
-            103: "InstructionDidNotSerialize",
-        }
-        return f"Anchor {detail['Custom']} {names[detail['Custom']]}"
-    return None
+# why a program refused an instruction's data itself (InvalidInstructionData, Anchor 100-103):
+# the rule the live executor applies to a real node's refusal too
+refusal = refused_instruction
 
 
 # Anchor's account errors (anchor-lang ``ErrorCode`` 3000 to 3999: discriminator, owner,

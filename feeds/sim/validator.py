@@ -189,6 +189,11 @@ class Validator:
         if self.workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="arbscope-node-")
             self.workdir = Path(self._tmp.name)
+        # the validator runs in ``workdir``: every path it is given must not be relative
+        # (``arbscope node --market mkt`` named ``mkt/accounts`` inside its workdir)
+        self.workdir = self.workdir.resolve()
+        if self.market is not None:
+            self.market = self.market.resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         ledger = self.workdir / "ledger"
         log_path = self.workdir / "validator.log"

@@ -23,6 +23,8 @@ from ..wire import instructions as shared
 from .base import ComputeUnits, Leg, Venue
 
 __all__ = [
+    "ANCHOR_ERRORS",
+    "ANCHOR_INSTRUCTION_ERRORS",
     "KINDS",
     "ComputeUnits",
     "VENUES",
@@ -32,6 +34,7 @@ __all__ = [
     "by_program",
     "decode",
     "error_name",
+    "refused_instruction",
 ]
 
 
@@ -85,11 +88,96 @@ def decode(program: str, data: bytes, accounts: list[str]) -> Any:
     return shared.decode(program, data, accounts)
 
 
+# the Anchor framework's own errors (anchor-lang ``ErrorCode``, below a program's 6000):
+# an Anchor program raises them before or around its own code
+ANCHOR_ERRORS: dict[int, str] = {
+    100: "InstructionMissing",
+    101: "InstructionFallbackNotFound",
+    102: "InstructionDidNotDeserialize",
+    103: "InstructionDidNotSerialize",
+    1000: "IdlInstructionStub",
+    1001: "IdlInstructionInvalidProgram",
+    1002: "IdlAccountNotEmpty",
+    1500: "EventInstructionStub",
+    **dict(
+        enumerate(
+            (
+                "ConstraintMut ConstraintHasOne ConstraintSigner ConstraintRaw "
+                "ConstraintOwner ConstraintRentExempt ConstraintSeeds ConstraintExecutable "
+                "ConstraintState ConstraintAssociated ConstraintAssociatedInit "
+                "ConstraintClose ConstraintAddress ConstraintZero ConstraintTokenMint "
+                "ConstraintTokenOwner ConstraintMintMintAuthority "
+                "ConstraintMintFreezeAuthority ConstraintMintDecimals ConstraintSpace "
+                "ConstraintAccountIsNone ConstraintTokenTokenProgram "
+                "ConstraintMintTokenProgram ConstraintAssociatedTokenTokenProgram"
+            ).split(),
+            2000,
+        )
+    ),
+    **dict(
+        enumerate(
+            (
+                "RequireViolated RequireEqViolated RequireKeysEqViolated "
+                "RequireNeqViolated RequireKeysNeqViolated RequireGtViolated "
+                "RequireGteViolated"
+            ).split(),
+            2500,
+        )
+    ),
+    **dict(
+        enumerate(
+            (
+                "AccountDiscriminatorAlreadySet AccountDiscriminatorNotFound "
+                "AccountDiscriminatorMismatch AccountDidNotDeserialize "
+                "AccountDidNotSerialize AccountNotEnoughKeys AccountNotMutable "
+                "AccountOwnedByWrongProgram InvalidProgramId InvalidProgramExecutable "
+                "AccountNotSigner AccountNotSystemOwned AccountNotInitialized "
+                "AccountNotProgramData AccountNotAssociatedTokenAccount "
+                "AccountSysvarMismatch AccountReallocExceedsLimit AccountDuplicateReallocs"
+            ).split(),
+            3000,
+        )
+    ),
+    4100: "DeclaredProgramIdMismatch",
+    4101: "TryingToInitPayerAsProgramAccount",
+    4102: "InvalidNumericConversion",
+    5000: "Deprecated",
+}
+# the ones that say the program cannot read the instruction's data itself (raised before
+# any account is read): InstructionMissing, InstructionFallbackNotFound,
+# InstructionDidNotDeserialize, InstructionDidNotSerialize
+ANCHOR_INSTRUCTION_ERRORS = frozenset((100, 101, 102, 103))
+
+
+def refused_instruction(err: Any, anchor: bool) -> str | None:
+    """Why a program refused an instruction's data itself, from a transaction's error
+    (``{"InstructionError": [i, detail]}``; None: it knew the instruction, whatever came
+    after): the runtime's ``InvalidInstructionData``, or one of Anchor's instruction
+    errors (:data:`ANCHOR_INSTRUCTION_ERRORS`) from an Anchor program. Such a program
+    cannot run the instruction at all (a binary older than it: Raydium AMM v4's without
+    ``SwapBaseInV2``), whatever the accounts or amounts."""
+    if not isinstance(err, dict) or "InstructionError" not in err:
+        return None
+    try:
+        detail = err["InstructionError"][1]
+    except (TypeError, IndexError, KeyError):
+        return None
+    if detail == "InvalidInstructionData":
+        return "InvalidInstructionData"
+    if anchor and isinstance(detail, dict) and detail.get("Custom") in ANCHOR_INSTRUCTION_ERRORS:
+        code = detail["Custom"]
+        return f"Anchor {code} {ANCHOR_ERRORS[code]}"
+    return None
+
+
 def error_name(program: str, code: int) -> str:
-    """The program's name for custom error ``code`` (or ``custom program error 0x..``)."""
+    """The program's name for custom error ``code`` (or ``custom program error 0x..``):
+    a venue's own, the Anchor framework's for an Anchor venue, a token program's."""
     venue = _BY_PROGRAM.get(program)
     if venue is not None:
         name = venue.error_name(code)
+        if name is None and venue.anchor and code in ANCHOR_ERRORS:
+            name = f"{ANCHOR_ERRORS[code]} (Anchor {code})"
     elif program in shared.TOKEN_PROGRAMS:
         name = shared.TOKEN_ERRORS.get(code)
     else:

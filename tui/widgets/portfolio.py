@@ -114,6 +114,13 @@ class PortfolioPanel(TextPanel):
             line.truncate(width, overflow="ellipsis")
             t.append_text(line)
             t.append("\n")
+        not_run = getattr(lv, "not_run", ())
+        if not_run:  # venues whose program here refused our swap itself: no orders
+            line = Text("not run here: ", style=palette.warning)
+            line.append(", ".join(name for name, _ in not_run), style=palette.warning)
+            line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
         routes = getattr(lv, "routes", ())
         if routes:  # where orders went: landed / expired / failed per route
             line = Text()
