@@ -572,8 +572,15 @@ class RpcClient:
     @staticmethod
     def send_params(tx_b64: str, skip_preflight: bool = True) -> list[Any]:
         """``sendTransaction``'s params for a base64 transaction (no retries by the node:
-        the executor follows and resends itself)."""
-        return [tx_b64, {"encoding": "base64", "skipPreflight": skip_preflight, "maxRetries": 0}]
+        the executor follows and resends itself). A preflight runs at ``confirmed``, the
+        commitment arbscope's blockhashes come from: a node's default, ``finalized``,
+        refuses a newer blockhash ("Blockhash not found") and a lookup table naming its
+        root's slot ("not a recent slot")."""
+        cfg: dict[str, Any] = {"encoding": "base64", "skipPreflight": skip_preflight}
+        if not skip_preflight:
+            cfg["preflightCommitment"] = "confirmed"
+        cfg["maxRetries"] = 0
+        return [tx_b64, cfg]
 
     async def send_transaction(
         self, tx_b64: str, skip_preflight: bool = True, written: list[int] | None = None
