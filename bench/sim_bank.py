@@ -129,7 +129,10 @@ def flow(programs: str, kinds: tuple[str, ...], slots: int, txs: int, reps: int)
                     )
                     ixs.append(venue.swap_instruction(leg))
                 tx = compile_and_sign(kp, kp.pubkey(), ixs, bh, [])
-                chain.send([base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
+                # (its preflight at the newest bank: a node's default, finalized, knows no
+                # blockhash newer than its root)
+                cfg = {"encoding": "base64", "preflightCommitment": "processed"}
+                chain.send([base64.b64encode(bytes(tx)).decode(), cfg])
             landed += len(w.step().landed)
         took = time.perf_counter() - t
         rates[name].append(slots / took)

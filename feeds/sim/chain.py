@@ -73,6 +73,7 @@ import base64
 import collections
 import hashlib
 import random
+import struct
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -86,6 +87,7 @@ from .. import venues
 from ..wire import instructions as I
 from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SYSTEM_PROGRAM
+from ..wire.loader import UPGRADEABLE_LOADER
 from ..wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 from . import alt as ALT
 from . import node as N
@@ -99,6 +101,16 @@ from .venue import InstructionFailed, ProgramError
 from .world import SYSVAR_CLOCK, SwapQuote, World, rent_exempt
 
 BLOCKHASH_SLOTS = 150  # a blockhash is valid this many slots (MAX_PROCESSING_AGE)
+ROOT_DISTANCE = 32  # slots between a slot and its root (finalized) on mainnet
+# SIMD-0186: every account a transaction loads counts its data and this much (one that
+# does not exist counts nothing); every lookup table it resolves counts a full table
+ACCOUNT_BASE_SIZE, LOOKUP_TABLE_BASE_SIZE = 64, 8_248
+NATIVE_LOADER = "NativeLoader1111111111111111111111111111111"
+# the builtin programs' accounts as a node holds them (owned by the native loader, one
+# lamport, executable, the program's name as data, rent epoch 0)
+NATIVE_PROGRAMS = {SYSTEM_PROGRAM: b"system_program", I.COMPUTE_BUDGET: b"compute_budget_program"}
+# the preflight's refusals the node reports as simulation results it never ran
+_SIM_CONFIG = "RpcSimulateTransactionConfig"
 MAX_BASE64_SIZE = 1644  # PACKET_DATA_SIZE in base64
 MAX_BASE58_SIZE = 1683  # PACKET_DATA_SIZE in base58
 TX_ENCODINGS = ("binary", "base64", "base58", "json", "jsonParsed")  # UiTransactionEncoding
@@ -110,6 +122,7 @@ MAX_SIMULATED_BUNDLE = 20  # transactions simulateBundle takes (jito-solana's li
 # limit gives their instructions 3,000 units; the lookup-table program is sBPF now)
 BUILTINS = frozenset((SYSTEM_PROGRAM, I.COMPUTE_BUDGET))
 STATUS_KEEP = 20_000  # signature statuses remembered
+MAX_SIGNATURE_STATUSES = 256  # MAX_GET_SIGNATURE_STATUSES_QUERY_ITEMS
 BLOCK_SLOTS = 2_000  # slots whose blocks the ledger keeps (getBlock)
 TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
 RIVAL_ENGINE = "rivals"  # the block engine the simulator's competitors' bundles come through
@@ -131,11 +144,12 @@ class ChainError(Exception):
 
 class _Fail(Exception):
     """An instruction failed: its index, the runtime's error detail and a log line
-    (index -1: the transaction failed as a whole, ``detail`` is the error)."""
+    (index -1: the transaction failed as a whole, ``detail`` is the error), and the
+    compute units it consumed before it failed (a builtin's are charged first)."""
 
-    def __init__(self, index: int, detail: Any, log: str) -> None:
+    def __init__(self, index: int, detail: Any, log: str, units: int = 0) -> None:
         super().__init__(log)
-        self.index, self.detail, self.log = index, detail, log
+        self.index, self.detail, self.log, self.units = index, detail, log, units
 
 
 @dataclass(slots=True)
@@ -154,6 +168,12 @@ class Outcome:
     # its inner instructions (``meta.innerInstructions``): per top-level instruction index
     # that made any, in order
     inner: list[tuple[int, tuple[InnerIx, ...]]] = field(default_factory=list)
+    # the bytes of the accounts it loaded (SIMD-0186: ``loadedAccountsDataSize``); 0 when
+    # it was refused before its accounts were loaded
+    loaded_size: int = 0
+    # simulated: the lamports and token balances of its accounts after it ran, before
+    # the simulation was undone (what ``_balances`` gives)
+    after: tuple[tuple[int, ...], tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +347,8 @@ class Chain:
         self.world.chain = self
         for tip in I.JITO_TIP_ACCOUNTS:  # as on mainnet: they exist (tips only credit them)
             self.world.accounts.setdefault(tip, Account(I.JITO_TIP_PROGRAM, b"", 10**9))
+        for program, name in NATIVE_PROGRAMS.items():  # the builtins' accounts
+            self.world.accounts.setdefault(program, Account(NATIVE_LOADER, name, 1, True))
         # every account of a pool (itself, its vaults, its arrays) -> the pool
         self._pool_of: dict[str, Any] = {}
         for p in self.world.pools:
@@ -446,9 +468,20 @@ class Chain:
         while len(self.hashes) > 2 * BLOCKHASH_SLOTS:
             self.hashes.popitem(last=False)
 
-    def blockhash_valid(self, blockhash: str) -> bool:
+    def blockhash_valid(self, blockhash: str, at: int | None = None) -> bool:
+        """Whether ``blockhash`` is in the blockhash queue of the bank of slot ``at``
+        (None: the newest): made at or before it, at most 150 slots before."""
         slot = self.hashes.get(blockhash)
-        return slot is not None and self.world.slot - slot <= BLOCKHASH_SLOTS
+        at = self.world.slot if at is None else at
+        return slot is not None and slot <= at and at - slot <= BLOCKHASH_SLOTS
+
+    def bank_at(self, level: str) -> int:
+        """The slot of the bank a request at commitment ``level`` reads: the newest for
+        ``processed`` and ``confirmed`` (the simulated cluster has no forks), the root
+        (``ROOT_DISTANCE`` slots back, never before the first slot) for ``finalized``."""
+        if level == "finalized":
+            return max(self.first_slot, self.world.slot - ROOT_DISTANCE)
+        return self.world.slot
 
     # ------------------------------------------------------------ decoding
     def _require_accept(self) -> None:
@@ -501,7 +534,8 @@ class Chain:
         try:
             tx = VersionedTransaction.from_bytes(raw)
         except Exception as exc:  # solders raises its own error types
-            raise ChainError(-32602, f"failed to deserialize {kind}: {exc}"[:300]) from None
+            what = f"failed to deserialize {kind}: {N.bincode(exc)}"
+            raise ChainError(-32602, what[:300]) from None
         try:
             tx.sanitize()
         except Exception as exc:
@@ -545,13 +579,13 @@ class Chain:
         del w._touched[snap.touched :]
 
     # ------------------------------------------------------------ running
-    def fee_for_message(self, msg: Message | MessageV0) -> int | None:
+    def fee_for_message(self, msg: Message | MessageV0, at: int | None = None) -> int | None:
         """``getFeeForMessage``: what ``msg`` would pay in lamports, None when its
-        blockhash is not a valid one (compute-budget instructions that do not decode
-        leave the base fee)."""
+        blockhash is not a valid one at the bank of slot ``at`` (compute-budget
+        instructions that do not decode leave the base fee)."""
         keys = [str(k) for k in msg.account_keys]
         if (
-            not self.blockhash_valid(str(msg.recent_blockhash))
+            not self.blockhash_valid(str(msg.recent_blockhash), at)
             and self._nonce(msg, keys, advanceable=False) is None
         ):
             return None
@@ -593,15 +627,41 @@ class Chain:
         priority = min((price * limit + 999_999) // 1_000_000, (1 << 64) - 1)
         return LAMPORTS_PER_SIGNATURE * sigs + priority, limit, price
 
+    def loaded_size(self, keys: list[str], programs: list[str], tables: int) -> int:
+        """The bytes a transaction with accounts ``keys`` invoking ``programs`` through
+        ``tables`` lookup tables loads (SIMD-0186, ``loadedAccountsDataSize``): each
+        account that exists its data and a base of 64 bytes (one that does not exist:
+        nothing), an upgradeable program's programdata the same, each table 8,248."""
+        w = self.world
+        total = LOOKUP_TABLE_BASE_SIZE * tables
+        seen = set()
+        for k in [*keys, *(self._programdata(p) for p in programs)]:
+            acc = w.accounts.get(k) if k else None
+            if acc is not None and k not in seen:
+                seen.add(k)
+                total += ACCOUNT_BASE_SIZE + len(acc.data)
+        return total
+
+    def _programdata(self, program: str) -> str:
+        """The programdata account of an upgradeable program ("" for another)."""
+        acc = self.world.accounts.get(program)
+        if acc is None or acc.owner != UPGRADEABLE_LOADER or len(acc.data) < 36:
+            return ""
+        return N.b58encode(acc.data[4:36])
+
     def run(
         self,
         tx: VersionedTransaction,
         commit: bool,
         check_blockhash: bool = True,
         want_accounts: list[str] | None = None,
+        bank_slot: int | None = None,
     ) -> Outcome:
         """Run ``tx`` against the world (see the module doc); ``commit`` False undoes it
-        all afterwards. Signatures are the caller's business (``_verify``)."""
+        all afterwards (and the outcome carries the balances it left). ``bank_slot``: the
+        bank whose blockhash queue a recent blockhash must be in (a simulation at a
+        commitment; None: the newest). Signatures are the caller's business
+        (``_verify``)."""
         w = self.world
         msg = tx.message
         sig = str(tx.signatures[0])
@@ -616,7 +676,7 @@ class Chain:
         if len(set(keys)) != len(keys):
             return Outcome(sig, "AccountLoadedTwice", [], 0, 0, [])
         nonce = None  # (address, data): the durable nonce it uses instead of a blockhash
-        if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash)):
+        if check_blockhash and not self.blockhash_valid(str(msg.recent_blockhash), bank_slot):
             nonce = self._nonce(msg, keys)
             if nonce is None:
                 return Outcome(sig, "BlockhashNotFound", [], 0, 0, [])
@@ -637,6 +697,8 @@ class Chain:
         if 0 < left < rent_exempt(len(acc.data)):  # the fee would leave it rent-paying
             return Outcome(sig, {"InsufficientFundsForRent": {"account_index": 0}}, [], 0, 0, [])
         snap = self._snapshot(keys)  # every account it can touch is one of its keys
+        invoked = list(dict.fromkeys(keys[ix.program_id_index] for ix in msg.instructions))
+        size = self.loaded_size(keys, invoked, len(getattr(msg, "address_table_lookups", ())))
         signers = frozenset(k for j, k in enumerate(keys) if msg.is_signer(j))
         writables = frozenset(
             [k for j, k in enumerate(static) if is_writable(msg, j)] + list(loaded[0])
@@ -646,7 +708,9 @@ class Chain:
             and self.bank.can_run(tx, keys)
             and not self._spent_nonce(msg, keys)
         ):
-            return self._run_bank(tx, keys, loaded, writables, nonce, snap, commit, want_accounts)
+            out = self._run_bank(tx, keys, loaded, writables, nonce, snap, commit, want_accounts)
+            out.loaded_size = size
+            return out
         w.credit_lamports(payer, -fee)
         mixed = False  # some of its instructions ran in the bank
         logs: list[str] = []
@@ -707,6 +771,7 @@ class Chain:
         except _Fail as f:
             if f.log:
                 logs.extend(f.log.split("\n"))
+            units += f.units
             err = f.detail if f.index < 0 else {"InstructionError": [f.index, f.detail]}
             self._restore(snap)
             w.credit_lamports(payer, -fee)  # a failed transaction still pays
@@ -721,9 +786,13 @@ class Chain:
             self.stats.mixed += 1
         else:
             self.stats.by_python += 1
+        after = None
         if not commit:
+            after = self._balances(tx)
             self._restore(snap)
-        return Outcome(sig, err, logs, units, fee, programs, accounts_after, True, loaded, inner)
+        return Outcome(
+            sig, err, logs, units, fee, programs, accounts_after, True, loaded, inner, size, after
+        )
 
     def _run_bank(
         self,
@@ -759,7 +828,9 @@ class Chain:
             accounts_after = [
                 w.accounts[k].value() if k in w.accounts else None for k in want_accounts
             ]
+        after = None
         if not commit:
+            after = self._balances(tx)
             self._restore(snap)
         programs = self.bank.programs_of(tx, keys)
         return Outcome(
@@ -773,6 +844,7 @@ class Chain:
             True,
             loaded,
             list(res.instructions),
+            after=after,
         )
 
     def _bank_instruction(
@@ -1038,9 +1110,11 @@ class Chain:
             raise _Fail(i, "ReadonlyLamportChange", "Transfer: `to` is not writable")
         have = w.lamports(t.source)
         if have < t.lamports:
-            raise _Fail(
-                i, {"Custom": 1}, f"Transfer: insufficient lamports {have}, need {t.lamports}"
+            lines = (
+                f"Transfer: insufficient lamports {have}, need {t.lamports}\n"
+                f"Program {SYSTEM_PROGRAM} failed: custom program error: 0x1"
             )
+            raise _Fail(i, {"Custom": 1}, lines, CU_BUILTIN)
         w.credit_lamports(t.source, -t.lamports)
         w.credit_lamports(t.dest, t.lamports)
         return CU_BUILTIN, []
@@ -1082,6 +1156,19 @@ class Chain:
             raise _Fail(i, {"Custom": 1}, f"Program {prog} failed: insufficient lamports for rent")
         w.credit_lamports(c.payer, -rent)
         w.open_token_account(c.ata, c.mint, c.wallet)
+        # what the program invokes (spl-associated-token-account's ``process_create``):
+        # the token program's GetAccountDataSize (ImmutableOwner), the system program's
+        # CreateAccount, InitializeImmutableOwner and InitializeAccount3
+        tp = c.token_program
+        create = bytes(4) + struct.pack("<QQ", rent, size) + bytes(I.pubkey(tp))
+        self._calls.extend(
+            (
+                InnerIx(tp, (c.mint,), bytes((21, 7, 0)), 2),
+                InnerIx(SYSTEM_PROGRAM, (c.payer, c.ata), create, 2),
+                InnerIx(tp, (c.ata,), bytes((22,)), 2),
+                InnerIx(tp, (c.ata, c.mint), bytes((18,)) + bytes(I.pubkey(c.wallet)), 2),
+            )
+        )
         return CU_ATA_NEW, logs
 
     def _token_transfer(
@@ -1288,44 +1375,126 @@ class Chain:
 
     # ------------------------------------------------------------ RPC methods
     def simulate(self, params: list[Any]) -> dict[str, Any]:
-        """``simulateTransaction``'s ``value`` (spec §5.2)."""
+        """``simulateTransaction``'s ``value`` as Agave 3.1 answers it: its checks run as
+        a landing's would at the bank of its ``commitment`` (a blockhash that bank does
+        not know: ``BlockhashNotFound``; the signatures with ``sigVerify``:
+        ``SignatureFailure``), what failed before running is a value too (no fee, no
+        accounts loaded); the balances and token balances of its accounts before and
+        after, ``loadedAddresses``, ``loadedAccountsDataSize``, the accounts asked for in
+        ``base64``, ``base64+zstd`` or ``jsonParsed``, the inner instructions (parsed)
+        with ``innerInstructions``. The state it runs on is the newest, whatever the
+        commitment (see docs/simulator.md)."""
         self._require_accept()
-        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
-        tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
-        sig_verify = bool(cfg.get("sigVerify", False))
-        replace_bh = bool(cfg.get("replaceRecentBlockhash", False))
+        try:
+            N.arity(params, 1, 2)
+            cfg = N.config(params, 1, _SIM_CONFIG)
+            level = N.commitment(cfg)
+            sig_verify = bool(cfg.get("sigVerify") and N.expect_bool(cfg["sigVerify"]))
+            replace_bh = bool(
+                cfg.get("replaceRecentBlockhash") and N.expect_bool(cfg["replaceRecentBlockhash"])
+            )
+            inner = bool(cfg.get("innerInstructions") and N.expect_bool(cfg["innerInstructions"]))
+            acc_cfg = cfg.get("accounts")
+            if acc_cfg is not None and not isinstance(acc_cfg, dict):
+                raise N.type_error(acc_cfg, "struct RpcSimulateTransactionAccountsConfig")
+            N.min_context_slot(cfg, self.bank_at(level))
+        except N.RpcFault as f:
+            raise ChainError(f.code, f.message, f.data) from None
+        tx = self.decode_tx(params[0], cfg.get("encoding") or "base58")
         if sig_verify and replace_bh:
             raise ChainError(-32602, "sigVerify may not be used with replaceRecentBlockhash")
         self._sanitize(tx)
-        if sig_verify:
-            self._verify(tx)
-        want = None
-        acc_cfg = cfg.get("accounts")
-        if isinstance(acc_cfg, dict):
-            addrs = acc_cfg.get("addresses")
-            if not isinstance(addrs, list) or not all(isinstance(a, str) for a in addrs):
-                raise ChainError(-32602, "Invalid params: accounts.addresses")
-            if acc_cfg.get("encoding", "base64") != "base64":
-                raise ChainError(-32602, "Invalid params: the simulator returns base64 accounts")
-            want = list(addrs)
+        want: list[str] | None = None
+        encoding = "base64"
+        if acc_cfg is not None:
+            try:
+                encoding = N.account_encoding(acc_cfg, "base64")
+                addrs = acc_cfg.get("addresses")
+                if not isinstance(addrs, list):
+                    raise N.invalid_params("Invalid params: missing field `addresses`.")
+                want = [N.expect_str(a) for a in addrs]
+            except N.RpcFault as f:
+                raise ChainError(f.code, f.message, f.data) from None
+            if encoding in ("binary", "base58"):
+                raise ChainError(-32602, "base58 encoding not supported")
+            n = len(self.account_keys(tx.message))
+            if len(want) > n:
+                raise ChainError(-32602, f"Too many accounts provided; max {n}")
         self.stats.simulated += 1
-        out = self.run(tx, commit=False, check_blockhash=not replace_bh, want_accounts=want)
-        return self._sim_value(out, replace_bh)
+        if sig_verify and not all(tx.verify_with_results()):
+            out = Outcome(str(tx.signatures[0]), "SignatureFailure", [], 0, 0, [])
+            return self._sim_value(tx, out, None, inner=inner)
+        pre = self._balances(tx)
+        out = self.run(
+            tx,
+            commit=False,
+            check_blockhash=not replace_bh,
+            want_accounts=want,
+            bank_slot=self.bank_at(level),
+        )
+        shown: list[dict[str, Any] | None] | None = None
+        if want is not None and out.err is not None:
+            shown = [None] * len(want)  # a failed simulation returns none, unchecked
+        elif want is not None:
+            try:  # the addresses are checked only for a simulation that succeeded
+                [N.parse_pubkey(a) for a in want]
+            except N.RpcFault as f:
+                raise ChainError(f.code, f.message, f.data) from None
+            shown = [
+                None if a is None else self._ui_account(a, encoding) for a in out.accounts or []
+            ]
+        return self._sim_value(tx, out, pre, replace_bh, inner, shown)
 
-    def _sim_value(self, out: Outcome, replaced: bool = False) -> dict[str, Any]:
+    def _ui_account(self, value: dict[str, Any], encoding: str) -> dict[str, Any]:
+        """A returned account (its base64 value) in ``encoding``."""
+        data = base64.b64decode(value["data"][0])
+        acc = Account(value["owner"], data, value["lamports"], bool(value["executable"]))
+        return N.ui_account(acc, encoding, None, self.world.decimals.get, check_base58=False)
+
+    def _sim_value(
+        self,
+        tx: VersionedTransaction,
+        out: Outcome,
+        pre: tuple[tuple[int, ...], tuple[Any, ...]] | None,
+        replaced: bool = False,
+        inner: bool = False,
+        accounts: list[dict[str, Any] | None] | None = None,
+        preflight: bool = False,
+    ) -> dict[str, Any]:
+        """A simulation's value (``RpcSimulateTransactionResult``); ``preflight``: as a
+        refused ``sendTransaction`` carries it in its error's data (no loaded addresses,
+        balances or token balances). ``pre`` None: refused before its accounts were
+        read (no balances)."""
+        from .methods import inner_instructions, token_balances
+
         bh, lvbh = self.latest_blockhash()
-        return {
+        post = out.after if out.after is not None else pre
+        decimals = self.world.decimals
+        balances = pre is not None and post is not None and not preflight
+        value: dict[str, Any] = {
+            "accounts": accounts,
             "err": out.err,
-            "logs": out.logs,
-            "accounts": out.accounts,
-            "unitsConsumed": out.units,
-            "returnData": None,
+            "fee": out.fee if out.ran else None,
             "innerInstructions": None,
+            "loadedAccountsDataSize": out.loaded_size if out.ran else 0,
+            "loadedAddresses": None
+            if preflight
+            else {"readonly": list(out.loaded[1]), "writable": list(out.loaded[0])},
+            "logs": out.logs,
+            "postBalances": list(post[0]) if balances and post else None,
+            "postTokenBalances": token_balances(post[1], decimals) if balances and post else None,
+            "preBalances": list(pre[0]) if balances and pre else None,
+            "preTokenBalances": token_balances(pre[1], decimals) if balances and pre else None,
             "replacementBlockhash": {"blockhash": bh, "lastValidBlockHeight": lvbh}
             if replaced
             else None,
-            "fee": out.fee,
+            "returnData": None,
+            "unitsConsumed": out.units,
         }
+        if inner and not preflight:
+            keys = self.account_keys(tx.message)
+            value["innerInstructions"] = inner_instructions(keys, out.inner, decimals, True)
+        return value
 
     def simulate_bundle(self, params: list[Any]) -> dict[str, Any]:
         """Jito's ``simulateBundle`` (jito-solana ``rpc/src/rpc.rs``, ``rpc-client-api``
@@ -1453,21 +1622,32 @@ class Chain:
         return out
 
     def send(self, params: list[Any]) -> str:
-        """``sendTransaction``: preflight (unless ``skipPreflight``), then queued for the
-        next slot; the first signature."""
+        """``sendTransaction``: preflight (unless ``skipPreflight``) — the signatures, then
+        a simulation at ``preflightCommitment`` (``finalized`` by default, as a node's:
+        a blockhash only a newer bank knows is ``Blockhash not found``), refused -32002
+        with the simulation as data —, then queued for the next slot; the first
+        signature."""
         self._require_accept()
-        cfg = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
         try:
-            tx = self.decode_tx(params[0] if params else None, cfg.get("encoding", "base58"))
+            try:
+                N.arity(params, 1, 2)
+                cfg = N.config(params, 1, "RpcSendTransactionConfig")
+                skip = bool(cfg.get("skipPreflight") and N.expect_bool(cfg["skipPreflight"]))
+                level = N.commitment({"commitment": cfg.get("preflightCommitment")})
+            except N.RpcFault as f:
+                raise ChainError(f.code, f.message, f.data) from None
+            tx = self.decode_tx(params[0], cfg.get("encoding") or "base58")
             self._sanitize(tx)
-            if not cfg.get("skipPreflight", False):
-                self._verify(tx)
-                out = self.run(tx, commit=False)
+            if not skip:
+                if not all(tx.verify_with_results()):
+                    out = Outcome(str(tx.signatures[0]), "SignatureFailure", [], 0, 0, [])
+                else:
+                    out = self.run(tx, commit=False, bank_slot=self.bank_at(level))
                 if out.err is not None:
                     raise ChainError(
                         -32002,
                         "Transaction simulation failed: " + describe(out.err),
-                        self._sim_value(out),
+                        self._sim_value(tx, out, None, preflight=True),
                     )
             # skipPreflight: a node checks nothing more and answers the signature; a bad
             # signature or an unknown blockhash only means it never lands (``land``)
@@ -1731,24 +1911,50 @@ class Chain:
         simulator's first slot, none whose transactions the ledger has let go."""
         return max(self.first_slot, self.world.slot - BLOCK_SLOTS + 1, self._block_floor)
 
-    def signature_statuses(self, params: list[Any]) -> list[dict[str, Any] | None]:
-        sigs = params[0] if params else None
-        if not isinstance(sigs, list) or len(sigs) > 256:
-            raise ChainError(-32602, "Invalid params: expected up to 256 signatures")
+    def signature_statuses(self, params: list[Any], root: int) -> list[dict[str, Any] | None]:
+        """``getSignatureStatuses [signatures, {searchTransactionHistory}?]`` as Agave
+        answers it: up to 256 signatures (each checked as a signature), the optional
+        configuration an ``RpcSignatureStatusConfig`` whose one field is required; each
+        status ``finalized`` with no ``confirmations`` once ``root`` has passed its slot,
+        else ``confirmed`` with the slots built on it since (at most 31: a vote tower's
+        lockouts)."""
+        try:
+            N.arity(params, 1, 2)
+            sigs = params[0]
+            if not isinstance(sigs, list):
+                raise N.type_error(sigs, "a sequence")
+            cfg = N.config(params, 1, "RpcSignatureStatusConfig")
+            if len(params) > 1 and params[1] is not None:
+                if "searchTransactionHistory" not in cfg:
+                    raise N.invalid_params(
+                        "Invalid params: missing field `searchTransactionHistory`."
+                    )
+                N.expect_bool(cfg["searchTransactionHistory"])
+            for s in sigs:
+                N.expect_str(s)
+            if len(sigs) > MAX_SIGNATURE_STATUSES:
+                raise N.invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
+            for s in sigs:
+                N.parse_signature(s)
+        except N.RpcFault as f:
+            raise ChainError(f.code, f.message, f.data) from None
         out: list[dict[str, Any] | None] = []
         for s in sigs:
-            st = self.statuses.get(s) if isinstance(s, str) else None
+            st = self.statuses.get(s)
             if st is None:
                 out.append(None)
                 continue
             slot, err = st
+            final = slot <= root
             out.append(
                 {
                     "slot": slot,
-                    "confirmations": None,
+                    # confirmed: its slot voted on at least once (the simulated cluster
+                    # confirms a slot as it makes it)
+                    "confirmations": None if final else min(self.world.slot - slot + 1, 31),
                     "err": err,
                     "status": {"Ok": None} if err is None else {"Err": err},
-                    "confirmationStatus": "confirmed",
+                    "confirmationStatus": "finalized" if final else "confirmed",
                 }
             )
         return out
@@ -1787,11 +1993,18 @@ class Chain:
 
     # ------------------------------------------------------------ the faucet
     def airdrop(self, params: list[Any]) -> str:
-        """``requestAirdrop [pubkey, lamports]``: credited at once; a signature."""
+        """``requestAirdrop [pubkey, lamports, config?]``: credited at once; a signature.
+        Its parameters are checked as a node checks them (serde's words, then the key's
+        ``Invalid param: WrongSize``)."""
         self._require_accept()
-        if len(params) < 2 or not isinstance(params[0], str) or not _u64(params[1]):
-            raise ChainError(-32602, "Invalid params: expected [pubkey, lamports]")
-        _check_key(params[0])
+        try:
+            N.arity(params, 2, 3)
+            N.expect_str(params[0])
+            N.expect_u64(params[1])
+            N.config(params, 2, "RpcRequestAirdropConfig")
+            N.parse_pubkey(params[0])
+        except N.RpcFault as f:
+            raise ChainError(f.code, f.message, f.data) from None
         self.world.credit_lamports(params[0], int(params[1]))
         name = f"airdrop:{params[0]}:{self.world.slot}:{len(self.statuses)}"
         sig = str(self.world.eng.b58encode(hashlib.sha512(name.encode()).digest()))

@@ -16,17 +16,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from solders.message import Message, MessageV0, from_bytes_versioned
 
-from ..wire.instructions import MEMO_PROGRAM, SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
+from ..wire.instructions import ATA_PROGRAM, MEMO_PROGRAM, SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.txsize import PACKET_DATA_SIZE
 from . import node as N
 from .alt import LOADER_ERRORS, AltError
 from .chain import MAX_BASE64_SIZE, Stored, is_writable
 from .layouts import MINT_LEN, TOKEN_ACCOUNT_LEN
+from .state import InnerIx
 from .world import rent_exempt
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 SLOTS_PER_EPOCH = 432_000  # mainnet's epoch schedule (no warmup)
 MAX_PERMITTED_DATA_LENGTH = 10 * 1024 * 1024  # the largest account (bytes)
 NATIVE_MINT = "So11111111111111111111111111111111111111112"
-_MESSAGE_TYPE = "solana_message::versions::VersionedMessage"
+_MESSAGE_TYPE = "solana_message::non_bpf_modules::versions::VersionedMessage"
 
 
 def bank_slot(srv: SimServer, cfg: dict[str, Any]) -> int:
@@ -53,7 +54,7 @@ def get_program_accounts(srv: SimServer, params: list[Any]) -> Any:
     """``getProgramAccounts [program, config?]``: filters, ``dataSlice``, encodings,
     ``withContext``, ``sortResults``, ``minContextSlot``."""
     N.arity(params, 1, 2)
-    cfg = N.config(params, 1)
+    cfg = N.config(params, 1, N.PROGRAM_CONFIG)
     encoding = N.account_encoding(cfg, "binary")
     cut = N.data_slice(cfg)
     level = N.commitment(cfg)
@@ -114,7 +115,7 @@ def get_minimum_balance_for_rent_exemption(srv: SimServer, params: list[Any]) ->
     of overhead); over 10 MiB is the node's bare -32600 ``Invalid request``."""
     N.arity(params, 1, 2)
     size = N.expect_u64(params[0], "usize")
-    N.commitment(N.config(params, 1))
+    N.commitment(N.config(params, 1, N.COMMITMENT_CONFIG), flat=False)
     if size > MAX_PERMITTED_DATA_LENGTH:
         raise N.RpcFault(N.INVALID_REQUEST, "Invalid request")
     return rent_exempt(size)
@@ -131,7 +132,7 @@ def get_genesis_hash(srv: SimServer, params: list[Any]) -> str:
 def get_token_supply(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     """``getTokenSupply [mint, commitment?]``: the mint's supply as a ``UiTokenAmount``."""
     N.arity(params, 1, 2)
-    level = N.commitment(N.config(params, 1))
+    level = N.commitment(N.config(params, 1, N.COMMITMENT_CONFIG), flat=False)
     slot = srv.state_slot(level)
     mint = N.parse_pubkey(params[0])
     acc = srv.accounts_at(level).get(mint)
@@ -157,7 +158,7 @@ def get_token_accounts_by_owner(srv: SimServer, params: list[Any]) -> dict[str, 
         raise N.invalid_params(
             f"Invalid params: unknown variant `{key}`, expected `mint` or `programId`."
         )
-    cfg = N.config(params, 2)
+    cfg = N.config(params, 2, N.ACCOUNT_CONFIG)
     encoding = N.account_encoding(cfg, "binary")
     cut = N.data_slice(cfg)
     level = N.commitment(cfg)
@@ -216,9 +217,10 @@ def decode_message(text: Any) -> Message | MessageV0:
     try:
         msg = from_bytes_versioned(raw)
     except (ValueError, binascii.Error, TypeError) as exc:
-        raise N.invalid_params(f"failed to deserialize {_MESSAGE_TYPE}: {exc}") from None
+        raise N.invalid_params(f"failed to deserialize {_MESSAGE_TYPE}: {N.bincode(exc)}") from None
     except Exception as exc:  # solders raises its own error types
-        raise N.invalid_params(f"failed to deserialize {_MESSAGE_TYPE}: {exc}"[:300]) from None
+        what = f"failed to deserialize {_MESSAGE_TYPE}: {N.bincode(exc)}"
+        raise N.invalid_params(what[:300]) from None
     if not isinstance(msg, (Message, MessageV0)):
         raise N.invalid_params("invalid transaction message: unsupported message version")
     return msg
@@ -229,15 +231,16 @@ def get_fee_for_message(srv: SimServer, params: list[Any]) -> dict[str, Any]:
     and its compute-budget price), or null when its blockhash is not one the bank
     knows."""
     N.arity(params, 1, 2)
+    cfg = N.config(params, 1)  # the parameters deserialize before the message decodes
     msg = decode_message(params[0])
-    slot = bank_slot(srv, N.config(params, 1))
+    slot = bank_slot(srv, cfg)
     try:  # a v0 message's lookups resolve against the bank, as SanitizedMessage::try_new
         srv.chain.lookups(msg)
     except AltError as exc:
         raise N.RpcFault(
             -32602, f"invalid transaction message: {LOADER_ERRORS[exc.name]}"
         ) from None
-    fee = srv.chain.fee_for_message(msg)
+    fee = srv.chain.fee_for_message(msg, slot)
     return _response(srv, slot, fee)
 
 
@@ -249,6 +252,42 @@ UNSUPPORTED_VERSION = (
     "Transaction version (0) is not supported by the requesting client. Please try the "
     'request again with the following configuration parameter: "maxSupportedTransactionVersion": 0'
 )
+
+
+WRAPPER_REFUSED = (
+    "Invalid params: data did not match any variant of untagged enum RpcEncodingConfigWrapper."
+)
+
+
+def _wrapped_config(params: list[Any], block: bool) -> dict[str, Any]:
+    """The configuration of ``getTransaction`` / ``getBlock`` (``params[1]``), an
+    untagged ``RpcEncodingConfigWrapper``: an encoding alone (the old form) or the
+    configuration object; anything that fits neither — a string that is no encoding, a
+    number, an object one of whose fields does not deserialize — is refused in serde's
+    words for an untagged enum, whatever the field (measured on Agave 3.1.12)."""
+    raw = params[1] if len(params) > 1 else None
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        if raw not in TX_ENCODINGS:
+            raise N.invalid_params(WRAPPER_REFUSED)
+        return {"encoding": raw}
+    if not isinstance(raw, dict):
+        raise N.invalid_params(WRAPPER_REFUSED)
+    try:
+        if raw.get("encoding") is not None:
+            N.variant(raw["encoding"], TX_ENCODINGS)
+        if raw.get("maxSupportedTransactionVersion") is not None:
+            N.expect_u64(raw["maxSupportedTransactionVersion"], "u8")
+            if raw["maxSupportedTransactionVersion"] > 255:
+                raise N.invalid_params("u8")
+        if block and raw.get("transactionDetails") is not None:
+            N.variant(raw["transactionDetails"], BLOCK_DETAILS)
+        if block and raw.get("rewards") is not None:
+            N.expect_bool(raw["rewards"])
+    except N.RpcFault:
+        raise N.invalid_params(WRAPPER_REFUSED) from None
+    return raw
 
 
 def _ledger_level(cfg: dict[str, Any]) -> str:
@@ -281,7 +320,7 @@ def _ui_message(msg: Message | MessageV0) -> dict[str, Any]:
                 "programIdIndex": ix.program_id_index,
                 "accounts": list(bytes(ix.accounts)),
                 "data": N.b58encode(bytes(ix.data)),
-                "stackHeight": None,
+                "stackHeight": 1,  # a top-level instruction's (Agave 3.1 writes it)
             }
             for ix in msg.instructions
         ],
@@ -311,9 +350,13 @@ def _parsed_instruction(
     decimals: Callable[[str], int],
 ) -> dict[str, Any]:
     """One instruction as ``jsonParsed`` shows it (``parse_ui_instruction``): parsed
-    where the node parses its program — a system transfer, an SPL Token or Token-2022
-    ``transfer`` / ``transferChecked`` (``parse_token.rs``: the amount as a string, a
-    checked one's ``tokenAmount``), a memo (its text) — and partially decoded otherwise."""
+    where the node parses its program — a system transfer or account creation, an SPL
+    Token or Token-2022 ``transfer`` / ``transferChecked`` (``parse_token.rs``: the
+    amount as a string, a checked one's ``tokenAmount``; the program named
+    ``spl-token`` for both), the instructions an associated token account's creation
+    makes (``getAccountDataSize``, ``initializeImmutableOwner``,
+    ``initializeAccount3``) and the creation itself (``parse_associated_token.rs``), a
+    memo (its text) — and partially decoded otherwise."""
     if program == SYSTEM_PROGRAM and len(data) == 12 and data[:4] == bytes((2, 0, 0, 0)):
         info: dict[str, Any] = {
             "destination": accounts[1],
@@ -321,6 +364,42 @@ def _parsed_instruction(
             "source": accounts[0],
         }
         return _parsed("system", program, "transfer", info, stack_height)
+    if (
+        program == SYSTEM_PROGRAM
+        and len(data) == 52
+        and data[:4] == bytes(4)
+        and len(accounts) >= 2
+    ):
+        info = {
+            "lamports": int.from_bytes(data[4:12], "little"),
+            "newAccount": accounts[1],
+            "owner": N.b58encode(data[20:52]),
+            "source": accounts[0],
+            "space": int.from_bytes(data[12:20], "little"),
+        }
+        return _parsed("system", program, "createAccount", info, stack_height)
+    if program in TOKEN_PROGRAMS and data[:1] == b"\x15" and len(data) % 2 == 1 and accounts:
+        kinds = [int.from_bytes(data[j : j + 2], "little") for j in range(1, len(data), 2)]
+        if all(k in _EXTENSION_NAMES for k in kinds):
+            info = {"extensionTypes": [_EXTENSION_NAMES[k] for k in kinds], "mint": accounts[0]}
+            return _parsed("spl-token", program, "getAccountDataSize", info, stack_height)
+    if program in TOKEN_PROGRAMS and data == b"\x16" and accounts:
+        info = {"account": accounts[0]}
+        return _parsed("spl-token", program, "initializeImmutableOwner", info, stack_height)
+    if program in TOKEN_PROGRAMS and data[:1] == b"\x12" and len(data) == 33 and len(accounts) >= 2:
+        info = {"account": accounts[0], "mint": accounts[1], "owner": N.b58encode(data[1:33])}
+        return _parsed("spl-token", program, "initializeAccount3", info, stack_height)
+    if program == ATA_PROGRAM and data in (b"", b"\x00", b"\x01") and len(accounts) >= 6:
+        info = {
+            "account": accounts[1],
+            "mint": accounts[3],
+            "source": accounts[0],
+            "systemProgram": accounts[4],
+            "tokenProgram": accounts[5],
+            "wallet": accounts[2],
+        }
+        kind = "createIdempotent" if data == b"\x01" else "create"
+        return _parsed("spl-associated-token-account", program, kind, info, stack_height)
     if program in TOKEN_PROGRAMS and data[:1] == b"\x03" and len(data) == 9 and len(accounts) >= 3:
         info = {
             "amount": str(int.from_bytes(data[1:9], "little")),
@@ -359,7 +438,10 @@ def _parsed_instruction(
     }
 
 
-_TOKEN_NAMES = {SPL_TOKEN: "spl-token", TOKEN_2022: "spl-token-2022"}
+# ``jsonParsed`` names both token programs' instructions ``spl-token`` (Agave 3.1.12;
+# an account of Token-2022 is ``spl-token-2022``)
+_TOKEN_NAMES = {SPL_TOKEN: "spl-token", TOKEN_2022: "spl-token"}
+_EXTENSION_NAMES = {7: "immutableOwner"}  # extension types an ATA's creation asks about
 TOKEN_PROGRAMS = frozenset(_TOKEN_NAMES)
 
 
@@ -408,7 +490,7 @@ def _parsed_message(
             keys[ix.program_id_index],
             [keys[j] for j in bytes(ix.accounts)],
             bytes(ix.data),
-            None,
+            1,
             decimals,
         )
         for ix in msg.instructions
@@ -423,14 +505,18 @@ def _parsed_message(
     return out
 
 
-def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int, str], ...]) -> list[Any]:
+def token_balances(
+    rows: tuple[tuple[int, str, str, int, str], ...], decimals: Mapping[str, int]
+) -> list[Any]:
+    """Token balances (``UiTransactionTokenBalance``) of (account index, mint, owner,
+    amount, token program) rows."""
     out = []
     for index, mint, owner, amount, program in rows:
         out.append(
             {
                 "accountIndex": index,
                 "mint": mint,
-                "uiTokenAmount": N.ui_amount(amount, srv.chain.world.decimals.get(mint, 0)),
+                "uiTokenAmount": N.ui_amount(amount, decimals.get(mint, 0)),
                 "owner": owner,
                 "programId": program,
             }
@@ -438,18 +524,25 @@ def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int, str], 
     return out
 
 
-def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[dict[str, Any]]:
-    """``meta.innerInstructions``: per top-level instruction that made any, its inner
+def _token_balances(srv: SimServer, rows: tuple[tuple[int, str, str, int, str], ...]) -> list[Any]:
+    return token_balances(rows, srv.chain.world.decimals)
+
+
+def inner_instructions(
+    keys: Sequence[str],
+    inner: Sequence[tuple[int, Sequence[InnerIx]]],
+    decimals: Mapping[str, int],
+    parsed: bool,
+) -> list[dict[str, Any]]:
+    """``innerInstructions``: per top-level instruction that made any, its inner
     instructions in order (``json``: indexes into the transaction's keys, static then
     looked up; ``jsonParsed``: parsed as the top-level ones are, with their stack
     height)."""
-    keys = stored.keys()
     at: dict[str, int] = {}
     for i, k in enumerate(keys):
         at.setdefault(k, i)
-    decimals = srv.chain.world.decimals
     out: list[dict[str, Any]] = []
-    for index, calls in stored.outcome.inner:
+    for index, calls in inner:
         ixs: list[dict[str, Any]] = []
         for c in calls:
             if c.program not in at or any(a not in at for a in c.accounts):
@@ -457,7 +550,11 @@ def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[di
             if parsed:
                 ixs.append(
                     _parsed_instruction(
-                        c.program, list(c.accounts), c.data, c.stack_height, decimals.__getitem__
+                        c.program,
+                        list(c.accounts),
+                        c.data,
+                        c.stack_height,
+                        lambda m: decimals.get(m, 0),
                     )
                 )
             else:
@@ -471,6 +568,10 @@ def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[di
                 )
         out.append({"index": index, "instructions": ixs})
     return out
+
+
+def _inner_instructions(srv: SimServer, stored: Stored, parsed: bool) -> list[dict[str, Any]]:
+    return inner_instructions(stored.keys(), stored.outcome.inner, srv.chain.world.decimals, parsed)
 
 
 def _status(stored: Stored) -> dict[str, Any]:
@@ -502,7 +603,32 @@ def _meta(srv: SimServer, stored: Stored, encoding: str, rewards: bool) -> dict[
     if encoding != "jsonParsed":
         meta["loadedAddresses"] = {"writable": list(o.loaded[0]), "readonly": list(o.loaded[1])}
     meta["computeUnitsConsumed"] = o.units
+    meta["costUnits"] = cost_units(stored)
     return meta
+
+
+# the cost model's weights (Agave's ``cost-model`` ``block_cost_limits.rs``: compute units
+# per microsecond 30, a signature 24 us, a write lock 10 us, 140 us of instruction data
+# per byte ... as integer divisions)
+SIGNATURE_COST, WRITE_LOCK_UNITS, INSTRUCTION_DATA_BYTES_COST = 720, 300, 4
+LOADED_PAGE_BYTES, LOADED_PAGE_COST = 32 * 1024, 8
+
+
+def cost_units(stored: Stored) -> int:
+    """``meta.costUnits``: what the cost model charged the block for the transaction
+    (``CostModel::calculate_cost_for_executed_transaction``): its signatures, its
+    write locks, its instruction data (a unit per 4 bytes), the compute units it
+    consumed and its loaded accounts' data (8 units a started 32 KiB page)."""
+    msg = stored.tx.message
+    data = sum(len(bytes(ix.data)) for ix in msg.instructions)
+    pages = -(-stored.outcome.loaded_size // LOADED_PAGE_BYTES)
+    return (
+        SIGNATURE_COST * msg.header.num_required_signatures
+        + WRITE_LOCK_UNITS * len(set(stored.writable()))
+        + data // INSTRUCTION_DATA_BYTES_COST
+        + stored.outcome.units
+        + LOADED_PAGE_COST * pages
+    )
 
 
 def _version(stored: Stored, version: int | None) -> int | str | None:
@@ -582,12 +708,9 @@ def get_transaction(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     needs ``maxSupportedTransactionVersion``. The market's own swaps carry no body here:
     null."""
     N.arity(params, 1, 2)
+    cfg = _wrapped_config(params, block=False)
     sig = N.parse_signature(params[0])
-    cfg = params[1] if len(params) > 1 and isinstance(params[1], str) else N.config(params, 1)
-    if isinstance(cfg, str):  # the old form: the encoding alone
-        cfg = {"encoding": cfg}
-    encoding = cfg.get("encoding")
-    encoding = "json" if encoding is None else N.variant(encoding, TX_ENCODINGS)
+    encoding = cfg.get("encoding") or "json"
     level = _ledger_level(cfg)
     version = cfg.get("maxSupportedTransactionVersion")
     if version is not None:
@@ -627,15 +750,11 @@ def get_block(srv: SimServer, params: list[Any]) -> dict[str, Any] | None:
     are not in the blocks."""
     N.arity(params, 1, 2)
     slot = N.expect_u64(params[0])
-    cfg = params[1] if len(params) > 1 and isinstance(params[1], str) else N.config(params, 1)
-    if isinstance(cfg, str):  # the old form: the encoding alone
-        cfg = {"encoding": cfg}
-    encoding = cfg.get("encoding")
-    encoding = "json" if encoding is None else N.variant(encoding, TX_ENCODINGS)
-    details = cfg.get("transactionDetails")
-    details = "full" if details is None else N.variant(details, BLOCK_DETAILS)
+    cfg = _wrapped_config(params, block=True)
+    encoding = cfg.get("encoding") or "json"
+    details = cfg.get("transactionDetails") or "full"
     rewards = cfg.get("rewards")
-    show_rewards = True if rewards is None else N.expect_bool(rewards)
+    show_rewards = True if rewards is None else bool(rewards)
     level = _ledger_level(cfg)
     version = cfg.get("maxSupportedTransactionVersion")
     if version is not None:
@@ -677,7 +796,7 @@ def get_signatures_for_address(srv: SimServer, params: list[Any]) -> list[dict[s
     before and until the given signatures; ``finalized`` by default."""
     N.arity(params, 1, 2)
     address = N.parse_pubkey(params[0])
-    cfg = N.config(params, 1)
+    cfg = N.config(params, 1, "RpcSignaturesForAddressConfig")
     limit = cfg.get("limit")
     limit = MAX_SIGNATURES if limit is None else N.expect_u64(limit, "usize")
     if not 1 <= limit <= MAX_SIGNATURES:

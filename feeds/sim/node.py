@@ -43,7 +43,7 @@ import zstandard
 from ..wire.alt import ALT_PROGRAM
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM
 from . import layouts as L
-from .state import Account
+from .state import Account, rent_epoch
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 INTERNAL_ERROR = -32603
@@ -90,9 +90,9 @@ def invalid_params(message: str) -> RpcFault:
 # or structured ``id``, a batch with such an element) is -32700 ``Parse error`` for the
 # whole request. A batch answers the answers of its calls, in order, leaving out the
 # notifications; one with no answers left answers nothing at all. Over HTTP "nothing" is
-# 200 with an empty body. (An empty array ``[]`` parses as one invalid call, as serde
-# lets an all-default struct come from an empty sequence: -32600 with a null id. A batch
-# element that is itself an array is not modelled: it is taken as a parse error.)
+# 200 with an empty body. An empty array ``[]`` is an empty batch: nothing is answered
+# (Agave 3.1.12's HTTP service answers it 200 with an empty body). (A batch element that
+# is itself an array is not modelled: it is taken as a parse error.)
 _CALL_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
 U64_MAX = (1 << 64) - 1
 
@@ -144,9 +144,8 @@ def parse_call(obj: Any) -> Call | None:
 
 def parse_request(body: Any) -> list[Call] | Call | None:
     """A decoded JSON request as jsonrpc-core reads it: one :class:`Call`, a batch (a
-    list of them), or None for a parse error."""
-    if body == []:
-        return Call("invalid")
+    list of them: ``[]`` is an empty batch, answered with nothing), or None for a parse
+    error."""
     if isinstance(body, list):
         calls = [parse_call(x) for x in body]
         return None if any(c is None for c in calls) else [c for c in calls if c is not None]
@@ -272,6 +271,14 @@ def _key_problem(text: str, size: int, max_chars: int) -> str | None:
     except Base58Error:
         return "Invalid"
     return None if len(raw) == size else "WrongSize"
+
+
+def bincode(exc: BaseException) -> str:
+    """A deserializer's error in bincode's words, as a node prints it: input that ends
+    too soon is ``io error: failed to fill whole buffer`` (solders says "Attempting to
+    read N bytes")."""
+    text = str(exc)
+    return "io error: failed to fill whole buffer" if "Attempting to read" in text else text
 
 
 def parse_pubkey(value: Any) -> str:
@@ -420,13 +427,22 @@ def exactly(params: Sequence[Any], n: int) -> None:
         )
 
 
-def config(params: Sequence[Any], i: int) -> dict[str, Any]:
-    """The optional configuration object at ``params[i]`` (absent or null: empty)."""
+# the configuration structs of the methods (``rpc-client-api``'s ``config.rs``), as serde
+# names them when a configuration is not an object ("expected struct <name>")
+CONTEXT_CONFIG = "RpcContextConfig"
+ACCOUNT_CONFIG = "RpcAccountInfoConfig"
+PROGRAM_CONFIG = "RpcProgramAccountsConfig"
+COMMITMENT_CONFIG = "CommitmentConfig"
+
+
+def config(params: Sequence[Any], i: int, struct: str = CONTEXT_CONFIG) -> dict[str, Any]:
+    """The optional configuration object at ``params[i]`` (absent or null: empty);
+    anything else is refused naming the struct the method wanted (``struct``)."""
     cfg = params[i] if len(params) > i else None
     if cfg is None:
         return {}
     if not isinstance(cfg, dict):
-        raise type_error(cfg, "struct config")  # serde names the struct it wanted
+        raise type_error(cfg, f"struct {struct}")  # serde names the struct it wanted
     return cfg
 
 
@@ -439,10 +455,21 @@ def variant(value: Any, allowed: Sequence[str]) -> str:
     return value
 
 
-def commitment(cfg: dict[str, Any], default: str = "finalized") -> str:
-    """The ``commitment`` of a configuration (a node's default is ``finalized``)."""
+def commitment(cfg: dict[str, Any], default: str = "finalized", flat: bool = True) -> str:
+    """The ``commitment`` of a configuration (a node's default is ``finalized``).
+
+    Most configurations carry it ``#[serde(flatten)]`` as an ``Option<CommitmentConfig>``,
+    and serde's flatten takes a value that does not deserialize as ``None``: an unknown
+    level (``recent``, ``max``: names older nodes took) or one of another type is the
+    default, never an error (measured on Agave 3.1.12). A method that takes a
+    ``CommitmentConfig`` alone (``flat`` False: ``getMinimumBalanceForRentExemption``,
+    ``getTokenSupply``, ``getTokenAccountBalance``) refuses it in serde's words."""
     value = cfg.get("commitment")
-    return default if value is None else variant(value, COMMITMENTS)
+    if value is None:
+        return default
+    if flat:
+        return value if value in COMMITMENTS else default
+    return variant(value, COMMITMENTS)
 
 
 def min_context_slot(cfg: dict[str, Any], context_slot: int) -> None:
@@ -828,7 +855,7 @@ def ui_account(
         text = b58encode(data)
         shown = text if encoding == "binary" else [text, "base58"]
     elif encoding == "base64+zstd":
-        packed = zstandard.ZstdCompressor().compress(data)
+        packed = zstd_frame(data)
         shown = [base64.b64encode(packed).decode(), "base64+zstd"]
     elif encoding in ("base64", "jsonParsed"):  # jsonParsed of what no parser reads
         shown = [base64.b64encode(data).decode(), "base64"]
@@ -836,10 +863,19 @@ def ui_account(
         "lamports": acc.lamports,
         "data": shown,
         "owner": acc.owner,
-        "executable": False,
-        "rentEpoch": 18446744073709551615,
+        "executable": acc.executable,
+        "rentEpoch": rent_epoch(acc.owner),
         "space": len(acc.data),
     }
+
+
+def zstd_frame(data: bytes) -> bytes:
+    """``data`` zstd-compressed as the account encoder does it (``zstd::stream::write::
+    Encoder`` at the default level, then ``finish``): a streamed frame, whose header
+    carries no content size, byte for byte the node's (a client must decompress it as a
+    stream, or with a maximum output size)."""
+    z = zstandard.ZstdCompressor(level=3).compressobj()
+    return z.compress(data) + z.flush()
 
 
 def program_accounts(

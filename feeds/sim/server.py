@@ -60,7 +60,7 @@ from aiohttp import WSMsgType, web
 from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
-from .chain import BLOCKHASH_SLOTS, Chain, ChainError
+from .chain import BLOCKHASH_SLOTS, ROOT_DISTANCE, Chain, ChainError
 from .geyser import GeyserService, SlotRecord, TxRecord, transaction_parts
 from .layouts import TOKEN_ACCOUNT_LEN
 from .methods import METHODS
@@ -292,7 +292,7 @@ class _Conn:
 
 # the subscription kinds (``<kind>Subscribe``): what each watches is its table's key
 _KINDS = ("account", "program", "logs", "slot", "signature", "root", "slotsUpdates")
-VERSION = {"solana-core": "3.1.8-arbscope-sim", "feature-set": 0}
+VERSION = {"solana-core": "3.1.12-arbscope-sim", "feature-set": 0}  # the node it answers as
 # the methods that take no parameters (given by name, they are refused in their words)
 TAKE_NONE = frozenset(
     {
@@ -727,29 +727,35 @@ class _Endpoint:
             raise RpcFault(N.INTERNAL_ERROR, SUBSCRIPTION_LIMIT)
         if method.endswith("Unsubscribe") and method[: -len("Unsubscribe")] in _KINDS:
             N.exactly(params, 1)
-            sid, kind = N.expect_u64(params[0]), method[: -len("Unsubscribe")]
-            if conn.subs.get(sid, ("",))[0] != kind:
+            sid = N.expect_u64(params[0])
+            if sid not in conn.subs:  # the node looks the id up whatever its kind
                 raise RpcFault(INVALID_PARAMS, "Invalid subscription id.")
-            _, key = conn.subs.pop(sid)
+            kind, key = conn.subs.pop(sid)
             self.tables[kind].get(key, {}).pop((conn, sid), None)
             return True
         if method == "accountSubscribe":
             N.arity(params, 1, 2)
-            opts = _opts(N.config(params, 1))
+            opts = _opts(N.config(params, 1, N.ACCOUNT_CONFIG))
             return self._add(conn, "account", _sub_key(params[0], "pubkey"), opts)
         if method == "programSubscribe":
             N.arity(params, 1, 2)
-            cfg = N.config(params, 1)
+            cfg = N.config(params, 1, N.PROGRAM_CONFIG)
             opts = _opts(cfg)
             program = N.expect_str(params[0])
-            filters = N.parse_filters(cfg.get("filters"))
+            try:
+                filters = N.parse_filters(cfg.get("filters"))
+            except RpcFault as f:  # PubSub's words: what the filter check says, as params
+                if f.message.startswith("Invalid params:"):
+                    raise
+                raise RpcFault(INVALID_PARAMS, f"Invalid params: {f.message}") from None
             program = _sub_key(program, "pubkey")
             return self._add(
                 conn, "program", program, dataclasses.replace(opts, filters=tuple(filters))
             )
         if method == "logsSubscribe":
             N.arity(params, 1, 2)
-            which, level = params[0], N.commitment(N.config(params, 1))
+            which = params[0]
+            level = N.commitment(N.config(params, 1, "RpcTransactionLogsConfig"))
             if isinstance(which, str):
                 N.variant(which, ("all", "allWithVotes", "mentions"))
                 if which == "mentions":
@@ -770,7 +776,7 @@ class _Endpoint:
             return self._add(conn, method[: -len("Subscribe")], "", _Opts())
         if method == "signatureSubscribe":
             N.arity(params, 1, 2)
-            level = N.commitment(N.config(params, 1))
+            level = N.commitment(N.config(params, 1, "RpcSignatureSubscribeConfig"))
             sig = _sub_key(params[0], "signature", N.parse_signature)
             sid = self._add(conn, "signature", sig, _Opts(level=level))
             done = self.server.chain.statuses.get(sig)
@@ -841,29 +847,37 @@ class _Endpoint:
         rooted: Rooted | None = None,
     ) -> list[tuple[_Conn, str]]:
         """The slot's notifications, in order, for every subscriber (with this endpoint's
-        wrong accounts when ``faults``): those at ``processed`` and ``confirmed``; with
-        ``rooted`` (``res`` is the slot that just became the root, its accounts as they
-        were then), those at ``finalized``."""
+        wrong accounts when ``faults``): those at ``processed``, then those at
+        ``confirmed`` (a node notifies a level when its bank reaches it: ``processed``
+        first, whatever the kind); with ``rooted`` (``res`` is the slot that just became
+        the root, its accounts as they were then), those at ``finalized``."""
         p, r = self.profile, self.rng
         out: list[tuple[_Conn, str]] = []
+        later: list[tuple[_Conn, str]] = []  # the confirmed subscriptions'
         final = rooted is not None
 
         def mine(opts: _Opts) -> bool:
             return (opts.level == "finalized") == final
 
+        def to(opts: _Opts) -> list[tuple[_Conn, str]]:
+            return later if opts.level == "confirmed" else out
+
         slot = self.frozen_slot if faults and self.frozen_slot is not None else res.slot
         if faults and p.rewind_after is not None and self.slots_published >= p.rewind_after:
             slot = max(slot - p.rewind_slots, 1)
+        first = self.server.world.config.first_slot
         if not final:
             for conn, sid in self.tables["slot"].get("", {}):
-                out.append((conn, _slot_notification(sid, slot)))
+                out.append((conn, _slot_notification(sid, slot, first)))
             for conn, sid in self.tables["slotsUpdates"].get("", {}):
                 out.extend(
                     (conn, _notification("slotsUpdatesNotification", sid, u))
-                    for u in _slot_updates(res)
+                    for u in _slot_updates(res, first)
                 )
-            for conn, sid in self.tables["root"].get("", {}):
-                out.append((conn, _notification("rootNotification", sid, res.slot - ROOT_DISTANCE)))
+            if res.slot - ROOT_DISTANCE > first:  # a new root (the first slot is one)
+                for conn, sid in self.tables["root"].get("", {}):
+                    note = _notification("rootNotification", sid, res.slot - ROOT_DISTANCE)
+                    out.append((conn, note))
         accounts: Mapping[str, Account] = (
             self.server.world.accounts if rooted is None else rooted.accounts
         )
@@ -877,7 +891,7 @@ class _Endpoint:
                     if not opts.plain:
                         now = accounts.get(pubkey) or _closed()
                         shown = self.server.ui_account(pubkey, opts, now)
-                        out.append((conn, account_notification(sid, res.slot, shown)))
+                        to(opts).append((conn, account_notification(sid, res.slot, shown)))
                         continue
                     if faults and p.bad_account_rate and r.random() < p.bad_account_rate:
                         value = self.server.bad_value(pubkey, r)
@@ -885,7 +899,7 @@ class _Endpoint:
                         value = self.server.skewed_value(pubkey, r)
                     if faults and p.unknown_rate and r.random() < p.unknown_rate:
                         sid += 1_000_003  # an id this connection was never given
-                    out.append((conn, account_notification(sid, res.slot, value)))
+                    to(opts).append((conn, account_notification(sid, res.slot, value)))
                     value = values[pubkey]
             acc = accounts.get(pubkey)
             watchers = self.program_subs.get(acc.owner) if acc is not None else None
@@ -897,7 +911,8 @@ class _Endpoint:
                             if opts.plain
                             else self.server.ui_account(pubkey, opts, acc)
                         )
-                        out.append((conn, _program_notification(sid, res.slot, pubkey, shown)))
+                        note = _program_notification(sid, res.slot, pubkey, shown)
+                        to(opts).append((conn, note))
         everything = {k: o for k, o in self.logs_subs.get("", {}).items() if mine(o)}
         for tx in res.landed:
             value = json.dumps({"signature": tx.signature, "err": tx.err, "logs": list(tx.logs)})
@@ -905,20 +920,20 @@ class _Endpoint:
             # any of its account keys, static or looked up (Agave's log collector matches
             # ``transaction.account_keys()``), not only the programs it invoked
             mentioned = [
-                k
+                (k, o)
                 for key in (tx.keys or tx.programs)
                 for k, o in self.logs_subs.get(key, {}).items()
                 if mine(o)
             ]
-            for conn, sid in [*mentioned, *everything]:
-                out.append((conn, _logs_notification(sid, res.slot, value)))
+            for (conn, sid), o in [*mentioned, *everything.items()]:
+                to(o).append((conn, _logs_notification(sid, res.slot, value)))
             waiting = self.sig_subs.get(tx.signature, {})
             for (conn, sid), opts in list(waiting.items()):
                 if not mine(opts):
                     continue
                 del waiting[(conn, sid)]
                 conn.subs.pop(sid, None)  # a signature subscription ends with its notification
-                out.append((conn, _signature_notification(sid, tx.slot, tx.err)))
+                to(opts).append((conn, _signature_notification(sid, tx.slot, tx.err)))
             if not waiting:
                 self.sig_subs.pop(tx.signature, None)
         pools = self.server.world.by_address
@@ -940,8 +955,8 @@ class _Endpoint:
                 f"Program {t.program} success",
             )
             logs = json.dumps({"signature": t.signature, "err": None, "logs": list(lines)})
-            for conn, sid in [*subs, *everything]:
-                out.append((conn, _logs_notification(sid, res.slot, logs)))
+            for (conn, sid), o in [*subs.items(), *everything.items()]:
+                to(o).append((conn, _logs_notification(sid, res.slot, logs)))
         for f in res.failed:  # a failed swap names its program and pool
             subs = {
                 k: o
@@ -951,9 +966,9 @@ class _Endpoint:
             }
             if subs or everything:
                 logs = json.dumps({"signature": f.signature, "err": f.err, "logs": list(f.logs)})
-                for conn, sid in [*subs, *everything]:
-                    out.append((conn, _logs_notification(sid, res.slot, logs)))
-        return out
+                for (conn, sid), o in [*subs.items(), *everything.items()]:
+                    to(o).append((conn, _logs_notification(sid, res.slot, logs)))
+        return out + later if later else out
 
     def hostile(self, res: SlotResult) -> list[tuple[_Conn, str]]:
         """The lies of a hostile endpoint this slot (``future_after``, ``repoint_rate``):
@@ -1032,15 +1047,15 @@ class _Endpoint:
 IDENTITY_KEYS = {752: (336, 368, 400, 432), 637: (72, 104, 168, 200), 653: (101, 133, 181, 213)}
 
 
-def _slot_notification(sid: int, slot: int) -> str:
+def _slot_notification(sid: int, slot: int, first: int = 0) -> str:
+    """A ``slotNotification`` (its root never before the first slot: a node starts
+    with its genesis as the root)."""
+    root = max(first, slot - ROOT_DISTANCE)
     return (
         '{"jsonrpc":"2.0","method":"slotNotification","params":{"result":'
-        f'{{"parent":{slot - 1},"root":{slot - ROOT_DISTANCE},"slot":{slot}}},'
+        f'{{"parent":{slot - 1},"root":{root},"slot":{slot}}},'
         f'"subscription":{sid}}}}}'
     )
-
-
-ROOT_DISTANCE = 32  # slots between a slot and its root (finalized) on mainnet
 
 
 def _notification(method: str, sid: int, result: Any) -> str:
@@ -1066,7 +1081,7 @@ def _program_notification(sid: int, slot: int, pubkey: str, account_json: str) -
     )
 
 
-def _slot_updates(res: SlotResult) -> list[dict[str, Any]]:
+def _slot_updates(res: SlotResult, first: int = 0) -> list[dict[str, Any]]:
     """``slotsUpdatesNotification`` results for one slot, in the order a node sends them
     (``SlotUpdate``: timestamps in unix milliseconds)."""
     ms = int(time.time() * 1000)
@@ -1085,7 +1100,11 @@ def _slot_updates(res: SlotResult) -> list[dict[str, Any]]:
         {"type": "createdBank", "slot": s, "parent": s - 1, "timestamp": ms},
         {"type": "frozen", "slot": s, "timestamp": ms, "stats": stats},
         {"type": "optimisticConfirmation", "slot": s, "timestamp": ms},
-        {"type": "root", "slot": s - ROOT_DISTANCE, "timestamp": ms},
+        *(
+            [{"type": "root", "slot": s - ROOT_DISTANCE, "timestamp": ms}]
+            if s - ROOT_DISTANCE > first  # a new root (the first slot is one)
+            else []
+        ),
     ]
 
 
@@ -1419,7 +1438,7 @@ class SimServer:
 
     # ------------------------------------------------------------ HTTP methods
     def context(self, slot: int | None = None) -> dict[str, Any]:
-        return {"apiVersion": "3.1.8", "slot": self.world.slot if slot is None else slot}
+        return {"apiVersion": "3.1.12", "slot": self.world.slot if slot is None else slot}
 
     def ui_account(self, pubkey: str, opts: Any, acc: Account | None = None) -> str:
         """``pubkey``'s account (now, or ``acc``) as a subscription with ``opts``
@@ -1430,9 +1449,12 @@ class SimServer:
         )
 
     def decimals_of(self, mint: str) -> int | None:
-        """A mint's decimals read from its account (None: not an initialized mint)."""
+        """A mint's decimals read from its account (None: not an initialized mint; a
+        Token-2022 mint with extensions is longer: its account type, 1, at byte 165)."""
         acc = self.world.accounts.get(mint)
-        if acc is None or acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) != 82:
+        if acc is None or acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) < 82:
+            return None
+        if len(acc.data) != 82 and (len(acc.data) <= TOKEN_ACCOUNT_LEN or acc.data[165] != 1):
             return None
         return acc.data[44] if acc.data[45] else None
 
@@ -1472,12 +1494,16 @@ class SimServer:
             return self.world.accounts
         return _Rooted(self, self.context_slot("finalized"))
 
-    def bank_slot(self, params: list[Any], at: int = 0) -> int:
+    def bank_slot(
+        self, params: list[Any], at: int = 0, struct: str = N.CONTEXT_CONFIG, flat: bool = True
+    ) -> int:
         """The slot of the bank a request reads (``params[at]``: its configuration with
-        ``commitment`` and ``minContextSlot``), checked as a node checks it."""
+        ``commitment`` and ``minContextSlot``, a ``struct``; ``flat``: its commitment
+        flattened into it, see :func:`feeds.sim.node.commitment`), checked as a node
+        checks it."""
         N.arity(params, at, at + 1)
-        cfg = N.config(params, at)
-        slot = self.context_slot(N.commitment(cfg))
+        cfg = N.config(params, at, struct)
+        slot = self.context_slot(N.commitment(cfg, flat=flat))
         N.min_context_slot(cfg, slot)
         return slot
 
@@ -1488,7 +1514,7 @@ class SimServer:
         as the context slot."""
         N.arity(params, 1, 2)
         single = method == "getAccountInfo"
-        cfg = N.config(params, 1)
+        cfg = N.config(params, 1, N.ACCOUNT_CONFIG)
         encoding = N.account_encoding(cfg, "binary" if single else "base64")
         cut = N.data_slice(cfg)
         level = N.commitment(cfg)
@@ -1577,9 +1603,8 @@ class SimServer:
             N.no_params(params)
             return "ok"
         if method == "getBlockTime":
-            slot = params[0] if params else None
-            if not isinstance(slot, int) or isinstance(slot, bool):
-                raise RpcFault(INVALID_PARAMS, "Invalid params: expected a slot")
+            N.exactly(params, 1)  # ``slot: Slot``, required
+            slot = N.expect_u64(params[0])
             if slot not in self.slot_times:
                 raise RpcFault(-32004, f"Block not available for slot {slot}")
             return self.slot_times[slot]
@@ -1639,9 +1664,10 @@ class SimServer:
             return {"context": self.context(slot), "value": 0 if acc is None else acc.lamports}
         if method == "getTokenAccountBalance":
             N.need(params, 1)
-            slot = self.bank_slot(params, 1)
+            slot = self.bank_slot(params, 1, N.COMMITMENT_CONFIG, flat=False)
             key = N.parse_pubkey(params[0])
-            acc = self.accounts_at(N.commitment(N.config(params, 1))).get(key)
+            level = N.commitment(N.config(params, 1, N.COMMITMENT_CONFIG), flat=False)
+            acc = self.accounts_at(level).get(key)
             if acc is None:
                 raise RpcFault(INVALID_PARAMS, "Invalid param: could not find account")
             if acc.owner not in N.TOKEN_PROGRAMS or len(acc.data) < TOKEN_ACCOUNT_LEN:
@@ -1652,7 +1678,8 @@ class SimServer:
             value = N.ui_amount(amount, 0 if dec is None else dec)
             return {"context": self.context(slot), "value": value}
         if method == "getSignatureStatuses":
-            return {"context": self.context(), "value": c.signature_statuses(params)}
+            statuses = c.signature_statuses(params, self.context_slot("finalized"))
+            return {"context": self.context(), "value": statuses}
         if method == "simInfo":
             programs = (
                 []

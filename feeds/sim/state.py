@@ -23,6 +23,20 @@ def sim_key(*parts: object) -> str:
     return str(engine_rs.backend().b58encode(hashlib.sha256(name.encode()).digest()))
 
 
+# the owners whose accounts a node shows with rent epoch 0 (the builtin programs' and
+# the sysvars', as Agave's genesis makes them); every other account is rent-exempt and
+# shows u64::MAX
+RENT_EPOCH_ZERO = frozenset(
+    ("NativeLoader1111111111111111111111111111111", "Sysvar1111111111111111111111111111111111111")
+)
+RENT_EXEMPT_EPOCH = 18446744073709551615
+
+
+def rent_epoch(owner: str) -> int:
+    """The ``rentEpoch`` a node shows for an account of ``owner``."""
+    return 0 if owner in RENT_EPOCH_ZERO else RENT_EXEMPT_EPOCH
+
+
 @dataclass(slots=True)
 class Account:
     """One account as a node serves it."""
@@ -39,7 +53,7 @@ class Account:
             "data": [base64.b64encode(self.data).decode(), "base64"],
             "owner": self.owner,
             "executable": self.executable,
-            "rentEpoch": 18446744073709551615,
+            "rentEpoch": rent_epoch(self.owner),
             "space": len(self.data),
         }
 
@@ -49,10 +63,11 @@ class Account:
         alphabet JSON never escapes."""
         b64 = base64.b64encode(self.data).decode()
         executable = "true" if self.executable else "false"
+        rent = 0 if self.owner in RENT_EPOCH_ZERO else RENT_EXEMPT_EPOCH
         return (
             f'{{"lamports": {int(self.lamports)}, "data": ["{b64}", "base64"], '
             f'"owner": {json.dumps(self.owner)}, "executable": {executable}, '
-            f'"rentEpoch": 18446744073709551615, "space": {len(self.data)}}}'
+            f'"rentEpoch": {rent}, "space": {len(self.data)}}}'
         )
 
 

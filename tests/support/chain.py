@@ -52,7 +52,9 @@ class Market:
         return sign(kp or self.kp, ixs, self.chain.latest_blockhash()[0])
 
     def simulate(self, tx: VersionedTransaction, accounts: Sequence[str] = ()) -> dict[str, Any]:
-        cfg: dict[str, Any] = {"encoding": "base64"}
+        # at processed, as arbscope's client simulates (a node's default, finalized, knows
+        # no blockhash newer than its root)
+        cfg: dict[str, Any] = {"encoding": "base64", "commitment": "processed"}
         if accounts:
             cfg["accounts"] = {"addresses": list(accounts), "encoding": "base64"}
         return self.chain.simulate([wire(tx), cfg])

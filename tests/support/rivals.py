@@ -181,6 +181,7 @@ class Desk:
         )
         tx = VersionedTransaction(msg, [kp])
         cfg: dict[str, Any] = {"encoding": "base64", "skipPreflight": skip_preflight}
+        cfg["preflightCommitment"] = "processed"  # the blockhash is the newest slot's
         return str(self.chain.send([base64.b64encode(bytes(tx)).decode(), cfg]))
 
     def land(self) -> int:

@@ -214,7 +214,7 @@ def test_a_landed_failure_pays_its_fee_and_changes_nothing_else() -> None:
     reserves = (pool.spec.reserve_a, pool.spec.reserve_b)
     tx = m.tx([m.swap_ix(pool, True, 10**6, q.out + 1)])
     with pytest.raises(ChainError) as e:  # preflight refuses it
-        m.chain.send([wire(tx), {"encoding": "base64"}])
+        m.chain.send([wire(tx), {"encoding": "base64", "preflightCommitment": "processed"}])
     assert e.value.code == -32002 and "0x1e" in e.value.message
     assert e.value.data["err"] == {"InstructionError": [0, {"Custom": 30}]}
     lamports = m.world.lamports(m.me)
@@ -224,7 +224,7 @@ def test_a_landed_failure_pays_its_fee_and_changes_nothing_else() -> None:
     assert lamports - m.world.lamports(m.me) == 5_000
     assert (pool.spec.reserve_a, pool.spec.reserve_b) == reserves
     assert m.balance(I.ata_address(m.me, pool.mint_a)) == 10**9
-    st = m.chain.signature_statuses([[sig]])[0]
+    st = m.chain.signature_statuses([[sig]], root=m.world.slot - 32)[0]
     assert st is not None and st["err"] == {"InstructionError": [0, {"Custom": 30}]}
 
 
@@ -236,19 +236,21 @@ def test_expired_blockhash_bad_signature_and_the_fee_payer_are_checked_first() -
     for _ in range(151):
         m.world.step()
     assert m.simulate(old)["err"] == "BlockhashNotFound"
-    with pytest.raises(ChainError) as e:
-        m.chain.send([wire(old), {"encoding": "base64"}])
+    with pytest.raises(ChainError) as e:  # (at finalized, 32 slots back, it is not old yet)
+        m.chain.send([wire(old), {"encoding": "base64", "preflightCommitment": "processed"}])
     assert e.value.code == -32002 and "Blockhash not found" in e.value.message
     tx = m.tx([I.transfer(m.me, I.JITO_TIP_ACCOUNTS[0], 1)])
     raw = bytearray(bytes(tx))
     raw[1 + 10] ^= 0xFF  # a byte of the signature
     forged = base64.b64encode(bytes(raw)).decode()
-    with pytest.raises(ChainError) as e:
-        m.chain.send([forged, {"encoding": "base64"}])
-    assert e.value.code == -32003
-    with pytest.raises(ChainError):
-        m.chain.simulate([forged, {"encoding": "base64", "sigVerify": True}])
-    assert m.chain.simulate([forged, {"encoding": "base64"}])["err"] is None  # unsigned is fine
+    now = {"encoding": "base64", "commitment": "processed", "preflightCommitment": "processed"}
+    with pytest.raises(ChainError) as e:  # Agave 3.1: a preflight that fails (-32002)
+        m.chain.send([forged, now])
+    assert e.value.code == -32002 and e.value.data["err"] == "SignatureFailure"
+    assert e.value.message.endswith("Transaction did not pass signature verification")
+    checked = m.chain.simulate([forged, {**now, "sigVerify": True}])  # a value, not an error
+    assert checked["err"] == "SignatureFailure" and checked["fee"] is None
+    assert m.chain.simulate([forged, now])["err"] is None  # unsigned is fine
     nobody, poor = Keypair(), Keypair()
     m.chain.airdrop([str(poor.pubkey()), 100])
     assert m.simulate(m.tx([I.transfer(str(nobody.pubkey()), m.me, 1)], nobody))["err"] == (

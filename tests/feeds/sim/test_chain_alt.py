@@ -394,7 +394,7 @@ def test_refused_lookups_are_the_nodes_invalid_params_and_never_land() -> None:
         t.chain.send([wire, {"encoding": "base64", "skipPreflight": True}])
     assert e.value.code == -32602
     t.step()  # now it resolves: sent, it lands next slot with its lookups
-    sig = t.chain.send([wire, {"encoding": "base64"}])
+    sig = t.chain.send([wire, {"encoding": "base64", "preflightCommitment": "processed"}])
     before = t.world.lamports(str(acc.addresses[0]))
     t.world.step()
     assert t.chain.statuses[sig][1] is None
@@ -450,7 +450,8 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
         msg = A.compile_v0(me, pay, srv.chain.latest_blockhash()[0], [acc])
         tx = VersionedTransaction(msg, [kp])
         wire = base64.b64encode(bytes(tx)).decode()
-        sig = (await rpc(url, "sendTransaction", [wire, {"encoding": "base64"}]))["result"]
+        cfg = {"encoding": "base64", "preflightCommitment": "confirmed"}
+        sig = (await rpc(url, "sendTransaction", [wire, cfg]))["result"]
         srv.step()
         for enc in ("json", "jsonParsed"):
             got = await rpc(
@@ -502,7 +503,7 @@ async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_root
         def send(ixs: list[Instruction]) -> None:
             msg = A.compile_v0(me, ixs, srv.chain.latest_blockhash()[0])
             wire = base64.b64encode(bytes(VersionedTransaction(msg, [kp]))).decode()
-            srv.chain.send([wire, {"encoding": "base64"}])
+            srv.chain.send([wire, {"encoding": "base64", "preflightCommitment": "processed"}])
             srv.step()
 
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)

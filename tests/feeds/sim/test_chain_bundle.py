@@ -36,7 +36,7 @@ def test_each_transaction_runs_on_the_state_the_ones_before_left_and_nothing_sta
     m = Market()
     tx1, tx2, them, ata = _pair(m)
     before = {k: m.world.lamports(k) for k in (m.me, them)}
-    alone = m.chain.simulate([wire(tx2), {"encoding": "base64"}])
+    alone = m.chain.simulate([wire(tx2), {"encoding": "base64", "commitment": "processed"}])
     assert alone["err"] == "AccountNotFound"  # the second alone: its payer does not exist
     cfg = {
         "preExecutionAccountsConfigs": [None, {"addresses": [them]}],

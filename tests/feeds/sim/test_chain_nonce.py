@@ -297,12 +297,16 @@ def test_a_durable_transaction_lands_once_and_its_other_versions_never() -> None
     v1 = _nonced(t, nonce, [I.transfer(str(t.me), tip, 1_000)], first)
     v2 = _nonced(t, nonce, [I.transfer(str(t.me), tip, 2_000)], first)
     # both simulate (the nonce holds), with a fee; an unknown blockhash is refused
-    assert t.chain.simulate([b64(v2), {"encoding": "base64"}])["err"] is None
+    assert (
+        t.chain.simulate([b64(v2), {"encoding": "base64", "commitment": "processed"}])["err"]
+        is None
+    )
     fee = t.chain.fee_for_message(v2.message)
     assert fee is not None and fee == t.chain.run(v2, commit=False).fee >= 5_000
     assert t.chain.fee_for_message(_nonced(t, nonce, [], str(Hash.new_unique())).message) is None
     before = (t.world.lamports(str(t.me)), t.world.lamports(tip))
-    assert t.chain.send([b64(v2), {"encoding": "base64"}]) == str(v2.signatures[0])
+    sent = t.chain.send([b64(v2), {"encoding": "base64", "preflightCommitment": "processed"}])
+    assert sent == str(v2.signatures[0])
     t.chain.send([b64(v1), {"encoding": "base64", "skipPreflight": True}])
     t.world.step()  # v2 runs first and moves the nonce; v1 is dropped: no status, no fee
     assert t.chain.statuses[str(v2.signatures[0])][1] is None

@@ -240,7 +240,12 @@ def test_the_preset_says_who_takes_the_gap(preset: str, ours_first: bool) -> Non
         {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN},
     )
     ixs = [I.set_compute_unit_price(20_000), venues.by_kind(pool.kind).swap_instruction(leg)]
-    sig = chain.send([wire(sign(kp, ixs, chain.latest_blockhash()[0])), {"encoding": "base64"}])
+    sig = chain.send(
+        [
+            wire(sign(kp, ixs, chain.latest_blockhash()[0])),
+            {"encoding": "base64", "preflightCommitment": "processed"},
+        ]
+    )
     (ours,) = [x for x in w.step().landed if x.signature == sig]
     theirs = [st for st in rival_txs(w, pool) if st.slot == w.slot and st.outcome.err is None]
     if ours_first:  # a rival may take what is left of the gap, after ours

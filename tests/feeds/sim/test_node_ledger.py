@@ -51,7 +51,8 @@ def _transfer(srv: SimServer, v0: bool = False, lamports: int = 9_000) -> tuple[
 
 async def _landed(srv: SimServer, url: str, v0: bool = False) -> tuple[str, str, str]:
     wire, sig, payer = _transfer(srv, v0)
-    got = await rpc(url, "sendTransaction", [wire, {"encoding": "base64"}])
+    cfg = {"encoding": "base64", "preflightCommitment": "confirmed"}  # a newest blockhash
+    got = await rpc(url, "sendTransaction", [wire, cfg])
     assert got["result"] == sig
     srv.step()
     return wire, sig, payer

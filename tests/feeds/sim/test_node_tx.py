@@ -125,11 +125,13 @@ async def test_a_preflight_from_an_unknown_payer_fails_in_the_nodes_words(
     )
 
     def unfunded(srv: SimServer) -> str:
+        """From a key with nothing, with a blockhash the preflight's bank knows (a node's
+        default preflight commitment is ``finalized``: its root's)."""
         kp = Keypair()
         msg = Message.new_with_blockhash(
             [I.transfer(str(kp.pubkey()), I.JITO_TIP_ACCOUNTS[1], 9_000)],
             kp.pubkey(),
-            Hash.from_string(srv.chain.latest_blockhash()[0]),
+            Hash.from_string(srv.chain.blockhash(srv.context_slot("finalized"))),
         )
         return base64.b64encode(bytes(VersionedTransaction(msg, [kp]))).decode()
 

@@ -54,7 +54,7 @@ class Market:
 
     def simulate(self, ixs: list[Instruction], accounts: list[str] = []) -> dict[str, Any]:  # noqa: B006
         tx = sign(self.kp, ixs, self.chain.latest_blockhash()[0])
-        cfg: dict[str, Any] = {"encoding": "base64"}
+        cfg: dict[str, Any] = {"encoding": "base64", "commitment": "processed"}
         if accounts:
             cfg["accounts"] = {"addresses": accounts, "encoding": "base64"}
         return self.chain.simulate([wire(tx), cfg])
