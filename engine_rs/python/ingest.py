@@ -146,6 +146,7 @@ from .token2022 import mint_rules
 from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpool
 
 SUB_KINDS = ("account", "logs", "slot")
+SYSTEM_PROGRAM = "11111111111111111111111111111111"  # the owner of an account that does not exist
 TX_QUEUE = 16_384  # the transactions take_transactions keeps between two reads
 # the runtime's and the token programs' ids: their invocations are not counted
 PLUMBING = frozenset(
@@ -239,6 +240,9 @@ class _Pool:
     in_graph: bool = False
     slot: int = 0  # the newest slot of its accounts' states (a pool's slot never goes back)
     record_seq: int = 0  # the ingest's record_seq when ``record`` was last replaced
+    # its accounts (not arrays) the chain does not hold now (:func:`_is_absent`): a closed
+    # vault, a deleted pool or config; out of the graph while any is
+    absent: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -404,6 +408,9 @@ class FeedIngest:
         if not roles:
             del self._roles[pubkey]
             self._watched_version += 1
+        if not any(p == pool for _, p in roles):
+            # no longer the pool's: its absence no longer holds the pool back
+            self._pools[pool].absent.discard(pubkey)
 
     def track_pool(self, address: str, kind: str) -> None:
         """Watch the pool at ``address`` (``kind``: a venue's universe kind — amm_v4,
@@ -1184,10 +1191,21 @@ class FeedIngest:
         if not roles:
             return
         minted = False  # a mint is given to the graph once, however many pools follow it
+        gone = _is_absent(owner, data)
         for role, pool_id in list(roles):
             p = self._pools[pool_id]
+            if gone:
+                # the account does not exist: an array reads as its program reads an
+                # absent one; any other account holds the pool out of the graph
+                if role == p.venue.ARRAYS:
+                    p.venue.absent(p.own, pubkey)
+                else:
+                    p.absent.add(pubkey)
+                self._refresh(pool_id, p, slot)
+                continue
             if role == p.venue.INFO.kind:
                 self._pool_account(pubkey, p, owner, data, slot, ep)
+                p.absent.discard(pubkey)  # held, so it exists again
                 self._refresh(pool_id, p, slot)
             elif role in ("vault_a", "vault_b"):
                 acc = decode_token_account(data, owner)
@@ -1213,6 +1231,7 @@ class FeedIngest:
                     p.vault_b = acc.amount
                 p.t22[side] = t22
                 self._follow_mints(pool_id, p)
+                p.absent.discard(pubkey)  # (a vault re-created)
                 self._refresh(pool_id, p, slot)
             elif role == "mint":
                 if not minted:
@@ -1220,15 +1239,19 @@ class FeedIngest:
                     self._graph.set_mint(pubkey, data, TOKEN_2022)
                     self._minted.add(pubkey)
                     minted = True
+                p.absent.discard(pubkey)
                 self._refresh(pool_id, p, slot)
             else:  # one of the venue's own accounts
                 at = slot if _slot_ok(slot) else None
                 p.venue.own_account(p.own, role, OwnAccount(pubkey, pool_id, data, owner, at))
+                p.absent.discard(pubkey)
                 self._refresh(pool_id, p, slot)
 
     def _validate(self, pubkey: str, owner: str, data: bytes, slot: int, ep: int) -> None:
         """The checks of :meth:`_apply` (decode in each role, identity, vault mint) on a
         copy that is not applied now; raises what applying it would."""
+        if _is_absent(owner, data):
+            return  # an account's absence is no malformed copy
         for role, pool_id in list(self._roles.get(pubkey, ())):
             p = self._pools[pool_id]
             v = p.venue
@@ -1379,8 +1402,9 @@ class FeedIngest:
         r = p.record
         if r is None:
             return
-        if any(m not in self._minted for m in p.mint_roles):
-            # a Token-2022 vault: never quoted without its mint's transfer fee
+        if p.absent or any(m not in self._minted for m in p.mint_roles):
+            # a Token-2022 vault: never quoted without its mint's transfer fee; nor a pool
+            # an account of which the chain does not hold (a closed vault)
             self._drop(pool_id, p)
             return
         a, b = self._mints(p)
@@ -1513,6 +1537,15 @@ class FeedIngest:
 
 
 _PROGRAM = {True: "Token-2022", False: "SPL Token"}
+
+
+def _is_absent(owner: object, data: bytes) -> bool:
+    """Whether a copy of an account says it does not exist: owned by the system program
+    with no data. A node sends it so for an account deleted (PubSub: lamports 0, owner the
+    system program, no data) and Yellowstone for any account a transaction names
+    writable that holds nothing (an uninitialized tick array a swap names). It is not
+    malformed: it is the account's absence, read as its program reads it."""
+    return not data and owner_text(owner) == SYSTEM_PROGRAM
 
 
 def _mint_owner(owner: object) -> None:

@@ -51,6 +51,7 @@ from engine_rs.records import EndpointStats
 from .. import venues
 from ..health import FeedHealth, HealthCounters, standing
 from ..redact import redact
+from ..wire.instructions import SYSTEM_PROGRAM
 from ..wire.protocol import Subscription
 from .pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from .ratelimit import RateGate
@@ -1074,9 +1075,15 @@ class FeedPool:
         return RawAccount(owner, data, 0, slot)
 
     def _apply(self, accounts: dict[str, RawAccount | None]) -> None:
+        """A re-fetch's answer into the ingest. An account the chain no longer holds
+        (``null``) that the ingest watches goes in as its absence (the system program's,
+        no data: what a node notifies of an account deleted), so a closed vault's pool
+        leaves the graph even when its notification was lost."""
         slot = _answer_slot(accounts)
         for k, got in accounts.items():
             acc = self._or_zeroed(k, got, slot)
+            if acc is None and got is None and k in self.watched()[1]:
+                acc = RawAccount(SYSTEM_PROGRAM, b"", 0, slot)
             if acc is None:
                 continue
             try:

@@ -245,6 +245,38 @@ def _fund(world: World, owner: str, holdings: dict[str, int]) -> dict[str, Accou
     return out
 
 
+def market_wallets(
+    world: World, holdings: dict[str, int], traders: int = TRADERS, rivals: int = RIVALS
+) -> tuple[dict[str, str], dict[str, Account]]:
+    """The market's wallets (name -> pubkey) and their accounts (SOL and an associated
+    token account of every mint), each holding a stock of every mint from ``holdings``
+    (what the market's pools hold of it): the faucet the most, the others a tenth. The
+    accounts are not left in ``world`` (the caller adds them where it wants them: the
+    export's files, a simulator's world playing the node's market)."""
+    # at least a whole token of each, at most a share of the mint's supply
+    stock = {m: min(10**17, max(10 ** world.decimals[m], HOLDING * n)) for m, n in holdings.items()}
+    wallets: dict[str, str] = {}
+    extra: dict[str, Account] = {}
+    names = ["faucet", *(f"trader-{i}" for i in range(traders))]
+    names += [f"rival-{i}" for i in range(rivals)]
+    for name in names:
+        owner = str(wallet_keypair(world.config.seed, name).pubkey())
+        wallets[name] = owner
+        each = stock if name == "faucet" else {m: n // 10 for m, n in stock.items()}
+        extra.update(_fund(world, owner, each))
+    return wallets, extra
+
+
+def pool_holdings(world: World, pools: list[Pool]) -> dict[str, int]:
+    """What ``pools`` hold of each mint of the world (their vaults' amounts)."""
+    holdings: dict[str, int] = dict.fromkeys(world.mints, 0)
+    for p in pools:
+        for mint, vault in ((p.mint_a, p.vault_a), (p.mint_b, p.vault_b)):
+            t = world.token_account(vault)
+            holdings[mint] += 0 if t is None else t.amount
+    return holdings
+
+
 def export(
     config: WorldConfig,
     out: str | Path,
@@ -276,23 +308,10 @@ def export(
         dropped |= pool_accounts(world, p)
     shared = set().union(*(pool_accounts(world, p) for p in kept)) if kept else set()
     dropped -= shared
-    holdings: dict[str, int] = dict.fromkeys(world.mints, 0)
-    for p in kept:
-        for mint, vault in ((p.mint_a, p.vault_a), (p.mint_b, p.vault_b)):
-            t = world.token_account(vault)
-            holdings[mint] += 0 if t is None else t.amount
-    # at least a whole token of each, at most a share of the mint's supply
-    stock = {m: min(10**17, max(10 ** world.decimals[m], HOLDING * n)) for m, n in holdings.items()}
-    wallets: dict[str, str] = {}
+    holdings = pool_holdings(world, kept)
+    wallets, extra = market_wallets(world, holdings, traders, rivals)
     tables: dict[str, list[str]] = {}
-    extra: dict[str, Account] = {}
-    names = ["faucet", *(f"trader-{i}" for i in range(traders))]
-    names += [f"rival-{i}" for i in range(rivals)]
-    for name in names:
-        owner = str(wallet_keypair(cfg.seed, name).pubkey())
-        wallets[name] = owner
-        each = stock if name == "faucet" else {m: n // 10 for m, n in stock.items()}
-        extra.update(_fund(world, owner, each))
+    for name, owner in wallets.items():
         if name.startswith("rival-"):
             made = lookup_tables(world, kept, owner)
             tables[name] = list(made)

@@ -3,7 +3,8 @@ server on a loopback port of its own, serving the same world, slots and accounts
 endpoint's PubSub with the same latency, jitter and drop rate.
 
 It answers as a Yellowstone server (rpcpool/yellowstone-grpc, ``yellowstone-grpc-geyser``)
-does:
+does, as the real plugin on Agave's validator answered the same requests on the same
+market (``tests/data/node/geyser_shapes.json``; what differs is in ``docs/simulator.md``):
 
 - ``Subscribe`` (bidirectional): nothing but pings until the client's first
   ``SubscribeRequest``; each later request replaces the filter, except one carrying
@@ -16,21 +17,45 @@ does:
   string", "String is the wrong size"), an account or transaction filter with no
   criteria ("Subscribe on full stream with `any` is not allowed, at least one filter
   required", when the server's limits refuse ``any``), an oversized filter name, an
-  unknown commitment ("failed to create CommitmentLevel from N").
-- ``from_slot``: the stored slots from there are sent first (``replay_stored_slots``,
-  150 by default in ``config.rs``); one older than the oldest stored ends the stream with
-  ``OUT_OF_RANGE`` "broadcast from N is not available, last available: M"; a server
-  without the store ends it with ``INTERNAL`` "from_slot is not supported".
-- Slot updates: processed and confirmed for each new slot (the simulator confirms at
-  once), finalized for the root 32 slots back; with ``filter_by_commitment`` only the
-  stream's commitment's. Account updates of the accounts named (or owned by the owners
-  named), transaction updates of the transactions naming an ``account_include`` key
-  (votes never: the simulator has none), at the stream's commitment (``finalized``:
-  the root's accounts as they were then).
+  unknown commitment ("failed to create CommitmentLevel from N"), an account filter's
+  data filters (``FilterAccountsState::new``: "Too many filters provided; max 4", "data
+  too large", "invalid base58", "invalid base64", "datasize used more than once",
+  "token_account_state only allowed to be true", ...).
+- Account filters: by key, by owner, and by data (``memcmp`` in bytes, base58 or base64,
+  ``datasize``, ``token_account_state``, ``lamports`` comparisons) and
+  ``nonempty_txn_signature``; each update names every filter it matched.
+- ``from_slot``: the stored slots from there are sent first, each slot's statuses then
+  its accounts and transactions (once the slot reached the stream's commitment), as
+  ``grpc.rs`` replays them. The store holds the slots from the finalized slot less
+  ``replay_stored_slots`` (150 by default in ``config.rs``) and 10 on; one older than the
+  oldest stored ends the stream with ``OUT_OF_RANGE`` "broadcast from N is not available,
+  last available: M"; one in the future replays nothing; a server without the store
+  ends it with ``INTERNAL`` "from_slot is not supported".
+- Each slot, in the plugin's order (measured): at ``processed`` the bank created
+  (``SLOT_CREATED_BANK``, interslot), the slot's accounts and transactions, then
+  ``SLOT_COMPLETED`` (interslot), ``SLOT_PROCESSED`` and ``SLOT_CONFIRMED`` (the simulator
+  confirms at once, as a lone validator does); at ``confirmed`` its statuses up to
+  processed, then its accounts and transactions, then confirmed; at ``finalized`` its
+  statuses, then the root's (32 slots back) accounts and transactions; then the root's
+  ``SLOT_FINALIZED``. With ``filter_by_commitment`` only the stream's commitment's
+  status; the interslot statuses only to a slot filter with ``interslot_updates``. The
+  created, processed and finalized statuses carry the parent slot. Account updates carry
+  ``write_version`` (one counter over every account of the chain) and the transaction
+  that wrote them (``txn_signature``); an account a landed transaction locked writable
+  that does not exist (an uninitialized tick array a swap names) is sent too, owned by
+  the system program with no data (rent epoch 0), as the plugin sends it. Transaction
+  updates of the transactions naming an ``account_include`` key (votes never: the
+  simulator has none).
 - ``x-token``: with a token set, a call without it is ``UNAUTHENTICATED`` "No valid auth
   token" (``XTokenInterceptor``).
-- ``GetSlot``, ``GetVersion``, ``Ping``, ``SubscribeReplayInfo`` (the oldest slot
-  ``from_slot`` can ask for).
+- Unary calls, from the published blocks (``BlockMetaStorage`` in ``grpc.rs``):
+  ``GetSlot``, ``GetBlockHeight``, ``GetLatestBlockhash`` (its last valid height the
+  block's height + 300) at a commitment (processed and confirmed the newest, finalized
+  32 back; "block is not available yet" before there is one; a bad commitment
+  ``UNKNOWN`` "failed to create CommitmentLevel from N"); ``IsBlockhashValid`` (``INTERNAL``
+  "startup" until 332 blockhashes are held, as the plugin after its start); ``Ping``;
+  ``GetVersion`` (the plugin's JSON keys); ``SubscribeReplayInfo`` (the oldest slot
+  ``from_slot`` can ask for: u64::MAX until the store first dropped a slot).
 
 Each stream's messages wait in a channel of the profile's ``grpc_channel_capacity``
 (``channel_capacity`` in ``config.rs``, 250,000 by default): an update that finds it
@@ -49,9 +74,12 @@ at once with :meth:`GeyserService.drop_streams`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import random
+import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -67,8 +95,37 @@ REPLAY_SLOTS = 150  # yellowstone-grpc-geyser's default replay_stored_slots
 PING_S = 10.0  # its ping task's interval
 FILTER_NAME_MAX = 128  # its default filter_name_size_limit
 ROOT_DISTANCE = 32
-VERSION = json.dumps({"version": {"package": "yellowstone-grpc-geyser", "version": "arbscope-sim"}})
+# GetVersion: the JSON of ``GrpcVersionInfo`` (``version.rs``), its values the simulator's
+VERSION = json.dumps(
+    {
+        "version": {
+            "package": "yellowstone-grpc-geyser",
+            "version": "arbscope-sim",
+            "proto": "arbscope-sim",
+            "solana": "arbscope-sim",
+            "git": "arbscope-sim",
+            "rustc": "arbscope-sim",
+            "buildts": "arbscope-sim",
+        },
+        "extra": {"hostname": socket.gethostname()},
+    }
+)
 PROCESSED, CONFIRMED, FINALIZED = 0, 1, 2
+COMPLETED, CREATED_BANK = 4, 5  # the interslot statuses a single node sends
+# each slot's statuses in the order the plugin sends them (as measured on Agave's own
+# validator): the bank created, then (its accounts and transactions at processed) the
+# slot completed, processed, and at once confirmed (one validator: its own vote)
+BEFORE = {PROCESSED: (CREATED_BANK,), CONFIRMED: (CREATED_BANK, COMPLETED, PROCESSED)}
+AFTER = {PROCESSED: (COMPLETED, PROCESSED, CONFIRMED), CONFIRMED: (CONFIRMED,)}
+WITH_PARENT = (PROCESSED, FINALIZED, CREATED_BANK)  # the statuses that carry the parent
+# IsBlockhashValid answers "startup" until it holds this many blockhashes
+# (MAX_RECENT_BLOCKHASHES + 32 in grpc.rs); a blockhash is valid that long too
+BLOCKHASHES_HELD = 300 + 32
+RECENT_BLOCKHASHES = 300  # GetLatestBlockhash's last valid height: the block's height + this
+FINALIZATION_SAFETY_BUFFER = 10  # grpc.rs: slots kept past the replay store's
+U64_MAX = 2**64 - 1
+# an account filter's data filters (FilterAccountsState::new in filter.rs)
+MAX_DATA_FILTERS, MAX_DATA_SIZE, MAX_DATA_BASE58, MAX_DATA_BASE64 = 4, 128, 175, 172
 LAGGED = "lagged to send an update"  # grpc.rs, a client whose channel is full
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -111,13 +168,31 @@ class TxRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """One account of a published slot as its gRPC update carries it: its state after the
+    slot, the chain's ``write_version`` of that write (one counter over every account)
+    and the transaction that wrote it (None: written by no transaction)."""
+
+    pubkey: str
+    owner: str
+    lamports: int
+    data: bytes
+    write_version: int = 0
+    txn_signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SlotRecord:
-    """One published slot as the replay store keeps it: its accounts as they were
-    (pubkey, owner, lamports, data) and its transactions, in the block's order."""
+    """One published slot as the replay store keeps it: its accounts as they were and its
+    transactions, in the block's order; its parent (the simulator skips no slot)."""
 
     slot: int
-    accounts: tuple[tuple[str, str, int, bytes], ...]
+    accounts: tuple[AccountRecord, ...]
     txs: tuple[TxRecord, ...]
+
+    @property
+    def parent(self) -> int:
+        return max(0, self.slot - 1)
 
 
 # the runtime's TransactionError and InstructionError variants in declaration order
@@ -188,12 +263,72 @@ def error_bytes(err: Any) -> bytes:
     raise ValueError(f"not a transaction error: {err!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class AccountData:
+    """An account filter's data filters (``FilterAccountsState``): ``memcmp`` (offset,
+    bytes), ``datasize``, ``token_account_state``, ``lamports`` comparisons; and
+    ``nonempty_txn_signature`` (None: either)."""
+
+    memcmp: tuple[tuple[int, bytes], ...] = ()
+    datasize: int | None = None
+    token_account_state: bool = False
+    lamports: tuple[tuple[str, int], ...] = ()
+    nonempty_txn_signature: bool | None = None
+
+    def empty(self) -> bool:
+        return not (
+            self.memcmp or self.datasize is not None or self.token_account_state or self.lamports
+        )
+
+    def matches(self, a: AccountRecord) -> bool:
+        if self.nonempty_txn_signature is not None and self.nonempty_txn_signature != (
+            a.txn_signature is not None
+        ):
+            return False
+        if self.empty():
+            return True
+        data = a.data
+        if self.datasize is not None and len(data) != self.datasize:
+            return False
+        if self.token_account_state and not _token_account(data):
+            return False
+        for cmp, value in self.lamports:
+            if not _LAMPORTS[cmp](a.lamports, value):
+                return False
+        return all(
+            data[off : off + len(raw)] == raw and off + len(raw) <= len(data)
+            for off, raw in self.memcmp
+        )
+
+
+_LAMPORTS = {
+    "eq": lambda have, v: have == v,
+    "ne": lambda have, v: have != v,
+    "lt": lambda have, v: have < v,
+    "gt": lambda have, v: have > v,
+}
+
+
+def _token_account(data: bytes) -> bool:
+    """SPL Token's ``valid_account_data`` as Token-2022 extends it: an initialized token
+    account (its state byte, 108, not 0), or a longer one whose account type byte (165)
+    says Account (2)."""
+    if len(data) == 165:
+        return data[108] != 0
+    return len(data) > 165 and data[165] == 2 and data[108] != 0
+
+
 @dataclass(slots=True)
 class Filter:
     """A stream's filter (what ``Filter::new`` makes of a SubscribeRequest)."""
 
-    accounts: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    slots: dict[str, bool] = field(default_factory=dict)  # name -> filter_by_commitment
+    # name -> (accounts, owners, data filters)
+    accounts: dict[str, tuple[frozenset[str], frozenset[str], AccountData]] = field(
+        default_factory=dict
+    )
+    slots: dict[str, tuple[bool, bool]] = field(
+        default_factory=dict
+    )  # name -> (filter_by_commitment, interslot_updates)
     txs: dict[str, tuple[bool | None, frozenset[str], frozenset[str], frozenset[str]]] = field(
         default_factory=dict
     )  # name -> (failed, include, exclude, required)
@@ -230,9 +365,14 @@ def make_filter(req: Any, allow_any: bool = True) -> Filter:
             raise FilterError(
                 "Subscribe on full stream with `any` is not allowed, at least one filter required"
             )
-        f.accounts[name(n)] = (keys(a.account), keys(a.owner))
+        acc, own = keys(a.account), keys(a.owner)
+        data = account_data(a)
+        f.accounts[name(n)] = (acc, own, data)
     for n, s in req.slots.items():
-        f.slots[name(n)] = s.filter_by_commitment if s.HasField("filter_by_commitment") else False
+        f.slots[name(n)] = (
+            s.filter_by_commitment if s.HasField("filter_by_commitment") else False,
+            s.interslot_updates if s.HasField("interslot_updates") else False,
+        )
     for n, t in req.transactions.items():
         empty = not (
             t.HasField("vote")
@@ -257,6 +397,60 @@ def make_filter(req: Any, allow_any: bool = True) -> Filter:
         raise FilterError(f"failed to create CommitmentLevel from {commitment}")
     f.commitment = commitment
     return f
+
+
+def account_data(a: Any) -> AccountData:
+    """An account filter's data filters (``FilterAccountsState::new``), with its errors'
+    words."""
+    if len(a.filters) > MAX_DATA_FILTERS:
+        raise FilterError(f"Too many filters provided; max {MAX_DATA_FILTERS}")
+    memcmp: list[tuple[int, bytes]] = []
+    datasize: int | None = None
+    token = False
+    lamports: list[tuple[str, int]] = []
+    for flt in a.filters:
+        which = flt.WhichOneof("filter")
+        if which == "memcmp":
+            m = flt.memcmp
+            kind = m.WhichOneof("data")
+            if kind == "bytes":
+                raw = bytes(m.bytes)
+            elif kind == "base58":
+                if len(m.base58) > MAX_DATA_BASE58:
+                    raise FilterError("data too large")
+                try:
+                    raw = _b58decode(m.base58)
+                except ValueError:
+                    raise FilterError("invalid base58") from None
+            elif kind == "base64":
+                if len(m.base64) > MAX_DATA_BASE64:
+                    raise FilterError("data too large")
+                try:
+                    raw = base64.b64decode(m.base64, validate=True)
+                except (binascii.Error, ValueError):
+                    raise FilterError("invalid base64") from None
+            else:
+                raise FilterError("data for memcmp should be defined")
+            if len(raw) > MAX_DATA_SIZE:
+                raise FilterError("data too large")
+            memcmp.append((m.offset, raw))
+        elif which == "datasize":
+            if datasize is not None:
+                raise FilterError("datasize used more than once")
+            datasize = flt.datasize
+        elif which == "token_account_state":
+            if not flt.token_account_state:
+                raise FilterError("token_account_state only allowed to be true")
+            token = True
+        elif which == "lamports":
+            cmp = flt.lamports.WhichOneof("cmp")
+            if cmp is None:
+                raise FilterError("cmp for lamports should be defined")
+            lamports.append((cmp, getattr(flt.lamports, cmp)))
+        else:
+            raise FilterError("filter should be defined")
+    nonempty = a.nonempty_txn_signature if a.HasField("nonempty_txn_signature") else None
+    return AccountData(tuple(memcmp), datasize, token, tuple(lamports), nonempty)
 
 
 def transaction_parts(
@@ -361,40 +555,69 @@ def transaction_parts(
     return body, meta
 
 
-def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
-    """The updates ``f`` wants of one stored slot: its slot statuses, then its accounts,
-    then its transactions (each with the names of the filters it matched)."""
+def slot_update(f: Filter, slot: int, parent: int, status: int) -> bytes | None:
+    """A slot status for the slot filters that want it (``FilterSlots::get_updates``:
+    with ``filter_by_commitment`` only the stream's commitment's; the interslot
+    statuses only with ``interslot_updates``), None when none does."""
+    names = [
+        n
+        for n, (by_commitment, interslot) in f.slots.items()
+        if (not by_commitment or status == f.commitment)
+        and (interslot or status in (PROCESSED, CONFIRMED, FINALIZED))
+    ]
+    if not names:
+        return None
+    su = pb.SubscribeUpdateSlot(slot=slot, status=status)  # type: ignore[arg-type]
+    if status in WITH_PARENT:
+        su.parent = parent
+    return pb.SubscribeUpdate(filters=names, slot=su).SerializeToString()
+
+
+def render(
+    f: Filter,
+    rec: SlotRecord,
+    before: Sequence[int],
+    after: Sequence[int] = (),
+    data: bool = True,
+) -> list[bytes]:
+    """The updates ``f`` wants of one stored slot: the slot statuses ``before``, then
+    (``data``) its accounts and its transactions (each with the names of the filters it
+    matched), then the statuses ``after``. Live, a slot's accounts and transactions come
+    before its PROCESSED status at ``processed``, and before its CONFIRMED one at
+    ``confirmed`` (:data:`BEFORE`, :data:`AFTER`); a replay sends a slot's statuses
+    first (``grpc.rs``: ``messages_slots`` then ``messages``)."""
     out: list[bytes] = []
-    for status in statuses:
-        names = [n for n, by in f.slots.items() if not by or status == f.commitment]
-        if names:
-            su = pb.SubscribeUpdateSlot(slot=rec.slot, status=status)  # type: ignore[arg-type]
-            if status != FINALIZED:
-                su.parent = rec.slot - 1
-            out.append(pb.SubscribeUpdate(filters=names, slot=su).SerializeToString())
-    if f.accounts:
-        for pubkey, owner, lamports, data in rec.accounts:
+    for status in before:
+        raw = slot_update(f, rec.slot, rec.parent, status)
+        if raw is not None:
+            out.append(raw)
+    if data and f.accounts:
+        for a in rec.accounts:
             names = [
                 n
-                for n, (acc, own) in f.accounts.items()
-                if (not acc or pubkey in acc) and (not own or owner in own)
+                for n, (acc, own, flt) in f.accounts.items()
+                if (not acc or a.pubkey in acc) and (not own or a.owner in own) and flt.matches(a)
             ]
             if not names:
                 continue
             info = pb.SubscribeUpdateAccountInfo(
-                pubkey=parse_pubkey(pubkey),
-                lamports=lamports,
-                owner=parse_pubkey(owner),
-                rent_epoch=2**64 - 1,
-                data=data,
-                write_version=rec.slot,
+                pubkey=parse_pubkey(a.pubkey),
+                lamports=a.lamports,
+                owner=parse_pubkey(a.owner),
+                # rent-exempt accounts' epoch; an account that does not exist: 0 (Agave's
+                # default account, as the plugin sends an absent one)
+                rent_epoch=U64_MAX if a.lamports else 0,
+                data=a.data,
+                write_version=a.write_version,
             )
+            if a.txn_signature is not None:
+                info.txn_signature = _b58decode(a.txn_signature)
             out.append(
                 pb.SubscribeUpdate(
                     filters=names, account=pb.SubscribeUpdateAccount(account=info, slot=rec.slot)
                 ).SerializeToString()
             )
-    if f.txs:
+    if data and f.txs:
         for index, tx in enumerate(rec.txs):
             keys = set(tx.keys)
             err = tx.err
@@ -425,6 +648,28 @@ def render(f: Filter, rec: SlotRecord, statuses: Sequence[int]) -> list[bytes]:
                     transaction=pb.SubscribeUpdateTransaction(transaction=info_t, slot=rec.slot),
                 ).SerializeToString()
             )
+    for status in after:
+        raw = slot_update(f, rec.slot, rec.parent, status)
+        if raw is not None:
+            out.append(raw)
+    return out
+
+
+def live(f: Filter, rec: SlotRecord, rooted: SlotRecord | None) -> list[bytes]:
+    """What a stream of ``f`` is sent when slot ``rec`` is published and ``rooted``
+    becomes the root (finalized), in the plugin's order: at ``processed`` the slot's
+    bank created, its accounts and transactions, then completed, processed, confirmed;
+    at ``confirmed`` its statuses up to processed, then its accounts and transactions,
+    then confirmed; at ``finalized`` its statuses, then the root's accounts and
+    transactions; then the root's FINALIZED status."""
+    if f.commitment == FINALIZED:
+        out = render(f, rec, (CREATED_BANK, COMPLETED, PROCESSED, CONFIRMED), data=False)
+        if rooted is not None:
+            out += render(f, rooted, (), (FINALIZED,))
+        return out
+    out = render(f, rec, BEFORE[f.commitment], AFTER[f.commitment])
+    if rooted is not None:
+        out += render(f, rooted, (FINALIZED,), data=False)
     return out
 
 
@@ -475,13 +720,22 @@ class GeyserService:
         replay_slots: int = REPLAY_SLOTS,
         x_token: str | None = None,
         allow_any: bool = True,
+        blocks: Any = None,
     ) -> None:
         self.profile = profile
         self.rng = random.Random(seed ^ 0x6E7C)  # its own draws: PubSub's stay as they were
         self.ping_s, self.replay_slots = ping_s, replay_slots
         self.x_token, self.allow_any = x_token, allow_any
+        # the chain's blocks (``feeds.sim.chain.Chain``: ``blockhash(slot)``,
+        # ``block_height(slot)``) for the unary calls; None: they say no block is known
+        self.blocks = blocks
         self.streams: set[Stream] = set()
-        self.store: deque[SlotRecord] = deque(maxlen=max(1, replay_slots))
+        # the slots kept for from_slot: the plugin keeps those from its finalized slot
+        # less FINALIZATION_SAFETY_BUFFER and replay_stored_slots on (grpc.rs)
+        keep = replay_slots + FINALIZATION_SAFETY_BUFFER + ROOT_DISTANCE + 1
+        self.store: deque[SlotRecord] = deque(maxlen=max(1, keep))
+        # the blockhashes of the slots published (IsBlockhashValid), oldest first
+        self.hashes: dict[str, int] = {}
         self.slot = 0
         self.server: grpc.aio.Server | None = None
         self.port = 0
@@ -507,6 +761,21 @@ class GeyserService:
                 self._get_slot,
                 request_deserializer=pb.GetSlotRequest.FromString,
                 response_serializer=pb.GetSlotResponse.SerializeToString,
+            ),
+            "GetBlockHeight": grpc.unary_unary_rpc_method_handler(
+                self._get_block_height,
+                request_deserializer=pb.GetBlockHeightRequest.FromString,
+                response_serializer=pb.GetBlockHeightResponse.SerializeToString,
+            ),
+            "GetLatestBlockhash": grpc.unary_unary_rpc_method_handler(
+                self._get_latest_blockhash,
+                request_deserializer=pb.GetLatestBlockhashRequest.FromString,
+                response_serializer=pb.GetLatestBlockhashResponse.SerializeToString,
+            ),
+            "IsBlockhashValid": grpc.unary_unary_rpc_method_handler(
+                self._is_blockhash_valid,
+                request_deserializer=pb.IsBlockhashValidRequest.FromString,
+                response_serializer=pb.IsBlockhashValidResponse.SerializeToString,
             ),
             "GetVersion": grpc.unary_unary_rpc_method_handler(
                 self._get_version,
@@ -552,10 +821,54 @@ class GeyserService:
         if got != self.x_token:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "No valid auth token")
 
+    async def _block(self, req: Any, context: Any) -> int:
+        """The slot of the block at the request's commitment (``BlockMetaStorage``:
+        processed and confirmed the newest, the simulator confirming at once; finalized
+        32 slots back), or the call ends with the plugin's status."""
+        commitment = req.commitment if req.HasField("commitment") else PROCESSED
+        if commitment not in (PROCESSED, CONFIRMED, FINALIZED):
+            await context.abort(
+                grpc.StatusCode.UNKNOWN, f"failed to create CommitmentLevel from {commitment}"
+            )
+        slot = self.slot - ROOT_DISTANCE if commitment == FINALIZED else self.slot
+        if self.blocks is None or not self.store or slot < self.store[0].slot:
+            await context.abort(grpc.StatusCode.INTERNAL, "block is not available yet")
+        return slot
+
     async def _get_slot(self, req: Any, context: Any) -> Any:
         await self._authorized(context)
-        slot = self.slot - ROOT_DISTANCE if req.commitment == FINALIZED else self.slot
-        return pb.GetSlotResponse(slot=max(0, slot))
+        return pb.GetSlotResponse(slot=await self._block(req, context))
+
+    async def _get_block_height(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        slot = await self._block(req, context)
+        return pb.GetBlockHeightResponse(block_height=self.blocks.block_height(slot))
+
+    async def _get_latest_blockhash(self, req: Any, context: Any) -> Any:
+        await self._authorized(context)
+        slot = await self._block(req, context)
+        height = self.blocks.block_height(slot)
+        return pb.GetLatestBlockhashResponse(
+            slot=slot,
+            blockhash=self.blocks.blockhash(slot),
+            last_valid_block_height=height + RECENT_BLOCKHASHES,
+        )
+
+    async def _is_blockhash_valid(self, req: Any, context: Any) -> Any:
+        """Whether the plugin holds ``blockhash`` at the commitment: "startup" until it
+        holds :data:`BLOCKHASHES_HELD` of them (it keeps those of the slots from its
+        finalized slot less that many on)."""
+        await self._authorized(context)
+        commitment = req.commitment if req.HasField("commitment") else PROCESSED
+        if commitment not in (PROCESSED, CONFIRMED, FINALIZED):
+            await context.abort(
+                grpc.StatusCode.UNKNOWN, f"failed to create CommitmentLevel from {commitment}"
+            )
+        if len(self.hashes) < BLOCKHASHES_HELD:
+            await context.abort(grpc.StatusCode.INTERNAL, "startup")
+        slot = self.slot - ROOT_DISTANCE if commitment == FINALIZED else self.slot
+        at = self.hashes.get(req.blockhash)
+        return pb.IsBlockhashValidResponse(slot=slot, valid=at is not None and at <= slot)
 
     async def _get_version(self, req: Any, context: Any) -> Any:
         await self._authorized(context)
@@ -566,10 +879,13 @@ class GeyserService:
         return pb.PongResponse(count=req.count)
 
     async def _replay_info(self, req: Any, context: Any) -> Any:
+        """The oldest slot ``from_slot`` can ask for: u64::MAX until the store first
+        dropped a slot (``replay_first_available_slot``), none without a store."""
         await self._authorized(context)
         out = pb.SubscribeReplayInfoResponse()
-        if self.replay_slots and self.store:
-            out.first_available = self.store[0].slot
+        if self.replay_slots:
+            full = self.store and len(self.store) == self.store.maxlen
+            out.first_available = self.store[0].slot if full else U64_MAX
         return out
 
     async def _subscribe(
@@ -657,12 +973,16 @@ class GeyserService:
                 )
             )
             return
-        final = f.commitment == FINALIZED
+        root = self.slot - ROOT_DISTANCE
         for rec in self.store:
-            if rec.slot < from_slot or (final and rec.slot > self.slot - ROOT_DISTANCE):
+            if rec.slot < from_slot:
                 continue
-            statuses = (FINALIZED,) if final else (PROCESSED, CONFIRMED)
-            for raw in render(f, rec, statuses):
+            # each slot's statuses so far, then its accounts and transactions once the
+            # slot reached the stream's commitment (grpc.rs's replay)
+            rooted = rec.slot <= root
+            statuses = (CREATED_BANK, COMPLETED, PROCESSED, CONFIRMED)
+            data = f.commitment != FINALIZED or rooted
+            for raw in render(f, rec, statuses + ((FINALIZED,) if rooted else ()), data=data):
                 if not self._update(stream, 0.0, raw):
                     return
                 self.stats["replayed"] += 1
@@ -683,7 +1003,7 @@ class GeyserService:
         for stream in self.streams:
             f = stream.filter
             if f is not None and f.commitment != FINALIZED:
-                out[stream] = render(f, rec, (PROCESSED, CONFIRMED))
+                out[stream] = render(f, rec, BEFORE[f.commitment], AFTER[f.commitment])
         return out
 
     async def flood(self, updates: dict[Stream, list[bytes]], rate: float, log: list[int]) -> None:
@@ -712,6 +1032,11 @@ class GeyserService:
         p, r = self.profile, self.rng
         self.store.append(rec)
         self.slot = rec.slot
+        if self.blocks is not None:
+            self.hashes[self.blocks.blockhash(rec.slot)] = rec.slot
+            oldest = rec.slot - ROOT_DISTANCE - BLOCKHASHES_HELD
+            while self.hashes and next(iter(self.hashes.values())) < oldest:
+                del self.hashes[next(iter(self.hashes))]
         told = rec
         if p.lag_slots:  # every slot told this many slots late (the store keeps them)
             if len(self.store) <= p.lag_slots:
@@ -727,14 +1052,7 @@ class GeyserService:
                 ahead = SlotRecord(told.slot + p.future_slots, told.accounts[:1], ())
                 for raw in render(f, ahead, (CONFIRMED,))[:2]:
                     self._update(stream, due, raw)
-            if f.commitment == FINALIZED:
-                out = render(f, rooted, (FINALIZED,)) if rooted is not None else []
-            else:
-                out = render(f, told, (PROCESSED, CONFIRMED))
-                if rooted is not None and f.slots:
-                    out += render(
-                        Filter(slots=f.slots, commitment=f.commitment), rooted, (FINALIZED,)
-                    )
+            out = live(f, told, rooted)
             for raw in out:
                 if p.drop_rate and r.random() < p.drop_rate:
                     self.stats["dropped"] += 1

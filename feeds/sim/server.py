@@ -61,7 +61,7 @@ from ..wire import instructions as I
 from ..wire.protocol import account_notification
 from . import node as N
 from .chain import BLOCKHASH_SLOTS, ROOT_DISTANCE, Chain, ChainError
-from .geyser import GeyserService, SlotRecord, TxRecord, transaction_parts
+from .geyser import AccountRecord, GeyserService, SlotRecord, TxRecord, transaction_parts
 from .layouts import TOKEN_ACCOUNT_LEN
 from .methods import METHODS
 from .node import RpcFault
@@ -1155,13 +1155,25 @@ def _closed() -> Account:
 
 
 def slot_record(
-    res: SlotResult, accounts: Mapping[str, Account], chain: Chain | None = None
+    res: SlotResult,
+    accounts: Mapping[str, Account],
+    chain: Chain | None = None,
+    write_version: int = 0,
 ) -> SlotRecord:
     """One slot as the gRPC services send it: its changed accounts as they were then, its
     transactions in the block's order — what landed through the chain whole (body and
     meta from its ledger), then the market's swaps and failed swaps (no body: their
-    logs as the PubSub ``logsNotification`` carries them)."""
+    logs as the PubSub ``logsNotification`` carries them).
+
+    Each account carries the chain's ``write_version`` (one counter over every account:
+    ``write_version`` is the last one given before this slot) and the transaction that
+    wrote it: the last of the slot's landed transactions to lock it writable, or of the
+    market's swaps through its pool. As Yellowstone does, an account a landed
+    transaction locked writable and that does not exist (an uninitialized tick array
+    a swap names) is sent too, owned by the system program with no data."""
     txs: list[TxRecord] = []
+    writer: dict[str, str] = {}
+    named: list[str] = []
     for tx in res.landed:
         stored = chain.ledger.get(tx.signature) if chain is not None else None
         if stored is None:
@@ -1170,16 +1182,30 @@ def slot_record(
         assert chain is not None
         body, meta = transaction_parts(stored, chain.world.decimals)
         txs.append(TxRecord(tx.signature, tx.err, tuple(tx.logs), tx.keys, body, meta))
+        for k in stored.writable():
+            writer[k] = tx.signature
+            named.append(k)
+    pools = {p.address: p for p in chain.world.pools} if chain is not None else {}
     for t in res.trades:
         lines = t.logs or (f"Program {t.program} invoke [1]", t.log, f"Program {t.program} success")
         txs.append(TxRecord(t.signature, None, tuple(lines), (t.program,)))
+        pool = pools.get(t.pool)
+        if pool is not None:
+            for k in (pool.address, pool.vault_a, pool.vault_b, *pool.tick_arrays):
+                writer[k] = t.signature
     txs += [TxRecord(f.signature, f.err, tuple(f.logs), (f.program,)) for f in res.failed]
-    accs = tuple(
-        (k, a.owner, a.lamports, a.data)
-        for k in res.changed
-        for a in (accounts.get(k) or _closed(),)
-    )
-    return SlotRecord(res.slot, accs, tuple(txs))
+    changed = set(res.changed)
+    absent = [
+        k
+        for k in dict.fromkeys(named)
+        if k not in changed and chain is not None and chain.world.accounts.get(k) is None
+    ]
+    accs = []
+    for k in [*res.changed, *absent]:
+        a = accounts.get(k) or _closed()
+        write_version += 1
+        accs.append(AccountRecord(k, a.owner, a.lamports, a.data, write_version, writer.get(k)))
+    return SlotRecord(res.slot, tuple(accs), tuple(txs))
 
 
 def _now(world: World, key: str) -> Account:
@@ -1264,6 +1290,7 @@ class SimServer:
         self.grpc_replay_slots, self.grpc_x_token = grpc_replay_slots, grpc_x_token
         # the published slots as the gRPC services read them (the last 33: roots too)
         self.geyser_records: dict[int, SlotRecord] = {}
+        self.write_version = 0  # the last write_version given (one counter, every account)
         # TLS (``https://`` and ``wss://`` on each endpoint's one port): a server context,
         # or (certificate chain file, key file or None when the chain file holds it)
         self.tls = server_context(*tls) if isinstance(tls, tuple) else tls
@@ -1322,6 +1349,7 @@ class SimServer:
                     self.grpc_ping_s,
                     self.grpc_replay_slots,
                     self.grpc_x_token,
+                    blocks=self.chain,
                 )
                 await ep.geyser.start(self.host, self.port + n + i if self.port else 0)
         self.running = True
@@ -1396,7 +1424,9 @@ class SimServer:
         copies = {k: _copy(_now(self.world, k)) for k in res.changed}
         self.recent.append(Rooted(res, values, copies))
         if self.grpc:
-            self.geyser_records[res.slot] = slot_record(res, copies, self.chain)
+            rec = slot_record(res, copies, self.chain, self.write_version)
+            self.write_version += len(rec.accounts)
+            self.geyser_records[res.slot] = rec
             self.geyser_records.pop(res.slot - ROOT_DISTANCE - 1, None)
         rooted = self.recent[0] if self.recent[0].res.slot == res.slot - ROOT_DISTANCE else None
         for ep in self.endpoints:
@@ -1753,7 +1783,9 @@ class SimServer:
             self.remember(res.changed, res.slot)
             self.fees.append(self.fee_sample(res))
             values = {k: _now(self.world, k).value_json() for k in res.changed}
-            rec = slot_record(res, {k: _now(self.world, k) for k in res.changed}, self.chain)
+            now = {k: _now(self.world, k) for k in res.changed}
+            rec = slot_record(res, now, self.chain, self.write_version)
+            self.write_version += len(rec.accounts)
             for i, ep in enumerate(self.endpoints):
                 for conn, text in ep.render(res, values):
                     texts[i].setdefault(conn, []).append(_ws_frame(text.encode()))

@@ -130,6 +130,12 @@ class Venue(Protocol):
         """Drop what it kept of the :attr:`ARRAYS` account ``pubkey`` (no longer
         tracked); True when something was dropped."""
 
+    def absent(self, own: Any, pubkey: str) -> bool:
+        """The :attr:`ARRAYS` account ``pubkey`` does not exist on chain now (a copy owned
+        by the system program with no data): what it kept of it becomes what the
+        program reads of an absent array (a Whirlpool: a zeroed one; the others: none,
+        as :meth:`forget`); True when something changed."""
+
     def check_own_account(self, role: str, cx: OwnAccount) -> None:
         """The checks of :meth:`own_account` without keeping anything."""
 

@@ -768,6 +768,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def own_account(own: Own, role: str, cx: OwnAccount) -> None:
     """A global account (its deposits; an empty account: not created) or the clock."""
     if role in (BASE_GLOBAL, QUOTE_GLOBAL):

@@ -654,6 +654,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def _own_clock(role: str, cx: OwnAccount) -> tuple[int, int]:
     if role != CLOCK:
         raise no_role(INFO, role)

@@ -771,6 +771,12 @@ def forget(own: BinArrays, pubkey: str) -> bool:
     return own.arrays.pop(pubkey, None) is not None
 
 
+def absent(own: Any, pubkey: str) -> bool:
+    """The array at ``pubkey`` does not exist on chain: nothing is kept of it (its program
+    skips the bin arrays nobody initialized), as :func:`forget`."""
+    return forget(own, pubkey)
+
+
 def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
     if role != BIN_ARRAY:
         raise no_role(INFO, role)

@@ -888,6 +888,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def own_account(own: Book, role: str, cx: OwnAccount) -> None:
     if role in (BIDS, ASKS):
         side = bookside(cx.data, cx.owner)

@@ -251,6 +251,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
     if role == GLOBAL_CONFIG:
         own.flags = decode_pump_amm_global_config(cx.data, cx.owner).disable_flags

@@ -133,6 +133,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def own_account(own: None, role: str, cx: OwnAccount) -> None:
     raise no_role(INFO, role)
 

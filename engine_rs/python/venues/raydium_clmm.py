@@ -877,6 +877,12 @@ def forget(own: ClmmOwn, pubkey: str) -> bool:
     return own.arrays.pop(pubkey, None) is not None
 
 
+def absent(own: Any, pubkey: str) -> bool:
+    """The array at ``pubkey`` does not exist on chain: nothing is kept of it (its program
+    reads only the tick arrays its bitmap names), as :func:`forget`."""
+    return forget(own, pubkey)
+
+
 def _belongs(what: str, got: str, cx: OwnAccount) -> None:
     if got != cx.pool_id:
         raise DecodeError(f"{what} {cx.pubkey} belongs to {got}, not {cx.pool_id}")

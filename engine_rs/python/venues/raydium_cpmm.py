@@ -175,6 +175,9 @@ def forget(own: object, pubkey: str) -> bool:
     return False
 
 
+absent = forget  # (no arrays: never called)
+
+
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
     if role != CONFIG:
         raise no_role(INFO, role)

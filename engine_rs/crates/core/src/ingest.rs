@@ -69,6 +69,8 @@ pub use json::Input;
 pub const SUB_KINDS: [&str; 3] = ["account", "logs", "slot"];
 /// The owner of an account whose owner text is not an address: matches no program.
 const NOBODY: Key = [0xFF; 32];
+/// The system program: the owner of an account that does not exist.
+const SYSTEM_PROGRAM: Key = [0; 32];
 const NO_ACCOUNT: u32 = u32::MAX;
 
 /// Slots an endpoint or an account update may be ahead of the chain's slot...
@@ -438,6 +440,18 @@ struct Pool {
     slot: u64,
     /// the ingest's `record_seq` when `record` was last replaced (0: never)
     record_seq: u64,
+    /// its accounts (not arrays) the chain does not hold now ([`is_absent`]): a closed
+    /// vault, a deleted pool or config. Out of the graph while any is.
+    absent: Vec<u32>,
+}
+
+/// Whether a copy of an account says it does not exist: owned by the system program with
+/// no data. A node sends it so for an account deleted (PubSub: lamports 0, owner the
+/// system program, no data) and Yellowstone for any account a transaction names
+/// writable that holds nothing (an uninitialized tick array a swap names). It is not
+/// malformed: it is the account's absence, read as its program reads it.
+fn is_absent(owner: Option<&Key>, data: &[u8]) -> bool {
+    data.is_empty() && owner == Some(&SYSTEM_PROGRAM)
 }
 
 #[derive(Debug)]
@@ -685,6 +699,10 @@ impl FeedIngest {
             self.watched.retain(|&w| w != id);
             self.watched_version += 1;
         }
+        if !acc.roles.iter().any(|r| r.1 == pool) {
+            // no longer the pool's: its absence no longer holds the pool back
+            self.pools[pool as usize].absent.retain(|&a| a != id);
+        }
     }
 
     /// The twin's `_follow_mints`: the mints of the pool's Token-2022 vaults get the role
@@ -789,6 +807,7 @@ impl FeedIngest {
                     changed: false,
                     slot: 0,
                     record_seq: 0,
+                    absent: Vec::new(),
                 });
                 self.pool_ix.insert(address.to_string(), ix);
                 ix
@@ -2159,11 +2178,26 @@ impl FeedIngest {
     ) -> Result<()> {
         // roles only grow: the first n are the twin's `list(roles)` snapshot
         let n = self.accounts.get(id as usize).map_or(0, |a| a.roles.len());
+        let gone = is_absent(owner, data);
         // a mint is given to the graph once, however many pools follow it
         let mut minted = false;
         for r in 0..n {
             let (role, pix) = self.accounts[id as usize].roles[r];
             let pu = pix as usize;
+            if gone {
+                // the account does not exist: an array reads as its program reads an
+                // absent one; any other account holds the pool out of the graph
+                let p = &mut self.pools[pu];
+                match role {
+                    Role::Own(venue, own_role) if venue.arrays() == Some(own_role) => {
+                        p.own.absent(id);
+                    }
+                    _ if !p.absent.contains(&id) => p.absent.push(id),
+                    _ => {}
+                }
+                self.refresh(graph, pix, slot)?;
+                continue;
+            }
             match role {
                 Role::Pool(venue) => {
                     if self.pool_account(id, pix, venue, owner, data, slot, source)? {
@@ -2234,6 +2268,8 @@ impl FeedIngest {
                     p.own.apply(own_role, &cx)?;
                 }
             }
+            // held, so it exists again (a vault re-created)
+            self.pools[pu].absent.retain(|&a| a != id);
             self.refresh(graph, pix, slot)?;
         }
         Ok(())
@@ -2271,6 +2307,9 @@ impl FeedIngest {
     /// The checks of [`Self::apply`] (decode in each role, identity, vault mint) on a copy
     /// that is not applied now: the error applying it would raise.
     fn validate(&mut self, id: u32, owner: &Key, data: &[u8], slot: u64, ep: u16) -> Result<()> {
+        if is_absent(Some(owner), data) {
+            return Ok(()); // an account's absence is no malformed copy
+        }
         let n = self.accounts[id as usize].roles.len();
         for r in 0..n {
             let (role, pix) = self.accounts[id as usize].roles[r];
@@ -2467,9 +2506,10 @@ impl FeedIngest {
 
     /// Upsert the pool when everything it needs is known.
     fn refresh(&mut self, graph: &mut PoolGraph, pix: u32, slot: Arg<u64>) -> Result<()> {
-        if !self.mints_ready(pix) {
+        if !self.mints_ready(pix) || !self.pools[pix as usize].absent.is_empty() {
             // a Token-2022 vault: never quoted without its mint's transfer fee (it has a
-            // record, or it would follow no mint)
+            // record, or it would follow no mint); nor a pool an account of which the
+            // chain does not hold (a closed vault)
             if let Arg::Ok(s) = slot {
                 let p = &mut self.pools[pix as usize];
                 p.slot = p.slot.max(s);

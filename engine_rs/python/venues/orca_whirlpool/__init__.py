@@ -206,6 +206,20 @@ def forget(own: TickArrays, pubkey: str) -> bool:
     return own.arrays.pop(pubkey, None) is not None
 
 
+def absent(own: TickArrays, pubkey: str) -> bool:
+    """The array at ``pubkey`` does not exist on chain: the program reads it as a zeroed
+    one (orca-so/whirlpools ``SparseSwapTickSequenceBuilder``: an account of the system
+    program with no data is a ``TickArray`` with every tick uninitialized), so it keeps
+    its start with no initialized tick (and the pool's held range with it). An array
+    never received stays unknown (its start is not in the account). True when ticks
+    were dropped."""
+    had = own.arrays.get(pubkey)
+    if had is None or not had[1]:
+        return False
+    own.arrays[pubkey] = (had[0], [])
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Held:
     """The tick range a Whirlpool's quote state holds: arrays ``lo..hi`` (tick indexes,

@@ -1048,3 +1048,85 @@ fn a_reread_is_compared_with_the_bytes_held_and_repairs_only_a_difference() {
     let repaired: Vec<u64> = ing.endpoint_stats().iter().map(|e| e.repaired).collect();
     assert_eq!(repaired, vec![2, 2, 2]);
 }
+
+#[test]
+fn an_absent_account_is_no_malformed_copy() {
+    // an account the chain does not hold (owned by the system program, no data) is read
+    // as its program reads it: a Whirlpool's tick array as a zeroed one, a vault's
+    // absence keeps its pool out of the graph until it exists again
+    let mut g = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing = FeedIngest::new(1024, 64).expect("ingest");
+    let (pool, ta) = (name(10), name(11));
+    ing.track_pool(&pool, "whirlpool").expect("track");
+    ing.track_array(&ta, &pool).expect("track");
+    let wp_owner = orca_whirlpool::PROGRAM;
+    let w = wp();
+    ing.account(&mut g, &pool, Some(&wp_owner), &whirlpool(&w), Arg::Ok(5))
+        .expect("pool");
+    for (v, m) in [(w.vaults.0, w.mints.0), (w.vaults.1, w.mints.1)] {
+        let acc = token_account(m, 10_000_000);
+        ing.account(
+            &mut g,
+            &b58::encode(&v),
+            Some(&SPL_TOKEN_ID),
+            &acc,
+            Arg::Ok(5),
+        )
+        .expect("vault");
+    }
+    let arr = tick_array(0, key(10), &[(8, 500_000), (80, -500_000)]);
+    ing.account(&mut g, &ta, Some(&wp_owner), &arr, Arg::Ok(5))
+        .expect("array");
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    // the same pool with the array zeroed: what an absent array must read as
+    let mut g0 = PoolGraph::new(&[], 3).expect("graph");
+    let mut ing0 = FeedIngest::new(1024, 64).expect("ingest");
+    ing0.track_pool(&pool, "whirlpool").expect("track");
+    ing0.track_array(&ta, &pool).expect("track");
+    ing0.account(&mut g0, &pool, Some(&wp_owner), &whirlpool(&w), Arg::Ok(5))
+        .expect("pool");
+    for (v, m) in [(w.vaults.0, w.mints.0), (w.vaults.1, w.mints.1)] {
+        let acc = token_account(m, 10_000_000);
+        ing0.account(
+            &mut g0,
+            &b58::encode(&v),
+            Some(&SPL_TOKEN_ID),
+            &acc,
+            Arg::Ok(5),
+        )
+        .expect("vault");
+    }
+    let zeroed = tick_array(0, key(10), &[]);
+    ing0.account(&mut g0, &ta, Some(&wp_owner), &zeroed, Arg::Ok(6))
+        .expect("array");
+    ing.bind(0, 2, Some(&ta), SubKind::Account);
+    ing.bind(0, 3, Some(&b58::encode(&w.vaults.0)), SubKind::Account);
+    let quotes = |g: &PoolGraph| {
+        // b into the pool (the price up, through the array held): the second crosses
+        // the array's first initialized tick
+        [10u64.pow(9), 5 * 10u64.pow(10)]
+            .map(|x| g.quote(std::slice::from_ref(&pool), &name(2), x).ok())
+    };
+    let before = quotes(&g);
+    assert_ne!(before, quotes(&g0)); // its ticks mattered
+    let gone = account_frame(2, 6, &SYSTEM_PROGRAM, &[]);
+    assert_eq!(frame(&mut ing, &mut g, 0, &gone, 100), Ok(Some(2)));
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    assert!(quotes(&g0).iter().all(Option::is_some));
+    assert_eq!(quotes(&g), quotes(&g0));
+    assert_eq!(g.pool_rate(&pool).ok(), g0.pool_rate(&pool).ok());
+    // a vault closed: the pool leaves the graph, no error; back when the vault is
+    let closed = account_frame(3, 7, &SYSTEM_PROGRAM, &[]);
+    assert_eq!(frame(&mut ing, &mut g, 0, &closed, 200), Ok(Some(3)));
+    assert!(g.pools().is_empty());
+    assert_eq!(ing.endpoint_stats()[0].identity, 0);
+    let back = account_frame(3, 8, &SPL_TOKEN_ID, &token_account(w.mints.0, 10_000_000));
+    assert_eq!(frame(&mut ing, &mut g, 0, &back, 300), Ok(Some(3)));
+    assert_eq!(g.pools(), vec![pool.clone()]);
+    // only the pair of both is an absence: a system account holding data, or an empty
+    // account of another owner, is still refused
+    let other = account_frame(3, 9, &SYSTEM_PROGRAM, &[1]);
+    assert!(frame(&mut ing, &mut g, 0, &other, 400).is_err());
+    let empty = account_frame(3, 10, &SPL_TOKEN_ID, &[]);
+    assert!(frame(&mut ing, &mut g, 0, &empty, 500).is_err());
+}

@@ -177,6 +177,14 @@ pub trait Venue {
     fn forget(_own: &mut Self::Own, _account: u32) -> bool {
         false
     }
+    /// The [`Venue::ARRAYS`] account the ingest knows as `account` does not exist on
+    /// chain now (a copy owned by the system program with no data): what the venue keeps
+    /// of it becomes what its program reads of an absent array. By default nothing (its
+    /// program skips arrays nobody initialized: Raydium CLMM, DLMM), as
+    /// [`Venue::forget`]; true when something changed.
+    fn absent(own: &mut Self::Own, account: u32) -> bool {
+        Self::forget(own, account)
+    }
     /// The checks of [`Venue::own_account`] without keeping anything (a copy that is not
     /// applied now).
     fn check_own_account(role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
@@ -399,6 +407,13 @@ macro_rules! registry {
             pub fn forget(&mut self, account: u32) -> bool {
                 match self {
                     $(Self::$id(o) => <$module::$venue as Venue>::forget(o, account)),+
+                }
+            }
+
+            /// [`Venue::absent`].
+            pub fn absent(&mut self, account: u32) -> bool {
+                match self {
+                    $(Self::$id(o) => <$module::$venue as Venue>::absent(o, account)),+
                 }
             }
 

@@ -275,6 +275,23 @@ impl TickArrays {
         }
         gone
     }
+
+    /// The array the ingest knows as `account` does not exist on chain: the program
+    /// reads it as a zeroed one (orca-so/whirlpools `SparseSwapTickSequenceBuilder`: an
+    /// account of the system program with no data is a `TickArray` with every tick
+    /// uninitialized), so it keeps its start with no initialized tick (and the pool's
+    /// held range with it). An array never received stays unknown (its start is not in
+    /// the account). True when ticks were dropped.
+    pub fn absent(&mut self, account: u32) -> bool {
+        match self.arrays.iter_mut().find(|a| a.account == account) {
+            Some(a) if !a.ticks.is_empty() => {
+                a.ticks.clear();
+                self.ticks = None;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Every initialized tick of the arrays, `start + i * spacing`, sorted by tick index.
@@ -558,6 +575,11 @@ impl Venue for OrcaWhirlpool {
     /// does not).
     fn forget(own: &mut TickArrays, account: u32) -> bool {
         own.forget(account)
+    }
+
+    /// [`TickArrays::absent`]: an absent tick array reads as a zeroed one.
+    fn absent(own: &mut TickArrays, account: u32) -> bool {
+        own.absent(account)
     }
 
     /// The pool account's state with the initialized ticks of every array held, and the
