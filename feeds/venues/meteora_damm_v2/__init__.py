@@ -224,13 +224,14 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
 
 
 # Measured (the 2026-03 binary in LiteSVM running the swap live builds:
-# tests/judge/test_meteora_damm_v2.py): a concentrated pool's swap 26.5-28k with SPL Token
-# mints, the dynamic fee about 3k more, each Token-2022 side about 4k more; a compounding
-# pool's 40.5-43.5k (its curve on the tracked reserves); the rate limiter's window (b -> a)
-# about 2.5k more (within the margin); the most, a compounding pool with the dynamic fee
-# and a Token-2022 side, 46-50k. A step is 3,500 units: the dynamic fee one
-# (``COMPOUNDING_STEPS`` for the compounding curve: the engine's ``quote_steps`` counts
-# both), each Token-2022 side one (``arbscope.execution.compute``'s token rule).
+# tests/judge/test_meteora_damm_v2.py prints the units by steps; docs/programs.md's table
+# quotes them): a concentrated pool's swap about 27k with SPL Token mints, the dynamic fee
+# and each Token-2022 side about 3-4k more each, a compounding pool's curve on the tracked
+# reserves about 14k more; the rate limiter's window (b -> a) about 2.5k more (within the
+# margin). A step is 3,500 units: the dynamic fee one (``COMPOUNDING_STEPS`` for the
+# compounding curve: the engine's ``quote_steps`` counts both), each Token-2022 side one
+# (``arbscope.execution.compute``'s token rule); every swap measured within the 15 %
+# margin and under the limit a hop requests.
 COMPOUNDING_STEPS = 4
 COMPUTE_UNITS = ComputeUnits(27_000, 3_500, 1 + COMPOUNDING_STEPS + 2, 0.15)
 
