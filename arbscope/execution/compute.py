@@ -44,14 +44,15 @@ CU_ATA = 30_000  # one CreateIdempotent of an associated token account (the ATA 
 # the steps a venue's swap adds for its mints' token programs, by the number of its two
 # mints that are Token-2022's (each venue's COMPUTE_UNITS notes, measured on its binary):
 # a Whirlpool's swap_v2 and a Raydium CLMM swap with such a mint a fixed surcharge, a
-# CP-Swap swap one step per side transferred through Token-2022; the others none (a
-# DLMM pair's swap2 is within its base). Each as (fixed, per mint): ``fixed + per mint ×
-# n`` for n > 0 such mints, read at each call
+# CP-Swap or a DAMM v2 swap one step per side transferred through Token-2022; the others
+# none (a DLMM pair's swap2 is within its base). Each as (fixed, per mint): ``fixed + per
+# mint × n`` for n > 0 such mints, read at each call
 def _token_rules() -> dict[str, tuple[int, int]]:
     return {
         "whirlpool": (orca_whirlpool.TOKEN_2022_STEPS, 0),
         "clmm": (raydium_clmm.TOKEN_2022_STEPS, 0),
         "cpmm": (0, 1),
+        "damm_v2": (0, 1),
     }
 
 

@@ -270,10 +270,13 @@ class Bank:
         self.runs = 0
 
     @classmethod
-    def from_folder(cls, folder: str | Path, only: Iterable[str] | None = None) -> Bank:
-        """A bank with every program of ``folder`` (:func:`find_programs`), or only
-        those of ``only``; :class:`ProgramsError` when it holds none."""
-        found = find_programs(folder)
+    def from_folder(
+        cls, folder: str | Path, only: Iterable[str] | None = None, builds: str = "newest"
+    ) -> Bank:
+        """A bank with every program of ``folder`` (:func:`find_programs`: the newest
+        build of each, or with ``builds="oldest"`` the oldest), or only those of
+        ``only``; :class:`ProgramsError` when it holds none."""
+        found = find_programs(folder, builds)
         if only is not None:
             keep = set(only)
             found = {k: v for k, v in found.items() if k in keep}

@@ -1349,6 +1349,8 @@ class Chain:
         def transfer(src: str, dst: str, mint: str, signer: str, amount: int) -> list[InnerIx]:
             prog = w.token_programs.get(mint, I.SPL_TOKEN)
             calls: list[InnerIx] = []
+            if amount == 0 and not sim.zero_transfers:
+                return calls
             cfg = w.fee_configs.get(mint)
             if v2 and cfg is not None:  # Whirlpool's memo of the transfer fee it pays
                 older, newer = cfg

@@ -4,7 +4,12 @@ slots with a free list), the ``EventHeap`` (fill and out events in 600 slots, a 
 circular list and a free list) and the taker's walk (``Orderbook::new_order`` for an
 order that does not post).
 
-Sources (``openbook-dex/openbook-v2`` v0.2.10, ``programs/openbook-v2/src``):
+Sources (``openbook-dex/openbook-v2`` v0.2.10, ``programs/openbook-v2/src``, as the program
+deployed on mainnet runs them: the build dumped there in 2024, code of 2024-02 to 2024-03,
+differs from v0.2.10 where a taker order meets it, and this module is that build's —
+no event-heap penalty (``PENALTY_EVENT_HEAP`` 0 until c889570, 2024-03-22), a fill event
+carrying the heap's ``seq_num`` (the market's since 5dd7400, 2024-04-16); its missing
+``FillOrKill`` is the simulated program's, :mod:`feeds.venues.openbook_v2.sim`):
 ``state/orderbook/{nodes,ordertree,ordertree_iterator,bookside,bookside_iterator,heap,
 book,order,order_type}.rs``, ``state/market.rs``, ``instructions/place_take_order.rs``,
 ``instructions/consume_events.rs``. The functions here follow the program's operations
@@ -471,7 +476,7 @@ def fill_event(
     maker_out: bool,
     maker_slot: int,
     timestamp: int,
-    market_seq_num: int,
+    seq_num: int,
     maker: bytes,
     maker_client_order_id: int,
     maker_timestamp: int,
@@ -481,7 +486,8 @@ def fill_event(
     peg_limit: int,
     quantity: int,
 ) -> bytes:
-    """A ``FillEvent`` (144 bytes)."""
+    """A ``FillEvent`` (144 bytes); ``seq_num``: the event heap's before it is pushed, as
+    the deployed program writes it (v0.2.10 writes the market's there)."""
     return struct.pack(
         "<BBBB4xQQ32sQ32sQqqqQ8x",
         FILL,
@@ -489,7 +495,7 @@ def fill_event(
         int(maker_out),
         maker_slot,
         timestamp,
-        market_seq_num,
+        seq_num,
         maker,
         maker_timestamp,
         taker,
@@ -616,7 +622,10 @@ class EventHeap:
 
 # ------------------------------------------------------------------ Market
 # DISC_MARKET, MARKET_LEN, FEES_SCALE_FACTOR, DROP_EXPIRED_ORDER_LIMIT: the venue's
-PENALTY_EVENT_HEAP = 500  # lamports a taker pays when its order adds to the event heap
+# lamports a taker pays when its order adds to the event heap: 0 in the deployed program
+# (the penalty was set to 0 on 2023-12-26 and to 500 again on 2024-03-22, c889570, after
+# the code it runs); the system transfer is made all the same
+PENALTY_EVENT_HEAP = 0
 ZERO32 = bytes(32)
 
 
@@ -840,7 +849,7 @@ def take(
                 left == 0,
                 node.owner_slot,
                 now_ts,
-                market.seq_num,
+                heap.header()[3],
                 node.owner,
                 node.client_order_id,
                 node.timestamp,

@@ -147,6 +147,9 @@ class SimVenue:
     cpi_events: (
         Callable[[World, Pool, Swap, tuple[str, ...]], tuple[list[InnerIx], list[InnerIx]]] | None
     ) = None
+    # the program calls the token program for a transfer of nothing too (False: it skips
+    # it, as OpenBook's ``token_transfer`` does when an order fills nothing)
+    zero_transfers: bool = True
     # the instruction (as ``Swap.name`` says it) whose token transfers are
     # ``transfer_checked`` whatever the mint's program, each transfer of a Token-2022
     # transfer-fee mint prefaced by a memo of the fee (``TFe: <bps>, <max>``): Whirlpool's

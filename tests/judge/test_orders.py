@@ -20,14 +20,13 @@ volatility and an order's expiry are the same in both however many slots each ru
 takes); the servers' slots are 50 ms.
 
 The venues: every group of :data:`GROUPS` runs the plan on a world holding its cycles.
-A swap through a program without a binary here (PumpSwap) or one the bank refuses at
-start (AMM v4's binary predates ``SwapBaseInV2``; OpenBook's pre-release cannot read
-``place_take_order``; the shared CLMM build cannot read today's ``ObservationState``) runs
-on the Python programs in both; in a transaction that also swaps through a binary's
-venue, that swap runs in the bank (the ``python`` group's Whirlpool hops). So the
-``clmm`` group compares the executor's paths only (the CLMM program is judged by its
-binary in ``test_raydium_clmm.py``, on accounts of its own layout); the other groups
-compare the real programs with the simulator's.
+The newest build of every program is loaded; a swap through a program without a binary
+here (PumpSwap) or one the bank refuses at start (AMM v4's binary predates
+``SwapBaseInV2``) runs on the Python programs in both; in a transaction that also swaps
+through a binary's venue, that swap runs in the bank (the ``python`` group's Whirlpool
+hops). Every other group compares the real programs with the simulator's: Whirlpool,
+CP-Swap, Raydium CLMM, DLMM alone, and every binary's venue mixed (OpenBook, DAMM v2 and
+Manifest among them).
 """
 
 from __future__ import annotations
@@ -66,11 +65,10 @@ from tests.support.truth import market_graph
 pytestmark = pytest.mark.judge
 
 # the venues whose swaps the real programs run (binaries here, not refused) and those
-# whose transactions stay on the simulator's programs
-# (the shared CLMM build cannot read today's ObservationState: refused at start, as the
-# AMM v4 and OpenBook builds are; the session's fixture checks the bank agrees)
-BANK_KINDS = frozenset(("whirlpool", "cpmm", "dlmm"))
-PYTHON_KINDS = frozenset(("amm_v4", "pumpswap", "openbook", "clmm"))
+# whose transactions stay on the simulator's programs (AMM v4's build is refused at
+# start; the session's fixture checks the bank agrees)
+BANK_KINDS = frozenset(("whirlpool", "cpmm", "dlmm", "clmm", "openbook", "damm_v2", "manifest"))
+PYTHON_KINDS = frozenset(("amm_v4", "pumpswap"))
 # each group: which cycles belong to it, by their pools' kinds: the kinds its cycles
 # may use, and what the cycle as a whole must hold
 GROUPS: dict[str, tuple[frozenset[str], Callable[[Sequence[str]], bool]]] = {
@@ -248,8 +246,9 @@ async def session(
     # how many were sent, so on the machine's speed)
     for ep in s.feeds.server.endpoints:
         ep.profile = replace(ep.profile, drop_rate=0.0, malformed_rate=0.0)
-    for pool in s.feeds.server.world.venue_state.get("openbook_v2", []):
-        pool.spec.state.quiet = True  # the makers hold still, from the first slot
+    for book in ("openbook_v2", "manifest"):
+        for pool in s.feeds.server.world.venue_state.get(book, []):
+            pool.spec.state.quiet = True  # the makers hold still, from the first slot
     await s.start()
     try:
         assert s.start_error == "" and s.executor is not None

@@ -71,28 +71,35 @@ def b64(tx: Any) -> str:
 
 # ------------------------------------------------------------------ the chain
 def test_the_probe_refuses_exactly_the_binaries_older_than_arbscopes_swap() -> None:
-    """AMM v4's binary predates ``SwapBaseInV2`` (InvalidInstructionData) and OpenBook's
-    pre-release cannot read ``place_take_order``'s arguments (Anchor's 102); the shared
-    Raydium CLMM build reads an ``ObservationState`` of an older layout and panics on
-    today's, which the world's pools have (a real swap of one of them at start): the
-    three refused, with the reason; every other DEX binary runs arbscope's swap of the
-    world's pools and is run."""
+    """The newest build of each program is loaded. AMM v4's binary predates
+    ``SwapBaseInV2`` (InvalidInstructionData): refused, with the reason; every other DEX
+    binary runs arbscope's swap of the world's pools and is run (OpenBook's mainnet build
+    takes the immediate-or-cancel order live sends; the 2026-04 Raydium CLMM build reads
+    today's ``ObservationState``). With the oldest builds, OpenBook's pre-release cannot
+    read ``place_take_order``'s accounts and arguments (Anchor's 102 on a fill-or-kill
+    order, an account check on live's) and the 2024 Raydium CLMM build panics on today's
+    ``ObservationState`` (a real swap of a world pool at start): refused too."""
     j = banked()
     bank = j.chain.bank
     amm = venues.by_kind("amm_v4").program
-    book = venues.by_kind("openbook").program
-    clmm = venues.by_kind("clmm").program
-    assert set(bank.refused) == {amm, book, clmm}
+    assert set(bank.refused) == {amm}
     assert "InvalidInstructionData" in bank.refused[amm]
-    assert "102 InstructionDidNotDeserialize" in bank.refused[book]
-    assert "cannot read" in bank.refused[clmm] and "ProgramFailedToComplete" in bank.refused[clmm]
     for v in venues.VENUES:
         if v.program in bank.loaded and v.program not in bank.refused:
             assert bank.runs_program(v.program)
+    ran = {v.kind for v in venues.VENUES if bank.runs_binary(v.program)}
+    assert ran == {"whirlpool", "cpmm", "dlmm", "clmm", "openbook", "damm_v2", "manifest"}
     lines = bank.describe()
-    assert len(lines) == len(bank.loaded) + 3
-    for line in lines[-3:]:  # the file, its sha256, why, in one line each
-        assert "not run" in line and "sha256" in line and "stay on the simulator's" in line
+    assert len(lines) == len(bank.loaded) + 1
+    (line,) = lines[-1:]  # the file, its sha256, why, in one line
+    assert "not run" in line and "sha256" in line and "stay on the simulator's" in line
+    # the oldest builds: the older OpenBook and CLMM binaries refused as well
+    old = Judge(WorldConfig(seed=3, **QUIET), builds="oldest")  # type: ignore[arg-type]
+    old.chain = Chain(old.world, accept=True, bank=Bank.from_folder(programs(), builds="oldest"))
+    refused = old.chain.bank.refused
+    book, clmm = venues.by_kind("openbook").program, venues.by_kind("clmm").program
+    assert set(refused) == {amm, book, clmm}
+    assert "cannot read" in refused[clmm] and "ProgramFailedToComplete" in refused[clmm]
 
 
 def test_a_swap_the_bank_runs_lands_as_the_real_program_left_it() -> None:
@@ -359,7 +366,7 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     """``arbscope programs dump`` against a simulator serving the binaries: every program
     it trades (and the others loaded, with ``--program``) written as ``<id>.so``, byte for
     byte the file the simulator loaded; the manifest names each (sha256, deployment
-    slot, authority) and the venues with no binary here (PumpSwap, DAMM v2) as not read —
+    slot, authority) and the venue with no binary here (PumpSwap) as not read —
     the exit status 1 for those, a line each, the URL's key never shown. The folder written is
     one ``arbscope sim --programs`` loads."""
     folder = programs()
@@ -378,7 +385,7 @@ async def test_programs_dump_from_the_simulator_writes_each_binary_back(tmp_path
     assert "Traceback" not in stderr
     # the venues with no binary here: one line each, in the registry's order
     unread = [v for v in venues.VENUES if v.program not in files]
-    assert {v.name for v in unread} >= {"pump_amm", "meteora_damm_v2"}
+    assert {v.name for v in unread} == {"pump_amm"}
     assert code == 1 and stderr.strip().splitlines() == [
         f"not read: {v.name}: {v.program}: no such account on this node" for v in unread
     ]
@@ -537,8 +544,8 @@ async def test_arbscope_sim_says_what_runs_and_the_split_when_it_stops(tmp_path:
             await p.wait()
     lines = err.decode().strip().splitlines()
     loaded = [ln for ln in lines if ln.startswith("arbscope sim: program ") and "sha256" in ln]
-    assert len(loaded) == len(find_programs(folder)) + 3  # every program, then the 3 refused
-    assert sum("not run:" in ln for ln in loaded) == 3
+    assert len(loaded) == len(find_programs(folder)) + 1  # every program, then AMM v4's
+    assert sum("not run:" in ln for ln in loaded) == 1
     assert lines[-1].startswith("arbscope sim: transactions run by the real programs ")
     assert "Traceback" not in err.decode()
 

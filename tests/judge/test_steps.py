@@ -8,16 +8,17 @@ quote_steps`: a session's graph fed the world's accounts, on both backends) plus
 mints' Token-2022 steps (``compute.token_steps``). The simulator charges
 ``compute_units.use(steps)`` with its own count after the swap (each venue's helper:
 ``orca_whirlpool.swap_steps``, ``raydium_clmm.swap_steps``, a DLMM pair's last
-``Swapped.steps``, an order book's ``steps``, CP-Swap's Token-2022 sides). For random
-swaps of every venue with a binary, on random pools (the venues' own differential
-tests' generators: many ticks and bins crossed, empty bins walked past, Token-2022
-mints), the two counts are equal, the simulator's charge is the model's use at them,
-and the real binary (LiteSVM) uses no more than the limit they price (within the
-venue's ``max_steps``; past it a hop is priced at its most and the binary may use more:
-counted). AMM v4's and OpenBook v2's swaps run on the simulator only: the shared
-binaries are older than the instructions live sends (``SwapBaseInV2``; the taker order's
-layout: their own differential tests run the old forms), and AMM v4 counts no step; their
-steps are compared with the simulator's count.
+``Swapped.steps``, an order book's ``steps``, a Manifest market's orders reached,
+CP-Swap's Token-2022 sides, a DAMM v2 pool's dynamic fee, compounding curve and
+Token-2022 sides). For random swaps of every venue with a binary, on random pools (the
+venues' own differential tests' generators: many ticks and bins crossed, empty bins
+walked past, Token-2022 mints) and the world's pools, the two counts are equal, the
+simulator's charge is the model's use at them, and the real binary (LiteSVM, the newest
+build of each) uses no more than the limit they price (within the venue's ``max_steps``;
+past it a hop is priced at its most and the binary may use more: counted). AMM v4's swaps
+run on the simulator only: its binary is older than the instruction live sends
+(``SwapBaseInV2``: its own differential test runs ``SwapBaseIn``), and it counts no step;
+its steps are compared with the simulator's count.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import engine_rs
 from arbscope.execution.compute import token_steps
 from feeds import venues
 from feeds.sim.state import Pool
+from feeds.venues.manifest import sim as MF
+from feeds.venues.meteora_damm_v2 import sim as DM
 from feeds.venues.meteora_dlmm import sim as DL
 from feeds.venues.openbook_v2 import sim as OB
 from feeds.venues.orca_whirlpool import sim as W
@@ -47,7 +50,7 @@ from tests.support.judge import Judge, programs
 pytestmark = pytest.mark.judge
 
 BACKENDS = ("rust", "python")
-SIM_ONLY = ("amm_v4", "openbook")  # binaries older than the instruction live sends
+SIM_ONLY = ("amm_v4",)  # a binary older than the instruction live sends
 CASES: Counter[str] = Counter()  # compared swaps by venue, steps crossed, past the most
 
 
@@ -81,6 +84,10 @@ def sim_steps(pool: Pool, tick_before: int) -> int:
         return OB.steps(OB._book(pool))
     if pool.kind == "cpmm":
         return CP._steps(pool)
+    if pool.kind == "damm_v2":
+        return DM.steps(pool)
+    if pool.kind == "manifest":
+        return MF._book(pool).last_reached
     return 0
 
 
@@ -113,7 +120,7 @@ def check(j: Judge, pool: Pool, a_to_b: bool, amount: int) -> None:
         sim, real = j.chain.run(tx, commit=True), None
         paid = None
     else:
-        got = C.swap(j, pool, mint_in, amount, old_clmm=pool.kind == "clmm")
+        got = C.swap(j, pool, mint_in, amount)
         sim, real = got.run.sim, got.run.real
         paid = got.sim_out
         assert (real.err is None) == (sim.err is None), (real.logs, sim.logs)
@@ -202,7 +209,7 @@ def world_pools(j: Judge, kind: str) -> list[Pool]:
     return [p for p in j.world.pools if p.kind == kind and not {p.mint_a, p.mint_b} & hooks]
 
 
-@pytest.mark.parametrize("kind", ["amm_v4", "cpmm", "openbook"])
+@pytest.mark.parametrize("kind", ["amm_v4", "cpmm", "openbook", "damm_v2", "manifest"])
 @settings(
     max_examples=25,
     deadline=None,
@@ -212,7 +219,8 @@ def world_pools(j: Judge, kind: str) -> list[Pool]:
 def test_the_worlds_pools_steps(judge: Judge, kind: str, data: st.DataObject) -> None:
     """The world's pools of the venues whose steps do not come from a walk of ticks or
     bins: none (AMM v4), its Token-2022 sides (CP-Swap), the maker orders a take reaches
-    (an order book); sequences of swaps, the state carried."""
+    (an order book), the pool's fee and curve (DAMM v2); sequences of swaps, the state
+    carried."""
     j = C.fresh(judge)
     pools = world_pools(j, kind)
     assert pools
@@ -230,7 +238,7 @@ def test_zz_every_venue_with_a_binary_was_compared() -> None:
     """The runs above compared swaps of every venue, and walks that crossed steps."""
     if not CASES:
         pytest.skip("the venues' tests did not run")
-    for kind in ("whirlpool", "clmm", "dlmm", "amm_v4", "cpmm", "openbook"):
+    for kind in ("whirlpool", "clmm", "dlmm", "amm_v4", "cpmm", "openbook", "damm_v2", "manifest"):
         assert CASES[f"{kind} compared"] > 0, (kind, CASES)
     for kind in ("whirlpool", "clmm", "dlmm", "openbook"):
         assert CASES[f"{kind} most steps"] >= 3, (kind, CASES)

@@ -138,7 +138,6 @@ def swap(
     amount: int,
     minimum: int = 0,
     ixs: Sequence[Any] | None = None,
-    old_clmm: bool = False,
 ) -> Swapped:
     """Fund the wallet with exactly ``amount`` of ``mint_in`` (nothing else of it), swap
     it through ``pool`` in both runtimes; the balances each left (the real program's
@@ -156,10 +155,9 @@ def swap(
         judge.fund(mint_out, 0)
     out_before = judge.balance(mint_out)
     if ixs is None:
-        ix = judge.swap_ix(pool, mint_in, amount, minimum)
-        ixs = [old_clmm_instruction(judge, ix) if old_clmm else ix]
+        ixs = [judge.swap_ix(pool, mint_in, amount, minimum)]
     tx = judge.tx(list(ixs))
-    r = run_old_clmm(judge, tx, pool) if old_clmm else judge.run(tx)
+    r = judge.run(tx)
     real_out = token_amount(r.real.post.get(judge.ata(mint_out))) - out_before
     real_in = amount - token_amount(r.real.post.get(judge.ata(mint_in)))
     return Swapped(
@@ -186,10 +184,10 @@ def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list
 
 
 # ------------------------------------------------------------------ Raydium CLMM's binary
-OLD_OBSERVATION_LEN = 52_121  # ObservationState::LEN before raydium-clmm 5f96f58 (2024-08)
-# the old binary's codes of today's errors a swap can meet, by name (error.rs at cc1adca
-# and at 03b44b7: LOK, ZeroMintAmount, InvaildLiquidity and TransactionTooOld were
-# removed since; InvaildSwapAmountSpecified is today's ZeroAmountSpecified)
+# the deployed program's codes (the 2026-04 mainnet build, before today's renumbering) of
+# today's errors a swap can meet, by name (error.rs before and at 03b44b7: LOK,
+# ZeroMintAmount, InvaildLiquidity and TransactionTooOld were removed since;
+# InvaildSwapAmountSpecified is today's ZeroAmountSpecified)
 OLD_CLMM_ERRORS = {
     6001: 6000,  # NotApproved
     6011: 6009,  # InvalidTickArray
@@ -208,42 +206,3 @@ OLD_CLMM_ERRORS = {
     6040: 6035,  # MissingTickArrayBitmapExtensionAccount
     6041: 6036,  # InsufficientLiquidityForDirection
 }
-
-
-def old_observation(judge: Judge, pool: Pool) -> Any:
-    """The pool's observation account as the old binary reads it (``ObservationState``
-    of raydium-clmm cc1adca: discriminator, ``initialized``, ``pool_id`` at 9, 1,000
-    price observations; 52,121 bytes): new, not initialized."""
-    from feeds.sim.state import Account
-    from feeds.sim.world import rent_exempt
-    from feeds.venues import raydium_clmm as R
-
-    data = bytearray(OLD_OBSERVATION_LEN)
-    data[:8] = R.DISC_OBSERVATION
-    data[9:41] = key_bytes(judge, pool.address)
-    return Account(R.PROGRAM, bytes(data), rent_exempt(OLD_OBSERVATION_LEN))
-
-
-def old_clmm_instruction(judge: Judge, ix: Any) -> Any:
-    """``ix`` (a ``swap_v2``) as the old binary can run it: without the remaining
-    accounts that do not exist (today's program stops reading them at the first that is
-    not a tick array or the extension; the old one loads every one and fails, 3007)."""
-    from solders.instruction import Instruction
-
-    metas = [
-        m for k, m in enumerate(ix.accounts) if k < 13 or str(m.pubkey) in judge.world.accounts
-    ]
-    return Instruction(ix.program_id, bytes(ix.data), metas)
-
-
-def run_old_clmm(judge: Judge, tx: Any, pool: Pool) -> Run:
-    """``tx`` through the old binary (the pool's observation account in its layout, for
-    that run only) and through the simulator (today's layout, committed)."""
-    key = pool.record.observation_key
-    saved = judge.world.accounts[key]
-    judge.world.accounts[key] = old_observation(judge, pool)
-    try:
-        real = judge.real(tx)
-    finally:
-        judge.world.accounts[key] = saved
-    return Run(judge.chain.run(tx, commit=True), real)

@@ -42,6 +42,20 @@ ROOT = Path(__file__).resolve().parents[2]
 # git worktree's checkout is not beside it)
 PROGRAMS = Path(os.environ.get("ARBSCOPE_PROGRAMS") or ROOT.parent / "shared" / "programs")
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
+# one bank a folder and build choice for the whole test session: loading a dozen binaries
+# into LiteSVM is most of what a new judge costs, and a bank keeps nothing from one run to
+# the next that a run reads (every account a transaction names is set before it runs, the
+# Clock sysvar too, a fresh blockhash each time)
+_BANKS: dict[tuple[str, str], Bank] = {}
+
+
+def shared_bank(folder: Path, builds: str = "newest") -> Bank:
+    """The session's bank of ``folder``'s programs (``builds``: the newest or the oldest
+    build of each)."""
+    key = (str(folder), builds)
+    if key not in _BANKS:
+        _BANKS[key] = Bank.from_folder(folder, builds=builds)
+    return _BANKS[key]
 
 
 def programs() -> Path:
@@ -61,18 +75,20 @@ class Run:
 
 
 class Judge:
-    """A quiet simulated market (``config``) and the real programs of ``folder``, one
-    funded wallet (``me``) in both (the bank reads the world's accounts)."""
+    """A quiet simulated market (``config``) and the real programs of ``folder`` (the
+    newest build of each; ``builds="oldest"``: the oldest, to say how a program changed),
+    one funded wallet (``me``) in both (the bank reads the world's accounts)."""
 
     def __init__(
         self,
         config: WorldConfig | None = None,
         folder: Path | None = None,
         lamports: int = 100 * 10**9,
+        builds: str = "newest",
     ) -> None:
         self.world = World(config or WorldConfig(seed=3, **QUIET))  # type: ignore[arg-type]
         self.chain = Chain(self.world, accept=True)
-        self.bank = Bank.from_folder(folder or programs())
+        self.bank = shared_bank(folder or programs(), builds)
         # the wallet is the world's seed's (a random one would change the accounts'
         # order in each transaction, and with it what a derandomized property test draws)
         seed = hashlib.sha256(f"arbscope-judge-wallet:{self.world.config.seed}".encode())

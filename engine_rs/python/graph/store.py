@@ -50,7 +50,7 @@ class _Store(_BellmanFord):
         if mint_a == mint_b:
             raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
         state = ConstantProduct.checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)
-        self._upsert_venue(pool_id, mint_a, mint_b, raydium_cpmm, state, slot)
+        self._upsert_venue(pool_id, mint_a, mint_b, raydium_cpmm, raydium_cpmm.plain(state), slot)
 
     def upsert_pump(
         self,

@@ -63,6 +63,11 @@ class Fail(Exception):
     """The program refuses the swap: ``args[0]`` is its error's name."""
 
 
+# the compute-unit model's steps of a compounding pool's swap (four more than a
+# concentrated pool's)
+COMPOUNDING_STEPS = 4
+
+
 def _ovf(v: int | None, bound: int = U128_MAX) -> int:
     """A checked operation: MathOverflow when ``v`` is None or past ``bound``."""
     if v is None or v < 0 or v > bound:
@@ -354,6 +359,12 @@ class DammState:
 
     def fees_on_input(self, a_to_b: bool) -> bool:
         return not a_to_b and self.collect_fee_mode in (ONLY_B, COMPOUNDING)
+
+    def cu_steps(self) -> int:
+        """The steps a swap of this pool takes in its venue's compute-unit model: one for
+        the dynamic fee, :data:`COMPOUNDING_STEPS` for the compounding curve."""
+        compounding = self.curve[0] == "compounding"
+        return int(self.dynamic[0]) + (COMPOUNDING_STEPS if compounding else 0)
 
     def check_access(self) -> None:
         if self.activation_type > 1:
@@ -727,9 +738,10 @@ class DammLeg:
         return quote(self.pool, amount, self.a_to_b)
 
     def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        """:meth:`amount_out` and its steps: none (its use does not grow with the swap)."""
+        """:meth:`amount_out` and its steps in the compute-unit model (the pool's:
+        :meth:`DammState.cu_steps`; a Token-2022 side is the caller's)."""
         out = quote(self.pool, amount, self.a_to_b)
-        return None if out is None else (out, 0)
+        return None if out is None else (out, self.pool.cu_steps())
 
     def constant_product(self) -> None:
         """Not the engine's constant product: sizing searches over exact swaps."""

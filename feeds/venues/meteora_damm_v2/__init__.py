@@ -223,12 +223,17 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     return eng.meteora_damm_v2.decode_pool(data, owner)
 
 
-# No DAMM v2 binary is in ../shared/programs, so these units are not measured here. A real
-# mainnet swap (tests/data/transactions/arb_cpswap_dammv2_clmm_ammv4.json, an older build
-# emitting EvtSwap and EvtSwap2, one side a Token-2022 pump mint) consumed 46,077 units,
-# its two self-CPIs 2,098 each: 42,000 a swap, a Token-2022 side a step of 4,000, with a
-# 15 % margin for builds and paths not seen.
-COMPUTE_UNITS = ComputeUnits(42_000, 4_000, 2, 0.15)
+# Measured (the 2026-03 binary in LiteSVM running the swap live builds:
+# tests/judge/test_meteora_damm_v2.py prints the units by steps; docs/programs.md's table
+# quotes them): a concentrated pool's swap about 27k with SPL Token mints, the dynamic fee
+# and each Token-2022 side about 3-4k more each, a compounding pool's curve on the tracked
+# reserves about 14k more; the rate limiter's window (b -> a) about 2.5k more (within the
+# margin). A step is 3,500 units: the dynamic fee one (``COMPOUNDING_STEPS`` for the
+# compounding curve: the engine's ``quote_steps`` counts both), each Token-2022 side one
+# (``arbscope.execution.compute``'s token rule); every swap measured within the 15 %
+# margin and under the limit a hop requests.
+COMPOUNDING_STEPS = 4
+COMPUTE_UNITS = ComputeUnits(27_000, 3_500, 1 + COMPOUNDING_STEPS + 2, 0.15)
 
 
 def _facts(r: Any) -> PoolFacts:

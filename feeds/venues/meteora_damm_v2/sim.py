@@ -8,9 +8,9 @@ collect-fee modes) and compounding ones, some with a dynamic fee, some with a ma
 fee scheduler (:data:`SIM`).
 
 The swap's arithmetic is the engine's (``meteora_damm_v2.swap`` on the pool account's
-bytes), held to the program's own SDK on real pools (``tests/engine/test_meteora_damm_v2.py``).
-No DAMM v2 binary is in ``../shared/programs``: the simulator is not checked against the
-program itself, only against that oracle.
+bytes), held to the program's own SDK on real pools (``tests/engine/test_meteora_damm_v2.py``),
+and the whole swap (payout, errors, every account's bytes, the event, compute units) to
+the program's 2026-03 binary (``tests/judge/test_meteora_damm_v2.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap, pubkey
 from ...wire.writer import Writer
 from . import (
     CODES,
+    COMPOUNDING_STEPS,
     COMPUTE_UNITS,
     DISC_POOL,
     IDS,
@@ -474,10 +475,19 @@ def _load(world: World, pool: Pool) -> None:
     pool.spec.reserve_b = pool.record.token_b_amount
 
 
-def _cost(pool: Pool, before: int) -> int:
-    """The venue's model (from a real mainnet swap), a Token-2022 side a step."""
+def steps(pool: Pool) -> int:
+    """A swap's steps in :data:`COMPUTE_UNITS`: the dynamic fee, the compounding curve
+    (``COMPOUNDING_STEPS``: the engine's ``quote_steps`` counts these two), each
+    Token-2022 side (the live executor's token rule)."""
     rec = pool.record
-    return COMPUTE_UNITS.use(int(rec.token_a_flag) + int(rec.token_b_flag))
+    curve = COMPOUNDING_STEPS if rec.collect_fee_mode == 2 else 0
+    tokens = int(rec.token_a_flag) + int(rec.token_b_flag)
+    return int(rec.dynamic_fee_initialized != 0) + curve + tokens
+
+
+def _cost(pool: Pool, before: int) -> int:
+    """The venue's model (:data:`COMPUTE_UNITS`) at the swap's steps."""
+    return COMPUTE_UNITS.use(steps(pool))
 
 
 SIM = SimVenue(

@@ -15,15 +15,21 @@ simulator's (:mod:`feeds.sim.orderbook`).
 - Pool: the ``Market`` account (848 bytes), a keypair account the program owns; mints
   (a, b) = (base, quote); its vaults ``market_base_vault`` / ``market_quote_vault``; its
   own accounts ``bids``, ``asks``, ``event_heap``.
-- Swap: ``place_take_order``. A hop selling base (a → b) is an ``Ask`` of
-  ``amount_in // base_lot_size`` lots, fill-or-kill, its price limit the lowest price at
+- Swap: ``place_take_order``, immediate-or-cancel: the one taker order type every
+  deployed version of the program runs (``FillOrKill`` came with v0.2.1's source,
+  2024-03-18; the program on mainnet, dumped there in 2024 from code of 2024-02 to
+  2024-03, does not deserialize it: Anchor's 102). A hop selling base (a → b) is an
+  ``Ask`` of ``amount_in // base_lot_size`` lots, its price limit the lowest price at
   which every lot filled still gives ``minimum_out``; a hop buying base (b → a) a ``Bid``
-  for the base lots ``minimum_out`` needs, fill-or-kill, paid from at most
-  ``amount_in // quote_lot_size`` quote lots (fees included), no price limit but that
-  budget (the program has no minimum output of its own: the lots are the minimum). It
-  gets exactly those lots, so the live executor asks a buy for its quote's lots
-  (``exact_buy``) and the quote left over stays with the user, as does what is below a
-  lot.
+  for the base lots ``minimum_out`` needs, paid from at most ``amount_in //
+  quote_lot_size`` quote lots (fees included), no price limit but that budget. The
+  program has no minimum output of its own: when the book holds less than the order
+  (it moved since the quote), the lots it holds fill and the rest stays with the user
+  (a sell's base, a buy's quote), and the transaction goes on: the hop after it then
+  finds its input short and fails its transfer (SPL Token's ``InsufficientFunds``), as
+  the live executor's last hop fails on its minimum. A buy never gets more than its
+  lots, so the live executor asks it for its quote's lots (``exact_buy``) and the quote
+  left over stays with the user, as does what is below a lot.
 - Errors: ``error.rs`` (``OpenBookError``, from 6000); Anchor's own constraint codes
   (anchor-lang ``ErrorCode``) for a wrong account.
 
@@ -162,13 +168,14 @@ INVALID_INPUT_LOTS_SIZE = 6005
 INVALID_OPEN_ORDERS_ADMIN = 6017
 
 
-# Measured (the 2023-10 binary in LiteSVM running the taker order live builds, in its
-# layout: tests/judge/test_openbook_v2.py): one fill 41,817-42,424 (with the penalty's
-# system transfer and the two token transfers), each more maker order reached (a fill,
-# or an expired order dropped) about 2,600 more, 8 fills 59,744-60,304. A step is a maker
-# order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order that
-# matches nothing, 22,313, moves no tokens: the model errs high there).
-COMPUTE_UNITS = ComputeUnits(39_400, 2_600, TAKE_LIMIT + DROP_EXPIRED_ORDER_LIMIT, 0.1)
+# Measured (the program deployed on mainnet, its 2024 dump, in LiteSVM running the taker
+# order live builds: tests/judge/test_openbook_v2.py): one fill 39.3-41.3k (with the two
+# token transfers), each more maker order reached (a fill, or an expired order dropped)
+# about 2,550 more: 4 fills 47.2-49.2k, 7 fills 53.8-54.9k, 10 fills 63.1k. A step is a
+# maker order the order reaches, at most TAKE_LIMIT fills and 5 expired orders (an order
+# that matches nothing, 22.2k, moves no tokens: the model errs high there). The 2023-10
+# pre-release charged about 2k more a fill (its event-heap penalty's transfer).
+COMPUTE_UNITS = ComputeUnits(37_600, 2_550, TAKE_LIMIT + DROP_EXPIRED_ORDER_LIMIT, 0.1)
 
 DISCOVERY = Discoverable(
     "OpenBook v2",
@@ -196,10 +203,12 @@ VENUE = Venue(
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,
-    slippage_error=WOULD_EXECUTE_PARTIALLY,  # a sell at its limit, a buy of its lots: not all
+    # v0.2.1's fill-or-kill refusal: the deployed program has none, and the taker order
+    # live sends (immediate-or-cancel) never fails on its minimum, it fills less
+    slippage_error=WOULD_EXECUTE_PARTIALLY,
     compute_units=COMPUTE_UNITS,
     fresh_state=True,  # a book changes every slot: read the market again before an order
-    exact_buy=True,  # a buy takes the lots of its minimum, fill-or-kill
+    exact_buy=True,  # a buy takes at most the lots of its minimum (fewer: the next hop fails)
     anchor=True,
     discovery=DISCOVERY,
 )

@@ -26,7 +26,6 @@ from .layout import (
     ASK,
     BID,
     FEES_SCALE_FACTOR,
-    FILL_OR_KILL,
     I64_MAX,
     IMMEDIATE_OR_CANCEL,
     PROGRAM,
@@ -61,7 +60,8 @@ _ARGS = struct.Struct("<BqqqBB")  # PlaceTakeOrderArgs (Borsh)
 @dataclass(frozen=True, slots=True)
 class TakeArgs:
     """``PlaceTakeOrderArgs``: side (0 bid, 1 ask), price_lots, max_base_lots,
-    max_quote_lots_including_fees, order_type (1 IOC, 3 market, 5 FOK), limit."""
+    max_quote_lots_including_fees, order_type (1 IOC, 3 market; 5 FOK in v0.2.1's source,
+    which the deployed program does not know), limit."""
 
     side: int
     price_lots: int
@@ -97,15 +97,17 @@ def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
     (:func:`sell_receives`, which never falls as the price rises). A bound from the
     rebate's fraction alone (``ceil(minimum / (1 - rebate))``) can be a lot's price above
     that lowest one: an order at its own quote then stops short of the level the quote
-    sold at and is killed (found by tests/judge/test_openbook_v2.py).
+    sold at (found by tests/judge/test_openbook_v2.py).
 
     The bound holds for any split of the fills: the program has no minimum output, the
-    price limit is the only guarantee. So a sell whose ``minimum_out`` is its exact quote
-    over several orders at one price, whose rebates rounded down one by one came to less
-    than the whole's rounded down, gets the next price lot up as its limit and is killed
-    (``WouldExecutePartially``): at that price one order could pay a unit short. The
-    binary agrees (the same order fills nothing); a minimum below the quote by the fills
-    less one unit passes (tests/judge/test_openbook_v2.py pins the case)."""
+    price limit is the only guarantee (the order is immediate-or-cancel: the lots the book
+    holds at the limit or better fill, the others stay with the seller). So a sell whose
+    ``minimum_out`` is its exact quote over several orders at one price, whose rebates
+    rounded down one by one came to less than the whole's rounded down, gets the next
+    price lot up as its limit and fills nothing there: at that price one order could pay
+    a unit short. The binary agrees; a minimum below the quote by the fills less one unit
+    fills every lot (tests/judge/test_openbook_v2.py pins the case); a minimum whose
+    limit is above the deepest level the quote reaches fills only the levels above it."""
     qls, scale = int(rec.quote_lot_size), FEES_SCALE_FACTOR
     rebate = max(0, -int(rec.maker_fee))
     low = max(1, -(-minimum_out // (lots * qls)))  # the rebate only lowers what it gets
@@ -121,20 +123,25 @@ def sell_limit(rec: Any, lots: int, minimum_out: int) -> int:
 
 def take_args(rec: Any, a_to_b: bool, amount_in: int, minimum_out: int) -> TakeArgs:
     """The taker order of an exact-in hop with a minimum output, in the market's lots
-    (see the module docstring)."""
+    (see the package's docstring): immediate-or-cancel, the one taker order type every
+    deployed version of the program runs (``FillOrKill`` came with v0.2.1's source,
+    2024-03-18; the program on mainnet, dumped there in 2024, does not deserialize it)."""
     bls, qls = int(rec.base_lot_size), int(rec.quote_lot_size)
-    if a_to_b:  # sell base: every lot fills at the limit or better, or nothing does
+    if a_to_b:  # sell base: every lot that fills fills at the limit or better
         lots = min(amount_in // bls, I64_MAX // bls)
         price = 1 if lots == 0 or minimum_out == 0 else sell_limit(rec, lots, minimum_out)
-        return TakeArgs(ASK, min(price, I64_MAX), lots, I64_MAX // qls, FILL_OR_KILL, TAKE_LIMIT)
+        return TakeArgs(
+            ASK, min(price, I64_MAX), lots, I64_MAX // qls, IMMEDIATE_OR_CANCEL, TAKE_LIMIT
+        )
     quote = min(amount_in // qls, I64_MAX // qls)
     need = -(-minimum_out // bls)  # base lots the minimum needs
     if need == 0:  # no minimum: whatever the quote buys
         return TakeArgs(BID, I64_MAX, I64_MAX // bls, quote, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
-    # the lots the minimum needs, all of them within the quote or none: the program has no
-    # minimum output, and a price limit from the average would stop short of the deeper
-    # levels a quote crossing several needs (a partial fill, below the minimum, landed)
-    return TakeArgs(BID, I64_MAX, min(need, I64_MAX // bls), quote, FILL_OR_KILL, TAKE_LIMIT)
+    # the lots the minimum needs, from at most the quote: never more (a price limit from
+    # the average would stop short of the deeper levels a quote crossing several needs);
+    # fewer when the book holds fewer within the budget (the program has no minimum
+    # output: the hop after it then finds its input short)
+    return TakeArgs(BID, I64_MAX, min(need, I64_MAX // bls), quote, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +227,9 @@ def sizing_swap(
     """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
     vaults, the event heap; no oracles, no admin: both sides have one shape)."""
     k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
-    return place_take_order(payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, 5, TAKE_LIMIT))
+    return place_take_order(
+        payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+    )
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:

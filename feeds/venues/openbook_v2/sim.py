@@ -2,7 +2,13 @@
 :mod:`feeds.venues.openbook_v2`; only the simulator and tests import it): each market a
 :class:`Book` in its pool's spec holding its ``Market``, ``BookSide`` and ``EventHeap``
 as the program's bytes (:mod:`feeds.sim.orderbook`), ``place_take_order``'s checks and
-matching, its makers quoting around the fair price and its cranker (:data:`SIM`)."""
+matching, its makers quoting around the fair price and its cranker (:data:`SIM`).
+
+The program simulated is the one deployed on mainnet (the build dumped there in 2024,
+``openbook_v2-mainnet-2024.so``, judged in ``tests/judge/test_openbook_v2.py``): a
+``FillOrKill`` order does not deserialize (Anchor's 102: v0.2.1's source added it), no
+event-heap penalty is charged, no ``TakerSignatureLog`` is logged, a fill event carries
+the heap's sequence number (:mod:`feeds.sim.orderbook`)."""
 
 from __future__ import annotations
 
@@ -48,6 +54,7 @@ ANCHOR_CONSTRAINT_HAS_ONE = 2001
 ANCHOR_CONSTRAINT_RAW = 2003
 ANCHOR_CONSTRAINT_TOKEN_MINT = 2014
 ANCHOR_INVALID_PROGRAM_ID = 3008
+ANCHOR_INSTRUCTION_DID_NOT_DESERIALIZE = 102
 
 
 # ------------------------------------------------------------------ simulator: layouts
@@ -265,15 +272,13 @@ DISC_TOTAL_ORDER_FILL = hashlib.sha256(b"event:TotalOrderFillEvent").digest()[:8
 
 def order_events(b: Book, ask: bool, after: After) -> str:
     """What ``Orderbook::new_order`` logs of a taker order (``state/orderbook/book.rs``,
-    ``logs.rs``; ``Program data:`` lines apart by newlines): a ``TakerSignatureLog``
-    (market, the order's ``seq_num``) before each fill, then, when anything matched, a
+    ``logs.rs``; ``Program data:`` lines apart by newlines): when anything matched, a
     ``TotalOrderFillEvent``: side, taker, what it paid and received *as the book counts
     them* (the whole taker fee: ``place_take_order`` charges its caller only the makers'
-    rebates, but this event is the book's), the taker fee."""
+    rebates, but this event is the book's), the taker fee. (v0.2.10 logs a
+    ``TakerSignatureLog`` before each fill too; the deployed program does not.)"""
     t = after.take
     lines = []
-    sig = DISC_TAKER_SIGNATURE_LOG + _b(b.address) + struct.pack("<Q", after.market.seq_num)
-    lines += [_data(sig)] * t.fills
     if t.base_lots > 0 or t.quote_lots > 0:
         paid, got = (
             (t.base_native, t.quote_native - t.taker_fees)
@@ -522,8 +527,12 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
 
 
 def _check(world: World, s: Swap, pool: Pool, src: Any, dst: Any) -> bool:
-    """The accounts' constraints (``accounts_ix/place_take_order.rs``) and the
-    arguments' checks in ``lib.rs``; the direction the order states (an ask sells base)."""
+    """The arguments as the deployed program deserializes them (a ``FillOrKill`` order:
+    Anchor's 102, before any account is read), the accounts' constraints
+    (``accounts_ix/place_take_order.rs``), the direction the order states (an ask sells
+    base); the arguments' checks in ``lib.rs`` are the matching's."""
+    if s.order[4] == ob.FILL_OR_KILL:  # Borsh: no such PlaceOrderType in the deployed program
+        raise ProgramError(ANCHOR_INSTRUCTION_DID_NOT_DESERIALIZE)
     acc = s.accounts
     m = _book(pool).market
     for name, want in (
@@ -614,4 +623,5 @@ SIM = SimVenue(
     beside=True,
     take=_take,
     on_slot=_on_slot,
+    zero_transfers=False,  # token_utils.rs: a transfer of nothing is not made
 )

@@ -113,6 +113,9 @@ def encode_amm_config(r: Any) -> bytes:
     return w.done()
 
 
+TICK_ARRAY_EPOCH = 10_125  # TickArrayState.recent_epoch (after initialized_tick_count)
+
+
 def encode_tick_array(
     start: int, pool: str, ticks: Sequence[tuple[int, int, int]], tick_spacing: int
 ) -> bytes:
@@ -618,7 +621,9 @@ def fee_on_token_0(fee_on: int, zero_for_one: bool) -> bool:
 def _cross(world: World, pool: Pool, tick: int, growth_0: int, growth_1: int) -> None:
     """``TickState::cross`` on the tick's bytes in its tick array: each fee growth
     outside becomes the global one less itself (wrapping). Its reward growths would
-    too, for an initialized reward: the market's pools have none."""
+    too, for an initialized reward: the market's pools have none. Then
+    ``TickArrayState::update_tick_state`` stamps the array's ``recent_epoch`` (found by the
+    2026-04 mainnet build: the simulator left the creation epoch there)."""
     ts = pool.spec.tick_spacing
     start = array_start(tick, ts)
     address = _addr("tick_array", pool.address, start)
@@ -628,6 +633,7 @@ def _cross(world: World, pool: Pool, tick: int, growth_0: int, growth_1: int) ->
     for at, glob in ((off, growth_0), (off + 16, growth_1)):
         v = (glob - int.from_bytes(buf[at : at + 16], "little")) % (1 << 128)
         buf[at : at + 16] = v.to_bytes(16, "little")
+    buf[TICK_ARRAY_EPOCH : TICK_ARRAY_EPOCH + 8] = world.epoch().to_bytes(8, "little")
     acc.data = bytes(buf)
     world._touched.append(address)
 

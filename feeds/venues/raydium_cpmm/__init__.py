@@ -202,12 +202,12 @@ def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
     return eng.raydium_cpmm.decode_pool(data, owner)
 
 
-# The program's compute units (the binary in LiteSVM, tests/judge/test_raydium_cpmm.py:
-# swap_base_input with its two transfers and the observation, 44,821-45,604 on SPL Token
-# mints, 49,437-50,203 with a plain Token-2022 mint on one side, 51,130-51,873 with a
-# transfer-fee one). Nothing is crossed: a step is a side whose transfer goes through
-# Token-2022 (``transfer_checked`` with its extensions), at most two.
-COMPUTE_UNITS = ComputeUnits(45_200, 5_600, 2, 0.1)
+# The program's compute units (the 2026-04 binary in LiteSVM running the swap live builds,
+# tests/judge/test_raydium_cpmm.py: swap_base_input with its two transfers and the
+# observation, 34.0-35.3k on SPL Token mints, 37.0-39.0k with a Token-2022 mint on one
+# side; the 2025-02 build used about 10k more). Nothing is crossed: a step is a side whose
+# transfer goes through Token-2022 (``transfer_checked`` with its extensions), at most two.
+COMPUTE_UNITS = ComputeUnits(34_700, 3_300, 2, 0.1)
 
 
 def _facts(r: Any) -> PoolFacts:

@@ -1,17 +1,20 @@
 """Raydium CP-Swap's simulated program (the simulator's part of
 :mod:`feeds.venues.raydium_cpmm`; only the simulator and tests import it): the
 ``PoolState``, ``AmmConfig`` and ``ObservationState`` encoders, ``swap_base_input``'s
-checks, the market's configs and pools, what a swap writes and its ``SwapEvent``
-(:data:`SIM`)."""
+checks, the market's configs and pools, a swap with its trade and creator fees
+(``CurveCalculator::swap_base_input`` since b0b2a08, 2025-08), what it writes and its
+``SwapEvent`` (:data:`SIM`), held to the program's 2026-04 binary
+(``tests/judge/test_raydium_cpmm.py``)."""
 
 from __future__ import annotations
 
 import base64
 import struct
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
+from engine_rs.errors import EngineError
 
 from ...sim.state import Pool, sim_key
 from ...sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
@@ -39,7 +42,7 @@ from . import (
 
 if TYPE_CHECKING:
     from ...sim import synthetic
-    from ...sim.world import World
+    from ...sim.world import SwapQuote, World
 
 
 Q32 = 1 << 32
@@ -286,16 +289,99 @@ def amm_config(world: World, pool: Pool) -> Any:
     return world.eng.raydium_cpmm.decode_config(acc.data, acc.owner)
 
 
-def trade_fees(world: World, pool: Pool, paid_in: int) -> tuple[int, int, int]:
-    """A swap's trade fee (``ceil(in x trade_fee_rate)``) and the protocol's and the
-    fund's shares of it (floor), from the pool's ``AmmConfig`` (1e-6 units)."""
+def creator_fee(world: World, pool: Pool) -> tuple[int, tuple[bool, bool]]:
+    """The creator fee rate the pool charges (``adjust_creator_fee_rate``: its config's
+    when ``enable_creator_fee``, else 0) and whether it comes off the input a -> b, b -> a
+    (``is_creator_fee_on_input``: ``creator_fee_on`` 0 both tokens, 1 token 0 only, 2 token
+    1 only)."""
+    r = pool.record
+    rate = int(amm_config(world, pool).creator_fee_rate) if r.enable_creator_fee else 0
+    on = {0: (True, True), 1: (True, False), 2: (False, True)}.get(int(r.creator_fee_on))
+    if on is None:
+        raise EngineError("InvalidInput")  # CreatorFeeOn::from_u8 fails
+    return rate, on
+
+
+@dataclass(frozen=True, slots=True)
+class Swapped:
+    """``CurveCalculator::swap_base_input``'s result (``SwapQuote.after``): the output of
+    the curve before an output creator fee, and the fees."""
+
+    swapped: int
+    trade_fee: int
+    protocol_fee: int
+    fund_fee: int
+    creator_fee: int
+    creator_on_input: bool
+
+
+def _fees(world: World, pool: Pool, a_to_b: bool, amount: int) -> tuple[int, int, bool, int]:
+    """The fees of ``amount`` in: (trade fee, creator fee off the input, whether the
+    creator fee is the input's, the creator's rate)."""
+    trade_rate = int(amm_config(world, pool).trade_fee_rate)
+    rate, on = creator_fee(world, pool)
+    if on[0 if a_to_b else 1]:
+        if trade_rate + rate == 0:
+            raise EngineError("ZeroTradingTokens")
+        total = -(-amount * (trade_rate + rate) // 1_000_000)
+        creator = total * rate // (trade_rate + rate)
+        return total - creator, creator, True, rate
+    return -(-amount * trade_rate // 1_000_000), 0, False, rate
+
+
+def trade_fees(world: World, pool: Pool, paid_in: int, a_to_b: bool = True) -> tuple[int, int, int]:
+    """A swap's trade fee and the protocol's and the fund's shares of it (floor), from the
+    pool's ``AmmConfig`` (1e-6 units)."""
     cfg = amm_config(world, pool)
-    trade = -(-paid_in * cfg.trade_fee_rate // 1_000_000)
+    trade = _fees(world, pool, a_to_b, paid_in)[0]
     return (
         trade,
-        trade * cfg.protocol_fee_rate // 1_000_000,
-        trade * cfg.fund_fee_rate // 1_000_000,
+        trade * int(cfg.protocol_fee_rate) // 1_000_000,
+        trade * int(cfg.fund_fee_rate) // 1_000_000,
     )
+
+
+def curve(world: World, pool: Pool, a_to_b: bool, amount: int) -> Swapped:
+    """``swap_base_input`` of ``amount`` (after its transfer fee) on the pool's reserves:
+    the creator fee on the input (added to the trade fee, then split off it) or on the
+    output; with the fee on the input and no fee at all, ``split_creator_fee`` divides by
+    zero: ``ZeroTradingTokens`` (raised as the engine's error naming it)."""
+    s = pool.spec
+    rin, rout = (s.reserve_a, s.reserve_b) if a_to_b else (s.reserve_b, s.reserve_a)
+    trade, creator, on_input, rate = _fees(world, pool, a_to_b, amount)
+    net = amount - trade - creator
+    swapped = net * rout // (rin + net) if rin + net else 0
+    if not on_input:
+        creator = -(-swapped * rate // 1_000_000)
+    _, protocol, fund = trade_fees(world, pool, amount, a_to_b)
+    return Swapped(swapped, trade, protocol, fund, creator, on_input)
+
+
+def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
+    """The program's swap of ``amount`` now (None when nothing comes out or it would take
+    the output reserve whole)."""
+    from ...sim.world import SwapQuote
+
+    if amount <= 0:
+        return None
+    c = curve(world, pool, a_to_b, amount)
+    out = c.swapped - (0 if c.creator_on_input else c.creator_fee)
+    rout = pool.spec.reserve_b if a_to_b else pool.spec.reserve_a
+    if out <= 0 or c.swapped >= rout:
+        return None
+    return SwapQuote(amount, out, after=c)
+
+
+def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
+    """The reserves after a swap: the input less what the vault keeps for others
+    (protocol, fund, an input creator fee: ``kept``), the output less the curve's whole
+    output (an output creator fee stays in the vault, owed)."""
+    s = pool.spec
+    c: Swapped = q.after
+    if a_to_b:
+        s.reserve_a, s.reserve_b = s.reserve_a + q.paid_in - kept, s.reserve_b - c.swapped
+    else:
+        s.reserve_b, s.reserve_a = s.reserve_b + q.paid_in - kept, s.reserve_a - c.swapped
 
 
 def _owed(r: Any) -> tuple[int, int]:
@@ -309,12 +395,14 @@ def _owed(r: Any) -> tuple[int, int]:
 
 def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> int:
     """What ``swap_base_input`` writes besides the vaults (raydium-cp-swap
-    ``instructions/swap_base_input.rs``), called before the vaults move: the protocol's
-    and the fund's shares of the trade fee, in the input token, to ``PoolState`` (they
-    stay in the vault but leave the reserves: returned); the price before the swap to
-    the pool's ``ObservationState`` (:func:`update_observation`); ``recent_epoch``, the
+    ``instructions/swap_base_input.rs``, ``PoolState::update_fees``), called before the
+    vaults move: the protocol's and the fund's shares of the trade fee, in the input
+    token, and the creator fee, in the input or the output token, to ``PoolState`` (they
+    stay in the vaults but leave the reserves: what the input vault keeps is returned,
+    an output creator fee goes to the pool's other owed fees); the price before the swap
+    to the pool's ``ObservationState`` (:func:`update_observation`); ``recent_epoch``, the
     clock's epoch."""
-    _, protocol, fund = trade_fees(world, pool, paid_in)
+    c = curve(world, pool, a_to_b, paid_in)
     r = pool.record
     owed_0, owed_1 = _owed(r)
     amount_0 = world.balance(pool.vault_a) - owed_0
@@ -325,22 +413,31 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
             obs.data, world.unix_time(), amount_1 * Q32 // amount_0, amount_0 * Q32 // amount_1
         )
         world._touched.append(r.observation_key)
+    creator_in = c.creator_fee if c.creator_on_input else 0
+    creator_out = 0 if c.creator_on_input else c.creator_fee
     if a_to_b:
         r = replace(
             r,
-            protocol_fees_token_0=r.protocol_fees_token_0 + protocol,
-            fund_fees_token_0=r.fund_fees_token_0 + fund,
+            protocol_fees_token_0=r.protocol_fees_token_0 + c.protocol_fee,
+            fund_fees_token_0=r.fund_fees_token_0 + c.fund_fee,
+            creator_fees_token_0=r.creator_fees_token_0 + creator_in,
+            creator_fees_token_1=r.creator_fees_token_1 + creator_out,
         )
+        pool.fees_b += creator_out
     else:
         r = replace(
             r,
-            protocol_fees_token_1=r.protocol_fees_token_1 + protocol,
-            fund_fees_token_1=r.fund_fees_token_1 + fund,
+            protocol_fees_token_1=r.protocol_fees_token_1 + c.protocol_fee,
+            fund_fees_token_1=r.fund_fees_token_1 + c.fund_fee,
+            creator_fees_token_1=r.creator_fees_token_1 + creator_in,
+            creator_fees_token_0=r.creator_fees_token_0 + creator_out,
         )
+        pool.fees_a += creator_out
     r = replace(r, recent_epoch=world.epoch())
     pool.record = r
+    pool.spec.state = c  # the event's fees (:func:`_event`)
     world.accounts[pool.address].data = encode_pool(r, world.accounts[pool.address].data)
-    return protocol + fund
+    return c.protocol_fee + c.fund_fee + creator_in
 
 
 def encode_swap_event(
@@ -354,18 +451,20 @@ def encode_swap_event(
     trade_fee: int,
     fee_in: int = 0,
     fee_out: int = 0,
+    creator_fee: int = 0,
+    creator_fee_on_input: bool = True,
 ) -> str:
     """The base64 of an Anchor ``SwapEvent`` (the 162-byte body CP-Swap logs since
     2025-08, spec §6.2): the reserves before, the amounts (the input less its transfer
     fee, the output before its fee), the transfer fees, exact input, the mints, the trade
-    fee, no creator fee."""
+    fee, the creator fee and whether it came off the input."""
     body = (
         DISC_SWAP_EVENT
         + b58decode_32(pool)
         + struct.pack("<6Q?", vault_in, vault_out, amount_in, out, fee_in, fee_out, True)
         + b58decode_32(mint_in)
         + b58decode_32(mint_out)
-        + struct.pack("<2Q?", trade_fee, 0, True)
+        + struct.pack("<2Q?", trade_fee, creator_fee, creator_fee_on_input)
     )
     return base64.b64encode(body).decode()
 
@@ -380,9 +479,9 @@ def b58decode_32(key: str) -> bytes:
 def _event(
     world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int, before: tuple[int, int, int]
 ) -> str:
-    """The trade's ``SwapEvent`` line."""
+    """The trade's ``SwapEvent`` line (the curve's fees, on the reserves before it)."""
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    trade_fee = trade_fees(world, pool, paid_in)[0]
+    c: Swapped = pool.spec.state
     fee_in, fee_out = world.last_fees
     return "Program data: " + encode_swap_event(
         pool.address,
@@ -392,9 +491,11 @@ def _event(
         out,
         mint_in,
         mint_out,
-        trade_fee,
+        c.trade_fee,
         fee_in,
         fee_out,
+        c.creator_fee,
+        c.creator_on_input,
     )
 
 
@@ -429,7 +530,8 @@ SIM = SimVenue(
     venue=VENUE,
     load=_load,
     check=_check,
-    quote_error=lambda text: 6003,  # InvalidInput
+    # ZeroTradingTokens (a fee on the input and none at all), else InvalidInput
+    quote_error=lambda text: 6006 if "ZeroTradingTokens" in text else 6003,
     no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
     nothing_received_error=ANCHOR_REQUIRE_GT,  # the same check, after the output fee
     cost=_cost,
@@ -439,6 +541,8 @@ SIM = SimVenue(
     create=_create,
     swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
     state_in_pool_account=False,
+    quote=_quote,
+    apply=_apply,
     record_swap=_record_swap,
     event=_event,
     token_instruction="TransferChecked",

@@ -334,12 +334,14 @@ mod tests {
 
     /// A constant-product pool traded a -> b.
     fn cpmm(ri: u64, ro: u64) -> PoolState {
-        PoolState::RaydiumCpmm(ConstantProduct {
-            reserve_a: ri,
-            reserve_b: ro,
-            fee_num: 25,
-            fee_den: 10_000,
-        })
+        PoolState::RaydiumCpmm(crate::venues::raydium_cpmm::CpmmState::plain(
+            ConstantProduct {
+                reserve_a: ri,
+                reserve_b: ro,
+                fee_num: 25,
+                fee_den: 10_000,
+            },
+        ))
     }
 
     fn legs(states: &[PoolState]) -> Vec<Leg<'_>> {

@@ -5,6 +5,7 @@ use crate::amm::ConstantProduct;
 use crate::error::{EngineError, Result};
 use crate::venues::orca_whirlpool::swap::ClmmPool;
 use crate::venues::orca_whirlpool::WhirlpoolState;
+use crate::venues::raydium_cpmm::CpmmState;
 use crate::venues::PoolState;
 
 use super::{check_pool_ids, PoolGraph};
@@ -63,7 +64,8 @@ impl PoolGraph {
     ) -> Result<()> {
         check_pool_ids(pool_id, mint_a, mint_b)?;
         let state = ConstantProduct::checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)?;
-        self.upsert_state_ids_checked(pool_id, mint_a, mint_b, PoolState::RaydiumCpmm(state), slot)
+        let state = PoolState::RaydiumCpmm(CpmmState::plain(state));
+        self.upsert_state_ids_checked(pool_id, mint_a, mint_b, state, slot)
     }
 
     /// Insert or update a Whirlpool (pool already validated by [`ClmmPool::new`]).

@@ -226,7 +226,18 @@ pub fn state_of(r: &DammPool, point: u64) -> DammState {
     }
 }
 
+/// The compute-unit model's steps of a compounding pool's swap (its curve on the
+/// tracked reserves costs the program about four steps more than a concentrated one's).
+pub const COMPOUNDING_STEPS: u32 = 4;
+
 impl DammState {
+    /// The steps a swap of this pool takes in its venue's compute-unit model: one for
+    /// the dynamic fee, [`COMPOUNDING_STEPS`] for the compounding curve.
+    pub fn cu_steps(&self) -> u32 {
+        let compounding = matches!(self.curve, Curve::Compounding { .. });
+        u32::from(self.dynamic.initialized) + if compounding { COMPOUNDING_STEPS } else { 0 }
+    }
+
     /// Whether the fee of a swap in this direction comes off its input (`FeeMode`).
     pub fn fees_on_input(&self, a_to_b: bool) -> bool {
         !a_to_b && (self.collect_fee_mode == ONLY_B || self.collect_fee_mode == COMPOUNDING)
@@ -566,6 +577,17 @@ impl Venue for MeteoraDammV2 {
         s.swap(amount, a_to_b, false)
             .map(|r| r.output_amount)
             .map_err(|_| NoQuote::Unfillable)
+    }
+
+    /// The quote with the steps its compute-unit model counts (`COMPUTE_UNITS` in
+    /// `feeds/venues/meteora_damm_v2/__init__.py`, fitted to the program): the dynamic fee
+    /// one, the compounding curve [`COMPOUNDING_STEPS`]; a Token-2022 side is the caller's.
+    fn quote_steps(
+        s: &DammState,
+        amount: u64,
+        a_to_b: bool,
+    ) -> std::result::Result<(u64, u32), NoQuote> {
+        Self::quote_checked(s, amount, a_to_b).map(|out| (out, s.cu_steps()))
     }
 
     #[inline]

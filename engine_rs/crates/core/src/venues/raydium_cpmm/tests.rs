@@ -53,7 +53,7 @@ fn reserves_wait_for_the_config_and_leave_the_fees_out() {
         .expect("complete");
     // held: 1 + 3 + 5 of token 0, 2 + 4 + 6 of token 1
     assert_eq!(
-        s,
+        s.cp,
         ConstantProduct {
             reserve_a: 991,
             reserve_b: 1_988,
@@ -61,6 +61,60 @@ fn reserves_wait_for_the_config_and_leave_the_fees_out() {
             fee_den: FEE_DEN
         }
     );
+}
+
+/// `CurveCalculator::swap_base_input` (raydium-cp-swap since b0b2a08): the creator fee on
+/// the input (added to the trade fee) or on the output (`ceil`), as `creator_fee_on` says
+/// for the direction; no fee at all on the input is `ZeroTradingTokens`.
+#[test]
+fn creator_fee_on_the_input_or_the_output_and_the_zero_fee_refusal() {
+    use crate::amm::amount_out_unchecked;
+    let cp = ConstantProduct {
+        reserve_a: 1_000_000,
+        reserve_b: 3_000_000,
+        fee_num: 2_500,
+        fee_den: FEE_DEN,
+    };
+    let out = |a, ri, ro, fee| amount_out_unchecked(a, ri, ro, fee, FEE_DEN);
+    // both tokens: on the input both ways, one constant product of the two rates
+    let s = CpmmState::new("P", cp, 10_000, 0).expect("valid");
+    assert_eq!(s.exact().map(|c| c.fee_num), Some(12_500));
+    // total fee ceil(10,000 x 1.25 %) = 125; 9,875 x 3e6 / 1,009,875
+    assert_eq!(s.amount_out(10_000, true), Some(29_333));
+    assert_eq!(
+        s.amount_out(10_000, false),
+        Some(out(10_000, 3_000_000, 1_000_000, 12_500))
+    );
+    // token 1 only: off the output a -> b (token 1 out), off the input b -> a
+    let s = CpmmState::new("P", cp, 10_000, 2).expect("valid");
+    assert!(s.exact().is_none());
+    let swapped = out(10_000, 1_000_000, 3_000_000, 2_500);
+    let fee = (swapped * 10_000).div_ceil(FEE_DEN);
+    assert_eq!(s.amount_out(10_000, true), Some(swapped - fee));
+    assert_eq!(
+        s.amount_out(10_000, false),
+        Some(out(10_000, 3_000_000, 1_000_000, 12_500))
+    );
+    assert!(s.spot_rate(true) < cp.spot_rate(true));
+    // no fee at all: refused on the input (token 0 only: a -> b), paid on the output
+    let free = ConstantProduct { fee_num: 0, ..cp };
+    let s = CpmmState::new("P", free, 0, 1).expect("valid");
+    assert_eq!(s.amount_out(10_000, true), None);
+    assert_eq!(
+        s.amount_out(10_000, false),
+        Some(out(10_000, 3_000_000, 1_000_000, 0))
+    );
+    assert!(s.exact().is_none());
+    // the graph's plain constant product refuses nothing
+    let p = CpmmState::plain(free);
+    assert_eq!(
+        p.amount_out(10_000, true),
+        Some(out(10_000, 1_000_000, 3_000_000, 0))
+    );
+    assert_eq!(p.exact(), Some(&free));
+    // what the program cannot read
+    assert!(CpmmState::new("P", cp, 0, 3).is_err());
+    assert!(CpmmState::new("P", cp, FEE_DEN - 2_500, 0).is_err());
 }
 
 #[test]
