@@ -24,7 +24,7 @@ from tests.support.processes import headless_env
 
 pytestmark = pytest.mark.node
 
-RUN_S = 35  # seconds of paper trading (the driver opens a cycle every second or two)
+RUN_S = 25  # seconds of paper trading (the driver opens a cycle every second or two)
 
 
 def test_arbscope_in_paper_on_the_node(
