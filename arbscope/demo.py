@@ -79,8 +79,10 @@ class SimMarket:
             clmm_share=0.15,
             dislocation=0.004,
             dislocated_share=0.1,
+            known=synthetic.real_prices(seed),
         )
-        # the well-known tokens by their real mints and decimals, the others named
+        # the well-known tokens by their real mints, decimals and magnitudes, the others
+        # named
         mk, sim_tokens = synthetic.named(mk)
         self.names = TokenBook.of(t.info() for t in sim_tokens)
         self.market = replace(mk, pools=[_widened(p) for p in mk.pools])

@@ -95,6 +95,8 @@ PREWARM_NS = 3_000_000
 PREWARM_AGAIN_NS = 10_000_000_000
 PREWARM_FRAME_NS = 1_000_000  # after a frame's decision, for the cycles it made live
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
+# when the token names' request went unanswered: asked again after each of these
+TOKEN_RETRY_S = (2.0, 5.0, 10.0, 30.0, 60.0)
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
 SLICE_S = 0.004
@@ -627,30 +629,42 @@ class FeedSession:
         return await self.feeds.fetch_accounts(keys)
 
     async def _learn_tokens(self) -> None:
-        """Read the graph's mints and their metadata (once), then cache what was learnt
-        in the journal with the session, for its replays. Never raises: a failure
-        leaves the fallbacks on the screen and says why in the log."""
+        """Read the graph's mints and their metadata, then cache what was learnt in the
+        journal with the session, for its replays; asked again after
+        :data:`TOKEN_RETRY_S` while no endpoint answered (a node under load: the real
+        node's first answer came after the 5 s timeout, and one lost request left every
+        token unnamed for the session). Never raises: a failure leaves the fallbacks on
+        the screen and says why in the log."""
         self.registry.fetch = self._fetch_accounts
-        try:
-            new = await self.registry.resolve(self.ev.graph.tokens())
-            self.ev.set_names(self.registry.book)
-            if self.publisher is not None:  # a collector: its consumers have no RPC to ask
-                rows = [dataclasses.asdict(t) for t in self.registry.book.tokens.values()]
-                self._input(Kind.TOKENS, rows)
-            for problem in self.registry.problems:
-                log.warning("tokens: %s", problem)
-            self._snap = None
-            log.info(
-                "tokens: %d read (%s)",
-                len(new),
-                ", ".join(sorted(t.symbol for t in new if t.symbol))[:300],
-            )
-            if self.journal is not None and self.session_id and new:
-                await self.journal.put_tokens(self.session_id, [dataclasses.asdict(t) for t in new])
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the names are a nicety: never the session's end
-            log.warning("tokens: not read: %s: %s", type(exc).__name__, exc)
+        for wait in (0.0, *TOKEN_RETRY_S):
+            if wait:
+                log.info("tokens: no endpoint answered; asking again in %g s", wait)
+                await asyncio.sleep(wait)
+            try:
+                seen = len(self.registry.problems)
+                new = await self.registry.resolve(self.ev.graph.tokens())
+                self.ev.set_names(self.registry.book)
+                if self.publisher is not None:  # a collector: its consumers have no RPC
+                    rows = [dataclasses.asdict(t) for t in self.registry.book.tokens.values()]
+                    self._input(Kind.TOKENS, rows)
+                for problem in self.registry.problems[seen:]:
+                    log.warning("tokens: %s", problem)
+                self._snap = None
+                log.info(
+                    "tokens: %d read (%s)",
+                    len(new),
+                    ", ".join(sorted(t.symbol for t in new if t.symbol))[:300],
+                )
+                if self.journal is not None and self.session_id and new:
+                    rows = [dataclasses.asdict(t) for t in new]
+                    await self.journal.put_tokens(self.session_id, rows)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the names are a nicety: never the session's end
+                log.warning("tokens: not read: %s: %s", type(exc).__name__, exc)
+                return
+            if not self.registry.unanswered:
+                return
 
     def on_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
         """Token names a region's collector read (a consumer reads none itself): added

@@ -74,6 +74,9 @@ class TokenRegistry:
         self.book = TokenBook.of(known)
         self.problems: list[str] = []
         self.fetched = 0  # mints read from the chain
+        # the last :meth:`resolve`'s request went unanswered (a node under load, a
+        # rate limit): asking again later may name what is still missing
+        self.unanswered = False
 
     def missing(self, mints: Iterable[str]) -> list[str]:
         """The mints this registry has not read yet."""
@@ -82,7 +85,8 @@ class TokenRegistry:
     async def resolve(self, mints: Iterable[str]) -> list[TokenInfo]:
         """Read the mints not known yet (each mint and its Metaplex PDA, one request);
         the new entries, also in :attr:`book`. A failed request leaves the book as it
-        was (the fallbacks stay) and says why in :attr:`problems`."""
+        was (the fallbacks stay), says why in :attr:`problems` and sets
+        :attr:`unanswered` (the caller may ask again later)."""
         todo = self.missing(mints)
         if not todo or self.fetch is None:
             return []
@@ -91,7 +95,9 @@ class TokenRegistry:
             accounts = await self.fetch([*todo, *pdas.values()])
         except RpcError as exc:
             self.problems.append(f"token registry: {exc}")
+            self.unanswered = True
             return []
+        self.unanswered = False
         new = []
         for m in todo:
             info, problems = info_from_accounts(m, accounts.get(m), accounts.get(pdas[m]))

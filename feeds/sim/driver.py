@@ -91,6 +91,7 @@ MIN_GAP = 0.0005  # an arbitrageur leaves a pool closer than this (log) to its f
 BLOCKHASH_BLOCKS = 150  # a blockhash's last valid block height is this past the newest
 SWAP_MARGIN_UNITS = 60_000  # compute units asked beyond the venue's model (Token-2022)
 BASE_FEE = 5_000
+ARRAYS_EACH_SIDE = 2  # followed arrays on each side of a pool's price (a client's default)
 FULL_EVERY = 10  # rounds: every account read again (else the pools' own and what moved)
 SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
 MAX_ACCOUNT_BYTES = 10 * 1024 * 1024  # the largest account a node holds
@@ -119,21 +120,30 @@ class Tally:
     """What the driver did (``--stats FILE`` writes it): transactions sent by role
     (``trade``, ``arbitrage``, ``dislocation``, ``rival``), landed (ok), failed by
     program error (``"<venue> <error>"``), refused by the node at sending, dropped (no
-    status once its blockhash expired); the swaps landed by venue kind; rounds, rounds
-    skipped (the node slow or down), the last slot read and the pools priced."""
+    status once its blockhash expired); the swaps landed by venue kind and by pool, the first
+    signature of each failure; the transactions not sent for being over a packet's size;
+    rounds, rounds skipped (the node slow or down), the last slot read and the pools
+    priced; its own problems (none expected) and the node's (no answer, an error)."""
 
     sent: Counter[str] = field(default_factory=Counter)
     landed: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     venues: Counter[str] = field(default_factory=Counter)  # landed swaps by venue kind
+    traded: Counter[str] = field(default_factory=Counter)  # landed swaps by pool address
+    examples: dict[str, str] = field(default_factory=dict)  # a failure -> its first signature
     dropped: int = 0
+    too_big: int = 0
     rounds: int = 0
     skipped: int = 0
     slot: int = 0
     pools: int = 0
     started: float = field(default_factory=time.time)
+    # what went wrong on the driver's side (an account it could not decode, a swap it
+    # could not build or compile): none expected
     problems: Counter[str] = field(default_factory=Counter)
+    # what the node did not answer (a timeout, an error: a node slow or down), by call
+    node: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> str:
         d: dict[str, Any] = {
@@ -215,6 +225,7 @@ class Driver:
             for ta in p.tick_arrays:
                 self.ingest.track_array(ta, p.address)
         self.raw: dict[str, bytes] = {}  # the accounts read last, by address
+        self.array_of: dict[str, tuple[str, int]] = {}  # followed array -> (pool, start)
         # what every round reads: the pools' accounts, their vaults and the Clock
         self.heads = {SYSVAR_CLOCK}
         for p in self.pools.values():
@@ -241,7 +252,7 @@ class Driver:
                 *(rpc.call("getMultipleAccounts", [c, cfg]) for c in chunks)
             )
         except RpcError as exc:
-            self.tally.problems[_problem(exc)] += 1
+            self.tally.node[_problem(exc)] += 1
             return None
         out: dict[str, Any] = {}
         slot = self.slot
@@ -251,7 +262,7 @@ class Driver:
                 for k, v in zip(chunk, res["value"], strict=True):
                     out[k] = v
             except (KeyError, TypeError, ValueError):
-                self.tally.problems["bad getMultipleAccounts answer"] += 1
+                self.tally.node["bad getMultipleAccounts answer"] += 1
                 return None
         self.slot = slot
         return out
@@ -289,8 +300,50 @@ class Driver:
                 if more is None:
                     return False
                 self._feed(more)
+        new = self._follow_arrays()
+        if new:
+            got = await self._accounts(rpc, new)
+            if got is None:
+                return False
+            self._feed(got)
         self.tally.slot = self.slot
         return True
+
+    def _absent(self, key: str) -> dict[str, Any] | None:
+        """A followed array the node does not hold (nobody initialized it) as its
+        program reads it (``Venue.absent``: a Whirlpool, a zeroed tick array), in the
+        form of a read account; None for anything else."""
+        where = self.array_of.get(key)
+        if where is None:
+            return None
+        absent = venues.by_kind(self.pools[where[0]].kind).absent
+        made = None if absent is None else absent(where[1], where[0])
+        if made is None:
+            return None
+        return {"owner": made[0], "data": [base64.b64encode(made[1]).decode(), "base64"]}
+
+    def _follow_arrays(self) -> list[str]:
+        """The arrays around each pool's price that its venue follows (``Venue.follow``:
+        a Whirlpool's tick arrays, a CLMM's, a DLMM pair's bin arrays), tracked as a
+        client keeps them (``feeds.clients.pool``); those newly tracked, to read now."""
+        new: list[str] = []
+        for address, p in self.pools.items():
+            venue = venues.by_kind(p.kind)
+            if venue.follow is None:
+                continue
+            got = self.ingest.record(address)
+            if got is None:
+                continue
+            try:
+                arrays = venue.follow(self.eng, address, got[1], ARRAYS_EACH_SIDE)
+            except (EngineError, ValueError, KeyError, TypeError):
+                continue
+            for ta, start in arrays:
+                if ta not in self.array_of:
+                    self.array_of[ta] = (address, start)
+                    self.ingest.track_array(ta, address)
+                    new.append(ta)
+        return new
 
     def _feed(self, got: dict[str, Any]) -> dict[str, bytes]:
         """Accounts read fed to the ingest at the slot read; those whose bytes changed."""
@@ -298,7 +351,9 @@ class Driver:
         changed: dict[str, bytes] = {}
         for k, v in got.items():
             if v is None:
-                continue
+                v = self._absent(k)
+                if v is None:
+                    continue
             try:
                 data = _unpack(v["data"])
                 if self.raw.get(k) != data:
@@ -332,7 +387,7 @@ class Driver:
             self.height = max(self.height, self.last_valid - BLOCKHASH_BLOCKS)
             return True
         except RpcError as exc:
-            self.tally.problems[_problem(exc)] += 1
+            self.tally.node[_problem(exc)] += 1
             return False
 
     # ------------------------------------------------------------ prices
@@ -354,6 +409,8 @@ class Driver:
             if self.rng.random() < jumps * slots:
                 z += self.rng.gauss(0.0, 0.01)
             self.fair[m] *= math.exp(z)
+        for m, (anchor, ratio) in self.world.pegs.items():
+            self.fair[m] = self.fair[anchor] * ratio
         return slots
 
     def priced(self) -> list[str]:
@@ -597,7 +654,7 @@ class Driver:
             self.tally.problems[f"compile: {type(exc).__name__}"] += 1
             return None
         if len(bytes(tx)) > PACKET_DATA_SIZE:
-            self.tally.problems["over the packet size"] += 1
+            self.tally.too_big += 1
             return None
         return tx
 
@@ -624,7 +681,7 @@ class Driver:
             try:
                 got = await rpc.get_signature_statuses(part)
             except RpcError as exc:
-                self.tally.problems[_problem(exc)] += 1
+                self.tally.node[_problem(exc)] += 1
                 return
             for sig, st in zip(part, got, strict=False):
                 sent = self.inflight[sig]
@@ -638,11 +695,14 @@ class Driver:
                 if err is None:
                     self.tally.landed[sent.role] += 1
                     self.tally.venues.update(k for k in sent.kinds if k)
+                    self.tally.traded.update(sent.pools)
                     if sent.role == "rival":
                         for p in sent.pools:
                             self.busy.pop(p, None)
                 else:
-                    self.tally.failed[failure(err, sent.kinds)] += 1
+                    what = failure(err, sent.kinds)
+                    self.tally.failed[what] += 1
+                    self.tally.examples.setdefault(what, sig)
 
     async def round(self, rpc: RpcClient) -> None:
         """One round: read the market, move the fair prices, trade, follow."""
@@ -672,20 +732,22 @@ class Driver:
         end = None if duration is None else time.monotonic() + duration
         last_write = last_report = time.monotonic()
         async with RpcClient(self.url, timeout_s=10.0) as rpc:
-            while not self.stop.is_set():
+            while True:  # the node may not be up yet: asked again every second
                 try:
                     await self._setup(rpc)
                     break
                 except (RpcError, ValueError) as exc:
-                    self.tally.problems[f"setup: {_problem(exc)}"] += 1
-                    if await self._wait(1.0):
+                    self.tally.node[f"setup: {_problem(exc)}"] += 1
+                    if await self._wait(1.0) or (end is not None and time.monotonic() >= end):
+                        if stats is not None:
+                            write_stats(stats, self.tally)
                         return self.tally
             while not self.stop.is_set() and (end is None or time.monotonic() < end):
                 t0 = time.monotonic()
                 try:
                     await self.round(rpc)
                 except RpcError as exc:  # (each call counts its own; this is a backstop)
-                    self.tally.problems[_problem(exc)] += 1
+                    self.tally.node[_problem(exc)] += 1
                 now = time.monotonic()
                 if stats is not None and now - last_write >= 2.0:
                     write_stats(stats, self.tally)
@@ -725,9 +787,22 @@ def _token_amount(data: bytes | None) -> int:
 
 
 def _problem(exc: Exception) -> str:
-    """A failure in a few words, no URL (the redacted client's message, its method)."""
+    """A node's failure in a few words to count it by: the method and what went wrong,
+    never the URL (an endpoint's key may be in it) or a host."""
     text = str(exc)
-    return text.split(" at ", 1)[0] + (": " + text.rsplit(": ", 1)[-1] if ": " in text else "")
+    method = text.split(" at ", 1)[0].split(":", 1)[0].split()[0] if text else "call"
+    if isinstance(exc, RpcError):
+        if exc.unreachable:
+            return f"{method}: unreachable"
+        if exc.rate_limited:
+            return f"{method}: rate limited"
+        if exc.code is not None:
+            return f"{method}: error {exc.code}"
+        if "no answer within" in text:
+            return f"{method}: no answer in time"
+        if exc.transient:
+            return f"{method}: connection lost"
+    return f"{method}: {type(exc).__name__}"
 
 
 def failure(err: Any, kinds: Sequence[str]) -> str:

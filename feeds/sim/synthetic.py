@@ -151,15 +151,23 @@ def market(
     dislocation: float = 0.0,
     dislocated_share: float = 0.05,
     noise: float = 0.001,
+    known: Sequence[float] = (),
 ) -> Market:
     """A deterministic market of ``pools`` pools over ``tokens`` tokens.
 
     ``hub_share`` of the pools have a base token on one side; ``clmm_share`` are
     Whirlpools; ``dislocated_share`` of the pools are mispriced by ``dislocation``.
+    ``known``: the prices of the first tokens (a base unit's, in base units of the
+    first token: :func:`real_prices` for the well-known ones :func:`named` gives them);
+    the others are drawn. A pool's depth on a side whose base unit is worth less than
+    :data:`MIN_UNIT_VALUE` is scaled up to match (BONK's base unit is worth a thousandth
+    of a lamport: its pools hold as many tokens as a real one does).
     """
     r = random.Random(seed)
     names = [address("mint", i, seed) for i in range(tokens)]
     prices = [math.exp(r.uniform(-2.0, 2.0)) for _ in range(tokens)]
+    for i, price in enumerate(known[:tokens]):
+        prices[i] = price
     specs = []
     for k in range(pools):
         if bases and r.random() < hub_share:
@@ -176,11 +184,71 @@ def market(
         if r.random() < clmm_share:
             specs.append(_clmm_pool(r, pid, a, b, names, price_ab))
         else:
-            ra = r.randint(10**9, 10**12)
+            ra = r.randint(10**9, 10**12) * max(1, round(MIN_UNIT_VALUE / prices[a]))
             rb = max(1, int(ra * price_ab))
             fee = r.choice([(25, 10_000), (2_500, 1_000_000), (30, 10_000)])
             specs.append(PoolSpec(pid, "cpmm", names[a], names[b], ra, rb, *fee))
     return Market(names, names[:bases], prices, specs)
+
+
+# a base unit worth less than this (in base units of the market's first token, SOL's
+# lamports) makes its pools' depth on that side scaled up (:func:`market`)
+MIN_UNIT_VALUE = 0.1
+
+# The well-known tokens at their real magnitudes (:func:`real_prices`): dollars a whole
+# token, each drawn within its spread (a factor, log-uniform) from the seed; SOL in the
+# low hundreds of dollars; USDC at $1 and USDT within a few bps of it; the liquid staking
+# tokens at their SOL rate (SOL a token, above 1), which grows only with staking rewards
+REAL_USD: dict[str, tuple[float, float]] = {
+    "SOL": (165.0, 1.3),
+    "USDC": (1.0, 1.0),
+    "USDT": (1.0, 1.0002),
+    "JUP": (0.5, 1.3),
+    "BONK": (0.00002, 1.3),
+    "WIF": (0.9, 1.3),
+    "RAY": (2.5, 1.3),
+}
+LST_RATE: dict[str, tuple[float, float]] = {
+    "MSOL": (1.30, 1.005),
+    "JITOSOL": (1.25, 1.005),
+}
+# the tokens that keep their price against another (its symbol): stablecoins against
+# USDC, liquid staking tokens against SOL (:func:`pegs`)
+PEGGED: dict[str, str] = {"USDT": "USDC", "MSOL": "SOL", "JITOSOL": "SOL"}
+
+
+def real_prices(seed: int) -> list[float]:
+    """The prices :func:`market` takes as ``known`` for the well-known tokens of
+    :func:`named`, in ``WELL_KNOWN`` order: each one's base unit in lamports (the market's
+    first token is SOL), at its real magnitude (:data:`REAL_USD`, :data:`LST_RATE`), drawn
+    from a generator of its own (the market's draws are unchanged)."""
+    from feeds.wire.tokens import WELL_KNOWN
+
+    r = random.Random(f"real-prices:{seed}")
+
+    def draw(centre: float, spread: float) -> float:
+        return centre * math.exp(r.uniform(-math.log(spread), math.log(spread)))
+
+    usd = {sym: draw(*v) for sym, v in REAL_USD.items()}
+    sol_usd = usd["SOL"]
+    out = []
+    for k in WELL_KNOWN:
+        sym = k.symbol.upper()
+        in_sol = draw(*LST_RATE[sym]) if sym in LST_RATE else usd[sym] / sol_usd
+        out.append(in_sol * 10**9 / 10**k.decimals)
+    return out
+
+
+def pegs(tokens: Sequence[SimToken]) -> dict[str, str]:
+    """``{mint: the mint it keeps its price against}`` among ``tokens``
+    (:data:`PEGGED`: USDT against USDC, mSOL and JitoSOL against SOL) where both are
+    there: a world moves their fair prices together."""
+    by_symbol = {t.symbol.upper(): t.mint for t in tokens if t.well_known}
+    return {
+        by_symbol[sym]: by_symbol[anchor]
+        for sym, anchor in PEGGED.items()
+        if sym in by_symbol and anchor in by_symbol
+    }
 
 
 def assign_venues(mk: Market, seed: int, shares: Sequence[tuple[str, str, float]]) -> None:

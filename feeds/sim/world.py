@@ -195,9 +195,12 @@ class World:
             clmm_share=0.3,
             dislocation=0.0,
             noise=0.0005,
+            known=synthetic.real_prices(c.seed),
         )
-        # the well-known tokens it names have their real mints and decimals; the others
-        # are named (synthetic.named) and carry Metaplex metadata accounts like real ones
+        # the well-known tokens it names have their real mints, decimals and magnitudes
+        # (SOL in the low hundreds of dollars, USDC and USDT at $1, the liquid staking
+        # tokens at their SOL rate); the others are named (synthetic.named) and carry
+        # Metaplex metadata accounts like real ones
         mk, self.tokens = synthetic.named(mk)
         if c.venue_mix:  # the venues beyond the first three take their share of pools
             synthetic.assign_venues(
@@ -230,6 +233,12 @@ class World:
         self.mints = list(mk.tokens)
         self.bases = list(mk.bases)
         self.fair = dict(zip(mk.tokens, mk.prices))
+        # the pegged tokens (USDT to USDC, the liquid staking tokens to SOL): mint ->
+        # (the mint it follows, its price in it), kept as the fair prices move
+        self.pegs = {
+            m: (anchor, self.fair[m] / self.fair[anchor])
+            for m, anchor in synthetic.pegs(self.tokens).items()
+        }
         drawn = {m: self.rng.choice([6, 9]) for m in self.mints}  # kept: the draws go on
         self.decimals = {t.mint: t.decimals for t in self.tokens}
         assert drawn.keys() == self.decimals.keys()
@@ -381,6 +390,8 @@ class World:
             if r.random() < c.jump_rate:
                 z += r.gauss(0.0, 0.01)
             self.fair[m] *= math.exp(z)
+        for m, (anchor, ratio) in self.pegs.items():
+            self.fair[m] = self.fair[anchor] * ratio
 
     def _signature(self) -> str:
         self._sig += 1

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from solders.pubkey import Pubkey
 
 from feeds.sim.export import Market
 from feeds.sim.validator import NodeInfo, rpc_call
 from feeds.wire import instructions as I
-from tests.support.driver import Driven
+from tests.support.driver import Driven, world_of
 
 pytestmark = pytest.mark.node
 
@@ -57,27 +56,33 @@ def test_the_driver_trades_every_venue_on_the_node(
     traders = [w for name, w in market.wallets.items() if name.startswith("trader-")]
     mine = sum(tally["landed"].get(r, 0) for r in ("trade", "arbitrage", "dislocation"))
     assert sum(_ok_signatures(node, w) for w in traders) >= mine > 0
-    # and the market moved: most pools' vaults hold other amounts than the export wrote
-    moved, vaults = _moved_vaults(node, folder, market)
-    assert moved >= vaults // 2, (moved, vaults)
+    # and the market moved where the driver says it traded: every pool with a landed
+    # swap holds another amount than the export wrote in one of its vaults at least
+    # (what the node holds now, read after the tally was written)
+    world = world_of(market)
+    vaults = {p.address: (p.vault_a, p.vault_b) for p in world.pools}
+    traded = [p for p in tally["traded"] if p in vaults]
+    assert {k for p, k in market.pools if p in tally["traded"]} >= kinds
+    exported = _exported_amounts(folder)
+    now = _amounts(node, sorted({v for p in traded for v in vaults[p]}))
+    still = [p for p in traded if all(now[v] == exported.get(v) for v in vaults[p])]
+    assert still == [], (still, len(traded))
 
 
-def _moved_vaults(node: NodeInfo, folder: Path, market: Market) -> tuple[int, int]:
-    """How many of the market's token accounts that no wallet of its owns (the pools'
-    vaults) the node holds with another amount than the export wrote, of how many."""
-    wallets = {bytes(Pubkey.from_string(w)) for w in market.wallets.values()}
-    exported: dict[str, int] = {}
+def _exported_amounts(folder: Path) -> dict[str, int]:
+    """The amount of every token account the export wrote, by address."""
+    out: dict[str, int] = {}
     for f in (folder / "accounts").glob("*.json"):
         d = json.loads(f.read_text())
         acc = d["account"]
-        if acc["owner"] not in (I.SPL_TOKEN, I.TOKEN_2022) or acc["space"] < 165:
-            continue
-        data = base64.b64decode(acc["data"][0])
-        if data[32:64] in wallets:
-            continue  # a wallet's own token account
-        exported[d["pubkey"]] = int.from_bytes(data[64:72], "little")
-    keys = sorted(exported)
-    moved = 0
+        if acc["owner"] in (I.SPL_TOKEN, I.TOKEN_2022) and acc["space"] >= 165:
+            out[d["pubkey"]] = int.from_bytes(base64.b64decode(acc["data"][0])[64:72], "little")
+    return out
+
+
+def _amounts(node: NodeInfo, keys: list[str]) -> dict[str, int | None]:
+    """The amounts the node holds in the token accounts ``keys`` (processed)."""
+    out: dict[str, int | None] = {}
     for i in range(0, len(keys), 100):
         part = keys[i : i + 100]
         got = rpc_call(
@@ -87,11 +92,12 @@ def _moved_vaults(node: NodeInfo, folder: Path, market: Market) -> tuple[int, in
             timeout=30,
         )["value"]
         for k, acc in zip(part, got, strict=True):
-            if acc is None:
-                continue
-            now = int.from_bytes(base64.b64decode(acc["data"][0])[64:72], "little")
-            moved += now != exported[k]
-    return moved, len(keys)
+            out[k] = (
+                None
+                if acc is None
+                else int.from_bytes(base64.b64decode(acc["data"][0])[64:72], "little")
+            )
+    return out
 
 
 def test_rival_cycles_land_as_arbitrage(

@@ -5,6 +5,7 @@ stats file it writes every few seconds."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from feeds.sim.driver import read_stats
+from feeds.sim.export import Market
+from feeds.sim.world import World
 from tests.support.paths import ROOT
 from tests.support.processes import cli_env
 
@@ -105,3 +108,15 @@ class Driven:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait(10)
+
+
+_WORLDS: dict[str, World] = {}
+
+
+def world_of(market: Market) -> World:
+    """The world ``market`` was exported from, rebuilt from its config (its pools'
+    mints, vaults and arrays, its tokens; at slot 0), once per test session."""
+    key = json.dumps(market.config, sort_keys=True)
+    if key not in _WORLDS:
+        _WORLDS[key] = World(market.world_config())
+    return _WORLDS[key]

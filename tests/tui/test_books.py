@@ -108,7 +108,9 @@ def test_the_ladder_fits_its_width_bars_whole_and_totals_on_both_sides(width: in
         cells = _level_cells(row)
         cum_b = sum(lv.size for lv in ladder.bids[: deepest + 1])
         cum_a = sum(lv.size for lv in ladder.asks[: deepest + 1])
-        assert cells[0] == size_text(cum_b) and cells[-1] == size_text(cum_a)
+        # written whole, or compact where whole would cut a cell (BONK's billions at 49)
+        assert cells[0] in (size_text(cum_b), size_text(cum_b, compact=True))
+        assert cells[-1] in (size_text(cum_a), size_text(cum_a, compact=True))
 
 
 def _level(p: float, size: float, n: int = 1) -> BookLevel:

@@ -125,11 +125,16 @@ def pair(
     return f"{names.symbol(b.base_mint)}/{names.symbol(b.quote_mint)}"
 
 
-def size_text(v: float) -> str:
+def size_text(v: float, compact: bool = False) -> str:
     """A size in units: whole above 1,000 (thousands separated), 2 decimals above 1,
-    else 4 significant digits."""
+    else 4 significant digits; ``compact``: a million and more as ``432.83M``,
+    ``1.06B`` (a narrow ladder of a token counted in billions: BONK)."""
     if not math.isfinite(v):
         return "—"
+    if compact and v >= 1_000_000:
+        for div, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+            if v >= div:
+                return f"{v / div:,.2f}{unit}"
     if v >= 1_000:
         return f"{v:,.0f}"
     return f"{v:,.2f}" if v >= 1 else f"{v:.4g}"
@@ -157,13 +162,24 @@ LADDER_DROPS: tuple[tuple[str, ...], ...] = ((), ("n",), ("n", "size"))
 
 def _layout(
     bids: Sequence[Level], asks: Sequence[Level], width: int
+) -> tuple[tuple[str, ...], dict[str, int], int, bool]:
+    """(the side columns kept, each one's width, the bars' width, whether sizes are
+    compact) for a ladder ``width`` cells wide: every column as wide as its widest text,
+    the bars what is left (at most BAR each); a column dropped (LADDER_DROPS) while the
+    bars would be under MIN_BAR; when even that leaves them under it, the sizes written
+    compact (:func:`size_text`: totals in billions cut no cell)."""
+    got = _fit(bids, asks, width, compact=False)
+    if got[2] >= MIN_BAR:
+        return (*got, False)
+    return (*_fit(bids, asks, width, compact=True), True)
+
+
+def _fit(
+    bids: Sequence[Level], asks: Sequence[Level], width: int, compact: bool
 ) -> tuple[tuple[str, ...], dict[str, int], int]:
-    """(the side columns kept, each one's width, the bars' width) for a ladder ``width``
-    cells wide: every column as wide as its widest text, the bars what is left (at most
-    BAR each); a column dropped (LADDER_DROPS) while the bars would be under MIN_BAR."""
     texts = {
-        "total": [size_text(t) for t in (*_cumulative(bids), *_cumulative(asks))],
-        "size": [size_text(lv.size) for lv in (*bids, *asks)],
+        "total": [size_text(t, compact) for t in (*_cumulative(bids), *_cumulative(asks))],
+        "size": [size_text(lv.size, compact) for lv in (*bids, *asks)],
         "n": [str(lv.orders) for lv in (*bids, *asks)],
         "price": [price(lv.price).plain for lv in (*bids, *asks)] + ["—"],
     }
@@ -221,7 +237,7 @@ def ladder_view(
         style="dim",
     )
     bids, asks = list(book.bids[:levels]), list(book.asks[:levels])
-    keep, widths, bars = _layout(bids, asks, width)
+    keep, widths, bars, compact = _layout(bids, asks, width)
     cum_b = _cumulative(bids)
     cum_a = _cumulative(asks)
     deepest = max(cum_b[-1] if cum_b else 0.0, cum_a[-1] if cum_a else 0.0) or 1.0
@@ -241,8 +257,8 @@ def ladder_view(
         if i < len(bids):
             b = bids[i]
             cells: dict[str, Cell] = {
-                "total": size_text(cum_b[i]),
-                "size": size_text(b.size),
+                "total": size_text(cum_b[i], compact),
+                "size": size_text(b.size, compact),
                 "n": str(b.orders),
                 "price": Text(
                     price(b.price).plain, style=f"bold {palette.profit}" if i == 0 else ""
@@ -255,8 +271,8 @@ def ladder_view(
         if i < len(asks):
             a = asks[i]
             cells = {
-                "total": size_text(cum_a[i]),
-                "size": size_text(a.size),
+                "total": size_text(cum_a[i], compact),
+                "size": size_text(a.size, compact),
                 "n": str(a.orders),
                 "price": Text(price(a.price).plain, style=f"bold {palette.loss}" if i == 0 else ""),
             }

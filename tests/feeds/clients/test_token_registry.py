@@ -101,4 +101,38 @@ async def test_registry_falls_back_and_refuses_what_does_not_match() -> None:
     reg = TokenRegistry(failing)
     assert await reg.resolve([USDC, other]) == []
     assert reg.book.symbol(USDC) == "USDC" and reg.book.symbol(other) == "Ke1p…"
-    assert reg.problems == ["token registry: no endpoint answered"]
+    assert reg.problems == ["token registry: no endpoint answered"] and reg.unanswered
+
+
+async def test_a_session_asks_again_for_names_no_endpoint_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real node under load answered the names' request after the client's timeout:
+    the session asks again (``TOKEN_RETRY_S``) and names every token, rather than
+    showing prefixes for the rest of the session."""
+    from arbscope import session as S
+    from feeds.clients.rpc import RpcError
+
+    monkeypatch.setattr(S, "TOKEN_RETRY_S", (0.05, 0.05, 0.05))
+    s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
+    asked: list[int] = []
+    fetch = s._fetch_accounts
+
+    async def slow_twice(keys: list[str]) -> dict[str, RawAccount | None]:
+        asked.append(len(keys))
+        if len(asked) <= 2:
+            raise RpcError("getMultipleAccounts: no answer within 5 s", transient=True)
+        return await fetch(keys)
+
+    monkeypatch.setattr(s, "_fetch_accounts", slow_twice)
+    await s.start()
+    try:
+        assert s.start_error == ""
+        await until(lambda: s._names_task is not None and s._names_task.done(), timeout=60)
+        assert len(asked) == 3 and not s.registry.unanswered
+        world = s.feeds.server.world  # type: ignore[union-attr]
+        in_graph = set(s.ev.graph.tokens())
+        for t in (t for t in world.tokens if t.mint in in_graph):
+            assert s.registry.book.info(t.mint).source == "chain", t
+    finally:
+        await s.stop()

@@ -158,7 +158,7 @@ def test_a_failed_swap_is_no_trade_to_the_ingest(eng: types.ModuleType) -> None:
     w = World(WorldConfig.mainnet_like(**SMALL))
     ing = eng.FeedIngest(eng.PoolGraph(base_mints=w.bases, max_hops=3))
     ing.bind(0, 1, by_kind("amm_v4").program, "logs")
-    ok = failed = logged = books = unlogged = 0
+    ok = failed = logged = books = unlogged = fills = 0
     for _ in range(30):
         res = w.step()
         for t in res.trades:
@@ -171,13 +171,30 @@ def test_a_failed_swap_is_no_trade_to_the_ingest(eng: types.ModuleType) -> None:
         # a program that emits its event by self-CPI only (DLMM, DAMM v2) logs no swap line:
         # its trades are no swaps to a logs subscription (the pool account says they were)
         unlogged += sum(t.program in CPI_ONLY for t in res.trades)
+        # a Manifest taker's swap logs a FillLog per maker order it fills: that many
+        # swaps to the ingest (one more than one swap for each beyond the first)
+        fills += sum(max(0, _fill_logs(t.logs) - 1) for t in res.trades)
         books += sum(t.program in BOOK_PROGRAMS for t in res.trades)
         logged += sum(any("ray_log: " in x for x in f.logs) for f in res.failed)
     stats = ing.stats()
     # AMM v4 logs the swap it would have made before its slippage check fails: a swap
     # line in a failed transaction, which the ingest must not count
     assert logged > 0 and failed > logged and books > 0
-    assert stats.logs == ok + failed and stats.swaps == ok - unlogged
+    assert stats.logs == ok + failed and stats.swaps == ok - unlogged + fills
+
+
+def _fill_logs(logs: tuple[str, ...]) -> int:
+    """How many Manifest ``FillLog`` events (one maker order filled: its discriminator,
+    manifest ``logs.rs``) a transaction's logs hold."""
+    n = 0
+    for line in logs:
+        if line.startswith("Program data: "):
+            raw = base64.b64decode(line[len("Program data: ") :])
+            n += raw[:8] == MANIFEST_FILL_LOG
+    return n
+
+
+MANIFEST_FILL_LOG = bytes([58, 230, 242, 3, 75, 113, 4, 169])
 
 
 async def test_the_ingest_follows_mainnet_like_pools_to_the_worlds_state(

@@ -147,7 +147,12 @@ def test_after_a_jump_the_prop_amm_moves_first_and_the_public_pools_follow() -> 
     jump = w.slot + 1
     seen: set[str] = set()
     gap_at_first_swap = None
-    for _ in range(60):
+    # the public pools' arbitrageurs trade each pool now and then (a dozen trades a slot
+    # over the market's pools): the three of the pair follow within a few dozen slots,
+    # how many the seed's draws say
+    for _ in range(240):
+        if book.quotes().get(pair) is not None and book.quotes()[pair].follows >= 1:
+            break
         srv.step()
         book.follow(w.slot, {pair: _mid(w, pair)})
         for raw in landed(srv):
