@@ -181,28 +181,3 @@ def account_diffs(judge: Judge, run: Run, keys: Sequence[str]) -> dict[str, list
         if d or (real is None) != (sim is None):
             out[k] = d
     return out
-
-
-# ------------------------------------------------------------------ Raydium CLMM's binary
-# the deployed program's codes (the 2026-04 mainnet build, before today's renumbering) of
-# today's errors a swap can meet, by name (error.rs before and at 03b44b7: LOK,
-# ZeroMintAmount, InvaildLiquidity and TransactionTooOld were removed since;
-# InvaildSwapAmountSpecified is today's ZeroAmountSpecified)
-OLD_CLMM_ERRORS = {
-    6001: 6000,  # NotApproved
-    6011: 6009,  # InvalidTickArray
-    6013: 6011,  # SqrtPriceLimitOverflow
-    6014: 6012,  # SqrtPriceX64
-    6015: 6013,  # LiquiditySubValueErr
-    6016: 6014,  # LiquidityAddValueErr
-    6019: 6016,  # LiquidityInsufficient
-    6022: 6018,  # TooLittleOutputReceived
-    6024: 6020,  # InvaildSwapAmountSpecified: ZeroAmountSpecified
-    6025: 6021,  # InvalidInputPoolVault
-    6026: 6022,  # TooSmallInputOrOutputAmount
-    6027: 6023,  # NotEnoughTickArrayAccount
-    6028: 6024,  # InvalidFirstTickArrayAccount
-    6039: 6034,  # NotSupportMint
-    6040: 6035,  # MissingTickArrayBitmapExtensionAccount
-    6041: 6036,  # InsufficientLiquidityForDirection
-}

@@ -129,22 +129,29 @@ __all__ = [
     "swap_v2",
 ]
 
+# the deployed program's codes (the 2026-04 mainnet build, raydium_clmm-20260427.so):
+# mainnet's numbering, not today's source's (error.rs since dropped LOK, ZeroMintAmount,
+# InvaildLiquidity and TransactionTooOld and renumbered the rest; no deployed program
+# numbers its errors so); held to the binary by tests/judge/test_raydium_clmm.py
 ERRORS = {
-    6000: "NotApproved",
-    6009: "InvalidTickArray",
-    6011: "SqrtPriceLimitOverflow",
-    6016: "LiquidityInsufficient",
-    6018: "TooLittleOutputReceived",
-    6020: "ZeroAmountSpecified",
-    6021: "InvalidInputPoolVault",
-    6022: "TooSmallInputOrOutputAmount",
-    6023: "NotEnoughTickArrayAccount",
-    6024: "InvalidFirstTickArrayAccount",
-    6035: "MissingTickArrayBitmapExtensionAccount",
-    6036: "InsufficientLiquidityForDirection",
-    6037: "MaxTokenOverflow",
-    6038: "CalculateOverflow",
-    6051: "InvalidTickArrayBitmapExtensionAccount",
+    6001: "NotApproved",
+    6011: "InvalidTickArray",
+    6013: "SqrtPriceLimitOverflow",
+    6014: "SqrtPriceX64",
+    6015: "LiquiditySubValueErr",
+    6016: "LiquidityAddValueErr",
+    6019: "LiquidityInsufficient",
+    6022: "TooLittleOutputReceived",
+    6024: "ZeroAmountSpecified",
+    6025: "InvalidInputPoolVault",
+    6026: "TooSmallInputOrOutputAmount",
+    6027: "NotEnoughTickArrayAccount",
+    6028: "InvalidFirstTickArrayAccount",
+    6039: "NotSupportMint",
+    6040: "MissingTickArrayBitmapExtensionAccount",
+    6041: "InsufficientLiquidityForDirection",
+    6042: "MaxTokenOverflow",
+    6043: "CalculateOverflow",
 }
 # compute units of a swap (its instruction, the token programs' CPIs included), measured
 # on the program (tests/judge/test_raydium_clmm.py): a step is an initialized tick the
@@ -206,7 +213,7 @@ VENUE = Venue(
     sizing_swap=sizing_swap,
     decode_swap=decode_swap,
     errors=ERRORS,
-    slippage_error=6018,  # TooLittleOutputReceived
+    slippage_error=6022,  # TooLittleOutputReceived (mainnet's numbering)
     compute_units=COMPUTE_UNITS,
     fresh_state=True,
     anchor=True,

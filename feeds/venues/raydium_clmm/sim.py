@@ -275,11 +275,11 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
     zfo: bool = tin.mint == r.token_mint_0
     want = (r.token_vault_0, r.token_vault_1) if zfo else (r.token_vault_1, r.token_vault_0)
     if (vin, vout) != want:
-        raise ProgramError(6021)  # InvalidInputPoolVault
+        raise ProgramError(6025)  # InvalidInputPoolVault
     if int(acc["sqrt_price_limit"]) != 0:
         raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
     if s.amount_in == 0:
-        raise ProgramError(6020)  # ZeroAmountSpecified
+        raise ProgramError(6024)  # ZeroAmountSpecified
     # who trades, for its SwapEvent (the runtime commits the swap next, or fails it)
     _RUNNING[world] = (pool.address, s.owner, s.user_source, s.user_dest)
     ext = _addr("bitmap_extension", pool.address)
@@ -301,24 +301,24 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         needed = [_addr("tick_array", pool.address, x) for x in starts]
         it = iter(arrays)
         if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
-            raise ProgramError(6023)  # NotEnoughTickArrayAccount
+            raise ProgramError(6027)  # NotEnoughTickArrayAccount
     return zfo
 
 
 _QUOTE_ERRORS = (
-    ("InsufficientLiquidityForDirection", 6036),
-    ("LiquidityInsufficient", 6016),
-    ("TooSmallInputOrOutputAmount", 6022),
-    ("MaxTokenOverflow", 6037),
-    ("SqrtPriceLimitOverflow", 6011),
-    ("ZeroAmountSpecified", 6020),
-    ("NotApproved", 6000),
+    ("InsufficientLiquidityForDirection", 6041),
+    ("LiquidityInsufficient", 6019),
+    ("TooSmallInputOrOutputAmount", 6026),
+    ("MaxTokenOverflow", 6042),
+    ("SqrtPriceLimitOverflow", 6013),
+    ("ZeroAmountSpecified", 6024),
+    ("NotApproved", 6001),
 )
 
 
 def _quote_error(text: str) -> int:
     """The program's code for the engine's error text (its error name first)."""
-    return next((code for name, code in _QUOTE_ERRORS if name in text), 6038)
+    return next((code for name, code in _QUOTE_ERRORS if name in text), 6043)
 
 
 def crossed_ticks(
@@ -566,7 +566,7 @@ def position_amounts(
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
     """The program's exact-input swap on the pool's state (the engine's kernel, with its
     config's fee bookkeeping: what the program writes; a partial fill at the price limit
-    takes less input, as the program does)."""
+    takes less input, as the program does); None where either side is nothing."""
     from ...sim.world import SwapQuote
 
     s = pool.spec
@@ -584,6 +584,11 @@ def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | N
         amount,
         a_to_b,
     )
+    if res.amount_in == 0 or res.amount_out == 0:
+        # ``exact_internal_v2``: ``require!(amount_0 != 0 && amount_1 != 0,
+        # TooSmallInputOrOutputAmount)`` right after the swap's math, before the
+        # threshold's check (the runtime answers ``no_output_error``, 6026)
+        return None
     return SwapQuote(
         res.amount_in,
         res.amount_out,
@@ -738,7 +743,7 @@ SIM = SimVenue(
     load=_load,
     check=_check,
     quote_error=_quote_error,
-    no_output_error=6022,  # TooSmallInputOrOutputAmount
+    no_output_error=6026,  # TooSmallInputOrOutputAmount
     cost=_cost,
     instruction_name="SwapV2",
     setup=_setup,

@@ -1,7 +1,7 @@
 """Raydium CLMM in the simulator: its ``swap_v2`` built from a leg runs through the
 transaction runtime (``feeds.sim.chain``), pays exactly the engine's quote, and fails with
-the program's own error codes (``error.rs``: 6018 TooLittleOutputReceived, 6021
-InvalidInputPoolVault, 6023 NotEnoughTickArrayAccount); its ``SwapEvent`` is decoded by
+the program's own error codes (``error.rs``: 6022 TooLittleOutputReceived, 6025
+InvalidInputPoolVault, 6027 NotEnoughTickArrayAccount: the deployed build's numbering); its ``SwapEvent`` is decoded by
 its program alone; its accounts sit at their PDAs with the layouts the engine decodes."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_a_swap_v2_pays_exactly_the_engine_quote_and_logs_its_event(a_to_b: bool
     create = I.create_ata_idempotent(m.me, m.me, tout)
     dst = I.ata_address(m.me, tout)
     short = m.simulate([create, m.ix(a_to_b, amount, q.out + 1)])
-    assert short["err"] == {"InstructionError": [1, {"Custom": 6018}]}  # TooLittleOutputReceived
+    assert short["err"] == {"InstructionError": [1, {"Custom": 6022}]}  # TooLittleOutputReceived
     vout = p.vault_b if a_to_b else p.vault_a
     ok = m.simulate([create, m.ix(a_to_b, amount, q.out)], [dst, vout])
     assert ok["err"] is None, ok["logs"]
@@ -101,13 +101,13 @@ def test_swap_v2_account_errors_are_the_programs() -> None:
     # a token account of the right mint that is not the pool's vault: InvalidInputPoolVault
     other = [*accs[:5], accs[3], *accs[6:]]
     r = m.simulate([Instruction(ix.program_id, bytes(ix.data), other)])
-    assert r["err"] == {"InstructionError": [0, {"Custom": 6021}]}
+    assert r["err"] == {"InstructionError": [0, {"Custom": 6025}]}
     # no tick arrays: NotEnoughTickArrayAccount
     r = m.simulate([Instruction(ix.program_id, bytes(ix.data), accs[:14])])
-    assert r["err"] == {"InstructionError": [0, {"Custom": 6023}]}
+    assert r["err"] == {"InstructionError": [0, {"Custom": 6027}]}
     # a zero amount: ZeroAmountSpecified
     r = m.simulate([m.ix(True, 0, 0)])
-    assert r["err"] == {"InstructionError": [0, {"Custom": 6020}]}
+    assert r["err"] == {"InstructionError": [0, {"Custom": 6024}]}
 
 
 def test_its_accounts_are_at_their_pdas_and_decode() -> None:
