@@ -31,8 +31,8 @@ PYTEST_PAR := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfi
 ##              (~1.5 GB, more than a core) for all of them, none while the rest run
 test: engine
 	cargo test --manifest-path $(CARGO_MANIFEST) -p arbscope-core -p arbscope-grpc --release -q
-	$(PY) -m pytest $(PYTEST_PAR) --ignore=tests/node
-	$(PY) -m pytest -p no:xdist tests/node
+	$(PY) -m pytest $(PYTEST_PAR) --durations=25 --ignore=tests/node
+	$(PY) -m pytest -p no:xdist --durations=15 tests/node
 
 # the markers are registered in pyproject.toml ([tool.pytest.ini_options]);
 # docs/development.md (Tests) says which tests carry which
