@@ -1,11 +1,13 @@
 """The graph equals the chain, on a real node with the market driven (issue 62, §2 and §4).
 
-Three feed sessions read the same node at once, each with its own ingest (the Rust
+Five feed sessions read the same node at once, each with its own ingest (the Rust
 engine), for a minute while the driver trades:
 
 - ``clean``: the node's PubSub straight, the reconcile off. Every watched account's bytes
   in the engine equal the node's at every checked slot: zero differing accounts (the
   stream alone is exact);
+- ``grpc`` and ``grpc+ws``: the node's Yellowstone plugin (the native receiver alone;
+  grpc.aio beside the node's PubSub), the reconcile off: the same, zero differing;
 - ``lossy``: 3 % of its account notifications dropped by a proxy, the reconcile off: the
   checker finds the accounts left behind (the checker can fail, and the loss is real);
 - ``repaired``: the same loss, the reconcile on (``feeds.clients.reconcile``): each
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +82,22 @@ class Session:
 
 
 async def _session(
-    name: str, node: NodeInfo, market: Market, ws: str, reconcile: ReconcileSettings | None
+    name: str,
+    node: NodeInfo,
+    market: Market,
+    ws: str,
+    reconcile: ReconcileSettings | None,
+    endpoints: list[Endpoint] | None = None,
+    config: WorkerConfig = PATIENT,
 ) -> Session:
     eng = engine_rs.load("rust")
     graph = eng.PoolGraph(base_mints=market.bases, max_hops=3)
     ing = eng.FeedIngest(graph)
     pool = FeedPool(
-        [Endpoint(name, ws, node.rpc_url)],
+        endpoints or [Endpoint(name, ws, node.rpc_url)],
         ing,
         eng,
-        PATIENT,
+        config,
         commitment="confirmed",
         rpc_timeout_s=10.0,
         reconcile=reconcile,
@@ -117,23 +126,45 @@ async def test_the_graph_equals_the_chain_and_the_reconcile_repairs_what_a_strea
     try:
         sessions = [
             await _session("clean", node, market, node.ws_url, None),
+            await _session(
+                "grpc",
+                node,
+                market,
+                "",
+                None,
+                [Endpoint("grpc-native", "", node.rpc_url, grpc=node.grpc_url)],
+                replace(PATIENT, grpc_client="native"),
+            ),
+            await _session(
+                "grpc+ws",
+                node,
+                market,
+                "",
+                None,
+                [
+                    Endpoint("ws-beside-grpc", node.ws_url, node.rpc_url),
+                    Endpoint("grpc-aio", "", node.rpc_url, grpc=node.grpc_url),
+                ],
+                replace(PATIENT, grpc_client="aio"),
+            ),
             await _session("lossy", node, market, proxies[0].url, None),
             await _session(
                 "repaired", node, market, proxies[1].url, ReconcileSettings(rps=2.0, settle_s=30.0)
             ),
         ]
-        clean, lossy, repaired = sessions
+        clean, *over_grpc, lossy, repaired = sessions
         landed0 = driven.tally()["totals"]["landed"]
         monitor = HealthMonitor(window_s=30.0)
         monitor.check(repaired.pool.health(), int(repaired.ingest.stats().slot))
         t0 = time.monotonic()
 
         def enough() -> bool:
-            t = clean.check.tally
             return (
                 time.monotonic() - t0 >= DURATION_S
-                and t.compared >= MIN_COMPARED
-                and t.changed >= MIN_CHANGED
+                and all(
+                    s.check.tally.compared >= MIN_COMPARED and s.check.tally.changed >= MIN_CHANGED
+                    for s in (clean, *over_grpc)
+                )
                 and bool(lossy.check.tally.differing)
                 and repaired.sweeps() >= MIN_SWEEPS
             )
@@ -151,6 +182,7 @@ async def test_the_graph_equals_the_chain_and_the_reconcile_repairs_what_a_strea
             await asyncio.sleep(0.1)
         final = await repaired.check.check()
         health = {h.name: h for s in sessions for h in s.pool.health()}
+        by_session = {s.name: s.pool.health() for s in sessions}
         rec = repaired.pool.reconciler
         assert rec is not None
         stats = rec.stats
@@ -163,8 +195,9 @@ async def test_the_graph_equals_the_chain_and_the_reconcile_repairs_what_a_strea
             await p.stop()
 
     report = "\n".join(
-        f"{s.name}: {s.check.tally.line()}; repaired {health[s.name].repaired}, "
-        f"reconnects {health[s.name].reconnects}"
+        f"{s.name}: {s.check.tally.line()}; repaired "
+        f"{sum(h.repaired for h in by_session[s.name])}, reconnects "
+        f"{sum(h.reconnects for h in by_session[s.name])}"
         for s in sessions
     ) + (
         f"\ndropped {proxies[0].dropped} / {proxies[1].dropped} of "
@@ -181,6 +214,13 @@ async def test_the_graph_equals_the_chain_and_the_reconcile_repairs_what_a_strea
     assert c.compared >= MIN_COMPARED and c.changed >= MIN_CHANGED, report
     assert c.unsettled <= c.answers // 10, report
     assert health["clean"].repaired == 0
+    # the same over the node's Yellowstone plugin, alone and beside PubSub
+    for s in over_grpc:
+        g = s.check.tally
+        assert g.differing == [], (s.name, report)
+        assert g.compared >= MIN_COMPARED and g.changed >= MIN_CHANGED, (s.name, report)
+    for name in ("grpc-native", "grpc-aio", "ws-beside-grpc"):
+        assert health[name].repaired == 0 and health[name].reconnects == 0, (name, report)
     # drops leave accounts behind, and the checker sees them
     assert proxies[0].dropped > 0 and lossy.check.tally.differing, report
     # the reconcile repairs them: each gone within two of its sweeps, no more repairs than
