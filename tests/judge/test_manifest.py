@@ -66,7 +66,7 @@ from tests.support.manifest_books import header, seats
 
 pytestmark = pytest.mark.judge
 
-DEPTH = 10**17  # what each vault holds (the makers' deposits)
+DEPTH = 10**17  # each maker's seat holds a quarter of it of each token; orders a share
 FIT = 0.2  # the compute-unit model's use within 20 % of every swap the program ran
 COUNTS: Counter[str] = Counter()
 # every swap the program ran: (steps, units the program used, units charged)
@@ -105,7 +105,12 @@ def shapes(draw: Any) -> Shape:
 def shape(j: Judge, pool: Pool, s: Shape) -> None:
     """Make ``pool``'s market the drawn one: its makers' seats refilled, a new ladder from
     the drawn seed (``_requote``), its makers held still (the test moves the clock, not
-    the quotes), its vaults holding ``DEPTH`` of each token."""
+    the quotes), its vaults holding what the makers deposited, as the program's
+    accounts keep them: their seats and what their orders lock (a bid its quote, rounded
+    up; an ask its base). Not a fixed amount: the named tokens are at their real
+    magnitudes, and at a market's ~2,000 quote atoms a base atom (REED/BONK) a bid side
+    of ``size`` in base atoms locks more quote than ``DEPTH``; a vault that holds less
+    than its orders lock fails the program's payout (``InsufficientFunds``)."""
     w = j.world
     b = Msim._book(pool)
     b.bids, b.asks = [], []
@@ -119,8 +124,13 @@ def shape(j: Judge, pool: Pool, s: Shape) -> None:
     Msim._write(w, b)
     acc = w.accounts[pool.address]  # rent-exempt at its size (its makers paid for blocks)
     acc.lamports = max(acc.lamports, rent_exempt(len(acc.data)))
-    for vault in (pool.vault_a, pool.vault_b):
-        w.move_tokens(vault, DEPTH - w.balance(vault))
+    base = sum(t.base for t in b.seats.values()) + sum(o.base_atoms for o in b.asks)
+    quote = sum(t.quote for t in b.seats.values()) + sum(
+        Msim._quote_for_base(o.price, o.base_atoms, True) for o in b.bids
+    )
+    assert max(base, quote) < 2**64  # a token account's amount
+    for vault, held in ((pool.vault_a, base), (pool.vault_b, quote)):
+        w.move_tokens(vault, held - w.balance(vault))
 
 
 def book_of(eng: Any, data: bytes) -> tuple[Any, ...]:
