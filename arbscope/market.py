@@ -42,7 +42,15 @@ from feeds.wire.txsize import (
 from feeds.wire.units import TokenBook
 
 from .equity import EquityCurves, EquityPoint
-from .execution.compute import CU_ATA, CU_BASE, CuBudget, cu_models, cycle_budget, cycle_steps
+from .execution.compute import (
+    CU_ATA,
+    CU_BASE,
+    TOKEN_STEP_KINDS,
+    CuBudget,
+    cu_models,
+    cycle_budget,
+    cycle_steps,
+)
 from .execution.live import LiveExecutor, LiveView
 from .execution.paper import Fill, PaperBroker, Portfolio
 from .health import Verdict
@@ -192,8 +200,9 @@ class UpdateRate:
 
 OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
 WalletView = tuple[bool, str, dict[str, bool]]  # armed, base, {mint: its account exists}
-# pool programs whose swap takes steps for a Token-2022 mint (None: a program not known)
-_TOKEN_KINDS = frozenset({"whirlpool", "clmm", "cpmm", None})
+# pool programs whose swap takes steps for a Token-2022 mint (None: a program not known),
+# the compute model's own list (``execution.compute``'s token rules)
+_TOKEN_KINDS: frozenset[str | None] = frozenset({*TOKEN_STEP_KINDS, None})
 
 
 def _one_transaction(kinds: list[str], tokens: list[str], tip: bool, programs: list[str]) -> str:

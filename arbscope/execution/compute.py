@@ -56,6 +56,11 @@ def _token_rules() -> dict[str, tuple[int, int]]:
     }
 
 
+# the pool programs a Token-2022 mint adds steps to (the rules' keys): a cycle of none of
+# these, and of no pool whose program is not known, takes no Token-2022 step
+TOKEN_STEP_KINDS: frozenset[str] = frozenset(_token_rules())
+
+
 def token_steps(kind: str | None, programs: Sequence[str | None], curve: str = "") -> int:
     """The steps a hop of pool program ``kind`` takes for its two mints' token programs
     (``programs``: each mint's owner, None read as SPL Token's); a pool whose program is
