@@ -24,7 +24,14 @@ class Calls:
     def __getattr__(self, name: str) -> Any:
         def call(*args: Any) -> Any:
             self.calls.append((name, args))
-            return {"frame": 7, "grpc": (3, 9), "account": True, "take_changed": ["p"]}.get(name)
+            answers = {
+                "frame": 7,
+                "grpc": (3, 9),
+                "account": True,
+                "reconcile": True,
+                "take_changed": ["p"],
+            }
+            return answers.get(name)
 
         return call
 
