@@ -384,6 +384,17 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
         s.reserve_b, s.reserve_a = s.reserve_b + q.paid_in - kept, s.reserve_a - c.swapped
 
 
+def _price(pool: Pool) -> float:
+    """Units of b per unit of a: the reserves' ratio (the constant product's, as the
+    world reads a ``cpmm`` spec; given beside ``quote`` as every venue with one does)."""
+    return pool.spec.reserve_b / pool.spec.reserve_a
+
+
+def _depth(pool: Pool, a_to_b: bool) -> float:
+    """The input side's reserve (trade sizes)."""
+    return float(pool.spec.reserve_a if a_to_b else pool.spec.reserve_b)
+
+
 def _owed(r: Any) -> tuple[int, int]:
     """What each vault holds that is not the pool's reserve: the protocol's, the fund's
     and the creator's fees (``vault_amount_without_fee``)."""
@@ -543,6 +554,8 @@ SIM = SimVenue(
     state_in_pool_account=False,
     quote=_quote,
     apply=_apply,
+    price=_price,
+    depth=_depth,
     record_swap=_record_swap,
     event=_event,
     token_instruction="TransferChecked",
