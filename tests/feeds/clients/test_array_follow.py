@@ -337,10 +337,14 @@ def _dl_array(pool: Pool) -> int:
 
 
 def _dl_asks(pool: Pool) -> list[tuple[str, int]]:
-    """From dust to about 30 bins each way: within the arrays the session holds."""
+    """From dust to about 30 bins each way: within the arrays the session holds. Token a
+    in is counted in a's atoms, not at the price: the bins the walk bought out hold
+    ``10**12 x`` their price of b each (not ``10**12``), so a's ``10**12 / price`` would
+    walk ``1 / price`` of them a bin (at BONK's real magnitude, thousands: past every
+    array the session follows)."""
     price = DLsim._price(pool)
     asks = [(pool.mint_b, int(10**12 * price * f)) for f in (1e-3, 1.0, 30.0)]
-    return asks + [(pool.mint_a, int(10**12 / price * f)) for f in (1e-3, 1.0, 30.0)]
+    return asks + [(pool.mint_a, int(10**12 * f)) for f in (1e-3, 1.0, 30.0)]
 
 
 def _dl_reference(eng: types.ModuleType, world: World, pool: Pool, graph: Any) -> Quote:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
 from solders.instruction import Instruction
 
 import engine_rs.python as py
+from engine_rs.errors import TicksMissingError
 from feeds.sim.state import Pool
 from feeds.venues import Leg
 from feeds.venues import meteora_dlmm as DL
@@ -135,11 +137,23 @@ def test_bad_bin_arrays_fail_with_the_programs_codes() -> None:
     accs[15] = type(accs[15])(I.pubkey(other.tick_arrays[0]), False, True)
     r = m.simulate(m.tx([Instruction(ix.program_id, bytes(ix.data), accs)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 6027}]}
-    # only the active bin's array for a swap that walks past it: AccountNotEnoughKeys
-    big = int(DLsim._depth(pool, True) * 0.9)
-    ix = _leg(m, pool, True, big, 0)
+    # only the active bin's array for a swap that walks past it: AccountNotEnoughKeys (a
+    # pair and direction whose bins lie in more than one array: the world lays a pair's
+    # bins out from its price, and one side may lie in the active array alone)
+    pool, a_to_b = next(
+        (p, d)
+        for p in m.world.pools
+        for d in (True, False)
+        if p.kind == "dlmm" and _spl(m, p) and len(DL.swap_array_indexes(p.record, d, 64)) > 1
+    )
+    big = int(DLsim._depth(pool, a_to_b) * 0.9)
+    ix = _leg(m, pool, a_to_b, big, 0)
     accs = list(ix.accounts)[:16]
-    m.chain.fund([m.me, pool.mint_a, 10**18])
+    with pytest.raises(TicksMissingError):  # the swap does walk past the array it names
+        DLsim._quote(m.world, pool, a_to_b, big, [str(accs[15].pubkey)])
+    tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+    m.chain.fund([m.me, tin, 10**18])
+    m.chain.fund([m.me, tout, 0])
     r = m.simulate(m.tx([Instruction(ix.program_id, bytes(ix.data), accs)]))
     assert r["err"] == {"InstructionError": [0, {"Custom": 3005}]}
 
