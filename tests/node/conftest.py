@@ -56,4 +56,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The node's tests on the still market first, then those that use ``driven`` (once
     the driver started, every later test sees a moving market); each group in its
     order."""
-    items.sort(key=lambda item: "driven" in getattr(item, "fixturenames", ()))
+    # the still market's own tests in this order: the genesis accounts checked before any
+    # transaction lands, then the tests that send their own (each sized for a market only
+    # it has moved), the probes that compare the node with the simulator before the
+    # others' trades move the wallets they read
+    still = ["test_market", "test_conformance", "test_live", "test_grpc", "test_discover"]
+
+    def key(item: pytest.Item) -> tuple[bool, int]:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        rank = still.index(module) if module in still else len(still)
+        return ("driven" in getattr(item, "fixturenames", ()), rank)
+
+    items.sort(key=key)
