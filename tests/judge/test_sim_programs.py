@@ -45,6 +45,7 @@ from feeds.sim.state import Account
 from feeds.sim.world import WorldConfig
 from feeds.wire import instructions as I
 from feeds.wire import loader
+from tests.support.hostile import until_answered
 from tests.support.judge import QUIET, Judge, consumed, pools_of, programs, token_amount
 from tests.support.pools import view
 from tests.support.processes import cli_env, run_arbscope
@@ -527,13 +528,14 @@ async def test_arbscope_sim_says_what_runs_and_the_split_when_it_stops(tmp_path:
             sig = await rpc.send_transaction(b64(tx), skip_preflight=False)
             # the command is another process: its status is polled, until it says or a
             # minute passes (a busy machine's slots are slower, not fewer)
-            deadline = asyncio.get_running_loop().time() + 60
-            while True:
-                (st,) = await rpc.get_signature_statuses([sig])
-                if st is not None or asyncio.get_running_loop().time() > deadline:
-                    break
-                await asyncio.sleep(0.1)
-            assert st is not None and st["err"] is None
+            got: list[Any] = []
+
+            async def answered() -> bool:
+                got[:] = await rpc.get_signature_statuses([sig])
+                return got[0] is not None
+
+            await until_answered(answered, 60.0, every=0.1)
+            assert got[0]["err"] is None
             stats = (await rpc.call("simInfo"))["stats"]
             assert stats["by_bank"] >= 2  # its preflight and its landing
         p.send_signal(signal.SIGINT)

@@ -42,7 +42,7 @@ from feeds.wire.geyser import geyser_pb2 as pb
 from tests.support import geyser_shapes as shapes
 from tests.support import swaps
 from tests.support.cutter import Cutter
-from tests.support.hostile import until
+from tests.support.hostile import until, until_answered
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.node
@@ -324,10 +324,7 @@ async def settled(target: str, timeout_s: float = 180.0) -> None:
             got = await info(pb.SubscribeReplayInfoRequest())
             return got.HasField("first_available") and got.first_available < 2**64 - 1
 
-        end = time.monotonic() + timeout_s
-        while not await ready():
-            assert time.monotonic() < end, f"{target} still starting after {timeout_s:.0f} s"
-            await asyncio.sleep(0.5)
+        await until_answered(ready, timeout_s, every=0.5)
 
 
 @pytest.fixture(scope="module")
