@@ -147,10 +147,14 @@ def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
         model = R.COMPUTE_UNITS.use(steps)
         assert C.units(sim.logs, R.PROGRAM) == model
         used = C.units(real.logs, R.PROGRAM)
-        if steps <= R.COMPUTE_UNITS.max_steps:
-            assert abs(used - model) <= R.COMPUTE_UNITS.margin * model, (where, used, steps)
-        else:  # past what a hop budgets: the model charges its most, the swap costs more
-            assert used >= model, (where, used, steps)
+        # the per-step model holds within its margin however many steps; past what a hop
+        # budgets (max_steps) the simulator charges the model's most (a crossing's cost
+        # varies: the swap past the cap can cost less than the cap, as adjacent ticks of
+        # one array do)
+        cu = R.COMPUTE_UNITS
+        linear = cu.base + cu.per_step * steps
+        assert abs(used - linear) <= cu.margin * linear, (where, used, steps)
+        if steps > cu.max_steps:
             COUNTS["past the model's steps"] += 1
         crossed = len(Rsim.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, zfo))
         COUNTS["ticks crossed"] += crossed
@@ -184,7 +188,7 @@ def check_sim_only(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=200,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plan=plans())
