@@ -45,9 +45,7 @@ them is held to the program's own test vectors, ``tests/engine/test_manifest.py`
 from __future__ import annotations
 
 import random
-import types
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +59,15 @@ from feeds.sim.world import rent_exempt
 from feeds.venues import manifest as M
 from feeds.venues.manifest import sim as Msim
 from feeds.venues.manifest.layout import D18, Seat
-from tests.support.judge import Judge, consumed, differing, program_data, token_amount
+from tests.support.judge import (
+    Judge,
+    backends,
+    consumed,
+    counts_report,
+    differing,
+    program_data,
+    token_amount,
+)
 from tests.support.manifest_books import header, seats
 
 pytestmark = pytest.mark.judge
@@ -73,15 +79,7 @@ COUNTS: Counter[str] = Counter()
 UNITS: list[tuple[int, int, int]] = []
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    if COUNTS:
-        print("\nManifest cases:", dict(sorted(COUNTS.items())))
-
-
-def backends() -> dict[str, types.ModuleType]:
-    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+_report = counts_report("Manifest", COUNTS)
 
 
 @dataclass(frozen=True)

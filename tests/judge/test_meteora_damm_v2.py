@@ -37,21 +37,18 @@ builder nor the simulator passes a hook's accounts; the engine refuses such pool
 
 from __future__ import annotations
 
-import types
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine_rs
 from feeds.sim.state import Pool
 from feeds.venues import meteora_damm_v2 as D
 from feeds.venues.meteora_damm_v2 import sim as Dsim
 from tests.support import damm_pools as P
-from tests.support.judge import Judge, consumed, differing, token_amount
+from tests.support.judge import Judge, backends, consumed, counts_report, differing, token_amount
 
 pytestmark = pytest.mark.judge
 
@@ -60,15 +57,7 @@ COUNTS: Counter[str] = Counter()
 UNITS: list[tuple[int, int, int]] = []
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    if COUNTS:
-        print("\nDAMM v2 cases:", dict(sorted(COUNTS.items())))
-
-
-def backends() -> dict[str, types.ModuleType]:
-    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+_report = counts_report("DAMM v2", COUNTS)
 
 
 def steps(pool: Pool) -> int:

@@ -47,9 +47,7 @@ lamports for adding to the event heap.
 from __future__ import annotations
 
 import random
-import types
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +61,15 @@ from feeds.sim import orderbook as ob
 from feeds.sim.state import Account, Pool
 from feeds.venues import openbook_v2 as OB
 from feeds.venues.openbook_v2 import sim as OBsim
-from tests.support.judge import Judge, consumed, differing, program_data, token_amount
+from tests.support.judge import (
+    Judge,
+    backends,
+    consumed,
+    counts_report,
+    differing,
+    program_data,
+    token_amount,
+)
 
 pytestmark = pytest.mark.judge
 
@@ -86,15 +92,7 @@ def judge(builds: str = "newest") -> Judge:
     return Judge(builds=builds)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    if COUNTS:
-        print("\nOpenBook v2 cases:", dict(sorted(COUNTS.items())))
-
-
-def backends() -> dict[str, types.ModuleType]:
-    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+_report = counts_report("OpenBook v2", COUNTS)
 
 
 @dataclass(frozen=True)

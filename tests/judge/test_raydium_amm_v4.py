@@ -31,9 +31,7 @@ each: ``Judge.adopt``).
 
 from __future__ import annotations
 
-import types
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,7 +46,7 @@ from feeds.venues import Leg
 from feeds.venues import raydium_amm_v4 as V4
 from feeds.venues.raydium_amm_v4 import sim as V4sim
 from feeds.wire.instructions import SPL_TOKEN
-from tests.support.judge import Judge, consumed, differing, token_amount
+from tests.support.judge import Judge, backends, consumed, counts_report, differing, token_amount
 
 pytestmark = pytest.mark.judge
 
@@ -65,15 +63,7 @@ def judge() -> Judge:
     return Judge()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    if COUNTS:
-        print("\nAMM v4 cases:", dict(sorted(COUNTS.items())))
-
-
-def backends() -> dict[str, types.ModuleType]:
-    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+_report = counts_report("AMM v4", COUNTS)
 
 
 def swap_base_in(

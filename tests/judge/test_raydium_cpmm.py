@@ -35,9 +35,7 @@ with; a creator fee is padding to it.
 from __future__ import annotations
 
 import itertools
-import types
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,14 +43,21 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import engine_rs
 from engine_rs import decoded as D
 from feeds.sim.state import Pool, sim_key
 from feeds.sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
 from feeds.venues import raydium_cpmm as CP
 from feeds.venues.raydium_cpmm import sim as CPsim
 from feeds.wire import instructions as I
-from tests.support.judge import Judge, consumed, differing, program_data, token_amount
+from tests.support.judge import (
+    Judge,
+    backends,
+    consumed,
+    counts_report,
+    differing,
+    program_data,
+    token_amount,
+)
 
 pytestmark = pytest.mark.judge
 
@@ -71,15 +76,7 @@ def judge(builds: str = "newest") -> Judge:
     return Judge(builds=builds)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report() -> Iterator[None]:
-    yield
-    if COUNTS:
-        print("\nCP-Swap cases:", dict(sorted(COUNTS.items())))
-
-
-def backends() -> dict[str, types.ModuleType]:
-    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+_report = counts_report("CP-Swap", COUNTS)
 
 
 def cpmm_pool(j: Judge, mints: str) -> Pool:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import types
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -331,3 +332,21 @@ def program_data(logs: Sequence[str], program: str) -> list[bytes]:
         elif line.startswith("Program data: ") and stack and stack[-1] == program:
             out.append(base64.b64decode(line[len("Program data: ") :]))
     return out
+
+
+def backends() -> dict[str, types.ModuleType]:
+    """Both engines by name: the Rust extension and its Python twin."""
+    return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+
+
+def counts_report(title: str, counts: Counter[str]) -> Callable[[], Iterator[None]]:
+    """A module's autouse fixture printing its cases' ``counts`` after its last test
+    (``_report = counts_report("CP-Swap", COUNTS)``; seen with ``-s``)."""
+
+    @pytest.fixture(scope="module", autouse=True)
+    def _report() -> Iterator[None]:
+        yield
+        if counts:
+            print(f"\n{title} cases:", dict(sorted(counts.items())))
+
+    return _report  # type: ignore[no-any-return]
