@@ -1302,6 +1302,10 @@ class Chain:
         if src.amount < sent:  # the transfer in fails in the token program
             prog_in = w.token_programs.get(mint_in, I.SPL_TOKEN)
             raise _Fail(i, {"Custom": 1}, f"Program {prog_in} failed: custom program error: 0x1")
+        if w.balance(pool.vault_b if a_to_b else pool.vault_a) < q.out:
+            # the vault pays more than it holds: the transfer out fails (InsufficientFunds)
+            prog_out = w.token_programs.get(mint_out, I.SPL_TOKEN)
+            raise _Fail(i, {"Custom": 1}, f"Program {prog_out} failed: custom program error: 0x1")
         if hooks:  # the program's transfer through a hooked mint, its hook's accounts absent
             code = sim.hook_error
             raise _Fail(

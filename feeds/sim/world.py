@@ -405,8 +405,8 @@ class World:
         ``cu_price``: the trader's compute-unit price, when it is known."""
         fee = self.transfer_fee(pool.mint_a if a_to_b else pool.mint_b, amount)
         q = self.quote_swap(pool, a_to_b, amount - fee)
-        if q is None:
-            return None
+        if q is None or q.out > self.balance(pool.vault_b if a_to_b else pool.vault_a):
+            return None  # (more than its vault holds: the token program refuses the transfer)
         t = self.commit_swap(pool, a_to_b, q, self._signature(), fee_in=fee)
         return t if cu_price < 0 else replace(t, cu_price=cu_price)
 
@@ -643,7 +643,10 @@ class World:
     def _write_pool(self, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> None:
         va, vb = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
         self._set_balance(va, self.balance(va) + paid_in)
-        self._set_balance(vb, max(0, self.balance(vb) - out))
+        left = self.balance(vb) - out
+        if left < 0:  # the callers refuse it first, as the token program refuses it
+            raise ValueError(f"vault {vb} pays {out} holding {self.balance(vb)}")
+        self._set_balance(vb, left)
         self._touched.extend(
             [pool.address, pool.vault_a, pool.vault_b]
             if programs.by_kind(pool.kind).state_in_pool_account
