@@ -28,6 +28,7 @@ from tui.screens.help import KEYS
 from tui.screens.live import LiveScreen
 from tui.widgets.chart import (
     LOSS,
+    PLOT_FRAME_ROWS,
     WIN,
     ChartColours,
     clock_labels,
@@ -274,6 +275,66 @@ def test_ticks_are_round_and_labelled_to_the_digits_that_tell_them_apart() -> No
     assert clock_labels([0.0, 75.0, 3_725.0]) == ["0:00", "1:15", "1:02:05"]
 
 
+def test_ticks_given_the_plot_s_rows_are_a_row_apart() -> None:
+    """plotext labels the row a tick falls in; two in one row print one label over the
+    other, the one left decided by plotext's ``set`` order (the string hash seed)."""
+    from plotext._utility import get_matrix_data  # type: ignore[import-untyped]
+
+    lo, hi = 0.02391376798194879, 0.0240259872549525  # the narrow chart's staged pair
+    assert ticks(lo, hi, 4) == [0.02392, 0.02394, 0.02396, 0.02398, 0.024, 0.02402]
+    assert ticks(lo, hi, 4, 4) == [0.02395, 0.024]  # 4 rows: 6 ticks would share them
+    assert ticks(lo, hi, 4, 30) == ticks(lo, hi, 4)  # room enough: the same
+    assert len(ticks(lo, hi, 4, 1)) == 1
+    for a, b in ((lo, hi), (5.6523, 5.7212), (-0.37, 0.0), (0.0, 1e-9), (13_990.0, 14_007.5)):
+        for rows in range(2, 25):
+            ys = ticks(a, b, 4, rows)
+            assert ys, (a, b, rows)
+            at = get_matrix_data(ys, [a, b], rows)
+            assert len(set(at)) == len(at), (a, b, rows, ys, at)
+
+
+def test_a_short_chart_shows_every_y_label_it_is_given() -> None:
+    """The narrow layout's chart (78x7: four rows of data): each label handed to plotext
+    is on screen, so what is shown does not depend on the order plotext keeps them in
+    (it showed 0.02394 on one run, 0.02396 on the next)."""
+    n, nan = 17, math.nan
+    mids = [0.0240259872549525 - 0.0001122192730037 * abs(math.sin(i / 3)) for i in range(n)]
+    series = SimpleNamespace(
+        slots=list(range(0, 17 * n, 17)),
+        mid=mids,
+        **{f: [nan] * n for f in ("lower", "middle", "upper", "kama", "ema")},
+    )
+    grey = (128, 128, 128)
+
+    class Handed(Plot):
+        """A figure that keeps the y labels it is handed."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.handed: list[list[str]] = []
+
+        def yticks(
+            self,
+            ticks: list[float] | None = None,
+            labels: list[str] | None = None,
+            yside: float | None = None,
+        ) -> None:
+            self.handed.append(list(labels or []))
+            super().yticks(ticks, labels, yside)
+
+    plt = Handed()
+    plt.plotsize(78, 7)
+    chart: Any = SimpleNamespace(data=(series, 1.0, None), plot_rows=7 - PLOT_FRAME_ROWS)
+    PriceChart.draw(chart, plt, ChartColours(*[grey] * 6))
+    rows = re.sub(r"\x1b\[[0-9;]*m", "", plt.build()).splitlines()
+    top = next(i for i, r in enumerate(rows) if "┌" in r)
+    bottom = next(i for i, r in enumerate(rows) if "└" in r)
+    assert bottom - top - 1 == 7 - PLOT_FRAME_ROWS  # the rows Chart.plot_rows counts
+    labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]
+    assert len(plt.handed) == 1 and len(plt.handed[0]) > 1
+    assert sorted(labels) == sorted(plt.handed[0])
+
+
 def test_a_price_span_narrower_than_a_millionth_of_its_level_is_widened_about_its_middle() -> None:
     lo, hi = price_span(692.3715884670089 - 1.5e-13, 692.3715884670089 + 1.5e-13)
     assert hi - lo == pytest.approx(692.3715884670089e-6)
@@ -300,7 +361,8 @@ def test_a_pair_whose_mid_moves_by_float_residue_is_drawn_flat_with_short_labels
     grey = (128, 128, 128)
     plt = Plot()
     plt.plotsize(80, 20)
-    chart: Any = SimpleNamespace(data=(series, 1.0, None))  # draw reads only its data
+    # draw reads only its data and its rows
+    chart: Any = SimpleNamespace(data=(series, 1.0, None), plot_rows=20 - PLOT_FRAME_ROWS)
     PriceChart.draw(chart, plt, ChartColours(*[grey] * 6))
     rows = re.sub(r"\x1b\[[0-9;]*m", "", plt.build()).splitlines()
     labels = [r.split("┤")[0].strip() for r in rows if "┤" in r]

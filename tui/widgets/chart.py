@@ -25,6 +25,7 @@ from textual_plotext.plot import Plot
 RGB = tuple[int, int, int]
 MARKER = "braille"  # lines: 2x4 dots a cell
 WIN, LOSS = "▲", "▼"  # fill markers: shape as well as colour (high contrast, colour-blind)
+PLOT_FRAME_ROWS = 3  # a figure's rows that are not data: its two x axes, the x labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +72,30 @@ def nice_step(span: float, count: int) -> float:
     return min((m * mag for m in (1.0, 2.0, 5.0, 10.0)), key=lambda s: abs(span / s - count))
 
 
-def ticks(lo: float, hi: float, count: int) -> list[float]:
-    """About ``count`` + 1 round values within [lo, hi] (one, the middle, when flat)."""
+def step_at_least(least: float) -> float:
+    """The smallest 1-2-5 step not below ``least`` (> 0)."""
+    mag = 10.0 ** math.floor(math.log10(least))
+    return next(m * mag for m in (1.0, 2.0, 5.0, 10.0) if m * mag >= least * (1 - 1e-9))
+
+
+def ticks(lo: float, hi: float, count: int, cells: int | None = None) -> list[float]:
+    """About ``count`` + 1 round values within [lo, hi] (one, the middle, when flat).
+
+    ``cells``: the rows (or columns) of the plot the axis spans [lo, hi] over; the ticks
+    are then at least a cell apart (fewer than ``count`` + 1 if need be). plotext puts a
+    tick's label on the cell its value falls in, so two ticks in one cell print one label
+    over the other, and which one is left is the iteration order of plotext's ``set`` of
+    (tick, label) pairs: the process's string hash seed (a y label of the narrow chart,
+    0.02394 on one run and 0.02396 on the next, labels that were one row's neighbours)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else []
     step = nice_step(hi - lo, count)
+    if cells is not None:  # a cell is (hi - lo) / (cells - 1) of value (plotext's scale)
+        step = max(step, step_at_least((hi - lo) / max(1, cells - 1)))
     digits = max(0, 1 - math.floor(math.log10(step)))  # rounds away the float residue
     k, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-    return [round(i * step, digits) + 0.0 for i in range(k, last + 1)]  # + 0.0: never -0.0
+    out = [round(i * step, digits) + 0.0 for i in range(k, last + 1)]  # + 0.0: never -0.0
+    return out[:1] if cells is not None and cells < 2 else out
 
 
 PRICE_RESOLUTION = 1e-6  # a price chart's least span, relative to its level (1 ppm)
@@ -189,6 +206,13 @@ class Chart(PlotextPlot):
         self.builds += 1
         return built
 
+    @property
+    def plot_rows(self) -> int:
+        """The rows plotext draws the data in: the widget's height less the figure's top
+        and bottom axis lines and the x labels' row (no title, no axis names)."""
+        return max(0, self.size.height - PLOT_FRAME_ROWS)
+
     def draw(self, plt: Plot, colours: ChartColours) -> None:
-        """Add the series, ticks and markers to ``plt`` (cleared)."""
+        """Add the series, ticks and markers to ``plt`` (cleared); the y ticks a row
+        apart at least (``ticks(..., self.plot_rows)``)."""
         raise NotImplementedError

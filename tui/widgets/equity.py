@@ -88,7 +88,7 @@ class EquityChart(Chart):
                 my = [p.pnl * unit for p in pts if p.fill is not None and p.win == win]
                 if mx:
                     plt.scatter(mx, my, color=c, marker=marker)
-        ys = value_ticks(lo, hi, 4)
+        ys = value_ticks(lo, hi, 4, self.plot_rows)
         plt.yticks(ys, tick_labels(ys, signed=True))
         xt = clock_ticks(t_lo, t_hi, 4)
         plt.xticks(xt, clock_labels(xt))

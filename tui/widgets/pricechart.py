@@ -112,7 +112,7 @@ class PriceChart(Chart):
         lo, hi = price_span(lo, hi)
         if lo < hi:
             plt.ylim(lo, hi)
-        ys = ticks(lo, hi, 4)
+        ys = ticks(lo, hi, 4, self.plot_rows)
         plt.yticks(ys, tick_labels(ys))
         xt = [v for v in ticks(xs[0], 0, 4) if v <= 0]
         plt.xticks(xt, [f"{v:.0f}" for v in xt])
