@@ -302,6 +302,8 @@ def test_arbscope_run_over_the_plugin_finds_cycles_and_fills_on_paper(
             except Exception:  # (a swap the price limit refuses: the next one)
                 pass
             i += 1
+            # pacing, not synchronisation: a load generator of about two swaps a second
+            # for the run's fixed duration (its fills need some, no assertion counts them)
             time.sleep(0.5)
         out, _ = proc.communicate(timeout=120)
     finally:

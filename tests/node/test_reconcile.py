@@ -20,7 +20,6 @@ engine and the node must agree; see its docstring."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +36,7 @@ from feeds.sim.export import Market
 from feeds.sim.validator import NodeInfo
 from tests.support.driver import Driven
 from tests.support.graphcheck import GraphCheck
+from tests.support.hostile import until
 from tests.support.lossy import LossyProxy
 
 pytestmark = pytest.mark.node
@@ -178,8 +178,7 @@ async def test_the_graph_equals_the_chain_and_the_reconcile_repairs_what_a_strea
         for p in proxies:
             p.drop = 0.0
         after = repaired.sweeps() + 1
-        while repaired.sweeps() <= after:
-            await asyncio.sleep(0.1)
+        await until(lambda: repaired.sweeps() > after, DEADLINE_S)
         final = await repaired.check.check()
         health = {h.name: h for s in sessions for h in s.pool.health()}
         by_session = {s.name: s.pool.health() for s in sessions}
