@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine_rs.records import DedupStats, EndpointStats, IngestStats, Opportunity, Score
@@ -293,9 +293,24 @@ class RegionView(Protocol):
     def stats(self) -> RegionStatsView: ...
 
 
+@dataclass(frozen=True)
+class SourceMarket:
+    """What a source knows of its market before it starts, filled in one place per source
+    (the simulator's world: ``arbscope.sources.known``; sockets and NATS regions know
+    nothing ahead): the pools it serves (None: the configured ones), its base mints, and
+    the prop AMMs beyond the known ones (program id -> name). A new thing a source knows
+    is a field here, with a default: no adapter changes for it."""
+
+    universe: tuple[tuple[str, str], ...] | None = None
+    base_mints: tuple[str, ...] = ()
+    prop_amms: Mapping[str, str] = field(default_factory=dict)
+
+
 class FeedSource(Protocol):
     """Where a session's frames come from (an adapter of ``arbscope.sources``): its
-    lifecycle, its health and coverage, and what the session shows of it."""
+    lifecycle, its health and coverage, what it knows of its market
+    (:class:`SourceMarket`) and what the session shows of it. The defaults are written
+    once (``arbscope.sources.feeds.EndpointFeeds``); an adapter overrides what it does."""
 
     @property
     def label(self) -> str:
@@ -336,19 +351,14 @@ class FeedSource(Protocol):
         """Its feeds drive the ingest (the start has opened them, or begun to)."""
         ...
 
-    def universe(self) -> list[tuple[str, str]] | None:
-        """The pools it serves (the simulator's world); None: the configured ones."""
+    def market(self) -> SourceMarket:
+        """What it knows of its market before it starts."""
         ...
 
-    def base_mints(self) -> list[str]:
-        """The base mints it knows before it starts ([]: none)."""
-        ...
-
-    def prop_amms(self) -> dict[str, str]:
-        """The prop AMMs its market has beyond the known ones (the simulator's own):
-        program id -> name ({}: none)."""
-        ...
-
+    # the fields of market(), as the session reads them until it reads market() itself
+    def universe(self) -> list[tuple[str, str]] | None: ...
+    def base_mints(self) -> list[str]: ...
+    def prop_amms(self) -> dict[str, str]: ...
     def config(self) -> dict[str, Any]:
         """Its part of the journaled configuration: ``sim``, ``endpoints``, ``sim_grpc``."""
         ...
@@ -469,6 +479,7 @@ __all__ = [
     "SessionInputs",
     "SessionView",
     "SourceLink",
+    "SourceMarket",
     "StreamInputs",
     "StreamSinks",
 ]

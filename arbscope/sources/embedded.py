@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from feeds.clients.pool import Endpoint
 
-from ..ports import Faucet
+from ..ports import Faucet, SourceMarket
 from .feeds import EndpointFeeds, FeedOptions, SimSettings
+from .known import world_market
 
 if TYPE_CHECKING:
     from feeds.sim.server import SimServer
@@ -74,15 +75,9 @@ class SimFeeds(EndpointFeeds):
         chain.airdrop([wallet, lamports])
         chain.fund([wallet, mint, amount])
 
-    def universe(self) -> list[tuple[str, str]] | None:
-        return list(self.server.world.universe())
-
-    def base_mints(self) -> list[str]:
-        return list(self.server.world.bases)
-
-    def prop_amms(self) -> dict[str, str]:
-        """The simulator's prop AMMs (one per major pair, ``feeds.sim.propamm``)."""
-        return {p: a.name for p, a in self.server.world.prop_amms.items()}
+    def market(self) -> SourceMarket:
+        """What the simulator's world holds: its pools, bases and prop AMMs."""
+        return world_market(self.server.world)
 
     def config(self) -> dict[str, Any]:
         c = self.world_config

@@ -17,7 +17,15 @@ from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
 from feeds.redact import redact
 
-from ..ports import Faucet, FeedSource, Ingest, NothingToFind, RegionView, SourceLink
+from ..ports import (
+    Faucet,
+    FeedSource,
+    Ingest,
+    NothingToFind,
+    RegionView,
+    SourceLink,
+    SourceMarket,
+)
 
 if TYPE_CHECKING:
     from feeds.sim.world import WorldConfig
@@ -86,7 +94,12 @@ class SimSettings:
 
 class EndpointFeeds:
     """RPC/PubSub and gRPC endpoints (each a PubSub or a Yellowstone worker of one
-    :class:`~feeds.clients.pool.FeedPool`): snapshot, subscriptions, health, coverage."""
+    :class:`~feeds.clients.pool.FeedPool`): snapshot, subscriptions, health, coverage.
+
+    It is also every source's defaults, written once (:class:`~arbscope.ports.FeedSource`):
+    the other adapters (the simulator's, NATS regions, none) are it with what they do
+    otherwise overridden; what a source knows of its market ahead is one record
+    (:meth:`market`: :class:`~arbscope.ports.SourceMarket`, nothing for endpoints)."""
 
     def __init__(self, endpoints: Sequence[Endpoint], options: FeedOptions) -> None:
         self.options = options
@@ -130,14 +143,18 @@ class EndpointFeeds:
     def feeding(self) -> bool:
         return self._pool is not None
 
+    def market(self) -> SourceMarket:
+        return SourceMarket()
+
     def universe(self) -> list[tuple[str, str]] | None:
-        return None
+        known = self.market().universe
+        return None if known is None else list(known)
 
     def base_mints(self) -> list[str]:
-        return []
+        return list(self.market().base_mints)
 
     def prop_amms(self) -> dict[str, str]:
-        return {}
+        return dict(self.market().prop_amms)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -268,6 +285,9 @@ class Feeds:
     @property
     def feeding(self) -> bool:
         return self.own.feeding or self.others.feeding
+
+    def market(self) -> SourceMarket:
+        return self.own.market()
 
     def universe(self) -> list[tuple[str, str]] | None:
         return self.own.universe()

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
 from storage.journal import Journal
@@ -31,16 +29,19 @@ from ..fleet import (
     ensure_stream,
     stream_name,
 )
-from ..ports import Faucet, Ingest, InputPublisher, RegionView, SourceLink
-from .feeds import FeedOptions
+from ..ports import Ingest, InputPublisher, RegionView, SourceLink
+from .feeds import EndpointFeeds, FeedOptions
 
 
-class NatsFeeds:
+class NatsFeeds(EndpointFeeds):
     """The NATS regions of ``settings`` (``regions``): their collectors' endpoints become
-    the session's, ``region/endpoint``, numbered after its own."""
+    the session's, ``region/endpoint``, numbered after its own. It has no sockets of its
+    own (the defaults of :class:`~arbscope.sources.feeds.EndpointFeeds` for none) and
+    knows nothing of the market ahead: its collectors announce their base mints."""
 
     def __init__(self, settings: FleetSettings, options: FeedOptions) -> None:
-        self.settings, self.options = settings, options
+        super().__init__((), options)
+        self.settings = settings
         self.remote: RemoteFeeds | None = None  # made when the session starts
 
     @property
@@ -48,48 +49,8 @@ class NatsFeeds:
         return f"nats {','.join(self.settings.regions)}"
 
     @property
-    def simulated(self) -> bool:
-        return False
-
-    @property
-    def faucet(self) -> Faucet | None:
-        return None
-
-    @property
-    def commitment(self) -> str:
-        return self.options.commitment
-
-    @property
-    def ca_file(self) -> str | None:
-        return self.options.ca_file
-
-    @property
-    def endpoints(self) -> Sequence[Endpoint]:
-        return ()
-
-    @property
-    def pool(self) -> FeedPool | None:
-        return None
-
-    @property
-    def boot(self) -> Bootstrap | None:
-        return None
-
-    @property
     def feeding(self) -> bool:
         return self.remote is not None
-
-    def universe(self) -> list[tuple[str, str]] | None:
-        return None
-
-    def base_mints(self) -> list[str]:
-        return []
-
-    def prop_amms(self) -> dict[str, str]:
-        return {}
-
-    def config(self) -> dict[str, Any]:
-        return {"sim": None, "endpoints": [], "sim_grpc": 0}
 
     async def prepare(self) -> None:
         self.remote = RemoteFeeds(self.settings, None, 0)
@@ -98,9 +59,6 @@ class NatsFeeds:
         """What the collectors watch (a consumer without its own configuration)."""
         assert self.remote is not None
         return await self.remote.base_mints()
-
-    async def open(self) -> None:
-        return None
 
     async def start(self, link: SourceLink) -> None:
         assert self.remote is not None
@@ -116,14 +74,8 @@ class NatsFeeds:
         remote = self.remote  # the regions' endpoints and a row per region
         return remote.health(ingest) if remote is not None and remote.regions else []
 
-    def coverage(self) -> dict[str, int]:
-        return {}
-
     def uncovered_pools(self) -> list[str] | None:
         return None  # its collectors say which (as inputs)
-
-    def subscriptions(self) -> int:
-        return 0
 
     def regions(self) -> Sequence[RegionView]:
         return self.remote.regions if self.remote is not None else ()
