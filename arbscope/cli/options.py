@@ -21,12 +21,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
         default=SIM_SEED,
         help=f"seed of the simulated market (default {SIM_SEED})",
     )
-    p.add_argument(
-        "--theme",
-        choices=["dark", "light", "contrast"],
-        default="dark",
-        help="colour theme (t cycles them on screen)",
-    )
+    add_theme(p)
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,6 +33,53 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         super().error(scrub_urls(message))
+
+
+THEMES = ("dark", "light", "contrast")
+
+
+def add_theme(
+    p: argparse.ArgumentParser,
+    default: str | None = "dark",
+    help: str = "colour theme (t cycles them on screen)",
+) -> None:
+    """``--theme`` (``run``'s has no default of its own: the configuration's)."""
+    kw: dict[str, Any] = {} if default is None else {"default": default}
+    p.add_argument("--theme", choices=list(THEMES), help=help, **kw)
+
+
+def add_session(p: argparse.ArgumentParser, theme: bool = False) -> None:
+    """A recorded session's commands: the session, (``--theme``,) the journal file."""
+    p.add_argument("session", help="session id (or a unique prefix)")
+    if theme:
+        add_theme(p)
+    add_db(p)
+
+
+def add_node_access(p: argparse.ArgumentParser, timeout: int) -> None:
+    """A tool's way to a node (``pools discover``, ``programs dump``): its RPC, the
+    configuration it falls back on, a private CA, a request's timeout."""
+    p.add_argument(
+        "--rpc",
+        metavar="URL",
+        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
+    )
+    p.add_argument(
+        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="PEM CA certificate(s) for an https:// node signed by a private CA "
+        "(default: feeds.ca_file)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=float(timeout),
+        metavar="SECONDS",
+        help=f"per request (default {timeout})",
+    )
 
 
 def add_drive(p: argparse.ArgumentParser) -> None:
@@ -147,14 +189,7 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h, 90m")
     prune.add_argument("--max-size", metavar="SIZE", help="keep the journal under e.g. 2GB, 500MB")
     replay = sub.add_parser("replay", help="replay a recorded session (dashboard or headless)")
-    replay.add_argument("session", help="session id (or a unique prefix)")
-    replay.add_argument(
-        "--theme",
-        choices=["dark", "light", "contrast"],
-        default="dark",
-        help="colour theme (t cycles them on screen)",
-    )
-    add_db(replay)
+    add_session(replay, theme=True)
     replay.add_argument("--headless", action="store_true", help="no screen: apply and report")
     replay.add_argument(
         "--speed", default=None, help="1, 10, 100 or max (default: 1 on screen, max headless)"
@@ -202,8 +237,7 @@ def parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser(
         "sweep", help="what-if replays of a session over a grid of policy and fee values"
     )
-    sweep.add_argument("session", help="session id (or a unique prefix)")
-    add_db(sweep)
+    add_session(sweep)
     sweep.add_argument(
         "--set",
         action="append",
@@ -232,8 +266,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-charts", action="store_true", help="the table and CSV only")
     export = sub.add_parser("export", help="a session's opportunities (and fills) as CSV")
-    export.add_argument("session", help="session id (or a unique prefix)")
-    add_db(export)
+    add_session(export)
     export.add_argument(
         "--out",
         default=".",
@@ -403,27 +436,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="X",
         help="leave out pools worth less (USD, or units of the first mint)",
     )
-    disc.add_argument(
-        "--rpc",
-        metavar="URL",
-        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
-    )
-    disc.add_argument(
-        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
-    )
-    disc.add_argument(
-        "--ca-file",
-        metavar="FILE",
-        help="PEM CA certificate(s) for an https:// node signed by a private CA "
-        "(default: feeds.ca_file)",
-    )
+    add_node_access(disc, timeout=30)
     disc.add_argument(
         "--out", default="pools.toml", metavar="FILE", help="where to write (default pools.toml)"
     )
     disc.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    disc.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
-    )
     programs = sub.add_parser("programs", help="program binaries: fetch today's from a node")
     prsub = programs.add_subparsers(dest="programs_command")
     dump = prsub.add_parser(
@@ -432,11 +449,7 @@ def parser() -> argparse.ArgumentParser:
         "programs), read from a node as `solana program dump` reads them, written as "
         "DIR/<program id>.so with DIR/manifest.json (for `arbscope sim --programs DIR`)",
     )
-    dump.add_argument(
-        "--rpc",
-        metavar="URL",
-        help="HTTP JSON-RPC (default: the first feeds.rpc of the configuration)",
-    )
+    add_node_access(dump, timeout=60)
     dump.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
     dump.add_argument(
         "--program",
@@ -444,18 +457,6 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ID",
         help="one more program to fetch (repeatable)",
-    )
-    dump.add_argument(
-        "--config", metavar="FILE", help="configuration (for feeds.rpc and feeds.ca_file)"
-    )
-    dump.add_argument(
-        "--ca-file",
-        metavar="FILE",
-        help="PEM CA certificate(s) for an https:// node signed by a private CA "
-        "(default: feeds.ca_file)",
-    )
-    dump.add_argument(
-        "--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default 60)"
     )
     demo = sub.add_parser("demo", help="the seeded in-process market (no sockets)")
     add_common(demo)
@@ -527,11 +528,7 @@ def add_run(p: argparse.ArgumentParser) -> None:
         "~/.config/arbscope/config.toml when it exists)",
     )
     p.add_argument("--seed", type=int, help="seed of the simulated market (sim.seed, default 63)")
-    p.add_argument(
-        "--theme",
-        choices=["dark", "light", "contrast"],
-        help="colour theme (ui.theme; t cycles them on screen)",
-    )
+    add_theme(p, None, "colour theme (ui.theme; t cycles them on screen)")
     p.add_argument(
         "--ws",
         action="append",
