@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -454,6 +454,44 @@ def table(results: Sequence[Result], paced_rate: float) -> list[str]:
     return markdown(head, rows[1:])
 
 
+@dataclass
+class Served:
+    """The simulated market a bench serves from a process of its own (``pid``): its pools
+    and base mints, and its endpoints' stream and HTTP URLs (none when the simulator did
+    not start: said on stderr)."""
+
+    universe: list[tuple[str, str]]
+    bases: list[str]
+    stream: list[str]
+    http: list[str]
+    pid: int
+
+
+@contextlib.contextmanager
+def served(module: str, a: argparse.Namespace) -> Iterator[Served]:
+    """``python -m module --serve`` on the market of ``a`` (seed, endpoints, tokens,
+    pools) for the block; its stdin closed after it (the server's signal to end)."""
+    from feeds.sim.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
+    cmd = [sys.executable, "-m", module, "--serve", "--seed", str(a.seed)]
+    cmd += ["--endpoints", str(a.endpoints), "--tokens", str(a.tokens), "--pools", str(a.pools)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
+        if not all(len(u) == 2 for u in urls):
+            print("the simulator did not start", file=sys.stderr)
+            urls = []
+        stream, http = [u[0] for u in urls], [u[1] for u in urls]
+        yield Served(world.universe(), list(world.bases), stream, http, proc.pid)
+    finally:
+        with contextlib.suppress(Exception):
+            assert proc.stdin is not None
+            proc.stdin.close()
+        proc.wait(timeout=10)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__.split("\n")[0])
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -481,32 +519,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no feed matches {a.feed}: {', '.join(f.name for f in FEEDS)}", file=sys.stderr)
         return 2
 
-    from feeds.sim.world import World, WorldConfig
-
-    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
-    universe, bases = world.universe(), list(world.bases)
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.e2e",
-        "--serve",
-        "--seed",
-        str(a.seed),
-        "--endpoints",
-        str(a.endpoints),
-        "--tokens",
-        str(a.tokens),
-        "--pools",
-        str(a.pools),
-    ]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
-        if not all(len(u) == 2 for u in urls):
-            print("the simulator did not start", file=sys.stderr)
+    with served("bench.e2e", a) as market:
+        if not market.http:
             return 1
-        ws, http = [u[0] for u in urls], [u[1] for u in urls]
+        universe, bases, ws, http = market.universe, market.bases, market.stream, market.http
         b = Bench(
             ws,
             http,
@@ -531,11 +547,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
         paced: dict[str, Measure] = {f.name: asyncio.run(f.arbscope(b, a.rate)) for f in feeds}
-    finally:
-        with contextlib.suppress(Exception):
-            assert proc.stdin is not None
-            proc.stdin.close()
-        proc.wait(timeout=10)
     results = [Result.of(f.name, ceilings[f.name], arbs[f.name], paced[f.name]) for f in feeds]
     share = results[0].first_copy_share
     print(

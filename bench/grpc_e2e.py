@@ -37,11 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.e2e import _rpc, pct
+from bench.e2e import _rpc, pct, served
 from bench.report import markdown
 
 SEED = 11
@@ -437,7 +437,8 @@ async def fast_raw_round(client: str, fast: Fast, request: bytes) -> float:
             await ch.close(None)
 
 
-async def fast_arb_round(
+@contextlib.asynccontextmanager
+async def _armed(
     client: str,
     sim_urls: Sequence[str],
     http: Sequence[str],
@@ -447,10 +448,11 @@ async def fast_arb_round(
     slots: int,
     fast: Fast,
     folder: str,
-) -> float:
-    """Updates/s through FeedPool + FeedIngest (receiver ``client``) at the wire's speed:
-    the pool boots from the simulator, a fresh flood newer than its snapshot is captured
-    and played back by :class:`Fast` to the pool's streams."""
+) -> AsyncIterator[tuple[Recorder, list[int]]]:
+    """A FeedPool + FeedIngest (receiver ``client``) booted from the simulator and
+    streaming from :class:`Fast`, a fresh flood newer than its snapshot captured and loaded
+    into it, the start's fill done: the recorder (counting from now) and the flood's
+    updates per endpoint. The pool stops after the block."""
     import engine_rs
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
@@ -474,14 +476,33 @@ async def fast_arb_round(
         await pool.wait_started(30)  # the start's fill is not the flood's
         rec.count = [0] * len(sim_urls)
         rec.expect = counts
+        yield rec, counts
+    finally:
+        await pool.stop()
+
+
+async def fast_arb_round(
+    client: str,
+    sim_urls: Sequence[str],
+    http: Sequence[str],
+    universe: Any,
+    bases: Sequence[str],
+    request: bytes,
+    slots: int,
+    fast: Fast,
+    folder: str,
+) -> float:
+    """Updates/s through FeedPool + FeedIngest (receiver ``client``) at the wire's speed:
+    the pool boots from the simulator, a fresh flood newer than its snapshot is captured
+    and played back by :class:`Fast` to the pool's streams."""
+    armed = _armed(client, sim_urls, http, universe, bases, request, slots, fast, folder)
+    async with armed as (rec, counts):
         flood = asyncio.create_task(fast.ask("flood"))
         async with asyncio.timeout(60):
             while any(c < n for c, n in zip(rec.count, counts)):
                 await asyncio.sleep(0.005)
         await flood
         return sum(counts) / ((max(rec.last) - rec.first_recv) / 1e9)
-    finally:
-        await pool.stop()
 
 
 async def fast_paced_round(
@@ -499,29 +520,8 @@ async def fast_paced_round(
     """Queue-to-graph latency through FeedPool + FeedIngest (receiver ``client``), the
     captured updates played back by :class:`Fast` at ``rate`` a second per endpoint, each
     stamped as it is written (no simulator's gRPC server in between: the client's share)."""
-    import engine_rs
-    from feeds.clients.pool import Endpoint, FeedPool
-    from feeds.clients.pubsub import WorkerConfig
-
-    eng = engine_rs.load("rust")
-    graph = eng.PoolGraph(base_mints=list(bases), max_hops=3)
-    rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(sim_urls))
-    quiet = WorkerConfig(
-        heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0, grpc_client=client
-    )
-    eps = [Endpoint(f"bench-{i}", "", h, grpc=u) for i, (u, h) in enumerate(zip(fast.urls, http))]
-    pool = FeedPool(eps, rec, eng, worker_config=quiet, fee_poll_s=3600.0)
-    boot = await pool.bootstrap(universe)
-    counts = await capture(sim_urls, http[0], request, slots, folder)
-    await fast.ask("load")
-    fast.counts = counts
-    await fast.idle()
-    await pool.start(boot.subscriptions)
-    try:
-        await fast.ready(1)
-        await pool.wait_started(30)  # the start's fill is not the flood's
-        rec.count = [0] * len(sim_urls)
-        rec.expect = counts
+    armed = _armed(client, sim_urls, http, universe, bases, request, slots, fast, folder)
+    async with armed as (rec, counts):
         rec.paced = True
         with settled_gc():
             paced = asyncio.create_task(fast.ask(f"pace {rate}"))
@@ -534,8 +534,6 @@ async def fast_paced_round(
         apply = [d - r for dd, rr in zip(rec.done, rec.recv) for d, r in zip(dd, rr)]
         hand = [b - r for bb, rr in zip(rec.began, rec.recv) for b, r in zip(bb, rr)]
         return ArbRun(rate * len(counts), lat, 0, 0, wire, apply, hand)
-    finally:
-        await pool.stop()
 
 
 def _or_nan(round_: Any) -> float:
@@ -663,32 +661,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(a.seed, a.endpoints, a.tokens, a.pools)
         return 0
 
-    from feeds.sim.world import World, WorldConfig
-
-    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
-    universe, bases = world.universe(), list(world.bases)
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.grpc_e2e",
-        "--serve",
-        "--seed",
-        str(a.seed),
-        "--endpoints",
-        str(a.endpoints),
-        "--tokens",
-        str(a.tokens),
-        "--pools",
-        str(a.pools),
-    ]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        urls = [proc.stdout.readline().split() for _ in range(a.endpoints)]
-        if not all(len(u) == 2 for u in urls):
-            print("the simulator did not start", file=sys.stderr)
+    with served("bench.grpc_e2e", a) as market:
+        if not market.http:
             return 1
-        grpc_urls, http = [u[0] for u in urls], [u[1] for u in urls]
+        universe, bases = market.universe, market.bases
+        grpc_urls, http = market.stream, market.http
         request, subs = _request(universe, bases, http[0])
         raw: list[float] = []
         raw_n: list[float] = []
@@ -758,11 +735,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         paced_nat = asyncio.run(
             arb_round(grpc_urls, http, universe, bases, a.slots, a.rate, client="native")
         )
-    finally:
-        with contextlib.suppress(Exception):
-            assert proc.stdin is not None
-            proc.stdin.close()
-        proc.wait(timeout=10)
     raw_m = statistics.median(raw)
     raw_nm = statistics.median(raw_n)
     arb_m = statistics.median(x.rate for x in arb)

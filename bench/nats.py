@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from arbscope.fleet import CODEC_LEVEL
-from bench.e2e import Bench, _flood, _writes, arb_round, pct
+from bench.e2e import Bench, _flood, _writes, arb_round, pct, served
 from bench.report import cpu_s, markdown
 
 REGION = "bench"
@@ -390,127 +390,105 @@ def main(argv: Sequence[str] | None = None) -> int:
         url, n = a.collect[0], a.endpoints
         collect(url, a.collect[1 : 1 + n], a.collect[1 + n : 1 + 2 * n], a.seed, a.tokens, a.pools)
         return 0
-    from feeds.sim.world import World, WorldConfig
     from tests.support.nats_server import NatsServer
 
-    world = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
-    universe, bases = world.universe(), list(world.bases)
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.e2e",
-            "--serve",
-            "--seed",
-            str(a.seed),
-            "--endpoints",
-            str(a.endpoints),
-            "--tokens",
-            str(a.tokens),
-            "--pools",
-            str(a.pools),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    store = tempfile.TemporaryDirectory(prefix="bench-nats-")
-    server = NatsServer(Path(store.name) / "js").start()
-    col: subprocess.Popen[str] | None = None
-    col_said = ""  # what the collector's engine read, said as it ends
-    try:
-        assert sim.stdout is not None
-        urls = [sim.stdout.readline().split() for _ in range(a.endpoints)]
-        ws, http = [u[0] for u in urls], [u[1] for u in urls]
-        from feeds.clients.transport import default_transport
-
-        b = Bench(ws, http, [], universe, bases, a.slots, a.slots, 0.0)
-        direct = asyncio.run(arb_round(b, default_transport(), 0.0))
-        col = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.nats",
-                "--endpoints",
-                str(a.endpoints),
-                "--seed",
-                str(a.seed),
-                "--tokens",
-                str(a.tokens),
-                "--pools",
-                str(a.pools),
-                "--collect",
-                server.url,
-                *ws,
-                *http,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert col.stdout is not None
-        if col.stdout.readline().strip() != "ready":
-            print("the collector did not start", file=sys.stderr)
+    with served("bench.e2e", a) as market:
+        if not market.http:
             return 1
-        assert server.proc is not None
-        pids = {
-            "nats-server": server.proc.pid,
-            "collector": col.pid,
-            "consumer": 0,
-            "simulator": sim.pid,
-        }
+        universe, bases = market.universe, market.bases
+        store = tempfile.TemporaryDirectory(prefix="bench-nats-")
+        server = NatsServer(Path(store.name) / "js").start()
+        col: subprocess.Popen[str] | None = None
+        col_said = ""  # what the collector's engine read, said as it ends
+        try:
+            ws, http = market.stream, market.http
+            from feeds.clients.transport import default_transport
 
-        def mem() -> dict[str, float]:
-            import os
-
-            return {k: rss_mb(p or os.getpid()) for k, p in pids.items()}
-
-        if a.soak:
-            rate = a.rate if a.rate != 2000.0 else 20_000.0
-            slots = max(1, int(rate * 2 / 40))  # about 2 s a flood
-            r = asyncio.run(
-                via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases, a.soak, mem)
-            )[-1]
-            print(
-                f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
-                f"({r['floods']} floods), batches {r['all_batches']:,}, gaps {r['gaps']}, "
-                f"lost {r['lost']}"
+            b = Bench(ws, http, [], universe, bases, a.slots, a.slots, 0.0)
+            direct = asyncio.run(arb_round(b, default_transport(), 0.0))
+            col = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.nats",
+                    "--endpoints",
+                    str(a.endpoints),
+                    "--seed",
+                    str(a.seed),
+                    "--tokens",
+                    str(a.tokens),
+                    "--pools",
+                    str(a.pools),
+                    "--collect",
+                    server.url,
+                    *ws,
+                    *http,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
-            print("| t (s) | nats-server MiB | collector MiB | consumer MiB |")
-            print("|---|---|---|---|")
-            for i, smp in enumerate(r["samples"]):
+            assert col.stdout is not None
+            if col.stdout.readline().strip() != "ready":
+                print("the collector did not start", file=sys.stderr)
+                return 1
+            assert server.proc is not None
+            pids = {
+                "nats-server": server.proc.pid,
+                "collector": col.pid,
+                "consumer": 0,
+                "simulator": market.pid,
+            }
+
+            def mem() -> dict[str, float]:
+                import os
+
+                return {k: rss_mb(p or os.getpid()) for k, p in pids.items()}
+
+            if a.soak:
+                rate = a.rate if a.rate != 2000.0 else 20_000.0
+                slots = max(1, int(rate * 2 / 40))  # about 2 s a flood
+                r = asyncio.run(
+                    via_nats(server.url, http[0], [(slots, rate / a.endpoints)], bases, a.soak, mem)
+                )[-1]
                 print(
-                    f"| {10 * i} | {smp['nats-server']:.0f} | {smp['collector']:.0f} | "
-                    f"{smp['consumer']:.0f} |"
+                    f"# soak: {a.soak:.0f} s of paced floods at {rate:,.0f} frames/s "
+                    f"({r['floods']} floods), batches {r['all_batches']:,}, gaps {r['gaps']}, "
+                    f"lost {r['lost']}"
                 )
-            lat = r["lat"]
-            print(
-                f"last flood's added latency p50 {pct(lat, 0.5) / 1e6:.2f} ms, "
-                f"p99 {pct(lat, 0.99) / 1e6:.2f} ms"
-            )
-            if a.json:
-                Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
-            return 0
-        flood = asyncio.run(via_nats(server.url, http[0], [(a.slots, 0.0)], bases, pids=pids))[0]
-        alone = asyncio.run(drain(server.url, bases))  # the run so far: the snapshot, the flood
-        paced = asyncio.run(
-            via_nats(server.url, http[0], [(a.slots, a.rate / a.endpoints)], bases)
-        )[0]
-        m = mem()
-    finally:
-        if col is not None:
-            with contextlib.suppress(Exception):
-                assert col.stdin is not None and col.stdout is not None
-                col.stdin.close()
-                col_said = col.stdout.readline()
-            with contextlib.suppress(Exception):
-                col.wait(timeout=20)
-        with contextlib.suppress(Exception):
-            assert sim.stdin is not None
-            sim.stdin.close()
-        sim.wait(timeout=10)
-        server.stop()
-        store.cleanup()
+                print("| t (s) | nats-server MiB | collector MiB | consumer MiB |")
+                print("|---|---|---|---|")
+                for i, smp in enumerate(r["samples"]):
+                    print(
+                        f"| {10 * i} | {smp['nats-server']:.0f} | {smp['collector']:.0f} | "
+                        f"{smp['consumer']:.0f} |"
+                    )
+                lat = r["lat"]
+                print(
+                    f"last flood's added latency p50 {pct(lat, 0.5) / 1e6:.2f} ms, "
+                    f"p99 {pct(lat, 0.99) / 1e6:.2f} ms"
+                )
+                if a.json:
+                    Path(a.json).write_text(json.dumps({k: v for k, v in r.items() if k != "lat"}))
+                return 0
+            flood = asyncio.run(via_nats(server.url, http[0], [(a.slots, 0.0)], bases, pids=pids))[
+                0
+            ]
+            alone = asyncio.run(drain(server.url, bases))  # the run so far: the snapshot, the flood
+            paced = asyncio.run(
+                via_nats(server.url, http[0], [(a.slots, a.rate / a.endpoints)], bases)
+            )[0]
+            m = mem()
+        finally:
+            if col is not None:
+                with contextlib.suppress(Exception):
+                    assert col.stdin is not None and col.stdout is not None
+                    col.stdin.close()
+                    col_said = col.stdout.readline()
+                with contextlib.suppress(Exception):
+                    col.wait(timeout=20)
+            server.stop()
+            store.cleanup()
     lat = paced["lat"]
     gaps = paced["gaps"]
     said = col_said.split()  # "read N forwarded M"
