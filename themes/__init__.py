@@ -11,52 +11,41 @@ from typing import Any
 from textual.app import App
 from textual.theme import Theme
 
-ARBSCOPE_DARK = Theme(
-    name="arbscope-dark",
-    primary="#4FC1FF",
-    secondary="#C586C0",
-    accent="#FFB454",
-    warning="#FFB454",
-    error="#F44747",
-    success="#6A9955",
-    background="#0E1116",
-    surface="#161B22",
-    panel="#1F2630",
-    dark=True,
-    variables={"profit": "#89D185", "loss": "#F44747"},
-)
+# each theme's colours, in this order ("-": Textual's own); profit and loss are ours
+_ROLES = "primary secondary accent warning error success background surface panel foreground"
+_PALETTES = {
+    "dark": "#4FC1FF #C586C0 #FFB454 #FFB454 #F44747 #6A9955 #0E1116 #161B22 #1F2630 - "
+    "#89D185 #F44747",
+    "light": "#0B61A4 #8E3B8E #B35900 #A65F00 #C62828 #2E7D32 #F7F7F5 #FFFFFF #E6E8EB #1B1F24 "
+    "#2E7D32 #C62828",
+    "contrast": "#00FFFF #FF00FF #FFFF00 #FFFF00 #FF3030 #00FF00 #000000 #000000 #202020 "
+    "#FFFFFF #00FF00 #FF3030",
+}
 
-ARBSCOPE_LIGHT = Theme(
-    name="arbscope-light",
-    primary="#0B61A4",
-    secondary="#8E3B8E",
-    accent="#B35900",
-    warning="#A65F00",
-    error="#C62828",
-    success="#2E7D32",
-    background="#F7F7F5",
-    surface="#FFFFFF",
-    panel="#E6E8EB",
-    foreground="#1B1F24",
-    dark=False,
-    variables={"profit": "#2E7D32", "loss": "#C62828"},
-)
 
-ARBSCOPE_CONTRAST = Theme(
-    name="arbscope-contrast",
-    primary="#00FFFF",
-    secondary="#FF00FF",
-    accent="#FFFF00",
-    warning="#FFFF00",
-    error="#FF3030",
-    success="#00FF00",
-    background="#000000",
-    surface="#000000",
-    panel="#202020",
-    foreground="#FFFFFF",
-    dark=True,
-    variables={"profit": "#00FF00", "loss": "#FF3030"},
-)
+def _theme(name: str) -> Theme:
+    """The theme ``arbscope-<name>`` from its palette (dark but for ``light``)."""
+    c = dict(zip([*_ROLES.split(), "profit", "loss"], _PALETTES[name].split(), strict=True))
+    return Theme(
+        name=f"arbscope-{name}",
+        primary=c["primary"],
+        secondary=c["secondary"],
+        accent=c["accent"],
+        warning=c["warning"],
+        error=c["error"],
+        success=c["success"],
+        background=c["background"],
+        surface=c["surface"],
+        panel=c["panel"],
+        foreground=None if c["foreground"] == "-" else c["foreground"],
+        dark=name != "light",
+        variables={"profit": c["profit"], "loss": c["loss"]},
+    )
+
+
+ARBSCOPE_DARK = _theme("dark")
+ARBSCOPE_LIGHT = _theme("light")
+ARBSCOPE_CONTRAST = _theme("contrast")
 
 THEMES = (ARBSCOPE_DARK, ARBSCOPE_LIGHT, ARBSCOPE_CONTRAST)
 THEME_NAMES = tuple(t.name for t in THEMES)
