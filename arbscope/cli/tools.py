@@ -74,8 +74,6 @@ def discover(args: argparse.Namespace) -> int:
     from feeds.wire.tokens import resolve_mint
     from feeds.wire.universe import address_problem
 
-    from ..config import ConfigError, load
-
     mints = []
     for text in args.mint:
         try:
@@ -91,22 +89,10 @@ def discover(args: argparse.Namespace) -> int:
     for kind in args.venue or ():
         if kind not in KINDS:
             return fail(f"--venue {kind!r} is not one of {', '.join(KINDS)}")
-    url, ca_file = args.rpc, args.ca_file
-    if url is None or ca_file is None:
-        try:
-            cfg = load(args.config)
-        except ConfigError as exc:
-            return fail(str(exc))
-        ca_file = ca_file or cfg["feeds.ca_file"] or None
-        rpcs = cfg["feeds.rpc"]
-    if url is None:
-        if not rpcs:
-            return fail(
-                "pools discover: give --rpc URL (or feeds.rpc in the configuration): "
-                "a node that serves getProgramAccounts; `arbscope sim` prints a "
-                "simulator's"
-            )
-        url = rpcs[0]
+    try:
+        url, ca_file = node_of(args, "pools discover", ": a node that serves getProgramAccounts")
+    except ValueError as exc:
+        return fail(str(exc))
     out = Path(args.out)
     if out.exists() and not args.force:
         return fail(f"{out} exists (--force to overwrite)")
@@ -144,26 +130,38 @@ def discover(args: argparse.Namespace) -> int:
     return 0
 
 
-def programs_dump(args: argparse.Namespace) -> int:
-    """``arbscope programs dump`` (:mod:`arbscope.programs`): the node from ``--rpc`` or
-    the configuration; every failure one clear line."""
+def node_of(args: argparse.Namespace, command: str, what: str = "") -> tuple[str, str | None]:
+    """The node a tool reads (``options.add_node_access``'s flags): ``--rpc``, else the
+    configuration's first ``feeds.rpc``, and its CA, ``--ca-file`` else ``feeds.ca_file``;
+    ValueError: why not, one line (``command`` and ``what`` the node is, in it)."""
     from ..config import ConfigError, load
-    from ..programs import dump
 
     url, ca_file = args.rpc, args.ca_file
     if url is None or ca_file is None:
         try:
             cfg = load(args.config)
         except ConfigError as exc:
-            return fail(str(exc))
+            raise ValueError(str(exc)) from None
         ca_file = ca_file or cfg["feeds.ca_file"] or None
         if url is None:
             if not cfg["feeds.rpc"]:
-                return fail(
-                    "programs dump: give --rpc URL (or feeds.rpc in the "
-                    "configuration); `arbscope sim` prints a simulator's"
+                raise ValueError(
+                    f"{command}: give --rpc URL (or feeds.rpc in the configuration){what}; "
+                    "`arbscope sim` prints a simulator's"
                 )
             url = cfg["feeds.rpc"][0]
+    return str(url), ca_file
+
+
+def programs_dump(args: argparse.Namespace) -> int:
+    """``arbscope programs dump`` (:mod:`arbscope.programs`): the node from ``--rpc`` or
+    the configuration; every failure one clear line."""
+    from ..programs import dump
+
+    try:
+        url, ca_file = node_of(args, "programs dump")
+    except ValueError as exc:
+        return fail(str(exc))
     if not args.timeout > 0:
         return fail("--timeout must be positive")
     return asyncio.run(dump(url, Path(args.out), args.program, args.timeout, ca_file))
