@@ -31,7 +31,8 @@ The engine backend is Rust unless ARBSCOPE_ENGINE=python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Callable, Sequence
 
 from .build import build_session, grpc_token, pubsub_transport
 from .common import fail
@@ -40,6 +41,15 @@ from .journal import export, replay, sessions, sweep
 from .options import fleet_settings, misplaced_flags, parser, resolve_config
 from .simulator import node, sim
 from .tools import discover, doctor, init, keygen, programs_dump
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    "sim": sim,
+    "node": node,
+    "sessions": sessions,
+    "sweep": sweep,
+    "export": export,
+    "doctor": doctor,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,32 +69,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = _engine_problem()
     if problem:
         return fail(problem)
-    if args.command == "sim":
-        return sim(args)
-    if args.command == "node":
-        return node(args)
+    command = COMMANDS.get(args.command)
+    if command is not None:  # the commands that take their arguments as they are
+        return command(args)
     if args.command == "collect":
         args.no_record = True  # the stream is its record
         args.headless = True
         return run(args)
-    if args.command == "sessions":
-        return sessions(args)
     if args.command == "replay":
         if not args.headless:  # the screen owns the terminal: log lines go to the file
             from .. import logs
 
             logs.setup()
         return replay(args)
-    if args.command == "sweep":
-        return sweep(args)
-    if args.command == "export":
-        return export(args)
     if args.command == "keygen":
         return keygen(args.path)
     if args.command == "init":
         return init(args.path, args.force)
-    if args.command == "doctor":
-        return doctor(args)
     if args.command == "pools":
         if args.pools_command != "discover":
             return fail("pools: give a subcommand (arbscope pools discover --help)")
