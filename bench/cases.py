@@ -878,12 +878,6 @@ def _prepare_delta_encoder(m: types.ModuleType, frames: tuple[bytes, bytes]) -> 
     return Call(_encoding(m.DeltaEncoder(), frames))
 
 
-def _peer_storage_encoder(frames: tuple[bytes, bytes], size: Size) -> Callable[[], Any] | None:
-    from storage.delta import Encoder  # the journal's reference
-
-    return _encoding(Encoder(), frames)
-
-
 # ---------------------------------------------------------------- base58 and PDAs
 def _b58_input(size: Size, seed: int) -> bytes:
     r = random.Random(seed)
@@ -1468,7 +1462,7 @@ CASES: tuple[Case, ...] = (
         ),
         _encoder_input,
         _prepare_delta_encoder,
-        {"storage.delta.Encoder": _peer_storage_encoder},
+        {},
         _same_stored,
     ),
     Case(

@@ -82,11 +82,12 @@ async def write_rate(
     compressing and writing (reading the source is not counted); stored and raw bytes;
     inputs. ``out`` holds the same session (its id, config, token names, digest), so it
     replays as the recording does."""
+    import engine_rs
     from storage.codec import HEADER, ChunkCompressor
-    from storage.delta import Encoder
+    from storage.delta import encode_input
     from storage.journal import Chunk, Journal
 
-    enc = Encoder() if deltas else None
+    enc = engine_rs.load("rust").DeltaEncoder() if deltas else None
     zc = ChunkCompressor(codec)  # zstd: one stream over the session, as live
     stored = raw_total = n = seq = no = t_first = 0
     spent = 0.0
@@ -126,7 +127,7 @@ async def write_rate(
             kind, ep, t_ns, wall, _len = HEADER.unpack_from(raw)
             payload = raw[HEADER.size :]
             if enc is not None:
-                kind, payload = enc.encode(kind, ep, payload)
+                kind, payload = encode_input(enc, kind, ep, payload)
             batch += (HEADER.pack(kind, ep, t_ns, wall, len(payload)), payload)
             spent += time.perf_counter() - t0
             n += 1
@@ -192,8 +193,9 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
     ``storage.codec.STREAM_CHUNKS`` chunks), against each chunk compressed alone with the
     session's dictionary (the format before, decision 0013). Bytes per recorded hour,
     each way."""
+    import engine_rs
     from storage.codec import HEADER, ChunkCompressor, unpack
-    from storage.delta import Encoder
+    from storage.delta import encode_input
 
     class Chunker:
         """One chunking of the inputs: every ``chain_batch_s`` of chain, both ways."""
@@ -231,10 +233,10 @@ async def chunking(db: Path, sid: str, chain_s: float, accel: float) -> list[dic
             return len(blob)
 
     # the recording read and its deltas encoded once, handed to every chunking
-    enc, chunkers = Encoder(), [Chunker(s) for s in (0.2, 0.5, 1.0)]
+    enc, chunkers = engine_rs.load("rust").DeltaEncoder(), [Chunker(s) for s in (0.2, 0.5, 1.0)]
     async for t, packed in raw_inputs(db, sid):
         for i in unpack(packed):
-            kind, stored = enc.encode(i.kind, i.endpoint, i.payload)
+            kind, stored = encode_input(enc, i.kind, i.endpoint, i.payload)
             parts = (HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(stored)), stored)
             for c in chunkers:
                 c.add(t, parts)

@@ -23,10 +23,12 @@ payload is cut at two offsets and joined again, ranges copied over the last copy
 a parse of the JSON or the base64, so any payload, canonical or not, comes back byte for
 byte (the ingest gets the bytes it got live; the digest is unchanged).
 
-The copies are a session's: a reader restores the inputs in order from the session's
-first chunk (:class:`Restorer`), as a replay reads them. Both sides keep the copies in
-the same bounded table (least recently stored first out past :data:`TABLE_BYTES`, the
-same bound on both sides: part of the format), updated by the same sequence of stores.
+The writer is the engine's ``DeltaEncoder`` (:class:`SpanEncoder`: Rust, and its twin
+``engine_rs.python.journal``, the same bytes). The copies are a session's: a reader
+restores the inputs in order from the session's first chunk (:class:`Restorer`), as a
+replay reads them. Both sides keep the copies in the same bounded table (least recently
+stored first out past :data:`TABLE_BYTES`, the same bound on both sides: part of the
+format), updated by the same sequence of stores.
 ``version`` counts the copies stored under the key up to the one a delta is against
 (0 for ``FULL``): a delta whose copy was not read — a reader that started mid-session, a
 chunk gone or damaged — is a :class:`~storage.journal.JournalError`, never a wrong frame.
@@ -56,10 +58,7 @@ FULL, SAME, RANGES = 0, 1, 2
 HEAD = struct.Struct("<BBB")  # kind, how, key length
 SPAN = struct.Struct("<IIII")  # start, span length, rest length, the copy's version
 COUNT = struct.Struct("<I")
-_DATA = b'"data":'
-_PUBKEY = b'"pubkey":"'
-_SUB = b'"subscription":'
-_FRAME, _ACCOUNT, _BIND = int(Kind.FRAME), int(Kind.ACCOUNT), int(Kind.BIND)
+_FRAME, _ACCOUNT = int(Kind.FRAME), int(Kind.ACCOUNT)
 _KINDS = {_FRAME: Kind.FRAME, _ACCOUNT: Kind.ACCOUNT}  # what a delta may restore
 
 
@@ -160,57 +159,6 @@ def apply(
     return b"".join(pieces)
 
 
-def frame_span(
-    payload: bytes, endpoint: int, subs: dict[tuple[int, int], bytes] | None = None
-) -> tuple[bytes, int, int] | None:
-    """The key and span (start, end) of a PubSub frame's account data: the string after
-    ``"data":`` (``["<base64>", "base64"]``), keyed by the account's pubkey when the
-    frame says it before the data (``programNotification``) or ``subs`` knows its
-    subscription's account (``accountNotification``: every endpoint's copy has the same
-    key, so a copy another endpoint sent first is ``SAME``), else by the endpoint and
-    subscription id; None when there is none, or it is short."""
-    i = payload.find(_DATA)
-    if i < 0:
-        return None
-    q = payload.find(b'"', i + len(_DATA))
-    if q < 0 or payload[i + len(_DATA) : q].strip(b" [\t\r\n"):
-        return None  # not a string (or a list's first string) after "data":
-    start = q + 1
-    end = payload.find(b'"', start)
-    if end - start < MIN_SPAN:  # (end < 0: no closing quote)
-        return None
-    p = payload.find(_PUBKEY, 0, i)
-    if p >= 0:
-        p += len(_PUBKEY)
-        close = payload.find(b'"', p, i)
-        if 0 < close - p <= 64:
-            return b"p" + payload[p:close], start, end
-    s = payload.rfind(_SUB, end)
-    if s < 0:
-        return None
-    s += len(_SUB)
-    digits = payload[s : s + 24].lstrip(b" ")
-    n = len(digits) - len(digits.lstrip(b"0123456789"))
-    if not n:
-        return None
-    if subs is not None:
-        pubkey = subs.get((endpoint, int(digits[:n])))
-        if pubkey is not None:
-            return b"p" + pubkey, start, end
-    return b"s" + endpoint.to_bytes(2, "little") + digits[:n], start, end
-
-
-def account_span(payload: bytes) -> tuple[bytes, int, int] | None:
-    """An HTTP account's (``[pubkey, owner, slot]`` NUL data) key and span: its data."""
-    nul = payload.find(b"\0")
-    if nul < 0 or len(payload) - nul - 1 < MIN_SPAN or not payload.startswith(b'["'):
-        return None
-    close = payload.find(b'"', 2, nul)
-    if not 0 < close - 2 <= 64:
-        return None
-    return b"a" + payload[2:close], nul + 1, len(payload)
-
-
 def binding(payload: bytes) -> tuple[int, bytes] | None:
     """A ``BIND`` input's (``[subscription, label, kind]``) account subscription: its
     id and account, whose notifications are keyed by the account from then on; None for
@@ -226,11 +174,11 @@ def binding(payload: bytes) -> tuple[int, bytes] | None:
 
 
 class SpanEncoder(Protocol):
-    """What turns the inputs a recorder records into their stored form: this module's
-    :class:`Encoder`, or one that writes the same bytes faster (the engine's
-    ``DeltaEncoder``, which the session hands the recorder; it takes a frame's bytes as
-    the socket's buffer gives them, so a frame stored as a delta is never copied
-    whole)."""
+    """What turns the inputs a recorder records into their stored form: the engine's
+    ``DeltaEncoder`` (Rust, or its twin ``engine_rs.python.journal``), which the session
+    hands the recorder (this package imports no engine). It takes a frame's bytes as the
+    socket's buffer gives them, so a frame stored as a delta is never copied whole; the
+    recorder binds the account subscriptions of ``BIND`` inputs (:func:`binding`)."""
 
     @property
     def deltas(self) -> int: ...
@@ -245,66 +193,17 @@ class SpanEncoder(Protocol):
         ...
 
 
-class Encoder:
-    """The writer's side: :meth:`encode` each input in the order it is recorded (a
-    ``BIND`` input binds its account subscription: :func:`binding`)."""
-
-    def __init__(self, limit: int = TABLE_BYTES) -> None:
-        self.copies = _Copies(limit)
-        self.deltas = 0  # inputs stored as deltas
-        self.same = 0  # of them, spans equal to their copy
-        # (endpoint, subscription id) -> the account it is for, from the BIND inputs
-        self.subs: dict[tuple[int, int], bytes] = {}
-
-    def bind(self, endpoint: int, subscription: int, account: bytes) -> None:
-        """An account subscription's notifications on ``endpoint`` under
-        ``subscription`` are keyed by its account from now on."""
-        self.subs[endpoint, subscription] = account
-
-    def encode(self, kind: int, endpoint: int, payload: bytes) -> tuple[int, bytes]:
-        """(kind, payload) as stored: a ``DELTA`` for a payload with a long span, else
-        the input as it is."""
-        if kind == _BIND:
-            bound = binding(payload)
-            if bound is not None:
-                self.bind(endpoint, *bound)
-            return kind, payload
-        if len(payload) < MIN_SPAN:
-            return kind, payload
-        if kind == _FRAME:
-            found = frame_span(payload, endpoint, self.subs)
-        elif kind == _ACCOUNT:
-            found = account_span(payload)
-        else:
-            return kind, payload
-        if found is None:
-            return kind, payload
-        key, start, end = found
-        span = payload[start:end]
-        last = self.copies.get(key)
-        base, version = last if last is not None else (b"", 0)
-        assert not isinstance(base, Held)  # (a writer holds its copies itself)
-        if last is None or len(base) != len(span):
-            how, body, version = FULL, span, 0
-        elif base == span:
-            how, body = SAME, b""
-            self.same += 1
-        else:
-            how, body = RANGES, changes(base, span)
-        self.copies.store(key, span)
-        self.deltas += 1
-        rest = len(payload) - len(span)
-        out = b"".join(
-            (
-                HEAD.pack(kind, how, len(key)),
-                key,
-                SPAN.pack(start, len(span), rest, version),
-                payload[:start],
-                payload[end:],
-                body,
-            )
-        )
-        return int(Kind.DELTA), out
+def encode_input(enc: SpanEncoder, kind: int, endpoint: int, payload: bytes) -> tuple[int, bytes]:
+    """An input as a recorder stores it with ``enc`` (the engine's ``DeltaEncoder``): a
+    ``BIND`` input binds its account subscription (:func:`binding`) and stays as it is,
+    any other is encoded (``(Kind.DELTA, ...)`` for a long span). For what re-records a
+    journal (benches, tests); the recorder does the same inline."""
+    if kind == Kind.BIND:
+        bound = binding(payload)
+        if bound is not None:
+            enc.bind(endpoint, *bound)
+        return kind, payload
+    return enc.encode(kind, endpoint, payload)
 
 
 class Restorer:

@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .codec import HEADER, ChunkCompressor, Kind, best_codec, compress, compress_parts
-from .delta import MIN_SPAN, Encoder, SpanEncoder, binding
+from .delta import MIN_SPAN, SpanEncoder, binding
 from .journal import Chunk, JournalError, SessionLock, new_session_id
 
 log = logging.getLogger(__name__)
@@ -379,14 +379,11 @@ class Recorder:
         encoder: SpanEncoder | None = None,
     ) -> None:
         self.journal, self.session, self.batch_s = journal, session, batch_s
-        # large accounts stored as deltas against their last stored copy (storage.delta;
-        # False: every input whole, as journals were before Kind.DELTA)
-        # (``encoder``: what writes them, when not storage.delta.Encoder: the engine's,
-        # the same bytes; it takes a frame as the socket's buffer holds it)
-        self.deltas: SpanEncoder | None = None
-        if deltas:
-            self.deltas = encoder if encoder is not None else Encoder()
-        self._views = encoder is not None and deltas
+        # large accounts stored as deltas against their last stored copy (storage.delta),
+        # by ``encoder``: the engine's DeltaEncoder (it takes a frame as the socket's
+        # buffer holds it). None, or ``deltas`` False: every input whole, as journals
+        # were before Kind.DELTA
+        self.deltas: SpanEncoder | None = encoder if deltas else None
         self.codec = codec or best_codec()
         # the chunks' compression: zstd's, one stream over the session flushed at each
         # chunk's end (storage.codec: ChunkCompressor; False: each chunk alone, with a
@@ -496,8 +493,6 @@ class Recorder:
             if bound is not None:
                 deltas.bind(endpoint, *bound)
         elif deltas is not None and len(payload) >= MIN_SPAN:
-            if not self._views and type(payload) is not bytes:
-                payload = bytes(payload)
             # (bytes back: a delta, or the payload as bytes; never a view)
             stored, payload = deltas.encode(kind, endpoint, payload)
         if type(payload) is not bytes:  # kept as it is until written: never a view

@@ -129,15 +129,15 @@ async def _sessions(db: Path) -> list[str]:
 
 async def _with_deltas(src: Path, out: Path, stream: bool = True) -> tuple[str, int]:
     """The last session of ``src`` written again into ``out`` as the recorder writes it
-    now, its large accounts as deltas (``storage.delta.Encoder``), in chunks of 64 inputs
+    now, its large accounts as deltas (the engine's ``DeltaEncoder``), in chunks of 64 inputs
     compressed as the recorder does (``ChunkCompressor``: one zstd stream, a new one every
     ``STREAM_CHUNKS`` chunks; ``stream`` False: each chunk alone, a dictionary once
     trained): its id, and how many inputs became deltas."""
     from storage.codec import HEADER, ChunkCompressor
-    from storage.delta import Encoder
+    from storage.delta import encode_input
     from storage.journal import Chunk, Journal
 
-    enc, zc = Encoder(), ChunkCompressor("zstd", stream=stream)
+    enc, zc = engine_rs.load("rust").DeltaEncoder(), ChunkCompressor("zstd", stream=stream)
     async with await Journal.open(src, create=False, write=False) as j:
         info = (await j.sessions())[-1]
         tokens = await j.tokens(info.id)
@@ -150,7 +150,7 @@ async def _with_deltas(src: Path, out: Path, stream: bool = True) -> tuple[str, 
             batch = inputs[at : at + 64]
             parts: list[bytes] = []
             for i in batch:
-                kind, payload = enc.encode(int(i.kind), i.endpoint, i.payload)
+                kind, payload = encode_input(enc, int(i.kind), i.endpoint, i.payload)
                 parts += (HEADER.pack(kind, i.endpoint, i.t_ns, i.wall_us, len(payload)), payload)
             raw_len = sum(map(len, parts))
             blob, codec, made = zc.compress(parts)

@@ -1,10 +1,13 @@
 """``DeltaEncoder``: the journal's writer side of large accounts stored as deltas, which
-a recording session runs in every frame's receipt. The oracle is the journal's own
-``storage.delta.Encoder`` (the format's reference): fed the same inputs in the same
-order, Rust and twin store every one as it does, byte for byte, with the same table
-(what it holds and lets go, so later deltas agree too), whatever the inputs (books sent
-by several endpoints, account and program notifications, subscriptions bound to their
-accounts, HTTP accounts, frames that only look like notifications)."""
+a recording session runs in every frame's receipt. Fed the same inputs in the same
+order, Rust and twin store every one alike, byte for byte, with the same table (what it
+holds and lets go, so later deltas agree too), whatever the inputs (books sent by several
+endpoints, account and program notifications, subscriptions bound to their accounts,
+HTTP accounts, frames that only look like notifications); the oracle is the journal's
+reader (``storage.delta.Restorer``, written apart from both): every stored input comes
+back as it was given, and the counts are what the stored inputs say. A bound account's
+copy from another endpoint is stored as ``SAME`` (an encoder that ignores the bindings
+fails that)."""
 
 from __future__ import annotations
 
@@ -12,13 +15,12 @@ import json
 import random
 import types
 
-import hypothesis
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.codec import Kind
-from storage.delta import MIN_SPAN, Encoder, binding
+from storage.codec import Input, Kind
+from storage.delta import HEAD, MIN_SPAN, SAME, Restorer, binding
 from tests.support.recorded import PUBKEYS, account_frame, book, sessions
 
 Inputs = list[tuple[Kind, int, bytes]]
@@ -64,22 +66,26 @@ def _engine_encode(
 
 @given(items=bound_sessions(), small=st.booleans(), view=st.booleans())
 @settings(max_examples=150, deadline=None)
-def test_every_input_is_stored_as_the_journal_stores_it(
+def test_every_input_is_stored_as_the_journal_reads_it(
     rust: types.ModuleType, py: types.ModuleType, items: Inputs, small: bool, view: bool
 ) -> None:
     # small: a table that holds about one copy, so copies are let go and stored again
     limit = 12_000 if small else 64 * 2**20
-    want = Encoder(limit)
     encs = [rust.DeltaEncoder(limit), py.DeltaEncoder(limit)]
-    for kind, ep, payload in items:
-        k, stored = want.encode(kind, ep, payload)
-        for enc in encs:
-            got = _engine_encode(enc, kind, ep, payload, view)
-            assert got == (int(k), stored)
-            assert type(got[1]) is bytes
-    held = (len(want.copies.spans), want.copies.size)
+    reader = Restorer(limit)
+    deltas = same = 0
+    for n, (kind, ep, payload) in enumerate(items):
+        k, stored = _engine_encode(encs[0], kind, ep, payload, view)
+        assert _engine_encode(encs[1], kind, ep, payload, view) == (k, stored)
+        assert type(stored) is bytes
+        back = reader.restore(Input(Kind(k), ep, n, n, stored))
+        assert (back.kind, back.endpoint, back.payload) == (kind, ep, payload)
+        if k == Kind.DELTA:
+            deltas += 1
+            same += HEAD.unpack_from(stored)[1] == SAME
+    held = (len(reader.copies.spans), reader.copies.size)
     for enc in encs:
-        assert (enc.deltas, enc.same, enc.copies()) == (want.deltas, want.same, held)
+        assert (enc.deltas, enc.same, enc.copies()) == (deltas, same, held)
 
 
 def test_a_short_payload_comes_back_as_the_same_bytes(
@@ -97,33 +103,32 @@ def test_a_short_payload_comes_back_as_the_same_bytes(
             enc.encode(1, 70_000, p)
 
 
-def _unbound(items: Inputs) -> list[tuple[int, bytes]]:
-    """The session stored by an encoder that never binds (every frame of an account
-    subscription keyed by its endpoint and id: the journal reads it back, but another
-    endpoint's copy is not SAME)."""
-    from engine_rs.python.journal import DeltaEncoder
+def _hows(enc: object, items: Inputs) -> list[int | None]:
+    """How each input of ``items`` (not a BIND) is stored: a delta's ``how``, None when
+    stored whole."""
+    out: list[int | None] = []
+    for kind, ep, payload in items:
+        k, stored = _engine_encode(enc, kind, ep, payload, False)
+        if kind is not Kind.BIND:
+            out.append(HEAD.unpack_from(stored)[1] if k == Kind.DELTA else None)
+    return out
 
-    enc = DeltaEncoder()
-    return [enc.encode(int(k), ep, p) for k, ep, p in items if k is not Kind.BIND]
 
+def test_a_bound_accounts_copy_from_another_endpoint_is_same(
+    rust: types.ModuleType, py: types.ModuleType
+) -> None:
+    """Every endpoint binds subscription 100 to one account and sends the same
+    notification: the first is stored whole (FULL), the others as SAME. An encoder
+    that never binds (the BIND inputs not handed to it) keys each endpoint's copy apart,
+    and fails this."""
+    from storage.delta import FULL
 
-def test_the_property_fails_on_an_encoder_that_ignores_bindings() -> None:
-    """The oracle tells an encoder that keys bound frames by their subscription from
-    the journal's: the property above can fail."""
-    rng = random.Random(5)
-    data = bytes(book(rng, 2 * MIN_SPAN))
-
-    def stored(items: Inputs) -> list[tuple[int, bytes]]:
-        enc = Encoder()  # (a BIND input binds)
-        out = [(k, enc.encode(k, ep, p)) for k, ep, p in items]
-        return [kept for k, kept in out if k is not Kind.BIND]
-
-    found = hypothesis.find(
-        st.lists(st.sampled_from([0, 1, 2]), min_size=1, max_size=4),
-        lambda eps: _unbound(items := _bound_book(eps, data)) != stored(items),
-        settings=hypothesis.settings(database=None, derandomize=True),
-    )
-    assert found
+    data = bytes(book(random.Random(5), 2 * MIN_SPAN))
+    items = _bound_book([0, 1, 2], data)
+    for eng in (rust, py):
+        assert _hows(eng.DeltaEncoder(), items) == [FULL, SAME, SAME]
+        unbound = [i for i in items if i[0] is not Kind.BIND]
+        assert _hows(eng.DeltaEncoder(), unbound) == [FULL, FULL, FULL]
 
 
 def _bound_book(eps: list[int], data: bytes) -> Inputs:

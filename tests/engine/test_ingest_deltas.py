@@ -172,7 +172,7 @@ def _delta(
 
 
 def _stored(key: bytes, parts: tuple[bytes, bytes, bytes], how: int, body: bytes) -> bytes:
-    """A frame's ``DELTA`` payload as ``storage.delta.Encoder`` lays it out."""
+    """A frame's ``DELTA`` payload as the journal lays it out (``storage.delta``)."""
     head, span, tail = parts
     return b"".join(
         (

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import engine_rs
 from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, json_payload, pack, unpack
 from storage.delta import (
@@ -22,11 +23,11 @@ from storage.delta import (
     RANGES,
     SAME,
     TABLE_BYTES,
-    Encoder,
     Held,
     Restorer,
     apply,
     changes,
+    encode_input,
 )
 from storage.journal import Journal, JournalError
 from storage.recorder import Recorder
@@ -34,12 +35,32 @@ from tests.support.paths import ROOT
 from tests.support.recorded import PUBKEYS, account_frame, book, sessions
 
 
+class Writer:
+    """The journal's writer side as a recording session runs it: the engine's
+    ``DeltaEncoder`` (what the session hands its recorder), a ``BIND`` input binding its
+    account subscription (:func:`storage.delta.encode_input`)."""
+
+    def __init__(self, limit: int = TABLE_BYTES) -> None:
+        self.enc = engine_rs.load("rust").DeltaEncoder(limit)
+
+    @property
+    def deltas(self) -> int:
+        return int(self.enc.deltas)
+
+    @property
+    def same(self) -> int:
+        return int(self.enc.same)
+
+    def encode(self, kind: Kind, endpoint: int, payload: bytes) -> tuple[int, bytes]:
+        return encode_input(self.enc, kind, endpoint, payload)
+
+
 def round_trip(
     items: list[tuple[Kind, int, bytes]], limit: int | None = None
-) -> tuple[list[Input], Encoder]:
+) -> tuple[list[Input], Writer]:
     """``items`` encoded as the recorder stores them, packed into chunks of 3, read back
     and restored in order."""
-    enc = Encoder() if limit is None else Encoder(limit)
+    enc = Writer() if limit is None else Writer(limit)
     chunks: list[bytes] = []
     for i, (kind, ep, payload) in enumerate(items):
         k, stored = enc.encode(kind, ep, payload)
@@ -73,7 +94,7 @@ def test_deferred_deltas_come_back_byte_for_byte(
     lets go (``copies.dropped``, in order) are exactly the holder's: it holds no more
     than the table counts."""
     limit = 12_000 if small else TABLE_BYTES
-    enc, res = Encoder(limit), Restorer(limit)
+    enc, res = Writer(limit), Restorer(limit)
     held: dict[bytes, bytes] = {}
     for n, (kind, ep, payload) in enumerate(items):
         k, stored = enc.encode(kind, ep, payload)
@@ -106,7 +127,7 @@ def test_a_changed_book_is_stored_in_a_few_bytes() -> None:
         for _ in range(12):  # a requote: a few leaves changed
             b[rng.randrange(len(b))] = rng.randrange(256)
         frames += [account_frame(5, slot, bytes(b)), account_frame(5, slot, bytes(b))]
-    enc = Encoder()
+    enc = Writer()
     stored = [enc.encode(Kind.FRAME, 0, f)[1] for f in frames]
     assert enc.deltas == len(frames) and enc.same == len(frames) // 2
     whole = sum(len(zlib.compress(f)) for f in frames[2:])  # one chunk per frame
@@ -117,7 +138,7 @@ def test_a_changed_book_is_stored_in_a_few_bytes() -> None:
 
 
 def test_short_and_other_inputs_stay_whole() -> None:
-    enc = Encoder()
+    enc = Writer()
     small = account_frame(1, 1, bytes(100))
     assert enc.encode(Kind.FRAME, 0, small) == (Kind.FRAME, small)
     big_tick = b"x" * (3 * MIN_SPAN)
@@ -130,7 +151,7 @@ def test_short_and_other_inputs_stay_whole() -> None:
 def _deltas() -> list[Input]:
     rng = random.Random(1)
     b = book(rng, 10_000)
-    enc = Encoder()
+    enc = Writer()
     out = []
     for slot in range(3):
         b[slot] ^= 1
@@ -208,7 +229,9 @@ async def test_books_through_the_queue_and_its_spill_come_back_byte_for_byte(
     books = [book(rng, 20_000) for _ in range(3)]
     sent: list[tuple[Kind, int, bytes]] = []
     async with await Journal.open(tmp_path / "books.sqlite") as j:
-        rec = await Recorder.start(j, "sim", {}, {}, batch_s=0.001, max_pending_bytes=8 * 1024)
+        rec = await Recorder.start(
+            j, "sim", {}, {}, batch_s=0.001, max_pending_bytes=8 * 1024, encoder=Writer().enc
+        )
         for ep in range(3):
             for n in range(3):
                 bind = json_payload([100 + n, PUBKEYS[0] + str(n), "account"])
@@ -243,7 +266,7 @@ async def test_a_replay_missing_a_copy_stops_with_a_journal_error(tmp_path: Path
     b = book(random.Random(2), 12_000)
     async with await Journal.open(db) as j:
         # (each chunk alone: a stream's next chunk would name the missing one first)
-        rec = await Recorder.start(j, "sim", {}, {}, stream=False)
+        rec = await Recorder.start(j, "sim", {}, {}, stream=False, encoder=Writer().enc)
         rec.input(Kind.BIND, 0, json_payload([7, PUBKEYS[1], "account"]))
         for slot in range(4):
             b[slot] ^= 0xFF
@@ -330,7 +353,7 @@ def test_hold_inline_is_hold_checked_in_turn(
     the same answer or the same JournalError, the same table after, whatever the
     deltas (of frames and HTTP accounts, restored or held, damaged)."""
     limit = 12_000 if small else TABLE_BYTES
-    enc, fast, slow = Encoder(limit), Restorer(limit), Restorer(limit)
+    enc, fast, slow = Writer(limit), Restorer(limit), Restorer(limit)
     for n, (kind, ep, payload) in enumerate(items):
         k, stored = enc.encode(kind, ep, payload)
         tries = [stored]
