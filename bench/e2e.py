@@ -36,11 +36,14 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websockets
 
 from bench.report import markdown
+
+if TYPE_CHECKING:
+    from feeds.wire.protocol import Subscription
 
 SEED = 11
 
@@ -348,25 +351,31 @@ FEEDS: list[Feed] = [
 ]
 
 
-def _subscribe_texts(universe: Any, bases: Sequence[str], http: str) -> list[str]:
-    """The subscribe requests arbscope sends, for the plain clients (same server work)."""
+def subscriptions(universe: Any, bases: Sequence[str], http: str) -> list[Subscription]:
+    """The subscriptions arbscope makes on the market at ``http`` (what a throwaway
+    pool's snapshot finds), for the plain clients: the same server work."""
 
-    async def boot() -> list[str]:
+    async def boot() -> list[Subscription]:
         import engine_rs
         from feeds.clients.pool import Endpoint, FeedPool
-        from feeds.wire.protocol import Book
 
         eng = engine_rs.load("rust")
         ing = eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1024, 8)
         pool = FeedPool([Endpoint("probe", "ws://unused", http)], ing, eng)
         try:
-            b = await pool.bootstrap(universe)
+            return list((await pool.bootstrap(universe)).subscriptions)
         finally:
             await pool.stop()  # (its HTTP connections)
-        book = Book()
-        return [book.subscribe(s) for s in b.subscriptions]
 
     return asyncio.run(boot())
+
+
+def _subscribe_texts(universe: Any, bases: Sequence[str], http: str) -> list[str]:
+    """The subscribe requests arbscope sends, for the plain clients (same server work)."""
+    from feeds.wire.protocol import Book
+
+    book = Book()
+    return [book.subscribe(s) for s in subscriptions(universe, bases, http)]
 
 
 def pct(xs: Sequence[int], q: float) -> float:

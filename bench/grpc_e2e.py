@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.e2e import _rpc, pct, served
+from bench.e2e import _rpc, pct, served, subscriptions
 from bench.report import markdown
 
 SEED = 11
@@ -210,8 +210,10 @@ async def _ready(http: str, want: int) -> None:
             await asyncio.sleep(0.02)
 
 
-async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) -> float:
-    """Updates/s through plain grpc.aio streams that only receive."""
+@contextlib.asynccontextmanager
+async def _aio_streams(urls: Sequence[str], request: bytes) -> AsyncIterator[list[Any]]:
+    """A plain grpc.aio subscription on each of ``urls`` (``request``, kept open) for the
+    block: its calls; cancelled and their channels closed after."""
     import grpc
 
     from feeds.clients.yellowstone import SUBSCRIBE, target
@@ -228,28 +230,41 @@ async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) 
                 await asyncio.Event().wait()
 
             calls.append(multi(reqs()))
-        await _ready(http, 1)
-        counts = await _flood(http, slots, 0.0)
-        first: list[int] = []
-        last: list[int] = []
-
-        async def drain(call: Any, n: int) -> None:
-            read = call.read
-            await read()
-            first.append(time.monotonic_ns())
-            for _ in range(n - 1):
-                await read()
-            last.append(time.monotonic_ns())
-
-        async with asyncio.timeout(300):
-            await asyncio.gather(*(drain(c, n) for c, n in zip(calls, counts)))
-        await _writes(http)
-        return sum(counts) / ((max(last) - min(first)) / 1e9)
+        yield calls
     finally:
         for c in calls:
             c.cancel()
         for ch in channels:
             await ch.close(None)
+
+
+async def _drained(calls: Sequence[Any], counts: Sequence[int], timeout_s: float) -> float:
+    """Read ``counts[i]`` updates from each call (within ``timeout_s``): the seconds from
+    the first one received to the last."""
+    first: list[int] = []
+    last: list[int] = []
+
+    async def drain(call: Any, n: int) -> None:
+        read = call.read
+        await read()
+        first.append(time.monotonic_ns())
+        for _ in range(n - 1):
+            await read()
+        last.append(time.monotonic_ns())
+
+    async with asyncio.timeout(timeout_s):
+        await asyncio.gather(*(drain(c, n) for c, n in zip(calls, counts)))
+    return (max(last) - min(first)) / 1e9
+
+
+async def raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) -> float:
+    """Updates/s through plain grpc.aio streams that only receive."""
+    async with _aio_streams(urls, request) as calls:
+        await _ready(http, 1)
+        counts = await _flood(http, slots, 0.0)
+        took = await _drained(calls, counts, 300)
+        await _writes(http)
+        return sum(counts) / took
 
 
 async def native_raw_round(urls: Sequence[str], http: str, request: bytes, slots: int) -> float:
@@ -371,8 +386,6 @@ async def capture(
 
 async def fast_raw_round(client: str, fast: Fast, request: bytes) -> float:
     """Updates/s through streams of ``client`` that only receive, from :class:`Fast`."""
-    import grpc
-
     import engine_rs
     from feeds.clients.yellowstone import SUBSCRIBE, target
 
@@ -402,53 +415,32 @@ async def fast_raw_round(client: str, fast: Fast, request: bytes) -> float:
             for s in streams:
                 s.stop()
                 s.join()
-    opts = [("grpc.max_receive_message_length", 64 << 20)]
-    channels = [grpc.aio.insecure_channel(target(u)[0], options=opts) for u in fast.urls]
-    calls = []
-    try:
-        for ch in channels:
-            multi = ch.stream_stream(SUBSCRIBE, request_serializer=None, response_deserializer=None)
-
-            async def reqs() -> Any:
-                yield request
-                await asyncio.Event().wait()
-
-            calls.append(multi(reqs()))
+    async with _aio_streams(fast.urls, request) as calls:
         await fast.ready(1)
         flood = asyncio.create_task(fast.ask("flood"))
-        firsts: list[int] = []
-        lasts: list[int] = []
-
-        async def drain(call: Any, n: int) -> None:
-            await call.read()
-            firsts.append(time.monotonic_ns())
-            for _ in range(n - 1):
-                await call.read()
-            lasts.append(time.monotonic_ns())
-
-        async with asyncio.timeout(60):
-            await asyncio.gather(*(drain(c, n) for c, n in zip(calls, counts)))
+        took = await _drained(calls, counts, 60)
         await flood
-        return sum(counts) / ((max(lasts) - min(firsts)) / 1e9)
-    finally:
-        for c in calls:
-            c.cancel()
-        for ch in channels:
-            await ch.close(None)
+        return sum(counts) / took
+
+
+@dataclass(frozen=True)
+class WireRun:
+    """What a wire-speed round of the pool runs on: the simulator's gRPC and HTTP URLs,
+    the market (pools, base mints), the subscription, the flood's slots, and :class:`Fast`
+    with the folder its captures go to."""
+
+    sim_urls: Sequence[str]
+    http: Sequence[str]
+    universe: Any
+    bases: Sequence[str]
+    request: bytes
+    slots: int
+    fast: Fast
+    folder: str
 
 
 @contextlib.asynccontextmanager
-async def _armed(
-    client: str,
-    sim_urls: Sequence[str],
-    http: Sequence[str],
-    universe: Any,
-    bases: Sequence[str],
-    request: bytes,
-    slots: int,
-    fast: Fast,
-    folder: str,
-) -> AsyncIterator[tuple[Recorder, list[int]]]:
+async def _armed(client: str, run: WireRun) -> AsyncIterator[tuple[Recorder, list[int]]]:
     """A FeedPool + FeedIngest (receiver ``client``) booted from the simulator and
     streaming from :class:`Fast`, a fresh flood newer than its snapshot captured and loaded
     into it, the start's fill done: the recorder (counting from now) and the flood's
@@ -457,16 +449,17 @@ async def _armed(
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
 
+    fast, http = run.fast, run.http
     eng = engine_rs.load("rust")
-    graph = eng.PoolGraph(base_mints=list(bases), max_hops=3)
-    rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(sim_urls))
+    graph = eng.PoolGraph(base_mints=list(run.bases), max_hops=3)
+    rec = Recorder(eng.FeedIngest(graph, 1 << 17, 64), len(run.sim_urls))
     quiet = WorkerConfig(
         heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0, grpc_client=client
     )
     eps = [Endpoint(f"bench-{i}", "", h, grpc=u) for i, (u, h) in enumerate(zip(fast.urls, http))]
     pool = FeedPool(eps, rec, eng, worker_config=quiet, fee_poll_s=3600.0)
-    boot = await pool.bootstrap(universe)
-    counts = await capture(sim_urls, http[0], request, slots, folder)
+    boot = await pool.bootstrap(run.universe)
+    counts = await capture(run.sim_urls, http[0], run.request, run.slots, run.folder)
     await fast.ask("load")
     fast.counts = counts
     await fast.idle()
@@ -474,29 +467,19 @@ async def _armed(
     try:
         await fast.ready(1)
         await pool.wait_started(30)  # the start's fill is not the flood's
-        rec.count = [0] * len(sim_urls)
+        rec.count = [0] * len(run.sim_urls)
         rec.expect = counts
         yield rec, counts
     finally:
         await pool.stop()
 
 
-async def fast_arb_round(
-    client: str,
-    sim_urls: Sequence[str],
-    http: Sequence[str],
-    universe: Any,
-    bases: Sequence[str],
-    request: bytes,
-    slots: int,
-    fast: Fast,
-    folder: str,
-) -> float:
+async def fast_arb_round(client: str, run: WireRun) -> float:
     """Updates/s through FeedPool + FeedIngest (receiver ``client``) at the wire's speed:
     the pool boots from the simulator, a fresh flood newer than its snapshot is captured
     and played back by :class:`Fast` to the pool's streams."""
-    armed = _armed(client, sim_urls, http, universe, bases, request, slots, fast, folder)
-    async with armed as (rec, counts):
+    fast = run.fast
+    async with _armed(client, run) as (rec, counts):
         flood = asyncio.create_task(fast.ask("flood"))
         async with asyncio.timeout(60):
             while any(c < n for c, n in zip(rec.count, counts)):
@@ -505,23 +488,12 @@ async def fast_arb_round(
         return sum(counts) / ((max(rec.last) - rec.first_recv) / 1e9)
 
 
-async def fast_paced_round(
-    client: str,
-    sim_urls: Sequence[str],
-    http: Sequence[str],
-    universe: Any,
-    bases: Sequence[str],
-    request: bytes,
-    slots: int,
-    fast: Fast,
-    folder: str,
-    rate: float,
-) -> ArbRun:
+async def fast_paced_round(client: str, run: WireRun, rate: float) -> ArbRun:
     """Queue-to-graph latency through FeedPool + FeedIngest (receiver ``client``), the
     captured updates played back by :class:`Fast` at ``rate`` a second per endpoint, each
     stamped as it is written (no simulator's gRPC server in between: the client's share)."""
-    armed = _armed(client, sim_urls, http, universe, bases, request, slots, fast, folder)
-    async with armed as (rec, counts):
+    fast = run.fast
+    async with _armed(client, run) as (rec, counts):
         rec.paced = True
         with settled_gc():
             paced = asyncio.create_task(fast.ask(f"pace {rate}"))
@@ -624,23 +596,10 @@ async def arb_round(
 
 def _request(universe: Any, bases: Sequence[str], http: str) -> tuple[bytes, int]:
     """The SubscribeRequest arbscope sends (for the plain clients) and its account count."""
+    from feeds.clients.yellowstone import subscribe_request
 
-    async def boot() -> tuple[bytes, int]:
-        import engine_rs
-        from feeds.clients.pool import Endpoint, FeedPool
-        from feeds.clients.yellowstone import subscribe_request
-
-        eng = engine_rs.load("rust")
-        ing = eng.FeedIngest(eng.PoolGraph(base_mints=list(bases), max_hops=3), 1024, 8)
-        pool = FeedPool([Endpoint("probe", "ws://unused", http)], ing, eng)
-        try:
-            b = await pool.bootstrap(universe)
-        finally:
-            await pool.stop()  # (its HTTP connections)
-        req = subscribe_request(b.subscriptions, "confirmed")
-        return req.SerializeToString(), len(b.subscriptions)
-
-    return asyncio.run(boot())
+    subs = subscriptions(universe, bases, http)
+    return subscribe_request(subs, "confirmed").SerializeToString(), len(subs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -690,24 +649,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts = asyncio.run(capture(grpc_urls, http[0], request, a.slots, folder))
             fast = Fast(folder, a.endpoints)
             fast.counts = counts
+            wire = WireRun(grpc_urls, http, universe, bases, request, a.slots, fast, folder)
             try:
                 for r in range(a.rounds):
                     for client in ("aio", "native"):
                         x = _or_nan(fast_raw_round(client, fast, request))
                         fast_rows.setdefault(f"{client} recv", []).append(x)
-                        y = _or_nan(
-                            fast_arb_round(
-                                client,
-                                grpc_urls,
-                                http,
-                                universe,
-                                bases,
-                                request,
-                                a.slots,
-                                fast,
-                                folder,
-                            )
-                        )
+                        y = _or_nan(fast_arb_round(client, wire))
                         fast_rows.setdefault(f"{client} arbscope", []).append(y)
                     print(
                         "# wire-speed round "
@@ -715,20 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in fast_rows.items()),
                         file=sys.stderr,
                     )
-                fast_paced = asyncio.run(
-                    fast_paced_round(
-                        "native",
-                        grpc_urls,
-                        http,
-                        universe,
-                        bases,
-                        request,
-                        a.slots,
-                        fast,
-                        folder,
-                        a.rate,
-                    )
-                )
+                fast_paced = asyncio.run(fast_paced_round("native", wire, a.rate))
             finally:
                 fast.close()
         paced = asyncio.run(arb_round(grpc_urls, http, universe, bases, a.slots, a.rate))
