@@ -1164,19 +1164,25 @@ def _prepare_ingest_batch(m: types.ModuleType, inp: IngestInput) -> Call:
     return call
 
 
+def _parser(
+    inp: IngestInput, loads: Callable[[bytes], Any], b64: Callable[[Any], bytes]
+) -> Callable[[], Any]:
+    """A peer that parses the next notification with ``loads`` and decodes its account
+    data with ``b64``: its subscription and bytes."""
+    frame = _notification(100, inp.first_slot + 1, inp.states[1])
+
+    def parse() -> Any:
+        msg = loads(frame)
+        return msg["params"]["subscription"], b64(msg["params"]["result"]["value"]["data"][0])
+
+    return parse
+
+
 def _peer_json_base64(inp: IngestInput, size: Size) -> Callable[[], Any] | None:
     import base64
     import json
 
-    frame = _notification(100, inp.first_slot + 1, inp.states[1])
-
-    def parse() -> Any:
-        msg = json.loads(frame)
-        return msg["params"]["subscription"], base64.b64decode(
-            msg["params"]["result"]["value"]["data"][0]
-        )
-
-    return parse
+    return _parser(inp, json.loads, base64.b64decode)
 
 
 def _peer_orjson_binascii(inp: IngestInput, size: Size) -> Callable[[], Any] | None:
@@ -1184,15 +1190,7 @@ def _peer_orjson_binascii(inp: IngestInput, size: Size) -> Callable[[], Any] | N
 
     import orjson
 
-    frame = _notification(100, inp.first_slot + 1, inp.states[1])
-
-    def parse() -> Any:
-        msg = orjson.loads(frame)
-        return msg["params"]["subscription"], binascii.a2b_base64(
-            msg["params"]["result"]["value"]["data"][0]
-        )
-
-    return parse
+    return _parser(inp, orjson.loads, binascii.a2b_base64)
 
 
 def _same_subscription(ours: Any, peer: Any) -> bool:
