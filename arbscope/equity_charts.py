@@ -77,24 +77,19 @@ def cell_chart(r: WhatIf, stem: Path, label: str) -> list[str]:
     ax.axhline(0.0, color="grey", lw=0.8)
     won = [p for p in r.curve if p.ok and p.pnl > 0]
     lost = [p for p in r.curve if not (p.ok and p.pnl > 0)]
-    if won:
-        ax.scatter(
-            [p.t_s for p in won],
-            [(p.equity - r.initial) / s for p in won],
-            marker="^",
-            color=WIN,
-            zorder=3,
-            label=f"win ({len(won)})",
-        )
-    if lost:
-        ax.scatter(
-            [p.t_s for p in lost],
-            [(p.equity - r.initial) / s for p in lost],
-            marker="v",
-            color=LOSS,
-            zorder=3,
-            label=f"loss or failed ({len(lost)})",
-        )
+    for points, marker, color, what in (
+        (won, "^", WIN, "win"),
+        (lost, "v", LOSS, "loss or failed"),
+    ):
+        if points:
+            ax.scatter(
+                [p.t_s for p in points],
+                [(p.equity - r.initial) / s for p in points],
+                marker=marker,
+                color=color,
+                zorder=3,
+                label=f"{what} ({len(points)})",
+            )
     dd = r.drawdown
     if dd.amount:
         times = [0.0, *(p.t_s for p in r.curve)]  # index 0: the start
