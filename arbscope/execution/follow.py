@@ -1,5 +1,6 @@
-"""Following an order to its end: confirmation, the escalating versions of a durable order and
-its nonce advanced when none landed, the wallet's balances after.
+"""Following an order to its end: a hot-path order's answers read, the ``sent`` step,
+confirmation, the escalating versions of a durable order and its nonce advanced when none
+landed, the wallet's balances read after (the keeper's).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The guard rails: what arming checks (keypair, RPC, caps, the node, SOL for fees, lookup
-tables, durable nonces), the UTC day's cap across runs (the journal's ledger), the kill
-switch.
+"""The risk gate: the guard rails a decision passes through before the executor acts on it
+(the caps, the UTC day's cap across runs kept in the journal's ledger), and what arming
+checks (keypair, RPC, caps, the node, SOL for fees). The kill switch is the executor's
+(``LiveExecutor.kill``), over the shared state the gate reads (``ExecutorCore.armed``).
 """
 
 from __future__ import annotations

@@ -439,7 +439,10 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         assert ex.templates.compiles == compiles and again.message == first.message
         assert again.tables == (grown,)
         ex.core.tables.tables = {}  # the table gone: compiled again
-        assert ex.templates.message(ixs[0]).message != first.message and ex.templates.compiles == compiles + 1
+        assert (
+            ex.templates.message(ixs[0]).message != first.message
+            and ex.templates.compiles == compiles + 1
+        )
 
         o, _ = await go_cycle(s)
         await until(lambda: all(h.ready for h in ex.core.hot.values()))  # the last one answered
