@@ -330,7 +330,7 @@ class Evaluator:
         if self.broker is not None:
             self.broker.names = names
         if self.executor is not None:
-            self.executor.core.names = names
+            self.executor.names = names
 
     # ------------------------------------------------------------ evaluation
     def refresh_prices(self) -> None:
@@ -553,11 +553,11 @@ class Evaluator:
         armed or disarmed or its token accounts changed since they were scored (the
         session journals it and calls :meth:`set_wallet`); else None."""
         ex = self.executor
-        now = (bool(ex.armed), int(ex.core.accounts_seen)) if ex is not None else (False, 0)
+        now = (bool(ex.armed), int(ex.accounts_seen)) if ex is not None else (False, 0)
         if now == self._wallet_seen or ex is None:
             return None
         self._wallet_seen = now
-        view: WalletView = (now[0], str(ex.base), dict(ex.core.accounts) if now[0] else {})
+        view: WalletView = (now[0], str(ex.base), dict(ex.accounts) if now[0] else {})
         return None if view == self.wallet else view
 
     def set_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:

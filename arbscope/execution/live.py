@@ -79,6 +79,7 @@ from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
 from feeds.clients.rpc import RpcError
 from feeds.redact import redact
+from feeds.wire.units import TokenBook
 from storage.journal import JournalError
 
 from ..events import Armed, Disarmed
@@ -166,6 +167,22 @@ class LiveExecutor:
     @property
     def ledger(self) -> DayLedger | None:
         return self.core.ledger
+
+    @property
+    def accounts(self) -> dict[str, bool]:
+        return self.core.accounts
+
+    @property
+    def accounts_seen(self) -> int:
+        return self.core.accounts_seen
+
+    @property
+    def names(self) -> TokenBook:
+        return self.core.names
+
+    @names.setter
+    def names(self, names: TokenBook) -> None:
+        self.core.names = names
 
     def checks(self) -> list[str]:
         """The guard rails as the confirmation screen lists them (:meth:`RiskGate.checks`)."""
