@@ -770,13 +770,13 @@ class FeedSession:
             sendable=self.ev.sendable,
             ledger=ledger,
         )
-        self.ev.executor.on_landing = self.on_landing
+        self.ev.executor.core.on_landing = self.on_landing
         # an order refused because a hop paid less than its quote: its pools are read
         # again at once through the trusted path (the state held may be stale)
-        self.ev.executor.on_stale = self._reconcile_now
+        self.ev.executor.core.on_stale = self._reconcile_now
         self.ev.on_link = self.on_link
         # the fast path builds on the state the session holds (its ingest's, now)
-        self.ev.executor.state_of = lambda pool: self.ingest.record(pool)
+        self.ev.executor.core.state_of = lambda pool: self.ingest.record(pool)
 
     def _reconcile_now(self, pools: list[str]) -> None:
         """Read ``pools``' accounts again at once (the feeds' reconcile), when the session
@@ -1051,7 +1051,7 @@ class FeedSession:
         ev.hold(self._stalled(now_ns))  # before the tick's scores: they carry it
         ex = ev.live_executor()
         if ex is not None:  # live: the order's latency starts at the frame that moved it
-            ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
+            ex.core.trigger_ns, ex.core.turn_ns = self.ingest.change_ns, time.monotonic_ns()
         changed: list[str] = []
         if evaluate:  # a whole tick: every pool waiting, at once
             self._absorb()
@@ -1059,7 +1059,7 @@ class FeedSession:
             self._backlog.clear()
             self._evaluate(changed)
         if ex is not None:
-            ex.evaluated_ns = time.monotonic_ns()
+            ex.core.evaluated_ns = time.monotonic_ns()
         if self._sliced:  # evaluated by the turn's slices
             changed = [*self._sliced, *(p for p in changed if p not in self._sliced)]
             self._sliced.clear()
@@ -1101,7 +1101,7 @@ class FeedSession:
         # not at the next period (tick to trade); otherwise the periodic turn decides
         auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
         self.ingest.on_change = self._frame_moved if auto_live else None
-        if ex is not None and ex.armed and ex.fast_path:
+        if ex is not None and ex.armed and ex.core.fast_path:
             self._prewarm(ex, now_ns)
 
     def _prewarm(
@@ -1192,7 +1192,7 @@ class FeedSession:
             finally:
                 self._owe_nothing()
             ex = self.ev.live_executor()
-            if decided and ex is not None and ex.armed and ex.fast_path:
+            if decided and ex is not None and ex.armed and ex.core.fast_path:
                 # after the orders went: the cycles the frame made live, compiled ahead
                 # for the frame that makes one go
                 self._prewarm(ex, now_ns, decided, PREWARM_FRAME_NS)
@@ -1206,7 +1206,7 @@ class FeedSession:
         ev = self.ev
         ex = ev.live_executor()
         if ex is not None:  # the order's latency starts at the frame that moved it
-            ex.trigger_ns, ex.turn_ns = self.ingest.change_ns, time.monotonic_ns()
+            ex.core.trigger_ns, ex.core.turn_ns = self.ingest.change_ns, time.monotonic_ns()
         changed = self._held_back(self.ingest.take_changed())
         if changed:  # a pool halfway through a slot waits for the rest of it
             half = self.ingest.half_moved(changed)
@@ -1234,7 +1234,7 @@ class FeedSession:
                 if fresh:
                     decided.update(fresh)
                     if ex is not None:
-                        ex.evaluated_ns = time.monotonic_ns()
+                        ex.core.evaluated_ns = time.monotonic_ns()
                     ev.decide(slot, now_ns, fresh)
         finally:
             self.slot = slot

@@ -171,7 +171,7 @@ async def _hot_path(reps: int) -> dict[str, float]:
             }
             for i in range(reps):
                 t0 = time.perf_counter_ns()
-                hops, qs = ex._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
+                hops, qs = ex.core.graph().quote_steps(list(opp.pools), opp.base_mint, amount)
                 o = LiveOrder(
                     10_000 + i,
                     "auto",
@@ -184,20 +184,20 @@ async def _hot_path(reps: int) -> dict[str, float]:
                     [int(x) for x in qs],
                 )
                 t1 = time.perf_counter_ns()
-                states = ex._warm(o)
-                if states is None or ex._held_blockhash() is None:
+                states = ex.builder.warm(o)
+                if states is None or ex.core.held_blockhash() is None:
                     raise RuntimeError("the fast path's state is not held")
                 t2 = time.perf_counter_ns()
                 assert ex.ledger is not None
-                ex.ledger.spent_now(ex.day)
-                if ex._day_error(amount):
+                ex.ledger.spent_now(ex.core.day)
+                if ex.gate.day_error(amount):
                     raise RuntimeError("over the day's cap")
-                ex.ledger.note(o.seq, ex.day, 0)
+                ex.ledger.note(o.seq, ex.core.day, 0)
                 t3 = time.perf_counter_ns()
-                built = ex.build_warm(o, cu, states)
+                built = ex.builder.build_warm(o, cu, states)
                 t4 = time.perf_counter_ns()
                 assert built is not None
-                signed = ex.sign_held(built[0])
+                signed = ex.templates.sign_held(built[0])
                 t5 = time.perf_counter_ns()
                 assert signed is not None
                 if too_big(signed[4], signed[1]):
@@ -279,8 +279,8 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
                 raise RuntimeError(why)
             assert s.executor is not None
             ex = s.executor
-            ex.fast_path = bool(opts["fast"])
-            ex.cpu_clock = bool(getattr(a, "cpu", False))
+            ex.core.fast_path = bool(opts["fast"])
+            ex.core.cpu_clock = bool(getattr(a, "cpu", False))
             await ex.keep_warm()
             lag = asyncio.get_running_loop().create_task(_loop_lag(lags))
             end = time.monotonic() + a.seconds

@@ -5,11 +5,8 @@ simulation; the accounts the lookup tables hold.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
-import time
-import types
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,10 +20,8 @@ from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from engine_rs.decoded import pool_mints
 from engine_rs.errors import EngineError
 from feeds import venues
-from feeds.clients.rpc import RawAccount, RpcError
 from feeds.wire import instructions as I
 from feeds.wire.txsize import MAX_TX_ACCOUNT_LOCKS, PACKET_DATA_SIZE
 
@@ -39,7 +34,7 @@ from .orders import (
     confirmation_text,
     describe_error,
 )
-from .routes import fetch_tip_floor
+from .warm import Keeper, decode_pool
 
 log = logging.getLogger(__name__)
 
@@ -268,30 +263,34 @@ def still_loads(
     return tuple(now)
 
 
-def _decode_pool(eng: types.ModuleType, acc: RawAccount) -> tuple[str, Any]:
-    """(venue kind, decoded pool account) of a pool account, by the program that owns it."""
-    venue = venues.by_program(acc.owner)
-    if venue is None:
-        raise ValueError(f"an account owned by {acc.owner} is not a pool arbscope can trade")
-    return venue.kind, venue.decode_pool(eng, acc.data, acc.owner)
+class Templates:
+    """Signing an order's transactions: a v0 message through the wallet's lookup tables,
+    from the message template of its shape (:class:`MessageTemplate`) on the hot path,
+    and each hop's swap from its :class:`SwapTemplate`; both compiled once and kept."""
 
+    def __init__(self, core: ExecutorCore) -> None:
+        self.core = core
+        # (payer, shape_of(instructions)) -> the v0 message compiled for it
+        self.messages: dict[tuple[Any, ...], MessageTemplate] = {}
+        # (pool, mint in, mint out, the wallet's two token accounts, the wallet) -> the
+        # static part it was made from and the swap's template or None
+        self.swaps: dict[tuple[Any, ...], tuple[StaticPool, SwapTemplate | None]] = {}
+        # templates (message or swap) compiled so far: an order's share is LiveOrder.compiled
+        self.compiles = 0
 
-class Building(ExecutorCore):
-    """Building an order's transactions (see the module doc)."""
-
-    async def _sign(
+    async def sign(
         self, ixs: list[Instruction], durable: str = ""
     ) -> tuple[VersionedTransaction, bytes, str, int]:
         """(transaction, its bytes, blockhash, last valid block height) for ``ixs``: a v0
         message that loads from the wallet's lookup tables every account they hold. With
         ``durable`` (a durable nonce) that is its blockhash (it never expires by height:
         the escalation window bounds it)."""
-        assert self.wallet is not None
-        bh, last_valid = await self._latest_blockhash()
+        assert self.core.wallet is not None
+        bh, last_valid = await self.core.latest_blockhash()
         if durable:
             bh = durable
-        tables = self.tables.accounts() if self.tables is not None else []
-        tx = compile_and_sign(self.wallet.signer, self.wallet.key, ixs, bh, tables)
+        tables = self.core.tables.accounts() if self.core.tables is not None else []
+        tx = compile_and_sign(self.core.wallet.signer, self.core.wallet.key, ixs, bh, tables)
         return tx, bytes(tx), bh, last_valid
 
     def sign_held(self, ixs: list[Instruction]) -> tuple[str, bytes, str, int, int] | None:
@@ -302,26 +301,26 @@ class Building(ExecutorCore):
         blockhash, last valid block height, accounts the message names) — the same bytes
         :func:`compile_and_sign` gives against the tables as the template was compiled
         (after they grew, a message that may name statically an account they now hold)."""
-        assert self.wallet is not None
-        held = self._held_blockhash()
+        assert self.core.wallet is not None
+        held = self.core.held_blockhash()
         if held is None:
             return None
-        t = self._message(ixs)
+        t = self.message(ixs)
         # the engine renders the template (the blockhash, each instruction's data) and
         # signs it in one call
         patches = [(at, ix.data) for at, ix in zip(t.data_at, ixs, strict=True)]
-        raw, sig = self.wallet.tx.sign_v0(t.message, t.blockhash_at, held[0], patches)
+        raw, sig = self.core.wallet.tx.sign_v0(t.message, t.blockhash_at, held[0], patches)
         return sig, raw, held[0], held[1], t.accounts_named
 
-    def _message(self, ixs: list[Instruction]) -> MessageTemplate:
+    def message(self, ixs: list[Instruction]) -> MessageTemplate:
         """The message template of ``ixs``'s shape, compiled when there is none yet or
         the wallet's lookup tables changed other than by growing (:func:`still_loads`:
         a template compiled against fewer entries names its accounts by indexes the
         grown tables still hold); counted in :attr:`compiles`."""
-        assert self.wallet is not None
-        tables = self.tables.accounts() if self.tables is not None else []
-        shape = (self.wallet.key, shape_of(ixs))  # the payer's too
-        t = self._messages.get(shape)
+        assert self.core.wallet is not None
+        tables = self.core.tables.accounts() if self.core.tables is not None else []
+        shape = (self.core.wallet.key, shape_of(ixs))  # the payer's too
+        t = self.messages.get(shape)
         if t is not None and not (
             len(t.tables) == len(tables)
             and all(a is b for a, b in zip(t.tables, tables, strict=True))
@@ -329,15 +328,69 @@ class Building(ExecutorCore):
             grown = still_loads(t.tables, tables)
             t = None if grown is None else replace(t, tables=grown)
             if t is not None:
-                self._messages[shape] = t  # (compared by identity again from now on)
+                self.messages[shape] = t  # (compared by identity again from now on)
         if t is None:
-            if len(self._messages) > 1_024:
-                self._messages.clear()
-            t = self._messages[shape] = message_template(self.wallet.key, ixs, tables)
+            if len(self.messages) > 1_024:
+                self.messages.clear()
+            t = self.messages[shape] = message_template(self.core.wallet.key, ixs, tables)
             self.compiles += 1
         return t
 
-    # ------------------------------------------------------------ the fast path
+    def swap_template(
+        self,
+        venue: venues.Venue,
+        pool: str,
+        st: StaticPool,
+        record: Any,
+        tin: str,
+        tout: str,
+        atas: dict[str, str],
+    ) -> SwapTemplate | None:
+        """The wallet's swap through ``pool`` from ``tin`` to ``tout`` as a template (made
+        on first use, :func:`swap_template`), while the pool's static part and the wallet's
+        token accounts are the ones it was made from; a fresh-state venue's at the
+        ``swap_key`` of ``record`` (its state now: each key its own template), None when
+        it has no key."""
+        assert self.core.wallet is not None
+        key: tuple[Any, ...] = (pool, tin, tout, atas[tin], atas[tout], self.core.wallet.pubkey)
+        if venue.fresh_state:
+            if venue.swap_key is None:
+                return None
+            try:
+                key = (*key, venue.swap_key(record, tin))
+            except (ValueError, KeyError, AttributeError, TypeError):
+                return None  # (the venue's builder says why)
+        held = self.swaps.get(key)
+        if held is not None and held[0] is st:
+            return held[1]
+        if len(self.swaps) >= 4_096:  # the oldest made goes (not all: each is 2-3 KB)
+            del self.swaps[next(iter(self.swaps))]
+        leg = venues.Leg(
+            pool=pool,
+            record=record,
+            owner=self.core.wallet.pubkey,
+            mint_in=tin,
+            mint_out=tout,
+            source=atas[tin],
+            dest=atas[tout],
+            amount_in=0,
+            minimum_out=0,
+            token_programs=st.programs,
+        )
+        template = swap_template(venue, leg)
+        self.swaps[key] = (st, template)
+        self.compiles += 1
+        return template
+
+
+class Builder:
+    """Building an order's instructions (see the module doc): from what is held (the
+    fast path) or after reading the accounts; its split into a bundle of two; its token
+    accounts created apart."""
+
+    def __init__(self, core: ExecutorCore, templates: Templates, keeper: Keeper) -> None:
+        self.core, self.templates, self.keeper = core, templates, keeper
+
     def prewarm(self, opp: Any) -> bool:
         """Compile ahead, off the hot path, what the fast path's order on ``opp`` (an
         ``Opportunity``) computes on first use: whether it fits (``sendable``), its hops'
@@ -345,16 +398,16 @@ class Building(ExecutorCore):
         same bytes), from what is held now (:meth:`_warm`; nothing is read from the
         node). Whether a message template was compiled (False too when its order could
         not go the fast way)."""
-        if not (self.fast_path and self.armed) or self.wallet is None:
+        if not (self.core.fast_path and self.core.armed) or self.core.wallet is None:
             return False
         amount = int(opp.amount_in)
-        if amount <= 0 or opp.base_mint != self.base:
+        if amount <= 0 or opp.base_mint != self.core.base:
             return False
         # whether one transaction holds it (its size computed once for its hops' shape,
         # memoized: the decision's check then sizes nothing, ~0.5 ms on a miss)
-        self.sendable(opp)
+        self.core.sendable(opp)
         try:
-            quoted, steps = self._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
+            quoted, steps = self.core.graph().quote_steps(list(opp.pools), opp.base_mint, amount)
         except EngineError:
             return False
         if not quoted:
@@ -363,38 +416,38 @@ class Building(ExecutorCore):
         tokens, pools, kinds = list(opp.tokens), list(opp.pools), list(opp.kinds)
         o = LiveOrder(0, "warm", key, tokens, pools, kinds, amount, list(quoted))
         o.steps = [int(x) for x in steps]
-        states = self._warm(o)
+        states = self.warm(o)
         if states is None:
             return False
-        n = len(self._messages)
+        n = len(self.templates.messages)
         try:
             built = self.build_warm(o, 0, states)  # (a price's data is as long as any)
             if built is None:
                 return False
-            self._message(built[0])
+            self.templates.message(built[0])
         except (ValueError, KeyError, EngineError):
             return False  # (its order would go the ordinary way, which says why)
-        return len(self._messages) != n
+        return len(self.templates.messages) != n
 
-    def _warm(self, o: LiveOrder) -> dict[str, Any] | None:
+    def warm(self, o: LiveOrder) -> dict[str, Any] | None:
         """Whether ``o`` can be built from what is held already, with no round trip:
         every pool's static part decoded, the wallet's token account of each token known
         to exist or not, its base balance read, and the state (the session graph's
         decoded account) of each pool whose swap follows it.
         Then the pools' states by address, else None (the order reads them from the
         node). A durable order always reads its nonce."""
-        if not self.fast_path or o.nonce or self.base not in self.balances:
+        if not self.core.fast_path or o.nonce or self.core.base not in self.core.balances:
             return None
-        if any(p not in self._static for p in o.pools):
+        if any(p not in self.core.static for p in o.pools):
             return None
-        if any(t not in self.accounts for t in o.tokens):
+        if any(t not in self.core.accounts for t in o.tokens):
             return None
         out: dict[str, Any] = {}
         for p in o.pools:
-            st = self._static[p]
+            st = self.core.static[p]
             if not venues.by_kind(st.kind).fresh_state:
                 continue
-            held = self.state_of(p) if self.state_of is not None else None
+            held = self.core.state_of(p) if self.core.state_of is not None else None
             if held is None or held[0] != st.kind:
                 return None
             out[p] = held[1]
@@ -403,98 +456,38 @@ class Building(ExecutorCore):
     def cold(self, o: LiveOrder) -> str:
         """Why :meth:`_warm` holds nothing for ``o`` ("" when it does): the first thing
         missing (said with an order that went the ordinary way: ``LiveOrder.fallback``)."""
-        if not self.fast_path:
+        if not self.core.fast_path:
             return "the fast path is off"
         if o.nonce:
             return "a durable order reads its nonce"
-        if self.base not in self.balances:
+        if self.core.base not in self.core.balances:
             return "the base balance is not read"
         for p in o.pools:
-            if p not in self._static:
+            if p not in self.core.static:
                 return f"pool {p[:8]} not decoded yet"
         for t in o.tokens:
-            if t not in self.accounts:
+            if t not in self.core.accounts:
                 return f"the token account of {t[:8]} not read yet"
         for p in o.pools:
-            st = self._static[p]
+            st = self.core.static[p]
             if venues.by_kind(st.kind).fresh_state:
-                held = self.state_of(p) if self.state_of is not None else None
+                held = self.core.state_of(p) if self.core.state_of is not None else None
                 if held is None or held[0] != st.kind:
                     return f"pool {p[:8]}'s state not held"
         return ""
 
-    # ------------------------------------------------------------ building
-    async def _statics(self, pools: Sequence[str]) -> None:
-        """Decode the pools not seen before, and the token program of their mints."""
-        missing = [p for p in pools if p not in self._static]
-        if not missing:
-            return
-        got = await self._client().get_multiple_accounts(missing)
-        recs: dict[str, tuple[str, Any]] = {}
-        for p in missing:
-            acc = got.get(p)
-            if acc is None:
-                raise ValueError(f"pool {p} not found on the node")
-            recs[p] = _decode_pool(self.eng, acc)
-        mints = sorted({m for kind, r in recs.values() for m in pool_mints(kind, r)})
-        mint_accounts = await self._client().get_multiple_accounts(mints)
-        programs = {}
-        for m in mints:
-            acc = mint_accounts.get(m)
-            if acc is None:
-                raise ValueError(f"mint {m} not found on the node")
-            programs[m] = acc.owner
-        self._programs.update(programs)
-        for p, (kind, r) in recs.items():
-            self._static[p] = StaticPool(kind, r, {m: programs[m] for m in pool_mints(kind, r)})
-
-    async def _statics_of(self, pools: Sequence[str], chunk: int = 100) -> None:
-        """:meth:`_statics` for ``pools`` not read yet, ``chunk`` at a time; a chunk
-        holding a pool of a program not traded (or gone) is read again one by one, and
-        such a pool is not asked for again."""
-        missing = [p for p in pools if p not in self._static and p not in self._static_refused]
-        for i in range(0, len(missing), chunk):
-            part = missing[i : i + chunk]
-            try:
-                await self._statics(part)
-            except ValueError:
-                for p in part:
-                    try:
-                        await self._statics([p])
-                    except ValueError:
-                        self._static_refused.add(p)
-
-    async def _refresh_tip(self) -> None:
-        """The percentile policy's tip from the first engine that answers its tip floor
-        (kept for 10 s); on no answer the last one (or the fixed fallback) stays."""
-        now = time.monotonic()
-        if not self.tip.stale(now):
-            return
-        import aiohttp
-
-        from feeds.clients.tls import ssl_for
-
-        for url in self.config.engines():
-            try:
-                async with aiohttp.ClientSession() as http:
-                    answer = await fetch_tip_floor(http, url, ssl_for(url, self.config.ca_file))
-                self.tip.read_floor(answer, now)
-                return
-            except (ValueError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                log.warning("tip floor: %s", self._clean(str(exc)))
-
-    def _hop_steps(self, o: LiveOrder, kinds: Sequence[str]) -> tuple[int, ...] | None:
+    def hop_steps(self, o: LiveOrder, kinds: Sequence[str]) -> tuple[int, ...] | None:
         """Each hop's steps in its venue's compute-unit model (``.compute.cycle_steps``):
         its quote's (``o.steps``) and its mints' Token-2022 steps, each mint's program as
         the scorer reads it (the graph's ``mint_program``; the node's, where the graph
         has none). None when the quote's steps are not known (each hop at its most)."""
         if len(o.steps) != len(kinds):
             return None
-        g = self._graph()
-        programs = [g.mint_program(t) or self._program(t) for t in o.tokens]
+        g = self.core.graph()
+        programs = [g.mint_program(t) or self.core.program(t) for t in o.tokens]
         return cycle_steps(kinds, (), o.steps, programs)
 
-    async def _build(
+    async def build(
         self, o: LiveOrder, cu_price: int
     ) -> tuple[list[Instruction], str, int, list[str]]:
         """(instructions, base ATA, base balance before, mints whose token account the
@@ -503,37 +496,37 @@ class Building(ExecutorCore):
         warm = self.build_warm(o, cu_price)
         if warm is not None:
             return warm
-        assert self.wallet is not None
-        me = self.wallet.pubkey
-        await self._statics(o.pools)
-        atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
+        assert self.core.wallet is not None
+        me = self.core.wallet.pubkey
+        await self.keeper.statics(o.pools)
+        atas = {t: self.core.ata(t) for t in dict.fromkeys(o.tokens)}
         # pools whose swap names accounts that follow their state (a Whirlpool's tick
         # arrays): read again with the wallet's accounts
-        fresh = [p for p in o.pools if venues.by_kind(self._static[p].kind).fresh_state]
+        fresh = [p for p in o.pools if venues.by_kind(self.core.static[p].kind).fresh_state]
         o.path = "fetched"
         keys = [*fresh, me, *atas.values(), *([o.nonce] if o.nonce else [])]
-        got = await self._client().get_multiple_accounts(keys)
+        got = await self.core.client().get_multiple_accounts(keys)
         if o.nonce:  # a durable order: its blockhash is the nonce's, read now
             acc = got.get(o.nonce)
             held = I.read_nonce_account(acc.owner, acc.data) if acc is not None else None
             if held is None or held[0] != me:
                 raise ValueError(f"nonce account {o.nonce} is not a durable nonce of the wallet")
             o.durable = held[1]
-        base_acc = got.get(atas[self.base])
+        base_acc = got.get(atas[self.core.base])
         if base_acc is None:
-            raise ValueError(f"the wallet has no token account for the base token {self.base}")
-        pre_base = self._amount(base_acc.data)
+            raise ValueError(f"the wallet has no token account for the base token {self.core.base}")
+        pre_base = self.core.amount(base_acc.data)
         exists = {t: got.get(a) is not None for t, a in atas.items()}
         for t, there in exists.items():
-            self._saw_account(t, there)
+            self.core.saw_account(t, there)
         states: dict[str, Any] = {}
         for p in fresh:
             now = got.get(p)
             if now is not None:
-                states[p] = _decode_pool(self.eng, now)[1]
-        await self._refresh_tip()
-        ixs, creates = self._instructions(o, cu_price, atas, exists, pre_base, states)
-        return ixs, atas[self.base], pre_base, creates
+                states[p] = decode_pool(self.core.eng, now)[1]
+        await self.keeper.refresh_tip()
+        ixs, creates = self.instructions(o, cu_price, atas, exists, pre_base, states)
+        return ixs, atas[self.core.base], pre_base, creates
 
     def build_warm(
         self, o: LiveOrder, cu_price: int, states: dict[str, Any] | None = None
@@ -543,20 +536,20 @@ class Building(ExecutorCore):
         graph holds (the ones ``o`` was quoted on), the wallet's accounts and base
         balance as last read, the tip as last kept. None when something is not held."""
         if states is None:
-            states = self._warm(o)
+            states = self.warm(o)
         if states is None:
             return None
         o.path = "fast"
-        atas = {t: self._ata(t) for t in dict.fromkeys(o.tokens)}
-        exists = {t: self.accounts[t] for t in atas}
+        atas = {t: self.core.ata(t) for t in dict.fromkeys(o.tokens)}
+        exists = {t: self.core.accounts[t] for t in atas}
         # exact only when read after every sent order had ended (else the order's
         # simulated output and realized change are not counted from it)
-        pre_base = self.balances[self.base]
-        o.pre_known = self._balances_clean
-        ixs, creates = self._instructions(o, cu_price, atas, exists, pre_base, states)
-        return ixs, atas[self.base], pre_base, creates
+        pre_base = self.core.balances[self.core.base]
+        o.pre_known = self.core.balances_clean
+        ixs, creates = self.instructions(o, cu_price, atas, exists, pre_base, states)
+        return ixs, atas[self.core.base], pre_base, creates
 
-    def _instructions(
+    def instructions(
         self,
         o: LiveOrder,
         cu_price: int,
@@ -570,18 +563,18 @@ class Building(ExecutorCore):
         builds its Token-2022 instruction for a pool with such a mint, and the quotes,
         hence the minimums, are net of the mints' transfer fees); ``states``: the pools
         whose swap follows their state, decoded."""
-        assert self.wallet is not None
-        me = self.wallet.pubkey
+        assert self.core.wallet is not None
+        me = self.core.wallet.pubkey
         if pre_base < o.amount_in:
             raise ValueError(
                 f"the wallet holds {pre_base:,} of the base token, the order needs {o.amount_in:,}"
             )
-        bps = self.config.max_slippage_bps
+        bps = self.core.config.max_slippage_bps
         n = len(o.pools)
         # a durable order's first instruction advances its nonce (the runtime's rule)
         ixs: list[Instruction] = [I.advance_nonce(o.nonce, me)] if o.nonce else []
         creates = [t for t in atas if not exists[t]]
-        kinds = [self._static[p].kind for p in o.pools]
+        kinds = [self.core.static[p].kind for p in o.pools]
         o.kinds = kinds  # the programs (amm_v4 | cpmm | whirlpool), not the curves
         # what the scorer priced it at, each hop at the steps its quote crosses, from what
         # the wallet holds now (the same, unless an account appeared or went since: the
@@ -589,26 +582,26 @@ class Building(ExecutorCore):
         o.cu_limit = cycle_budget(
             kinds,
             accounts=len(creates),
-            override=self.config.cu_limit,
-            steps=self._hop_steps(o, kinds),
+            override=self.core.config.cu_limit,
+            steps=self.hop_steps(o, kinds),
         ).limit
         ixs.append(I.set_compute_unit_limit(o.cu_limit))
         ixs.append(I.set_compute_unit_price(cu_price))
         for t in creates:
-            ixs.append(I.create_ata_idempotent(me, me, t, self._program(t)))
+            ixs.append(I.create_ata_idempotent(me, me, t, self.core.program(t)))
         for i, pool in enumerate(o.pools):
             tin, tout = o.tokens[i], o.tokens[i + 1]
             amount, quoted = o.hops[i], o.hops[i + 1]
-            st = self._static[pool]
+            st = self.core.static[pool]
             venue = venues.by_kind(st.kind)
             # a hop that gets exactly its minimum (an order book's buy) asks for its quote
-            exact = venue.exact_buy and tout == self._graph().pool_rate(pool)[0]
+            exact = venue.exact_buy and tout == self.core.graph().pool_rate(pool)[0]
             minimum = quoted if exact else quoted * (10_000 - bps) // 10_000
             if i == n - 1:
                 minimum = max(minimum, o.amount_in)
                 o.min_out = minimum
             record = states.get(pool, st.record)
-            template = self._swap_template(venue, pool, st, record, tin, tout, atas)
+            template = self.templates.swap_template(venue, pool, st, record, tin, tout, atas)
             if template is not None:
                 ixs.append(template.make(amount, minimum))
                 continue
@@ -625,60 +618,13 @@ class Building(ExecutorCore):
                 token_programs=st.programs,
             )
             ixs.append(venue.swap_instruction(leg))
-        tip = self.tip.current()
+        tip = self.core.tip.current()
         if tip > 0:
             ixs.append(I.transfer(me, tip_account(o.pools), tip))
             o.tip = tip
         return ixs, creates
 
-    def _swap_template(
-        self,
-        venue: venues.Venue,
-        pool: str,
-        st: StaticPool,
-        record: Any,
-        tin: str,
-        tout: str,
-        atas: dict[str, str],
-    ) -> SwapTemplate | None:
-        """The wallet's swap through ``pool`` from ``tin`` to ``tout`` as a template (made
-        on first use, :func:`swap_template`), while the pool's static part and the wallet's
-        token accounts are the ones it was made from; a fresh-state venue's at the
-        ``swap_key`` of ``record`` (its state now: each key its own template), None when
-        it has no key."""
-        assert self.wallet is not None
-        key: tuple[Any, ...] = (pool, tin, tout, atas[tin], atas[tout], self.wallet.pubkey)
-        if venue.fresh_state:
-            if venue.swap_key is None:
-                return None
-            try:
-                key = (*key, venue.swap_key(record, tin))
-            except (ValueError, KeyError, AttributeError, TypeError):
-                return None  # (the venue's builder says why)
-        held = self._swaps.get(key)
-        if held is not None and held[0] is st:
-            return held[1]
-        if len(self._swaps) >= 4_096:  # the oldest made goes (not all: each is 2-3 KB)
-            del self._swaps[next(iter(self._swaps))]
-        leg = venues.Leg(
-            pool=pool,
-            record=record,
-            owner=self.wallet.pubkey,
-            mint_in=tin,
-            mint_out=tout,
-            source=atas[tin],
-            dest=atas[tout],
-            amount_in=0,
-            minimum_out=0,
-            token_programs=st.programs,
-        )
-        template = swap_template(venue, leg)
-        self._swaps[key] = (st, template)
-        self.compiles += 1
-        return template
-
-    # ------------------------------------------------------------ two transactions
-    async def _split(
+    async def split(
         self, o: LiveOrder, ixs: list[Instruction], cu_price: int
     ) -> list[tuple[VersionedTransaction, bytes, list[Instruction]]] | None:
         """``ixs`` (compute budget, new token accounts, one swap per hop, the tip) as two
@@ -693,9 +639,9 @@ class Building(ExecutorCore):
         first, last = at[0], at[-1]
         head, swaps, tail = ixs[2:first], ixs[first : last + 1], ixs[last + 1 :]
         n = len(swaps)
-        over = self.config.cu_limit
+        over = self.core.config.cu_limit
         # each part's hops at their quote's steps (not known: each at its most)
-        steps: Sequence[int | None] = self._hop_steps(o, o.kinds) or [None] * len(o.kinds)
+        steps: Sequence[int | None] = self.hop_steps(o, o.kinds) or [None] * len(o.kinds)
         for k in sorted(range(1, n), key=lambda k: (abs(2 * k - n), k)):
             one = cycle_budget(
                 o.kinds[:k], accounts=len(head), override=over, steps=steps[:k]
@@ -717,7 +663,7 @@ class Building(ExecutorCore):
             ]
             out = []
             for g in groups:
-                tx, raw, _, _ = await self._sign(g)
+                tx, raw, _, _ = await self.templates.sign(g)
                 if too_big(tx, raw):
                     break
                 out.append((tx, raw, g))
@@ -725,83 +671,34 @@ class Building(ExecutorCore):
                 return out
         return None
 
-    async def _simulate_parts(
-        self, o: LiveOrder, wires: list[str], base_ata: str
-    ) -> dict[str, Any]:
-        """The bundle's simulation as ``simulateTransaction``'s value (the failing
-        transaction's error and logs, the base account after the last one, the fees and
-        units summed; ``ixs`` the failing one's instructions): Jito's ``simulateBundle``
-        where the node has it, else the first transaction alone (a plain node: the later
-        ones need its state; the bundle's atomicity stands for their check, and
-        ``simulated_out`` is not known)."""
-        rpc = self._client()
-        try:
-            v = await rpc.simulate_bundle(wires, [None] * (len(wires) - 1) + [[base_ata]])
-        except RpcError as exc:
-            if exc.code != -32601:
-                raise
-            alone = await rpc.simulate_transaction(wires[0])
-            self._step(
-                o,
-                "simulated-first",
-                note="the node has no simulateBundle: the first transaction simulated alone",
-            )
-            alone["accounts"] = None
-            alone["unchecked"] = True
-            return alone
-        results = list(v.get("transactionResults") or [])
-        out: dict[str, Any] = {
-            "err": None,
-            "logs": [],
-            "fee": 0,
-            "unitsConsumed": 0,
-            "accounts": (results[-1].get("postExecutionAccounts") if results else None),
-        }
-        for r in results:
-            out["fee"] += int(r.get("fee") or 0)
-            out["unitsConsumed"] += int(r.get("unitsConsumed") or 0)
-            if r.get("err") is not None:
-                out["err"], out["logs"] = r["err"], list(r.get("logs") or [])
-                break
-        if v.get("summary") != "succeeded" and out["err"] is None:
-            out["err"] = str(v.get("summary"))
-        return out
-
-    def _simulated_amount(self, accounts: Any) -> int | None:
-        """The amount of the first account a simulation returned, or None."""
-        try:
-            return self._amount(base64.b64decode(accounts[0]["data"][0]))
-        except (TypeError, KeyError, IndexError, ValueError):  # DecodeError is a ValueError
-            return None
-
-    async def _create_accounts(
+    async def create_accounts(
         self, o: LiveOrder, mints: list[str], cu_price: int, gen: int
     ) -> bool:
         """The wallet's missing token accounts for ``mints`` in a transaction of their own
         (simulated, sent, confirmed; journaled as the order's ``accounts`` step). False
         when that did not work (the order is finished then)."""
-        assert self.wallet is not None
-        me = self.wallet.pubkey
-        rpc = self._client()
+        assert self.core.wallet is not None
+        me = self.core.wallet.pubkey
+        rpc = self.core.client()
         ixs = [
             I.set_compute_unit_limit(cycle_budget((), accounts=len(mints)).limit),
             I.set_compute_unit_price(cu_price),
-            *(I.create_ata_idempotent(me, me, m, self._program(m)) for m in mints),
+            *(I.create_ata_idempotent(me, me, m, self.core.program(m)) for m in mints),
         ]
-        tx, raw, _, last_valid = await self._sign(ixs)
+        tx, raw, _, last_valid = await self.templates.sign(ixs)
         sig = str(tx.signatures[0])
         wire = base64.b64encode(raw).decode()
         sim = await rpc.simulate_transaction(wire, accounts=())
         if sim.get("err") is not None:
-            self._finish(
+            self.core.finish(
                 o,
                 "refused",
                 "creating the token accounts would fail: " + describe_error(sim["err"], ixs),
             )
             return False
-        if self._killed(o, gen):
+        if self.core.killed(o, gen):
             return False
-        watcher = self._watch()
+        watcher = self.core.watch()
         fut = await watcher.subscribe(sig)
         o.sending = True
         await rpc.send_transaction(wire)
@@ -809,13 +706,13 @@ class Building(ExecutorCore):
             sig,
             fut,
             last_valid,
-            self.config.confirm_timeout_s,
+            self.core.config.confirm_timeout_s,
             resend=lambda: rpc.send_transaction(wire),
         )
         o.sending = False
-        self._step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
+        self.core.step(o, "accounts", accounts_signature=sig, mints=mints, outcome=conf.status)
         if conf.status != "confirmed":
-            self._finish(
+            self.core.finish(
                 o,
                 "refused",
                 "creating the token accounts did not land: " + confirmation_text(conf, ixs),
@@ -826,41 +723,5 @@ class Building(ExecutorCore):
         # accounts transaction, byte for byte the one before, was refused as already
         # processed: on a real node 89 of 94 created nothing)
         for m in mints:
-            self._saw_account(m, True)
+            self.core.saw_account(m, True)
         return True
-
-    async def _watched_keys(self) -> list[Pubkey]:
-        """The accounts a lookup table could hold of one swap each way through every
-        pool of the graph whose program arbscope trades."""
-        from .tables import table_keys
-
-        assert self.wallet is not None
-        me = self.wallet.pubkey
-        pools = [str(p) for p in self._graph().pools()]
-        await self._statics_of(pools)
-        out: dict[Pubkey, None] = {}
-        for p in pools:
-            st = self._static.get(p)
-            if st is None:
-                continue
-            venue = venues.by_kind(st.kind)
-            mints = list(pool_mints(st.kind, st.record))
-            for tin, tout in ((mints[0], mints[1]), (mints[1], mints[0])):
-                leg = venues.Leg(
-                    pool=p,
-                    record=st.record,
-                    owner=me,
-                    mint_in=tin,
-                    mint_out=tout,
-                    source=self._ata(tin),
-                    dest=self._ata(tout),
-                    amount_in=1,
-                    minimum_out=0,
-                    token_programs=st.programs,
-                )
-                try:
-                    ix = venue.swap_instruction(leg)
-                except (ValueError, KeyError):
-                    continue  # a swap this pool cannot build now (no tick array ahead)
-                out.update(dict.fromkeys(table_keys([ix], me)))
-        return list(out)

@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from solders.instruction import Instruction
 
@@ -36,9 +36,6 @@ from .orders import (
 )
 from .routes import RouteStats, TipPolicy
 from .tables import TableKeeper
-
-if TYPE_CHECKING:
-    from .build import MessageTemplate, SwapTemplate
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +92,12 @@ class DayLedger(Protocol):
 
 
 class ExecutorCore:
-    """The live executor's state (see :class:`~arbscope.execution.live.LiveExecutor`) and
-    what every part of it shares: its clients, the blockhash, the day's count, an
-    order's steps and end as journaled (``tx`` events), the lookup tables' upkeep."""
+    """The live executor's shared state, given to each of its parts (not inherited): the
+    config, the graph accessor, the kill switch (``armed``, ``generation``), the day's
+    count, the orders, the wallet's balances and accounts as last read, the clients (the
+    node's, the watcher, the block engines', the hot connections), the blockhash; and
+    what every part does with it: an order's steps and end as journaled (``tx`` events),
+    the lookup tables' upkeep between orders."""
 
     def __init__(
         self,
@@ -114,7 +114,7 @@ class ExecutorCore:
         # told each landed order's slots from decision to landing and ns from decision to
         # send (the session journals them and paper lands on them)
         self.on_landing: Callable[[int, int], None] | None = None
-        self.config, self.base, self._graph, self._sink, self.clock = (
+        self.config, self.base, self.graph, self.sink, self.clock = (
             config,
             base,
             graph,
@@ -145,31 +145,23 @@ class ExecutorCore:
         self.base_start: int | None = None  # the base balance when live was (first) armed
         self.lamports: int | None = None
         self.last_error = ""
-        self._traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+        self.traded: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
         # cycles refused because a hop paid less than its quote (its pool's state held
         # was not the chain's: a notification lost, or a trade landed first) -> the hops
         # at fault and the pools' slots it was decided at: not sent again (automatically)
         # until each pool at fault changed; ``on_stale`` is told the cycle's pools at once
         # (the session's reconcile reads them again through the trusted path)
-        self._under_quote: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], ...]] = {}
+        self.under_quote: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], ...]] = {}
         self.on_stale: Callable[[list[str]], None] | None = None
         self.stale_refusals = 0  # orders refused so (a hop paid less than its quote)
-        self._static: dict[str, StaticPool] = {}
+        self.static: dict[str, StaticPool] = {}
         # venue programs this chain does not run arbscope's swap with (the program refused
         # the instruction itself: InvalidInstructionData, Anchor 100-103): program -> why;
         # no order goes through them for the rest of the session
         self.not_run: dict[str, tuple[str, str]] = {}  # program -> (venue name, why)
-        # (pool, mint in, mint out, the wallet's two token accounts, the wallet) -> the
-        # static part it was made from and the swap's template (build.SwapTemplate) or None
-        # (payer, shape_of(instructions)) -> the v0 message compiled for it
-        # (build.MessageTemplate)
-        self._messages: dict[tuple[Any, ...], MessageTemplate] = {}
-        # templates (message or swap) compiled so far: an order's share is LiveOrder.compiled
-        self.compiles = 0
-        self._swaps: dict[tuple[str, ...], tuple[StaticPool, SwapTemplate | None]] = {}
-        self._programs: dict[str, str] = {}  # mint -> the token program that owns it
-        self._rpc: RpcClient | None = None
-        self._jitos: dict[str, JitoClient] = {}  # by engine URL
+        self.programs: dict[str, str] = {}  # mint -> the token program that owns it
+        self.rpc: RpcClient | None = None
+        self.jitos: dict[str, JitoClient] = {}  # by engine URL
         self.routes: dict[str, RouteStats] = {}  # rpc / jito:<engine> -> how it fared
         c = config
         self.tip = TipPolicy(
@@ -183,7 +175,7 @@ class ExecutorCore:
             c.tip_window_slots,
         )
         self.nonces: NonceKeeper | None = None  # the durable nonce accounts (escalation)
-        self._watcher: SignatureWatcher | None = None
+        self.watcher: SignatureWatcher | None = None
         # the blockhash orders name: read on threads of its own while armed (hedged over
         # the node and the feeds' nodes), and by the ordinary way's reads
         self.blockhashes = BlockhashKeeper((c.rpc or "", *c.blockhash_rpcs), c.ca_file)
@@ -203,28 +195,28 @@ class ExecutorCore:
         # machine — measured: 1 read in 10 took ~5 ms in the live bench (`bench.live --cpu`)
         self.cpu_clock = False
         self.state_of: Callable[[str], tuple[str, Any] | None] | None = None
-        self._balances_clean = False
-        self._sends = 0
-        self._static_refused: set[str] = set()
-        self._warming: asyncio.Task[None] | None = None
-        self._hot: dict[str, HotSender] = {}  # by engine URL: the hot path's connections
-        self._reading_blockhash: asyncio.Task[None] | None = None
+        self.balances_clean = False
+        self.sends = 0
+        self.static_refused: set[str] = set()
+        self.warming: asyncio.Task[None] | None = None
+        self.hot: dict[str, HotSender] = {}  # by engine URL: the hot path's connections
+        self.reading_blockhash: asyncio.Task[None] | None = None
         self.tables: TableKeeper | None = None  # the wallet's lookup tables (once armed)
-        self._keeping: asyncio.Task[None] | None = None
+        self.keeping: asyncio.Task[None] | None = None
 
-    def _client(self) -> RpcClient:
-        if self._rpc is None:
+    def client(self) -> RpcClient:
+        if self.rpc is None:
             c = self.config
             assert c.rpc is not None
-            self._rpc = RpcClient(c.rpc, timeout_s=c.rpc_timeout_s, ca_file=c.ca_file)
-        return self._rpc
+            self.rpc = RpcClient(c.rpc, timeout_s=c.rpc_timeout_s, ca_file=c.ca_file)
+        return self.rpc
 
-    def _watch(self) -> SignatureWatcher:
-        if self._watcher is None:
-            self._watcher = SignatureWatcher(self.config.ws, self._client())
-        return self._watcher
+    def watch(self) -> SignatureWatcher:
+        if self.watcher is None:
+            self.watcher = SignatureWatcher(self.config.ws, self.client())
+        return self.watcher
 
-    def _held_blockhash(self) -> tuple[str, int] | None:
+    def held_blockhash(self) -> tuple[str, int] | None:
         """The blockhash held and its last valid height while within its ages (from when
         it was asked for, and from its answer's slot), else None. The keeper's threads
         read one every :data:`~.blockhash.EVERY_S` while armed; without them (not armed
@@ -232,33 +224,33 @@ class ExecutorCore:
         held = self.blockhashes.held()
         if held is None:
             return None
-        age_s, age_slots = time.monotonic() - held.asked, int(self._graph().slot) - held.slot
+        age_s, age_slots = time.monotonic() - held.asked, int(self.graph().slot) - held.slot
         if not self.blockhashes.running and (
             age_s > BLOCKHASH_MAX_AGE_S / 2 or age_slots > BLOCKHASH_MAX_AGE_SLOTS / 2
         ):
-            self._refresh_blockhash_ahead()
+            self.refresh_blockhash_ahead()
         if age_s > BLOCKHASH_MAX_AGE_S or age_slots > BLOCKHASH_MAX_AGE_SLOTS:
             return None
         return held.blockhash, held.last_valid
 
-    def _refresh_blockhash_ahead(self) -> None:
+    def refresh_blockhash_ahead(self) -> None:
         """Read a new blockhash in a task of its own (one at a time)."""
-        if self._reading_blockhash is not None and not self._reading_blockhash.done():
+        if self.reading_blockhash is not None and not self.reading_blockhash.done():
             return
 
         async def read() -> None:
             try:
-                await self._latest_blockhash(force=True)
+                await self.latest_blockhash(force=True)
             except RpcError as exc:
-                self.last_error = self._clean(f"blockhash: {exc}")
+                self.last_error = self.clean(f"blockhash: {exc}")
 
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._reading_blockhash = loop.create_task(read(), name="live-blockhash")
+        self.reading_blockhash = loop.create_task(read(), name="live-blockhash")
 
-    async def _latest_blockhash(
+    async def latest_blockhash(
         self, force: bool = False, refresh_within_s: float = 0.0
     ) -> tuple[str, int]:
         """The blockhash orders name and its last valid block height: the held one while
@@ -266,7 +258,7 @@ class ExecutorCore:
         (the keeper, with ``refresh_within_s``, reads a new one that long before); else
         one read now from the node, held from then on (the keeper's threads may hold a
         fresher one meanwhile)."""
-        now, slot = time.monotonic(), int(self._graph().slot)
+        now, slot = time.monotonic(), int(self.graph().slot)
         held = self.blockhashes.held()
         margin = BLOCKHASH_REFRESH_SLOTS if refresh_within_s else 0
         if (
@@ -275,34 +267,34 @@ class ExecutorCore:
             or now - held.asked > BLOCKHASH_MAX_AGE_S - refresh_within_s
             or slot - held.slot > BLOCKHASH_MAX_AGE_SLOTS - margin
         ):
-            bh, last = await self._client().get_latest_blockhash()
+            bh, last = await self.client().get_latest_blockhash()
             # its slot: the graph's when it was asked for (at most the answer's)
             held = self.blockhashes.offer(bh, last, now, slot)
             if force:  # the one just read, even when a thread holds one as fresh
                 return bh, last
         return held.blockhash, held.last_valid
 
-    def _program(self, mint: str) -> str:
+    def program(self, mint: str) -> str:
         """The token program of ``mint`` (read with the pools it trades in; SPL Token's
         until then: the base, whose account the caps need before any pool is read)."""
-        return self._programs.get(mint, I.SPL_TOKEN)
+        return self.programs.get(mint, I.SPL_TOKEN)
 
-    def _ata(self, mint: str) -> str:
+    def ata(self, mint: str) -> str:
         """The wallet's associated token account for ``mint`` under its program."""
         assert self.wallet is not None
-        return I.ata_address(self.wallet.pubkey, mint, self._program(mint))
+        return I.ata_address(self.wallet.pubkey, mint, self.program(mint))
 
-    def _amount(self, data: bytes) -> int:
+    def amount(self, data: bytes) -> int:
         """A token account's amount (the engine's decoder: DecodeError when it is not one)."""
         return int(self.eng.decode_token_account(data).amount)
 
-    def _saw_account(self, mint: str, exists: bool) -> None:
+    def saw_account(self, mint: str, exists: bool) -> None:
         """The wallet's token account of ``mint`` was read: it exists or not."""
         if self.accounts.get(mint) != exists:
             self.accounts[mint] = exists
             self.accounts_seen += 1
 
-    def _refused_venue(
+    def refused_venue(
         self, o: LiveOrder, err: Any, ixs: Sequence[Instruction]
     ) -> tuple[str, str] | None:
         """When ``err`` (a transaction's) says a swap's program refused the instruction
@@ -329,11 +321,11 @@ class ExecutorCore:
             log.warning("live: %s", self.not_run[program][1])
         return self.not_run[program]
 
-    def _through_refused(self, pools: Sequence[str]) -> str:
+    def through_refused(self, pools: Sequence[str]) -> str:
         """Why an order through ``pools`` cannot go: one is of a venue this chain does not
         run (:meth:`_refused_venue`); "" when none is (or not known yet)."""
         for p in pools:
-            st = self._static.get(p)
+            st = self.static.get(p)
             if st is None:
                 continue
             program = venues.by_kind(st.kind).program
@@ -344,39 +336,37 @@ class ExecutorCore:
     def open_orders(self) -> int:
         return sum(1 for o in self.orders if o.status not in TERMINAL)
 
-    # ------------------------------------------------------------ orders
-    def _roll_day(self) -> None:
+    def roll_day(self) -> None:
         day = utc_day(self.clock())
         if day != self.day:
             self.day, self.spent_today, self.spent_elsewhere = day, 0, 0
             self.elsewhere_from = "not read yet today"  # the next order reads it first
 
-    # ------------------------------------------------------------ tip escalation
-    def _escalating(self) -> bool:
+    def escalating(self) -> bool:
         """Whether orders go as durable transactions with an escalating tip."""
         return self.config.tip_escalation and bool(self.config.engines())
 
-    def _skips_simulation(self) -> bool:
+    def skips_simulation(self) -> bool:
         """Whether orders go unsimulated: bundles (block engines set), by policy."""
         return self.config.simulate == "plain" and bool(self.config.engines())
 
-    def _route(self, name: str) -> RouteStats:
+    def route(self, name: str) -> RouteStats:
         return self.routes.setdefault(name, RouteStats())
 
-    def _killed(self, o: LiveOrder, gen: int) -> bool:
+    def killed(self, o: LiveOrder, gen: int) -> bool:
         """Whether the kill switch (or back to paper) came since ``o`` started: then it
         is finished as cancelled, never sent."""
         if gen == self.generation and self.armed:
             return False
-        self._finish(o, "cancelled", "kill switch: cancelled before it was sent")
+        self.finish(o, "cancelled", "kill switch: cancelled before it was sent")
         return True
 
-    def _keep_tables(self) -> None:
+    def keep_tables(self) -> None:
         """Between orders: add the accounts orders named that no table held."""
         keeper = self.tables
         if keeper is None or not keeper.view.pending or not self.armed:
             return
-        if self.open_orders() or (self._keeping is not None and not self._keeping.done()):
+        if self.open_orders() or (self.keeping is not None and not self.keeping.done()):
             return
 
         async def keep() -> None:
@@ -384,29 +374,28 @@ class ExecutorCore:
                 await keeper.ensure()
                 keeper.view.error = ""
             except (RpcError, ValueError, OSError) as exc:
-                keeper.view.error = self._clean(f"lookup tables: {exc}")
+                keeper.view.error = self.clean(f"lookup tables: {exc}")
                 log.warning("%s", keeper.view.error)
 
-        self._keeping = asyncio.get_running_loop().create_task(keep(), name="lookup-tables")
+        self.keeping = asyncio.get_running_loop().create_task(keep(), name="lookup-tables")
 
-    # ------------------------------------------------------------ journal and view
-    def _clean(self, text: str) -> str:
+    def clean(self, text: str) -> str:
         c = self.config
         return scrub(text, *(u for u in (c.rpc, c.ws, *c.engines()) if u))[:300]
 
-    def _event(self, event: Event) -> None:
-        sink = self._sink()
+    def event(self, event: Event) -> None:
+        sink = self.sink()
         if sink is not None:
             sink.emit(event, 0, time.monotonic_ns())
 
-    def _announce(self, o: LiveOrder) -> None:
+    def announce(self, o: LiveOrder) -> None:
         """Journal ``o``'s ``accepted`` step if it waits (see ``LiveOrder.unannounced``)."""
         if o.unannounced is not None:
             accepted, o.unannounced = o.unannounced, None
-            self._event(accepted)
+            self.event(accepted)
 
-    def _order_step(self, o: LiveOrder, step: str, **extra: Any) -> OrderStep:
-        self._announce(o)  # the accepted step first, always
+    def order_step(self, o: LiveOrder, step: str, **extra: Any) -> OrderStep:
+        self.announce(o)  # the accepted step first, always
         o.ms[step] = round((time.perf_counter() - o.t0) * 1e3, 3)
         return OrderStep(
             o.ms[step],
@@ -421,19 +410,19 @@ class ExecutorCore:
             extra,
         )
 
-    def _step(self, o: LiveOrder, step: str, **extra: Any) -> None:
+    def step(self, o: LiveOrder, step: str, **extra: Any) -> None:
         o.status = step
-        self._event(self._order_step(o, step, **extra))
+        self.event(self.order_step(o, step, **extra))
         log.info("live order %d %s %s", o.seq, step, o.signature[:16])
 
-    def _paid_less(self, o: LiveOrder, hop: int | None) -> None:
+    def paid_less(self, o: LiveOrder, hop: int | None) -> None:
         """``o`` was refused because hop ``hop`` of it paid less than its quote (None: a
         hop of it, which one unknown): its pools are read again at once (``on_stale``),
         and its cycle is not sent again automatically until the pool at fault (every pool,
         when unknown) changed from the state it was decided on."""
         self.stale_refusals += 1
         at_fault = tuple(range(len(o.pools))) if hop is None else (hop,)
-        self._under_quote[o.key] = (at_fault, self._traded.get(o.key, ()))
+        self.under_quote[o.key] = (at_fault, self.traded.get(o.key, ()))
         if self.on_stale is not None:
             self.on_stale(list(o.pools))
 
@@ -441,16 +430,16 @@ class ExecutorCore:
         """Why the cycle ``key``, its pools now at ``pool_slots``, is not sent again ("":
         it may be): refused for a hop that paid less than its quote, and the pool at fault
         has not changed since."""
-        held = self._under_quote.get(key)
+        held = self.under_quote.get(key)
         if held is None:
             return ""
         at_fault, was = held
         if len(was) == len(pool_slots) and all(pool_slots[i] == was[i] for i in at_fault):
             return "refused when a hop paid less than its quote; its pool has not changed since"
-        del self._under_quote[key]
+        del self.under_quote[key]
         return ""
 
-    def _finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
+    def finish(self, o: LiveOrder, status: str, detail: str, **extra: Any) -> None:
         o.status, o.detail = status, detail
         if status in ("confirmed",):
             self.counts["confirmed"] += 1
@@ -459,8 +448,8 @@ class ExecutorCore:
             self.last_error = detail
         elif status == "refused":
             self.counts["refused"] += 1
-        self._event(
-            self._order_step(
+        self.event(
+            self.order_step(
                 o,
                 status,
                 detail=detail,
@@ -472,6 +461,6 @@ class ExecutorCore:
         )
         log.info("live order %d %s: %s", o.seq, status, detail)
         try:
-            self._keep_tables()
+            self.keep_tables()
         except RuntimeError:  # no running loop (a test finishing orders by hand)
             pass

@@ -1,11 +1,11 @@
-"""The guard rails: what arming checks (keypair, RPC, caps, the node, SOL for fees, lookup
-tables, durable nonces), the UTC day's cap across runs (the journal's ledger), the kill
-switch.
+"""The risk gate: the guard rails a decision passes through before the executor acts on it
+(the caps, the UTC day's cap across runs kept in the journal's ledger), and what arming
+checks (keypair, RPC, caps, the node, SOL for fees). The kill switch is the executor's
+(``LiveExecutor.kill``), over the shared state the gate reads (``ExecutorCore.armed``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import json
 import logging
@@ -15,24 +15,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from feeds.clients.rpc import JitoClient, RpcError
-from feeds.clients.sender import HotSender
+from engine_rs.records import FeeContext, Opportunity
+from feeds.clients.rpc import RpcError
 from feeds.redact import redact
 from feeds.wire import instructions as I
 from storage.journal import Event, Journal, JournalError
 from storage.recorder import Recorder
 
-from ..events import Armed, Disarmed
-from .core import BLOCKHASH_REFRESH_S, KEEP_WARM_S, utc_day
-from .follow import Following
+from .core import ExecutorCore, utc_day
 from .keys import KeypairError, load_wallet
-from .nonces import NonceKeeper
 from .orders import (
     NOT_SENT,
     TERMINAL,
     LiveOrder,
 )
-from .tables import TableKeeper
 
 log = logging.getLogger(__name__)
 
@@ -237,13 +233,19 @@ class JournalLedger:
         self.file.close()
 
 
-class GuardRails(Following):
-    """The guard rails of live trading (see the module doc)."""
+class RiskGate:
+    """The guard rails of live trading (see the module doc): what a decision passes
+    through before the executor acts on it (:meth:`refuse`), what arming checks
+    (:meth:`admit`), the UTC day's cap before an order is built (:meth:`day_holds_now`).
+    Modelled on NautilusTrader's ``RiskEngine``: orders pass through it; it is not a base
+    class of the executor."""
 
-    # ------------------------------------------------------------ guard rails
+    def __init__(self, core: ExecutorCore) -> None:
+        self.core = core
+
     def checks(self) -> list[str]:
         """The guard rails as the confirmation screen lists them (✓ / ✗)."""
-        c = self.config
+        c = self.core.config
         out = []
         try:
             if c.keypair:
@@ -258,7 +260,7 @@ class GuardRails(Following):
         out.append(
             f"✓ RPC {redact(c.rpc)}" if c.rpc else "✗ no RPC endpoint to send with (--send-rpc)"
         )
-        cap_err = self._caps_error()
+        cap_err = self.caps_error()
         out.append(
             f"✗ {cap_err}"
             if cap_err
@@ -271,14 +273,14 @@ class GuardRails(Following):
             if engines
             else "sendTransaction"
         )
-        out.append(f"  send via {via} (tip: {self.tip.shown()})")
+        out.append(f"  send via {via} (tip: {self.core.tip.shown()})")
         out.append(
             "  bundles go UNSIMULATED (live.simulate = plain): block engines do not land "
             "a failing bundle; the minimums still hold on chain"
-            if self._skips_simulation()
+            if self.core.skips_simulation()
             else "  every order simulated before it is sent (live.simulate = always)"
         )
-        if self._escalating():
+        if self.core.escalating():
             out.append(
                 f"  durable nonces: {c.max_open} nonce account(s) of the wallet, found "
                 "on the node or made when armed (rent ≈ 0.0014 SOL each, returned "
@@ -288,13 +290,13 @@ class GuardRails(Following):
             "  orders as v0 messages through the wallet's address lookup tables: found "
             "on the node, or made when armed (rent ≈ 0.0013 SOL a table + 0.00022 SOL "
             "an account, returned when a table is closed)"
-            if self.tables is None
+            if self.core.tables is None
             else "  " + self.tables_note()
         )
         return out
 
-    def _caps_error(self) -> str:
-        c = self.config
+    def caps_error(self) -> str:
+        c = self.core.config
         if c.max_trade is None or c.max_day is None:
             return "caps not set: --max-trade and --max-day (base-token units) are required"
         if c.max_trade <= 0 or c.max_day <= 0 or c.max_open < 1:
@@ -307,291 +309,162 @@ class GuardRails(Following):
             )
         return ""
 
-    async def arm(self) -> tuple[bool, str]:
-        """Check every guard rail; (True, the lookup tables in a line) when live trading
-        may start, else (False, why not)."""
-        c = self.config
-        gen = self.generation  # a kill switch while the checks run must win over them
+    def refuse(
+        self, opp: Opportunity, fees: FeeContext, pool_slots: tuple[int, ...], trigger: str
+    ) -> str:
+        """Why a decision on ``opp`` does not become a live order ("" when it may): every
+        cap, checked before any I/O; the refusals that cost least first (most decisions
+        are refused: a cycle already pending, or its pools in an open order, on every
+        frame that moves them)."""
+        c = self.core.config
+        if not self.core.armed or self.core.wallet is None:
+            return "live trading is not armed"
+        if opp.base_mint != self.core.base:
+            return f"not a {self.core.names.symbol(self.core.base)} cycle"
+        key = (opp.base_mint, tuple(opp.pools))
+        # one pass over the orders: the same cycle pending, the open ones, the first
+        # open one sharing a pool (its quote would not hold once that order lands)
+        opened, busy, mine = 0, None, frozenset(opp.pools)
+        for o in self.core.orders:
+            if o.status in TERMINAL:
+                continue
+            if o.key == key:
+                return "already pending"
+            opened += 1
+            if busy is None and not mine.isdisjoint(o.pools):
+                busy = o
+        if trigger == "auto" and self.core.traded.get(key) == pool_slots:
+            return "traded in this pool state"
+        if trigger == "auto":
+            stale = self.core.stale_block(key, pool_slots)
+            if stale:
+                return stale
+        amount = int(opp.amount_in)
+        if amount <= 0:
+            return "no profitable size"
+        if opened >= c.max_open:
+            return f"max open orders reached ({c.max_open})"
+        if busy is not None:
+            return f"a pool of this cycle is in open order #{busy.seq}"
+        if self.core.not_run:
+            gone = self.core.through_refused(opp.pools)
+            if gone:
+                return gone
+        if getattr(fees, "base_rate_missing", False):
+            symbol = self.core.names.symbol(opp.base_mint)
+            return f"no price of SOL in {symbol}: its fees cannot be counted"
+        assert c.max_trade is not None and c.max_day is not None
+        if amount > c.max_trade:
+            return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
+        too_large = self.core.sendable(opp)
+        if too_large:
+            return too_large
+        self.core.roll_day()
+        day_err = self.day_error(amount)
+        if day_err:
+            return day_err
+        have = self.core.balances.get(self.core.base)
+        if have is not None and amount > have:
+            return f"size {amount:,} over the wallet's balance {have:,}"
+        return ""
+
+    async def admit(self) -> str:
+        """The guard rails arming checks first (the keypair, the RPC, the caps, the
+        journal's day total, the node, SOL for fees): why live trading may not start, ""
+        when they hold (:meth:`LiveExecutor.arm` then prepares the rest)."""
+        c = self.core.config
         try:
             if not c.keypair:
-                return False, "no keypair: pass --keypair FILE (or set ARBSCOPE_KEYPAIR)"
-            self.wallet = load_wallet(c.keypair)
+                return "no keypair: pass --keypair FILE (or set ARBSCOPE_KEYPAIR)"
+            self.core.wallet = load_wallet(c.keypair)
         except KeypairError as exc:
-            return False, str(exc)
+            return str(exc)
         if not c.rpc:
-            return False, "no RPC endpoint to send transactions with (--send-rpc URL)"
-        err = self._caps_error()
+            return "no RPC endpoint to send transactions with (--send-rpc URL)"
+        err = self.caps_error()
         if err:
-            return False, err
-        if self.ledger is None:
-            return False, (
+            return err
+        if self.core.ledger is None:
+            return (
                 "live trading needs the journal: it keeps the UTC day's total "
                 "(--max-day) across runs; run without --no-record"
             )
-        self._roll_day()
+        self.core.roll_day()
         try:
-            await self._read_elsewhere()
+            await self.read_elsewhere()
         except JournalError as exc:
-            return False, f"cannot read the day's live total from the journal: {exc}"
-        rpc = self._client()
+            return f"cannot read the day's live total from the journal: {exc}"
+        rpc = self.core.client()
         try:
             version = await rpc.get_version()
-            core = str(version.get("solana-core", "?"))
-            if "arbscope-sim" in core:
+            name = str(version.get("solana-core", "?"))
+            if "arbscope-sim" in name:
                 info = await rpc.call("simInfo")
                 if not isinstance(info, dict) or not info.get("acceptsTransactions"):
-                    return False, (
+                    return (
                         "the simulator does not accept transactions: start it with "
                         "`arbscope sim --accept-tx` (or run with --sim-accept-tx)"
                     )
-                self.node = f"arbscope simulator {core} (accepts transactions)"
+                self.core.node = f"arbscope simulator {name} (accepts transactions)"
             else:
-                self.node = f"solana-core {core}"
-            await self._latest_blockhash(force=True)
-            self.lamports = await rpc.get_balance(self.wallet.pubkey)
-            base = (await rpc.get_multiple_accounts([self.base])).get(self.base)
+                self.core.node = f"solana-core {name}"
+            await self.core.latest_blockhash(force=True)
+            self.core.lamports = await rpc.get_balance(self.core.wallet.pubkey)
+            base = (await rpc.get_multiple_accounts([self.core.base])).get(self.core.base)
             if base is not None:  # its program names the wallet's account of it
-                self._programs[self.base] = base.owner
+                self.core.programs[self.core.base] = base.owner
         except RpcError as exc:
-            return False, f"RPC not usable: {exc}"
-        if not self.lamports:
-            return False, f"wallet {self.wallet.pubkey} has no SOL to pay fees"
-        await self.refresh_balances([self.base])
-        if self.balances.get(self.base, 0) <= 0:
-            return False, f"wallet {self.wallet.pubkey} holds none of the base token {self.base}"
-        await self._prepare_tables()
-        if self._escalating():
-            why = await self._prepare_nonces()
-            if why:
-                return False, why
-        if self.fast_path:
-            # the fast path warm before the first order: the pools' static parts, the
-            # wallet's token accounts, the hot connections (else the orders of the first
-            # second read their accounts from the node, or wait for a connection)
-            await self.keep_warm()
-        if gen != self.generation:
-            return False, "the kill switch was pressed while the guard rails were checked"
-        self._roll_day()
-        if self.base_start is None:
-            self.base_start = self.balances.get(self.base, 0)
-        self.armed = True
-        if self.fast_path:  # the blockhash it signs with, read on threads of their own
-            self.blockhashes.start()
-        self._start_warming()
-        self._event(Armed(self.wallet.pubkey, self.node, c.shown()))
-        log.info("live armed: wallet %s via %s", self.wallet.pubkey, redact(c.rpc))
-        notes = [self.tables_note(), self.nonces.note() if self.nonces is not None else ""]
-        return True, "; ".join(n for n in notes if n)
-
-    def tables_note(self) -> str:
-        """The lookup tables in a line: how many, the accounts they hold, what making and
-        extending them cost this process (or why they could not be made)."""
-        t = self.tables.view if self.tables is not None else None
-        if t is None:
-            return ""
-        if t.error:
-            return t.error
-        cost = f", cost {t.spent / 1e9:.4f} SOL" if t.spent else " (found, no cost)"
-        return f"lookup tables: {len(t.tables)} holding {t.addresses} accounts{cost}"
-
-    async def _prepare_tables(self) -> None:
-        """Find the wallet's lookup tables on the node and extend them with every
-        account the watched pools' swaps name (both directions, the wallet's token
-        accounts), creating tables as needed; the cost is journaled and shown. A failure
-        is shown and journaled; orders then go with what the tables hold."""
-        assert self.wallet is not None
-        if self.tables is None:
-            self.tables = TableKeeper(
-                self._client(),
-                self.wallet.pubkey,
-                self._sign,
-                self._watch,
-                self._event,
-                self.config.confirm_timeout_s,
-                budget=self.config.tables_budget_lamports,
-            )
-        keeper = self.tables
-        try:
-            await keeper.load()
-            keys = await self._watched_keys()
-            await keeper.ensure(keys)
-            keeper.view.error = ""
-        except (RpcError, ValueError, OSError) as exc:
-            keeper.view.error = self._clean(f"lookup tables: {exc}")
-            self.last_error = keeper.view.error
-            log.warning("%s", keeper.view.error)
-
-    # ------------------------------------------------------------ lookup tables
-    async def _prepare_nonces(self) -> str:
-        """Find or make one durable nonce account per order in flight (``max_open``); why
-        live trading cannot arm ("" when it can): escalation needs them."""
-        assert self.wallet is not None
-        c = self.config
-        if self.nonces is None:
-            self.nonces = NonceKeeper(
-                self._client(),
-                self.wallet.pubkey,
-                c.max_open,
-                self._sign,
-                self._watch,
-                self._event,
-                c.confirm_timeout_s,
-                budget=c.nonces_budget_lamports,
-            )
-        try:
-            await self.nonces.ensure()
-        except (RpcError, ValueError, OSError) as exc:
-            self.nonces.view.error = self._clean(f"durable nonces: {exc}")
-        if not self.nonces.ready:
-            return (self.nonces.view.error or "durable nonces: none usable") + (
-                " (fees.tip_escalation needs them)"
-            )
+            return f"RPC not usable: {exc}"
+        if not self.core.lamports:
+            return f"wallet {self.core.wallet.pubkey} has no SOL to pay fees"
         return ""
 
-    def disarm(self, why: str = "back to paper") -> int:
-        """Stop live trading at once: every order not yet handed to the node is cancelled
-        (never sent). Returns how many were cancelled."""
-        was = self.armed
-        self.armed = False
-        self.generation += 1
-        if self._warming is not None:
-            self._warming.cancel()
-        self.blockhashes.stop()
-        n = 0
-        for o in self.orders:
-            if o.status in TERMINAL or o.sending:
-                continue
-            task = self.tasks.get(o.seq)
-            if task is not None and not task.done():
-                task.cancel()
-            self._finish(o, "cancelled", f"{why}: cancelled before it was sent")
-            n += 1
-        if was:
-            self._event(Disarmed(why, n))
-        return n
-
-    def kill(self) -> int:
-        return self.disarm("kill switch")
-
-    # ------------------------------------------------------------ the fast path's keeper
-    async def keep_warm(self) -> None:
-        """Once, what the fast path needs and the chain may move: the blockhash (ahead of
-        its age), the tip floor, the static part of pools the graph gained, whether the
-        wallet's token account of each of their mints exists, and the base balance once
-        every sent order has ended. An error is noted (``last_error``); the next round
-        tries again."""
-        try:
-            await self._latest_blockhash(refresh_within_s=BLOCKHASH_REFRESH_S)
-            await self._refresh_tip()
-            await self._statics_of([str(p) for p in self._graph().pools()])
-            await self._read_accounts()
-            await self._open_hot()
-            self._roll_day()
-            await self._read_elsewhere()
-            if not self._balances_clean and not self.open_orders():
-                await self.refresh_balances([self.base])
-        except (RpcError, JournalError, OSError, asyncio.TimeoutError) as exc:
-            self.last_error = self._clean(f"keeping the fast path warm: {exc}")
-            log.warning("%s", self.last_error)
-
-    async def _read_accounts(self) -> None:
-        """Whether the wallet's token account of each mint of the pools held exists (the
-        mints not read yet)."""
-        mints = {m for st in self._static.values() for m in st.programs}
-        unknown = sorted(m for m in mints if m not in self.accounts)
-        for i in range(0, len(unknown), 100):
-            atas = {self._ata(m): m for m in unknown[i : i + 100]}
-            got = await self._client().get_multiple_accounts(list(atas))
-            for a, m in atas.items():
-                self._saw_account(m, got.get(a) is not None)
-
-    async def _open_hot(self) -> None:
-        """The :class:`HotSender` connections, open (each sharing its endpoint's rate
-        limit): the node's, for ``sendTransaction`` once simulated; when bundles go
-        unsimulated (the hot path), one per block engine."""
-        c = self.config
-        if c.rpc and not c.engines() and self.fast_path:  # sendTransaction after simulating
-            h = self._hot.get(c.rpc)
-            if h is None:
-                h = self._hot[c.rpc] = HotSender(
-                    c.rpc, size=max(2, c.max_open), ca_file=c.ca_file, gate=self._client().gate
-                )
-            await h.open()
-        if not self._skips_simulation():
-            return
-        for url in c.engines():
-            h = self._hot.get(url)
-            if h is None:
-                if url not in self._jitos:
-                    self._jitos[url] = JitoClient(url, ca_file=c.ca_file, rps=c.jito_rps)
-                h = self._hot[url] = HotSender(
-                    url.rstrip("/") + "/api/v1/bundles",
-                    size=max(2, c.max_open),
-                    ca_file=c.ca_file,
-                    gate=self._jitos[url].rpc.gate,
-                )
-            await h.open()
-
-    def _start_warming(self) -> None:
-        """The fast path's keeper: :meth:`keep_warm` every :data:`KEEP_WARM_S` while
-        armed (the kill switch or back to paper stops it)."""
-        if self._warming is not None and not self._warming.done():
-            return
-        gen = self.generation
-
-        async def keep() -> None:
-            while self.armed and gen == self.generation:
-                await self.keep_warm()
-                await asyncio.sleep(KEEP_WARM_S)
-
-        self._warming = asyncio.get_running_loop().create_task(keep(), name="live-keep-warm")
-
-    async def _read_elsewhere(self) -> None:
+    async def read_elsewhere(self) -> None:
         """Read the other sessions' total of the current day from the ledger."""
-        assert self.ledger is not None
-        day = self.day
-        spent, where = await self.ledger.spent_elsewhere(day)
-        if day == self.day:
-            self.spent_elsewhere, self.elsewhere_from = spent, where
+        assert self.core.ledger is not None
+        day = self.core.day
+        spent, where = await self.core.ledger.spent_elsewhere(day)
+        if day == self.core.day:
+            self.core.spent_elsewhere, self.core.elsewhere_from = spent, where
 
-    def _day_error(self, amount: int, counted: bool = False) -> str:
+    def day_error(self, amount: int, counted: bool = False) -> str:
         """Why an order of ``amount`` would pass the daily cap ("" when it would not);
         ``counted``: the order is in ``spent_today`` already."""
-        cap = self.config.max_day
+        cap = self.core.config.max_day
         assert cap is not None
-        mine = self.spent_today - (amount if counted else 0)
-        used = mine + self.spent_elsewhere
+        mine = self.core.spent_today - (amount if counted else 0)
+        used = mine + self.core.spent_elsewhere
         if used + amount <= cap:
             return ""
         return (
             f"size {amount:,} over the daily cap {cap:,}: {used:,} used today (UTC "
-            f"{self.day}): {mine:,} by this session, {self.spent_elsewhere:,} by "
-            f"{self.elsewhere_from}"
+            f"{self.core.day}): {mine:,} by this session, {self.core.spent_elsewhere:,} by "
+            f"{self.core.elsewhere_from}"
         )
 
-    async def _day_holds(self, o: LiveOrder) -> bool:
+    async def day_holds(self, o: LiveOrder) -> bool:
         """:meth:`_day_holds_now` (the ordinary way's step)."""
-        return self._day_holds_now(o)
+        return self.day_holds_now(o)
 
-    def _day_holds_now(self, o: LiveOrder) -> bool:
+    def day_holds_now(self, o: LiveOrder) -> bool:
         """Before anything is built: the other sessions' total read again (they may have
         traded since: the day file's new lines, with the journal as the keeper last read
         it), the cap checked with it, and the order written to the day file. False (the
         order refused) when the cap would be passed or the total cannot be kept (a full
         disk): fail safe."""
-        assert self.ledger is not None
+        assert self.core.ledger is not None
         try:
-            day = self.day
-            spent, where = self.ledger.spent_now(day)  # the day file's new lines: no query
-            if day == self.day:
-                self.spent_elsewhere, self.elsewhere_from = spent, where
-            over = self._day_error(o.amount_in, counted=True)
+            day = self.core.day
+            spent, where = self.core.ledger.spent_now(day)  # the day file's new lines: no query
+            if day == self.core.day:
+                self.core.spent_elsewhere, self.core.elsewhere_from = spent, where
+            over = self.day_error(o.amount_in, counted=True)
             if over:
-                self._finish(o, "refused", over)
+                self.core.finish(o, "refused", over)
                 return False
-            self.ledger.note(o.seq, day, o.amount_in)
+            self.core.ledger.note(o.seq, day, o.amount_in)
         except JournalError as exc:
-            self._finish(
+            self.core.finish(
                 o,
                 "refused",
                 f"the journal cannot keep the day's live total ({exc}): "
@@ -599,3 +472,14 @@ class GuardRails(Following):
             )
             return False
         return True
+
+    def tables_note(self) -> str:
+        """The lookup tables in a line: how many, the accounts they hold, what making and
+        extending them cost this process (or why they could not be made)."""
+        t = self.core.tables.view if self.core.tables is not None else None
+        if t is None:
+            return ""
+        if t.error:
+            return t.error
+        cost = f", cost {t.spent / 1e9:.4f} SOL" if t.spent else " (found, no cost)"
+        return f"lookup tables: {len(t.tables)} holding {t.addresses} accounts{cost}"

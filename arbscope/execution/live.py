@@ -70,20 +70,25 @@ import asyncio
 import base64
 import logging
 import time
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
-
-from solders.instruction import Instruction
 
 from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
-from feeds.clients.confirm import SignatureWatcher
 from feeds.clients.rpc import RpcError
+from feeds.redact import redact
+from feeds.wire.units import TokenBook
+from storage.journal import JournalError
 
+from ..events import Armed, Disarmed
+from ..ports import EventSink
 from .blockhash import TIMEOUT_S as BLOCKHASH_TIMEOUT_S
-from .build import compile_and_sign, lookups_of, too_big
-from .core import DayLedger, ExecutorCore, utc_day
-from .guards import GuardRails, JournalLedger, day_spent
+from .build import Builder, Templates, compile_and_sign, too_big
+from .core import BLOCKHASH_REFRESH_S, KEEP_WARM_S, DayLedger, ExecutorCore, utc_day
+from .follow import Follower
+from .guards import JournalLedger, RiskGate, day_spent
 from .keys import KeypairError
 from .orders import (
     NOT_SENT,
@@ -92,36 +97,101 @@ from .orders import (
     LiveOrder,
     LiveView,
     OrderView,
-    confirmation_text,
     describe_error,
-    hop_under_quote,
 )
-from .routes import route_name, views
+from .ordinary import OrdinaryWay
+from .routes import views
+from .send import SKIPPED_BY_POLICY, Fired, Sender
+from .warm import Keeper
 
 log = logging.getLogger(__name__)
 
-SKIPPED_BY_POLICY = "not simulated: a bundle, by policy (live.simulate = plain)"
 
-
-@dataclass(slots=True)
-class Fired:
-    """An order sent on the hot path: each engine's (URL, ns written, answer to come), its
-    instructions, blockhash and last valid height, the base balance before; ``refused``
-    when it ended there (the day's cap, the kill switch) and nothing went out."""
-
-    answers: list[tuple[str, int, asyncio.Future[Any]]]
-    ixs: list[Instruction]
-    blockhash: str
-    last_valid: int
-    pre_base: int
-    refused: bool = False
-
-
-class LiveExecutor(GuardRails):
-    """Live orders for cycles through ``base`` (see the module docstring).
+class LiveExecutor:
+    """Live orders for cycles through ``base`` (see the module docstring): composed of its
+    parts, each given the shared state (:class:`ExecutorCore`), none inherited: the risk
+    gate every decision passes first (:class:`RiskGate`), the templates that sign
+    (:class:`Templates`), the builder (:class:`Builder`), the sender (:class:`Sender`),
+    the follower (:class:`Follower`), the fast path's keeper (:class:`Keeper`) and the
+    ordinary way (:class:`OrdinaryWay`).
 
     ``graph`` is the session's pool graph (quotes at decision time); ``sink`` a callable
     returning where events go (the journal's recorder, or None)."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        base: str,
+        graph: Callable[[], Any],
+        sink: Callable[[], EventSink | None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+        sendable: Callable[[Opportunity], str] = lambda opp: "",
+        ledger: DayLedger | None = None,
+    ) -> None:
+        self.core = core = ExecutorCore(config, base, graph, sink, clock, sendable, ledger)
+        self.gate = RiskGate(core)
+        self.templates = Templates(core)
+        self.keeper = Keeper(core, self.templates)
+        self.builder = Builder(core, self.templates, self.keeper)
+        self.sender = Sender(core)
+        self.follower = Follower(core, self.templates, self.sender, self.keeper)
+        self.ordinary = OrdinaryWay(
+            core, self.gate, self.templates, self.builder, self.sender, self.follower
+        )
+
+    # what the session, the TUI and the benches read of it (the rest: ``core``)
+    @property
+    def config(self) -> LiveConfig:
+        return self.core.config
+
+    @config.setter
+    def config(self, config: LiveConfig) -> None:
+        self.core.config = config
+
+    @property
+    def armed(self) -> bool:
+        return self.core.armed
+
+    @property
+    def base(self) -> str:
+        return self.core.base
+
+    @property
+    def seq(self) -> int:
+        return self.core.seq
+
+    @property
+    def orders(self) -> deque[LiveOrder]:
+        return self.core.orders
+
+    @property
+    def ledger(self) -> DayLedger | None:
+        return self.core.ledger
+
+    @property
+    def accounts(self) -> dict[str, bool]:
+        return self.core.accounts
+
+    @property
+    def accounts_seen(self) -> int:
+        return self.core.accounts_seen
+
+    @property
+    def names(self) -> TokenBook:
+        return self.core.names
+
+    @names.setter
+    def names(self, names: TokenBook) -> None:
+        self.core.names = names
+
+    def checks(self) -> list[str]:
+        """The guard rails as the confirmation screen lists them (:meth:`RiskGate.checks`)."""
+        return self.gate.checks()
+
+    def prewarm(self, opp: Opportunity) -> bool:
+        """Compile ahead what the fast path's order on ``opp`` needs
+        (:meth:`Builder.prewarm`)."""
+        return self.builder.prewarm(opp)
 
     def submit(
         self,
@@ -132,70 +202,23 @@ class LiveExecutor(GuardRails):
         trigger: str = "auto",
     ) -> str:
         """Start a live order on ``opp``; why not ("" when it started). Synchronous and
-        cheap: every cap is checked here, before any I/O; the refusals that cost least
-        first (most calls refuse: a cycle already pending, or its pools in an open order,
-        on every frame that moves them), the quote last."""
-        c = self.config
-        if not self.armed or self.wallet is None:
-            return "live trading is not armed"
-        if opp.base_mint != self.base:
-            return f"not a {self.names.symbol(self.base)} cycle"
-        key = (opp.base_mint, tuple(opp.pools))
-        # one pass over the orders: the same cycle pending, the open ones, the first
-        # open one sharing a pool (its quote would not hold once that order lands)
-        opened, busy, mine = 0, None, frozenset(opp.pools)
-        for o in self.orders:
-            if o.status in TERMINAL:
-                continue
-            if o.key == key:
-                return "already pending"
-            opened += 1
-            if busy is None and not mine.isdisjoint(o.pools):
-                busy = o
-        if trigger == "auto" and self._traded.get(key) == pool_slots:
-            return "traded in this pool state"
-        if trigger == "auto":
-            stale = self.stale_block(key, pool_slots)
-            if stale:
-                return stale
-        amount = int(opp.amount_in)
-        if amount <= 0:
-            return "no profitable size"
-        if opened >= c.max_open:
-            return f"max open orders reached ({c.max_open})"
-        if busy is not None:
-            return f"a pool of this cycle is in open order #{busy.seq}"
-        if self.not_run:
-            gone = self._through_refused(opp.pools)
-            if gone:
-                return gone
-        if getattr(fees, "base_rate_missing", False):
-            return (
-                f"no price of SOL in {self.names.symbol(opp.base_mint)}: its fees cannot be counted"
-            )
-        assert c.max_trade is not None and c.max_day is not None
-        if amount > c.max_trade:
-            return f"size {amount:,} over the per-trade cap {c.max_trade:,}"
-        too_large = self.sendable(opp)
-        if too_large:
-            return too_large
-        self._roll_day()
-        day_err = self._day_error(amount)
-        if day_err:
-            return day_err
-        have = self.balances.get(self.base)
-        if have is not None and amount > have:
-            return f"size {amount:,} over the wallet's balance {have:,}"
+        cheap: the decision passes the risk gate first (:meth:`RiskGate.refuse`: every
+        cap, before any I/O), then the quote; the order is then sent in this call when
+        everything it needs is held (:meth:`_fire`), else the ordinary way in a task."""
+        why = self.gate.refuse(opp, fees, pool_slots, trigger)
+        if why:
+            return why
+        key, amount = (opp.base_mint, tuple(opp.pools)), int(opp.amount_in)
         try:
-            quoted, steps = self._graph().quote_steps(list(opp.pools), opp.base_mint, amount)
+            quoted, steps = self.core.graph().quote_steps(list(opp.pools), opp.base_mint, amount)
         except EngineError as exc:
             return f"cannot quote: {exc}"
         hops = list(quoted)
         if not hops:
             return "a hop cannot fill"
-        self.seq += 1
+        self.core.seq += 1
         o = LiveOrder(
-            self.seq,
+            self.core.seq,
             trigger,
             key,
             list(opp.tokens),
@@ -205,40 +228,39 @@ class LiveExecutor(GuardRails):
             hops,
             [int(x) for x in steps],
         )
-        o.decided_slot = int(self._graph().slot)
+        o.decided_slot = int(self.core.graph().slot)
         o.cu_priced = int(fees.cu_limit)
         o.cu_price = int(fees.cu_price_micro_lamports)
         o.t_ns["decided"] = time.monotonic_ns()
-        if self.cpu_clock:  # (the thread's CPU to the signature: ``_fire``; opt-in)
+        if self.core.cpu_clock:  # (the thread's CPU to the signature: ``_fire``; opt-in)
             o.cpu_ns = -time.thread_time_ns()
-        if trigger == "auto" and self.trigger_ns:  # the frame behind this turn, the turn
-            o.frame_ns, o.t_ns["turn"] = self.trigger_ns, self.turn_ns
-            if self.evaluated_ns >= self.turn_ns:
-                o.t_ns["evaluated"] = self.evaluated_ns
-        self.orders.append(o)
-        self.spent_today += amount
-        self._traded[key] = pool_slots
+        if trigger == "auto" and self.core.trigger_ns:  # the frame behind this turn, the turn
+            o.frame_ns, o.t_ns["turn"] = self.core.trigger_ns, self.core.turn_ns
+            if self.core.evaluated_ns >= self.core.turn_ns:
+                o.t_ns["evaluated"] = self.core.evaluated_ns
+        self.core.orders.append(o)
+        self.core.spent_today += amount
+        self.core.traded[key] = pool_slots
         # journaled after the hot path's write (its JSON costs more than the write), before
         # any other step of the order (``_order_step``)
-        o.unannounced = self._order_step(
+        o.unannounced = self.core.order_step(
             o,
             "accepted",
             score_net=int(score.net_profit),
             cu_price=int(fees.cu_price_micro_lamports),
             cu_priced=o.cu_priced,
             steps=o.steps,
-            day=self.day,  # the UTC day it counts against (read back by day_spent)
+            day=self.core.day,  # the UTC day it counts against (read back by day_spent)
         )
         cu_price = int(fees.cu_price_micro_lamports)
-        fired = self._fire(o, self.generation, cu_price)
-        self._announce(o)
-        self.tasks[o.seq] = asyncio.get_running_loop().create_task(
-            self._run(o, self.generation, cu_price, fired),
+        fired = self._fire(o, self.core.generation, cu_price)
+        self.core.announce(o)
+        self.core.tasks[o.seq] = asyncio.get_running_loop().create_task(
+            self._run(o, self.core.generation, cu_price, fired),
             name=f"live-order-{o.seq}",
         )
         return ""
 
-    # ------------------------------------------------------------ the hot path
     def _fire(self, o: LiveOrder, gen: int, cu_price: int) -> Fired | None:
         """Send ``o`` now, in this call, when everything it needs is held: a bundle that
         goes unsimulated by policy, built from the session's state (:meth:`build_warm`),
@@ -246,13 +268,15 @@ class LiveExecutor(GuardRails):
         connection idle (:class:`~feeds.clients.sender.HotSender`). What was sent (for
         :meth:`_after_fire`), or None: the order goes the ordinary way (from the start;
         the day file is idempotent per order)."""
-        engines = self.config.engines()
-        if not (self.fast_path and self.armed and engines and self._skips_simulation()):
+        engines = self.core.config.engines()
+        if not (
+            self.core.fast_path and self.core.armed and engines and self.core.skips_simulation()
+        ):
             return None
-        if self._escalating():
+        if self.core.escalating():
             o.fallback = "durable orders"
             return None
-        senders = [self._hot.get(url) for url in engines]
+        senders = [self.core.hot.get(url) for url in engines]
         if any(h is None or not h.ready for h in senders):
             o.fallback = "; ".join(
                 "a block engine's hot connection is not open" if h is None else h.not_ready()
@@ -260,25 +284,25 @@ class LiveExecutor(GuardRails):
                 if h is None or not h.ready
             )
             return None
-        assert self.ledger is not None and self.wallet is not None
-        states = self._warm(o)
+        assert self.core.ledger is not None and self.core.wallet is not None
+        states = self.builder.warm(o)
         if states is None:
-            o.fallback = self.cold(o) or "not held"
+            o.fallback = self.builder.cold(o) or "not held"
             return None
-        if self._held_blockhash() is None:
+        if self.core.held_blockhash() is None:
             o.fallback = "no fresh blockhash held"
             return None
-        if not self._day_holds_now(o):
+        if not self.gate.day_holds_now(o):
             return Fired([], [], "", 0, 0, refused=True)
         o.t_ns["ledger"] = time.monotonic_ns()
-        compiles = self.compiles
+        compiles = self.templates.compiles
         try:
-            built = self.build_warm(o, cu_price, states)
+            built = self.builder.build_warm(o, cu_price, states)
             if built is None:
                 return None
             ixs, _base_ata, pre_base, _creates = built
             o.t_ns["built"] = time.monotonic_ns()
-            signed = self.sign_held(ixs)
+            signed = self.templates.sign_held(ixs)
             if signed is None:
                 o.fallback = "no fresh blockhash held"
                 return None
@@ -286,87 +310,33 @@ class LiveExecutor(GuardRails):
             o.t_ns["signed"] = time.monotonic_ns()
             if o.cpu_ns < 0:
                 o.cpu_ns += time.thread_time_ns()
-            o.compiled = self.compiles - compiles
+            o.compiled = self.templates.compiles - compiles
             if too_big(named, raw):
                 o.fallback = "too big for one transaction"
                 return None
         except (ValueError, KeyError, EngineError) as exc:
             o.fallback = f"{type(exc).__name__}: {exc}"[:120]
             return None  # the ordinary way says why
-        if self._killed(o, gen):
+        if self.core.killed(o, gen):
             return Fired([], ixs, bh, last_valid, pre_base, refused=True)
         o.signature, o.parts = signature, 1
         o.sending = True
         wire = base64.b64encode(raw).decode()
-        answers = []
-        for url, h in zip(engines, senders, strict=True):
-            assert h is not None
-            sent = h.send("sendBundle", [[wire], {"encoding": "base64"}])
-            if sent is not None:
-                answers.append((url, sent[0], sent[1]))
+        answers = self.sender.fire(engines, senders, wire)
         o.t_ns["simulated"] = o.t_ns["signed"]  # not simulated: by policy
         if answers:
             o.t_ns["written"] = min(t for _, t, _ in answers)
         return Fired(answers, ixs, bh, last_valid, pre_base)
 
-    async def _after_fire(self, o: LiveOrder, gen: int, fired: Fired) -> None:
-        """A fired order: journaled as the ordinary way journals it, its answers read,
-        subscribed to, followed to its end."""
-        if fired.refused:
-            return  # finished (refused or cancelled) when it was fired
-        if self.tables is not None:
-            assert self.wallet is not None
-            self.tables.note(fired.ixs, self.wallet.pubkey)
-        self._step(
-            o,
-            "signed",
-            blockhash=fired.blockhash,
-            last_valid_block_height=fired.last_valid,
-            instructions=len(fired.ixs),
-            min_out=o.min_out,
-            transactions=1,
-            cu_limit=o.cu_limit,
-            cu_priced=o.cu_priced,
-            kinds=o.kinds,
-            tables=list(self._message(fired.ixs).lookups),
-        )
-        self._step(o, "simulated", skipped=SKIPPED_BY_POLICY)
-        watcher = self._watch()
-        fut = await watcher.subscribe(o.signature)  # after the send: polling covers a race
-        sent_slot = int(self._graph().slot)
-        handed: list[tuple[str, str]] = []
-        why: list[str] = []
-        for url, _t, answer in fired.answers:
-            name = route_name(url)
-            route = self._route(name)
-            try:
-                bundle_id = await answer
-            except RpcError as exc:
-                route.refused += 1
-                route.refusals["rate limited" if exc.rate_limited else "unavailable"] += 1
-                why.append(f"{name}: {self._clean(str(exc))}")
-                continue
-            route.sent += 1
-            handed.append((name, str(bundle_id)))
-        if not handed:
-            watcher.forget(o.signature)
-            raise RpcError(
-                "every block engine refused the bundle: " + ("; ".join(why) or "none was idle")
-            )
-        o.via = f"jito bundle {handed[0][1][:16]} to {len(handed)} engine(s) (hot path)"
-        await self._follow(
-            o, gen, handed, fired.ixs, watcher, fut, sent_slot, fired.last_valid, fired.pre_base
-        )
-
     async def _run(self, o: LiveOrder, gen: int, cu_price: int, fired: Fired | None = None) -> None:
         try:
             if fired is not None:
-                await self._after_fire(o, gen, fired)
+                await self.follower.after_fire(o, gen, fired)
             else:
-                await self._pipeline(o, gen, cu_price)
+                await self.ordinary.pipeline(o, gen, cu_price)
         except asyncio.CancelledError:
             if o.status not in TERMINAL:
-                self._finish(o, "cancelled", "cancelled before it was sent")
+                self.core.finish(o, "cancelled", "cancelled before it was sent")
         except (
             RpcError,
             KeypairError,
@@ -377,313 +347,203 @@ class LiveExecutor(GuardRails):
             IndexError,
             OSError,
         ) as exc:
-            self._finish(o, "error", self._clean(f"{type(exc).__name__}: {exc}"))
+            self.core.finish(o, "error", self.core.clean(f"{type(exc).__name__}: {exc}"))
         except Exception as exc:  # never a traceback on the operator's screen
             log.exception("live order %d", o.seq)
-            self._finish(o, "error", self._clean(f"{type(exc).__name__}: {exc}"))
+            self.core.finish(o, "error", self.core.clean(f"{type(exc).__name__}: {exc}"))
         finally:
-            self.tasks.pop(o.seq, None)
+            self.core.tasks.pop(o.seq, None)
             if not o.sent:  # nothing was traded: the day's cap is given back
-                self.spent_today = max(0, self.spent_today - o.amount_in)
+                self.core.spent_today = max(0, self.core.spent_today - o.amount_in)
 
-    async def _pipeline(self, o: LiveOrder, gen: int, cu_price: int) -> None:
-        if not self._escalating():
-            await self._order(o, gen, cu_price)
-            return
-        assert self.nonces is not None
-        nonce = self.nonces.take()
-        if nonce is None:  # max_open bounds the orders, so only when some were not made
-            self._finish(
-                o,
-                "refused",
-                "no durable nonce account is free "
-                f"({len(self.nonces.ready)} usable): {self.nonces.note()}",
-            )
-            return
-        o.nonce = nonce
-        try:
-            await self._order(o, gen, cu_price)
-        finally:
-            self.nonces.give_back(nonce)
-
-    async def _order(self, o: LiveOrder, gen: int, cu_price: int) -> None:
-        assert self.wallet is not None
-        c = self.config
-        if not await self._day_holds(o):
-            return
-        o.t_ns["ledger"] = time.monotonic_ns()
-        rpc = self._client()
-        ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-        o.t_ns["built"] = time.monotonic_ns()
-        if self.tables is not None:  # never the nonce account: it must be a static key
-            self.tables.note(ixs[1:] if o.nonce else ixs, self.wallet.pubkey)
-        tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
-        o.t_ns["signed"] = time.monotonic_ns()
-        if too_big(tx, raw) and creates:
-            # too large only with the new token accounts in it: create them first, alone
-            if not await self._create_accounts(o, creates, cu_price, gen):
-                return
-            o.created_apart = list(creates)
-            ixs, base_ata, pre_base, creates = await self._build(o, cu_price)
-            tx, raw, bh, last_valid = await self._sign(ixs, o.durable)
-        parts = [(tx, raw, ixs)]
-        why = too_big(tx, raw)
-        if why and not o.nonce and c.engines():
-            # one transaction cannot hold it: two in one bundle, which lands whole or not
-            # at all (the tip in the second), if a cut of its hops fits each
-            split = await self._split(o, ixs, cu_price)
-            if split is not None:
-                parts, why = split, ""
+    async def arm(self) -> tuple[bool, str]:
+        """Check every guard rail (:meth:`RiskGate.admit`), then prepare what orders need
+        (balances, lookup tables, durable nonces, the fast path warm); (True, the lookup
+        tables in a line) when live trading may start, else (False, why not)."""
+        core = self.core
+        c = core.config
+        gen = core.generation  # a kill switch while the checks run must win over them
+        why = await self.gate.admit()
         if why:
-            held = len(getattr(tx.message, "address_table_lookups", ()))
-            self._finish(
-                o,
-                "refused",
-                f"{why} ({len(o.pools)} hops, {len(ixs)} instructions, "
-                f"{held} lookup table(s) used; the accounts no table held yet are "
-                "added for the next order; a bundle of two transactions needs "
-                "live.jito)"
-                if c.engines() or o.nonce
-                else f"{why} ({len(o.pools)} "
-                "hops; a bundle of two transactions would need live.jito)",
-            )
-            return
-        tx = parts[-1][0]  # the one that pays the tip, and lands only with the others
-        o.signature = str(tx.signatures[0])
-        o.parts = len(parts)
-        wires = [base64.b64encode(r).decode() for _, r, _ in parts]
-        self._step(
-            o,
-            "signed",
-            blockhash=bh,
-            last_valid_block_height=last_valid,
-            instructions=len(ixs),
-            min_out=o.min_out,
-            transactions=len(parts),
-            cu_limit=o.cu_limit,
-            cu_priced=o.cu_priced,
-            # the lookup tables its messages load from, and the nonce it advances: what
-            # prepared it, for the audit (``arbscope export``'s orders)
-            kinds=o.kinds,
-            tables=sorted({t for p in parts for t in lookups_of(p[0].message)}),
-            **({"nonce": o.nonce} if o.nonce else {}),
-        )
+            return False, why
+        wallet = core.wallet
+        assert wallet is not None
+        await self.keeper.refresh_balances([core.base])
+        if core.balances.get(core.base, 0) <= 0:
+            return False, f"wallet {wallet.pubkey} holds none of the base token {core.base}"
+        await self.keeper.prepare_tables()
+        if core.escalating():
+            why = await self.keeper.prepare_nonces()
+            if why:
+                return False, why
+        if core.fast_path:
+            # the fast path warm before the first order: the pools' static parts, the
+            # wallet's token accounts, the hot connections (else the orders of the first
+            # second read their accounts from the node, or wait for a connection)
+            await self.keep_warm()
+        if gen != core.generation:
+            return False, "the kill switch was pressed while the guard rails were checked"
+        core.roll_day()
+        if core.base_start is None:
+            core.base_start = core.balances.get(core.base, 0)
+        core.armed = True
+        if core.fast_path:  # the blockhash it signs with, read on threads of their own
+            core.blockhashes.start()
+        self._start_warming()
+        core.event(Armed(wallet.pubkey, core.node, c.shown()))
+        log.info("live armed: wallet %s via %s", wallet.pubkey, redact(c.rpc or ""))
+        notes = [
+            self.gate.tables_note(),
+            core.nonces.note() if core.nonces is not None else "",
+        ]
+        return True, "; ".join(n for n in notes if n)
 
-        sim: dict[str, Any]
-        if self._skips_simulation():
-            # a bundle, unsimulated by policy: the engines do not land it when it fails
-            sim = {"unchecked": True, "skipped": SKIPPED_BY_POLICY}
-        elif len(parts) == 1:
-            sim = await rpc.simulate_transaction(wires[0], accounts=[base_ata])
-        else:
-            sim = await self._simulate_parts(o, wires, base_ata)
-        o.units, o.fee_lamports = sim.get("unitsConsumed"), sim.get("fee")
-        if sim.get("err") is not None:
-            failing = sim.get("ixs") or ixs
-            gone = self._refused_venue(o, sim["err"], failing)
-            self._finish(
-                o,
-                "refused",
-                "simulation failed: "
-                + describe_error(sim["err"], failing)
-                + (f"; {gone[1]}" if gone else ""),
-                logs=list(sim.get("logs") or [])[-8:],
-                **({"not_run": gone[0]} if gone else {}),
-            )
-            hop = hop_under_quote(sim["err"], sim.get("ixs") or ixs)
-            if hop is not None:
-                self._paid_less(o, hop)
-            return
-        post = self._simulated_amount(sim.get("accounts"))
-        if post is None and not sim.get("unchecked"):
-            self._finish(o, "refused", "the simulation did not return the base account")
-            return
-        if post is not None and o.pre_known:
-            o.simulated_out = post - pre_base + o.amount_in
-        if o.simulated_out is not None and o.simulated_out < o.min_out:
-            self._finish(
-                o, "refused", f"simulated output {o.simulated_out:,} < minimum {o.min_out:,}"
-            )
-            self._paid_less(o, None)
-            return
-        o.t_ns["simulated"] = time.monotonic_ns()
-        if sim.get("skipped"):
-            self._step(o, "simulated", skipped=sim["skipped"])
-        else:
-            self._step(
-                o, "simulated", units=o.units, fee=o.fee_lamports, simulated_out=o.simulated_out
-            )
+    def disarm(self, why: str = "back to paper") -> int:
+        """Stop live trading at once: every order not yet handed to the node is cancelled
+        (never sent). Returns how many were cancelled."""
+        was = self.core.armed
+        self.core.armed = False
+        self.core.generation += 1
+        if self.core.warming is not None:
+            self.core.warming.cancel()
+        self.core.blockhashes.stop()
+        n = 0
+        for o in self.core.orders:
+            if o.status in TERMINAL or o.sending:
+                continue
+            task = self.core.tasks.get(o.seq)
+            if task is not None and not task.done():
+                task.cancel()
+            self.core.finish(o, "cancelled", f"{why}: cancelled before it was sent")
+            n += 1
+        if was:
+            self.core.event(Disarmed(why, n))
+        return n
 
-        if self._killed(o, gen):
-            return
-        watcher = self._watch()
-        fut = await watcher.subscribe(o.signature)
-        if self._killed(o, gen):  # the subscription awaited: look again
-            watcher.forget(o.signature)
-            return
-        o.sending = True
-        sent_slot = int(self._graph().slot)  # the session's slot: no round trip
-        written: list[int] = []
-        handed = await self._hand_over(o, wires, written)
-        if written:  # the first send request's body written to its socket
-            o.t_ns["written"] = min(written)
-        await self._follow(
-            o, gen, handed, ixs, watcher, fut, sent_slot, last_valid, pre_base, wires
-        )
+    def kill(self) -> int:
+        return self.disarm("kill switch")
 
-    async def _follow(
-        self,
-        o: LiveOrder,
-        gen: int,
-        handed: list[tuple[str, str]],
-        ixs: list[Instruction],
-        watcher: SignatureWatcher,
-        fut: asyncio.Future[tuple[int, Any]],
-        sent_slot: int,
-        last_valid: int,
-        pre_base: int,
-        wires: list[str] | None = None,
-    ) -> None:
-        """``o`` was taken by ``handed`` (routes, bundle ids): journaled as sent, followed
-        to its end (escalated when durable), the balances read again. A plain transaction
-        (``wires``: its bytes, sent by ``sendTransaction``) is handed to the node again
-        while it has not landed (:meth:`_resend`)."""
-        c = self.config
-        o.sent = True
-        self._sends += 1
-        self._balances_clean = False
-        self.counts["sent"] += 1
-        o.versions.append((o.signature, o.tip))
-        self._step(
-            o,
-            "sent",
-            via=o.via,
-            routes=[r for r, _ in handed],
-            tip=o.tip,
-            path=o.path,
-            timing_us=o.timing_us(),
-            compiled=o.compiled,
-            **({"cpu_us": o.cpu_ns / 1e3} if o.cpu_ns > 0 else {}),
-            **({"fallback": o.fallback} if o.fallback else {}),
-        )
-        if o.nonce:
-            watcher.forget(o.signature)  # every version is watched by polling below
-            conf = await self._escalate(o, ixs, handed, sent_slot, gen)
-        else:
-            plain = wires is not None and len(wires) == 1 and handed == [("rpc", "")]
-            conf = await watcher.wait(
-                o.signature,
-                fut,
-                last_valid,
-                c.confirm_timeout_s,
-                self._bundle_failed(handed),
-                self._resend(o, wires[0]) if plain and wires else None,
-            )
-            await self._count_routes(o, handed, conf, sent_slot, ixs)
-        o.followed = True
-        o.slot = conf.slot
-        if conf.slot is not None and o.decided_slot and self.on_landing is not None:
-            # paper lands on the measured latency: slots, and the decision-to-send time
-            self.on_landing(conf.slot - o.decided_slot, round(o.ms.get("sent", 0.0) * 1e6))
-        if conf.status == "failed":  # (a bundle sent unsimulated, or one the chain changed)
-            self._refused_venue(o, conf.err, ixs)
-        alone = self.open_orders() == 1
-        await self.refresh_balances(o.tokens)
-        if alone and o.pre_known and conf.status in ("confirmed", "failed"):
-            o.realized = self.balances.get(self.base, 0) - pre_base
-        self._finish(
-            o,
-            conf.status,
-            confirmation_text(conf, ixs) if conf.status != "cancelled" else conf.via,
-            slot=conf.slot,
-            via=conf.via,
-            realized=o.realized,
-            tip=o.tip,
-            versions=[{"signature": s, "tip": t} for s, t in o.versions],
-            **({"resent": o.resent} if o.resent else {}),
-        )
-        if conf.status == "failed":  # landed and failed: a hop that paid less is the same
-            hop = hop_under_quote(conf.err, ixs)
-            if hop is not None:
-                self._paid_less(o, hop)
+    async def keep_warm(self) -> None:
+        """Once, what the fast path needs and the chain may move: the blockhash (ahead of
+        its age), the tip floor, the static part of pools the graph gained, whether the
+        wallet's token account of each of their mints exists, and the base balance once
+        every sent order has ended. An error is noted (``last_error``); the next round
+        tries again."""
+        try:
+            await self.core.latest_blockhash(refresh_within_s=BLOCKHASH_REFRESH_S)
+            await self.keeper.refresh_tip()
+            await self.keeper.statics_of([str(p) for p in self.core.graph().pools()])
+            await self.keeper.read_accounts()
+            await self.keeper.open_hot()
+            self.core.roll_day()
+            await self.gate.read_elsewhere()
+            if not self.core.balances_clean and not self.core.open_orders():
+                await self.keeper.refresh_balances([self.core.base])
+        except (RpcError, JournalError, OSError, asyncio.TimeoutError) as exc:
+            self.core.last_error = self.core.clean(f"keeping the fast path warm: {exc}")
+            log.warning("%s", self.core.last_error)
+
+    def _start_warming(self) -> None:
+        """The fast path's keeper: :meth:`keep_warm` every :data:`KEEP_WARM_S` while
+        armed (the kill switch or back to paper stops it)."""
+        if self.core.warming is not None and not self.core.warming.done():
+            return
+        gen = self.core.generation
+
+        async def keep() -> None:
+            while self.core.armed and gen == self.core.generation:
+                await self.keep_warm()
+                await asyncio.sleep(KEEP_WARM_S)
+
+        self.core.warming = asyncio.get_running_loop().create_task(keep(), name="live-keep-warm")
 
     def view(self) -> LiveView:
-        def path(o: LiveOrder) -> str:
-            return self.names.path(o.tokens)
-
-        orders = tuple(
-            OrderView(
-                o.seq,
-                o.status,
-                o.signature,
-                path(o),
-                o.amount_in,
-                o.min_out,
-                o.simulated_out,
-                o.realized,
-                o.detail,
-            )
-            for o in list(self.orders)[-6:]
-        )
-        last = next((o for o in reversed(self.orders) if o.sent and o.t_ns.get("written")), None)
-        t2t = last.timing_us().get("total") if last is not None else None
-        base_now = self.balances.get(self.base, 0)
-        others = sorted((m, a) for m, a in self.balances.items() if m != self.base and a)
-        return LiveView(
-            wallet=self.wallet.pubkey if self.wallet else "",
-            armed=self.armed,
-            base=self.base,
-            pnl=0 if self.base_start is None else base_now - self.base_start,
-            lamports=self.lamports,
-            balances=((self.base, base_now), *others),
-            open=self.open_orders(),
-            sent=self.counts["sent"],
-            confirmed=self.counts["confirmed"],
-            failed=self.counts["failed"],
-            refused=self.counts["refused"],
-            spent_today=self.spent_today,
-            orders=orders,
-            node=self.node,
-            last_error=self.last_error,
-            tables=None if self.tables is None else replace(self.tables.view),
-            routes=views(self.routes),
-            nonces=None if self.nonces is None else replace(self.nonces.view),
-            simulate="plain" if self._skips_simulation() else "always",
-            t2t_us=t2t,
-            t2t_path=last.path if last is not None else "",
-            not_run=tuple(self.not_run.values()),
-        )
+        """What the screen shows of live trading (:func:`view_of`)."""
+        return view_of(self.core)
 
     async def close(self) -> None:
         """Cancel what was never sent; close the connections."""
         self.disarm("session closed")
         keeping = [
-            t for t in (self._keeping, self._warming, self._reading_blockhash) if t is not None
+            t
+            for t in (self.core.keeping, self.core.warming, self.core.reading_blockhash)
+            if t is not None
         ]
-        for t in [*self.tasks.values(), *keeping]:
+        for t in [*self.core.tasks.values(), *keeping]:
             t.cancel()
-        for t in [*self.tasks.values(), *keeping]:
+        for t in [*self.core.tasks.values(), *keeping]:
             try:
                 await t
             except (asyncio.CancelledError, Exception):
                 pass
-        if self._watcher is not None:
-            await self._watcher.close()
+        if self.core.watcher is not None:
+            await self.core.watcher.close()
         # the blockhash threads end within a read's timeout (joined off the loop: one
         # may be reading from a simulator this loop serves)
-        await asyncio.to_thread(self.blockhashes.stop, BLOCKHASH_TIMEOUT_S + 1.0)
-        for j in self._jitos.values():
+        await asyncio.to_thread(self.core.blockhashes.stop, BLOCKHASH_TIMEOUT_S + 1.0)
+        for j in self.core.jitos.values():
             await j.close()
-        if self._rpc is not None:
-            await self._rpc.close()
-        for h in self._hot.values():
+        if self.core.rpc is not None:
+            await self.core.rpc.close()
+        for h in self.core.hot.values():
             await h.close()
-        if self.ledger is not None:
-            self.ledger.close()
+        if self.core.ledger is not None:
+            self.core.ledger.close()
+
+
+def view_of(core: ExecutorCore) -> LiveView:
+    """What the screen shows of live trading: the wallet, the counts, the last orders."""
+
+    def path(o: LiveOrder) -> str:
+        return core.names.path(o.tokens)
+
+    orders = tuple(
+        OrderView(
+            o.seq,
+            o.status,
+            o.signature,
+            path(o),
+            o.amount_in,
+            o.min_out,
+            o.simulated_out,
+            o.realized,
+            o.detail,
+        )
+        for o in list(core.orders)[-6:]
+    )
+    last = next((o for o in reversed(core.orders) if o.sent and o.t_ns.get("written")), None)
+    t2t = last.timing_us().get("total") if last is not None else None
+    base_now = core.balances.get(core.base, 0)
+    others = sorted((m, a) for m, a in core.balances.items() if m != core.base and a)
+    return LiveView(
+        wallet=core.wallet.pubkey if core.wallet else "",
+        armed=core.armed,
+        base=core.base,
+        pnl=0 if core.base_start is None else base_now - core.base_start,
+        lamports=core.lamports,
+        balances=((core.base, base_now), *others),
+        open=core.open_orders(),
+        sent=core.counts["sent"],
+        confirmed=core.counts["confirmed"],
+        failed=core.counts["failed"],
+        refused=core.counts["refused"],
+        spent_today=core.spent_today,
+        orders=orders,
+        node=core.node,
+        last_error=core.last_error,
+        tables=None if core.tables is None else replace(core.tables.view),
+        routes=views(core.routes),
+        nonces=None if core.nonces is None else replace(core.nonces.view),
+        simulate="plain" if core.skips_simulation() else "always",
+        t2t_us=t2t,
+        t2t_path=last.path if last is not None else "",
+        not_run=tuple(core.not_run.values()),
+    )
 
 
 __all__ = [
     "NOT_SENT",
+    "SKIPPED_BY_POLICY",
     "TERMINAL",
     "DayLedger",
     "ExecutorCore",

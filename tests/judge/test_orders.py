@@ -270,7 +270,7 @@ def _mode(s: FeedSession, mode: str, tables: Any) -> None:
     assert ex is not None
     engines = (str(s.endpoints[0].http),) if mode in ("bundle", "tip", "nonce") else ()
     ex.config = replace(ex.config, jito=engines, tip_escalation=mode == "nonce")
-    ex.tables = tables if mode in ("tables", "tip", "nonce", "legacy") else None
+    ex.core.tables = tables if mode in ("tables", "tip", "nonce", "legacy") else None
 
 
 def _balances(s: FeedSession, tokens: Sequence[str]) -> list[int]:
@@ -278,7 +278,7 @@ def _balances(s: FeedSession, tokens: Sequence[str]) -> list[int]:
     w = s.feeds.server.world
     out = []
     for t in tokens:
-        acc = w.token_account(s.executor._ata(t))
+        acc = w.token_account(s.executor.core.ata(t))
         out.append(0 if acc is None else acc.amount)
     return out
 
@@ -287,13 +287,13 @@ async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
     """The order's instructions as live builds them, in a legacy message sent with
     ``sendTransaction`` (preflight on): (status, detail, parts)."""
     ex = s.executor
-    assert ex is not None and ex.wallet is not None and s.feeds.server is not None
-    ixs, _, _, _ = await ex._build(order, CU_PRICE)
-    bh, _ = await ex._latest_blockhash(force=True)
-    msg = Message.new_with_blockhash(ixs, ex.wallet.keypair.pubkey(), Hash.from_string(bh))
-    tx = VersionedTransaction(msg, [ex.wallet.keypair])
+    assert ex is not None and ex.core.wallet is not None and s.feeds.server is not None
+    ixs, _, _, _ = await ex.builder.build(order, CU_PRICE)
+    bh, _ = await ex.core.latest_blockhash(force=True)
+    msg = Message.new_with_blockhash(ixs, ex.core.wallet.keypair.pubkey(), Hash.from_string(bh))
+    tx = VersionedTransaction(msg, [ex.core.wallet.keypair])
     try:
-        sig = await ex._client().send_transaction(
+        sig = await ex.core.client().send_transaction(
             base64.b64encode(bytes(tx)).decode(), skip_preflight=False
         )
     except RpcError as exc:
@@ -321,9 +321,9 @@ async def run_orders(
             }
             assert ran == BANK_KINDS, bank.refused
         ex, w = s.executor, s.feeds.server.world
-        tables = ex.tables
+        tables = ex.core.tables
         base = s.base_mints[0]
-        graph = ex._graph()
+        graph = ex.core.graph()
         for group, hops, mode, addresses in orders:
             pools = [w.by_address[a] for a in addresses]
             tokens = tokens_of(pools, base)

@@ -82,7 +82,7 @@ async def scenario(node: NodeInfo, folder: Path, market: Market, tmp: Path) -> l
     async with RpcClient(node.rpc_url, timeout_s=30.0) as rpc:
         async with L.live_on_node(node.rpc_url, node.ws_url, folder, market, keyfile, db) as s:
             ex = s.executor
-            me = ex.wallet.pubkey
+            me = ex.core.wallet.pubkey
             pools = await L.pools_of(rpc, market)
             ours: set[str] = set()  # every transaction of this test and its wallet
             lap("armed: the session on the node, its tables made")
@@ -112,7 +112,7 @@ async def scenario(node: NodeInfo, folder: Path, market: Market, tmp: Path) -> l
             said.append(await _refused_with_the_programs_error(s, pools, base))
             await _amm_v4_is_not_run_here(s, pools, base)
             lap("quotes checked, a refusal, AMM v4 not run")
-            sid, tables_view = s.session_id, ex.tables.view
+            sid, tables_view = s.session_id, ex.core.tables.view
         digest = s.digest
         assert digest
         await _replays_to_the_same_digest(db, sid, digest)
@@ -128,25 +128,25 @@ async def _tables_on_the_node(rpc: RpcClient, ex: Any, me: str) -> None:
     exactly the tables the executor uses, with the accounts it believes they hold, every
     one of their transactions confirmed; every account the watched pools' swaps name is
     in one. A later process finds them (no cost)."""
-    view = ex.tables.view
+    view = ex.core.tables.view
     assert view.error == "" and view.addresses > 0 and view.transactions > 0, view
     got = await rpc.get_program_accounts(
         A.ALT_PROGRAM, memcmp=[(22, bytes(Pubkey.from_string(me)))]
     )
     assert sorted(got) == sorted(view.tables)
     held = set()
-    for t in ex.tables.accounts():
+    for t in ex.core.tables.accounts():
         table = AddressLookupTable.deserialize(got[str(t.key)].data)
         assert table.meta.deactivation_slot == 2**64 - 1
         assert list(table.addresses) == list(t.addresses)
         held |= set(t.addresses)
-    assert set(await ex._watched_keys()) <= held
-    sigs = [sig for steps in ex.tables.history.values() for _, sig in steps]
+    assert set(await ex.keeper.watched_keys()) <= held
+    sigs = [sig for steps in ex.core.tables.history.values() for _, sig in steps]
     assert len(sigs) == view.transactions
     for sig in sigs:
         tx = await L.transaction(rpc, sig)
         assert tx["meta"]["err"] is None and A.ALT_PROGRAM in L.programs_called(tx)
-    again = type(ex.tables)(rpc, me, ex._sign, ex._watch)
+    again = type(ex.core.tables)(rpc, me, ex.templates.sign, ex.core.watch)
     assert await again.load() == len(view.tables)
     assert again.view.addresses == view.addresses and again.view.spent == 0
 
@@ -156,7 +156,7 @@ async def _a_durable_nonce_on_the_node(rpc: RpcClient, ex: Any, me: str) -> None
     at the node's ``confirmed`` bank, where the ``confirmed`` blockhash it names is
     known), holding a durable nonce of the wallet; a transaction naming that nonce as its
     blockhash, advancing it first, lands; the same nonce named again does not."""
-    keeper = NonceKeeper(rpc, me, 1, ex._sign, ex._watch)
+    keeper = NonceKeeper(rpc, me, 1, ex.templates.sign, ex.core.watch)
     assert await keeper.ensure() == 1, keeper.view
     (nonce,) = keeper.ready
     acc = (await rpc.get_multiple_accounts([nonce]))[nonce]
@@ -164,10 +164,10 @@ async def _a_durable_nonce_on_the_node(rpc: RpcClient, ex: Any, me: str) -> None
     held = I.read_nonce_account(acc.owner, acc.data)
     assert held is not None and held[0] == me
     ixs = [I.advance_nonce(nonce, me), I.set_compute_unit_limit(10_000)]
-    _, raw, _, _ = await ex._sign(ixs, held[1])
+    _, raw, _, _ = await ex.templates.sign(ixs, held[1])
     sig = await rpc.send_transaction(_b64(raw), skip_preflight=False)
     assert (await L.confirmed(rpc, sig)).get("err") is None
-    _, raw2, _, _ = await ex._sign([*ixs, I.set_compute_unit_price(1)], held[1])
+    _, raw2, _, _ = await ex.templates.sign([*ixs, I.set_compute_unit_price(1)], held[1])
     with pytest.raises(RpcError, match=r"Blockhash not found"):
         await rpc.send_transaction(_b64(raw2), skip_preflight=False)
 
@@ -221,7 +221,7 @@ async def _order_on(
         got = await rpc.get_recent_prioritization_fees([p.address for p in cycle])
         t.reported = {fee for _, fee in got}
         if order.status == "confirmed":
-            await L.follow_up(s, rpc, t, s.executor.wallet.pubkey, ours)
+            await L.follow_up(s, rpc, t, s.executor.core.wallet.pubkey, ours)
         return t
     raise AssertionError(f"no {n}-hop cycle through {kind} could be knocked open")
 
@@ -272,7 +272,7 @@ async def _accounts_made_once(
     transaction only without them, as the executor chooses; else in the order itself);
     the next order through the same tokens creates none."""
     ex = s.executor
-    me = ex.wallet.pubkey
+    me = ex.core.wallet.pubkey
     held = await L.read_pools(rpc, list(pools))
     apart: list[list[L.PoolInfo]] = []
     inline: list[list[L.PoolInfo]] = []
@@ -292,7 +292,7 @@ async def _accounts_made_once(
     progs = {m: prog for p in pick for m, prog in held[p.address].programs.items()}
     atas = [I.ata_address(me, m, progs[m]) for m in made]
     assert all(a is None for a in (await rpc.get_multiple_accounts(atas)).values())  # none yet
-    tables, ex.tables = ex.tables, None
+    tables, ex.core.tables = ex.core.tables, None
     try:
         out = []
         for _ in range(2):
@@ -301,7 +301,7 @@ async def _accounts_made_once(
             assert t.tx is not None and not _lookups(t.tx)
             out.append(t)
     finally:
-        ex.tables = tables
+        ex.core.tables = tables
     first, second = out
     assert first.tx is not None and second.tx is not None
     if is_apart:

@@ -64,7 +64,7 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
         ex = await _armed_for_bundles(s)
-        assert ex._hot and all(h.ready for h in ex._hot.values())
+        assert ex.core.hot and all(h.ready for h in ex.core.hot.values())
         o, _ = await go_cycle(s)
         chain = s.feeds.server.chain
         simulated, bundles = chain.stats.simulated, chain.stats.bundles
@@ -72,7 +72,7 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.sending and "written" in order.t_ns
         assert order.t_ns["decided"] <= order.t_ns["ledger"] <= order.t_ns["written"]
-        assert not ex.cpu_clock and order.cpu_ns == 0
+        assert not ex.core.cpu_clock and order.cpu_ns == 0
         done = await finished(s, 1)
         assert done.status == "confirmed", done.detail
         assert chain.stats.simulated == simulated  # nothing was simulated on the way
@@ -104,20 +104,20 @@ async def test_a_blockhash_eighty_slots_old_is_still_held_and_its_bundle_lands(
     async with live_session(keyfile, seed=11, tip_lamports=2_000, simulate="plain") as s:
         ex = await _armed_for_bundles(s)
         o, _ = await go_cycle(s)
-        ex.blockhashes.stop()  # (the keeper's threads, off: no newer one read meanwhile)
-        ex._refresh_blockhash_ahead = lambda: None  # (nor the loop's background read)
-        held, _last = await ex._latest_blockhash(force=True)
-        kept = ex.blockhashes.held()
+        ex.core.blockhashes.stop()  # (the keeper's threads, off: no newer one read meanwhile)
+        ex.core.refresh_blockhash_ahead = lambda: None  # (nor the loop's background read)
+        held, _last = await ex.core.latest_blockhash(force=True)
+        kept = ex.core.blockhashes.held()
         assert kept is not None and kept.blockhash == held
         at = kept.slot
         server = s.feeds.server
         for _ in range(80):
             server.step()
-        await tick_until(s, lambda: int(ex._graph().slot) >= at + 80)
+        await tick_until(s, lambda: int(ex.core.graph().slot) >= at + 80)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.fallback == "" and "written" in order.t_ns
-        kept = ex.blockhashes.held()  # signed with the one read 80 slots ago: still held
+        kept = ex.core.blockhashes.held()  # signed with the one read 80 slots ago: still held
         assert kept is not None and kept.blockhash == held
         done = await finished(s, 1)
         assert done.status == "confirmed", done.detail
@@ -142,13 +142,13 @@ async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_an
         s.tick()  # a turn: the best live cycles compiled ahead (if no turn did yet)
         assert key in s._warmed
         assert not ex.prewarm(s.live[key][0])  # nothing left to compile for it
-        compiled = len(ex._messages)
+        compiled = len(ex.templates.messages)
         chain = s.feeds.server.chain
         tips = {a: chain.world.lamports(a) for a in I.JITO_TIP_ACCOUNTS}
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns
-        assert len(ex._messages) == compiled  # patched, not compiled
+        assert len(ex.templates.messages) == compiled  # patched, not compiled
         done = await finished(s, order.seq)
         assert done.status == "confirmed", done.detail
         paid = {a: chain.world.lamports(a) - n for a, n in tips.items()}
@@ -172,7 +172,7 @@ async def test_a_plain_order_is_built_from_the_held_state_and_still_simulated(
         s.broker.auto = False  # type: ignore[union-attr]
         chain = s.feeds.server.chain
         for seq, fast in ((1, True), (2, False)):
-            ex.fast_path = fast
+            ex.core.fast_path = fast
             o, _ = await go_cycle(s)
             simulated = chain.stats.simulated
             assert s.trade(o.base_mint, list(o.pools)) == ""
@@ -202,13 +202,13 @@ async def test_an_order_another_process_wrote_to_the_day_file_counts_against_the
         ledger = ex.ledger
         assert ledger is not None
         dead = 7_000_000
-        ledger.file.append("a-session-that-died", 1, ex.day, dead)  # type: ignore[attr-defined]
+        ledger.file.append("a-session-that-died", 1, ex.core.day, dead)  # type: ignore[attr-defined]
         ex.config = replace(ex.config, max_day=dead + o.amount_in - 1)
         assert s.trade(o.base_mint, list(o.pools)) == ""
         refused = await finished(s, 1)
         assert refused.status == "refused"
         assert f"{dead:,} by 1 other session in journal" in refused.detail, refused.detail
-        assert ex.counts["sent"] == 0
+        assert ex.core.counts["sent"] == 0
         ex.config = replace(ex.config, max_day=dead + o.amount_in)  # exactly at the cap
         o, _ = await go_cycle(s)
         assert s.trade(o.base_mint, list(o.pools)) == ""
@@ -396,8 +396,8 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         o, _ = await go_cycle(s)
         key = (o.base_mint, tuple(o.pools))
         s._warmed.clear()  # nothing compiled ahead yet
-        ex._messages.clear()
-        ex._swaps.clear()
+        ex.templates.messages.clear()
+        ex.templates.swaps.clear()
         s.ev._sendable_memo.clear()  # nor sized
         ingest, take = s.ingest, s.ingest.take_changed
         ingest.take_changed = lambda: list(o.pools)  # type: ignore[method-assign]
@@ -405,9 +405,9 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
             s.decide()  # the frame's decision: broker.auto is off, nothing is ordered
         finally:
             ingest.take_changed = take  # type: ignore[method-assign]
-        assert key in s._warmed and ex._messages
-        compiles = ex.compiles
-        ex.cpu_clock = True  # (opt-in: what bench.live --cpu reads)
+        assert key in s._warmed and ex.templates.messages
+        compiles = ex.templates.compiles
+        ex.core.cpu_clock = True  # (opt-in: what bench.live --cpu reads)
         sized: list[list[str]] = []  # the transactions sized from here on (their hops)
         fits = market.Evaluator._fits
         monkeypatch.setattr(
@@ -417,7 +417,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         assert sized == []  # sized ahead too: the decision's check read the memo
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns and not order.fallback
-        assert order.compiled == 0 and ex.compiles == compiles
+        assert order.compiled == 0 and ex.templates.compiles == compiles
         # the thread's CPU to the signature, one thread's: at most its wall time
         wall = order.t_ns["signed"] - order.t_ns["decided"]
         assert 0 < order.cpu_ns <= wall + 1_000_000
@@ -425,25 +425,28 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         assert done.status == "confirmed", done.detail
 
         # the wallet's tables, held, then grown by appending: the template stays
-        assert ex.tables is not None and ex.wallet is not None
-        ixs = ex.build_warm(order, 0)
+        assert ex.core.tables is not None and ex.core.wallet is not None
+        ixs = ex.builder.build_warm(order, 0)
         assert ixs is not None
-        keys = table_keys(ixs[0], ex.wallet.pubkey)
+        keys = table_keys(ixs[0], ex.core.wallet.pubkey)
         table = AddressLookupTableAccount(Pubkey.new_unique(), keys[: len(keys) // 2])
-        ex.tables.tables = {table.key: table}
-        first = ex._message(ixs[0])
-        compiles = ex.compiles
+        ex.core.tables.tables = {table.key: table}
+        first = ex.templates.message(ixs[0])
+        compiles = ex.templates.compiles
         grown = AddressLookupTableAccount(table.key, [*keys[: len(keys) // 2], *keys[::3]])
-        ex.tables.tables = {grown.key: grown}
-        again = ex._message(ixs[0])
-        assert ex.compiles == compiles and again.message == first.message
+        ex.core.tables.tables = {grown.key: grown}
+        again = ex.templates.message(ixs[0])
+        assert ex.templates.compiles == compiles and again.message == first.message
         assert again.tables == (grown,)
-        ex.tables.tables = {}  # the table gone: compiled again
-        assert ex._message(ixs[0]).message != first.message and ex.compiles == compiles + 1
+        ex.core.tables.tables = {}  # the table gone: compiled again
+        assert (
+            ex.templates.message(ixs[0]).message != first.message
+            and ex.templates.compiles == compiles + 1
+        )
 
         o, _ = await go_cycle(s)
-        await until(lambda: all(h.ready for h in ex._hot.values()))  # the last one answered
-        ex._static.pop(o.pools[0])  # not decoded: the ordinary way, which reads it
+        await until(lambda: all(h.ready for h in ex.core.hot.values()))  # the last one answered
+        ex.core.static.pop(o.pools[0])  # not decoded: the ordinary way, which reads it
         assert s.trade(o.base_mint, list(o.pools)) == ""
         slow = ex.orders[-1]
         assert slow.fallback == f"pool {o.pools[0][:8]} not decoded yet"
@@ -469,8 +472,8 @@ async def test_arming_warms_the_fast_path_before_the_first_order(
         ex.config = replace(ex.config, jito=s.endpoints[0].http)
         ok, why = await s.request_live()  # (no keep_warm of the test's own)
         assert ok, why
-        pools = [str(p) for p in ex._graph().pools()]
-        assert pools and all(p in ex._static for p in pools)
-        mints = {m for st in ex._static.values() for m in st.programs}
-        assert mints <= set(ex.accounts)
-        assert ex._hot and all(h.ready for h in ex._hot.values())
+        pools = [str(p) for p in ex.core.graph().pools()]
+        assert pools and all(p in ex.core.static for p in pools)
+        mints = {m for st in ex.core.static.values() for m in st.programs}
+        assert mints <= set(ex.core.accounts)
+        assert ex.core.hot and all(h.ready for h in ex.core.hot.values())

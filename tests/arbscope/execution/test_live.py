@@ -57,7 +57,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert ok, why
         assert s.mode == "LIVE" and s.executor.armed
         # arming made the wallet's lookup tables of the watched pools' accounts
-        tables = s.executor.tables.view  # type: ignore[union-attr]
+        tables = s.executor.core.tables.view  # type: ignore[union-attr]
         assert tables.error == "" and tables.addresses > 0 and tables.pending == 0
         s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
         o, sc = await go_cycle(s)
@@ -72,7 +72,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert stored.tx.message.address_table_lookups
         assert sum(map(len, stored.outcome.loaded)) > 0
         eng = engine_rs.load("python")
-        me = s.executor.wallet.pubkey  # type: ignore[union-attr]
+        me = s.executor.core.wallet.pubkey  # type: ignore[union-attr]
         w = s.feeds.server.world
         # every hop by hand, from the states the transaction met
         moved: dict[str, int] = {}
@@ -244,7 +244,7 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         # the scorer's sizing counted, and each Token-2022 mint's steps), the base, the
         # accounts it created (by hand)
         ex = s.executor
-        created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
+        created = sum(1 for t in set(order.tokens) if ex.core.ata(t) not in acc_before)
         assert order.steps == list(o.hop_steps) and len(order.steps) == len(order.kinds)
         programs = [s.graph.mint_program(t) or I.SPL_TOKEN for t in order.tokens]
         steps = cycle_steps(order.kinds, (), order.steps, programs)
@@ -358,7 +358,7 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
         assert order.cu_priced == priced.cu_limit == budget.limit
         ex = s.executor
         _, acc_before, _, _, landed = landings[order.signature]
-        created = sum(1 for t in set(order.tokens) if ex._ata(t) not in acc_before)
+        created = sum(1 for t in set(order.tokens) if ex.core.ata(t) not in acc_before)
         assert not order.created_apart
         assert requested_cu(s.feeds.server.chain.ledger[order.signature].tx) == order.cu_limit
         # the accounts the scorer counted are those the order created: the same limit
@@ -443,10 +443,10 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
         why = s.trade(o.base_mint, list(o.pools))
         assert why.startswith("live refused: size") and "per-trade cap" in why
         ex.config = replace(ex.config, max_trade=10**12)
-        ex.spent_today = 10**12 - o.amount_in + 1
+        ex.core.spent_today = 10**12 - o.amount_in + 1
         why = s.trade(o.base_mint, list(o.pools))
         assert "daily cap" in why and "used today" in why
-        ex.spent_today = 0
+        ex.core.spent_today = 0
         ex.config = replace(ex.config, max_open=1)
         assert s.trade(o.base_mint, list(o.pools)) == ""  # one open order...
         other = next(
@@ -510,12 +510,12 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         # cycle is not sent again on its own until the pool at fault changed
         ex = s.executor
         key = (o.base_mint, tuple(o.pools))
-        assert ex.stale_refusals == 1 and s.pool is not None and s.pool.reconciler is not None
+        assert ex.core.stale_refusals == 1 and s.pool is not None and s.pool.reconciler is not None
         assert s.pool.reconciler.stats.urgent >= len(o.pools)
-        decided = ex._traded[key]
-        assert ex.stale_block(key, decided).startswith("refused when a hop paid less")
-        assert ex.stale_block(key, tuple(x + 1 for x in decided)) == ""
-        assert ex.stale_block(key, decided) == ""  # once changed, the block is gone
+        decided = ex.core.traded[key]
+        assert ex.core.stale_block(key, decided).startswith("refused when a hop paid less")
+        assert ex.core.stale_block(key, tuple(x + 1 for x in decided)) == ""
+        assert ex.core.stale_block(key, decided) == ""  # once changed, the block is gone
 
 
 @pytest.mark.slow
@@ -699,19 +699,19 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         b.executor.config = replace(b.executor.config, max_day=cap)
         # B's total as read before A's order (its keeper reads the journal every second,
         # and submit refuses on what it read: here, before the keeper's next look)...
-        b.executor.spent_elsewhere = 0
+        b.executor.core.spent_elsewhere = 0
         assert b.trade(ob.base_mint, list(ob.pools)) == ""
         order_b = await finished(b, 1)
         assert order_b.status == "refused"  # ...the day file, read again, refuses it
         for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session", str(db)):
             assert text in order_b.detail, order_b.detail
         st = b.feeds.server.chain.stats
-        assert sent(b) + st.bundles == 0 and b.executor.spent_today == 0
+        assert sent(b) + st.bundles == 0 and b.executor.core.spent_today == 0
     # a later process the same day: the total is loaded when live is armed
     async with live_session(keyfile, seed=13, db=db) as c:
         assert c.executor is not None and c.feeds.server is not None
         assert (await c.request_live())[0]
-        assert c.executor.spent_elsewhere == spent_a
+        assert c.executor.core.spent_elsewhere == spent_a
         c.broker.auto = False  # type: ignore[union-attr]
         oc, _ = await go_cycle(c)
         c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in - 1)
@@ -846,13 +846,13 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
             timeout=40,
         )
         ex = s.executor
-        assert ex._graph().mint_fee(fee_mint) is not None  # the feed told the graph the fee
+        assert ex.core.graph().mint_fee(fee_mint) is not None  # the feed told the graph the fee
         assert s.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         _, before, _, after, landed = landings[order.signature]
         assert landed.err is None
-        me = ex.wallet.pubkey  # type: ignore[union-attr]
+        me = ex.core.wallet.pubkey  # type: ignore[union-attr]
         sol_ata = I.ata_address(me, sol)
         fee_ata = I.ata_address(me, fee_mint, I.TOKEN_2022)
         assert amount(after, sol_ata) - amount(before, sol_ata) == order.hops[-1] - order.amount_in

@@ -23,7 +23,7 @@ POOL_V4, POOL_CP, POOL_OB = "V4pool1111111111111111111111111111111111111", "CPpo
 def _core() -> ExecutorCore:
     core = ExecutorCore(LiveConfig(), WSOL, graph=lambda: None)
     for pool, kind in ((POOL_V4, "amm_v4"), (POOL_CP, "cpmm"), (POOL_OB, "openbook")):
-        core._static[pool] = StaticPool(kind, None, {})
+        core.static[pool] = StaticPool(kind, None, {})
     return core
 
 
@@ -39,12 +39,12 @@ def _order(pools: list[str]) -> LiveOrder:
 
 def _refused(core: ExecutorCore, err: Any, kinds: list[str]) -> Any:
     ixs = [I.set_compute_unit_limit(1), I.set_compute_unit_price(0), *map(_ix, kinds)]
-    return core._refused_venue(_order([]), err, ixs)
+    return core.refused_venue(_order([]), err, ixs)
 
 
 def test_a_program_refusing_the_instruction_itself_is_not_run_for_the_session() -> None:
     core = _core()
-    assert core._through_refused([POOL_V4, POOL_CP]) == ""
+    assert core.through_refused([POOL_V4, POOL_CP]) == ""
     # a slippage error (a custom code of the program's own) is the order's alone
     assert _refused(core, {"InstructionError": [2, {"Custom": 30}]}, ["amm_v4"]) is None
     assert _refused(core, {"InstructionError": [3, {"Custom": 6005}]}, ["amm_v4", "cpmm"]) is None
@@ -54,9 +54,9 @@ def test_a_program_refusing_the_instruction_itself_is_not_run_for_the_session() 
     assert got is not None and got[0] == "raydium_amm_v4"
     assert "InvalidInstructionData" in got[1] and "order #7" in got[1]
     assert list(core.not_run) == [venues.by_kind("amm_v4").program]
-    why = core._through_refused([POOL_CP, POOL_V4])
+    why = core.through_refused([POOL_CP, POOL_V4])
     assert why.startswith(f"pool {POOL_V4[:8]}") and "raydium_amm_v4" in why
-    assert core._through_refused([POOL_CP, "unknown pool"]) == ""  # not held yet: no opinion
+    assert core.through_refused([POOL_CP, "unknown pool"]) == ""  # not held yet: no opinion
     # the same venue refusing again keeps its first reason
     again = _refused(core, {"InstructionError": [2, "InvalidInstructionData"]}, ["amm_v4"])
     assert again == got

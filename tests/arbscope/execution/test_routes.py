@@ -116,7 +116,7 @@ async def test_an_order_no_engine_forwards_ends_when_they_say_failed_and_expires
         order = await finished(s, 1, timeout=30)
         assert order.status == "expired"
         assert "all 2 block engines failed the bundle" in order.detail
-        assert s.executor.open_orders() == 0  # its place is free
+        assert s.executor.core.open_orders() == 0  # its place is free
         assert order.signature not in s.feeds.server.chain.statuses
         assert sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
         for u in urls:
@@ -205,13 +205,13 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         chain, w = s.feeds.server.chain, s.feeds.server.world
         landings = record_landings(s)
         events: list[tuple[str, dict[str, Any]]] = []
-        journal = s.executor._event
+        journal = s.executor.core.event
 
         def seen(event: Event) -> None:
             events.append((event.kind, event.payload()))
             journal(event)
 
-        s.executor._event = seen  # type: ignore[method-assign]
+        s.executor.core.event = seen  # type: ignore[method-assign]
         order = await one_order(s, timeout=40)
         assert order.status == "confirmed", order.detail
         sigs = [sig for sig, _ in order.versions]
@@ -226,8 +226,8 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         paid = sum(after[t][0] - before[t][0] for t in I.JITO_TIP_ACCOUNTS)
         assert paid == order.tip == 8_000
         # the nonce moved on when that version landed: none of the others can land now
-        assert s.executor.nonces is not None
-        (nonce,) = s.executor.nonces.ready
+        assert s.executor.core.nonces is not None
+        (nonce,) = s.executor.core.nonces.ready
         held = I.read_nonce_account(I.SYSTEM_PROGRAM, w.accounts[nonce].data)
         assert held is not None and held[1] != order.durable
         r = next(r for r in s.executor.view().routes if r.route == route_name(urls[0]))
@@ -239,7 +239,7 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
             0,
         )
         assert chain.engines["ny"].limited == 0  # paced under 1 request a second
-        assert s.executor.nonces.view.free == 1  # given back
+        assert s.executor.core.nonces.view.free == 1  # given back
         steps = [p.get("step") for k, p in events if k == "tx"]
         assert steps.count("escalated") == len(sigs) - 1
         end = next(p for k, p in events if k == "tx" and p.get("step") == "confirmed")

@@ -46,9 +46,9 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
         ok, why = await s.request_live()
         assert ok, why
         ex = s.executor
-        assert why == ex.tables_note() and why.startswith("lookup tables: ") and "SOL" in why
-        assert ex.wallet is not None and ex.tables is not None
-        v = ex.tables.view
+        assert why == ex.gate.tables_note() and why.startswith("lookup tables: ") and "SOL" in why
+        assert ex.core.wallet is not None and ex.core.tables is not None
+        v = ex.core.tables.view
         assert v.error == "" and v.pending == 0 and len(v.tables) >= 1
         w = s.feeds.server.world
         # the tables on chain: the wallet's authority, every address the view counts
@@ -58,7 +58,7 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
             acc = w.accounts[t]
             assert acc.owner == A.ALT_PROGRAM
             table = AddressLookupTable.deserialize(acc.data)
-            assert str(table.meta.authority) == ex.wallet.pubkey
+            assert str(table.meta.authority) == ex.core.wallet.pubkey
             held |= {str(k) for k in table.addresses}
             rent += acc.lamports
         assert len(held) == v.addresses
@@ -83,7 +83,7 @@ async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
         assert s.feeds.server is not None and s.executor is not None
         ok, why = await s.request_live()
         assert ok and "over the budget of 0.0100 SOL" in why and "tables_budget" in why
-        assert s.executor.tables is not None and s.executor.tables.view.tables == ()
+        assert s.executor.core.tables is not None and s.executor.core.tables.view.tables == ()
         assert s.feeds.server.chain.stats.sent == 0  # nothing was paid
 
 
@@ -99,36 +99,36 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
         assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         ex = s.executor
-        assert ex.tables is not None and ex.wallet is not None
-        made = ex.tables.view
+        assert ex.core.tables is not None and ex.core.wallet is not None
+        made = ex.core.tables.view
         assert made.transactions >= 2 and made.error == ""
-        again = LiveExecutor(ex.config, ex.base, ex._graph, ex._sink, ledger=ex.ledger)
+        again = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
         try:
             ok, why = await again.arm()
             assert ok, why
-            assert again.tables is not None
-            v = again.tables.view
+            assert again.core.tables is not None
+            v = again.core.tables.view
             assert set(v.tables) == set(made.tables) and v.addresses == made.addresses
             assert v.transactions == 0 and v.spent == 0  # found, not made again
             # deactivate the tables; a third arming does not use them and makes new ones
-            me = ex.wallet.pubkey
+            me = ex.core.wallet.pubkey
             ixs = [A.deactivate_lookup_table(t, me) for t in made.tables]
-            tx, raw, _, last = await ex._sign(ixs)
-            watcher = ex._watch()
+            tx, raw, _, last = await ex.templates.sign(ixs)
+            watcher = ex.core.watch()
             fut = await watcher.subscribe(str(tx.signatures[0]))
             import base64
 
-            await ex._client().send_transaction(base64.b64encode(raw).decode())
+            await ex.core.client().send_transaction(base64.b64encode(raw).decode())
             conf = await watcher.wait(str(tx.signatures[0]), fut, last, 30)
             assert conf.status == "confirmed"
         finally:
             await again.close()
-        third = LiveExecutor(ex.config, ex.base, ex._graph, ex._sink, ledger=ex.ledger)
+        third = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
         try:
             ok, why = await third.arm()
             assert ok, why
-            assert third.tables is not None
-            v3 = third.tables.view
+            assert third.core.tables is not None
+            v3 = third.core.tables.view
             assert v3.error == "" and not set(v3.tables) & set(made.tables)
             assert v3.addresses == made.addresses and v3.transactions >= 2
         finally:
@@ -139,9 +139,9 @@ def _one_fits(ex: Any, o: Any) -> bool:
     """Whether the cycle fits one transaction through the tables (bytes and locks)."""
     from arbscope.execution.build import too_big as _too_big
 
-    me = ex.wallet.pubkey
+    me = ex.core.wallet.pubkey
     ixs = _cycle_ixs(ex, list(o.pools), list(o.tokens), tip=True)
-    msg = A.compile_v0(me, ixs, Hash.default(), ex.tables.accounts())
+    msg = A.compile_v0(me, ixs, Hash.default(), ex.core.tables.accounts())
     from solders.signature import Signature
     from solders.transaction import VersionedTransaction
 
@@ -152,10 +152,10 @@ def _one_fits(ex: Any, o: Any) -> bool:
 def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[Any]:
     """The order's instructions as the executor builds them (compute budget, one swap
     per hop from the pools' own accounts, the tip), sized by amounts that change nothing."""
-    me = ex.wallet.pubkey
+    me = ex.core.wallet.pubkey
     ixs = [I.set_compute_unit_limit(1_400_000), I.set_compute_unit_price(10**6)]
     for i, p in enumerate(pools):
-        st = ex._static[p]
+        st = ex.core.static[p]
         tin, tout = tokens[i], tokens[i + 1]
         leg = venues.Leg(
             pool=p,
@@ -163,8 +163,8 @@ def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[
             owner=me,
             mint_in=tin,
             mint_out=tout,
-            source=ex._ata(tin),
-            dest=ex._ata(tout),
+            source=ex.core.ata(tin),
+            dest=ex.core.ata(tout),
             amount_in=10**9,
             minimum_out=1,
             token_programs=st.programs,
@@ -188,10 +188,10 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
         assert s.feeds.server is not None and s.executor is not None
         assert (await s.request_live())[0]
         ex = s.executor
-        assert ex.tables is not None and ex.tables.view.error == ""
-        graph = ex._graph()
-        tables = ex.tables.accounts()
-        me = ex.wallet.pubkey  # type: ignore[union-attr]
+        assert ex.core.tables is not None and ex.core.tables.view.error == ""
+        graph = ex.core.graph()
+        tables = ex.core.tables.accounts()
+        me = ex.core.wallet.pubkey  # type: ignore[union-attr]
         sizes: list[tuple[int, int, tuple[str, ...], tuple[str, ...]]] = []
         over_without = 0
         under = over = 0
@@ -205,12 +205,12 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                 size = A.tx_size(msg)
                 plain = A.tx_size(A.compile_v0(me, ixs, Hash.default()))
                 over_without += plain > PACKET_DATA_SIZE
-                kinds = tuple(ex._static[p].kind for p in pools)
+                kinds = tuple(ex.core.static[p].kind for p in pools)
                 sizes.append((size, len(pools), kinds, tuple(pools)))
                 # paper's estimate through tables (placeholder accounts, a table per hop)
                 # agrees on what fits; it is at most a few bytes under (placeholder
                 # accounts), over by the tables a live order needs fewer of
-                progs = [ex._program(t) for t in tokens]
+                progs = [ex.core.program(t) for t in tokens]
                 est = swap_tx_size(list(kinds), tokens, True, tables=True, programs=progs)
                 assert (est <= PACKET_DATA_SIZE) == (size <= PACKET_DATA_SIZE)
                 under, over = max(under, size - est), max(over, est - size)
@@ -236,13 +236,13 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
                         10**9,
                         [10**9] * (len(pools) + 1),
                     )
-                    parts = await ex._split(order, ixs, 10**6)
+                    parts = await ex.builder.split(order, ixs, 10**6)
                     assert parts is not None, kinds
                     bundled.append(tuple(len(raw) for _, raw, _ in parts))
                 assert s.ev.sendable(o) == "", kinds  # paper sends what live can
         assert {n for _, n, _, _ in sizes} == {2, 3, 4, 5}
         largest = max(sizes)
-        print(f"\n{ex.tables_note()}; {len(graph.pools())} pools")
+        print(f"\n{ex.gate.tables_note()}; {len(graph.pools())} pools")
         print(
             f"{len(sizes)} cycles of 2-5 hops; {over_without} over the limit without "
             f"tables; the largest through them: {largest[0]} bytes, {largest[1]} hops, "
@@ -275,7 +275,7 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
         for venue in ("openbook_v2", "manifest"):  # the makers hold still: a requote
             for book in w.venue_state.get(venue, []):  # between quote and landing moves a hop
                 book.spec.state.quiet = True
-        graph = s.executor._graph()
+        graph = s.executor.core.graph()
         base = s.base_mints[0]
         landed: dict[int, Any] = {}
         used: set[str] = set()
@@ -364,7 +364,7 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         for venue in ("openbook_v2", "manifest"):  # the makers hold still
             for book in w.venue_state.get(venue, []):
                 book.spec.state.quiet = True
-        graph = ex._graph()
+        graph = ex.core.graph()
         base = s.base_mints[0]
         landings = record_landings(s)
         cands = [
