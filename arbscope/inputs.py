@@ -400,14 +400,20 @@ def replay(inp: Input, ingest: IngestCalls, session: SessionInputs) -> bool:
     return True
 
 
+def _bound(row: InputKind, ingest: IngestCalls, session: SessionInputs) -> Callable[..., Any]:
+    """``row``'s call bound to its target; an ingest that is a port's typed face (the
+    session's) is given the kind at its port, not through its typed call."""
+    if row.to_ingest and isinstance(ingest, Calls):
+        return partial(ingest.apply, row.kind)
+    return partial(row.call, _target(row, ingest, session))
+
+
 def replayer(ingest: IngestCalls, session: SessionInputs) -> Callable[[Input], bool]:
     """:func:`replay` bound to ``ingest`` and ``session`` once: each kind's call is bound
     to its target when this is made, not per input (a replay's hot loop); the same calls,
     the same errors."""
     calls: dict[Kind, tuple[Callable[..., Any], Callable[[Input, int], tuple[Any, ...]]]] = {
-        row.kind: (partial(row.call, _target(row, ingest, session)), row.decode)
-        for row in _ROWS
-        if row.journaled
+        row.kind: (_bound(row, ingest, session), row.decode) for row in _ROWS if row.journaled
     }
 
     def apply(inp: Input) -> bool:

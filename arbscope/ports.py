@@ -74,10 +74,10 @@ class IngestPort(Protocol):
     def apply(self, kind: Call, /, *args: Any) -> Any: ...
 
 
-class EngineIngest(Ingest, Protocol):
-    """An engine backend's ``FeedIngest`` (and ``TimedIngest`` over them): also a
-    recorded frame stored as a delta, the engine keeping the copies (a headless replay's),
-    alone or in a run (``frames(..., deltas=True)``)."""
+class EngineIngest(IngestCalls, IngestReads, Protocol):
+    """An engine backend's ``FeedIngest`` (what ``TimedIngest`` drives): also a recorded
+    frame stored as a delta, the engine keeping the copies (a headless replay's), alone or
+    in a run (``frames(..., deltas=True)``)."""
 
     def frames(
         self,
