@@ -588,17 +588,22 @@ class Forwarder:
 
 
 # ---------------------------------------------------------------- on top of the port
+_FRAME, _GRPC = Kind.FRAME, Kind.GRPC
+
+
 class Calls:
     """The typed calls the feeds make, written once on a port's ``apply``."""
 
     apply: Callable[..., Any]
 
+    # (the frame path's two: their answers are the engine's ints, handed on as they are)
     def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
-        return int(self.apply(Kind.FRAME, endpoint, frame, recv_ns))
+        sid: int = self.apply(_FRAME, endpoint, frame, recv_ns)
+        return sid
 
     def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
-        kind, value = self.apply(Kind.GRPC, endpoint, update, recv_ns)
-        return int(kind), int(value)
+        out: tuple[int, int] = self.apply(_GRPC, endpoint, update, recv_ns)
+        return out
 
     def frames(
         self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
