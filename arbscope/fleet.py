@@ -6,7 +6,7 @@ simulator) and publishes every input its feeds give — each raw frame with its 
 and receive time, the HTTP snapshot's accounts, the pools and tick arrays tracked, the
 subscription ids bound, the epoch schedule, the fee samples — in the journal's own input
 format (:mod:`storage.codec`), batched, to the region's JetStream stream. Its own engine
-reads only the frames it needs (:class:`arbscope.inputs.ForwardingTee`: the slots, the
+reads only the frames it needs (:class:`arbscope.inputs.Forwarder`: the slots, the
 pools' own accounts); the others are forwarded only. A *consumer* (``arbscope run
 --nats URL --region NAME ...``) applies those inputs to its own engine as if they had come
 from its own sockets: each collector endpoint becomes an endpoint of its own named

@@ -4,8 +4,11 @@ backend and timed (:class:`TimedIngest`), and the slot clock it keeps.
 Both backends see every frame (the other backend's ingest is fed the same bytes), so the
 timing panel shows Rust and Python side by side and the shadow check compares graphs that
 saw the same history; the mirror is suspended for good when it costs more than its
-budget of wall time. It implements :class:`arbscope.ports.EngineIngest`, as the engine's
-ingest does, so the feeds, a consumer and a replay drive it alike.
+budget of wall time. It is the end of the ingest's one port
+(:class:`arbscope.ports.IngestPort`: ``apply(kind, *args)``, each kind's handler bound
+once from the input table ``arbscope.inputs.CALLS``), with the typed calls on top
+(``arbscope.inputs.Calls``) and the active backend's reads, so the feeds, a consumer and a
+replay drive it alike.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from __future__ import annotations
 import time
 import types
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from engine_rs.errors import EngineError
-from engine_rs.records import DedupStats, EndpointStats, IngestStats
+from storage.codec import Kind
 
-from .ports import Buffer, EngineIngest
+from .inputs import CALLS, Calls, Reads
+from .ports import Buffer, Call, EngineIngest, FrameRun, Run
 from .timing import KernelTimer
 
 # a slot notification's method name, looked for in the head of a frame (anywhere in the
@@ -28,8 +33,37 @@ SLOT_NOTICE_WITHIN = 256
 GRPC_SLOT_UPDATE = 3  # SubscribeUpdate.update_oneof's slot member (FeedIngest.grpc's kind)
 
 
-class TimedIngest:
-    """``FeedIngest`` of the active backend, mirrored on the other and timed."""
+def _frame(i: EngineIngest, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+    return i.frame(endpoint, frame, recv_ns)
+
+
+def _grpc(i: EngineIngest, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
+    return i.grpc(endpoint, update, recv_ns)
+
+
+def _frames(i: EngineIngest, *args: Any) -> FrameRun:
+    return i.frames(*args)
+
+
+def _account(i: EngineIngest, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    return i.account(pubkey, owner, data, slot)
+
+
+def _reconcile(i: EngineIngest, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    return i.reconcile(pubkey, owner, data, slot)
+
+
+def _refetch(i: EngineIngest) -> list[tuple[str, int]]:
+    return i.take_refetch()
+
+
+def _transactions(i: EngineIngest) -> list[tuple[str, int, bool, int, int]]:
+    return i.take_transactions()
+
+
+class TimedIngest(Calls, Reads):
+    """``FeedIngest`` of the active backend, mirrored on the other and timed: the ingest
+    port's end (:meth:`apply`), the typed calls on it, the active backend's reads."""
 
     def __init__(
         self,
@@ -46,6 +80,7 @@ class TimedIngest:
         self.clock = clock  # ns; the budget's wall time (tests give their own)
         self.kinds = kinds if kinds is not None else {}  # pool -> amm_v4 | cpmm | whirlpool
         self.active = ingests[timer.active.BACKEND]
+        Reads.__init__(self, self.active)
         # the other backend follows every frame (so its graph can be shadow-checked)
         # while that costs less than ``mirror_budget`` of wall time; above it the mirror
         # is suspended for good and the timer stops shadowing stateful kernels
@@ -73,10 +108,30 @@ class TimedIngest:
         # False: a frame goes straight to the only backend, untimed (a headless replay:
         # no timing panel to feed, nothing to mirror); the slot clock is kept the same
         self.timed = True
+        # each call of the port bound once: on every backend, in step (``_all``), but
+        # the hot and the timed ones, which have handlers of their own
+        self._calls: dict[Call, Callable[..., Any]] = {
+            kind: partial(self._all, call) for kind, call in CALLS.items()
+        }
+        self._calls.update(
+            {
+                Kind.FRAME: self._frame,
+                Kind.GRPC: self._grpc,
+                Run.FRAMES: self._frames,
+                Kind.ACCOUNT: self._account,
+                Kind.RECONCILE: self._reconcile,
+                Kind.TRACK_POOL: self._track_pool,
+                Kind.DRAIN: self._take_changed,
+            }
+        )
 
-    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+    def apply(self, kind: Call, /, *args: Any) -> Any:
+        """The port: the call ``kind`` is, with ``args`` (``arbscope.inputs.CALLS``)."""
+        return self._calls[kind](*args)
+
+    def _frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
         if self.timed or len(self.ingests) > 1:
-            sid = int(self._feed("frame", "feed_ingest", endpoint, frame, recv_ns))
+            sid = int(self._feed(_frame, "feed_ingest", endpoint, frame, recv_ns))
         else:
             sid = int(self.active.frame(endpoint, frame, recv_ns))
         if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
@@ -128,30 +183,30 @@ class TimedIngest:
                 self.change_ns = recv_ns
             self.on_change()
 
-    def frames(
+    def _frames(
         self,
         batch: Buffer,
         start: int,
         endpoints: Sequence[int],
         offset_ns: int,
         deltas: bool = False,
-    ) -> tuple[int, list[tuple[int, int, int, int]], int]:
+    ) -> FrameRun:
         """A run of recorded frames (a NATS consumer's batch: ``FeedIngest.frames``; with
         ``deltas``, frames stored as deltas among them), the same hot path as ``frame`` in
         one call a run (its own timing row, ``feed_frames``, since a call is many frames);
         a slot the run moved starts at its newest receive time (the run's last frame:
         within a batch's span of the notification's)."""
-        out: tuple[int, list[tuple[int, int, int, int]], int]
-        out = self._feed("frames", "feed_frames", batch, start, endpoints, offset_ns, deltas)
+        out: FrameRun
+        out = self._feed(_frames, "feed_frames", batch, start, endpoints, offset_ns, deltas)
         if out[1] and int(self.active.stats().slot) > self.slot_seen:
             self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
         if out[1] and self.on_change is not None:
             self._changed(min(first for _ep, _n, first, _last in out[1]))
         return out
 
-    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
+    def _grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
         """A Yellowstone gRPC update: the same hot path (and timing row) as a frame."""
-        kind, value = self._feed("grpc", "feed_ingest", endpoint, update, recv_ns)
+        kind, value = self._feed(_grpc, "feed_ingest", endpoint, update, recv_ns)
         if kind == GRPC_SLOT_UPDATE:
             self._slot_notice(recv_ns)
         elif self.on_change is not None:
@@ -160,8 +215,8 @@ class TimedIngest:
 
     def slot_noticed(self, recv_ns: int) -> None:
         """A slot notification received at ``recv_ns`` went in by another way than
-        :meth:`frame` (a headless replay's run of frames, ``FeedIngest.frames``): the slot
-        clock moves as :meth:`frame` moves it."""
+        ``frame`` (a headless replay's run of frames, ``FeedIngest.frames``): the slot
+        clock moves as ``frame`` moves it."""
         self._slot_notice(recv_ns)
 
     def _slot_notice(self, recv_ns: int) -> None:
@@ -175,26 +230,26 @@ class TimedIngest:
             self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8
         self.slot_seen, self.slot_t_ns = slot, recv_ns
 
-    def _feed(self, method: str, kernel: str, *args: Any) -> Any:
-        """``frame``, ``frames`` or ``grpc`` on the active backend, and on the other while
-        the mirror is within its budget; timed as ``kernel``."""
+    def _feed(self, call: Callable[..., Any], kernel: str, *args: Any) -> Any:
+        """A frame's, a run's or an update's ``call`` on the active backend, and on the
+        other while the mirror is within its budget; timed as ``kernel``."""
         if len(self.ingests) > 1 and not self.timer.stateful_suspended:
             active = self.timer.active
 
             def run(m: types.ModuleType) -> Any:
                 if m is active:
-                    return getattr(self.ingests[m.BACKEND], method)(*args)
+                    return call(self.ingests[m.BACKEND], *args)
                 t0 = self.clock()
                 try:
-                    return getattr(self.ingests[m.BACKEND], method)(*args)
+                    return call(self.ingests[m.BACKEND], *args)
                 finally:
                     self._win_ns += self.clock() - t0
 
             sid: Any = self.timer.call(kernel, run, mirror=True)
             self._budget()
             return sid
-        fn = getattr(self.active, method)
-        return self.timer.call(kernel, lambda m: fn(*args))
+        ing = self.active
+        return self.timer.call(kernel, lambda m: call(ing, *args))
 
     def _budget(self) -> None:
         """Once a window has passed: suspend the mirror when it took more than its
@@ -210,14 +265,14 @@ class TimedIngest:
         self.timer.stateful_suspended = why
         self.ingests = {self.timer.active.BACKEND: self.active}
 
-    def _all(self, name: str, *args: Any) -> Any:
-        """``name(*args)`` on every backend's ingest (so they stay in step); the active
-        one's result, or its exception once all have run."""
+    def _all(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(ingest, *args)`` on every backend's ingest (so they stay in step); the
+        active one's result, or its exception once all have run."""
         out: Any = None
         err: Exception | None = None
         for backend, ing in self.ingests.items():
             try:
-                r = getattr(ing, name)(*args)
+                r = call(ing, *args)
             except Exception as exc:
                 if backend == self.timer.active.BACKEND:
                     err = exc
@@ -228,26 +283,14 @@ class TimedIngest:
             raise err
         return out
 
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        self._all("bind", endpoint, subscription, label, kind)
-
-    def unbind(self, endpoint: int) -> None:
-        self._all("unbind", endpoint)
-
-    def track_pool(self, address: str, kind: str) -> None:
-        self._all("track_pool", address, kind)
+    def _track_pool(self, address: str, kind: str) -> None:
+        self._all(CALLS[Kind.TRACK_POOL], address, kind)
         self.kinds[address] = kind
 
-    def track_array(self, address: str, pool: str) -> None:
-        self._all("track_array", address, pool)
-
-    def untrack_array(self, address: str, pool: str) -> None:
-        self._all("untrack_array", address, pool)
-
-    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    def _account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
         # errors of the active backend propagate (after the other one ran)
         if self.timer.stateful_suspended:
-            ok: bool = self._all("account", pubkey, owner, data, slot)
+            ok: bool = self._all(_account, pubkey, owner, data, slot)
             return ok
         active = self.timer.active
 
@@ -264,12 +307,12 @@ class TimedIngest:
         self._accounts_budget()
         return result
 
-    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    def _reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
         """The reconcile's repair (``FeedIngest.reconcile``) on every backend, so they
         stay in step (the active one's answer or error, after the others ran); timed as
         an account."""
         if self.timer.stateful_suspended:
-            out: bool = self._all("reconcile", pubkey, owner, data, slot)
+            out: bool = self._all(_reconcile, pubkey, owner, data, slot)
             return out
 
         def run(m: types.ModuleType) -> Any:
@@ -277,12 +320,6 @@ class TimedIngest:
 
         result: bool = self.timer.call("feed_account", run, mirror=True)
         return result
-
-    def compare(self, accounts: Sequence[tuple[str, str, Buffer]]) -> list[tuple[int, bool] | None]:
-        return list(self.active.compare(accounts))
-
-    def slots(self, pubkeys: list[str]) -> list[int]:
-        return list(self.active.slots(pubkeys))
 
     def _accounts_budget(self) -> None:
         """Suspend the mirror once it spent more than its accounts' budget within their
@@ -296,66 +333,19 @@ class TimedIngest:
         elif t1 - self._acc_start >= self.accounts_window_ns:
             self._acc_start, self._acc_ns = t1, 0
 
-    def set_epoch_schedule(
-        self,
-        slots_per_epoch: int,
-        warmup: bool = False,
-        first_normal_epoch: int = 0,
-        first_normal_slot: int = 0,
-    ) -> None:
-        self._all(
-            "set_epoch_schedule", slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
-        )
-
-    def watched(self) -> list[str]:
-        return list(self.active.watched())
-
-    def watched_version(self) -> int:
-        return self.active.watched_version()
-
-    def roles(self, pubkey: str) -> list[tuple[str, str]]:
-        return list(self.active.roles(pubkey))
-
-    def records(
-        self, kinds: Sequence[str] | None = None, since: int = 0
-    ) -> list[tuple[str, str, Any]]:
-        return list(self.active.records(kinds, since))
-
-    def record_seq(self) -> int:
-        return int(self.active.record_seq())
-
-    def take_changed(self) -> list[str]:
-        out: list[str] = self._all("take_changed")
+    def _take_changed(self) -> list[str]:
+        out: list[str] = self._all(CALLS[Kind.DRAIN])
         self.change_ns = 0
         return out
-
-    @property
-    def pending(self) -> int:
-        return int(self.active.pending)
-
-    def record(self, address: str) -> tuple[str, Any] | None:
-        return self.active.record(address)
-
-    def half_moved(self, pools: list[str]) -> list[str]:
-        return list(self.active.half_moved(pools))
-
-    def dedup_stats(self) -> list[DedupStats]:
-        return self.active.dedup_stats()
-
-    def endpoint_stats(self) -> list[EndpointStats]:
-        return self.active.endpoint_stats()
 
     def take_refetch(self) -> list[tuple[str, int]]:
         """What the active ingest wants re-fetched (the other one's list is drained too:
         both saw the same frames and ask for the same)."""
-        out: list[tuple[str, int]] = self._all("take_refetch")
+        out: list[tuple[str, int]] = self._all(_refetch)
         return out
 
     def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
         """The transactions the active ingest was told of (the other one's are drained
         too: both saw the same frames)."""
-        out: list[tuple[str, int, bool, int, int]] = self._all("take_transactions")
+        out: list[tuple[str, int, bool, int, int]] = self._all(_transactions)
         return out
-
-    def stats(self) -> IngestStats:
-        return self.active.stats()

@@ -1,21 +1,31 @@
-"""The one table of input kinds: for each kind of the journal (``storage.codec.Kind``,
-numbered once and for all, payloads byte for byte as they have always been), the call it
-is — a method of the ingest or of the session (``arbscope.ports``) —, how the call's
-arguments become the input (``encode``) and the input the call again (``decode``), and
-where it goes: to the journal (and so to a replay) and to a collector's consumers.
+"""The one table of input kinds and the ingest's one port.
 
-From it come the recorder's tee (:class:`InputTee`: the feeds' calls handed on as inputs
-before they run; :class:`ForwardingTee`, a collector's, hands every input on but runs
-only the frames the collector reads itself), the session's own inputs (:func:`encode`:
-``FeedSession`` records its fees, tips, landings, uncovered pools, ticks and the
-operator's orders with it), the replay's dispatch (:func:`replay`) and a NATS consumer's
-application (:func:`consume`). A new input kind is one row here (and its number in ``Kind``).
+For each kind of the journal (``storage.codec.Kind``, numbered once and for all, payloads
+byte for byte as they have always been) a row says the call it is (``call``: a typed
+function ``(target, *args)`` on the ingest or on the session, ``arbscope.ports``; no
+method is looked up by its name), how the call's arguments become the input
+(``encode``) and the input the call again (``decode``), and where it goes: to the journal
+(and so to a replay) and to a collector's consumers.
+
+The ingest is driven through one port, :class:`arbscope.ports.IngestPort`'s
+``apply(kind, *args)``; what stands between the feeds and the engine is a stage on it, a
+few lines each: :class:`Tee` (the recorder's, a publisher's: each call handed on as its
+input before it runs), :class:`Forwarder` (a collector's: every input handed on, only the
+frames it reads itself run), :class:`EnginePort` (an engine ingest as the port's end) and
+``arbscope.ingest.TimedIngest`` (both backends, timed and mirrored). :class:`Calls`
+writes the typed calls the feeds make (``frame``, ``bind``, ...) once, on the port;
+:class:`Reads` hands out the engine ingest's own read views; :class:`IngestFacade` is
+the two over a chain of stages. The session's own inputs are encoded with
+:func:`encode`, a replay applies the journal with :func:`replayer` (:func:`replay`) and a
+NATS consumer a collector's stream with :func:`consume`. A new input kind is one row here
+(and its number in ``Kind``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from engine_rs.records import DedupStats, EndpointStats, IngestStats
@@ -23,7 +33,19 @@ from feeds.wire.txview import TxView
 from storage.codec import HEADER, Input, Kind, json_payload
 from storage.journal import JournalError
 
-from .ports import Buffer, FrameRun, Ingest, InputSink, SessionInputs, StreamInputs
+from .ports import (
+    Buffer,
+    Call,
+    FrameRun,
+    Ingest,
+    IngestCalls,
+    IngestPort,
+    IngestReads,
+    InputSink,
+    Run,
+    SessionInputs,
+    StreamInputs,
+)
 
 # what a call's arguments make: (endpoint, payload, time: monotonic ns, None for now)
 Encoded = tuple[int, bytes, int | None]
@@ -31,15 +53,16 @@ Encoded = tuple[int, bytes, int | None]
 
 @dataclass(frozen=True)
 class InputKind:
-    """One kind of input: the call it is (``method`` of the ingest when ``to_ingest``,
-    else of the session), ``encode`` (the call's arguments -> endpoint, payload, time),
-    ``decode`` (an input, as from an endpoint -> the call's arguments); ``journaled``: the
-    recorder takes it and a replay applies it; ``published``: a collector publishes it
-    and its consumers apply it."""
+    """One kind of input: the call it is (``call(target, *args)``, ``method`` its name:
+    of the ingest when ``to_ingest``, else of the session), ``encode`` (the call's
+    arguments -> endpoint, payload, time), ``decode`` (an input, as from an endpoint ->
+    the call's arguments); ``journaled``: the recorder takes it and a replay applies it;
+    ``published``: a collector publishes it and its consumers apply it."""
 
     kind: Kind
     method: str
     to_ingest: bool
+    call: Callable[..., Any]
     encode: Callable[..., Encoded]
     decode: Callable[[Input, int], tuple[Any, ...]]
     journaled: bool = True
@@ -190,39 +213,166 @@ def _trade_args(inp: Input, endpoint: int) -> tuple[Any, ...]:
     return base, pools
 
 
+# ---------------------------------------------------------------- each kind's call
+def _frame(i: IngestCalls, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+    return i.frame(endpoint, frame, recv_ns)
+
+
+def _grpc(i: IngestCalls, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
+    return i.grpc(endpoint, update, recv_ns)
+
+
+def _frames(
+    i: IngestCalls, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+) -> FrameRun:
+    return i.frames(batch, start, endpoints, offset_ns)
+
+
+def _account_call(i: IngestCalls, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    return i.account(pubkey, owner, data, slot)
+
+
+def _reconcile_call(i: IngestCalls, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+    return i.reconcile(pubkey, owner, data, slot)
+
+
+def _track_pool(i: IngestCalls, address: str, kind: str) -> None:
+    i.track_pool(address, kind)
+
+
+def _track_array(i: IngestCalls, address: str, pool: str) -> None:
+    i.track_array(address, pool)
+
+
+def _untrack_array(i: IngestCalls, address: str, pool: str) -> None:
+    i.untrack_array(address, pool)
+
+
+def _bind_call(i: IngestCalls, endpoint: int, subscription: int, label: str, kind: str) -> None:
+    i.bind(endpoint, subscription, label, kind)
+
+
+def _unbind_call(i: IngestCalls, endpoint: int) -> None:
+    i.unbind(endpoint)
+
+
+def _epochs_call(i: IngestCalls, *args: Any) -> None:
+    i.set_epoch_schedule(*args)
+
+
+def _drain(i: IngestCalls) -> list[str]:
+    return i.take_changed()
+
+
+def _on_fees(s: StreamInputs, samples: list[tuple[int, int]]) -> None:
+    s.on_fees(samples)
+
+
+def _on_uncovered(s: StreamInputs, pools: list[str]) -> None:
+    s.on_uncovered(pools)
+
+
+def _on_tokens(s: StreamInputs, rows: Sequence[dict[str, Any]]) -> None:
+    s.on_tokens(rows)
+
+
+def _on_transaction(s: StreamInputs, tx: TxView) -> None:
+    s.on_transaction(tx)
+
+
+def _on_tips(s: SessionInputs, lamports: list[int]) -> None:
+    s.on_tips(lamports)
+
+
+def _on_landing(s: SessionInputs, slots: int, send_ns: int = 0) -> None:
+    s.on_landing(slots, send_ns)
+
+
+def _tick_call(s: SessionInputs, now_ns: int | None = None) -> None:
+    s.tick(now_ns)
+
+
+def _decide(s: SessionInputs, now_ns: int | None = None) -> None:
+    s.decide(now_ns)
+
+
+def _evaluate_slice(s: SessionInputs, now_ns: int, n: int) -> None:
+    s.evaluate_slice(now_ns, n)
+
+
+def _end_turn(s: SessionInputs, now_ns: int) -> None:
+    s.end_turn(now_ns)
+
+
+def _on_wallet(s: SessionInputs, armed: bool, base: str, accounts: dict[str, bool]) -> None:
+    s.on_wallet(armed, base, accounts)
+
+
+def _trade_call(s: SessionInputs, base: str, pools: list[str]) -> str:
+    return s.trade(base, pools)
+
+
+def _on_link(s: SessionInputs, seq: int, live_seq: int) -> None:
+    s.on_link(seq, live_seq)
+
+
+def _kill(s: SessionInputs) -> int:
+    return s.kill()
+
+
+def _resume(s: SessionInputs) -> None:
+    s.resume()
+
+
 _ROWS = (
     # the feeds' calls on the ingest
-    InputKind(Kind.FRAME, "frame", True, _stream, _streamed),
-    InputKind(Kind.GRPC, "grpc", True, _stream, _streamed),
-    InputKind(Kind.ACCOUNT, "account", True, _account, _account_args),
-    InputKind(Kind.RECONCILE, "reconcile", True, _account, _account_args),
-    InputKind(Kind.TRACK_POOL, "track_pool", True, _args, _json_args),
-    InputKind(Kind.TRACK_TICK_ARRAY, "track_array", True, _args, _json_args),
-    InputKind(Kind.UNTRACK_TICK_ARRAY, "untrack_array", True, _args, _json_args),
-    InputKind(Kind.BIND, "bind", True, _bind, _bind_args),
-    InputKind(Kind.UNBIND, "unbind", True, _unbind, lambda inp, ep: (ep,)),
-    InputKind(Kind.EPOCH_SCHEDULE, "set_epoch_schedule", True, _epochs, _json_args),
-    InputKind(Kind.DRAIN, "take_changed", True, _none, _no_args),
+    InputKind(Kind.FRAME, "frame", True, _frame, _stream, _streamed),
+    InputKind(Kind.GRPC, "grpc", True, _grpc, _stream, _streamed),
+    InputKind(Kind.ACCOUNT, "account", True, _account_call, _account, _account_args),
+    InputKind(Kind.RECONCILE, "reconcile", True, _reconcile_call, _account, _account_args),
+    InputKind(Kind.TRACK_POOL, "track_pool", True, _track_pool, _args, _json_args),
+    InputKind(Kind.TRACK_TICK_ARRAY, "track_array", True, _track_array, _args, _json_args),
+    InputKind(Kind.UNTRACK_TICK_ARRAY, "untrack_array", True, _untrack_array, _args, _json_args),
+    InputKind(Kind.BIND, "bind", True, _bind_call, _bind, _bind_args),
+    InputKind(Kind.UNBIND, "unbind", True, _unbind_call, _unbind, lambda inp, ep: (ep,)),
+    InputKind(Kind.EPOCH_SCHEDULE, "set_epoch_schedule", True, _epochs_call, _epochs, _json_args),
+    InputKind(Kind.DRAIN, "take_changed", True, _drain, _none, _no_args),
     # the session's own: what its feeds tell it besides frames (a consumer is told too)
-    InputKind(Kind.FEES, "on_fees", False, _fees, _fees_args),
-    InputKind(Kind.UNCOVERED, "on_uncovered", False, _list, _pools_args),
-    InputKind(Kind.TOKENS, "on_tokens", False, _rows, _rows_args, journaled=False),
-    InputKind(Kind.TRANSACTION, "on_transaction", False, _transaction, _transaction_args),
+    InputKind(Kind.FEES, "on_fees", False, _on_fees, _fees, _fees_args),
+    InputKind(Kind.UNCOVERED, "on_uncovered", False, _on_uncovered, _list, _pools_args),
+    InputKind(Kind.TOKENS, "on_tokens", False, _on_tokens, _rows, _rows_args, journaled=False),
+    InputKind(
+        Kind.TRANSACTION,
+        "on_transaction",
+        False,
+        _on_transaction,
+        _transaction,
+        _transaction_args,
+    ),
     # ... and what only its journal keeps (a consumer evaluates on its own clock)
-    InputKind(Kind.TIPS, "on_tips", False, _list, _tips_args, published=False),
-    InputKind(Kind.LANDING, "on_landing", False, _landing, _landing_args, published=False),
-    InputKind(Kind.TICK, "tick", False, _tick, _tick_args, published=False),
-    InputKind(Kind.DECIDE, "decide", False, _tick, _tick_args, published=False),
-    InputKind(Kind.SLICE, "evaluate_slice", False, _slice, _slice_args, published=False),
-    InputKind(Kind.TURN, "end_turn", False, _tick, _tick_args, published=False),
-    InputKind(Kind.WALLET, "on_wallet", False, _wallet, _wallet_args, published=False),
-    InputKind(Kind.TRADE, "trade", False, _trade, _trade_args, published=False),
-    InputKind(Kind.LINK, "on_link", False, _link, _link_args, published=False),
-    InputKind(Kind.KILL, "kill", False, _none, _no_args, published=False),
-    InputKind(Kind.RESUME, "resume", False, _none, _no_args, published=False),
+    InputKind(Kind.TIPS, "on_tips", False, _on_tips, _list, _tips_args, published=False),
+    InputKind(
+        Kind.LANDING, "on_landing", False, _on_landing, _landing, _landing_args, published=False
+    ),
+    InputKind(Kind.TICK, "tick", False, _tick_call, _tick, _tick_args, published=False),
+    InputKind(Kind.DECIDE, "decide", False, _decide, _tick, _tick_args, published=False),
+    InputKind(
+        Kind.SLICE, "evaluate_slice", False, _evaluate_slice, _slice, _slice_args, published=False
+    ),
+    InputKind(Kind.TURN, "end_turn", False, _end_turn, _tick, _tick_args, published=False),
+    InputKind(Kind.WALLET, "on_wallet", False, _on_wallet, _wallet, _wallet_args, published=False),
+    InputKind(Kind.TRADE, "trade", False, _trade_call, _trade, _trade_args, published=False),
+    InputKind(Kind.LINK, "on_link", False, _on_link, _link, _link_args, published=False),
+    InputKind(Kind.KILL, "kill", False, _kill, _none, _no_args, published=False),
+    InputKind(Kind.RESUME, "resume", False, _resume, _none, _no_args, published=False),
 )
 INPUTS: dict[Kind, InputKind] = {row.kind: row for row in _ROWS}
 STREAMED = frozenset({Kind.FRAME, Kind.GRPC})  # a stream's messages (frames), by endpoint
+# the port's calls on an ingest: each input kind's of the ingest, and a run of frames
+CALLS: dict[Call, Callable[..., Any]] = {
+    **{row.kind: row.call for row in _ROWS if row.to_ingest},
+    Run.FRAMES: _frames,
+}
 
 
 def encode(kind: Kind, *args: Any) -> Encoded:
@@ -230,12 +380,13 @@ def encode(kind: Kind, *args: Any) -> Encoded:
     return INPUTS[kind].encode(*args)
 
 
-def _apply(row: InputKind, inp: Input, ingest: Ingest, session: SessionInputs, ep: int) -> None:
-    target: Ingest | SessionInputs = ingest if row.to_ingest else session
-    getattr(target, row.method)(*row.decode(inp, ep))
+def _target(
+    row: InputKind, ingest: IngestCalls, session: StreamInputs | None
+) -> IngestCalls | StreamInputs | None:
+    return ingest if row.to_ingest else session
 
 
-def replay(inp: Input, ingest: Ingest, session: SessionInputs) -> bool:
+def replay(inp: Input, ingest: IngestCalls, session: SessionInputs) -> bool:
     """One journaled input given back as it was given live: to ``ingest`` as from its
     recorded endpoint, or to ``session``; False for a kind the journal does not keep.
     Whatever the call raises (EngineError) propagates; a ``DELTA`` (how the journal stores
@@ -245,18 +396,24 @@ def replay(inp: Input, ingest: Ingest, session: SessionInputs) -> bool:
         raise JournalError(f"a stored {inp.kind.name} input was not restored before its replay")
     if not row.journaled:
         return False
-    _apply(row, inp, ingest, session, inp.endpoint)
+    row.call(_target(row, ingest, session), *row.decode(inp, inp.endpoint))
     return True
 
 
-def replayer(ingest: Ingest, session: SessionInputs) -> Callable[[Input], bool]:
-    """:func:`replay` bound to ``ingest`` and ``session`` once: each kind's call is looked
-    up when this is made, not per input (a replay's hot loop); the same calls, the same
-    errors."""
+def _bound(row: InputKind, ingest: IngestCalls, session: SessionInputs) -> Callable[..., Any]:
+    """``row``'s call bound to its target; an ingest that is a port's typed face (the
+    session's) is given the kind at its port, not through its typed call."""
+    if row.to_ingest and isinstance(ingest, Calls):
+        return partial(ingest.apply, row.kind)
+    return partial(row.call, _target(row, ingest, session))
+
+
+def replayer(ingest: IngestCalls, session: SessionInputs) -> Callable[[Input], bool]:
+    """:func:`replay` bound to ``ingest`` and ``session`` once: each kind's call is bound
+    to its target when this is made, not per input (a replay's hot loop); the same calls,
+    the same errors."""
     calls: dict[Kind, tuple[Callable[..., Any], Callable[[Input, int], tuple[Any, ...]]]] = {
-        row.kind: (getattr(ingest if row.to_ingest else session, row.method), row.decode)
-        for row in _ROWS
-        if row.journaled
+        row.kind: (_bound(row, ingest, session), row.decode) for row in _ROWS if row.journaled
     }
 
     def apply(inp: Input) -> bool:
@@ -270,147 +427,69 @@ def replayer(ingest: Ingest, session: SessionInputs) -> Callable[[Input], bool]:
     return apply
 
 
-def consume(inp: Input, ingest: Ingest, session: StreamInputs | None, endpoint: int) -> bool:
+def consume(inp: Input, ingest: IngestCalls, session: StreamInputs | None, endpoint: int) -> bool:
     """One input of a collector's stream applied by a consumer, as from ``endpoint``
     (the consumer's own number for the collector's): to ``ingest``, or to ``session``
     (None: the session's own inputs are not applied); False when it is not applied (a kind
     collectors do not publish)."""
     row = INPUTS[inp.kind]
-    target: Ingest | StreamInputs | None = ingest if row.to_ingest else session
+    target = _target(row, ingest, session)
     if not row.published or target is None:
         return False
-    getattr(target, row.method)(*row.decode(inp, endpoint))
+    row.call(target, *row.decode(inp, endpoint))
     return True
 
 
-class InputTee:
-    """What the feeds call (``FeedPool``, its workers, a consumer), handed to ``put`` as
-    the journal's inputs (``INPUTS``: kind, endpoint, payload, time) before being passed on
-    to ``inner``: every frame's bytes, every account, pool, tick array (tracked or dropped),
-    subscription binding, the cluster's epoch schedule, and a drain of the changed set.
-    Replaying them in order rebuilds the state. ``put``: the journal's ``Recorder.input``,
-    or a collector's ``Publisher.add`` (the two can be chained)."""
+# ---------------------------------------------------------------- the port's stages
+class EnginePort:
+    """An engine's ingest (``FeedIngest``, or anything of its face) as the port's end:
+    each call bound to it once, here, from :data:`CALLS`."""
 
-    def __init__(self, inner: Ingest, put: InputSink) -> None:
+    def __init__(self, ingest: IngestCalls) -> None:
+        self.ingest = ingest
+        self._calls = {kind: partial(call, ingest) for kind, call in CALLS.items()}
+
+    def apply(self, kind: Call, /, *args: Any) -> Any:
+        return self._calls[kind](*args)
+
+
+def _tee_run(
+    put: InputSink, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+) -> None:
+    """A run of recorded frames handed to ``put`` one by one as the frames they are (as
+    this session's endpoints and clock see them). ``batch``: bytes or any byte buffer (a
+    native gRPC stream's ``GrpcBatch``: each payload is handed on as bytes of its own, as a
+    slice of bytes was: the sink keeps no view of it)."""
+    view = memoryview(batch)
+    pos, n, size = start, len(view), HEADER.size
+    while pos + size <= n:
+        kind, e, t_ns, _wall, length = HEADER.unpack_from(view, pos)
+        if kind not in STREAMED or pos + size + length > n:
+            break  # the run ends (a batch cut short: the ingest says so)
+        ep = endpoints[e] if e < len(endpoints) else -1
+        if ep >= 0:
+            payload = view[pos + size : pos + size + length].tobytes()
+            put(Kind(kind), ep, payload, t_ns - offset_ns)
+        pos += size + length
+
+
+class Tee:
+    """The recorder's stage: each call handed to ``put`` as the journal's input (kind,
+    endpoint, payload, time: ``INPUTS[kind].encode``) before ``inner`` runs it: every
+    frame's bytes, every account, pool, tick array (tracked or dropped), subscription
+    binding, the cluster's epoch schedule, and a drain of the changed set. Replaying them
+    in order rebuilds the state. ``put``: the journal's ``Recorder.input``, or a
+    collector's ``Publisher.add`` (the two can be chained)."""
+
+    def __init__(self, inner: IngestPort, put: InputSink) -> None:
         self.inner, self.put = inner, put
 
-    def _tee(self, kind: Kind, *args: Any) -> Any:
-        row = INPUTS[kind]
-        self.put(kind, *row.encode(*args))
-        return getattr(self.inner, row.method)(*args)
-
-    # ---------------------------------------------------------------- what changes the state
-    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
-        return int(self._tee(Kind.FRAME, endpoint, frame, recv_ns))
-
-    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
-        out: tuple[int, int] = self._tee(Kind.GRPC, endpoint, update, recv_ns)
-        return out
-
-    def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
-    ) -> FrameRun:
-        """A run of recorded frames, handed on one by one as the frames they are (as this
-        session's endpoints and clock see them), then applied in one call. ``batch``: bytes
-        or any byte buffer (a native gRPC stream's ``GrpcBatch``: each payload is handed on
-        as bytes of its own, as a slice of bytes was: the sink keeps no view of it)."""
-        view = memoryview(batch)
-        pos, n, size = start, len(view), HEADER.size
-        while pos + size <= n:
-            kind, e, t_ns, _wall, length = HEADER.unpack_from(view, pos)
-            if kind not in STREAMED or pos + size + length > n:
-                break  # the run ends (a batch cut short: the ingest says so)
-            ep = endpoints[e] if e < len(endpoints) else -1
-            if ep >= 0:
-                payload = view[pos + size : pos + size + length].tobytes()
-                self.put(Kind(kind), ep, payload, t_ns - offset_ns)
-            pos += size + length
-        return self.inner.frames(batch, start, endpoints, offset_ns)
-
-    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
-        return bool(self._tee(Kind.ACCOUNT, pubkey, owner, data, slot))
-
-    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
-        return bool(self._tee(Kind.RECONCILE, pubkey, owner, data, slot))
-
-    def track_pool(self, address: str, kind: str) -> None:
-        self._tee(Kind.TRACK_POOL, address, kind)
-
-    def track_array(self, address: str, pool: str) -> None:
-        self._tee(Kind.TRACK_TICK_ARRAY, address, pool)
-
-    def untrack_array(self, address: str, pool: str) -> None:
-        self._tee(Kind.UNTRACK_TICK_ARRAY, address, pool)
-
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        self._tee(Kind.BIND, endpoint, subscription, label, kind)
-
-    def unbind(self, endpoint: int) -> None:
-        self._tee(Kind.UNBIND, endpoint)
-
-    def set_epoch_schedule(
-        self,
-        slots_per_epoch: int,
-        warmup: bool = False,
-        first_normal_epoch: int = 0,
-        first_normal_slot: int = 0,
-    ) -> None:
-        self._tee(
-            Kind.EPOCH_SCHEDULE, slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
-        )
-
-    def take_changed(self) -> list[str]:
-        out: list[str] = self._tee(Kind.DRAIN)
-        return out
-
-    # ---------------------------------------------------------------- the read-only views
-    @property
-    def pending(self) -> int:
-        return self.inner.pending
-
-    def record(self, address: str) -> tuple[str, Any] | None:
-        return self.inner.record(address)
-
-    def half_moved(self, pools: list[str]) -> list[str]:
-        return self.inner.half_moved(pools)
-
-    def compare(self, accounts: Sequence[tuple[str, str, Buffer]]) -> list[tuple[int, bool] | None]:
-        return self.inner.compare(accounts)
-
-    def slots(self, pubkeys: list[str]) -> list[int]:
-        return self.inner.slots(pubkeys)
-
-    def watched(self) -> list[str]:
-        return self.inner.watched()
-
-    def watched_version(self) -> int:
-        return self.inner.watched_version()
-
-    def roles(self, pubkey: str) -> list[tuple[str, str]]:
-        return self.inner.roles(pubkey)
-
-    def records(
-        self, kinds: Sequence[str] | None = None, since: int = 0
-    ) -> list[tuple[str, str, Any]]:
-        return self.inner.records(kinds, since)
-
-    def record_seq(self) -> int:
-        return self.inner.record_seq()
-
-    def dedup_stats(self) -> list[DedupStats]:
-        return self.inner.dedup_stats()
-
-    def endpoint_stats(self) -> list[EndpointStats]:
-        return self.inner.endpoint_stats()
-
-    def take_refetch(self) -> list[tuple[str, int]]:
-        return self.inner.take_refetch()
-
-    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]:
-        return self.inner.take_transactions()
-
-    def stats(self) -> IngestStats:
-        return self.inner.stats()
+    def apply(self, kind: Call, /, *args: Any) -> Any:
+        if kind is Run.FRAMES:
+            _tee_run(self.put, *args)
+        else:
+            self.put(kind, *INPUTS[kind].encode(*args))
+        return self.inner.apply(kind, *args)
 
 
 # a PubSub notification's tail as a node writes it (compact JSON, the id the envelope's
@@ -421,18 +500,18 @@ _AFTER = len(_SUBSCRIPTION)
 _TAIL = 48
 
 
-class ForwardingTee(InputTee):
-    """A collector's tee (``arbscope collect``): every input handed to ``put`` (the
-    publisher's ``add``, and the recorder's when it records) as :class:`InputTee` hands
-    them; but a frame is given to ``inner`` only when the collector needs it itself: the
-    slot pulse (its feeds' slots and integrity, its health), the pool accounts (each
-    pool's identity, which asks for a re-fetch when a notification tries to change it,
-    and its price, which decides the tick arrays it subscribes) and, with ``logs``, the
-    logs (the transactions it fetches for the rivals). The notifications of every other
-    account — vaults, tick and bin arrays, mints, configs — and the logs without
-    ``logs``: most of a busy chain's frames, are forwarded only: their bytes go to the
-    stream (its consumers decode and apply them, as before) and the collector reads
-    nothing in them but the subscription id its worker needs.
+class Forwarder:
+    """A collector's stage (``arbscope collect``): every input handed to ``put`` (the
+    publisher's ``add``, and the recorder's when it records) as :class:`Tee` hands them;
+    but a frame is given to ``inner`` only when the collector needs it itself: the slot
+    pulse (its feeds' slots and integrity, its health), the pool accounts (each pool's
+    identity, which asks for a re-fetch when a notification tries to change it, and its
+    price, which decides the tick arrays it subscribes) and, with ``logs``, the logs (the
+    transactions it fetches for the rivals). The notifications of every other account —
+    vaults, tick and bin arrays, mints, configs — and the logs without ``logs``: most of
+    a busy chain's frames, are forwarded only: their bytes go to the stream (its
+    consumers decode and apply them, as before) and the collector reads nothing in them
+    but the subscription id its worker needs.
 
     A frame is forwarded only when it ends ``"subscription":N}}`` with ``N`` an id the
     ingest bound on that endpoint to such a subscription; anything else (a response, a
@@ -442,22 +521,34 @@ class ForwardingTee(InputTee):
     lead/lag counts (the Feeds panel's) are of the frames it reads."""
 
     def __init__(
-        self, inner: Ingest, put: InputSink, logs: bool = False, put_copies: bool = False
+        self, inner: IngestPort, put: InputSink, logs: bool = False, put_copies: bool = False
     ) -> None:
-        super().__init__(inner, put)
-        self.logs = logs
+        self.inner, self.put, self.tee = inner, put, Tee(inner, put)
+        self.logs = logs  # read the logs notifications (the rivals' transactions)
         # ``put`` copies a payload before it returns (a publisher's ``add``, alone): a
         # frame is handed to it as the buffer it came in (a view into the socket's read
         # buffer), not copied first; a sink that keeps what it is given (the journal's
         # recorder) gets bytes of their own
-        self.put_copies = put_copies  # read the logs notifications (the rivals' transactions)
+        self.put_copies = put_copies
         self.pools: set[str] = set()  # tracked pools: their accounts are read
         # (endpoint, the id's digits) -> the id, for the subscriptions forwarded only
         self.forward: dict[tuple[int, bytes], int] = {}
         self._bound: dict[tuple[int, int], str] = {}  # (endpoint, id) -> account
         self.forwarded = 0  # frames forwarded only (not given to the ingest)
 
-    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+    def apply(self, kind: Call, /, *args: Any) -> Any:
+        if kind is Kind.FRAME:
+            return self._frame(*args)
+        out = self.tee.apply(kind, *args)
+        if kind is Kind.TRACK_POOL:
+            self._track_pool(*args)
+        elif kind is Kind.BIND:
+            self._bind(*args)
+        elif kind is Kind.UNBIND:
+            self._unbind(*args)
+        return out
+
+    def _frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> Any:
         if self.put_copies:
             data: Buffer = frame
             tail = bytes(frame[-_TAIL:])  # what the forward check reads (a frame's end)
@@ -470,17 +561,15 @@ class ForwardingTee(InputTee):
             if sid is not None and tail.endswith(b"}}"):
                 self.forwarded += 1
                 return sid
-        return int(self.inner.frame(endpoint, data, recv_ns))
+        return self.inner.apply(Kind.FRAME, endpoint, data, recv_ns)
 
-    def track_pool(self, address: str, kind: str) -> None:
-        super().track_pool(address, kind)
+    def _track_pool(self, address: str, kind: str) -> None:
         self.pools.add(address)
         for (ep, sid), label in self._bound.items():  # bound before it was a pool
             if label == address:
                 self.forward.pop((ep, str(sid).encode()), None)
 
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
-        super().bind(endpoint, subscription, label, kind)
+    def _bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
         key = (endpoint, str(subscription).encode())
         self.forward.pop(key, None)
         self._bound.pop((endpoint, subscription), None)
@@ -491,9 +580,113 @@ class ForwardingTee(InputTee):
         elif kind == "logs" and not self.logs:
             self.forward[key] = subscription
 
-    def unbind(self, endpoint: int) -> None:
-        super().unbind(endpoint)
+    def _unbind(self, endpoint: int) -> None:
         for key in [k for k in self.forward if k[0] == endpoint]:
             del self.forward[key]
         for k in [k for k in self._bound if k[0] == endpoint]:
             del self._bound[k]
+
+
+# ---------------------------------------------------------------- on top of the port
+_FRAME, _GRPC = Kind.FRAME, Kind.GRPC
+
+
+class Calls:
+    """The typed calls the feeds make, written once on a port's ``apply``."""
+
+    apply: Callable[..., Any]
+
+    # (the frame path's two: their answers are the engine's ints, handed on as they are)
+    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int:
+        sid: int = self.apply(_FRAME, endpoint, frame, recv_ns)
+        return sid
+
+    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]:
+        out: tuple[int, int] = self.apply(_GRPC, endpoint, update, recv_ns)
+        return out
+
+    def frames(
+        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
+    ) -> FrameRun:
+        """A run of recorded frames (a NATS consumer's batch, a native gRPC batch), the
+        same hot path as ``frame`` in one call a run."""
+        out: FrameRun = self.apply(Run.FRAMES, batch, start, endpoints, offset_ns)
+        return out
+
+    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+        return bool(self.apply(Kind.ACCOUNT, pubkey, owner, data, slot))
+
+    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool:
+        return bool(self.apply(Kind.RECONCILE, pubkey, owner, data, slot))
+
+    def track_pool(self, address: str, kind: str) -> None:
+        self.apply(Kind.TRACK_POOL, address, kind)
+
+    def track_array(self, address: str, pool: str) -> None:
+        self.apply(Kind.TRACK_TICK_ARRAY, address, pool)
+
+    def untrack_array(self, address: str, pool: str) -> None:
+        self.apply(Kind.UNTRACK_TICK_ARRAY, address, pool)
+
+    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None:
+        self.apply(Kind.BIND, endpoint, subscription, label, kind)
+
+    def unbind(self, endpoint: int) -> None:
+        self.apply(Kind.UNBIND, endpoint)
+
+    def set_epoch_schedule(
+        self,
+        slots_per_epoch: int,
+        warmup: bool = False,
+        first_normal_epoch: int = 0,
+        first_normal_slot: int = 0,
+    ) -> None:
+        self.apply(
+            Kind.EPOCH_SCHEDULE, slots_per_epoch, warmup, first_normal_epoch, first_normal_slot
+        )
+
+    def take_changed(self) -> list[str]:
+        out: list[str] = self.apply(Kind.DRAIN)
+        return out
+
+
+class Reads:
+    """The engine ingest's read-only views: its own bound methods, taken once from
+    ``view`` (no call passes through a wrapper of them)."""
+
+    def __init__(self, view: IngestReads) -> None:
+        self.view = view
+        self.half_moved: Callable[[list[str]], list[str]] = view.half_moved
+        self.compare: Callable[[Sequence[tuple[str, str, Buffer]]], list[Any]] = view.compare
+        self.slots: Callable[[list[str]], list[int]] = view.slots
+        self.record: Callable[[str], tuple[str, Any] | None] = view.record
+        self.watched: Callable[[], list[str]] = view.watched
+        self.watched_version: Callable[[], int] = view.watched_version
+        self.roles: Callable[[str], list[tuple[str, str]]] = view.roles
+        self.records: Callable[..., list[tuple[str, str, Any]]] = view.records
+        self.record_seq: Callable[[], int] = view.record_seq
+        self.dedup_stats: Callable[[], list[DedupStats]] = view.dedup_stats
+        self.endpoint_stats: Callable[[], list[EndpointStats]] = view.endpoint_stats
+        self.stats: Callable[[], IngestStats] = view.stats
+
+    @property
+    def pending(self) -> int:
+        return int(self.view.pending)
+
+
+class IngestFacade(Calls, Reads):
+    """What the feeds are handed: the typed calls on a chain of stages (``port``: a
+    :class:`Tee`, a :class:`Forwarder`, ...), the reads and drains of ``ingest`` (the
+    session's ``TimedIngest``, or an engine's ingest) taken from it directly."""
+
+    def __init__(self, port: IngestPort, ingest: Ingest) -> None:
+        Reads.__init__(self, ingest)
+        self.port, self.apply = port, port.apply
+        self.take_refetch: Callable[[], list[tuple[str, int]]] = ingest.take_refetch
+        self.take_transactions: Callable[[], list[tuple[str, int, bool, int, int]]]
+        self.take_transactions = ingest.take_transactions
+
+
+def recording(ingest: Ingest, put: InputSink) -> IngestFacade:
+    """An engine's ``ingest`` (or anything of its face) behind the recorder's :class:`Tee`."""
+    return IngestFacade(Tee(EnginePort(ingest), put), ingest)

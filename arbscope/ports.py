@@ -1,9 +1,11 @@
 """The session's ports: what it needs and what it offers, as typed protocols (DESIGN.md,
 Events and ports).
 
-- :class:`Ingest`: what the feeds drive (``FeedPool``, its workers, a NATS consumer, a
-  replay): the engine's ``FeedIngest``, the session's timed mirror of it
-  (``arbscope.ingest.TimedIngest``) and the recorder's tee (``arbscope.inputs.InputTee``).
+- :class:`Ingest` (``feeds.clients.ingest``: the feeds' one face of it): what the feeds
+  drive (``FeedPool``, its workers, a NATS consumer, a replay) and read: the engine's
+  ``FeedIngest``, and the session's, :class:`IngestPort`'s stages under
+  ``arbscope.inputs.IngestFacade`` (the recorder's tee, a collector's forwarder, the
+  timed mirror ``arbscope.ingest.TimedIngest``).
 - :class:`SessionInputs`: the session's own inputs (tips, fees, landings, uncovered pools,
   token names, its ticks, the operator's orders), the methods the input table
   (``arbscope.inputs``) applies.
@@ -24,12 +26,14 @@ these shapes only.
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine_rs.records import DedupStats, EndpointStats, IngestStats, Opportunity, Score
+from engine_rs.records import Opportunity, Score
+from feeds.clients.ingest import Buffer, FrameRun, Ingest, IngestCalls, IngestReads
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
@@ -46,63 +50,34 @@ if TYPE_CHECKING:
     from .solprice import LamportPrice
     from .timing import KernelTimer
 
-Buffer = bytes | bytearray | memoryview
-FrameRun = tuple[int, list[tuple[int, int, int, int]], int]  # FeedIngest.frames' answer
-
 
 # ------------------------------------------------------------------ the ingest
-class Ingest(Protocol):
-    """What the feeds call on the engine's ingest (``FeedIngest``'s face): the calls that
-    change its state, each an input kind of the journal (``arbscope.inputs``), and the
-    read-only views the pool's maintenance reads."""
+class Run(enum.Enum):
+    """The port's one call that is no input kind: a run of recorded frames in one call
+    (``FeedIngest.frames``: a NATS consumer's batch, a native gRPC batch, a replay's run),
+    each of them a ``FRAME`` or ``GRPC`` input."""
 
-    def frame(self, endpoint: int, frame: Buffer, recv_ns: int) -> int: ...
-    def grpc(self, endpoint: int, update: Buffer, recv_ns: int) -> tuple[int, int]: ...
-    def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
-    ) -> FrameRun: ...
-    def account(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool: ...
-    def reconcile(self, pubkey: str, owner: str, data: Buffer, slot: int) -> bool: ...
-    def track_pool(self, address: str, kind: str) -> None: ...
-    def track_array(self, address: str, pool: str) -> None: ...
-    def untrack_array(self, address: str, pool: str) -> None: ...
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
-    def unbind(self, endpoint: int) -> None: ...
-    def set_epoch_schedule(
-        self,
-        slots_per_epoch: int,
-        warmup: bool = False,
-        first_normal_epoch: int = 0,
-        first_normal_slot: int = 0,
-    ) -> None: ...
-    def take_changed(self) -> list[str]: ...
-    # the read-only views
-    def half_moved(self, pools: list[str]) -> list[str]: ...
-    def compare(
-        self, accounts: Sequence[tuple[str, str, Buffer]]
-    ) -> list[tuple[int, bool] | None]: ...
-    def slots(self, pubkeys: list[str]) -> list[int]: ...
-    @property
-    def pending(self) -> int: ...
-    def record(self, address: str) -> tuple[str, Any] | None: ...
-    def watched(self) -> list[str]: ...
-    def watched_version(self) -> int: ...
-    def roles(self, pubkey: str) -> list[tuple[str, str]]: ...
-    def records(
-        self, kinds: Sequence[str] | None = None, since: int = 0
-    ) -> list[tuple[str, str, Any]]: ...
-    def record_seq(self) -> int: ...
-    def dedup_stats(self) -> list[DedupStats]: ...
-    def endpoint_stats(self) -> list[EndpointStats]: ...
-    def take_refetch(self) -> list[tuple[str, int]]: ...
-    def take_transactions(self) -> list[tuple[str, int, bool, int, int]]: ...
-    def stats(self) -> IngestStats: ...
+    FRAMES = "frames"
 
 
-class EngineIngest(Ingest, Protocol):
-    """An engine backend's ``FeedIngest`` (and ``TimedIngest`` over them): also a
-    recorded frame stored as a delta, the engine keeping the copies (a headless replay's),
-    alone or in a run (``frames(..., deltas=True)``)."""
+Call = Kind | Run  # what the ingest port is asked to do
+
+
+class IngestPort(Protocol):
+    """The ingest's one port: ``apply(kind, *args)``, the call an input kind is
+    (``arbscope.inputs.INPUTS``: its ``call``'s arguments), answered as the engine's
+    ``FeedIngest`` answers it. The recorder's tee, a collector's forwarder and the timed
+    mirror of both backends are stages on it (``arbscope.inputs``, ``arbscope.ingest``);
+    the typed calls the feeds make (``frame``, ``bind``, ...) are written once on top of
+    it (``arbscope.inputs.IngestFacade``)."""
+
+    def apply(self, kind: Call, /, *args: Any) -> Any: ...
+
+
+class EngineIngest(IngestCalls, IngestReads, Protocol):
+    """An engine backend's ``FeedIngest`` (what ``TimedIngest`` drives): also a recorded
+    frame stored as a delta, the engine keeping the copies (a headless replay's), alone or
+    in a run (``frames(..., deltas=True)``)."""
 
     def frames(
         self,
@@ -466,15 +441,21 @@ class SessionView(Protocol):
 
 __all__ = [
     "Buffer",
+    "Call",
+    "EngineIngest",
     "EventSink",
     "Faucet",
     "FeedSource",
     "FrameRun",
     "Ingest",
+    "IngestCalls",
+    "IngestPort",
+    "IngestReads",
     "InputPublisher",
     "InputSink",
     "NothingToFind",
     "RegionView",
+    "Run",
     "Service",
     "SessionInputs",
     "SessionView",

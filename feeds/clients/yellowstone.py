@@ -42,7 +42,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
@@ -53,6 +53,7 @@ from ..health import HealthCounters
 from ..redact import redact
 from ..wire.geyser import geyser_pb2 as pb
 from ..wire.protocol import Subscription
+from .ingest import IngestCalls
 from .pubsub import WorkerConfig, count_refused
 from .ratelimit import RateGate
 from .tls import client_context
@@ -65,15 +66,6 @@ FILTER = "arbscope"  # the name of each of its filters
 YIELD_EVERY = 32  # updates handled before the worker lets the event loop run others
 HEADERS_WAIT_S = 5.0  # the longest a stream's first request waits for the server's headers
 _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # (grpc-stubs lacks it)
-
-
-class Ingest(Protocol):
-    def grpc(self, endpoint: int, update: bytes, recv_ns: int) -> tuple[int, int]: ...
-    def frames(
-        self, batch: bytes, start: int, endpoints: Sequence[int], offset_ns: int
-    ) -> tuple[int, list[tuple[int, int, int, int]], int]: ...
-    def bind(self, endpoint: int, subscription: int, label: str, kind: str) -> None: ...
-    def unbind(self, endpoint: int) -> None: ...
 
 
 def target(url: str) -> tuple[str, bool]:
@@ -174,7 +166,7 @@ class GrpcWorker:
         endpoint: int,
         url: str,
         subscriptions: Sequence[Subscription],
-        ingest: Ingest,
+        ingest: IngestCalls,
         counters: HealthCounters,
         config: WorkerConfig | None = None,
         seed: int = 0,

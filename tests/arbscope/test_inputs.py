@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from arbscope import inputs
-from arbscope.inputs import INPUTS, InputTee
+from arbscope.inputs import INPUTS, EnginePort, Forwarder, IngestFacade, recording
 from storage.codec import Input, Kind
 from storage.journal import JournalError
 
@@ -104,7 +104,7 @@ def test_the_tee_records_the_journals_bytes_and_a_replay_makes_the_same_call(
     method: str, args: tuple[Any, ...], kind: Kind, ep: int, payload: bytes, t_ns: int
 ) -> None:
     inner, put = Calls(), Put()
-    tee = InputTee(inner, put)  # type: ignore[arg-type]
+    tee = recording(inner, put)  # type: ignore[arg-type]
     answer = getattr(tee, method)(*args)
     assert inner.calls == [(method, args)]
     assert answer == getattr(Calls(), method)(*args)
@@ -179,7 +179,7 @@ def test_a_run_of_recorded_frames_is_teed_frame_by_frame() -> None:
     batch += pack(Kind.ACCOUNT, 0, 300, 0, b"[]")  # the run ends before it
     inner, put = Calls(), Put()
     endpoints: Sequence[int] = [5, -1]  # the second endpoint is not this session's
-    InputTee(inner, put).frames(batch, 0, endpoints, 10)  # type: ignore[arg-type]
+    recording(inner, put).frames(batch, 0, endpoints, 10)  # type: ignore[arg-type]
     assert [(i.kind, i.endpoint, i.payload, i.t_ns) for i in put.inputs] == [
         (Kind.FRAME, 5, b"one", 90)
     ]
@@ -204,13 +204,14 @@ class CopyingPut(Put):
 def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything(
     put_copies: bool,
 ) -> None:
-    """``ForwardingTee``: every frame is put; the ingest is given the slots, the pools'
+    """``Forwarder``: every frame is put; the ingest is given the slots, the pools'
     own accounts, the answers, anything shaped otherwise, and the logs only when asked
     (rivals); the other accounts' notifications are forwarded only, their id returned.
     With ``put_copies`` (a sink that copies, as the publisher does) a frame is handed on
     as the view it came as, and every decision is the same."""
     inner, put = Calls(), (CopyingPut() if put_copies else Put())
-    tee = inputs.ForwardingTee(inner, put, put_copies=put_copies)
+    forwarder = Forwarder(EnginePort(inner), put, put_copies=put_copies)  # type: ignore[arg-type]
+    tee = IngestFacade(forwarder, inner)  # type: ignore[arg-type]
     tee.track_pool("Pool", "whirlpool")
     tee.bind(0, 11, "Pool", "account")
     tee.bind(0, 12, "Vault", "account")
@@ -241,7 +242,7 @@ def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything(
             assert got == 7 and inner.calls[n:] == [("frame", (ep, raw, 5))], raw
         else:
             assert got == forwarded and inner.calls[n:] == [], raw
-    assert tee.forwarded == 3
+    assert forwarder.forwarded == 3
     assert [(i.kind, i.endpoint, i.payload) for i in put.inputs if i.kind is Kind.FRAME] == [
         (Kind.FRAME, ep, raw) for ep, raw, _ in frames
     ]
@@ -249,9 +250,9 @@ def test_a_collectors_tee_forwards_what_it_does_not_read_and_puts_everything(
     n = len(inner.calls)
     assert tee.frame(0, _note(12), 5) == 7 and len(inner.calls) == n + 1
     assert tee.frame(1, _note(21), 5) == 21 and len(inner.calls) == n + 1
-    rivals = inputs.ForwardingTee(Calls(), Put(), logs=True)
-    rivals.bind(0, 14, "Prog", "logs")
-    assert rivals.frame(0, _note(14), 5) == 7 and rivals.forwarded == 0
+    rivals = Forwarder(EnginePort(Calls()), Put(), logs=True)  # type: ignore[arg-type]
+    rivals.apply(Kind.BIND, 0, 14, "Prog", "logs")
+    assert rivals.apply(Kind.FRAME, 0, _note(14), 5) == 7 and rivals.forwarded == 0
 
 
 def test_a_malformed_frame_is_refused_by_the_collectors_engine_as_before() -> None:
@@ -260,9 +261,11 @@ def test_a_malformed_frame_is_refused_by_the_collectors_engine_as_before() -> No
 
     eng = engine_rs.load("rust")
     put = Put()
-    tee = inputs.ForwardingTee(eng.FeedIngest(eng.PoolGraph(base_mints=[]), 1024, 64), put)
+    ingest = eng.FeedIngest(eng.PoolGraph(base_mints=[]), 1024, 64)
+    forwarder = Forwarder(EnginePort(ingest), put)
+    tee = IngestFacade(forwarder, ingest)
     tee.bind(0, 12, "11111111111111111111111111111111", "account")
     assert tee.frame(0, _note(12), 5) == 12
     with pytest.raises(EngineError):
         tee.frame(0, _note(12)[:-1], 5)
-    assert len(put.inputs) == 3 and tee.forwarded == 1  # the bind, and both frames
+    assert len(put.inputs) == 3 and forwarder.forwarded == 1  # the bind, and both frames
