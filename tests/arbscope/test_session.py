@@ -236,7 +236,7 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
         "nothing to find: none of the 2 pools" in status and "(2 not found, 0 rejected)" in status
     )
     assert s.feeds.pool is not None and not s.feeds.pool.workers  # no feeds opened for nothing
-    assert s2.boot is not None and s2.boot.pools == 1
+    assert s2.feeds.boot is not None and s2.feeds.boot.pools == 1
     assert snap2.note.startswith("nothing to find: no pool of the universe trades a base mint")
     assert snap3.note.startswith("nothing to find: no base mints")
 
