@@ -158,6 +158,10 @@ class FeedSession:
         self.budget_clock: Callable[[], float] = time.perf_counter
         self.slices_yielded = 0  # times a turn gave the event loop back (between its parts)
         self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
+        # what the parts call: an input of the session's own, written in the journal's
+        # order; the engine's state built again (the collectors' base mints announced)
+        self.put_input: Callable[..., None] = self._input
+        self.setup_engine: Callable[[], None] = self._setup_engine
         self._setup_engine()
 
     def _setup_engine(self) -> None:
@@ -271,6 +275,14 @@ class FeedSession:
                 pub.add(kind, endpoint, payload, t_ns)
             if rec is not None:
                 rec.input(kind, endpoint, payload, t_ns)
+
+    def owe_decide(self, now_ns: int | None) -> None:
+        """A frame's decision's ``DECIDE`` input owed from now (at ``now_ns``: written
+        before any other input, see :meth:`_input`), or, None, written now if owed."""
+        if now_ns is None:
+            self._owe_nothing()
+        else:
+            self._decide_owed = now_ns
 
     def _owe_nothing(self) -> None:
         """Journal the frame's decision's ``DECIDE`` input :meth:`decide` put off."""

@@ -41,16 +41,16 @@ class FrameDecision:
         the session's clock: without it the decision is a live one, journaled as a
         ``DECIDE`` input, so a replay decides the same at the same point of the inputs —
         before any input the decision journals (``LINK``) and at its end, so the order's
-        request is written first (``FeedSession._owe_nothing``)."""
+        request is written first (``FeedSession.owe_decide``)."""
         host = self.host
         if now_ns is None:
             now_ns = host.clock.now_ns()
             host.desk.sync_wallet()
-            host._decide_owed = now_ns
+            host.owe_decide(now_ns)
             try:
                 decided = self._decide(now_ns)
             finally:
-                host._owe_nothing()
+                host.owe_decide(None)
             ex = host.ev.live_executor()
             if decided and ex is not None and ex.armed and ex.fast_path:
                 # after the orders went: the cycles the frame made live, compiled ahead

@@ -132,14 +132,16 @@ class Desk:
         """The live wallet the cycles are scored with (how many token accounts a cycle's
         transaction would create counts in its compute units): journaled as an input
         (``WALLET``), so a replay of a live session scores as it did."""
-        self.host._input(Kind.WALLET, armed, base, accounts)
+        self.host.put_input(Kind.WALLET, armed, base, accounts)
         self.host.ev.set_wallet(armed, base, accounts)
 
     def trade(self, base: str, pools: list[str]) -> str:
         """``x``: an order on the cycle now (paper; live too when live); why not, or ""."""
         host = self.host
         self.sync_wallet()
-        host._input(Kind.TRADE, base, pools)  # the operator's decision is an input of the session
+        host.put_input(
+            Kind.TRADE, base, pools
+        )  # the operator's decision is an input of the session
         host.screen.stale()
         return host.ev.trade(base, pools, host.slot)
 
@@ -147,19 +149,19 @@ class Desk:
         """Paper order ``seq`` shadows live order ``live_seq``, which went out: journaled
         as an input (``LINK``), since whether a live order went out depends on the chain
         and the wallet, so a replay's paper fill names the live order as the session's did."""
-        self.host._input(Kind.LINK, seq, live_seq)
+        self.host.put_input(Kind.LINK, seq, live_seq)
         broker = self.host.ev.broker
         if broker is not None:
             broker.link(seq, live_seq)
 
     def kill(self) -> int:
         """Kill switch: back to paper, no automatic orders, pending ones cancelled."""
-        self.host._input(Kind.KILL)
+        self.host.put_input(Kind.KILL)
         self.host.screen.stale()
         return self.host.ev.kill()
 
     def resume(self) -> None:
         """Automatic orders again after the kill switch."""
-        self.host._input(Kind.RESUME)
+        self.host.put_input(Kind.RESUME)
         self.host.screen.stale()
         self.host.ev.resume()

@@ -36,7 +36,7 @@ class Fees:
         """Recent prioritization fees (``(slot, micro-lamports per CU)``): the estimator's,
         what paper's orders compete against; the scorer's price when it moved (``fee``)."""
         host = self.host
-        host._input(Kind.FEES, samples)
+        host.put_input(Kind.FEES, samples)
         newest = self.estimator.newest_slot
         fresh = [(s, f) for s, f in samples if newest is None or s > newest]
         if fresh and host.ev.broker is not None:  # what paper's orders compete against
@@ -130,7 +130,7 @@ class Fees:
     def on_tips(self, lamports: list[int]) -> None:
         """The block engines' landed tips (lamports at the 25th ... 99th percentile):
         what paper's bundles compete against. Journaled as an input."""
-        self.host._input(Kind.TIPS, lamports)
+        self.host.put_input(Kind.TIPS, lamports)
         broker = self.host.ev.broker
         if broker is not None:
             broker.tip_floor = tuple(int(x) for x in lamports)
@@ -139,7 +139,7 @@ class Fees:
         """A live order landed ``slots`` after its decision, sent ``send_ns`` after it:
         paper lands its orders on the live orders' measured latency. Journaled as an
         input."""
-        self.host._input(Kind.LANDING, slots, send_ns)
+        self.host.put_input(Kind.LANDING, slots, send_ns)
         broker = self.host.ev.broker
         if broker is not None:
             broker.observe_landing(int(slots), int(send_ns))

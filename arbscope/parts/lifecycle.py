@@ -128,7 +128,7 @@ class Lifecycle:
                 bases = await feeds.announced_base_mints()
                 if bases:
                     s.base_mints = bases
-                    s._setup_engine()
+                    s.setup_engine()
             ingest: Ingest = s.ingest
             record: InputSink | None = None  # the recorder's input, when it records
             if s.record is not None:

@@ -34,7 +34,7 @@ class Observed:
         published as an input (``TRANSACTION``), classified, and, when it is someone
         else's arbitrage on our pools, compared with what we held (``rival`` event)."""
         host = self.host
-        host._input(Kind.TRANSACTION, tx)
+        host.put_input(Kind.TRANSACTION, tx)
         if host.prop_programs:
             obs = observe_prop(tx, host.prop_programs)
             if obs is not None and host.props.add(obs):

@@ -63,7 +63,7 @@ class Tokens:
                 host.ev.set_names(self.registry.book)
                 if host.publisher is not None:  # a collector: its consumers have no RPC
                     rows = [dataclasses.asdict(t) for t in self.registry.book.tokens.values()]
-                    host._input(Kind.TOKENS, rows)
+                    host.put_input(Kind.TOKENS, rows)
                 for problem in self.registry.problems[seen:]:
                     log.warning("tokens: %s", problem)
                 host.screen.stale()

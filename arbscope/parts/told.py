@@ -28,7 +28,7 @@ class Told:
         """The pools no endpoint covers now (the session's feeds, or a collector's):
         journaled and published as an input (``UNCOVERED``), so a replay and a consumer
         decide as this session did; their cycles are no-go until covered again."""
-        self.host._input(Kind.UNCOVERED, pools)
+        self.host.put_input(Kind.UNCOVERED, pools)
         if self.host.ev.set_uncovered(pools):
             self.host.screen.stale()
 
