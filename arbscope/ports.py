@@ -40,11 +40,10 @@ from feeds.health import FeedHealth
 from feeds.wire.txview import TxView
 from storage.codec import Kind
 from storage.journal import Journal
-from storage.recorder import JournaledEvent, JournalTarget, Recorder
+from storage.recorder import JournaledEvent, JournalTarget
 
 if TYPE_CHECKING:
-    from .execution.live import LiveExecutor
-    from .execution.paper import PaperBroker
+    from .execution.orders import LiveView
     from .health import Verdict
     from .rivals import RivalBook
     from .solprice import LamportPrice
@@ -394,9 +393,53 @@ class Service(Protocol):
 
 
 # ------------------------------------------------------------------ readers
+class PoolView(Protocol):
+    """The session's own sockets as its readers read them: the pools covered nowhere and
+    the reconcile (``FeedPool``, read-only)."""
+
+    @property
+    def reconciler(self) -> Any: ...
+    def uncovered_pools(self) -> list[str]: ...
+
+
+class RecorderView(Protocol):
+    """The journal's recorder as its readers read it (``Recorder``, read-only)."""
+
+    @property
+    def error(self) -> str: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def written_inputs(self) -> int: ...
+
+
+class BrokerView(Protocol):
+    """Paper's broker as its readers read it (``PaperBroker``, read-only)."""
+
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def pending(self) -> Sequence[Any]: ...
+    @property
+    def pnl(self) -> int: ...
+    @property
+    def fee_lamports_paid(self) -> int: ...
+    @property
+    def fees(self) -> int: ...
+
+
+class ExecutorView(Protocol):
+    """The live executor as its readers read it: its figures (``LiveExecutor.view``)."""
+
+    def view(self) -> LiveView: ...
+
+
 class SessionView(Protocol):
     """The session, read-only, as ``/metrics``, ``/health`` and the headless status line
-    read it (never its private state)."""
+    read it (``FeedSession.view``): facades of what they read, never the broker, the
+    executor, the feed pool or the recorder themselves."""
 
     @property
     def source(self) -> str: ...
@@ -415,15 +458,15 @@ class SessionView(Protocol):
     @property
     def live(self) -> Mapping[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]: ...
     @property
-    def pool(self) -> FeedPool | None: ...
+    def pool(self) -> PoolView | None: ...
     @property
-    def recorder(self) -> Recorder | None: ...
+    def recorder(self) -> RecorderView | None: ...
     @property
     def timer(self) -> KernelTimer: ...
     @property
-    def broker(self) -> PaperBroker | None: ...
+    def broker(self) -> BrokerView | None: ...
     @property
-    def executor(self) -> LiveExecutor | None: ...
+    def executor(self) -> ExecutorView | None: ...
     @property
     def publisher(self) -> InputPublisher | None: ...
     @property
@@ -440,10 +483,12 @@ class SessionView(Protocol):
 
 
 __all__ = [
+    "BrokerView",
     "Buffer",
     "Call",
     "EngineIngest",
     "EventSink",
+    "ExecutorView",
     "Faucet",
     "FeedSource",
     "FrameRun",
@@ -454,6 +499,8 @@ __all__ = [
     "InputPublisher",
     "InputSink",
     "NothingToFind",
+    "PoolView",
+    "RecorderView",
     "RegionView",
     "Run",
     "Service",

@@ -401,7 +401,7 @@ class ReplaySession:
             self.journal = await self._open()
             # the names the recording session read (none in a journal from before them:
             # the well-known table and mint prefixes then)
-            self.session.use_tokens(await self.journal.tokens(self.info.id))
+            self.session.tokens.use(await self.journal.tokens(self.info.id))
             for e in await self.journal.events(self.info.id, ["health"]):
                 feeds = [FeedHealth(**f) for f in e.payload.get("feeds", [])]
                 self.health.append((e.t_ns, feeds))
@@ -533,7 +533,7 @@ class ReplaySession:
         the live callers caught are caught here the same way)."""
         s = self.session
         if self._bound is not s.ingest:  # the calls looked up once per engine
-            self._bound, self._replay = s.ingest, inputs.replayer(s.ingest, s)
+            self._bound, self._replay = s.ingest, inputs.replayer(s.ingest, s.told)
         self.applied += 1
         pos = inp.t_ns - self.t0_ns
         if pos > self.pos_ns:

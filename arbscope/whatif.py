@@ -412,8 +412,8 @@ async def replay(
             raise r.read_error
     finally:
         await r.stop()
-    b = r.session.broker
-    book = r.session.registry.book
+    b = r.session.ev.broker
+    book = r.session.tokens.registry.book
     initial = b.balance if b is not None else 0
     curve, equity = [], initial
     for t_ns, slot, pnl, ok in tap.fills:

@@ -59,22 +59,22 @@ async def run(
     if s.start_error:
         raise SystemExit(f"the session did not start: {s.start_error}")
     sim = sources.simulator(s)
-    assert s.executor is not None and s.ev.broker is not None
+    assert s.ev.executor is not None and s.ev.broker is not None
     # every engine of the simulator: the order goes to each at once, as configured
-    base = (s.endpoints[0].http or "").rstrip("/")
+    base = (s.feeds.endpoints[0].http or "").rstrip("/")
     from dataclasses import replace
 
     # engines without Jito's default 1 request/s (a paid key's limit), so the orders go
     # as fast as the market moves
     for name in ("ny", "frankfurt"):
         sim.chain.engines[name].rps = 0
-    s.executor.config = replace(
-        s.executor.config, jito=(f"{base}/ny", f"{base}/frankfurt"), jito_rps=0.0
+    s.ev.executor.config = replace(
+        s.ev.executor.config, jito=(f"{base}/ny", f"{base}/frankfurt"), jito_rps=0.0
     )
-    ok, why = await s.request_live()
+    ok, why = await s.desk.request_live()
     if not ok:
         raise SystemExit(f"live did not arm: {why}")
-    broker, ex = s.ev.broker, s.executor
+    broker, ex = s.ev.broker, s.ev.executor
     fills: dict[int, Any] = {}  # live seq -> paper's fill
     on_tick = broker.on_tick
 

@@ -154,14 +154,14 @@ async def _hot_path(reps: int) -> dict[str, float]:
         write_keypair(key)
         db = Path(d) / "j.sqlite"
         async with live_session(key, db=db, tip_lamports=2_000, simulate="plain") as s:
-            ex = s.executor
-            assert ex is not None and s.broker is not None
-            ex.config = replace(ex.config, jito=s.endpoints[0].http)
-            ok, why = await s.request_live()
+            ex = s.ev.executor
+            assert ex is not None and s.ev.broker is not None
+            ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
+            ok, why = await s.desk.request_live()
             if not ok:
                 raise RuntimeError(why)
             await ex.keep_warm()
-            s.broker.auto = False
+            s.ev.broker.auto = False
             opp, _ = await go_cycle(s)
             fees = s.ev.fees_of((opp.base_mint, tuple(opp.pools)))
             cu = int(fees.cu_price_micro_lamports)
@@ -208,7 +208,7 @@ async def _hot_path(reps: int) -> dict[str, float]:
                     steps, itertools.pairwise((t0, t1, t2, t3, t4, t5, t6)), strict=True
                 ):
                     steps[k].append(b - a)
-            s.kill()
+            s.desk.kill()
     out = {k: statistics.median(v) / 1e3 for k, v in steps.items()}
     out["total"] = sum(out.values())
     return out
@@ -270,15 +270,15 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(300):  # the snapshot and the subscriptions
                 await pilot.pause(0.1)
-                if s.start_error or (s.pool is not None and s.snapshot.feeds):
+                if s.start_error or (s.feeds.pool is not None and s.snapshot.feeds):
                     break
             if s.start_error:
                 raise RuntimeError(s.start_error)
-            ok, why = await s.request_live()
+            ok, why = await s.desk.request_live()
             if not ok:
                 raise RuntimeError(why)
-            assert s.executor is not None
-            ex = s.executor
+            assert s.ev.executor is not None
+            ex = s.ev.executor
             ex.core.fast_path = bool(opts["fast"])
             ex.core.cpu_clock = bool(getattr(a, "cpu", False))
             await ex.keep_warm()
@@ -289,7 +289,7 @@ async def tick_to_trade(urls: list[list[str]], a: argparse.Namespace, way: str) 
                 for o in ex.orders:
                     seen[o.seq] = o
             lag.cancel()
-            s.kill()  # nothing new while the last ones end
+            s.desk.kill()  # nothing new while the last ones end
             for _ in range(30):
                 await pilot.pause(0.1)
                 for o in ex.orders:

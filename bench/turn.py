@@ -81,24 +81,26 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         t0 = time.monotonic()
         await s.start()
         while (
-            not (s.pool is not None and s.pool.workers and s.pool.start_filled)
+            not (s.feeds.pool is not None and s.feeds.pool.workers and s.feeds.pool.start_filled)
             and not s.start_error
         ):
             if time.monotonic() - t0 > a.start_timeout:
                 break
             await s.run(duration_s=0.5)
         started_s = time.monotonic() - t0
-        if s.start_error or s.pool is None or not s.pool.workers:
+        if s.start_error or s.feeds.pool is None or not s.feeds.pool.workers:
             raise SystemExit(f"the session did not start: {s.start_error or 'timed out'}")
         await s.run(duration_s=a.warmup)
-        reconnects0 = sum(c.reconnects for c in s.pool.counters)
+        reconnects0 = sum(c.reconnects for c in s.feeds.pool.counters)
         cpu0, wall0 = time.process_time(), time.monotonic()
         timing[0] = watch.on = True
         await s.run(duration_s=a.seconds)
         timing[0] = watch.on = False
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
-        reasons = sorted({c.last_error for c in s.pool.counters if c.reconnects and c.last_error})
-        reconnects = sum(c.reconnects for c in s.pool.counters) - reconnects0
+        reasons = sorted(
+            {c.last_error for c in s.feeds.pool.counters if c.reconnects and c.last_error}
+        )
+        reconnects = sum(c.reconnects for c in s.feeds.pool.counters) - reconnects0
         await s.stop()
     finally:
         Evaluator.evaluate = evaluate  # type: ignore[method-assign]

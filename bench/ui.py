@@ -123,20 +123,24 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             # started: its feeds streaming and its run loop turning (start() has returned
             # and the app has frozen what it allocated: not a key's wait to measure)
             if session.start_error or (
-                session.pool is not None and session.pool.workers and session.loop.turns > 0
+                session.feeds.pool is not None
+                and session.feeds.pool.workers
+                and session.loop.turns > 0
             ):
                 break
         started_s = time.monotonic() - s0
-        if session.start_error or session.pool is None or not session.loop.turns:
+        if session.start_error or session.feeds.pool is None or not session.loop.turns:
             raise SystemExit(
                 f"the session did not start within {a.start_timeout:g} s: "
                 f"{session.start_error or session.snapshot.note or 'no error'}"
             )
         # then the start's gap fetched (every watched account read once more, ~21,000 at
         # 3,000 pools, while the streams run): measured from here, not inside the keys' run
-        while not session.pool.start_filled and time.monotonic() - s0 < a.start_timeout:
+        while not session.feeds.pool.start_filled and time.monotonic() - s0 < a.start_timeout:
             await pilot.pause(0.1)
-        fill_s = time.monotonic() - s0 - started_s if session.pool.start_filled else float("nan")
+        fill_s = (
+            time.monotonic() - s0 - started_s if session.feeds.pool.start_filled else float("nan")
+        )
         if a.chart:
             await pilot.press(*["c"] * (1 if a.chart == "price" else 2))
         await pilot.pause(2.0)  # warm up
@@ -145,7 +149,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         charts = list(screen.query(PriceChart)) + list(screen.query(EquityChart))
         b0 = sum(c.builds for c in charts)
         f0, u0 = screen.frames, session.updates
-        m0 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        m0 = sum(c.messages for c in session.feeds.pool.counters) if session.feeds.pool else 0
         grown = Growth() if a.growth else None
         holds = LoopHolds(a.sample_holds_ms / 1e3).__enter__()
         # in this thread's CPU time: what the machine's other processes take is not charged
@@ -156,8 +160,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         trims0, released0 = trim.trims, trim.released
         sim = getattr(a, "sim_pid", None)
         sim_cpu0, slot0 = (cpu_s(sim) if sim else float("nan")), await _sim_slot(urls)
-        r0 = sum(c.reconnects for c in session.pool.counters)
-        gaps0 = (session.pool.resnapshots, session.pool.gaps_covered)
+        r0 = sum(c.reconnects for c in session.feeds.pool.counters)
+        gaps0 = (session.feeds.pool.resnapshots, session.feeds.pool.gaps_covered)
         end = t0 + a.seconds
         rss_at: list[tuple[float, float]] = [(0.0, rss0)]  # (seconds in, MB) every 60 s
         sim_rss_at: list[tuple[float, float]] = [(0.0, _rss_mb(sim))]  # the simulator's
@@ -191,14 +195,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         # stretches its slots, and a client it cannot write to fast enough is cut)
         sim_cores = ((cpu_s(sim) if sim else float("nan")) - sim_cpu0) / wall
         slot_ms = 1e3 * wall / max(await _sim_slot(urls) - slot0, 1)
-        reconnects = sum(c.reconnects for c in session.pool.counters) - r0
+        reconnects = sum(c.reconnects for c in session.feeds.pool.counters) - r0
         # the gaps the reconnects left: fetched again, or covered by another stream
-        refills = session.pool.resnapshots - gaps0[0]
-        covered = session.pool.gaps_covered - gaps0[1]
+        refills = session.feeds.pool.resnapshots - gaps0[0]
+        covered = session.feeds.pool.gaps_covered - gaps0[1]
         trims, released = trim.trims - trims0, trim.released - released0
         frames = screen.frames - f0
         builds = sum(c.builds for c in charts) - b0
-        m1 = sum(c.messages for c in session.pool.counters) if session.pool else 0
+        m1 = sum(c.messages for c in session.feeds.pool.counters) if session.feeds.pool else 0
         updates = session.updates - u0
         # what the app's collector kept frozen (tui.app.collect_due), and of it the cycles
         # no longer reachable: what freezing held that a collector walking everything

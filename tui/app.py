@@ -29,7 +29,15 @@ from .screens.help import HelpScreen
 from .screens.live import LiveScreen
 from .screens.prompts import LiveConfirm, SessionPicker, TextPrompt
 from .screens.rival import RivalDetail
-from .source import JournalBrowsing, LiveArming, LiveSource, ReplayControls, Trading, UiState
+from .source import (
+    HasDesk,
+    JournalBrowsing,
+    LiveArming,
+    LiveSource,
+    ReplayControls,
+    Trading,
+    UiState,
+)
 from .widgets.cycles import CyclesPanel
 from .widgets.rivals import RivalsTable
 
@@ -227,12 +235,14 @@ class ArbscopeApp(App[None]):
     @property
     def trading(self) -> Trading | None:
         """The source when it takes orders, else None."""
-        return self.source if isinstance(self.source, Trading) else None
+        desk = self.source.desk if isinstance(self.source, HasDesk) else self.source
+        return desk if isinstance(desk, Trading) else None
 
     @property
     def arming(self) -> LiveArming | None:
         """The source when it may go live, else None."""
-        return self.source if isinstance(self.source, LiveArming) else None
+        desk = self.source.desk if isinstance(self.source, HasDesk) else self.source
+        return desk if isinstance(desk, LiveArming) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """True: the key applies; None: it does not apply to this source (shown dimmed,

@@ -657,6 +657,15 @@ class LiveArming(Protocol):
 
 
 @runtime_checkable
+class HasDesk(Protocol):
+    """A source whose orders and live switch are a part of it, its ``desk`` (a session's):
+    the app looks for :class:`Trading` and :class:`LiveArming` there."""
+
+    @property
+    def desk(self) -> object: ...
+
+
+@runtime_checkable
 class Backlogged(Protocol):
     """A source whose evaluation can fall behind its feeds (a live session's): the
     status line says so when the market outruns the machine."""

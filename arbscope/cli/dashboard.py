@@ -158,7 +158,7 @@ def status_line(s: FeedSession) -> str:
     live = ""
     if snap.live is not None:
         lv = snap.live
-        live = f", live {s.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
+        live = f", live {s.ev.mode.lower()} pnl {lv.pnl:+,} ({lv.confirmed} ok, {lv.failed} failed)"
     rec = s.recorder
     journal = f", journal: {rec.error}" if rec is not None and rec.error else ""
     waiting, age = s.backlog

@@ -338,7 +338,7 @@ async def test_a_configured_policy_is_journaled_and_the_replay_decides_the_same(
         record=RecordSettings(db, batch_s=0.1),
     )
     await s.run_for(3.0, tick_s=0.1)
-    assert s.digest and s.broker is not None and s.broker.tip_lamports == 20_000
+    assert s.digest and s.ev.broker is not None and s.ev.broker.tip_lamports == 20_000
     info = await load_info(db, s.session_id)
     assert (
         info.config["policy"]["min_profit"] == 250_000 and info.config["fees"]["percentile"] == 90

@@ -34,13 +34,13 @@ async def _until_health(
 ) -> tuple[int, dict[str, Any]]:
     """Tick the session and read /health until ``pred`` holds; AssertionError (with the
     last verdict) after ``timeout`` seconds."""
-    assert s.metrics_server is not None
+    assert s.health.server is not None
     last: tuple[int, dict[str, Any]] = (0, {})
     try:
         async with asyncio.timeout(timeout):
             while True:
                 s.tick()
-                last = await _health(s.metrics_server.url)
+                last = await _health(s.health.server.url)
                 if pred(last[1]):
                     return last
                 await asyncio.sleep(0.05)
@@ -76,11 +76,11 @@ async def test_an_endpoint_that_refuses_every_subscription_degrades_health() -> 
             snap = s.snapshot
         finally:
             await s.stop()
-    assert s.pool is not None and s.pool.wanted > 1
+    assert s.feeds.pool is not None and s.feeds.pool.wanted > 1
     assert code == 200 and v["status"] == "degraded"
-    assert f"refuses refused all {s.pool.wanted} subscriptions" in v["problems"]
+    assert f"refuses refused all {s.feeds.pool.wanted} subscriptions" in v["problems"]
     feeds = {f["name"]: f for f in v["feeds"]}
-    assert feeds["refuses"]["refused"] == s.pool.wanted and feeds["good"]["refused"] == 0
+    assert feeds["refuses"]["refused"] == s.feeds.pool.wanted and feeds["good"]["refused"] == 0
     assert snap.health == "degraded" and any("refuses refused all" in p for p in snap.problems)
 
 
@@ -148,7 +148,7 @@ async def test_the_status_bar_shows_the_degraded_state_and_its_first_problem(
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
-        s.health = replace(s.health, serve=None)  # no /metrics (the screen alone)
+        s.health.settings = replace(s.health.settings, serve=None)  # no /metrics (the screen alone)
         app = ArbscopeApp(s)
         async with app.run_test(size=size) as pilot:
             status = app.screen.query_one(StatusLine)
@@ -193,8 +193,8 @@ async def test_endpoints_that_lose_account_data_degrade_health_and_show_in_metri
                 lambda v: _mentions(v, "no-accounts missed") and _mentions(v, "fifth missed"),
                 timeout=60.0,
             )
-            assert s.metrics_server is not None
-            text = await _metrics(s.metrics_server.url)
+            assert s.health.server is not None
+            text = await _metrics(s.health.server.url)
         finally:
             await s.stop()
     assert code == 200 and v["status"] == "degraded"
@@ -225,13 +225,13 @@ async def test_unknown_ids_and_slots_from_the_future_degrade_health_and_show_in_
                 lambda v: _mentions(v, "never gave (unknown)"),
                 timeout=60.0,
             )
-            assert s.metrics_server is not None
+            assert s.health.server is not None
             async with asyncio.timeout(60):  # the future endpoint's lie, once a connection
                 while not _mentions(v, "future: "):
                     s.tick()
-                    v = (await _health(s.metrics_server.url))[1]
+                    v = (await _health(s.health.server.url))[1]
                     await asyncio.sleep(0.05)
-            text = await _metrics(s.metrics_server.url)
+            text = await _metrics(s.health.server.url)
         finally:
             await s.stop()
     assert v["status"] == "degraded"

@@ -60,7 +60,11 @@ def test_prop_amms_are_seen_shown_recorded_and_replayed(tmp_path: Path, grpc: in
             assert q.lag_median is not None and q.lag_median >= 1
             series = snap.prop_series[(SOL, USDC)]
             assert len(series.slots) >= 2 and series.name == q.name
-            stats = s.pool.transactions.stats if s.pool and s.pool.transactions else None
+            stats = (
+                s.feeds.pool.transactions.stats
+                if s.feeds.pool and s.feeds.pool.transactions
+                else None
+            )
             assert stats is not None
             if grpc:  # the stream's transaction filter names the programs
                 assert stats.from_grpc > 0 and stats.polls == 0

@@ -46,7 +46,7 @@ def test_what_a_stream_drops_is_repaired_recorded_and_replayed(tmp_path: Path) -
                 await asyncio.wait_for(s.run(until=lambda: _repaired(s) >= 10), timeout=180)
                 s.tick()
                 (row,) = s.snapshot.feeds
-                pool = s.pool
+                pool = s.feeds.pool
                 assert pool is not None and pool.reconciler is not None
                 stats = pool.reconciler.stats
             finally:

@@ -42,7 +42,7 @@ def arbitrage() -> TxView:
 async def _until_held(s: FeedSession, pools: list[str]) -> None:
     """Poll (a condition, not a clock) until the session's graph holds ``pools``."""
 
-    await until(lambda: all(s.pool_state(p) is not None for p in pools), 60.0)
+    await until(lambda: all(s.observed.pool_state(p) is not None for p in pools), 60.0)
 
 
 @pytest.mark.slow
@@ -58,7 +58,7 @@ async def test_a_replay_rebuilds_the_rivals_the_session_saw(tmp_path: Path) -> N
     )
     run = asyncio.create_task(s.run_for(4.0, tick_s=0.1))
     await _until_held(s, pools)
-    s.on_transaction(tx)  # as the transactions' fetcher hands it over (journaled first)
+    s.told.on_transaction(tx)  # as the transactions' fetcher hands it over (journaled first)
     await run
     (live,) = s.rivals.latest
     assert [h.pool for h in live.hops] == pools

@@ -294,11 +294,11 @@ def test_the_live_wallet_is_ours_and_journaled_with_the_config(tmp_path: Path) -
     wallet = write_keypair(tmp_path / "live.json")
     s = FeedSession(feeds=NoFeeds(), live=LiveConfig(keypair=str(wallet.path)))
     assert s.rivals.own == {wallet.pubkey}
-    assert s.config()["rival_own"] == [wallet.pubkey]
+    assert s.life.config()["rival_own"] == [wallet.pubkey]
     assert s.rivals.add(tx((P1, P2), 5, signer=wallet.pubkey)) is None
     # a keypair that cannot be read: nobody is ours yet (arming says why)
     bad = FeedSession(feeds=NoFeeds(), live=LiveConfig(keypair=str(tmp_path / "absent.json")))
-    assert bad.rivals.own == set() and bad.config()["rival_own"] == []
+    assert bad.rivals.own == set() and bad.life.config()["rival_own"] == []
 
 
 def _observed_as_before(

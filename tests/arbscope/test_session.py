@@ -104,11 +104,11 @@ async def test_a_session_started_again_starts_nothing_again(tmp_path: Path) -> N
     )
     try:
         await asyncio.gather(s.start(), s.start())  # one while the other runs
-        first = (s.executor, s.feeds.server, s.recorder, s.session_id)
+        first = (s.ev.executor, s.feeds.server, s.recorder, s.session_id)
         await s.start()  # and after it ended
         assert s.start_error == ""
         assert first[0] is not None and first[1] is not None and first[2] is not None
-        assert (s.executor, s.feeds.server, s.recorder, s.session_id) == first
+        assert (s.ev.executor, s.feeds.server, s.recorder, s.session_id) == first
     finally:
         await s.stop()
     j = await Journal.open(db, create=False, write=False)
@@ -235,8 +235,8 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
     assert (
         "nothing to find: none of the 2 pools" in status and "(2 not found, 0 rejected)" in status
     )
-    assert s.pool is not None and not s.pool.workers  # no feeds opened for nothing
-    assert s2.boot is not None and s2.boot.pools == 1
+    assert s.feeds.pool is not None and not s.feeds.pool.workers  # no feeds opened for nothing
+    assert s2.feeds.boot is not None and s2.feeds.boot.pools == 1
     assert snap2.note.startswith("nothing to find: no pool of the universe trades a base mint")
     assert snap3.note.startswith("nothing to find: no base mints")
 

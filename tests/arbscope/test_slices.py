@@ -90,7 +90,7 @@ async def turn(s: FeedSession, clock: ManualClock) -> None:
 
 
 def pools_of(s: FeedSession, n: int) -> list[str]:
-    pools = [p for p, _ in s.universe if s.pool_state(p) is not None][:n]
+    pools = [p for p, _ in s.universe if s.observed.pool_state(p) is not None][:n]
     assert len(pools) == n
     return pools
 
@@ -142,7 +142,7 @@ async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await clock.parked()
             assert not s.start_error, s.start_error
-            pools = [p for p, _ in s.universe if s.pool_state(p) is not None]
+            pools = [p for p, _ in s.universe if s.observed.pool_state(p) is not None]
             assert len(pools) >= 20
             log = script(s, [pools])
             seen: list[bool] = []  # app.paused at each evaluation
@@ -182,7 +182,7 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
     s.slice_s = 0.0
     await s.start()
     try:
-        await s.run(duration_s=30.0, until=lambda: s.found >= 5)  # a few opportunities
+        await s.run(duration_s=30.0, until=lambda: s.ev.found >= 5)  # a few opportunities
     finally:
         await s.stop()
     assert not s.start_error and len(s.digest) == 64 and s.slices_yielded > 0

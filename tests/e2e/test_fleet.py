@@ -108,7 +108,7 @@ async def eu_to_a_dashboard(
         await eu.start()
         await con.start()
         runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        yield EuToADashboard(server, eu, con, con.regions()[0])
+        yield EuToADashboard(server, eu, con, con.view.regions()[0])
         await con.stop()
         for t in runs:
             await asyncio.wait_for(t, T)
@@ -149,7 +149,7 @@ def metrics_text(s: FeedSession) -> str:
     from arbscope.metrics import Health, SessionCollector
 
     reg = CollectorRegistry()
-    reg.register(SessionCollector(s, Health(s)))
+    reg.register(SessionCollector(s.view, Health(s.view)))
     return generate_latest(reg).decode()
 
 
@@ -189,7 +189,7 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     await con.start()
     assert con.start_error == "" and con.base_mints == list(server.world.bases)
     run = asyncio.ensure_future(con.run())
-    feeds = {f.region: f for f in con.regions()}
+    feeds = {f.region: f for f in con.view.regions()}
     await until(feeds["us"], lambda: feeds["us"].stats.frames > 300)
     # the chain stops, then the collectors (each input acknowledged); the consumer has all
     await server.stop()
@@ -212,8 +212,8 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     # were live then is a matter of when each batch arrived (a region late on a busy
     # machine stops voting), so it is known only when all three still vote now: an
     # endpoint voting now voted at the last decision, and the votes have not moved since
-    own = {f"{r}/{f.name}": f.slot for r, c in (("eu", eu), ("us", us)) for f in c.feed_health()}
-    rows = [f for f in con.feed_health() if "*" not in f.name]
+    own = {f"{r}/{f.name}": f.slot for r, c in (("eu", eu), ("us", us)) for f in c.health.feeds()}
+    rows = [f for f in con.health.feeds() if "*" not in f.name]
     assert {f.name: f.slot for f in rows} == own
     votes = sorted(own.values(), reverse=True)
     chain = con.ingest.stats().slot
@@ -221,7 +221,7 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
     if all(f.voting for f in rows):
         assert votes[len(votes) // 2] <= chain
     # one row per remote endpoint, one per region; the copies deduplicated across regions
-    snap_feeds = {f.name: f for f in con.feed_health()}
+    snap_feeds = {f.name: f for f in con.health.feeds()}
     assert set(snap_feeds) == {"eu/eu-a", "eu/eu-b", "us/us-a", "eu/*", "us/*"}
     assert snap_feeds["eu/*"].lead + snap_feeds["us/*"].lead == sum(
         s.first_seen for s in con.ingest.dedup_stats()
@@ -236,7 +236,10 @@ async def test_two_regions_feed_one_consumer_and_it_replays_from_the_stream(
         assert st.gaps == st.lost == st.skipped == 0 and st.runs == 1
         assert st.latency_ms(0.5) is not None
     # the token names the collectors read (the consumer has no RPC to ask): the same book
-    assert eu.registry.book.tokens and con.registry.book.tokens == eu.registry.book.tokens
+    assert (
+        eu.tokens.registry.book.tokens
+        and con.tokens.registry.book.tokens == eu.tokens.registry.book.tokens
+    )
     # /metrics: the publisher's side on a collector, the regions' on the consumer
     text = {c: metrics_text(c) for c in (eu, con)}
     assert (
@@ -302,7 +305,7 @@ async def test_a_collector_forwards_what_it_does_not_read_and_its_consumer_appli
         await con.start()
         assert eu.start_error == con.start_error == ""
         runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
-        feed = con.regions()[0]
+        feed = con.view.regions()[0]
         await until(feed, lambda: feed.stats.frames > 2000)
         await server.stop()  # the chain stops, then the collector (all acknowledged)
         await eu.stop()
@@ -404,7 +407,7 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
         await con.start()
         assert con.start_error == ""
         run = asyncio.ensure_future(con.run())
-        feed = con.regions()[0]
+        feed = con.view.regions()[0]
         await until(feed, lambda: feed.stats.frames > 200)
         run1 = feed.stats.run
         first.send_signal(signal.SIGKILL)  # no flush, no goodbye
@@ -433,7 +436,7 @@ async def test_a_collector_killed_and_restarted_loses_nothing_acknowledged(
         assert st.applied_by_run[run1] == stored[run1] > 0
         assert st.applied_by_run[st.run] == stored[st.run]
         assert st.gaps == st.lost == 0 and st.runs == 2
-        rows = {f.name: f for f in con.feed_health()}
+        rows = {f.name: f for f in con.health.feeds()}
         assert rows["eu/*"].reconnects == 1  # the new run shows as the region's reconnect
         await con.stop()
         await asyncio.wait_for(run, T)
@@ -496,7 +499,7 @@ async def test_a_consumer_that_falls_behind_retention_shows_the_loss(
         await until(feed, lambda: feed.stats.lost > 0 and feed.stats.batches > 20)
         st = feed.stats
         assert st.gaps >= 1 and st.gap_batches >= st.lost - 1 > 0  # (a hello is no batch)
-        row = next(f for f in con.feed_health() if f.name == "eu/*")
+        row = next(f for f in con.health.feeds() if f.name == "eu/*")
         assert row.missed == st.gap_batches and "gap" in row.last_error
         await eu.stop()
 
@@ -739,7 +742,7 @@ async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_no
             not sc.go and sc.reasons[-1] == REASON_FEEDS_STALLED for _, (_, sc) in live
         )
         (base, pools), _ = live[0]
-        assert con.trade(base, list(pools)).startswith("no order: the feeds have stalled")
+        assert con.desk.trade(base, list(pools)).startswith("no order: the feeds have stalled")
         assert "feeds 0/3 up" in _status_text(con)
         # a new collector run: the slot moves again, the reason goes
         eu2 = collector(server, url, "eu", {"eu-a", "eu-b"})

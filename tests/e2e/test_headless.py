@@ -242,8 +242,8 @@ async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> 
     )
     await s.start()
     try:
-        assert s.metrics_server is not None and s.feeds.server is not None
-        url = s.metrics_server.url + "/health"
+        assert s.health.server is not None and s.feeds.server is not None
+        url = s.health.server.url + "/health"
         seen: list[Any] = [0, {}]  # the last answer: status, verdict
 
         def health_is(want: str) -> Callable[[], Awaitable[bool]]:
@@ -267,7 +267,7 @@ async def test_health_turns_unhealthy_when_every_feed_stalls(tmp_path: Path) -> 
             f["last_message_age_s"] is None or f["last_message_age_s"] > 1.0
             for f in verdict["feeds"]
         )
-        _, text = await _get(s.metrics_server.url + "/metrics")
+        _, text = await _get(s.health.server.url + "/metrics")
         assert _families(text)["arbscope_health"].samples[0].value == 2
     finally:
         await s.stop()
@@ -326,7 +326,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
         assert "api-key=***" in outputs[-1] and "✓ rpc" in outputs[-1], outputs[-1]
         # the screen: the same configuration, in-process, on the dashboard
         session = build_session(load(cfg_file, {}))
-        session.health = replace(session.health, serve=None)  # no /metrics
+        session.health.settings = replace(session.health.settings, serve=None)  # no /metrics
         app = fix_app(ArbscopeApp(session))
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause(3.0)

@@ -77,7 +77,7 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
                 # set moves as tick arrays follow prices, and the screen redraws a tick
                 # later (on a busy machine, later still), so they are judged together
                 r = rows()
-                watched = len(s.pool.ingest.watched()) if s.pool is not None else 0
+                watched = len(s.feeds.pool.ingest.watched()) if s.feeds.pool is not None else 0
                 ok = (
                     "limited" in r
                     and r["limited"][RL].startswith("1 ")
@@ -85,8 +85,8 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
                     and r["capped"][UNC] == f"{watched - (CAP - 1):,}"
                     and "full" in r
                     and r["full"][UNC] == "0"
-                    and s.pool is not None
-                    and s.pool.workers[1].cap == CAP
+                    and s.feeds.pool is not None
+                    and s.feeds.pool.workers[1].cap == CAP
                 )
                 if ok:
                     seen.append((r, watched))
@@ -94,16 +94,16 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
 
             await until(pilot, shown, timeout=60.0)
             r, watched = seen[-1]
-            pool = s.pool
+            pool = s.feeds.pool
             assert pool is not None
-            assert s.metrics_server is not None
+            assert s.health.server is not None
             # a scrape whose count of the capped endpoint's uncovered accounts is the one
             # the watched set says as it was answered, with the full endpoint covering
             # everything (the set moves between scrapes: a tick array that follows a price
             # is uncovered everywhere until its subscriptions are confirmed)
             async with asyncio.timeout(60.0):
                 while True:
-                    metrics = await _get(s.metrics_server.url + "/metrics")
+                    metrics = await _get(s.health.server.url + "/metrics")
                     now = len(pool.ingest.watched()) - (CAP - 1)
                     if (
                         f'uncovered_accounts{{endpoint="capped"}} {now}.0' in metrics
@@ -111,7 +111,7 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
                     ):
                         break
                     await pilot.pause(0.02)
-            health = await _get(s.metrics_server.url + "/health")
+            health = await _get(s.health.server.url + "/health")
             limited_requests = sim.endpoints[0].stats["requests"]
             await pilot.press("q")
     # the rate-limited endpoint: one request, refused, then 60 s (capped at 30) of
@@ -146,7 +146,7 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
         )
         await s.start()
         try:
-            pool = s.pool
+            pool = s.feeds.pool
             assert pool is not None
             # every endpoint at its cap and its refusals answered: a subscription asked and
             # not yet answered counts as covered for its round trip (a fresh connection,
@@ -161,8 +161,8 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
             s.tick()
             note = s.snapshot.note
             bare = pool.uncovered_pools()
-            assert s.metrics_server is not None
-            metrics = await _get(s.metrics_server.url + "/metrics")
+            assert s.health.server is not None
+            metrics = await _get(s.health.server.url + "/metrics")
         finally:
             await s.stop()
     assert bare and note.startswith(f"{len(bare)} pools covered by no endpoint")
@@ -199,7 +199,7 @@ async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_i
         )
         await s.start()
         try:
-            pool = s.pool
+            pool = s.feeds.pool
             assert pool is not None
 
             def turned() -> bool:
@@ -211,8 +211,8 @@ async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_i
             for p in sorted(bare):  # every cycle through them, scored now
                 s.ev.evaluate(p, s.slot)
             through = [sc for k, (_, sc) in s.ev.live.items() if bare & set(k[1])]
-            assert s.metrics_server is not None
-            health = await _get(s.metrics_server.url + "/health")
+            assert s.health.server is not None
+            health = await _get(s.health.server.url + "/health")
         finally:
             await s.stop()
     final = s.ev.uncovered  # the last set the session recorded and applied

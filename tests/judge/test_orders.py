@@ -251,14 +251,14 @@ async def session(
             pool.spec.state.quiet = True  # the makers hold still, from the first slot
     await s.start()
     try:
-        assert s.start_error == "" and s.executor is not None
+        assert s.start_error == "" and s.ev.executor is not None
         s.feeds.server.chain.engines[""] = BlockEngine(rps=0)
-        s.executor.config = replace(
-            s.executor.config, jito=(str(s.endpoints[0].http),), tip_escalation=True
+        s.ev.executor.config = replace(
+            s.ev.executor.config, jito=(str(s.feeds.endpoints[0].http),), tip_escalation=True
         )
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         yield s
     finally:
         await s.stop()
@@ -266,19 +266,19 @@ async def session(
 
 def _mode(s: FeedSession, mode: str, tables: Any) -> None:
     """The executor set up to send as ``mode`` says."""
-    ex = s.executor
+    ex = s.ev.executor
     assert ex is not None
-    engines = (str(s.endpoints[0].http),) if mode in ("bundle", "tip", "nonce") else ()
+    engines = (str(s.feeds.endpoints[0].http),) if mode in ("bundle", "tip", "nonce") else ()
     ex.config = replace(ex.config, jito=engines, tip_escalation=mode == "nonce")
     ex.core.tables = tables if mode in ("tables", "tip", "nonce", "legacy") else None
 
 
 def _balances(s: FeedSession, tokens: Sequence[str]) -> list[int]:
-    assert s.feeds.server is not None and s.executor is not None
+    assert s.feeds.server is not None and s.ev.executor is not None
     w = s.feeds.server.world
     out = []
     for t in tokens:
-        acc = w.token_account(s.executor.core.ata(t))
+        acc = w.token_account(s.ev.executor.core.ata(t))
         out.append(0 if acc is None else acc.amount)
     return out
 
@@ -286,7 +286,7 @@ def _balances(s: FeedSession, tokens: Sequence[str]) -> list[int]:
 async def _legacy(s: FeedSession, order: LiveOrder) -> tuple[str, str, int]:
     """The order's instructions as live builds them, in a legacy message sent with
     ``sendTransaction`` (preflight on): (status, detail, parts)."""
-    ex = s.executor
+    ex = s.ev.executor
     assert ex is not None and ex.core.wallet is not None and s.feeds.server is not None
     ixs, _, _, _ = await ex.builder.build(order, CU_PRICE)
     bh, _ = await ex.core.latest_blockhash(force=True)
@@ -313,14 +313,14 @@ async def run_orders(
     kinds_of = {p.address: p.kind for p in World(world).pools}
     universe = sorted({(a, kinds_of[a]) for *_, c in orders for a in c})
     async with session(keyfile, db, world, universe) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         bank = s.feeds.server.chain.bank
         if bank is not None:  # the venues the real programs run are the ones said above
             ran = {
                 v.kind for v in VENUES if v.program in bank.loaded and v.program not in bank.refused
             }
             assert ran == BANK_KINDS, bank.refused
-        ex, w = s.executor, s.feeds.server.world
+        ex, w = s.ev.executor, s.feeds.server.world
         tables = ex.core.tables
         base = s.base_mints[0]
         graph = ex.core.graph()
@@ -385,7 +385,7 @@ async def run_orders(
                     s, lambda e=expect: caught_up() and engine_quote() == e, timeout=30
                 )
             except AssertionError:
-                feeds = (s.feed_health(), s.ingest.stats())
+                feeds = (s.health.feeds(), s.ingest.stats())
                 try:  # the world's accounts as they are, every array held
                     truth: Any = market_graph(engine_rs.backend(), w).quote(key, base, amount)
                 except EngineError as exc:

@@ -81,7 +81,7 @@ async def scenario(node: NodeInfo, folder: Path, market: Market, tmp: Path) -> l
 
     async with RpcClient(node.rpc_url, timeout_s=30.0) as rpc:
         async with L.live_on_node(node.rpc_url, node.ws_url, folder, market, keyfile, db) as s:
-            ex = s.executor
+            ex = s.ev.executor
             me = ex.core.wallet.pubkey
             pools = await L.pools_of(rpc, market)
             ours: set[str] = set()  # every transaction of this test and its wallet
@@ -221,7 +221,7 @@ async def _order_on(
         got = await rpc.get_recent_prioritization_fees([p.address for p in cycle])
         t.reported = {fee for _, fee in got}
         if order.status == "confirmed":
-            await L.follow_up(s, rpc, t, s.executor.core.wallet.pubkey, ours)
+            await L.follow_up(s, rpc, t, s.ev.executor.core.wallet.pubkey, ours)
         return t
     raise AssertionError(f"no {n}-hop cycle through {kind} could be knocked open")
 
@@ -271,7 +271,7 @@ async def _accounts_made_once(
     first order creates them once (in a transaction of their own when its swaps fit one
     transaction only without them, as the executor chooses; else in the order itself);
     the next order through the same tokens creates none."""
-    ex = s.executor
+    ex = s.ev.executor
     me = ex.core.wallet.pubkey
     held = await L.read_pools(rpc, list(pools))
     apart: list[list[L.PoolInfo]] = []
@@ -352,7 +352,7 @@ async def _amm_v4_is_not_run_here(s: Any, pools: dict[str, L.PoolInfo], base: st
     no account first, so whatever the market), the venue is then not run by this chain
     (the portfolio panel says so) and no order goes through its pools again, refused
     before anything is built."""
-    ex = s.executor
+    ex = s.ev.executor
     cycle = next(
         c for c in L.cycles(pools, base, 2, RUN | {"amm_v4"}, "amm_v4") if c[0].kind == "amm_v4"
     )

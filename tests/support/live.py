@@ -207,20 +207,21 @@ def sent(s: FeedSession) -> int:
 
 
 async def finished(s: FeedSession, seq: int, timeout: float = 20.0) -> Any:
-    assert s.executor is not None
+    ex = s.ev.executor
+    assert ex is not None
     terminal = {"confirmed", "failed", "expired", "unknown", "refused", "cancelled", "error"}
     return await tick_until(
         s,
-        lambda: next((o for o in s.executor.orders if o.seq == seq and o.status in terminal), None),
+        lambda: next((o for o in ex.orders if o.seq == seq and o.status in terminal), None),
         timeout,
-    )  # type: ignore[union-attr]
+    )
 
 
 def block_engines(s: Any, **regions: BlockEngine) -> tuple[str, ...]:
     """Point the executor at the simulator's block engines ``regions``."""
-    assert s.feeds.server is not None and s.executor is not None
+    assert s.feeds.server is not None and s.ev.executor is not None
     s.feeds.server.chain.engines.update(regions)
-    base = s.endpoints[0].http.rstrip("/")
+    base = s.feeds.endpoints[0].http.rstrip("/")
     urls = tuple(f"{base}/{r}" for r in regions)
-    s.executor.config = replace(s.executor.config, jito=urls)
+    s.ev.executor.config = replace(s.ev.executor.config, jito=urls)
     return urls

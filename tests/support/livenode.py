@@ -522,9 +522,9 @@ async def place(
     ``amount`` with the session's fees now; the executor's order once it ended, or its
     refusal (a str) when it placed none."""
     pools = [p.address for p in cycle]
-    ex = s.executor
+    ex = s.ev.executor
     if (base, tuple(pools)) in s.live:
-        why = s.trade(base, pools).removeprefix("live refused: ")
+        why = s.desk.trade(base, pools).removeprefix("live refused: ")
     else:
         opp = Opp(
             base,
@@ -656,7 +656,7 @@ async def live_on_node(
     await s.start()
     try:
         assert s.start_error == "", s.start_error
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
         yield s
     finally:

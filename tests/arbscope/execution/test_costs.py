@@ -497,4 +497,4 @@ def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
             live=LiveConfig(cu_limit=live),
         )
         assert s.ev.cu_override == want
-        assert s.live_config is not None and s.live_config.cu_limit == want
+        assert s.desk.config is not None and s.desk.config.cu_limit == want

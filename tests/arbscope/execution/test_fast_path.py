@@ -41,13 +41,13 @@ async def _armed_for_bundles(s: Any) -> Any:
     """``s`` live, sending bundles to its simulator's block engine, its hot connections
     warm (what the keeper does every second while armed), the paper broker's automatic
     orders off (one order, by hand: ``x``): its live executor."""
-    assert s.feeds.server is not None and s.executor is not None
-    ex = s.executor
-    ex.config = replace(ex.config, jito=s.endpoints[0].http)
-    ok, why = await s.request_live()
+    assert s.feeds.server is not None and s.ev.executor is not None
+    ex = s.ev.executor
+    ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
+    ok, why = await s.desk.request_live()
     assert ok, why
     await ex.keep_warm()
-    s.broker.auto = False
+    s.ev.broker.auto = False
     return ex
 
 
@@ -68,7 +68,7 @@ async def test_a_bundle_goes_out_on_the_hot_path_unsimulated_and_lands(
         o, _ = await go_cycle(s)
         chain = s.feeds.server.chain
         simulated, bundles = chain.stats.simulated, chain.stats.bundles
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.sending and "written" in order.t_ns
         assert order.t_ns["decided"] <= order.t_ns["ledger"] <= order.t_ns["written"]
@@ -114,7 +114,7 @@ async def test_a_blockhash_eighty_slots_old_is_still_held_and_its_bundle_lands(
         for _ in range(80):
             server.step()
         await tick_until(s, lambda: int(ex.core.graph().slot) >= at + 80)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = next(x for x in ex.orders if x.seq == 1)
         assert order.path == "fast" and order.fallback == "" and "written" in order.t_ns
         kept = ex.core.blockhashes.held()  # signed with the one read 80 slots ago: still held
@@ -128,7 +128,7 @@ async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_an
     keyfile: Path, tmp_path: Path
 ) -> None:
     """A turn compiles the fast path's templates of the best live cycles ahead
-    (``FeedSession._prewarm``, ``LiveExecutor.prewarm``): the order on such a cycle then
+    (``Prewarm.run``, ``LiveExecutor.prewarm``): the order on such a cycle then
     compiles no message template on its way (only patches: the same bytes, tested in
     ``test_templates``), tips the cycle's own tip account and lands; compiled once, a
     second prewarm compiles nothing."""
@@ -140,12 +140,12 @@ async def test_a_cycle_the_turn_compiled_ahead_goes_out_with_nothing_compiled_an
         o, _ = await go_cycle(s)
         key = (o.base_mint, tuple(o.pools))
         s.tick()  # a turn: the best live cycles compiled ahead (if no turn did yet)
-        assert key in s._warmed
+        assert key in s.prewarm.warmed
         assert not ex.prewarm(s.live[key][0])  # nothing left to compile for it
         compiled = len(ex.templates.messages)
         chain = s.feeds.server.chain
         tips = {a: chain.world.lamports(a) for a in I.JITO_TIP_ACCOUNTS}
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns
         assert len(ex.templates.messages) == compiled  # patched, not compiled
@@ -164,18 +164,18 @@ async def test_a_plain_order_is_built_from_the_held_state_and_still_simulated(
     transactions) but built from what is held: no ``getMultipleAccounts`` on the way;
     with the fast path off it reads the accounts first (``fetched``), as before."""
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite") as s:
-        assert s.feeds.server is not None and s.executor is not None
-        ex = s.executor
-        ok, why = await s.request_live()
+        assert s.feeds.server is not None and s.ev.executor is not None
+        ex = s.ev.executor
+        ok, why = await s.desk.request_live()
         assert ok, why
         await ex.keep_warm()
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         chain = s.feeds.server.chain
         for seq, fast in ((1, True), (2, False)):
             ex.core.fast_path = fast
             o, _ = await go_cycle(s)
             simulated = chain.stats.simulated
-            assert s.trade(o.base_mint, list(o.pools)) == ""
+            assert s.desk.trade(o.base_mint, list(o.pools)) == ""
             done = await finished(s, seq)
             assert done.status == "confirmed", done.detail
             assert done.path == ("fast" if fast else "fetched")
@@ -193,25 +193,25 @@ async def test_an_order_another_process_wrote_to_the_day_file_counts_against_the
     sent. The day file is written before an order goes on."""
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db) as s:
-        assert s.executor is not None
-        ex = s.executor
-        ok, why = await s.request_live()
+        assert s.ev.executor is not None
+        ex = s.ev.executor
+        ok, why = await s.desk.request_live()
         assert ok, why
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         ledger = ex.ledger
         assert ledger is not None
         dead = 7_000_000
         ledger.file.append("a-session-that-died", 1, ex.core.day, dead)  # type: ignore[attr-defined]
         ex.config = replace(ex.config, max_day=dead + o.amount_in - 1)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         refused = await finished(s, 1)
         assert refused.status == "refused"
         assert f"{dead:,} by 1 other session in journal" in refused.detail, refused.detail
         assert ex.core.counts["sent"] == 0
         ex.config = replace(ex.config, max_day=dead + o.amount_in)  # exactly at the cap
         o, _ = await go_cycle(s)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         done = await finished(s, 2)
         assert done.status == "confirmed", done.detail
     lines = [json.loads(x) for x in Path(f"{db}.live").read_text().splitlines()]
@@ -233,13 +233,13 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
 
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
-        assert s.executor is not None and s.broker is not None
-        ex = s.executor
-        ex.config = replace(ex.config, jito=s.endpoints[0].http)
-        ok, why = await s.request_live()
+        assert s.ev.executor is not None and s.ev.broker is not None
+        ex = s.ev.executor
+        ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
+        ok, why = await s.desk.request_live()
         assert ok, why
         await ex.keep_warm()
-        assert s.broker.auto
+        assert s.ev.broker.auto
         s.tick()
         assert s.ingest.on_change is not None  # live, on its own: frames decide
         await go_cycle(s)
@@ -248,7 +248,7 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
         )
         t = auto.t_ns
         assert auto.frame_ns <= t["turn"] <= t["evaluated"] <= t["decided"]
-        s.kill()
+        s.desk.kill()
         await s.stop()
         sid, live_digest = s.session_id, s.digest
     kinds: list[Kind] = []
@@ -285,25 +285,25 @@ async def test_a_paper_shadow_names_its_live_order_in_the_replay_as_it_did_live(
 
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
-        assert s.executor is not None and s.broker is not None
-        ex, b = s.executor, s.broker
-        ex.config = replace(ex.config, jito=s.endpoints[0].http)
-        ok, why = await s.request_live()
+        assert s.ev.executor is not None and s.ev.broker is not None
+        ex, b = s.ev.executor, s.ev.broker
+        ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
+        ok, why = await s.desk.request_live()
         assert ok, why
         await ex.keep_warm()
         s.tick()
         await go_cycle(s)
         fill = await tick_until(s, lambda: next((f for f in b.fills if f.live_seq), None))
         assert fill.live_seq in {o.seq for o in ex.orders}
-        s.kill()
+        s.desk.kill()
         await s.stop()
         sid, live_digest = s.session_id, s.digest
     r = ReplaySession(db, await load_info(db, sid), shadow=False)
     await r.start()
     try:
         assert await r.play() == live_digest
-        assert r.session.broker is not None
-        replayed = {f.seq: f.live_seq for f in r.session.broker.fills}
+        assert r.session.ev.broker is not None
+        replayed = {f.seq: f.live_seq for f in r.session.ev.broker.fills}
         assert replayed[fill.seq] == fill.live_seq
     finally:
         await r.stop()
@@ -317,7 +317,7 @@ async def test_the_hot_sender_writes_at_once_and_reads_answers_as_the_client_doe
     ``result``; an error answer is the ordinary client's RpcError; with every
     connection busy ``send`` says so (None) rather than queueing."""
     async with live_session(keyfile, seed=12, db=tmp_path / "j.sqlite") as s:
-        h = HotSender(s.endpoints[0].http, size=1)
+        h = HotSender(s.feeds.endpoints[0].http, size=1)
         await h.open()
         try:
             before = time.monotonic_ns()
@@ -377,7 +377,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
     keyfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a frame's decision (``FeedSession.decide``) the cycles it made live are
-    compiled ahead (``_prewarm`` over the keys it decided on), not only the turn's best:
+    compiled ahead (``Prewarm.run`` over the keys it decided on), not only the turn's best:
     an order on one compiles nothing on its way (``LiveOrder.compiled`` 0, journaled).
     A message template stays while the lookup tables only grow (its indexes still load
     the same accounts) and is compiled again once one it loads from is gone. An order
@@ -385,17 +385,18 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
     from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.pubkey import Pubkey
 
-    from arbscope import market, session
+    from arbscope import market
     from arbscope.execution.tables import table_keys
+    from arbscope.parts import decision
     from tests.support.hostile import until
 
-    monkeypatch.setattr(session, "PREWARM_FRAME_NS", 10**10)  # every one (a busy machine)
+    monkeypatch.setattr(decision, "PREWARM_FRAME_NS", 10**10)  # every one (a busy machine)
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
         ex = await _armed_for_bundles(s)
         o, _ = await go_cycle(s)
         key = (o.base_mint, tuple(o.pools))
-        s._warmed.clear()  # nothing compiled ahead yet
+        s.prewarm.warmed.clear()  # nothing compiled ahead yet
         ex.templates.messages.clear()
         ex.templates.swaps.clear()
         s.ev._sendable_memo.clear()  # nor sized
@@ -405,7 +406,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
             s.decide()  # the frame's decision: broker.auto is off, nothing is ordered
         finally:
             ingest.take_changed = take  # type: ignore[method-assign]
-        assert key in s._warmed and ex.templates.messages
+        assert key in s.prewarm.warmed and ex.templates.messages
         compiles = ex.templates.compiles
         ex.core.cpu_clock = True  # (opt-in: what bench.live --cpu reads)
         sized: list[list[str]] = []  # the transactions sized from here on (their hops)
@@ -413,7 +414,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         monkeypatch.setattr(
             market.Evaluator, "_fits", staticmethod(lambda k, *a: sized.append(k) or fits(k, *a))
         )
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         assert sized == []  # sized ahead too: the decision's check read the memo
         order = ex.orders[-1]
         assert order.path == "fast" and "written" in order.t_ns and not order.fallback
@@ -447,7 +448,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         o, _ = await go_cycle(s)
         await until(lambda: all(h.ready for h in ex.core.hot.values()))  # the last one answered
         ex.core.static.pop(o.pools[0])  # not decoded: the ordinary way, which reads it
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         slow = ex.orders[-1]
         assert slow.fallback == f"pool {o.pools[0][:8]} not decoded yet"
         done = await finished(s, slow.seq)
@@ -467,10 +468,10 @@ async def test_arming_warms_the_fast_path_before_the_first_order(
     accounts (``fetched``) or sent the ordinary way for want of a connection."""
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
-        assert s.executor is not None
-        ex = s.executor
-        ex.config = replace(ex.config, jito=s.endpoints[0].http)
-        ok, why = await s.request_live()  # (no keep_warm of the test's own)
+        assert s.ev.executor is not None
+        ex = s.ev.executor
+        ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
+        ok, why = await s.desk.request_live()  # (no keep_warm of the test's own)
         assert ok, why
         pools = [str(p) for p in ex.core.graph().pools()]
         assert pools and all(p in ex.core.static for p in pools)

@@ -49,20 +49,20 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
 ) -> None:
     extra = {"tip_lamports": 2_000} if via == "jito" else {}
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **extra) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         if via == "jito":  # the simulator's block engine lives on its HTTP port
-            s.executor.config = replace(s.executor.config, jito=s.endpoints[0].http)
+            s.ev.executor.config = replace(s.ev.executor.config, jito=s.feeds.endpoints[0].http)
         landings = record_landings(s)
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
-        assert s.mode == "LIVE" and s.executor.armed
+        assert s.ev.mode == "LIVE" and s.ev.executor.armed
         # arming made the wallet's lookup tables of the watched pools' accounts
-        tables = s.executor.core.tables.view  # type: ignore[union-attr]
+        tables = s.ev.executor.core.tables.view  # type: ignore[union-attr]
         assert tables.error == "" and tables.addresses > 0 and tables.pending == 0
-        s.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
+        s.ev.broker.auto = False  # type: ignore[union-attr]  # one order, by hand (x)
         o, sc = await go_cycle(s)
         fee_ctx = s.ev.fees_of((o.base_mint, tuple(o.pools)))  # what the cycle was scored with
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         pools_before, acc_before, pools_after, acc_after, landed = landings[order.signature]
@@ -72,7 +72,7 @@ async def test_a_live_order_is_signed_simulated_sent_applied_and_confirmed(
         assert stored.tx.message.address_table_lookups
         assert sum(map(len, stored.outcome.loaded)) > 0
         eng = engine_rs.load("python")
-        me = s.executor.core.wallet.pubkey  # type: ignore[union-attr]
+        me = s.ev.executor.core.wallet.pubkey  # type: ignore[union-attr]
         w = s.feeds.server.world
         # every hop by hand, from the states the transaction met
         moved: dict[str, int] = {}
@@ -197,13 +197,13 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
     pool, other = _pair_through(seed, kind)  # one of those venues' pools
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         w = s.feeds.server.world
         assert pool in w.by_address  # the session's world is the one searched
         landings = record_landings(s)
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         # a book's makers quote around the fair price again within slots: the AMM pool
         # beside it is knocked instead (the cycle still goes through the book), and the
         # makers hold still while the order is in flight
@@ -233,7 +233,7 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
             ),
         )
         priced = s.ev.fees_of((o.base_mint, tuple(o.pools)))
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         assert kind in order.kinds
@@ -243,7 +243,7 @@ async def test_a_live_order_through_each_new_venue_is_confirmed(
         # hop's venue at the steps its quote crosses (the executor's quote counted what
         # the scorer's sizing counted, and each Token-2022 mint's steps), the base, the
         # accounts it created (by hand)
-        ex = s.executor
+        ex = s.ev.executor
         created = sum(1 for t in set(order.tokens) if ex.core.ata(t) not in acc_before)
         assert order.steps == list(o.hop_steps) and len(order.steps) == len(order.kinds)
         programs = [s.graph.mint_program(t) or I.SPL_TOKEN for t in order.tokens]
@@ -313,12 +313,12 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
     pool, other = _pair_through(seed, "dlmm")
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         w = s.feeds.server.world
         landings = record_landings(s)
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         for book_pool in w.venue_state.get("openbook_v2", []):
             book_pool.spec.state.quiet = True
         target = w.by_address[other]  # the pair's volatility (its fee) stays at rest
@@ -351,12 +351,12 @@ async def test_a_dlmm_cycle_crossing_many_bins_requests_the_limit_the_scorer_pri
         budget = s.ev.costs[(o.base_mint, tuple(o.pools))].budget
         assert budget.steps[i] == o.hop_steps[i] >= 10, (o.hop_steps, budget)
         assert budget.hops[i] == DL.COMPUTE_UNITS.limit(o.hop_steps[i]) < DL.COMPUTE_UNITS.limit()
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         assert order.steps == list(o.hop_steps)
         assert order.cu_priced == priced.cu_limit == budget.limit
-        ex = s.executor
+        ex = s.ev.executor
         _, acc_before, _, _, landed = landings[order.signature]
         created = sum(1 for t in set(order.tokens) if ex.core.ata(t) not in acc_before)
         assert not order.created_apart
@@ -391,10 +391,10 @@ async def test_a_keypair_others_can_read_is_refused_and_nothing_is_sent(keyfile:
     os.chmod(keyfile, 0o644)
     async with live_session(keyfile, seed=12) as s:
         assert s.feeds.server is not None
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert not ok and "chmod 600" in why and str(keyfile) in why
-        assert s.mode == "PAPER"
-        assert any(c.startswith("✗ keypair") and "0644" in c for c in s.live_checks())
+        assert s.ev.mode == "PAPER"
+        assert any(c.startswith("✗ keypair") and "0644" in c for c in s.desk.live_checks())
         st = s.feeds.server.chain.stats
         assert (st.simulated, st.sent, st.bundles) == (0, 0, 0)
 
@@ -434,21 +434,21 @@ def test_keypair_guard_rails_name_the_file_and_never_its_content(tmp_path: Path)
 @pytest.mark.slow
 async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
     async with live_session(keyfile, seed=13, max_trade=10**12, max_day=10**12) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
-        ex = s.executor
+        ex = s.ev.executor
         ex.config = replace(ex.config, max_trade=o.amount_in - 1)
-        why = s.trade(o.base_mint, list(o.pools))
+        why = s.desk.trade(o.base_mint, list(o.pools))
         assert why.startswith("live refused: size") and "per-trade cap" in why
         ex.config = replace(ex.config, max_trade=10**12)
         ex.core.spent_today = 10**12 - o.amount_in + 1
-        why = s.trade(o.base_mint, list(o.pools))
+        why = s.desk.trade(o.base_mint, list(o.pools))
         assert "daily cap" in why and "used today" in why
         ex.core.spent_today = 0
         ex.config = replace(ex.config, max_open=1)
-        assert s.trade(o.base_mint, list(o.pools)) == ""  # one open order...
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""  # one open order...
         other = next(
             (
                 v
@@ -458,7 +458,7 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
             None,
         )
         if other is not None:  # ...and no second one while it is in flight
-            assert "max open orders" in s.trade(other[0].base_mint, list(other[0].pools))
+            assert "max open orders" in s.desk.trade(other[0].base_mint, list(other[0].pools))
         await finished(s, 1)
         # one swap transaction sent (a cycle whose swaps fit only without creating the
         # new token accounts creates them first, in a transaction of its own)
@@ -473,26 +473,26 @@ async def test_caps_refuse_before_anything_is_sent(keyfile: Path) -> None:
 
 async def test_caps_and_a_sending_route_are_required_to_arm(keyfile: Path) -> None:
     async with live_session(keyfile, seed=14, max_trade=None, max_day=None) as s:
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert not ok and "caps not set" in why
     async with live_session(keyfile, seed=14, jito="http://127.0.0.1:9", tip_lamports=10) as s:
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert not ok and "tip of at least 1000" in why
 
 
 @pytest.mark.slow
 async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=15, max_slippage_bps=1) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         # the pool moves against us on chain; the local graph has not heard of it yet
         w = s.feeds.server.world
         pool = w.by_address[o.pools[0]]
         a_to_b = o.tokens[0] == pool.mint_a  # ahead of us, our way: our output shrinks
         w.swap(pool, a_to_b, w._trade_size(pool, a_to_b, 0.02))
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "refused"
         assert order.detail.startswith("simulation failed") and (
@@ -508,10 +508,10 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         assert order.signature not in s.feeds.server.chain.statuses
         # a hop paid less than its quote: the cycle's pools are read again at once, and the
         # cycle is not sent again on its own until the pool at fault changed
-        ex = s.executor
+        ex = s.ev.executor
         key = (o.base_mint, tuple(o.pools))
-        assert ex.core.stale_refusals == 1 and s.pool is not None and s.pool.reconciler is not None
-        assert s.pool.reconciler.stats.urgent >= len(o.pools)
+        assert ex.core.stale_refusals == 1 and s.feeds.pool is not None and s.feeds.pool.reconciler is not None
+        assert s.feeds.pool.reconciler.stats.urgent >= len(o.pools)
         decided = ex.core.traded[key]
         assert ex.core.stale_block(key, decided).startswith("refused when a hop paid less")
         assert ex.core.stale_block(key, tuple(x + 1 for x in decided)) == ""
@@ -521,13 +521,13 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
 @pytest.mark.slow
 async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path) -> None:
     async with live_session(keyfile, seed=16) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
         s.feeds.server.tx_delay_s = 0.8  # the node is slow to answer the simulation
-        assert s.trade(o.base_mint, list(o.pools)) == ""
-        order = s.executor.orders[-1]
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
+        order = s.ev.executor.orders[-1]
         await tick_until(s, lambda: order.status == "signed")  # simulation in flight
         eps = s.feeds.server.endpoints
 
@@ -535,8 +535,10 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
             return sum(e.served.get("simulateTransaction", [0])[0] for e in eps)
 
         answered = simulations()
-        cancelled = s.kill()  # synchronous: cancelled when it returns, not when the node answers
-        assert cancelled >= 1 and order.status == "cancelled" and s.mode == "PAPER"
+        cancelled = (
+            s.desk.kill()
+        )  # synchronous: cancelled when it returns, not when the node answers
+        assert cancelled >= 1 and order.status == "cancelled" and s.ev.mode == "PAPER"
         # the node answers the simulation that was in flight (0.8 s on); past that answer
         await tick_until(s, lambda: simulations() > answered)
         s.tick()
@@ -545,8 +547,8 @@ async def test_the_kill_switch_during_a_pending_send_sends_nothing(keyfile: Path
         prepared = int("accounts" in order.ms)
         assert (sent(s), st.bundles) == (prepared, 0)
         assert order.signature not in s.feeds.server.chain.statuses
-        assert not s.executor.armed and order.status == "cancelled"
-        assert s.trade(o.base_mint, list(o.pools)) in (
+        assert not s.ev.executor.armed and order.status == "cancelled"
+        assert s.desk.trade(o.base_mint, list(o.pools)) in (
             "",
             "already pending",
             "traded in this pool state",
@@ -558,11 +560,11 @@ async def test_live_is_refused_against_a_simulator_that_does_not_accept_transact
     keyfile: Path,
 ) -> None:
     async with live_session(keyfile, seed=17, accept=False) as s:
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert not ok and "--sim-accept-tx" in why
-        assert s.executor is not None
+        assert s.ev.executor is not None
         # and the executor itself, pointed at that simulator, asks it (simInfo)
-        ok, why = await s.executor.arm()
+        ok, why = await s.ev.executor.arm()
         assert not ok and "does not accept transactions" in why and "--accept-tx" in why
 
 
@@ -579,8 +581,8 @@ async def test_live_is_impossible_in_a_replay(tmp_path: Path) -> None:
     info = await load_info(db, "")
     r = ReplaySession(db, info, shadow=False)
     assert not isinstance(r, LiveArming) and not isinstance(r, Trading)
-    assert r.session.executor is None and r.session.mode == "PAPER"
-    ok, why = await r.session.request_live()
+    assert r.session.ev.executor is None and r.session.ev.mode == "PAPER"
+    ok, why = await r.session.desk.request_live()
     assert not ok and "no live configuration" in why
 
 
@@ -605,14 +607,14 @@ async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
     ]
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db) as s:
-        assert s.executor is not None
-        url = s.endpoints[0].http + f"/?api-key={api_key}"
-        s.executor.config = replace(s.executor.config, rpc=url)
-        s.live_config = s.executor.config
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert s.ev.executor is not None
+        url = s.feeds.endpoints[0].http + f"/?api-key={api_key}"
+        s.ev.executor.config = replace(s.ev.executor.config, rpc=url)
+        s.desk.config = s.ev.executor.config
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         screens = []
@@ -626,7 +628,7 @@ async def test_secrets_never_reach_the_journal_the_logs_or_the_screen(
             screens.append(app.export_screenshot())
         assert "api-key=***" in screens[0] or "***" in screens[0]
     raw = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("j.sqlite-*"))
-    text = "\n".join([caplog.text, *screens, repr(s.live_config), str(s.config())])
+    text = "\n".join([caplog.text, *screens, repr(s.desk.config), str(s.life.config())])
     for secret in secrets:
         assert secret not in text, secret[:6]
         assert secret.encode() not in raw, secret[:6]
@@ -685,41 +687,43 @@ async def test_the_daily_cap_counts_every_session_of_the_journal_that_day(
         live_session(keyfile, seed=21, db=db) as a,
         live_session(keyfile, seed=22, db=db) as b,
     ):
-        assert a.executor is not None and b.executor is not None and b.feeds.server is not None
-        assert (await a.request_live())[0] and (await b.request_live())[0]
+        assert (
+            a.ev.executor is not None and b.ev.executor is not None and b.feeds.server is not None
+        )
+        assert (await a.desk.request_live())[0] and (await b.desk.request_live())[0]
         for s in (a, b):
-            s.broker.auto = False  # type: ignore[union-attr]
+            s.ev.broker.auto = False  # type: ignore[union-attr]
         oa, _ = await go_cycle(a)
-        assert a.trade(oa.base_mint, list(oa.pools)) == ""
+        assert a.desk.trade(oa.base_mint, list(oa.pools)) == ""
         order_a = await finished(a, 1)
         assert order_a.status == "confirmed", order_a.detail
         spent_a = order_a.amount_in
         ob, _ = await go_cycle(b)
         cap = spent_a + ob.amount_in - 1  # B's order alone fits; with A's it does not
-        b.executor.config = replace(b.executor.config, max_day=cap)
+        b.ev.executor.config = replace(b.ev.executor.config, max_day=cap)
         # B's total as read before A's order (its keeper reads the journal every second,
         # and submit refuses on what it read: here, before the keeper's next look)...
-        b.executor.core.spent_elsewhere = 0
-        assert b.trade(ob.base_mint, list(ob.pools)) == ""
+        b.ev.executor.core.spent_elsewhere = 0
+        assert b.desk.trade(ob.base_mint, list(ob.pools)) == ""
         order_b = await finished(b, 1)
         assert order_b.status == "refused"  # ...the day file, read again, refuses it
         for text in (f"daily cap {cap:,}", f"{spent_a:,} used today", "1 other session", str(db)):
             assert text in order_b.detail, order_b.detail
         st = b.feeds.server.chain.stats
-        assert sent(b) + st.bundles == 0 and b.executor.core.spent_today == 0
+        assert sent(b) + st.bundles == 0 and b.ev.executor.core.spent_today == 0
     # a later process the same day: the total is loaded when live is armed
     async with live_session(keyfile, seed=13, db=db) as c:
-        assert c.executor is not None and c.feeds.server is not None
-        assert (await c.request_live())[0]
-        assert c.executor.core.spent_elsewhere == spent_a
-        c.broker.auto = False  # type: ignore[union-attr]
+        assert c.ev.executor is not None and c.feeds.server is not None
+        assert (await c.desk.request_live())[0]
+        assert c.ev.executor.core.spent_elsewhere == spent_a
+        c.ev.broker.auto = False  # type: ignore[union-attr]
         oc, _ = await go_cycle(c)
-        c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in - 1)
-        why = c.trade(oc.base_mint, list(oc.pools))
+        c.ev.executor.config = replace(c.ev.executor.config, max_day=spent_a + oc.amount_in - 1)
+        why = c.desk.trade(oc.base_mint, list(oc.pools))
         assert f"daily cap {spent_a + oc.amount_in - 1:,}" in why and f"{spent_a:,} used" in why
         assert "1 other session in journal" in why
-        c.executor.config = replace(c.executor.config, max_day=spent_a + oc.amount_in)
-        assert c.trade(oc.base_mint, list(oc.pools)) == ""  # exactly at the cap: it goes
+        c.ev.executor.config = replace(c.ev.executor.config, max_day=spent_a + oc.amount_in)
+        assert c.desk.trade(oc.base_mint, list(oc.pools)) == ""  # exactly at the cap: it goes
         order_c = await finished(c, 1)
         assert order_c.status == "confirmed", order_c.detail
 
@@ -735,7 +739,7 @@ async def test_live_does_not_arm_without_a_journal_to_keep_the_day_total(keyfile
     )
     await s.start()
     try:
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert not ok and "needs the journal" in why and "--no-record" in why
         assert s.feeds.server is not None and s.feeds.server.chain.stats.sent == 0
     finally:
@@ -801,7 +805,7 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
 
     world = replace(quiet(seed), venue_mix=True)
     async with live_session(keyfile, seed=seed, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         w = s.feeds.server.world
         sol = w.bases[0]
         fee_mint = next(
@@ -815,9 +819,9 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
             "·".join(FEE_PAIRS[seed].split("·")[::-1]),
         )
         landings = record_landings(s)
-        ok, why = await s.request_live()
+        ok, why = await s.desk.request_live()
         assert ok, why
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         # knock the pool that moves farthest (a constant-product one, where there is one)
         order = ["cpmm", "damm_v2", "whirlpool", "clmm", "dlmm"]
         target = min(pools, key=lambda p: order.index(p.kind))
@@ -845,9 +849,9 @@ async def test_a_live_cycle_through_a_fee_mint_lands_with_the_fee_counted_to_the
             ),
             timeout=40,
         )
-        ex = s.executor
+        ex = s.ev.executor
         assert ex.core.graph().mint_fee(fee_mint) is not None  # the feed told the graph the fee
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1)
         assert order.status == "confirmed", order.detail
         _, before, _, after, landed = landings[order.signature]
@@ -885,8 +889,8 @@ async def test_a_cycle_through_a_damm_v2_pool_fills_on_paper_at_the_pools_own_sw
     pool, other = _pair_through(7, "damm_v2")
     world = replace(quiet(7), venue_mix=True)
     async with live_session(keyfile, seed=7, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.feeds.server is not None and s.broker is not None
-        w, b = s.feeds.server.world, s.broker
+        assert s.feeds.server is not None and s.ev.broker is not None
+        w, b = s.feeds.server.world, s.ev.broker
         b.auto = False
         target = w.by_address[pool]
 
@@ -907,7 +911,7 @@ async def test_a_cycle_through_a_damm_v2_pool_fills_on_paper_at_the_pools_own_sw
             ),
         )
         before = w.accounts[pool].data  # the quiet market: the pool as the fill meets it
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         fill = await tick_until(s, lambda: next((f for f in b.fills if not f.live_seq), None))
         assert fill.ok and fill.pnl > 0, fill.reason
         i = fill.pools.index(pool)
@@ -929,7 +933,7 @@ async def test_a_paper_order_through_a_manifest_market_fills_at_its_quote(
     async with live_session(keyfile, seed=1, db=tmp_path / "j.sqlite", world=world) as s:
         assert s.feeds.server is not None
         w = s.feeds.server.world
-        s.broker.auto = False  # type: ignore[union-attr]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         for book_pool in w.venue_state.get("manifest", []):
             book_pool.spec.state.quiet = True
         still = w.slot
@@ -953,8 +957,8 @@ async def test_a_paper_order_through_a_manifest_market_fills_at_its_quote(
             ),
         )
         assert "manifest" in [w.by_address[p].kind for p in o.pools]
-        assert s.trade(o.base_mint, list(o.pools)) == ""
-        fills = s.broker.fills  # type: ignore[union-attr]
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
+        fills = s.ev.broker.fills  # type: ignore[union-attr]
         await tick_until(s, lambda: len(fills) > 0)
         f = fills[-1]
         assert f.ok, f.reason

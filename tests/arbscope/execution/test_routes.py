@@ -26,10 +26,10 @@ from tests.support.live import (
 async def one_order(s: Any, timeout: float = 20.0) -> Any:
     """Arm, knock the market until a GO cycle, send one order by hand (``x``); the order
     once it ended."""
-    assert (await s.request_live())[0]
-    s.broker.auto = False
+    assert (await s.desk.request_live())[0]
+    s.ev.broker.auto = False
     o, _ = await go_cycle(s)
-    assert s.trade(o.base_mint, list(o.pools)) == ""
+    assert s.desk.trade(o.base_mint, list(o.pools)) == ""
     return await finished(s, 1, timeout)
 
 
@@ -42,7 +42,7 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
         landings = record_landings(s)
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         chain = s.feeds.server.chain
         # three bundles handed over, one landed (the nearest engine's); the later copies
         # are refused as already processed: one signature, one fee, one tip
@@ -54,7 +54,7 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
         _, acc_before, _, acc_after, _ = landings[order.signature]
         tips = sum(acc_after[t][0] - acc_before[t][0] for t in I.JITO_TIP_ACCOUNTS)
         assert tips == order.tip == 2_000
-        routes = {r.route: r for r in s.executor.view().routes}
+        routes = {r.route: r for r in s.ev.executor.view().routes}
         assert set(routes) == {route_name(u) for u in urls}
         ny = routes[route_name(urls[0])]
         assert (ny.sent, ny.landed, ny.expired, ny.failed) == (1, 1, 0, 0)
@@ -68,7 +68,7 @@ async def test_one_order_to_three_engines_lands_once_and_pays_one_tip(
         from arbscope.metrics import Health, SessionCollector
 
         reg = CollectorRegistry()
-        reg.register(SessionCollector(s, Health(s)))
+        reg.register(SessionCollector(s.view, Health(s.view)))
         text = generate_latest(reg).decode()
         name = route_name(urls[0])
         assert f'arbscope_route_orders_total{{outcome="landed",route="{name}"}} 1.0' in text
@@ -83,8 +83,8 @@ async def test_a_dead_engine_is_counted_and_the_order_lands_through_another(
         urls = block_engines(s, amsterdam=BlockEngine(down=True), frankfurt=BlockEngine(0))
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
-        assert s.executor is not None
-        routes = {r.route: r for r in s.executor.view().routes}
+        assert s.ev.executor is not None
+        routes = {r.route: r for r in s.ev.executor.view().routes}
         dead, alive = routes[route_name(urls[0])], routes[route_name(urls[1])]
         assert (dead.sent, dead.refused, dead.landed) == (0, 1, 0)
         assert (alive.sent, alive.landed) == (1, 1)
@@ -107,20 +107,20 @@ async def test_an_order_no_engine_forwards_ends_when_they_say_failed_and_expires
         bundle_check_s=0.2,
     ) as s:
         urls = block_engines(s, ny=BlockEngine(drop=1.0), tokyo=BlockEngine(drop=1.0))
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         o, _ = await go_cycle(s)
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         tips_before = sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await finished(s, 1, timeout=30)
         assert order.status == "expired"
         assert "all 2 block engines failed the bundle" in order.detail
-        assert s.executor.core.open_orders() == 0  # its place is free
+        assert s.ev.executor.core.open_orders() == 0  # its place is free
         assert order.signature not in s.feeds.server.chain.statuses
         assert sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS) == tips_before
         for u in urls:
-            r = next(r for r in s.executor.view().routes if r.route == route_name(u))
+            r = next(r for r in s.ev.executor.view().routes if r.route == route_name(u))
             assert (r.sent, r.landed, r.expired, r.failed) == (1, 0, 1, 0)
 
 
@@ -139,7 +139,7 @@ async def test_the_percentile_tip_is_read_from_the_engines_tip_floor(
         tip_percentile=75,
     ) as s:
         block_engines(s, frankfurt=BlockEngine(0))
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         s.feeds.server.chain.landed_tips.extend(
             [1_000, 3_000, 5_000, 7_000, 9_000, 11_000, 13_000, 15_000]
         )
@@ -201,17 +201,17 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
     and the executor never went over the engines' 1 request a second."""
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
         urls = block_engines(s, ny=BlockEngine(0, drop_first=2))
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         chain, w = s.feeds.server.chain, s.feeds.server.world
         landings = record_landings(s)
         events: list[tuple[str, dict[str, Any]]] = []
-        journal = s.executor.core.event
+        journal = s.ev.executor.core.event
 
         def seen(event: Event) -> None:
             events.append((event.kind, event.payload()))
             journal(event)
 
-        s.executor.core.event = seen  # type: ignore[method-assign]
+        s.ev.executor.core.event = seen  # type: ignore[method-assign]
         order = await one_order(s, timeout=40)
         assert order.status == "confirmed", order.detail
         sigs = [sig for sig, _ in order.versions]
@@ -226,11 +226,11 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
         paid = sum(after[t][0] - before[t][0] for t in I.JITO_TIP_ACCOUNTS)
         assert paid == order.tip == 8_000
         # the nonce moved on when that version landed: none of the others can land now
-        assert s.executor.core.nonces is not None
-        (nonce,) = s.executor.core.nonces.ready
+        assert s.ev.executor.core.nonces is not None
+        (nonce,) = s.ev.executor.core.nonces.ready
         held = I.read_nonce_account(I.SYSTEM_PROGRAM, w.accounts[nonce].data)
         assert held is not None and held[1] != order.durable
-        r = next(r for r in s.executor.view().routes if r.route == route_name(urls[0]))
+        r = next(r for r in s.ev.executor.view().routes if r.route == route_name(urls[0]))
         assert (r.sent, r.landed, r.superseded, r.expired, r.refused) == (
             len(sigs),
             1,
@@ -239,7 +239,7 @@ async def test_escalation_lands_a_later_version_once_and_pays_only_its_tip(
             0,
         )
         assert chain.engines["ny"].limited == 0  # paced under 1 request a second
-        assert s.executor.core.nonces.view.free == 1  # given back
+        assert s.ev.executor.core.nonces.view.free == 1  # given back
         steps = [p.get("step") for k, p in events if k == "tx"]
         assert steps.count("escalated") == len(sigs) - 1
         end = next(p for k, p in events if k == "tx" and p.get("step") == "confirmed")
@@ -254,16 +254,16 @@ async def test_the_kill_switch_stops_the_versions_and_recalls_the_order(
     wallet, so none of those sent can ever land: nothing traded, no tip."""
     async with live_session(keyfile, seed=11, db=tmp_path / "j.sqlite", **ESCALATE) as s:
         block_engines(s, ny=BlockEngine(drop=1.0))
-        assert (await s.request_live())[0]
-        assert s.feeds.server is not None and s.executor is not None and s.broker is not None
-        s.broker.auto = False
+        assert (await s.desk.request_live())[0]
+        assert s.feeds.server is not None and s.ev.executor is not None and s.ev.broker is not None
+        s.ev.broker.auto = False
         o, _ = await go_cycle(s)
         tips_before = sum(s.feeds.server.world.lamports(t) for t in I.JITO_TIP_ACCOUNTS)
-        assert s.trade(o.base_mint, list(o.pools)) == ""
+        assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         order = await tick_until(
-            s, lambda: next((x for x in s.executor.orders if len(x.versions) >= 2), None), 30
+            s, lambda: next((x for x in s.ev.executor.orders if len(x.versions) >= 2), None), 30
         )  # type: ignore[union-attr]
-        s.executor.kill()
+        s.ev.executor.kill()
         sent = len(order.versions)
         order = await finished(s, 1, timeout=30)
         assert order.status == "cancelled" and "recalled" in order.detail, order.detail
@@ -290,8 +290,8 @@ async def test_an_engine_over_its_rate_limit_is_counted_and_the_order_lands_else
         assert tokyo.admit(s.feeds.server.jito_clock())  # the other sender's request
         order = await one_order(s)
         assert order.status == "confirmed", order.detail
-        assert s.executor is not None
-        routes = {r.route: r for r in s.executor.view().routes}
+        assert s.ev.executor is not None
+        routes = {r.route: r for r in s.ev.executor.view().routes}
         limited, other = routes[route_name(urls[0])], routes[route_name(urls[1])]
         assert (limited.sent, limited.refused, limited.refusals) == (0, 1, (("rate limited", 1),))
         assert (other.sent, other.landed) == (1, 1)

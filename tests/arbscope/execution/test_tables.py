@@ -42,10 +42,10 @@ async def test_arming_makes_tables_of_every_watched_pools_accounts_at_the_cost_s
 ) -> None:
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=31, db=db, world=_all_venues(31)) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        ok, why = await s.request_live()
+        assert s.feeds.server is not None and s.ev.executor is not None
+        ok, why = await s.desk.request_live()
         assert ok, why
-        ex = s.executor
+        ex = s.ev.executor
         assert why == ex.gate.tables_note() and why.startswith("lookup tables: ") and "SOL" in why
         assert ex.core.wallet is not None and ex.core.tables is not None
         v = ex.core.tables.view
@@ -80,10 +80,10 @@ async def test_tables_over_the_budget_are_not_made_and_live_still_arms(
     async with live_session(
         keyfile, seed=33, db=tmp_path / "j.sqlite", tables_budget_lamports=10_000_000
     ) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        ok, why = await s.request_live()
+        assert s.feeds.server is not None and s.ev.executor is not None
+        ok, why = await s.desk.request_live()
         assert ok and "over the budget of 0.0100 SOL" in why and "tables_budget" in why
-        assert s.executor.core.tables is not None and s.executor.core.tables.view.tables == ()
+        assert s.ev.executor.core.tables is not None and s.ev.executor.core.tables.view.tables == ()
         assert s.feeds.server.chain.stats.sent == 0  # nothing was paid
 
 
@@ -96,9 +96,9 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
     from arbscope.execution.live import LiveExecutor
 
     async with live_session(keyfile, seed=32, db=tmp_path / "j.sqlite") as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        ex = s.executor
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        ex = s.ev.executor
         assert ex.core.tables is not None and ex.core.wallet is not None
         made = ex.core.tables.view
         assert made.transactions >= 2 and made.error == ""
@@ -185,9 +185,9 @@ async def test_every_cycle_of_up_to_five_hops_fits_through_the_tables(
     tables made when live was armed: each one fits a packet; many would not without."""
     world = replace(quiet(63), venue_mix=True)
     async with live_session(keyfile, seed=63, db=tmp_path / "j.sqlite", world=world) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        ex = s.executor
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        ex = s.ev.executor
         assert ex.core.tables is not None and ex.core.tables.view.error == ""
         graph = ex.core.graph()
         tables = ex.core.tables.accounts()
@@ -268,14 +268,14 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
     async with live_session(
         keyfile, seed=63, db=tmp_path / "j.sqlite", world=world, max_hops=5, max_slippage_bps=100
     ) as s:
-        assert s.feeds.server is not None and s.executor is not None
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
+        assert s.feeds.server is not None and s.ev.executor is not None
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
         w = s.feeds.server.world
         for venue in ("openbook_v2", "manifest"):  # the makers hold still: a requote
             for book in w.venue_state.get(venue, []):  # between quote and landing moves a hop
                 book.spec.state.quiet = True
-        graph = s.executor.core.graph()
+        graph = s.ev.executor.core.graph()
         base = s.base_mints[0]
         landed: dict[int, Any] = {}
         used: set[str] = set()
@@ -286,7 +286,7 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
                 for o in graph.cycles(base, hops)
                 if len(o.pools) == hops
                 and not used & set(o.pools)
-                and _one_fits(s.executor, o)
+                and _one_fits(s.ev.executor, o)
                 and not any(graph.refusal(t) for t in o.tokens)
             ]
             cands.sort(key=lambda o: (-len({w.by_address[p].kind for p in o.pools}), o.pools))
@@ -318,8 +318,8 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
             entry = await tick_until(
                 s, lambda k=key: (v := s.live.get(k)) and v[0].profit > 0 and v, timeout=30
             )
-            assert s.trade(base, list(entry[0].pools)) == ""
-            order = await finished(s, s.executor.seq, timeout=60)
+            assert s.desk.trade(base, list(entry[0].pools)) == ""
+            order = await finished(s, s.ev.executor.seq, timeout=60)
             landed[hops] = order
             used |= set(o.pools)
         for hops, order in landed.items():
@@ -355,11 +355,11 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         max_slippage_bps=100,
         tip_lamports=5_000,
     ) as s:
-        assert s.feeds.server is not None and s.executor is not None
+        assert s.feeds.server is not None and s.ev.executor is not None
         urls = block_engines(s, ny=BlockEngine(0), frankfurt=BlockEngine(1))
-        assert (await s.request_live())[0]
-        s.broker.auto = False  # type: ignore[union-attr]
-        ex = s.executor
+        assert (await s.desk.request_live())[0]
+        s.ev.broker.auto = False  # type: ignore[union-attr]
+        ex = s.ev.executor
         w = s.feeds.server.world
         for venue in ("openbook_v2", "manifest"):  # the makers hold still
             for book in w.venue_state.get(venue, []):
@@ -392,7 +392,7 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
             s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v, timeout=30
         )
         assert s.ev.sendable(entry[0]) == ""  # paper: a bundle of two sends it
-        assert s.trade(base, list(entry[0].pools)) == ""
+        assert s.desk.trade(base, list(entry[0].pools)) == ""
         order = await finished(s, ex.seq, timeout=60)
         assert order.status == "confirmed", order.detail
         assert order.parts == 2 and order.simulated_out is not None

@@ -445,7 +445,7 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
         await s.run_for(3.0, tick_s=0.1)
         assert s.start_error == "" and len(s.digest) == 64
         assert "1 gRPC" in s.source
-        feeds = s.pool.health() if s.pool else []
+        feeds = s.feeds.pool.health() if s.feeds.pool else []
         assert [f.transport for f in feeds] == ["ws", "ws", "grpc"]
         j = await Journal.open(db, create=False, write=False)
         try:

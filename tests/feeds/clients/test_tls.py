@@ -79,8 +79,8 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
         await s.start()
         try:
             assert s.start_error == ""
-            assert s.boot is not None and s.boot.pools == len(server.world.universe())
-            pool = s.pool
+            assert s.feeds.boot is not None and s.feeds.boot.pools == len(server.world.universe())
+            pool = s.feeds.pool
             assert pool is not None
             # notifications arrive over wss and reach the engine's ingest
             base = s.ingest.stats().slot
@@ -356,7 +356,7 @@ def test_the_flags_reach_the_session_and_a_bad_ca_file_is_a_config_error(
         [*base, "--ca-file", str(certs.ca), "--commitment", "processed", "--max-frame-mb", "2"]
     )
     s = build_session(resolve_config(args))
-    assert s.commitment == "processed" and s.ca_file == str(certs.ca)
+    assert s.feeds.commitment == "processed" and s.feeds.ca_file == str(certs.ca)
     assert s.feeds.options.worker_config.ca_file == str(certs.ca)
     assert (
         s.feeds.options.worker_config.max_frame_bytes == s.feeds.options.max_answer_bytes == 2 << 20

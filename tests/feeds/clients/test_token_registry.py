@@ -38,9 +38,9 @@ async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_pa
     try:
         assert s.start_error == ""
         world = s.feeds.server.world  # type: ignore[union-attr]
-        await until(lambda: s._names_task is not None and s._names_task.done())
+        await until(lambda: s.tokens.names_task is not None and s.tokens.names_task.done())
         in_graph = set(s.ev.graph.tokens())
-        assert s.registry.fetched == len(in_graph) > 2
+        assert s.tokens.registry.fetched == len(in_graph) > 2
         for _ in range(5):
             s.tick()
         snap = s.snapshot
@@ -50,7 +50,7 @@ async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_pa
         for t in (t for t in world.tokens if t.mint in in_graph):
             info = names.info(t.mint)
             assert (info.symbol, info.decimals, info.source) == (t.symbol, t.decimals, "chain")
-        assert s.registry.problems == []
+        assert s.tokens.registry.problems == []
         assert names.path([SOL, USDC, SOL]) == "SOL→USDC→SOL"
         sid = s.session_id
     finally:
@@ -58,11 +58,11 @@ async def test_session_names_tokens_journals_them_and_a_replay_shows_them(tmp_pa
     r = ReplaySession(db, await load_info(db, sid))
     await r.start()
     try:
-        book = r.session.registry.book
+        book = r.session.tokens.registry.book
         assert set(book.tokens) == in_graph
         for t in (t for t in world.tokens if t.mint in in_graph):
             assert (book.info(t.mint).symbol, book.info(t.mint).source) == (t.symbol, "chain")
-        assert r.session.registry.fetch is None  # a replay never asks a network
+        assert r.session.tokens.registry.fetch is None  # a replay never asks a network
     finally:
         await r.stop()
     from feeds.wire.units import TokenBook, TokenInfo
@@ -110,13 +110,13 @@ async def test_a_session_asks_again_for_names_no_endpoint_answered(
     """The real node under load answered the names' request after the client's timeout:
     the session asks again (``TOKEN_RETRY_S``) and names every token, rather than
     showing prefixes for the rest of the session."""
-    from arbscope import session as S
+    from arbscope.parts import tokens as S
     from feeds.clients.rpc import RpcError
 
     monkeypatch.setattr(S, "TOKEN_RETRY_S", (0.05, 0.05, 0.05))
     s = sources.session(sources.Watch(seed=9), sim=sources.SimSettings(world=CFG))
     asked: list[int] = []
-    fetch = s._fetch_accounts
+    fetch = s.tokens.fetch_accounts
 
     async def slow_twice(keys: list[str]) -> dict[str, RawAccount | None]:
         asked.append(len(keys))
@@ -124,15 +124,17 @@ async def test_a_session_asks_again_for_names_no_endpoint_answered(
             raise RpcError("getMultipleAccounts: no answer within 5 s", transient=True)
         return await fetch(keys)
 
-    monkeypatch.setattr(s, "_fetch_accounts", slow_twice)
+    monkeypatch.setattr(s.tokens, "fetch_accounts", slow_twice)
     await s.start()
     try:
         assert s.start_error == ""
-        await until(lambda: s._names_task is not None and s._names_task.done(), timeout=60)
-        assert len(asked) == 3 and not s.registry.unanswered
+        await until(
+            lambda: s.tokens.names_task is not None and s.tokens.names_task.done(), timeout=60
+        )
+        assert len(asked) == 3 and not s.tokens.registry.unanswered
         world = s.feeds.server.world  # type: ignore[union-attr]
         in_graph = set(s.ev.graph.tokens())
         for t in (t for t in world.tokens if t.mint in in_graph):
-            assert s.registry.book.info(t.mint).source == "chain", t
+            assert s.tokens.registry.book.info(t.mint).source == "chain", t
     finally:
         await s.stop()

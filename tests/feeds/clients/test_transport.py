@@ -610,7 +610,7 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
             await s.stop()
             await starting
             await until(lambda: hanging.gone == 1)
-    assert s.start_error == "" and s.pool is not None and not s.pool.workers
+    assert s.start_error == "" and s.feeds.pool is not None and not s.feeds.pool.workers
     assert s.recorder is None and s.journal is None and s.session_id  # closed
     async with await Journal.open(tmp_path / "j.sqlite", create=False) as j:
         assert (await j.session(s.session_id)).complete
@@ -637,11 +637,11 @@ async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
         async with asyncio.timeout(60):
             await s.start()
             try:
-                await until(lambda: s.fee_estimator.newest_slot is not None)
+                await until(lambda: s.fees.estimator.newest_slot is not None)
             finally:
                 await s.stop()
-    assert s.start_error == "" and s.boot is not None and s.boot.endpoint == "sim"
-    assert s.boot.pools == len(sim.world.pools)
+    assert s.start_error == "" and s.feeds.boot is not None and s.feeds.boot.endpoint == "sim"
+    assert s.feeds.boot.pools == len(sim.world.pools)
     assert hanging.requests == 1
 
 
@@ -695,8 +695,8 @@ async def test_a_clean_stop_of_a_session_against_the_simulator_logs_no_warning(
             # every endpoint subscribed and streaming (the session is not run: no ticks)
             await until(
                 lambda: (
-                    s.pool is not None
-                    and all(h.subscriptions and h.messages > 10 for h in s.pool.health())
+                    s.feeds.pool is not None
+                    and all(h.subscriptions and h.messages > 10 for h in s.feeds.pool.health())
                 )
             )
         finally:

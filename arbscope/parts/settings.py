@@ -1,0 +1,104 @@
+"""What a session is built from: what it watches, how it evaluates, records and judges
+its health (the settings ``arbscope.cli.build`` and ``arbscope.sources`` fill in)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from engine_rs.records import ScorePolicy
+from storage.recorder import MAX_PENDING_BYTES
+
+from ..health import DEFAULT_THRESHOLDS, Thresholds
+from ..ports import Service, SessionView
+from ..propamm import FOLLOW_BPS
+
+
+@dataclass(frozen=True)
+class FeeSettings:
+    """How the scorer prices landing a transaction (journaled with the session).
+    ``cu_limit``: one compute-unit limit for every transaction (``fees.cu_limit``); None:
+    each cycle's own, from its hops (``arbscope.execution.compute``)."""
+
+    cu_limit: int | None = None
+    percentile: float = 75.0
+    tip_lamports: int = 0
+
+
+DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
+T = TypeVar("T")
+
+
+def from_journal(default: T, recorded: Any) -> T:
+    """``default`` (a dataclass) with the fields a journaled config recorded for it (an
+    older recording's missing fields keep the default; unknown ones are ignored)."""
+    if not isinstance(recorded, dict):
+        return default
+    names = {f.name for f in dataclasses.fields(default)}  # type: ignore[arg-type]
+    return replace(default, **{k: v for k, v in recorded.items() if k in names})  # type: ignore[type-var]
+
+
+@dataclass
+class RecordSettings:
+    """Where and how a session is journaled (``db`` None: the default journal)."""
+
+    db: str | Path | None = None
+    batch_s: float = 0.2  # the most a crash can lose
+    codec: str | None = None  # zstd when available
+    max_pending_bytes: int = MAX_PENDING_BYTES  # the write queue's bound (then: unrecorded)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What a session watches: the pools (``universe``; None: its source's, the
+    simulator's world), the base mints cycles start and end in (none: its source's), the
+    cycles' length, and its seed (the simulator's world's, and the feeds' jitter)."""
+
+    universe: Sequence[tuple[str, str]] | None = None
+    base_mints: Sequence[str] = ()
+    max_hops: int = 3
+    seed: int = 7
+    # the transactions that touch the pools, read for the rivals' arbitrage
+    # (arbscope.rivals), and the names given to signers (the labels file)
+    rivals: bool = True
+    rival_labels: Mapping[str, str] = field(default_factory=dict)
+    # our own signers (the live wallet): never a rival (journaled with the config)
+    rival_own: Sequence[str] = ()
+    # the prop AMMs observed (arbscope.propamm): program id -> name (None: the known ones,
+    # feeds.propamm.PROP_AMMS; {}: none), the source's own added (the simulator's); and
+    # how close the public mid must come to their price to have followed it (bps)
+    prop_amms: Mapping[str, str] | None = None
+    prop_follow_bps: float = FOLLOW_BPS
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a session evaluates: the engine's backend (None: the default) and whether the
+    other one shadows it, how often it sweeps, the scorer's policy and fees, how long
+    without a new slot makes every cycle no-go (``feeds_stall_s``; None: the health's
+    stall time, 0: never, a replay of a recording from before the rule), and the kernel
+    timer's clock (staged screens: deterministic)."""
+
+    backend: types.ModuleType | None = None
+    shadow: bool = True
+    sweep_s: float = 1.0
+    policy: ScorePolicy = DEFAULT_POLICY
+    fees: FeeSettings = field(default_factory=FeeSettings)
+    feeds_stall_s: float | None = None
+    timer_clock: Callable[[], int] | None = None
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """Whether the session judges its health (a replay does not: its feeds are a
+    recording), after how long a standing slot it is unhealthy, and what serves it
+    (``serve``: ``/metrics`` and ``/health`` over the session's view; None: nothing)."""
+
+    judge: bool = True
+    stall_s: float = 10.0
+    serve: Callable[[SessionView], Service] | None = None
+    thresholds: Thresholds = DEFAULT_THRESHOLDS  # an endpoint's stream is a problem past these
