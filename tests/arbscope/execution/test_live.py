@@ -510,7 +510,11 @@ async def test_a_failed_simulation_refuses_the_order_and_sends_nothing(keyfile: 
         # cycle is not sent again on its own until the pool at fault changed
         ex = s.ev.executor
         key = (o.base_mint, tuple(o.pools))
-        assert ex.core.stale_refusals == 1 and s.feeds.pool is not None and s.feeds.pool.reconciler is not None
+        assert (
+            ex.core.stale_refusals == 1
+            and s.feeds.pool is not None
+            and s.feeds.pool.reconciler is not None
+        )
         assert s.feeds.pool.reconciler.stats.urgent >= len(o.pools)
         decided = ex.core.traded[key]
         assert ex.core.stale_block(key, decided).startswith("refused when a hop paid less")
