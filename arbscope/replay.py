@@ -48,7 +48,7 @@ from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
 
 from . import inputs
 from .ingest import SLOT_NOTICE, SLOT_NOTICE_WITHIN
-from .market import Snapshot
+from .snapshot import Snapshot
 from .propamm import FOLLOW_BPS
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
 from .session import (
