@@ -250,12 +250,11 @@ class Evaluator:
         <arbscope.sendable.TxFit.exact_hops>`)."""
         return self.fit.exact_hops(opp)
 
-    def pool_slots(self, pools: list[str]) -> tuple[int, ...]:
-        """The slot of each pool's last update (-1: not in the graph)."""
-        return self._pool_slots(pools, {})
-
-    def _pool_slots(self, pools: list[str], known: dict[str, int]) -> tuple[int, ...]:
-        """:meth:`pool_slots`, each pool's read kept in ``known`` (the graph unchanged)."""
+    def pool_slots(self, pools: list[str], known: dict[str, int] | None = None) -> tuple[int, ...]:
+        """The slot of each pool's last update (-1: not in the graph); each pool's read
+        kept in ``known`` when given (the graph unchanged between calls)."""
+        if known is None:
+            known = {}
         out = []
         for p in pools:
             s = known.get(p)
@@ -318,7 +317,7 @@ class Evaluator:
             # the decision is automatic)
             if ex is None and (key[0] != b.base or b.is_pending(key) or b.busy(o.pools)):
                 continue
-            slots = self._pool_slots(o.pools, slot_of)
+            slots = self.pool_slots(o.pools, slot_of)
             fees = self.fees_of(key)  # what it was scored with
             # the live order first (it goes out in this call), then its paper shadow
             sent = ex is not None and ex.submit(o, sc, fees, slots, "auto") == ""
