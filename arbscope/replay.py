@@ -48,7 +48,6 @@ from storage.recorder import DIGEST_KINDS, Digest, JournaledEvent, event_text
 
 from . import inputs
 from .ingest import SLOT_NOTICE, SLOT_NOTICE_WITHIN
-from .market import Snapshot
 from .propamm import FOLLOW_BPS
 from .runloop import TICK_S, Clock, RecordedClock, RunLoop
 from .session import (
@@ -60,6 +59,7 @@ from .session import (
     Watch,
     from_journal,
 )
+from .snapshot import Snapshot
 from .sources.feeds import NoFeeds
 
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
@@ -279,6 +279,206 @@ def parse_speed(text: str) -> float:
     return v
 
 
+def recorded_setup(
+    info: SessionInfo,
+    backend: types.ModuleType | None,
+    shadow: bool,
+    timer_clock: Callable[[], int] | None,
+    policy: ScorePolicy | None,
+    fee_settings: FeeSettings | None,
+) -> tuple[Watch, Evaluation]:
+    """What a replay's :class:`~arbscope.session.FeedSession` watches and how it
+    evaluates, as the live session was configured (its journaled config), with
+    ``policy`` and ``fee_settings`` in place of the recorded ones when given."""
+    cfg = info.config
+    # the signers' names the live session had (its labels file; none in older recordings)
+    labels = cfg.get("rival_labels")
+    own = cfg.get("rival_own")
+    # the prop AMMs' programs the live session read (older recordings: the known ones)
+    props = cfg.get("prop_amms")
+    watch = Watch(
+        base_mints=list(cfg.get("base_mints", [])),
+        max_hops=int(cfg.get("max_hops", 3)),
+        seed=int(cfg.get("seed", 0)),
+        rival_labels=(
+            {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        ),
+        rival_own=[str(k) for k in own] if isinstance(own, list) else [],
+        prop_amms={str(k): str(v) for k, v in props.items()} if isinstance(props, dict) else None,
+        prop_follow_bps=float(cfg.get("prop_follow_bps") or FOLLOW_BPS),
+    )
+    evaluation = Evaluation(
+        backend=backend,
+        shadow=shadow,
+        sweep_s=float(cfg.get("sweep_s", 1.0)),
+        # the scorer as the live session had it (older recordings: the defaults then)
+        policy=policy or from_journal(DEFAULT_POLICY, cfg.get("policy")),
+        fees=fee_settings or from_journal(FeeSettings(), cfg.get("fees")),
+        # the stall rule as the live session had it (older recordings: none then)
+        feeds_stall_s=float(cfg.get("feeds_stall_s") or 0.0),
+        timer_clock=timer_clock,
+    )
+    return watch, evaluation
+
+
+class RecordingCursor:
+    """Where a replay stands in its recording: the journal (``journal``: the SQLite file
+    at ``db``, or ``opener``'s reader of the same chunks, ``arbscope.fleet``'s
+    ``StreamJournalReader``), the chunk being applied and the next input or run of
+    frames, read as they are needed; why it could not be read (``start_error``, and the
+    damaged chunk's ``read_error``).
+
+    What it reads depends on the replay's engine as it is now: ``batched()`` (frames
+    gathered in runs: a headless replay), ``untimed()`` (their deltas left to the engine)
+    and ``scan()`` (the active backend's ``FeedIngest.scan_frames``)."""
+
+    def __init__(
+        self,
+        db: str | Path | None,
+        info: SessionInfo,
+        opener: Callable[[], Awaitable[RecordingReader]] | None,
+        *,
+        batched: Callable[[], bool],
+        untimed: Callable[[], bool],
+        scan: Callable[[], ScanFrames],
+    ) -> None:
+        self.db, self.info, self.opener = db, info, opener
+        self.batched, self.untimed, self.scan = batched, untimed, scan
+        self.journal: RecordingReader | None = None  # a Journal, or a reader of its chunks
+        self.start_error = ""
+        self.read_error: JournalError | None = None  # a damaged chunk met on the way
+        self.restart()
+
+    def restart(self) -> None:
+        """Read again from the first chunk (the stream closed: :meth:`close_stream`)."""
+        self.stream: AsyncGenerator[list[Item], None] | None = None
+        self.buf: list[Item] = []  # the chunk being applied, its next input last
+        self.next: Item | None = None
+        self.eof = False  # the journal has no input left to read
+
+    async def open(self) -> RecordingReader:
+        if self.opener is not None:
+            return await self.opener()
+        return await Journal.open(self.db, create=False, write=False)
+
+    async def close_stream(self) -> None:
+        """Stop reading the journal where the stream stands (its cursor closed)."""
+        stream, self.stream = self.stream, None
+        self.buf = []
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+
+    async def close_journal(self) -> None:
+        await self.close_stream()
+        if self.journal is not None:
+            journal, self.journal = self.journal, None
+            await journal.close()
+
+    async def inputs(self) -> AsyncGenerator[Input, None]:
+        """The recording's inputs, restored, one at a time (:meth:`chunks`)."""
+        async for chunk in self.chunks(batched=False):
+            for inp in chunk:
+                assert isinstance(inp, Input)
+                yield inp
+
+    async def chunks(self, batched: bool) -> AsyncGenerator[list[Item], None]:
+        """The recording's inputs a chunk at a time, restored (a chunk's list; a damaged
+        chunk's inputs up to the damage, then its JournalError); ``batched``: its frames
+        gathered in runs (:func:`runs`) for a headless replay, its frames' deltas among
+        them, left to the engine's ingest, when it is untimed. A small chunk is
+        decompressed on the loop (a thread's handover costs more than it), a large one in
+        a thread (the screen keeps its turns)."""
+        assert self.journal is not None
+        restorer = Restorer()  # the deltas' copies: this pass's, from the first chunk
+        restore = restorer.restore
+        defer = restorer if batched and self.untimed() else None
+        scan = self.scan()  # (the active backend's)
+        decoder = ChunkDecoder()  # the chunks' dictionaries: this pass's, from the first
+        async for c in self.journal.chunks(self.info.id):
+            if c.raw_len > INLINE_BYTES:
+                raw = await asyncio.to_thread(decoder.chunk, c)
+            else:
+                raw = decoder.chunk(c)
+            out: list[Item] = []
+            try:
+                if batched:
+                    runs(raw, restore, out, defer, scan)
+                else:
+                    out.extend(map(restore, unpack(raw)))
+            except JournalError:
+                if out:
+                    yield out  # what came before the damage is applied first
+                raise
+            yield out
+
+    async def peek_item(self) -> Item | None:
+        """The next input of the recording, or run of frames (a headless replay's, see
+        :func:`runs`), read from the journal when needed; awaited, so what is applied
+        never depends on how fast the journal is read; None at the end, or when the
+        journal cannot be read (``start_error`` says why)."""
+        if self.next is None and not self.eof:
+            if self.journal is None or self.start_error:
+                self.eof = True
+                return None
+            if not self.buf:
+                if self.stream is None:
+                    self.stream = self.chunks(batched=self.batched())
+                try:
+                    while not self.buf:
+                        self.buf = await anext(self.stream)
+                        self.buf.reverse()  # taken from the end
+                except StopAsyncIteration:
+                    self.eof = True
+                except JournalError as exc:
+                    self.start_error, self.read_error = str(exc)[:300], exc
+                    self.eof = True
+            if self.buf:
+                self.next = self.buf.pop()
+        return self.next
+
+    async def peek(self) -> Input | None:
+        """The next input of the recording (:meth:`peek_item`; a run of frames given
+        back as its inputs)."""
+        item = await self.peek_item()
+        if type(item) is FrameRun:
+            # (a run holding deltas comes in a headless replay's pass only, which goes to
+            # its end)
+            assert not item.deltas
+            self.buf.extend(reversed(list(item.inputs())))
+            self.next = None
+            item = await self.peek_item()
+        assert not isinstance(item, FrameRun)
+        return item
+
+    def take(self) -> Input:
+        inp = self.next
+        assert isinstance(inp, Input)
+        self.next = None
+        return inp
+
+    @property
+    def ended(self) -> bool:
+        """Every input of the recording has been applied (or the rest cannot be read)."""
+        return self.eof and self.next is None
+
+
+class FeedTimeline:
+    """The feeds' health as the recording journaled it (``health`` events), by time."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, list[FeedHealth]]] = []
+
+    def at(self, t_ns: int) -> list[FeedHealth]:
+        """The feeds' health last journaled at or before ``t_ns`` ([] before the first)."""
+        shown: list[FeedHealth] = []
+        for t, feeds in self.points:
+            if t > t_ns:
+                break
+            shown = feeds
+        return shown
+
+
 class ReplaySession:
     """A recorded session, replayed (see module doc).
 
@@ -303,73 +503,39 @@ class ReplaySession:
         fee_settings: FeeSettings | None = None,
         opener: Callable[[], Awaitable[RecordingReader]] | None = None,
     ) -> None:
-        cfg = info.config
-        # where the journal is read: the SQLite file at ``db``, or (``opener``) another
-        # reader of the same chunks (``arbscope.fleet.StreamJournalReader``: JetStream)
-        self.opener = opener
         self.db, self.info = db, info
         self.session_id = info.id
-        self.seed = int(cfg.get("seed", 0))
-        self.base_mints = list(cfg.get("base_mints", []))
-        self.max_hops = int(cfg.get("max_hops", 3))
-        # the signers' names the live session had (its labels file; none in older recordings)
-        labels = cfg.get("rival_labels")
-        self.rival_labels = (
-            {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+        # what the live session watched and how it evaluated (a what-if: its policy, fees)
+        self.watch, self.evaluation = recorded_setup(
+            info, backend, shadow, timer_clock, policy, fee_settings
         )
-        own = cfg.get("rival_own")
-        self.rival_own = [str(k) for k in own] if isinstance(own, list) else []
-        # the prop AMMs' programs the live session read (older recordings: the known ones)
-        props = cfg.get("prop_amms")
-        self.prop_amms = (
-            {str(k): str(v) for k, v in props.items()} if isinstance(props, dict) else None
-        )
-        self.prop_follow_bps = float(cfg.get("prop_follow_bps") or FOLLOW_BPS)
-        self.sweep_s = float(cfg.get("sweep_s", 1.0))
-        # the stall rule as the live session had it (older recordings: none then)
-        self.feeds_stall_s = float(cfg.get("feeds_stall_s") or 0.0)
-        # the scorer as the live session had it (older recordings: the defaults then)
-        self.recorded_policy = from_journal(DEFAULT_POLICY, cfg.get("policy"))
-        self.recorded_fee_settings = from_journal(FeeSettings(), cfg.get("fees"))
-        self.policy = policy or self.recorded_policy
-        self.fee_settings = fee_settings or self.recorded_fee_settings
-        self.backend_arg, self.shadow, self.timer_clock = backend, shadow, timer_clock
-        self.journal: RecordingReader | None = None  # a Journal, or a reader of its chunks
+        self.policy, self.fee_settings = self.evaluation.policy, self.evaluation.fees
         self.digest = ""
-        self.start_error = ""
-        self.read_error: JournalError | None = None  # a damaged chunk met on the way
         self.t0_ns = info.first_ns or 0
-        self.health: list[tuple[int, list[FeedHealth]]] = []
+        self.timeline = FeedTimeline()
+        self.health = self.timeline.points  # (time, the feeds' health) as journaled
         self.clock = RecordedClock(clock, speed)
         self.loop = RunLoop(self.turn, self.clock, int(tick_s * 1e9))
         self._cursor = asyncio.Lock()  # one mover at a time: the loop's turn, a step, a seek
         self._stopped = False
         self.target_ns: int | None = None  # a seek in progress (ns since the start)
         self.shown = True  # False: a headless replay (the price panel's book is not fed)
+        self.cursor = RecordingCursor(  # the recording, read as it is applied
+            db,
+            info,
+            opener,
+            batched=lambda: not self.shown,
+            untimed=self._untimed,
+            scan=lambda: self.session.timer.active.FeedIngest.scan_frames,
+        )
         self._reset()
 
     def _reset(self) -> None:
         """A fresh engine (a session as the live one was configured) at the start of
         the recording; the journal is read again from its first chunk."""
         self.session = FeedSession(
-            Watch(
-                base_mints=self.base_mints,
-                max_hops=self.max_hops,
-                seed=self.seed,
-                rival_labels=self.rival_labels,
-                rival_own=self.rival_own,
-                prop_amms=self.prop_amms,
-                prop_follow_bps=self.prop_follow_bps,
-            ),
-            Evaluation(
-                backend=self.backend_arg,
-                shadow=self.shadow,
-                sweep_s=self.sweep_s,
-                policy=self.policy,
-                fees=self.fee_settings,
-                feeds_stall_s=self.feeds_stall_s,
-                timer_clock=self.timer_clock,
-            ),
+            self.watch,
+            self.evaluation,
             feeds=NoFeeds(),
             health=HealthSettings(judge=False),
         )
@@ -380,10 +546,7 @@ class ReplaySession:
         self._endpoints: list[int] = []  # FeedIngest.frames' map: each endpoint to itself
         self.sink = ReplaySink()
         self.session.sink = self.sink
-        self._stream: AsyncGenerator[list[Item], None] | None = None
-        self._buf: list[Item] = []  # the chunk being applied, its next input last
-        self._next: Item | None = None
-        self.eof = False  # the journal has no input left to read
+        self.cursor.restart()
         self.pos_ns = 0  # the replay's position, since the first input
         self.applied = 0
         self.frames_applied = 0
@@ -395,136 +558,46 @@ class ReplaySession:
     async def start(self) -> None:
         """Open the journal and load the feed-health timeline (once: a second call does
         nothing). A failure is kept in ``start_error`` and shown; it never raises."""
-        if self.journal is not None:
+        cur = self.cursor
+        if cur.journal is not None:
             return
         try:
-            self.journal = await self._open()
+            cur.journal = await cur.open()
             # the names the recording session read (none in a journal from before them:
             # the well-known table and mint prefixes then)
-            self.session.tokens.use(await self.journal.tokens(self.info.id))
-            for e in await self.journal.events(self.info.id, ["health"]):
+            self.session.tokens.use(await cur.journal.tokens(self.info.id))
+            for e in await cur.journal.events(self.info.id, ["health"]):
                 feeds = [FeedHealth(**f) for f in e.payload.get("feeds", [])]
                 self.health.append((e.t_ns, feeds))
         except (JournalError, TypeError) as exc:
-            self.start_error = str(exc)[:300]
+            cur.start_error = str(exc)[:300]
         except BaseException:
-            await self._close_journal()
+            await cur.close_journal()
             raise
-        if self.start_error:  # nothing will read it now; open, it would keep the process alive
-            await self._close_journal()
-
-    async def _open(self) -> RecordingReader:
-        if self.opener is not None:
-            return await self.opener()
-        return await Journal.open(self.db, create=False, write=False)
-
-    async def _close_stream(self) -> None:
-        """Stop reading the journal where the stream stands (its cursor closed)."""
-        stream, self._stream = self._stream, None
-        self._buf = []
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                await stream.aclose()
-
-    async def _close_journal(self) -> None:
-        await self._close_stream()
-        if self.journal is not None:
-            journal, self.journal = self.journal, None
-            await journal.close()
+        if cur.start_error:  # nothing will read it now; open, it would keep the process alive
+            await cur.close_journal()
 
     async def stop(self) -> None:
         """Close the journal; the run loop ends."""
         self._stopped = True
         self.clock.poke()
         async with self._cursor:  # never under a turn that is reading the journal
-            await self._close_journal()
+            await self.cursor.close_journal()
 
-    async def _inputs(self) -> AsyncGenerator[Input, None]:
-        """The recording's inputs, restored, one at a time (:meth:`_chunks`)."""
-        async for chunk in self._chunks(batched=False):
-            for inp in chunk:
-                assert isinstance(inp, Input)
-                yield inp
+    @property
+    def start_error(self) -> str:
+        """Why the recording could not be read ("": it could)."""
+        return self.cursor.start_error
 
-    async def _chunks(self, batched: bool) -> AsyncGenerator[list[Item], None]:
-        """The recording's inputs a chunk at a time, restored (a chunk's list; a damaged
-        chunk's inputs up to the damage, then its JournalError); ``batched``: its frames
-        gathered in runs (:func:`runs`) for a headless replay, its frames' deltas among
-        them, left to the engine's ingest, when it is untimed. A small chunk is
-        decompressed on the loop (a thread's handover costs more than it), a large one in
-        a thread (the screen keeps its turns)."""
-        assert self.journal is not None
-        restorer = Restorer()  # the deltas' copies: this pass's, from the first chunk
-        restore = restorer.restore
-        defer = restorer if batched and self._untimed() else None
-        scan = self.session.timer.active.FeedIngest.scan_frames  # (the active backend's)
-        decoder = ChunkDecoder()  # the chunks' dictionaries: this pass's, from the first
-        async for c in self.journal.chunks(self.info.id):
-            if c.raw_len > INLINE_BYTES:
-                raw = await asyncio.to_thread(decoder.chunk, c)
-            else:
-                raw = decoder.chunk(c)
-            out: list[Item] = []
-            try:
-                if batched:
-                    runs(raw, restore, out, defer, scan)
-                else:
-                    out.extend(map(restore, unpack(raw)))
-            except JournalError:
-                if out:
-                    yield out  # what came before the damage is applied first
-                raise
-            yield out
-
-    async def _peek_item(self) -> Item | None:
-        """The next input of the recording, or run of frames (a headless replay's, see
-        :func:`runs`), read from the journal when needed; awaited, so what is applied
-        never depends on how fast the journal is read; None at the end, or when the
-        journal cannot be read (``start_error`` says why)."""
-        if self._next is None and not self.eof:
-            if self.journal is None or self.start_error:
-                self.eof = True
-                return None
-            if not self._buf:
-                if self._stream is None:
-                    self._stream = self._chunks(batched=not self.shown)
-                try:
-                    while not self._buf:
-                        self._buf = await anext(self._stream)
-                        self._buf.reverse()  # taken from the end
-                except StopAsyncIteration:
-                    self.eof = True
-                except JournalError as exc:
-                    self.start_error, self.read_error = str(exc)[:300], exc
-                    self.eof = True
-            if self._buf:
-                self._next = self._buf.pop()
-        return self._next
-
-    async def _peek(self) -> Input | None:
-        """The next input of the recording (:meth:`_peek_item`; a run of frames given
-        back as its inputs)."""
-        item = await self._peek_item()
-        if type(item) is FrameRun:
-            # (a run holding deltas comes in a headless replay's pass only, which goes to
-            # its end)
-            assert not item.deltas
-            self._buf.extend(reversed(list(item.inputs())))
-            self._next = None
-            item = await self._peek_item()
-        assert not isinstance(item, FrameRun)
-        return item
-
-    def _take(self) -> Input:
-        inp = self._next
-        assert isinstance(inp, Input)
-        self._next = None
-        return inp
+    @property
+    def read_error(self) -> JournalError | None:
+        """The damaged chunk met on the way, if one was."""
+        return self.cursor.read_error
 
     @property
     def ended(self) -> bool:
         """Every input of the recording has been applied (or the rest cannot be read)."""
-        return self.eof and self._next is None
+        return self.cursor.ended
 
     # ------------------------------------------------------------ applying
     def apply(self, inp: Input) -> None:
@@ -593,7 +666,7 @@ class ReplaySession:
         limit = goal_ns + self.t0_ns
         ts = run.ts
         if max(ts) <= limit:
-            part, self._next = run, None
+            part, self.cursor.next = run, None
         else:  # the frames up to the first one past the goal; the rest stay next
             part = run.split(next(i for i, t in enumerate(ts) if t > limit))
         k = len(part)
@@ -632,12 +705,13 @@ class ReplaySession:
         a stop, or ``newer()`` (a newer seek), then ends it early."""
         n, due = 0, YIELD_EVERY
         limit = goal_ns + self.t0_ns
+        cur = self.cursor
         while True:
-            item = self._next
-            if item is None:  # the chunk's next, read already; else awaited (_peek_item)
-                if self._buf:
-                    item = self._next = self._buf.pop()
-                elif (item := await self._peek_item()) is None:
+            item = cur.next
+            if item is None:  # the chunk's next, read already; else awaited (peek_item)
+                if cur.buf:
+                    item = cur.next = cur.buf.pop()
+                elif (item := await cur.peek_item()) is None:
                     self.pos_ns = max(self.pos_ns, goal_ns)
                     break
             if item.t_ns > limit:
@@ -646,10 +720,10 @@ class ReplaySession:
             if isinstance(item, FrameRun):
                 n += self._apply_run(item, goal_ns)
             elif item.kind is Kind.FRAME and self._untimed():
-                self._apply_frame(self._take())
+                self._apply_frame(cur.take())
                 n += 1
             else:
-                self.apply(self._take())
+                self.apply(cur.take())
                 n += 1
             if n >= due:
                 due = n + YIELD_EVERY
@@ -680,11 +754,12 @@ class ReplaySession:
         chunk met on the way raises its JournalError."""
         self.shown = self.session.snapshots = self.session.ingest.timed = False
         self.clock.speed, self.clock.paused = speed, False
-        if self.journal is None:
-            self.journal = await self._open()
+        cur = self.cursor
+        if cur.journal is None:
+            cur.journal = await cur.open()
         await self.loop.run(done=lambda: self.ended or self._stopped)
-        if self.read_error is not None:
-            raise self.read_error
+        if cur.read_error is not None:
+            raise cur.read_error
         self.digest = self.sink.digest.hexdigest()
         self.shown = self.session.snapshots = self.session.ingest.timed = True
         return self.digest
@@ -717,8 +792,8 @@ class ReplaySession:
         """Pause, then apply inputs through the next frame."""
         self.clock.paused = True
         async with self._cursor:
-            while (inp := await self._peek()) is not None:
-                self.apply(self._take())
+            while (inp := await self.cursor.peek()) is not None:
+                self.apply(self.cursor.take())
                 if inp.kind is Kind.FRAME or inp.kind is Kind.GRPC:
                     break
             self.clock.set(self.pos_ns)
@@ -733,8 +808,8 @@ class ReplaySession:
             ing = self.session.ingest
             slot = ing.stats().slot
             moved = False
-            while (inp := await self._peek()) is not None:
-                self.apply(self._take())
+            while (inp := await self.cursor.peek()) is not None:
+                self.apply(self.cursor.take())
                 moved = moved or ing.stats().slot > slot
                 if moved and inp.kind in TURN_ENDS:
                     break
@@ -765,7 +840,7 @@ class ReplaySession:
     async def _seek(self) -> None:
         while (target := self.target_ns) is not None and not self._stopped:
             if target < self.pos_ns:
-                await self._close_stream()
+                await self.cursor.close_stream()
                 self._reset()
             await self._advance(target, newer=lambda t=target: self.target_ns != t)  # type: ignore[misc]
             if self.target_ns == target:
@@ -777,22 +852,6 @@ class ReplaySession:
     @property
     def duration_s(self) -> float:
         return self.info.duration_s
-
-    def _feeds(self) -> list[FeedHealth]:
-        now = self.t0_ns + self.pos_ns
-        shown: list[FeedHealth] = []
-        for t, feeds in self.health:
-            if t > now:
-                break
-            shown = feeds
-        return shown
-
-    def _note(self) -> str:
-        if self.start_error:
-            return f"replay failed: {self.start_error}"
-        if self.ended:
-            return "end of the recording"
-        return ""
 
     @property
     def snapshot(self) -> Snapshot:
@@ -809,8 +868,14 @@ class ReplaySession:
             snap,
             source=source,
             kind="REPLAY",
-            feeds=self._feeds(),
-            note=self._note(),
+            feeds=self.timeline.at(self.t0_ns + self.pos_ns),
+            note=(
+                f"replay failed: {self.start_error}"
+                if self.start_error
+                else "end of the recording"
+                if self.ended
+                else ""
+            ),
             session_id=self.info.id,
             commitment=str(self.info.config.get("commitment", "")),
         )

@@ -113,7 +113,7 @@ async def _both_ways(db: Path, info: SessionInfo, eng: Any) -> tuple[ReplaySessi
     one = ReplaySession(db, info, backend=eng)
     await one.start()
     try:
-        async for inp in one._inputs():
+        async for inp in one.cursor.inputs():
             one.apply(inp)
     finally:
         await one.stop()

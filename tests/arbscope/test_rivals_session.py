@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from arbscope import sources
-from arbscope.metrics import SessionCollector
+from arbscope.metrics import families
 from arbscope.replay import ReplaySession, load_info
 from arbscope.session import RecordSettings
 from feeds.sim.world import WorldConfig
@@ -47,7 +47,7 @@ def test_rival_arbitrage_is_seen_recorded_replayed_and_exported(tmp_path: Path) 
             view = s.snapshot.rivals
             assert view is not None and view.arbitrages >= 3 and view.latest
             assert view.theirs >= 3 and view.top
-            fams = {m.name: m for m in SessionCollector._rivals(s.view)}
+            fams = {m.name: m for m in families.rivals(s.view)}
             landed = sum(x.value for x in fams["arbscope_rival_arbitrages"].samples)
             assert landed >= 3
             assert {x.labels["quantile"] for x in fams["arbscope_rival_lead_slots"].samples} <= {

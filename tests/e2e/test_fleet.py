@@ -711,7 +711,7 @@ async def test_a_consumer_counts_a_stopped_collectors_feeds_down_and_goes_for_no
     ``/health`` said 503), and once no new slot has come for the stall time every
     cycle is no-go with the reason, and an order refused; a new collector run lifts
     both."""
-    monkeypatch.setattr(fleet, "SILENT_S", 1.0)
+    monkeypatch.setattr(fleet.remote, "SILENT_S", 1.0)
     url = nats_server.url
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()

@@ -136,7 +136,7 @@ def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path,
         r = ReplaySession(db, await load_info(db, sid))
         await r.start()
         try:
-            inputs = [inp async for inp in r._inputs()]
+            inputs = [inp async for inp in r.cursor.inputs()]
             frames = sum(inp.kind.name == "FRAME" for inp in inputs)
             n = 0
             for inp in inputs:
@@ -163,7 +163,7 @@ def test_the_epoch_schedule_is_recorded_once_and_replayed(recorded: tuple[Path, 
         r = ReplaySession(db, await load_info(db, sid))
         await r.start()
         try:
-            inputs = [inp async for inp in r._inputs()]
+            inputs = [inp async for inp in r.cursor.inputs()]
         finally:
             await r.stop()
         kinds = [inp.kind for inp in inputs]
@@ -206,7 +206,7 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
             assert r.session.ingest.stats().slot > slot and r.applied > applied
             # the step ended on the tick that followed the slot's move: what comes next is
             # the first input after it, and nothing after it was applied
-            after = r._next or await r._peek()
+            after = r.cursor.next or await r.cursor.peek()
             assert after is not None and r.pos_ns <= after.t_ns - r.t0_ns
             # the same steps on another replay apply the same inputs, whatever the load
             again = ReplaySession(db, info, speed=1.0, clock=ManualClock())
@@ -237,7 +237,7 @@ def test_screen_controls_step_seek_back_and_play_to_the_same_digest(
             # lies beyond (the recording is made live, so how many frames fell in
             # (0.5, 0.7] s depends on the machine that recorded it: maybe none)
             assert r.pos_ns == 700_000_000 and r.frames_applied >= frames
-            due = r._next  # read, not applied: the first input after 0.7 s
+            due = r.cursor.next  # read, not applied: the first input after 0.7 s
             assert due is not None and due.t_ns - r.t0_ns > 700_000_000
             r.speed = float("inf")  # then as fast as it reads: to the end
             wall.advance(200_000_000)

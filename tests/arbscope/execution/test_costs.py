@@ -312,7 +312,7 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
     text = _render(detail(o, sc, Palette("#00ff00", "#ff0000"), cost, names))
     assert f"{num:,}/{den:,} raw per lamport" in text
     assert f"{cost.fees.cu_limit:,} CU" in text and cost.budget.text().split(" = ")[-1] in text
-    from arbscope.metrics import SessionCollector
+    from arbscope.metrics import families
 
     # the evaluator read as a session's view (arbscope.ports.SessionView) reads it
     s = types.SimpleNamespace(
@@ -324,7 +324,7 @@ def test_score_paper_detail_and_metrics_use_the_one_figure(eng: types.ModuleType
         pool_count=lambda: len(ev.graph),
         lamport_prices=lambda: {m: ev.lamport_prices.get(m) for m in ev.graph.base_mints()},
     )
-    fams = {m.name: m for m in SessionCollector._market(s)}
+    fams = {m.name: m for m in families.market(s)}
     got = {x.labels["base"]: x.value for x in fams["arbscope_lamport_price"].samples}
     assert got == {USDC: num / den, SOL: 1.0}
     assert all(x.value == 0 for x in fams["arbscope_lamport_price_missing"].samples)

@@ -385,7 +385,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
     from solders.address_lookup_table_account import AddressLookupTableAccount
     from solders.pubkey import Pubkey
 
-    from arbscope import market
+    from arbscope import sendable
     from arbscope.execution.tables import table_keys
     from arbscope.parts import decision
     from tests.support.hostile import until
@@ -399,7 +399,7 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         s.prewarm.warmed.clear()  # nothing compiled ahead yet
         ex.templates.messages.clear()
         ex.templates.swaps.clear()
-        s.ev._sendable_memo.clear()  # nor sized
+        s.ev.fit.memo.clear()  # nor sized
         ingest, take = s.ingest, s.ingest.take_changed
         ingest.take_changed = lambda: list(o.pools)  # type: ignore[method-assign]
         try:
@@ -410,9 +410,9 @@ async def test_a_frame_compiles_ahead_the_cycles_it_made_live_and_grown_tables_k
         compiles = ex.templates.compiles
         ex.core.cpu_clock = True  # (opt-in: what bench.live --cpu reads)
         sized: list[list[str]] = []  # the transactions sized from here on (their hops)
-        fits = market.Evaluator._fits
+        fits = sendable.TxFit.fits
         monkeypatch.setattr(
-            market.Evaluator, "_fits", staticmethod(lambda k, *a: sized.append(k) or fits(k, *a))
+            sendable.TxFit, "fits", staticmethod(lambda k, *a: sized.append(k) or fits(k, *a))
         )
         assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         assert sized == []  # sized ahead too: the decision's check read the memo

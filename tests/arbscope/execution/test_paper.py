@@ -338,11 +338,12 @@ def test_the_sendable_memo_keeps_its_newest_answers_within_its_bound(
     """At its bound the memo drops its oldest quarter (cleared whole at 4,096, it missed
     every time at 3,000 pools, whose ~6,000 go cycles are asked every tick); every answer
     is the computed one, before and after an eviction."""
-    import arbscope.market as market_mod
+    import arbscope.sendable as sendable_mod
     from arbscope.market import Evaluator
+    from arbscope.sendable import TxFit
     from arbscope.timing import KernelTimer
 
-    monkeypatch.setattr(market_mod, "SENDABLE_MEMO", 16)
+    monkeypatch.setattr(sendable_mod, "SENDABLE_MEMO", 16)
     g = market(eng)
     ev = Evaluator(eng, KernelTimer(eng, None), {eng.BACKEND: g}, FEES, ScorePolicy())
     kinds = ["whirlpool", "cpmm", "openbook", "dlmm", "clmm", "pumpswap"]
@@ -356,13 +357,13 @@ def test_the_sendable_memo_keeps_its_newest_answers_within_its_bound(
         opps.append(
             types.SimpleNamespace(pools=pools, tokens=[A, *[f"T{i}{h}" for h in range(1, n)], A])
         )
-    want = [Evaluator._fits(*_fits_args(ev, o)) for o in opps]
+    want = [TxFit.fits(*_fits_args(ev, o)) for o in opps]
     assert len(set(want)) > 1  # some fit, some do not
     for _ in range(2):  # twice: the second pass asks what was evicted
         assert [ev.sendable(o) for o in opps] == want
-        assert len(ev._sendable_memo) <= 16
-    newest = list(ev._sendable_memo)
-    assert ev.sendable(opps[-1]) == want[-1] and list(ev._sendable_memo) == newest  # a hit
+        assert len(ev.fit.memo) <= 16
+    newest = list(ev.fit.memo)
+    assert ev.sendable(opps[-1]) == want[-1] and list(ev.fit.memo) == newest  # a hit
 
 
 def _fits_args(ev: Any, o: Any) -> tuple[list[str], list[str], bool, list[str]]:
@@ -371,7 +372,7 @@ def _fits_args(ev: Any, o: Any) -> tuple[list[str], list[str], bool, list[str]]:
         [ev.pool_kinds[p] for p in o.pools],
         tokens,
         bool(ev.fees.tip_lamports),
-        ev._programs(tokens),
+        ev.fit.programs(tokens),
     )
 
 

@@ -1,0 +1,144 @@
+"""The live cycles: :class:`OpportunityBook` keeps each profitable cycle with its score
+and its cost, the slot it appeared in and the pools it goes through; the session's own
+no-go reasons (:data:`REASON_UNCOVERED`, :data:`REASON_FEEDS_STALLED`) and the rank the
+screen and the fee panel read (:func:`best_first`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Callable, Iterable
+
+from engine_rs.records import REASON_NO_SOL_PRICE, FeeContext, Opportunity, Score
+
+from .cycle_costs import CycleCost
+
+OppKey = tuple[str, tuple[str, ...]]  # (base mint, pools) of a cycle
+Live = tuple[Opportunity, Score]
+
+# The session's own no-go reason (the engine's scorer never says it): a pool on the path
+# that no endpoint covers (every subscription of one of its accounts refused, over a cap
+# or not connected). Its state is the last one read and nothing reports its changes, so
+# the cycle's numbers are not known; listed first.
+REASON_UNCOVERED = "uncovered"
+# a session's reason no cycle goes (Evaluator.hold): no new slot from any feed for the
+# session's stall time (its /health says the same) — every price is that old
+REASON_FEEDS_STALLED = "feeds_stalled"
+
+
+def no_go(score: Score, reason: str, first: bool = False) -> Score:
+    """``score`` (either backend's record, as the Python one) with ``reason`` among its
+    reasons, last (or ``first``): no-go."""
+    fields = {f.name: getattr(score, f.name) for f in dataclasses.fields(Score)}
+    reasons = [reason, *score.reasons] if first else [*score.reasons, reason]
+    fields |= {"go": False, "reasons": reasons}
+    return Score(**fields)
+
+
+def _no_price(s: Score) -> bool:
+    """Whether ``s`` could not convert its fees (its net is not known). A go score has
+    no reason: its reasons, a list the engine builds, are not asked for."""
+    return not s.go and REASON_NO_SOL_PRICE in s.reasons
+
+
+def best_first(item: tuple[OppKey, Live]) -> tuple[bool, int, OppKey]:
+    """A live cycle's rank, best first: its net known, then the highest net, then by
+    base and pools (its key)."""
+    score = item[1][1]
+    return (_no_price(score), -score.net_profit, item[0])
+
+
+class OpportunityBook:
+    """The live cycles (``live``: key -> (opportunity, score)), what each one's
+    transaction costs as it was scored (``costs``), the slot each appeared in
+    (``first_seen``) and, per pool, the live keys through it (what an evaluation of the
+    pool drops when they no longer come back). Its dicts are never replaced: the
+    evaluator hands them out as its own attributes."""
+
+    def __init__(self) -> None:
+        self.live: dict[OppKey, Live] = {}
+        self.costs: dict[OppKey, CycleCost] = {}
+        self.first_seen: dict[OppKey, int] = {}
+        self.through: dict[str, set[OppKey]] = {}
+
+    def enter(
+        self,
+        pool_id: str,
+        got: Iterable[tuple[Opportunity, Score, tuple[int, ...], tuple[int | None, ...], int]],
+        slot: int,
+        scored: Callable[[str, tuple[int, ...], tuple[int | None, ...], int], CycleCost],
+        uncovered: frozenset[str],
+        held: str,
+    ) -> tuple[list[OppKey], int]:
+        """The engine's answer for ``pool_id`` (``score_touching``: each live cycle
+        through it with its score and its budget's parts) entered, no-go through an
+        ``uncovered`` pool or while ``held``; a live cycle through the pool that did not
+        come back dropped. The keys entered, and how many appeared (not live before)."""
+        first, live, costs, through = self.first_seen, self.live, self.costs, self.through
+        keys: list[OppKey] = []
+        found = 0
+        for o, score, hops, steps, accounts in got:
+            key = (o.base_mint, tuple(o.pools))
+            if key not in first:
+                first[key] = slot
+                found += 1  # an opportunity appeared
+            if key not in live:
+                for p in key[1]:
+                    through.setdefault(p, set()).add(key)
+            if uncovered and not uncovered.isdisjoint(key[1]):
+                score = no_go(score, REASON_UNCOVERED, first=True)
+            if held:
+                score = no_go(score, held)
+            live[key] = (o, score)
+            costs[key] = scored(key[0], hops, steps, accounts)
+            keys.append(key)
+        was = through.get(pool_id)
+        if was is not None and len(was) > len(keys):
+            for key in was.difference(keys):
+                self.drop(key)
+        return keys, found
+
+    def drop(self, key: OppKey) -> None:
+        """``key`` is no longer live (no profit now, or its pool left the graph)."""
+        self.live.pop(key, None)
+        self.costs.pop(key, None)
+        self.first_seen.pop(key, None)
+        for p in key[1]:
+            keys = self.through.get(p)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.through[p]
+
+    def drop_pool(self, pool_id: str) -> None:
+        """``pool_id`` left the graph (a bad state): the cycles through it go too."""
+        for key in list(self.through.get(pool_id, ())):
+            self.drop(key)
+
+    def keys_through(self, pools: Iterable[str]) -> set[OppKey]:
+        """The live keys through any of ``pools``."""
+        keys: set[OppKey] = set()
+        through = self.through
+        for p in pools:
+            keys.update(through.get(p, ()))
+        return keys
+
+    def fees_of(self, key: OppKey, default: FeeContext) -> FeeContext:
+        """The fee context the live cycle ``key`` was scored with (``default``: none)."""
+        cost = self.costs.get(key)
+        return cost.fees if cost is not None else default
+
+    def best(self, n: int) -> list[Live]:
+        """The ``n`` best live cycles, best first (:func:`best_first`). (``nsmallest``:
+        what ``sorted(...)[:n]`` gives, without sorting the ~10,000 live cycles a
+        mainnet-size market holds; then by base and pools, the live key, not read again
+        from each opportunity; a go score has no reason, so its reasons, a list the
+        engine builds, are not asked for.)"""
+        return [v for _, v in heapq.nsmallest(n, self.live.items(), key=best_first)]
+
+    def best_key(self) -> OppKey | None:
+        """The best live cycle's key (None: none live)."""
+        if not self.live:
+            return None
+        return min(self.live.items(), key=best_first)[0]
