@@ -36,7 +36,7 @@ from ...errors import AccountTooShortError
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)

@@ -46,7 +46,7 @@ from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..pda import find_program_address
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])

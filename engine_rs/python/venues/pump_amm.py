@@ -30,7 +30,7 @@ from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..pda import find_program_address
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"

@@ -18,7 +18,7 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator

@@ -47,7 +47,7 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
 from ..decode import Reader, check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
 PROGRAM_ID = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"

@@ -26,7 +26,7 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")

@@ -26,7 +26,7 @@ from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import Reader, as_bytes, check
-from .. import Assembly, OwnAccount, OwnRole, no_role
+from ..base import Assembly, OwnAccount, OwnRole, no_role
 from ..ticks import checked_ticks, crossed_ticks
 from .swap import (
     MAX_SQRT_PRICE_X64,
