@@ -11,11 +11,10 @@ does not hold (OpenBook's oracle price for pegged orders, a Manifest global's de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from ...errors import TicksMissingError
 from ...records import BookLadder, BookLevel
+from .exact import ExactSwaps
 
 
 class BookPool(Protocol):
@@ -85,53 +84,34 @@ def ladder(
 
 
 # ------------------------------------------------------------------ the venue's face
-def quote(state: BookPool, amount: int, a_to_b: bool) -> int | None:
-    """The venue's quote: no quote where the book cannot be quoted honestly."""
-    try:
-        got = state.checked_steps(amount, a_to_b)
-    except TicksMissingError:
-        return None
-    return None if got is None else got[0]
+class Take(NamedTuple):
+    """A complete take: its output and the maker orders it reached."""
+
+    amount_out: int
+    steps: int
 
 
-def quote_checked(state: BookPool, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote`; TicksMissingError where the book cannot be quoted honestly."""
+def _take(state: BookPool, amount: int, a_to_b: bool) -> Take | None:
     got = state.checked_steps(amount, a_to_b)
-    return None if got is None else got[0]
+    return None if got is None else Take(*got)
 
 
-def quote_steps(state: BookPool, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the take's steps (the maker orders it reached)."""
-    return state.checked_steps(amount, a_to_b)
+def _steps(state: BookPool, take: Take, a_to_b: bool) -> int:
+    return take.steps
 
 
-def spot_rate(state: BookPool, a_to_b: bool) -> float:
+def _spot(state: BookPool, a_to_b: bool) -> float:
     return state.spot_rate(a_to_b)
 
 
-@dataclass(frozen=True, slots=True)
-class BookLeg:
-    """An order-book hop of a cycle: ``a_to_b`` sells base into the bids."""
-
-    pool: BookPool
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return self.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        """A book is no constant product: sizing searches over exact takes."""
-        return None
-
-
-def leg(state: BookPool, a_to_b: bool) -> BookLeg:
-    return BookLeg(state, a_to_b)
+# the quotes of a book: none where it cannot be quoted honestly (quote), or
+# TicksMissingError (quote_checked, quote_steps)
+BOOK: ExactSwaps[BookPool, Take] = ExactSwaps(_take, _steps, _spot)
+quote = BOOK.quote
+quote_checked = BOOK.quote_checked
+quote_steps = BOOK.quote_steps
+spot_rate = BOOK.spot_rate
+leg = BOOK.leg
 
 
 def ladder_of(

@@ -28,7 +28,6 @@ from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
 from ..pda import find_program_address
 from . import book
 from .base import Assembly, OwnAccount, OwnRole, no_role
-from .book import BookLeg as BookLeg
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10

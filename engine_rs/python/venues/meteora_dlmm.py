@@ -47,6 +47,7 @@ from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..pda import find_program_address
 from .base import Assembly, OwnAccount, OwnRole, no_role
+from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
@@ -627,32 +628,6 @@ def swap(state: DlmmState, amount: int, swap_for_y: bool) -> SwapResult | None:
         raise TicksMissingError("the swap steps past the bin arrays held") from None
 
 
-def quote_checked(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
-    """The program's swap with the state's verdict: None when it fails;
-    TicksMissingError when it needs a bin array the state does not hold."""
-    if amount == 0:
-        return 0
-    r = swap(state, amount, a_to_b)
-    return None if r is None else r.amount_out
-
-
-def quote_steps(state: DlmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the swap's steps (:attr:`SwapResult.steps`); 0 crosses
-    nothing."""
-    if amount == 0:
-        return 0, 0
-    r = swap(state, amount, a_to_b)
-    return None if r is None else (r.amount_out, r.steps)
-
-
-def quote(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote_checked`; None for both of its refusals."""
-    try:
-        return quote_checked(state, amount, a_to_b)
-    except TicksMissingError:
-        return None
-
-
 def spot_rate(state: DlmmState, a_to_b: bool) -> float:
     """The active bin's price with the fee rate of a swap starting now (Rust's float
     operations)."""
@@ -815,31 +790,16 @@ def update(own: BinArrays, rec: MeteoraLbPair, cx: Assembly) -> tuple[DlmmState,
     return state_of(rec, arrays, now, slot), slot
 
 
-@dataclass(frozen=True, slots=True)
-class DlmmLeg:
-    """A DLMM hop of a cycle: ``a_to_b`` (X for Y) says which way it is traversed."""
-
-    pool: DlmmState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return spot_rate(self.pool, self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in; None when the swap fails; TicksMissingError
-        when it needs a bin array the state does not hold."""
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        """:meth:`amount_out` with the swap's steps (:attr:`SwapResult.steps`)."""
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        return None
+def _steps(state: DlmmState, r: SwapResult, a_to_b: bool) -> int:
+    """A swap's steps (:attr:`SwapResult.steps`)."""
+    return r.steps
 
 
-def leg(state: DlmmState, a_to_b: bool) -> DlmmLeg:
-    return DlmmLeg(state, a_to_b)
+EXACT = ExactSwaps(swap, _steps, spot_rate)
+quote_checked = EXACT.quote_checked
+quote_steps = EXACT.quote_steps
+quote = EXACT.quote
+leg = EXACT.leg
 
 
 # ------------------------------------------------------------------ the kernel

@@ -37,7 +37,6 @@ from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
 from . import book
 from .base import Assembly, OwnAccount, OwnRole, no_role
-from .book import BookLeg as BookLeg
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10

@@ -27,6 +27,7 @@ from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMiss
 from ....records import SwapResult, VenueInfo
 from ...decode import Reader, as_bytes, check
 from ..base import Assembly, OwnAccount, OwnRole, no_role
+from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .swap import (
     MAX_SQRT_PRICE_X64,
@@ -316,32 +317,11 @@ def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[WhirlpoolStat
     return WhirlpoolState(pool, held), slot
 
 
-def quote_checked(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
-    """The program's swap (3 tick arrays, no price limit) with the held range's verdict:
-    None when it cannot be done in full with the arrays it needs held (a partial fill,
-    a program error); TicksMissingError when it stepped (or may have stepped) past
-    them."""
-    if amount == 0:
-        return 0
-    r = _swap(state, amount, a_to_b)
-    return None if r is None else r.amount_out
-
-
-def quote_steps(state: WhirlpoolState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the swap's steps in the venue's compute-unit model: the
-    initialized ticks it crossed (``crossed_ticks``; the Token-2022 surcharge is the
-    mints', the caller's). 0 crosses nothing."""
-    if amount == 0:
-        return 0, 0
-    r = _swap(state, amount, a_to_b)
-    if r is None:
-        return None
-    p = state.pool
-    return r.amount_out, crossed_ticks(p.ticks, p.tick_current, r.tick_current, a_to_b)
-
-
 def _swap(state: WhirlpoolState, amount: int, a_to_b: bool) -> SwapResult | None:
-    """The swap of :func:`quote_checked` (``amount`` > 0) with its verdict."""
+    """The program's swap (3 tick arrays, no price limit) of ``amount`` (> 0) with the
+    held range's verdict: None when it cannot be done in full with the arrays it needs
+    held (a partial fill, a program error); TicksMissingError when it stepped (or may
+    have stepped) past them."""
     held = state.held
     try:
         r = state.pool.swap(amount, a_to_b, True, None, 0)
@@ -357,46 +337,23 @@ def _swap(state: WhirlpoolState, amount: int, a_to_b: bool) -> SwapResult | None
     raise TicksMissingError("the swap may step past the tick arrays held")
 
 
-def quote(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote_checked`; None for both of its refusals."""
-    try:
-        return quote_checked(state, amount, a_to_b)
-    except TicksMissingError:
-        return None
-
-
 def spot_rate(state: WhirlpoolState, a_to_b: bool) -> float:
     """The price's, after the fee: no ticks needed."""
     return state.pool.spot_rate(a_to_b)
 
 
-@dataclass(frozen=True, slots=True)
-class ClmmLeg:
-    """A Whirlpool hop of a cycle: ``a_to_b`` says which way it is traversed."""
-
-    pool: WhirlpoolState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        """Marginal output per input after the fee, at zero size."""
-        return self.pool.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in; None when the swap cannot be done in full;
-        TicksMissingError when it needs ticks the state does not hold."""
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        """:meth:`amount_out` with the initialized ticks the swap crosses."""
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        """Not a constant product: sizing searches over exact swaps."""
-        return None
+def _steps(state: WhirlpoolState, r: SwapResult, a_to_b: bool) -> int:
+    """A swap's steps in the venue's compute-unit model: the initialized ticks it crossed
+    (``crossed_ticks``; the Token-2022 surcharge is the mints', the caller's)."""
+    p = state.pool
+    return crossed_ticks(p.ticks, p.tick_current, r.tick_current, a_to_b)
 
 
-def leg(state: WhirlpoolState, a_to_b: bool) -> ClmmLeg:
-    return ClmmLeg(state, a_to_b)
+EXACT = ExactSwaps(_swap, _steps, spot_rate)
+quote_checked = EXACT.quote_checked
+quote_steps = EXACT.quote_steps
+quote = EXACT.quote
+leg = EXACT.leg
 
 
 # the definitions of its public namespace (API) that live beside the venue
