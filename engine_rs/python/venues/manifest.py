@@ -25,7 +25,7 @@ from ...records import BookLadder, BookLevel, VenueInfo
 from .._ints import i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from ..pda import find_program_address
+from ..derive import find_program_address
 from . import book
 from .base import Assembly, OwnAccount, OwnRole, no_role
 from .book import ladder_of as ladder_of

@@ -45,7 +45,7 @@ from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
-from ..pda import find_program_address
+from ..derive import find_program_address
 from .base import Assembly, OwnAccount, OwnRole, no_role
 from .exact import ExactSwaps
 

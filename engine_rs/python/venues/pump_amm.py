@@ -29,7 +29,7 @@ from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
-from ..pda import find_program_address
+from ..derive import find_program_address
 from .base import Assembly, OwnAccount, OwnRole, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"

@@ -216,13 +216,13 @@ API: dict[str, str] = {
 
 # ------------------------------------------------------------------ PDAs
 def _find(parts: list[bytes]) -> tuple[str, int]:
-    from ..pda import find_program_address
+    from ..derive import find_program_address
 
     return find_program_address(parts, PROGRAM_ID)
 
 
 def _key(obj: object, what: str) -> bytes:
-    from ..pda import _id32
+    from ..derive import _id32
 
     return _id32(obj, what)
 

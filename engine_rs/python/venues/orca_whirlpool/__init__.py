@@ -29,6 +29,12 @@ from ...decode import Reader, as_bytes, check
 from ..base import Assembly, OwnAccount, OwnRole, no_role
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
+from .pda import PROGRAM_ID as PROGRAM_ID
+from .pda import WHIRLPOOL_PROGRAM_ID as WHIRLPOOL_PROGRAM_ID
+from .pda import oracle_address as oracle_address
+from .pda import tick_array_address as tick_array_address
+from .pda import tick_array_starts as tick_array_starts
+from .pda import whirlpool_address as whirlpool_address
 from .swap import (
     MAX_SQRT_PRICE_X64,
     MAX_TICK_INDEX,
@@ -38,8 +44,10 @@ from .swap import (
     ClmmPool,
     sqrt_price_from_tick,
 )
+from .swap import clmm_spot_rate as clmm_spot_rate
+from .swap import clmm_swap as clmm_swap
+from .swap import tick_from_sqrt_price as tick_from_sqrt_price
 
-PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 # the same program deployed without an upgrade authority (it owns Whirlpools too)
 IMMUTABLE_PROGRAM_ID = "iwhrLHdsgrvmnwU8GF2FSmyabSMjfHwFGJAX2ufJ3ZN"
 DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")
@@ -354,14 +362,3 @@ quote_checked = EXACT.quote_checked
 quote_steps = EXACT.quote_steps
 quote = EXACT.quote
 leg = EXACT.leg
-
-
-# the definitions of its public namespace (API) that live beside the venue
-from .pda import WHIRLPOOL_PROGRAM_ID as WHIRLPOOL_PROGRAM_ID  # noqa: E402
-from .pda import oracle_address as oracle_address  # noqa: E402
-from .pda import tick_array_address as tick_array_address  # noqa: E402
-from .pda import tick_array_starts as tick_array_starts  # noqa: E402
-from .pda import whirlpool_address as whirlpool_address  # noqa: E402
-from .swap import clmm_spot_rate as clmm_spot_rate  # noqa: E402
-from .swap import clmm_swap as clmm_swap  # noqa: E402
-from .swap import tick_from_sqrt_price as tick_from_sqrt_price  # noqa: E402
