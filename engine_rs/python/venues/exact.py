@@ -16,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 from ...errors import TicksMissingError
 
 S = TypeVar("S")
+S_contra = TypeVar("S_contra", contravariant=True)
 R = TypeVar("R", bound="Filled")
 
 
@@ -26,14 +27,14 @@ class Filled(Protocol):
     def amount_out(self) -> int: ...
 
 
-class Quotes(Protocol[S]):
-    """What a sizing leg asks of its venue about a state ``S``."""
+class Quotes(Protocol[S_contra]):
+    """What a sizing leg asks of its venue about a state."""
 
-    def spot_rate(self, state: S, a_to_b: bool) -> float: ...
+    def spot_rate(self, state: S_contra, a_to_b: bool) -> float: ...
 
-    def quote_checked(self, state: S, amount: int, a_to_b: bool) -> int | None: ...
+    def quote_checked(self, state: S_contra, amount: int, a_to_b: bool) -> int | None: ...
 
-    def quote_steps(self, state: S, amount: int, a_to_b: bool) -> tuple[int, int] | None: ...
+    def quote_steps(self, state: S_contra, amount: int, a_to_b: bool) -> tuple[int, int] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
