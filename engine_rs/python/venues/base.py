@@ -143,3 +143,18 @@ class Venue(Protocol):
 def no_role(info: VenueInfo, role: str) -> InvalidInputError:
     """The error of an account role a venue does not have."""
     return InvalidInputError(f"{info.name} has no account role {role!r}")
+
+
+# ------------------------------------------------------------------ defaults
+# A venue module binds these where it has nothing of its own (``parse_log = no_log``),
+# as jupiter-amm-interface's ``Amm`` trait gives default methods.
+def no_log(raw: bytes) -> None:
+    """:meth:`Venue.parse_log` of a venue whose swaps are not in ``Program log:`` lines
+    (Anchor events, :meth:`Venue.parse_event`; or not logged)."""
+    return None
+
+
+def no_arrays(own: object, pubkey: str) -> bool:
+    """:meth:`Venue.forget` and :meth:`Venue.absent` of a venue without :attr:`Venue.ARRAYS`:
+    the caller tracks nothing of it (never called)."""
+    return False

@@ -27,7 +27,7 @@ from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
 from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -695,8 +695,7 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 def identity(rec: ManifestMarket) -> tuple[Any, ...]:
@@ -751,11 +750,7 @@ def new_own() -> Own:
     return Own()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: Own, role: str, cx: OwnAccount) -> None:

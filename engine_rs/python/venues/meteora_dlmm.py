@@ -46,7 +46,7 @@ from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -346,8 +346,7 @@ def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_meteora_lb_pair  # the pool account's decoder
@@ -803,17 +802,15 @@ leg = EXACT.leg
 
 
 # ------------------------------------------------------------------ the kernel
-def meteora_dlmm_swap(
+def _kernel_args(
     lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
-) -> DlmmSwapQuote | None:
-    """The program's exact-in swap on a pair's and its bin arrays' bytes at ``now`` (unix
-    seconds) and ``slot`` -> ``DlmmSwapQuote``, or None when the program fails;
-    TicksMissingError when it needs a bin array not given."""
-    amount = u64(amount)
+) -> tuple[int, MeteoraLbPair, dict[int, tuple[Bin, ...]], int, int]:
+    """A kernel's arguments checked in the Rust order: the amount, the direction, the
+    clock, then its pair and its bin arrays by index (the first of an index kept)."""
+    x = u64(amount)
     if not isinstance(swap_for_y, bool):
         raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
-    now = i64(now)
-    slot = u64(slot)
+    t, n = i64(now), u64(slot)
     rec = decode_meteora_lb_pair(lb_pair)
     arrays: dict[int, tuple[Bin, ...]] = {}
     for d in bin_arrays:
@@ -821,6 +818,18 @@ def meteora_dlmm_swap(
         if not -(1 << 31) <= ba.index < 1 << 31:
             raise DecodeError(f"bin array index {ba.index} is outside i32")
         arrays.setdefault(ba.index, ba.bins)
+    return x, rec, arrays, t, n
+
+
+def meteora_dlmm_swap(
+    lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
+) -> DlmmSwapQuote | None:
+    """The program's exact-in swap on a pair's and its bin arrays' bytes at ``now`` (unix
+    seconds) and ``slot`` -> ``DlmmSwapQuote``, or None when the program fails;
+    TicksMissingError when it needs a bin array not given."""
+    amount, rec, arrays, now, slot = _kernel_args(
+        lb_pair, bin_arrays, amount, swap_for_y, now, slot
+    )
     r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
     if r is None:
         return None
@@ -832,18 +841,9 @@ def meteora_dlmm_quote(
 ) -> int | None:
     """The output of `meteora_dlmm.swap` only (0 for 0): the exact-in quote the graph
     makes, on account bytes."""
-    amount = u64(amount)
-    if not isinstance(swap_for_y, bool):
-        raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
-    now = i64(now)
-    slot = u64(slot)
-    rec = decode_meteora_lb_pair(lb_pair)
-    arrays: dict[int, tuple[Bin, ...]] = {}
-    for d in bin_arrays:
-        ba = decode_meteora_bin_array(d)
-        if not -(1 << 31) <= ba.index < 1 << 31:
-            raise DecodeError(f"bin array index {ba.index} is outside i32")
-        arrays.setdefault(ba.index, ba.bins)
+    amount, rec, arrays, now, slot = _kernel_args(
+        lb_pair, bin_arrays, amount, swap_for_y, now, slot
+    )
     if amount == 0:
         return 0
     r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)

@@ -47,7 +47,7 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
 from .exact import ExactSwaps
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
@@ -193,8 +193,7 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_raydium_clmm  # the pool account's decoder

@@ -26,7 +26,7 @@ from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import Reader, as_bytes, check
-from ..base import Assembly, OwnAccount, OwnRole, no_role
+from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -149,8 +149,7 @@ def parse_event(raw: bytes) -> Traded | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_whirlpool  # the pool account's decoder
