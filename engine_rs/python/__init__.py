@@ -24,12 +24,13 @@ from .b58 import b58decode, b58encode
 from .copies import delta_changes
 from .decode import decode_mint, decode_token_account
 from .dedup import Deduper
+from .derive import create_program_address, find_program_address, is_on_curve
 from .fees import FeeEstimator
 from .graph import PoolGraph
 from .indicators import Bollinger, Ema, Kama, Rsi, bollinger, ema, kama, rsi
 from .ingest import FeedIngest
 from .journal import DeltaEncoder
-from .pda import PdaCache, create_program_address, find_program_address, is_on_curve
+from .pda import PdaCache
 from .pricing import CyclePricer
 from .scorer import priority_fee_lamports, score
 from .token2022 import (

@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from ..errors import InvalidInputError
 from ._ints import i64
+
+V = TypeVar("V")
 
 MAX_PERIOD = 100_000
 _NAN = float("nan")
@@ -90,10 +92,52 @@ def _smooth(v: float, s: float, x: float) -> float:
     return (x - v) * s + v
 
 
-class Ema:
+class _Incremental(Generic[V]):
+    """What the incremental indicators share: the period, the prices fed (``count``),
+    the latest value and when it is warm (``ready``); each computes its ``_step``."""
+
+    __slots__ = ("_count", "_period", "_value")
+
+    _count: int
+    _period: int
+    _value: V
+
+    def _step(self, x: float) -> V:
+        raise NotImplementedError
+
+    def _warm(self) -> bool:
+        return self._count >= self._period
+
+    def update(self, price: float) -> V | None:
+        """Feed one price; the value once warm, else None."""
+        v = self._step(_price(price))
+        return v if self._warm() else None
+
+    @property
+    def value(self) -> V | None:
+        """The latest value once warm, else None."""
+        return self._value if self._warm() else None
+
+    @property
+    def ready(self) -> bool:
+        """Whether enough prices have been fed for a value."""
+        return self._warm()
+
+    @property
+    def period(self) -> int:
+        """The look-back, in prices."""
+        return self._period
+
+    @property
+    def count(self) -> int:
+        """Prices fed since the last reset."""
+        return self._count
+
+
+class Ema(_Incremental[float]):
     """Incremental EMA, O(1) per update."""
 
-    __slots__ = ("_count", "_k", "_period", "_sum", "_value")
+    __slots__ = ("_k", "_sum")
 
     def __init__(self, period: int) -> None:
         self._period = _period(period, 1, "EMA")
@@ -118,32 +162,11 @@ class Ema:
         self._value = _smooth(self._value, self._k, x)
         return self._value
 
-    def update(self, price: float) -> float | None:
-        """Feed one price; the EMA once warm, else None."""
-        v = self._step(_price(price))
-        return v if self._count >= self._period else None
 
-    @property
-    def value(self) -> float | None:
-        return self._value if self._count >= self._period else None
-
-    @property
-    def ready(self) -> bool:
-        return self._count >= self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-
-class Rsi:
+class Rsi(_Incremental[float]):
     """Incremental RSI (Wilder's smoothing), O(1) per update."""
 
-    __slots__ = ("_count", "_gain", "_loss", "_period", "_prev", "_value")
+    __slots__ = ("_gain", "_loss", "_prev")
 
     def __init__(self, period: int = 14) -> None:
         self._period = _period(period, 2, "RSI")
@@ -187,26 +210,8 @@ class Rsi:
         self._value = 100.0 * (self._gain / total) if ok else 0.0
         return self._value
 
-    def update(self, price: float) -> float | None:
-        """Feed one price; the RSI once warm (after period + 1 prices), else None."""
-        v = self._step(_price(price))
-        return v if self._count > self._period else None
-
-    @property
-    def value(self) -> float | None:
-        return self._value if self._count > self._period else None
-
-    @property
-    def ready(self) -> bool:
-        return self._count > self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
+    def _warm(self) -> bool:
+        return self._count > self._period  # after period + 1 prices
 
 
 _RESEED_EVERY = 32  # bars (times the period) between forced reseeds of the variance sums
@@ -214,7 +219,7 @@ _RESEED_CANCEL = 1e-6  # reseed when the variance is below this share of E[(x - 
 _RESEED_OUTLIER = 1e6  # reseed when the deviation leaving is this many times what remains
 
 
-class Bollinger:
+class Bollinger(_Incremental[tuple[float, float, float]]):
     """Incremental Bollinger bands (SMA middle, population σ), O(1) per update.
 
     The state is TA-Lib 0.8's for BBANDS with an SMA (see ``crates/core/src/indicators.rs``,
@@ -223,13 +228,10 @@ class Bollinger:
     """
 
     __slots__ = (
-        "_count",
         "_inv",
         "_k",
-        "_last",
         "_last_price",
         "_ma",
-        "_period",
         "_run",
         "_shift",
         "_since",
@@ -251,7 +253,7 @@ class Bollinger:
         """Forget every price (the parameters stay)."""
         self._count = 0
         self._window: deque[float] = deque()
-        self._last = (_NAN, _NAN, _NAN)
+        self._value = (_NAN, _NAN, _NAN)
         self._seed(0.0)
 
     def _seed(self, first: float) -> None:
@@ -316,46 +318,22 @@ class Bollinger:
             var = 0.0  # a flat window
         sd = 0.0 if var <= 0.0 else math.sqrt(var)  # NaN stays NaN, as in TA-Lib
         dev = sd * self._k
-        self._last = (middle + dev, middle, middle - dev)
-        return self._last
-
-    def update(self, price: float) -> tuple[float, float, float] | None:
-        """Feed one price; ``(upper, middle, lower)`` once warm, else None."""
-        v = self._step(_price(price))
-        return v if self._count >= self._period else None
-
-    @property
-    def value(self) -> tuple[float, float, float] | None:
-        return self._last if self._count >= self._period else None
-
-    @property
-    def ready(self) -> bool:
-        return self._count >= self._period
-
-    @property
-    def period(self) -> int:
-        return self._period
+        self._value = (middle + dev, middle, middle - dev)
+        return self._value
 
     @property
     def k(self) -> float:
         return self._k
 
-    @property
-    def count(self) -> int:
-        return self._count
 
-
-class Kama:
+class Kama(_Incremental[float]):
     """Incremental Kaufman adaptive moving average, O(1) per update."""
 
     __slots__ = (
-        "_count",
         "_fastest",
         "_flat",
         "_path",
-        "_period",
         "_slowest",
-        "_value",
         "_window",
     )
 
@@ -416,27 +394,6 @@ class Kama:
         sc *= sc
         self._value = _smooth(self._value, sc, x)
         return self._value
-
-    def update(self, price: float) -> float | None:
-        """Feed one price; the KAMA once warm (after period + 1 prices), else None."""
-        v = self._step(_price(price))
-        return v if self._warm() else None
-
-    @property
-    def value(self) -> float | None:
-        return self._value if self._warm() else None
-
-    @property
-    def ready(self) -> bool:
-        return self._warm()
-
-    @property
-    def period(self) -> int:
-        return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
 
 
 def _first_valid(values: list[float]) -> int:

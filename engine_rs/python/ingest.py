@@ -141,7 +141,7 @@ from .b58 import b58encode
 from .copies import OTHER, scan_frames, stored, write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
 from .dedup import Deduper
-from .pda import _id32
+from .derive import _id32
 from .token2022 import mint_rules
 from .venues import Assembly, LogScan, OwnAccount, Venue, by_kind, orca_whirlpool
 

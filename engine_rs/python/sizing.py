@@ -27,7 +27,7 @@ _TWO_64 = 18_446_744_073_709_551_616.0
 class Leg(Protocol):
     """One hop of a cycle, oriented in the direction of travel: what a venue's ``leg``
     returns (a constant-product hop, ``amm.CpmmLeg``; a Whirlpool hop,
-    ``venues.orca_whirlpool.ClmmLeg``)."""
+    ``venues.exact.ExactLeg``)."""
 
     def spot_rate(self) -> float:
         """Marginal output per input after the fee, at zero size."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..errors import InvalidInputError
 from .b58 import b58encode
-from .pda import _id32
+from .derive import _id32
 
 
 def _put(buf: bytearray, at: int, data: bytes, what: str) -> None:

@@ -82,11 +82,12 @@ import random
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from ..wire.geyser import geyser_pb2 as pb
 from ..wire.geyser import solana_storage_pb2 as storage
@@ -128,6 +129,20 @@ U64_MAX = 2**64 - 1
 MAX_DATA_FILTERS, MAX_DATA_SIZE, MAX_DATA_BASE58, MAX_DATA_BASE64 = 4, 128, 175, 172
 LAGGED = "lagged to send an update"  # grpc.rs, a client whose channel is full
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _unary(
+    method: Callable[[Any, Any], Awaitable[Message]],
+    request: type[Message],
+    response: type[Message],
+) -> Any:
+    """A unary gRPC method's handler: ``method`` answers a ``request`` message with a
+    ``response`` one (grpc is untyped: its handler is Any)."""
+    return grpc.unary_unary_rpc_method_handler(
+        method,
+        request_deserializer=request.FromString,
+        response_serializer=response.SerializeToString,
+    )
 
 
 def _b58decode(text: str) -> bytes:
@@ -757,40 +772,22 @@ class GeyserService:
             "Subscribe": grpc.stream_stream_rpc_method_handler(
                 self._subscribe, request_deserializer=pb.SubscribeRequest.FromString
             ),
-            "GetSlot": grpc.unary_unary_rpc_method_handler(
-                self._get_slot,
-                request_deserializer=pb.GetSlotRequest.FromString,
-                response_serializer=pb.GetSlotResponse.SerializeToString,
+            "GetSlot": _unary(self._get_slot, pb.GetSlotRequest, pb.GetSlotResponse),
+            "GetBlockHeight": _unary(
+                self._get_block_height, pb.GetBlockHeightRequest, pb.GetBlockHeightResponse
             ),
-            "GetBlockHeight": grpc.unary_unary_rpc_method_handler(
-                self._get_block_height,
-                request_deserializer=pb.GetBlockHeightRequest.FromString,
-                response_serializer=pb.GetBlockHeightResponse.SerializeToString,
-            ),
-            "GetLatestBlockhash": grpc.unary_unary_rpc_method_handler(
+            "GetLatestBlockhash": _unary(
                 self._get_latest_blockhash,
-                request_deserializer=pb.GetLatestBlockhashRequest.FromString,
-                response_serializer=pb.GetLatestBlockhashResponse.SerializeToString,
+                pb.GetLatestBlockhashRequest,
+                pb.GetLatestBlockhashResponse,
             ),
-            "IsBlockhashValid": grpc.unary_unary_rpc_method_handler(
-                self._is_blockhash_valid,
-                request_deserializer=pb.IsBlockhashValidRequest.FromString,
-                response_serializer=pb.IsBlockhashValidResponse.SerializeToString,
+            "IsBlockhashValid": _unary(
+                self._is_blockhash_valid, pb.IsBlockhashValidRequest, pb.IsBlockhashValidResponse
             ),
-            "GetVersion": grpc.unary_unary_rpc_method_handler(
-                self._get_version,
-                request_deserializer=pb.GetVersionRequest.FromString,
-                response_serializer=pb.GetVersionResponse.SerializeToString,
-            ),
-            "Ping": grpc.unary_unary_rpc_method_handler(
-                self._ping,
-                request_deserializer=pb.PingRequest.FromString,
-                response_serializer=pb.PongResponse.SerializeToString,
-            ),
-            "SubscribeReplayInfo": grpc.unary_unary_rpc_method_handler(
-                self._replay_info,
-                request_deserializer=pb.SubscribeReplayInfoRequest.FromString,
-                response_serializer=pb.SubscribeReplayInfoResponse.SerializeToString,
+            "GetVersion": _unary(self._get_version, pb.GetVersionRequest, pb.GetVersionResponse),
+            "Ping": _unary(self._ping, pb.PingRequest, pb.PongResponse),
+            "SubscribeReplayInfo": _unary(
+                self._replay_info, pb.SubscribeReplayInfoRequest, pb.SubscribeReplayInfoResponse
             ),
         }
         self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])

@@ -97,6 +97,16 @@ def account_meta(key: str, signer: bool = False, writable: bool = False) -> Acco
     return AccountMeta(pubkey(key), is_signer=signer, is_writable=writable)
 
 
+def readonly(*keys: str) -> list[AccountMeta]:
+    """Accounts an instruction only reads, in order."""
+    return [account_meta(k) for k in keys]
+
+
+def writable(*keys: str) -> list[AccountMeta]:
+    """Accounts an instruction writes (not signers), in order."""
+    return [account_meta(k, writable=True) for k in keys]
+
+
 def instruction(program: str, data: bytes, metas: list[AccountMeta]) -> Instruction:
     """An instruction of ``program`` with ``data`` and the accounts ``metas``, in order."""
     return Instruction(pubkey(program), data, metas)

@@ -709,7 +709,7 @@ def test_pdas_use_the_sources_seeds(eng: types.ModuleType) -> None:
 def _state_with(arrays: dict[int, list[tuple[int, int]]], held: set[int]) -> Any:
     """A twin quote state of a pool at tick 0 (spacing 10) whose bitmap names every
     array in ``arrays``, holding those in ``held``."""
-    from engine_rs.python.venues import Assembly, OwnAccount
+    from engine_rs.python.venues.base import Assembly, OwnAccount
 
     ts = 10
     bitmap = [0] * 16

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import InvalidInputError, UnknownPoolError
 from ..sizing import Leg
-from ..venues import Venue
+from ..venues.base import Venue
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 MAX_HOPS_LIMIT = 5

@@ -25,8 +25,16 @@ from ...records import BookLadder, BookLevel, VenueInfo
 from .._ints import i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from ..pda import find_program_address
-from . import Assembly, OwnAccount, OwnRole, no_role
+from ..derive import find_program_address
+from . import book
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .book import ladder_of as ladder_of
+from .book import leg as leg
+from .book import pow10
+from .book import quote as quote
+from .book import quote_checked as quote_checked
+from .book import quote_steps as quote_steps
+from .book import spot_rate as spot_rate
 
 PROGRAM_ID = "MNFSTqtC93rEfYHB6hF82sKdZpUDFWkViLByLd1k1Ms"
 DISC_MARKET = (4_859_840_929_024_028_656).to_bytes(8, "little")
@@ -464,19 +472,12 @@ def error_name(code: int) -> str:
 
 
 # ------------------------------------------------------------------ the state
-def _pow10(n: int) -> float:
-    p = 1.0
-    for _ in range(n):
-        p *= 10.0
-    return p
-
-
 def price_ui(price: int, base_decimals: int, quote_decimals: int) -> float:
     """A price (quote atoms per base atom · 10^18) in quote UI units per base UI unit."""
     native = float(price) / float(D18)
     if base_decimals >= quote_decimals:
-        return native * _pow10(base_decimals - quote_decimals)
-    return native / _pow10(quote_decimals - base_decimals)
+        return native * pow10(base_decimals - quote_decimals)
+    return native / pow10(quote_decimals - base_decimals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,6 +540,8 @@ class BookState:
             return None
         return s.amount_out, steps
 
+    checked_steps = quote_steps  # (already checked: the book's face, :mod:`.book`)
+
     def live(self, o: ManifestOrder, bid: bool) -> bool:
         if _expired(o, self.now_slot) or o.base_atoms == 0:
             return False
@@ -564,41 +567,25 @@ class BookState:
         price = float(best.price) / float(D18)
         return price if a_to_b else 1.0 / price
 
+    def level(self, price: int, size: int, orders: int) -> BookLevel:
+        return BookLevel(
+            price_ui(price, self.base_decimals, self.quote_decimals),
+            size / pow10(self.base_decimals),
+            min(price, _I64_MAX),
+            size,
+            orders,
+        )
+
     def levels(self, bid: bool, depth: int) -> list[BookLevel]:
-        out: list[list[Any]] = []
-        for o in self.bids if bid else self.asks:
-            if not self.live(o, bid):
-                continue
-            if out and out[-1][0] == o.price:
-                out[-1][1] += o.base_atoms
-                out[-1][2] += 1
-                continue
-            if len(out) == depth:
-                break
-            out.append([o.price, o.base_atoms, 1])
-        return [
-            BookLevel(
-                price_ui(p, self.base_decimals, self.quote_decimals),
-                size / _pow10(self.base_decimals),
-                min(p, _I64_MAX),
-                size,
-                n,
-            )
-            for p, size, n in out
-        ]
+        side = self.bids if bid else self.asks
+        live = ((o.price, o.base_atoms) for o in side if self.live(o, bid))
+        return book.levels(live, depth, self.level)
 
     def ladder(
         self, depth: int, market: str = "", mints: tuple[str, str] = ("", ""), slot: int = 0
     ) -> BookLadder:
         b, a = self.levels(True, depth), self.levels(False, depth)
-        best_bid = b[0].price if b else None
-        best_ask = a[0].price if a else None
-        spread = mid = None
-        if best_bid is not None and best_ask is not None:
-            spread, mid = best_ask - best_bid, (best_ask + best_bid) / 2.0
-        return BookLadder(
-            market, mints[0], mints[1], tuple(b), tuple(a), best_bid, best_ask, spread, mid, slot
-        )
+        return book.ladder(b, a, market, mints, slot)
 
 
 def _deposits(data: object) -> dict[str, int] | None:
@@ -708,8 +695,7 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 def identity(rec: ManifestMarket) -> tuple[Any, ...]:
@@ -764,11 +750,7 @@ def new_own() -> Own:
     return Own()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: Own, role: str, cx: OwnAccount) -> None:
@@ -814,56 +796,3 @@ def update(own: Own, rec: ManifestMarket, cx: Assembly) -> tuple[BookState, int]
     cx.check_ids()
     state = BookState.new(rec, judged_slot(own.clock_slot, slot), own.base_global, own.quote_global)
     return state, slot
-
-
-def quote(state: BookState, amount: int, a_to_b: bool) -> int | None:
-    try:
-        got = state.quote_steps(amount, a_to_b)
-    except TicksMissingError:
-        return None
-    return None if got is None else got[0]
-
-
-def quote_checked(state: BookState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote`; TicksMissingError when a global order's deposits are not held."""
-    got = state.quote_steps(amount, a_to_b)
-    return None if got is None else got[0]
-
-
-def quote_steps(state: BookState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    return state.quote_steps(amount, a_to_b)
-
-
-def spot_rate(state: BookState, a_to_b: bool) -> float:
-    return state.spot_rate(a_to_b)
-
-
-@dataclass(frozen=True, slots=True)
-class BookLeg:
-    """A Manifest hop of a cycle: ``a_to_b`` sells base into the bids."""
-
-    pool: BookState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return self.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        return None
-
-
-def leg(state: BookState, a_to_b: bool) -> BookLeg:
-    return BookLeg(state, a_to_b)
-
-
-def ladder_of(
-    state: BookState, depth: int, market: str, mints: tuple[str, str], slot: int
-) -> BookLadder:
-    """The graph's ladder of a Manifest pool (the Rust ``Venue::ladder``)."""
-    return state.ladder(depth, market, mints, slot)

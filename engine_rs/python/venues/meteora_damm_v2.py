@@ -36,7 +36,7 @@ from ...errors import AccountTooShortError
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
@@ -605,9 +605,7 @@ def parse_event(raw: bytes) -> DammSwapEvent | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    """Its swaps are not logged."""
-    return None
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 # its public namespace, eng.meteora_damm_v2 (Venue.API): public name -> definition here
@@ -660,12 +658,7 @@ def new_own() -> Clock:
     return Clock()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    """Nothing is tracked by the caller."""
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def _own_clock(role: str, cx: OwnAccount) -> tuple[int, int]:

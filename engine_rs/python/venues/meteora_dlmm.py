@@ -45,8 +45,9 @@ from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
-from ..pda import find_program_address
-from . import Assembly, OwnAccount, OwnRole, no_role
+from ..derive import find_program_address
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
 DISC_LB_PAIR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
@@ -345,8 +346,7 @@ def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_meteora_lb_pair  # the pool account's decoder
@@ -627,32 +627,6 @@ def swap(state: DlmmState, amount: int, swap_for_y: bool) -> SwapResult | None:
         raise TicksMissingError("the swap steps past the bin arrays held") from None
 
 
-def quote_checked(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
-    """The program's swap with the state's verdict: None when it fails;
-    TicksMissingError when it needs a bin array the state does not hold."""
-    if amount == 0:
-        return 0
-    r = swap(state, amount, a_to_b)
-    return None if r is None else r.amount_out
-
-
-def quote_steps(state: DlmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the swap's steps (:attr:`SwapResult.steps`); 0 crosses
-    nothing."""
-    if amount == 0:
-        return 0, 0
-    r = swap(state, amount, a_to_b)
-    return None if r is None else (r.amount_out, r.steps)
-
-
-def quote(state: DlmmState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote_checked`; None for both of its refusals."""
-    try:
-        return quote_checked(state, amount, a_to_b)
-    except TicksMissingError:
-        return None
-
-
 def spot_rate(state: DlmmState, a_to_b: bool) -> float:
     """The active bin's price with the fee rate of a swap starting now (Rust's float
     operations)."""
@@ -815,45 +789,28 @@ def update(own: BinArrays, rec: MeteoraLbPair, cx: Assembly) -> tuple[DlmmState,
     return state_of(rec, arrays, now, slot), slot
 
 
-@dataclass(frozen=True, slots=True)
-class DlmmLeg:
-    """A DLMM hop of a cycle: ``a_to_b`` (X for Y) says which way it is traversed."""
-
-    pool: DlmmState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return spot_rate(self.pool, self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in; None when the swap fails; TicksMissingError
-        when it needs a bin array the state does not hold."""
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        """:meth:`amount_out` with the swap's steps (:attr:`SwapResult.steps`)."""
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        return None
+def _steps(state: DlmmState, r: SwapResult, a_to_b: bool) -> int:
+    """A swap's steps (:attr:`SwapResult.steps`)."""
+    return r.steps
 
 
-def leg(state: DlmmState, a_to_b: bool) -> DlmmLeg:
-    return DlmmLeg(state, a_to_b)
+EXACT = ExactSwaps(swap, _steps, spot_rate)
+quote_checked = EXACT.quote_checked
+quote_steps = EXACT.quote_steps
+quote = EXACT.quote
+leg = EXACT.leg
 
 
 # ------------------------------------------------------------------ the kernel
-def meteora_dlmm_swap(
+def _kernel_args(
     lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
-) -> DlmmSwapQuote | None:
-    """The program's exact-in swap on a pair's and its bin arrays' bytes at ``now`` (unix
-    seconds) and ``slot`` -> ``DlmmSwapQuote``, or None when the program fails;
-    TicksMissingError when it needs a bin array not given."""
-    amount = u64(amount)
+) -> tuple[int, MeteoraLbPair, dict[int, tuple[Bin, ...]], int, int]:
+    """A kernel's arguments checked in the Rust order: the amount, the direction, the
+    clock, then its pair and its bin arrays by index (the first of an index kept)."""
+    x = u64(amount)
     if not isinstance(swap_for_y, bool):
         raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
-    now = i64(now)
-    slot = u64(slot)
+    t, n = i64(now), u64(slot)
     rec = decode_meteora_lb_pair(lb_pair)
     arrays: dict[int, tuple[Bin, ...]] = {}
     for d in bin_arrays:
@@ -861,6 +818,18 @@ def meteora_dlmm_swap(
         if not -(1 << 31) <= ba.index < 1 << 31:
             raise DecodeError(f"bin array index {ba.index} is outside i32")
         arrays.setdefault(ba.index, ba.bins)
+    return x, rec, arrays, t, n
+
+
+def meteora_dlmm_swap(
+    lb_pair: bytes, bin_arrays: list[bytes], amount: int, swap_for_y: bool, now: int, slot: int
+) -> DlmmSwapQuote | None:
+    """The program's exact-in swap on a pair's and its bin arrays' bytes at ``now`` (unix
+    seconds) and ``slot`` -> ``DlmmSwapQuote``, or None when the program fails;
+    TicksMissingError when it needs a bin array not given."""
+    amount, rec, arrays, now, slot = _kernel_args(
+        lb_pair, bin_arrays, amount, swap_for_y, now, slot
+    )
     r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)
     if r is None:
         return None
@@ -872,18 +841,9 @@ def meteora_dlmm_quote(
 ) -> int | None:
     """The output of `meteora_dlmm.swap` only (0 for 0): the exact-in quote the graph
     makes, on account bytes."""
-    amount = u64(amount)
-    if not isinstance(swap_for_y, bool):
-        raise TypeError(f"expected bool, got {type(swap_for_y).__name__}")
-    now = i64(now)
-    slot = u64(slot)
-    rec = decode_meteora_lb_pair(lb_pair)
-    arrays: dict[int, tuple[Bin, ...]] = {}
-    for d in bin_arrays:
-        ba = decode_meteora_bin_array(d)
-        if not -(1 << 31) <= ba.index < 1 << 31:
-            raise DecodeError(f"bin array index {ba.index} is outside i32")
-        arrays.setdefault(ba.index, ba.bins)
+    amount, rec, arrays, now, slot = _kernel_args(
+        lb_pair, bin_arrays, amount, swap_for_y, now, slot
+    )
     if amount == 0:
         return 0
     r = swap(state_of(rec, arrays, now, slot), amount, swap_for_y)

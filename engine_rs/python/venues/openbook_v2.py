@@ -35,7 +35,15 @@ from ...records import BookLadder, BookLevel, OpenBookFill, VenueInfo
 from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
-from . import Assembly, OwnAccount, OwnRole, no_role
+from . import book
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .book import ladder_of as ladder_of
+from .book import leg as leg
+from .book import pow10
+from .book import quote as quote
+from .book import quote_checked as quote_checked
+from .book import quote_steps as quote_steps
+from .book import spot_rate as spot_rate
 
 PROGRAM_ID = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb"
 DISC_MARKET = bytes([219, 190, 213, 55, 0, 227, 198, 154])
@@ -419,17 +427,8 @@ def side_orders(bs: BookSide, now: int, oracle_price_lots: int | None) -> list[O
     return out
 
 
-def _pow10(n: int) -> float:
-    if n <= 22:
-        return float(10**n)
-    p = 1e22
-    for _ in range(22, n):
-        p *= 10.0
-    return p
-
-
 def _scale10(x: float, n: int) -> float:
-    return x * _pow10(n) if n >= 0 else x / _pow10(-n)
+    return x * pow10(n) if n >= 0 else x / pow10(-n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,18 +507,11 @@ class Lots:
 
 def levels(orders: list[Order] | tuple[Order, ...], lots: Lots, depth: int) -> list[BookLevel]:
     """Up to ``depth`` levels of one side: its valid orders summed by price as they come."""
-    acc: list[list[int]] = []  # [price_lots, size_lots, orders]
-    for o in orders:
-        if not o.valid:
-            continue
-        if acc and acc[-1][0] == o.price_lots:
-            acc[-1][1] += o.quantity
-            acc[-1][2] += 1
-            continue
-        if len(acc) == depth:
-            break
-        acc.append([o.price_lots, o.quantity, 1])
-    return [BookLevel(lots.price_ui(p), lots.size_ui(s), p, s, n) for p, s, n in acc]
+    return book.levels(
+        ((o.price_lots, o.quantity) for o in orders if o.valid),
+        depth,
+        lambda p, s, n: BookLevel(lots.price_ui(p), lots.size_ui(s), p, s, n),
+    )
 
 
 def ladder(
@@ -532,16 +524,7 @@ def ladder(
     slot: int = 0,
 ) -> BookLadder:
     """The ladder of a book's two sides."""
-    b = levels(bids, lots, depth)
-    a = levels(asks, lots, depth)
-    best_bid = b[0].price if b else None
-    best_ask = a[0].price if a else None
-    spread = mid = None
-    if best_bid is not None and best_ask is not None:
-        spread, mid = best_ask - best_bid, (best_ask + best_bid) / 2.0
-    return BookLadder(
-        market, mints[0], mints[1], tuple(b), tuple(a), best_bid, best_ask, spread, mid, slot
-    )
+    return book.ladder(levels(bids, lots, depth), levels(asks, lots, depth), market, mints, slot)
 
 
 def _check_sides(bids: BookSide, asks: BookSide) -> None:
@@ -635,6 +618,15 @@ class BookState:
         if f.complete and not f.refused and f.amount_out > 0:
             return f.amount_out, f.events
         return None
+
+    def checked_steps(self, amount: int, a_to_b: bool) -> tuple[int, int] | None:
+        """:meth:`quote_steps`; TicksMissingError when pegged orders need an oracle price."""
+        if self.needs_oracle:
+            raise TicksMissingError("the book's oracle-pegged orders need an oracle price")
+        return self.quote_steps(amount, a_to_b)
+
+    def ladder(self, depth: int, market: str, mints: tuple[str, str], slot: int) -> BookLadder:
+        return ladder(self.bids, self.asks, self.lots, depth, market, mints, slot)
 
     def crossed(self) -> bool:
         """Whether the best valid bid is at or above the best valid ask (a book the
@@ -828,8 +820,7 @@ def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
     return OpenBookTotalOrderFillEvent(r.u8(8), r.key(9), r.u64(41), r.u64(49), r.u64(57))
 
 
-def parse_log(raw: bytes) -> None:
-    return None
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 def identity(rec: OpenBookMarket) -> tuple[Any, ...]:
@@ -884,11 +875,7 @@ def new_own() -> Book:
     return Book()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: Book, role: str, cx: OwnAccount) -> None:
@@ -953,60 +940,3 @@ def update(own: Book, rec: OpenBookMarket, cx: Assembly) -> tuple[BookState, int
     if torn(own.side_slots, state):
         return None
     return state, slot
-
-
-def quote(state: BookState, amount: int, a_to_b: bool) -> int | None:
-    if state.needs_oracle:
-        return None
-    return state.quote(amount, a_to_b)
-
-
-def quote_checked(state: BookState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote`; TicksMissingError when pegged orders need an oracle price."""
-    if state.needs_oracle:
-        raise TicksMissingError("the book's oracle-pegged orders need an oracle price")
-    return state.quote(amount, a_to_b)
-
-
-def quote_steps(state: BookState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the take's steps (:meth:`BookState.quote_steps`)."""
-    if state.needs_oracle:
-        raise TicksMissingError("the book's oracle-pegged orders need an oracle price")
-    return state.quote_steps(amount, a_to_b)
-
-
-def spot_rate(state: BookState, a_to_b: bool) -> float:
-    return state.spot_rate(a_to_b)
-
-
-@dataclass(frozen=True, slots=True)
-class BookLeg:
-    """An order-book hop of a cycle: ``a_to_b`` sells base into the bids."""
-
-    pool: BookState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return self.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        """A book is no constant product: sizing searches over exact takes."""
-        return None
-
-
-def leg(state: BookState, a_to_b: bool) -> BookLeg:
-    return BookLeg(state, a_to_b)
-
-
-def ladder_of(
-    state: BookState, depth: int, market: str, mints: tuple[str, str], slot: int
-) -> BookLadder:
-    """The graph's ladder of a book pool (the Rust ``Venue::ladder``): ``depth`` levels
-    a side, with the pool's id, mints and slot."""
-    return ladder(state.bids, state.asks, state.lots, depth, market, mints, slot)

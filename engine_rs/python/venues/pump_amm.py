@@ -29,8 +29,8 @@ from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
-from ..pda import find_program_address
-from . import Assembly, OwnAccount, OwnRole, no_role
+from ..derive import find_program_address
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
@@ -181,8 +181,7 @@ def parse_event(raw: bytes) -> PumpSwapEvent | None:
     return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)  # type: ignore[arg-type, call-arg]
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_pump_amm_pool  # the pool account's decoder
@@ -246,12 +245,7 @@ def new_own() -> Config:
     return Config()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    """Nothing is tracked by the caller."""
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:

@@ -18,7 +18,7 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_role
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
@@ -128,12 +128,7 @@ def new_own() -> None:
     return None
 
 
-def forget(own: object, pubkey: str) -> bool:
-    """Nothing is tracked by the caller."""
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: None, role: str, cx: OwnAccount) -> None:

@@ -47,7 +47,8 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
 from ..decode import Reader, check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from .exact import ExactSwaps
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
 PROGRAM_ID = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
@@ -192,8 +193,7 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_raydium_clmm  # the pool account's decoder
@@ -215,13 +215,13 @@ API: dict[str, str] = {
 
 # ------------------------------------------------------------------ PDAs
 def _find(parts: list[bytes]) -> tuple[str, int]:
-    from ..pda import find_program_address
+    from ..derive import find_program_address
 
     return find_program_address(parts, PROGRAM_ID)
 
 
 def _key(obj: object, what: str) -> bytes:
-    from ..pda import _id32
+    from ..derive import _id32
 
     return _id32(obj, what)
 
@@ -1046,37 +1046,6 @@ def _swap_whole(state: RaydiumClmmState, amount: int, a_to_b: bool) -> RaydiumCl
     return r if r.amount_in == amount else None
 
 
-def quote_checked(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:
-    """Exact output; None when the swap cannot be done in full; TicksMissingError when
-    it needs ticks the state does not hold."""
-    if amount == 0:
-        return 0
-    r = _swap_whole(state, amount, a_to_b)
-    return None if r is None else r.amount_out
-
-
-def quote_steps(state: RaydiumClmmState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the swap's steps in the venue's compute-unit model: the
-    initialized ticks it crossed (``crossed_ticks``: a swap reaching a tick with limit
-    orders fails, so each one crossed holds liquidity; the Token-2022 surcharge is the
-    mints', the caller's). 0 crosses nothing."""
-    if amount == 0:
-        return 0, 0
-    r = _swap_whole(state, amount, a_to_b)
-    if r is None:
-        return None
-    before = state.pool.tick_current
-    return r.amount_out, crossed_ticks(state.ticks, before, r.tick_current, a_to_b)
-
-
-def quote(state: RaydiumClmmState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote_checked`; None for both of its refusals."""
-    try:
-        return quote_checked(state, amount, a_to_b)
-    except TicksMissingError:
-        return None
-
-
 def _spot(pool: Pool, a_to_b: bool) -> float:
     s = pool.sqrt_price_x64 / 18_446_744_073_709_551_616.0
     p = s * s
@@ -1089,25 +1058,15 @@ def spot_rate(state: RaydiumClmmState, a_to_b: bool) -> float:
     return _spot(state.pool, a_to_b)
 
 
-@dataclass(frozen=True, slots=True)
-class ClmmLeg:
-    """A Raydium CLMM hop of a cycle: ``a_to_b`` says which way it is traversed."""
-
-    pool: RaydiumClmmState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        return _spot(self.pool.pool, self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        return None
+def _steps(state: RaydiumClmmState, r: RaydiumClmmSwap, a_to_b: bool) -> int:
+    """A swap's steps in the venue's compute-unit model: the initialized ticks it crossed
+    (``crossed_ticks``: a swap reaching a tick with limit orders fails, so each one
+    crossed holds liquidity; the Token-2022 surcharge is the mints', the caller's)."""
+    return crossed_ticks(state.ticks, state.pool.tick_current, r.tick_current, a_to_b)
 
 
-def leg(state: RaydiumClmmState, a_to_b: bool) -> ClmmLeg:
-    return ClmmLeg(state, a_to_b)
+EXACT = ExactSwaps(_swap_whole, _steps, spot_rate)
+quote_checked = EXACT.quote_checked
+quote_steps = EXACT.quote_steps
+quote = EXACT.quote
+leg = EXACT.leg

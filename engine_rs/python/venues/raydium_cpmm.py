@@ -26,7 +26,7 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from . import Assembly, OwnAccount, OwnRole, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")
@@ -119,8 +119,7 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
     return CpmmSwapEvent(*base)
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_raydium_cpmm  # the pool account's decoder
@@ -180,12 +179,7 @@ def new_own() -> Config:
     return Config()
 
 
-def forget(own: object, pubkey: str) -> bool:
-    """Nothing is tracked by the caller."""
-    return False
-
-
-absent = forget  # (no arrays: never called)
+forget = absent = no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:

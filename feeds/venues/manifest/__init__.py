@@ -44,6 +44,7 @@ from ...wire.instructions import (
     account_meta,
     instruction,
     need_accounts,
+    writable,
 )
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
 from .layout import (
@@ -152,10 +153,7 @@ def swap_ix(
         account_meta(payer, signer=True, writable=True),
         account_meta(market, writable=True),
         account_meta(SYSTEM_PROGRAM),
-        account_meta(trader_base, writable=True),
-        account_meta(trader_quote, writable=True),
-        account_meta(vaults[0], writable=True),
-        account_meta(vaults[1], writable=True),
+        *writable(trader_base, trader_quote, *vaults),
         account_meta(programs[0]),
     ]
     if programs[0] == TOKEN_2022:

@@ -37,6 +37,8 @@ from ...wire.instructions import (
     pdas,
     pubkey,
     read_u64s,
+    readonly,
+    writable,
 )
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
 from ..ids import ids, program
@@ -131,19 +133,12 @@ def swap_ix(
     as the remaining account a rate-limited pool reads."""
     metas = [
         account_meta(pool_authority()),
-        account_meta(pool, writable=True),
-        account_meta(source, writable=True),
-        account_meta(dest, writable=True),
-        account_meta(vaults[0], writable=True),
-        account_meta(vaults[1], writable=True),
-        account_meta(mints[0]),
-        account_meta(mints[1]),
+        *writable(pool, source, dest, *vaults),
+        *readonly(*mints),
         account_meta(payer, signer=True),
-        account_meta(programs[0]),
-        account_meta(programs[1]),
+        *readonly(*programs),
         account_meta(PROGRAM),  # no referral: Anchor's None is the program id
-        account_meta(event_authority()),
-        account_meta(PROGRAM),
+        *readonly(event_authority(), PROGRAM),
     ]
     if sysvar:
         metas.append(account_meta(SYSVAR_INSTRUCTIONS))

@@ -20,6 +20,8 @@ from ...wire.instructions import (
     instruction,
     need_accounts,
     read_u64s,
+    readonly,
+    writable,
 )
 from ..base import Leg
 from .layout import BINS_PER_ARRAY, PROGRAM, bin_array_address, event_authority, next_array
@@ -90,28 +92,8 @@ def swap(
 ) -> Instruction:
     """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
     data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(pair, writable=True),
-            account_meta(PROGRAM),
-            account_meta(reserve_x, writable=True),
-            account_meta(reserve_y, writable=True),
-            account_meta(user_in, writable=True),
-            account_meta(user_out, writable=True),
-            account_meta(mint_x),
-            account_meta(mint_y),
-            account_meta(oracle, writable=True),
-            account_meta(PROGRAM),
-            account_meta(user, signer=True),
-            account_meta(program_x),
-            account_meta(program_y),
-            account_meta(event_authority()),
-            account_meta(PROGRAM),
-            *(account_meta(a, writable=True) for a in bin_arrays),
-        ],
-    )
+    keys = (pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle)
+    return _swap(data, user, keys, (program_x, program_y), bin_arrays)
 
 
 def swap2(
@@ -136,27 +118,34 @@ def swap2(
     ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
     accounts are the bin arrays)."""
     data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
+    keys = (pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle)
+    return _swap(data, user, keys, (program_x, program_y, MEMO_PROGRAM), bin_arrays)
+
+
+def _swap(
+    data: bytes,
+    user: str,
+    keys: tuple[str, str, str, str, str, str, str, str],
+    programs: tuple[str, ...],
+    bin_arrays: Sequence[str],
+) -> Instruction:
+    """``swap``'s accounts (:data:`_ACCOUNTS`; ``swap2``'s with the memo program after
+    the token ``programs``): the pair, no bitmap extension, the reserves, the user's
+    token accounts, mints, oracle, no host fee, the user, then the bin arrays."""
+    pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle = keys
     return instruction(
         PROGRAM,
         data,
         [
             account_meta(pair, writable=True),
             account_meta(PROGRAM),
-            account_meta(reserve_x, writable=True),
-            account_meta(reserve_y, writable=True),
-            account_meta(user_in, writable=True),
-            account_meta(user_out, writable=True),
-            account_meta(mint_x),
-            account_meta(mint_y),
+            *writable(reserve_x, reserve_y, user_in, user_out),
+            *readonly(mint_x, mint_y),
             account_meta(oracle, writable=True),
             account_meta(PROGRAM),
             account_meta(user, signer=True),
-            account_meta(program_x),
-            account_meta(program_y),
-            account_meta(MEMO_PROGRAM),
-            account_meta(event_authority()),
-            account_meta(PROGRAM),
-            *(account_meta(a, writable=True) for a in bin_arrays),
+            *readonly(*programs, event_authority(), PROGRAM),
+            *writable(*bin_arrays),
         ],
     )
 

@@ -20,6 +20,7 @@ from ...wire.instructions import (
     account_meta,
     instruction,
     need_accounts,
+    writable,
 )
 from ..base import Leg
 from .layout import (
@@ -175,13 +176,8 @@ def place_take_order(
         account_meta(user, signer=True, writable=True),
         account_meta(k.market, writable=True),
         account_meta(k.market_authority),
-        account_meta(k.bids, writable=True),
-        account_meta(k.asks, writable=True),
-        account_meta(k.base_vault, writable=True),
-        account_meta(k.quote_vault, writable=True),
-        account_meta(k.event_heap, writable=True),
-        account_meta(user_base, writable=True),
-        account_meta(user_quote, writable=True),
+        *writable(k.bids, k.asks, k.base_vault, k.quote_vault, k.event_heap),
+        *writable(user_base, user_quote),
         opt(k.oracle_a),
         opt(k.oracle_b),
         account_meta(SPL_TOKEN),

@@ -20,6 +20,8 @@ from ...wire.instructions import (
     instruction,
     need_accounts,
     pdas,
+    readonly,
+    writable,
 )
 from ..base import Leg
 from .layout import MAX_SQRT_PRICE_X64, MIN_SQRT_PRICE_X64, PROGRAM, swap_tick_array_starts
@@ -76,27 +78,38 @@ def swap(
 ) -> Instruction:
     """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
     direction (the program's own default)."""
-    if len(tick_arrays) != 3:
-        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
-    if sqrt_price_limit == 0:
-        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-    data = SWAP + struct.pack("<QQ", amount, other_amount_threshold)
-    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
+    data = _swap_data(
+        SWAP, tick_arrays, amount, other_amount_threshold, a_to_b, exact_in, sqrt_price_limit
+    )
     return instruction(
         PROGRAM,
         data,
         [
             account_meta(SPL_TOKEN),
             account_meta(authority, signer=True),
-            account_meta(whirlpool, writable=True),
-            account_meta(owner_a, writable=True),
-            account_meta(vault_a, writable=True),
-            account_meta(owner_b, writable=True),
-            account_meta(vault_b, writable=True),
-            *(account_meta(t, writable=True) for t in tick_arrays),
-            account_meta(oracle, writable=True),
+            *writable(whirlpool, owner_a, vault_a, owner_b, vault_b, *tick_arrays, oracle),
         ],
     )
+
+
+def _swap_data(
+    disc: bytes,
+    tick_arrays: list[str],
+    amount: int,
+    other_amount_threshold: int,
+    a_to_b: bool,
+    exact_in: bool,
+    sqrt_price_limit: int,
+) -> bytes:
+    """The data of a ``swap`` (``disc``: also ``swap_v2``'s, before its empty
+    remaining-accounts info), after checking it names 3 tick arrays."""
+    if len(tick_arrays) != 3:
+        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
+    if sqrt_price_limit == 0:
+        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
+    data = disc + struct.pack("<QQ", amount, other_amount_threshold)
+    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
+    return data
 
 
 def swap_v2(
@@ -119,29 +132,18 @@ def swap_v2(
     sqrt_price_limit: int = 0,
 ) -> Instruction:
     """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
-    if len(tick_arrays) != 3:
-        raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
-    if sqrt_price_limit == 0:
-        sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-    data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
-    data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b), 0])
+    data = _swap_data(
+        SWAP_V2, tick_arrays, amount, other_amount_threshold, a_to_b, exact_in, sqrt_price_limit
+    ) + bytes(1)  # RemainingAccountsInfo: none
     return instruction(
         PROGRAM,
         data,
         [
-            account_meta(program_a),
-            account_meta(program_b),
-            account_meta(MEMO_PROGRAM),
+            *readonly(program_a, program_b, MEMO_PROGRAM),
             account_meta(authority, signer=True),
             account_meta(whirlpool, writable=True),
-            account_meta(mint_a),
-            account_meta(mint_b),
-            account_meta(owner_a, writable=True),
-            account_meta(vault_a, writable=True),
-            account_meta(owner_b, writable=True),
-            account_meta(vault_b, writable=True),
-            *(account_meta(t, writable=True) for t in tick_arrays),
-            account_meta(oracle, writable=True),
+            *readonly(mint_a, mint_b),
+            *writable(owner_a, vault_a, owner_b, vault_b, *tick_arrays, oracle),
         ],
     )
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
+from ...sim import clmm
+from ...sim.clmm import crossed_ticks as crossed_ticks
 from ...sim.state import Pool, sim_key
 from ...sim.venue import (
     ANCHOR_CONSTRAINT_ADDRESS,
@@ -189,13 +191,8 @@ def _quote_error(text: str) -> int:
 
 def swap_steps(pool: Pool, tick_before: int) -> int:
     """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
-    now took: the initialized ticks it crossed (a swap down leaves the tick below the
-    last one crossed, so the direction shows in the ticks), and the Token-2022 surcharge
-    of a pool with such a mint."""
-    s = pool.spec
-    crossed = crossed_ticks(s.ticks, tick_before, s.tick_current, s.tick_current < tick_before)
-    t22 = isinstance(s.state, dict) and s.state.get("token_2022", False)
-    return len(crossed) + (TOKEN_2022_STEPS if t22 else 0)
+    now took (:func:`feeds.sim.clmm.swap_steps`)."""
+    return clmm.swap_steps(pool, tick_before, TOKEN_2022_STEPS)
 
 
 def _cost(pool: Pool, tick_before: int) -> int:
@@ -324,24 +321,9 @@ def place(
 def position_amounts(
     eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
 ) -> tuple[int, int]:
-    """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as the
-    program's deposits are (``try_get_amount_delta_a/b`` with ``round_up``)."""
-    a = b = 0
-    price = eng.orca_whirlpool.sqrt_price_at_tick
-    for lo, hi, liq in positions:
-        pl, pu = price(lo), price(hi)
-        if tick < lo:
-            pa, pb = pl, pu
-        elif tick >= hi:
-            pa = pb = pu
-        else:
-            pa, pb = sqrt_price, pu
-        if pb > pa:  # a: L * (pb - pa) * 2^64 / (pa * pb), up
-            a += -(-(liq * (pb - pa) << 64) // (pa * pb))
-        lo_b, hi_b = (pl, pl) if tick < lo else (pl, pu) if tick >= hi else (pl, sqrt_price)
-        if hi_b > lo_b:  # b: L * (hi - lo) / 2^64, up
-            b += -(-liq * (hi_b - lo_b) >> 64)
-    return a, b
+    """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as a
+    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
+    return clmm.position_amounts(eng.orca_whirlpool.sqrt_price_at_tick, positions, sqrt_price, tick)
 
 
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
@@ -426,17 +408,6 @@ def next_reward_growths(data: bytes, liquidity: int, last: int, now: int) -> lis
             growth = (growth + (product // liquidity if product <= _U128 else 0)) & _U128
         out.append(growth)
     return out
-
-
-def crossed_ticks(
-    ticks: Sequence[tuple[int, int]], tick_before: int, tick_after: int, a_to_b: bool
-) -> list[int]:
-    """The initialized ticks a swap from ``tick_before`` to ``tick_after`` crossed, in
-    its order: going down (a to b) those in ``(after, before]`` (a crossed tick leaves
-    the current tick one below it), going up those in ``(before, after]``."""
-    if a_to_b:
-        return sorted((t for t, _ in ticks if tick_after < t <= tick_before), reverse=True)
-    return sorted(t for t, _ in ticks if tick_before < t <= tick_after)
 
 
 def _growth_at(world: World, pool: Pool, a_to_b: bool, amount: int, tick: int) -> int:

@@ -47,6 +47,8 @@ from ...wire.instructions import (
     need_accounts,
     pdas,
     read_u64s,
+    readonly,
+    writable,
 )
 from ..base import (
     ComputeUnits,
@@ -227,21 +229,12 @@ def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) 
     metas = [
         account_meta(k.pool, writable=True),
         account_meta(user, signer=True, writable=True),
-        account_meta(GLOBAL_CONFIG),
-        account_meta(k.base_mint),
-        account_meta(k.quote_mint),
-        account_meta(user_base, writable=True),
-        account_meta(user_quote, writable=True),
-        account_meta(k.pool_base, writable=True),
-        account_meta(k.pool_quote, writable=True),
+        *readonly(GLOBAL_CONFIG, k.base_mint, k.quote_mint),
+        *writable(user_base, user_quote, k.pool_base, k.pool_quote),
         account_meta(k.recipient),
         account_meta(k.recipient_ata, writable=True),
-        account_meta(k.base_program),
-        account_meta(k.quote_program),
-        account_meta(SYSTEM_PROGRAM),
-        account_meta(ATA_PROGRAM),
-        account_meta(event_authority()),
-        account_meta(PROGRAM),
+        *readonly(k.base_program, k.quote_program, SYSTEM_PROGRAM, ATA_PROGRAM),
+        *readonly(event_authority(), PROGRAM),
         account_meta(k.creator_vault_ata, writable=True),
         account_meta(k.creator_vault_authority),
     ]
@@ -252,10 +245,7 @@ def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) 
         ]
     return [
         *metas,
-        account_meta(fee_config()),
-        account_meta(FEE_PROGRAM),
-        account_meta(pool_v2(k.base_mint)),
-        account_meta(k.buyback),
+        *readonly(fee_config(), FEE_PROGRAM, pool_v2(k.base_mint), k.buyback),
         account_meta(k.buyback_ata, writable=True),
     ]
 

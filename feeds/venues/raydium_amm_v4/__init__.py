@@ -28,6 +28,7 @@ from ...wire.instructions import (
     instruction,
     need_accounts,
     read_u64s,
+    writable,
 )
 from ..base import (
     ComputeUnits,
@@ -89,10 +90,7 @@ def swap_base_in(
             account_meta(SPL_TOKEN),
             account_meta(amm, writable=True),
             account_meta(authority),
-            account_meta(coin_vault, writable=True),
-            account_meta(pc_vault, writable=True),
-            account_meta(user_source, writable=True),
-            account_meta(user_dest, writable=True),
+            *writable(coin_vault, pc_vault, user_source, user_dest),
             account_meta(owner, signer=True),
         ],
     )
@@ -132,15 +130,11 @@ def swap_base_in_with_market(leg: Leg, market: Sequence[str]) -> Instruction:
             account_meta(SPL_TOKEN),
             account_meta(leg.pool, writable=True),
             account_meta(AUTHORITY),
-            account_meta(r.open_orders, writable=True),
-            account_meta(r.coin_vault, writable=True),
-            account_meta(r.pc_vault, writable=True),
+            *writable(r.open_orders, r.coin_vault, r.pc_vault),
             account_meta(r.market_program),
-            account_meta(r.market, writable=True),
-            *(account_meta(k, writable=True) for k in market[:-1]),
+            *writable(r.market, *market[:-1]),
             account_meta(market[-1]),
-            account_meta(leg.source, writable=True),
-            account_meta(leg.dest, writable=True),
+            *writable(leg.source, leg.dest),
             account_meta(leg.owner, signer=True),
         ],
     )

@@ -20,6 +20,8 @@ from ...wire.instructions import (
     account_meta,
     instruction,
     need_accounts,
+    readonly,
+    writable,
 )
 from ..base import Leg
 from .layout import PROGRAM, _addr, array_start, initialized_starts
@@ -70,18 +72,9 @@ def swap_v2(
         [
             account_meta(payer, signer=True),
             account_meta(amm_config),
-            account_meta(pool, writable=True),
-            account_meta(source, writable=True),
-            account_meta(dest, writable=True),
-            account_meta(vault_in, writable=True),
-            account_meta(vault_out, writable=True),
-            account_meta(observation, writable=True),
-            account_meta(SPL_TOKEN),
-            account_meta(TOKEN_2022),
-            account_meta(MEMO_PROGRAM),
-            account_meta(mint_in),
-            account_meta(mint_out),
-            *(account_meta(k, writable=True) for k in remaining),
+            *writable(pool, source, dest, vault_in, vault_out, observation),
+            *readonly(SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM, mint_in, mint_out),
+            *writable(*remaining),
         ],
     )
 

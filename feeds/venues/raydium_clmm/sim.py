@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
+from ...sim import clmm
+from ...sim.clmm import crossed_ticks as crossed_ticks
 from ...sim.state import Pool, sim_key
 from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
 from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
@@ -321,24 +323,10 @@ def _quote_error(text: str) -> int:
     return next((code for name, code in _QUOTE_ERRORS if name in text), 6043)
 
 
-def crossed_ticks(
-    ticks: Sequence[tuple[int, int]], tick_before: int, tick_after: int, zero_for_one: bool
-) -> list[int]:
-    """The initialized ticks a swap from ``tick_before`` to ``tick_after`` crossed, in
-    its order (going down a crossed tick leaves the current tick one below it)."""
-    if zero_for_one:
-        return sorted((t for t, _ in ticks if tick_after < t <= tick_before), reverse=True)
-    return sorted(t for t, _ in ticks if tick_before < t <= tick_after)
-
-
 def swap_steps(pool: Pool, tick_before: int) -> int:
     """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
-    now took: the initialized ticks it crossed, and the Token-2022 surcharge of a pool
-    with such a mint."""
-    s = pool.spec
-    crossed = crossed_ticks(s.ticks, tick_before, s.tick_current, s.tick_current < tick_before)
-    t22 = isinstance(s.state, dict) and s.state.get("token_2022", False)
-    return len(crossed) + (TOKEN_2022_STEPS if t22 else 0)
+    now took (:func:`feeds.sim.clmm.swap_steps`)."""
+    return clmm.swap_steps(pool, tick_before, TOKEN_2022_STEPS)
 
 
 def _cost(pool: Pool, tick_before: int) -> int:
@@ -548,19 +536,9 @@ def place(
 def position_amounts(
     eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
 ) -> tuple[int, int]:
-    """The tokens (0, 1) ``positions`` hold at ``sqrt_price``, each rounded up
-    (``liquidity_math::get_delta_amounts_signed`` of a deposit)."""
-    a = b = 0
-    for lo, hi, liq in positions:
-        pl = eng.raydium_clmm.sqrt_price_at_tick(lo)
-        pu = eng.raydium_clmm.sqrt_price_at_tick(hi)
-        lo_a = pl if tick < lo else pu if tick >= hi else sqrt_price
-        if pu > lo_a:  # 0: L * (pu - p) * 2^64 / (p * pu), up
-            a += -(-(liq * (pu - lo_a) << 64) // (lo_a * pu))
-        hi_b = pl if tick < lo else pu if tick >= hi else sqrt_price
-        if hi_b > pl:  # 1: L * (p - pl) / 2^64, up
-            b += -(-liq * (hi_b - pl) >> 64)
-    return a, b
+    """The tokens (0, 1) ``positions`` hold at ``sqrt_price``, each rounded up as a
+    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
+    return clmm.position_amounts(eng.raydium_clmm.sqrt_price_at_tick, positions, sqrt_price, tick)
 
 
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:

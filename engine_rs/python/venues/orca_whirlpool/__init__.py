@@ -26,8 +26,15 @@ from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import Reader, as_bytes, check
-from .. import Assembly, OwnAccount, OwnRole, no_role
+from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
+from .pda import PROGRAM_ID as PROGRAM_ID
+from .pda import WHIRLPOOL_PROGRAM_ID as WHIRLPOOL_PROGRAM_ID
+from .pda import oracle_address as oracle_address
+from .pda import tick_array_address as tick_array_address
+from .pda import tick_array_starts as tick_array_starts
+from .pda import whirlpool_address as whirlpool_address
 from .swap import (
     MAX_SQRT_PRICE_X64,
     MAX_TICK_INDEX,
@@ -37,8 +44,10 @@ from .swap import (
     ClmmPool,
     sqrt_price_from_tick,
 )
+from .swap import clmm_spot_rate as clmm_spot_rate
+from .swap import clmm_swap as clmm_swap
+from .swap import tick_from_sqrt_price as tick_from_sqrt_price
 
-PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 # the same program deployed without an upgrade authority (it owns Whirlpools too)
 IMMUTABLE_PROGRAM_ID = "iwhrLHdsgrvmnwU8GF2FSmyabSMjfHwFGJAX2ufJ3ZN"
 DISC_WHIRLPOOL = bytes.fromhex("3f95d10ce1806309")
@@ -140,8 +149,7 @@ def parse_event(raw: bytes) -> Traded | None:
     )
 
 
-def parse_log(raw: bytes) -> None:
-    return None  # its swaps are Anchor events (`parse_event`)
+parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
 decode = decode_whirlpool  # the pool account's decoder
@@ -316,32 +324,11 @@ def update(own: TickArrays, rec: Whirlpool, cx: Assembly) -> tuple[WhirlpoolStat
     return WhirlpoolState(pool, held), slot
 
 
-def quote_checked(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
-    """The program's swap (3 tick arrays, no price limit) with the held range's verdict:
-    None when it cannot be done in full with the arrays it needs held (a partial fill,
-    a program error); TicksMissingError when it stepped (or may have stepped) past
-    them."""
-    if amount == 0:
-        return 0
-    r = _swap(state, amount, a_to_b)
-    return None if r is None else r.amount_out
-
-
-def quote_steps(state: WhirlpoolState, amount: int, a_to_b: bool) -> tuple[int, int] | None:
-    """:func:`quote_checked` with the swap's steps in the venue's compute-unit model: the
-    initialized ticks it crossed (``crossed_ticks``; the Token-2022 surcharge is the
-    mints', the caller's). 0 crosses nothing."""
-    if amount == 0:
-        return 0, 0
-    r = _swap(state, amount, a_to_b)
-    if r is None:
-        return None
-    p = state.pool
-    return r.amount_out, crossed_ticks(p.ticks, p.tick_current, r.tick_current, a_to_b)
-
-
 def _swap(state: WhirlpoolState, amount: int, a_to_b: bool) -> SwapResult | None:
-    """The swap of :func:`quote_checked` (``amount`` > 0) with its verdict."""
+    """The program's swap (3 tick arrays, no price limit) of ``amount`` (> 0) with the
+    held range's verdict: None when it cannot be done in full with the arrays it needs
+    held (a partial fill, a program error); TicksMissingError when it stepped (or may
+    have stepped) past them."""
     held = state.held
     try:
         r = state.pool.swap(amount, a_to_b, True, None, 0)
@@ -357,54 +344,20 @@ def _swap(state: WhirlpoolState, amount: int, a_to_b: bool) -> SwapResult | None
     raise TicksMissingError("the swap may step past the tick arrays held")
 
 
-def quote(state: WhirlpoolState, amount: int, a_to_b: bool) -> int | None:
-    """:func:`quote_checked`; None for both of its refusals."""
-    try:
-        return quote_checked(state, amount, a_to_b)
-    except TicksMissingError:
-        return None
-
-
 def spot_rate(state: WhirlpoolState, a_to_b: bool) -> float:
     """The price's, after the fee: no ticks needed."""
     return state.pool.spot_rate(a_to_b)
 
 
-@dataclass(frozen=True, slots=True)
-class ClmmLeg:
-    """A Whirlpool hop of a cycle: ``a_to_b`` says which way it is traversed."""
-
-    pool: WhirlpoolState
-    a_to_b: bool
-
-    def spot_rate(self) -> float:
-        """Marginal output per input after the fee, at zero size."""
-        return self.pool.pool.spot_rate(self.a_to_b)
-
-    def amount_out(self, amount: int) -> int | None:
-        """Exact output for ``amount`` in; None when the swap cannot be done in full;
-        TicksMissingError when it needs ticks the state does not hold."""
-        return quote_checked(self.pool, amount, self.a_to_b)
-
-    def amount_steps(self, amount: int) -> tuple[int, int] | None:
-        """:meth:`amount_out` with the initialized ticks the swap crosses."""
-        return quote_steps(self.pool, amount, self.a_to_b)
-
-    def constant_product(self) -> None:
-        """Not a constant product: sizing searches over exact swaps."""
-        return None
+def _steps(state: WhirlpoolState, r: SwapResult, a_to_b: bool) -> int:
+    """A swap's steps in the venue's compute-unit model: the initialized ticks it crossed
+    (``crossed_ticks``; the Token-2022 surcharge is the mints', the caller's)."""
+    p = state.pool
+    return crossed_ticks(p.ticks, p.tick_current, r.tick_current, a_to_b)
 
 
-def leg(state: WhirlpoolState, a_to_b: bool) -> ClmmLeg:
-    return ClmmLeg(state, a_to_b)
-
-
-# the definitions of its public namespace (API) that live beside the venue
-from .pda import WHIRLPOOL_PROGRAM_ID as WHIRLPOOL_PROGRAM_ID  # noqa: E402
-from .pda import oracle_address as oracle_address  # noqa: E402
-from .pda import tick_array_address as tick_array_address  # noqa: E402
-from .pda import tick_array_starts as tick_array_starts  # noqa: E402
-from .pda import whirlpool_address as whirlpool_address  # noqa: E402
-from .swap import clmm_spot_rate as clmm_spot_rate  # noqa: E402
-from .swap import clmm_swap as clmm_swap  # noqa: E402
-from .swap import tick_from_sqrt_price as tick_from_sqrt_price  # noqa: E402
+EXACT = ExactSwaps(_swap, _steps, spot_rate)
+quote_checked = EXACT.quote_checked
+quote_steps = EXACT.quote_steps
+quote = EXACT.quote
+leg = EXACT.leg

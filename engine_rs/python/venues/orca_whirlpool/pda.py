@@ -1,6 +1,7 @@
 """Orca Whirlpool's program-derived addresses (spec §2.4): a pool, its tick arrays and
 its oracle. Twin of ``crates/core/src/venues/orca_whirlpool/pda.rs``; the derivation
-and the derive-once cache are the shared machinery of :mod:`engine_rs.python.pda`.
+and the derive-once cache are the shared machinery of :mod:`engine_rs.python.derive`
+and :mod:`engine_rs.python.pda`.
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from ....errors import InvalidInputError
 from ..._ints import i32, i64
 from ...b58 import decode_32
-from ...pda import _find, _id32
+from ...derive import _find, _id32
 from ..ticks import array_starts
-from . import PROGRAM_ID
 from .swap import TICK_ARRAY_SIZE
 
+PROGRAM_ID = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"
 WHIRLPOOL_PROGRAM_ID = PROGRAM_ID  # the program of the Whirlpool PDAs
 _PROGRAM = decode_32(WHIRLPOOL_PROGRAM_ID)
 
