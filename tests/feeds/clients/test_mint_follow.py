@@ -17,26 +17,19 @@ from dataclasses import replace
 from typing import Any
 
 from feeds.clients.pool import Endpoint, FeedPool
-from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.rpc import MAINNET_EPOCH_SCHEDULE
 from feeds.sim.layouts import encode_mint, encode_token2022_mint
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.world import World, WorldConfig
 from feeds.venues.raydium_cpmm import sim as CP
 from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
+from tests.support.feeds import QUICK as FEEDS_QUICK
 from tests.support.hostile import until
 from tests.support.truth import market_graph
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
 # the market holds still (no slot for minutes): no stall watchdog within a test
-QUICK = WorkerConfig(
-    open_timeout_s=2.0,
-    heartbeat_s=2.0,
-    stale_after_s=600.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-)
+QUICK = replace(FEEDS_QUICK, stale_after_s=600.0)
 STILL = 3600.0  # seconds per slot: the market moves only when a test steps it
 FEE1 = (0, 10**15, 100)  # 1 %
 FEE2 = (0, 10**15, 300)  # 3 %
