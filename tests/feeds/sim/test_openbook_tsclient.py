@@ -23,7 +23,7 @@ from solders.pubkey import Pubkey
 
 from feeds.sim import orderbook as ob
 from feeds.sim.world import World, WorldConfig
-from tests.support.jsbook import OpenBookJs
+from tests.support.jsbook import MARKET_INTS, OpenBookJs
 
 SEED = 63  # make run's market: it has books on SOL and USDC pairs
 ZERO = bytes(32)
@@ -77,27 +77,7 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
     for st, view in zip(states, views, strict=True):
         m = st.market
         theirs = view["market"]
-        for name in (
-            "bump",
-            "base_decimals",
-            "quote_decimals",
-            "time_expiry",
-            "quote_lot_size",
-            "base_lot_size",
-            "seq_num",
-            "registration_time",
-            "maker_fee",
-            "taker_fee",
-            "fees_accrued",
-            "fees_to_referrers",
-            "referrer_rebates_accrued",
-            "fees_available",
-            "maker_volume",
-            "taker_volume_wo_oo",
-            "base_deposit_total",
-            "quote_deposit_total",
-            "max_staleness_slots",
-        ):
+        for name in MARKET_INTS:
             assert int(theirs[name]) == getattr(m, name), (st.address, name)
         for name in (
             "market_authority",
