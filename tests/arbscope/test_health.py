@@ -15,12 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from arbscope import sources
 from arbscope.metrics import MetricsSettings
 from arbscope.session import FeedSession
-from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import sim_session
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 
@@ -50,13 +49,7 @@ async def _until_health(
 
 
 def _session(sim: SimServer, stall_s: float = 10.0) -> FeedSession:
-    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-    return sources.session(
-        sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-        sources.Evaluation(shadow=False),
-        endpoints=eps,
-        metrics=MetricsSettings(port=0, stall_s=stall_s),
-    )
+    return sim_session(sim, metrics=MetricsSettings(port=0, stall_s=stall_s))
 
 
 def _endpoint(name: str, **faults: Any) -> EndpointProfile:

@@ -33,6 +33,7 @@ from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.wire.protocol import account_subscription, slot_subscription
 from storage.journal import Journal
+from tests.support.feeds import sim_session
 from tests.support.hostile import (
     Hanging,
     RawPeer,
@@ -572,11 +573,9 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
         SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim,
         http_server(hanging) as slow,
     ):
-        eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
+        s = sim_session(
+            sim,
+            [Endpoint("hangs", sim.infos()[0].ws_url, slow)],
             record=RecordSettings(tmp_path / "j.sqlite"),
         )
         starting = asyncio.create_task(s.start())
@@ -603,11 +602,8 @@ async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
         http_server(hanging) as slow,
     ):
         info = sim.infos()[0]
-        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
+        s = sim_session(
+            sim, [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
         )
         async with asyncio.timeout(60):
             await s.start()
