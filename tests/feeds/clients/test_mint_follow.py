@@ -105,8 +105,9 @@ def bare_quote(eng: types.ModuleType, world: World, pool: str, mint: str, x: int
     return int(bare.quote([pool], mint, x)[1])
 
 
-async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
-    server = SimServer(
+def _still_server() -> SimServer:
+    """The market on two endpoints (1 and 2 ms), still until a test steps it."""
+    return SimServer(
         CFG,
         [
             EndpointProfile("a", latency_ms=1, jitter_ms=0),
@@ -114,6 +115,10 @@ async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.Modu
         ],
         slot_seconds=STILL,
     )
+
+
+async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
+    server = _still_server()
     world = server.world
     mint = fee_mint_of(world)
     pools = make_t22(server, mint, FEE1)
@@ -172,14 +177,7 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
     notification is refused and re-fetched; one maintenance round then fetches the new
     vault, learns its mint, fetches that too (subscribed unread, the pool would wait for
     the mint's next change) and subscribes both; the pool quotes the fee."""
-    server = SimServer(
-        CFG,
-        [
-            EndpointProfile("a", latency_ms=1, jitter_ms=0),
-            EndpointProfile("b", latency_ms=2, jitter_ms=0),
-        ],
-        slot_seconds=STILL,
-    )
+    server = _still_server()
     world = server.world
     mint = fee_mint_of(world)
     cp = next(p for p in world.pools if p.kind == "cpmm" and mint in (p.mint_a, p.mint_b))
