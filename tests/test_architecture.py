@@ -141,3 +141,50 @@ def test_the_engine_api_page_is_generated_and_current() -> None:
 
     committed = (ROOT / "docs" / "engine-api.md").read_text()
     assert committed == api_docs.render(), "docs/engine-api.md is stale: run `make docs`"
+
+
+def test_the_benchmarks_page_is_generated_from_the_history_and_current() -> None:
+    """docs/benchmarks.md is what `make bench-page` (tools/bench_page.py) writes from
+    docs/benchmarks/history.json, and the history is laid out as the tool writes it."""
+    from tools import bench_page
+
+    h = bench_page.load()
+    committed = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert committed == bench_page.render(h), "docs/benchmarks.md is stale: run `make bench-page`"
+    assert bench_page.HISTORY.read_text() == bench_page.dumps(h)
+    ids = [e["id"] for e in h["entries"]]
+    assert len(set(ids)) == len(ids)
+    assert {e["bench"] for e in h["entries"]} <= {b["key"] for b in h["benches"]}
+    # every entry is dated and oldest first (a new run is appended at the end)
+    when = [(e["date"] or "", e["time"] or "") for e in h["entries"]]
+    assert all(d for d, _ in when) and [d for d, _ in when] == sorted(d for d, _ in when)
+
+
+def test_a_new_run_joins_the_history_and_becomes_the_pages_latest(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tools import bench_page
+
+    h = bench_page.load()
+    before = len(h["entries"])
+    e = bench_page.run_entry(
+        "goals",
+        "One `make bench-goals` run",
+        "the 2-core machine, idle",
+        ("goal", "measured"),
+        [("replay, headless", "151x real time")],
+        commit="abc1234",
+        now=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    bench_page.append(h, e)
+    bench_page.save(h, tmp_path / "history.json", tmp_path / "page.md")
+    again = bench_page.load(tmp_path / "history.json")
+    assert len(again["entries"]) == before + 1 and again["entries"][-1] == e
+    assert bench_page.latest(again, "goals") == e
+    page = (tmp_path / "page.md").read_text()
+    goals = page.split("## Issue 38's goals", 1)[1].split("\n## ", 1)[0]
+    assert "`abc1234`" in goals and "2030-01-02 03:04" in goals
+    assert "| replay, headless | 151x real time |" in goals
+    assert "the 2-core machine, idle" in goals
+    with pytest.raises(ValueError, match="unknown bench"):
+        bench_page.append(h, {**e, "bench": "nope"})

@@ -6,20 +6,20 @@ the same; the dashboard at 80 columns shows it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import pytest
 
-from arbscope import sources
 from arbscope.metrics import MetricsSettings
 from arbscope.session import FeedSession
-from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import sim_session
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 
@@ -49,13 +49,27 @@ async def _until_health(
 
 
 def _session(sim: SimServer, stall_s: float = 10.0) -> FeedSession:
-    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-    return sources.session(
-        sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-        sources.Evaluation(shadow=False),
-        endpoints=eps,
-        metrics=MetricsSettings(port=0, stall_s=stall_s),
-    )
+    return sim_session(sim, metrics=MetricsSettings(port=0, stall_s=stall_s))
+
+
+def _endpoint(name: str, **faults: Any) -> EndpointProfile:
+    """An endpoint 2 ms away (1 ms of jitter), with the simulator's ``faults``."""
+    return EndpointProfile(name, latency_ms=2, jitter_ms=1, **faults)
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    profiles: list[EndpointProfile], stall_s: float = 10.0
+) -> AsyncIterator[FeedSession]:
+    """A session on the simulator's endpoints ``profiles`` (50 ms slots), started;
+    stopped on the way out."""
+    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
+        s = _session(sim, stall_s=stall_s)
+        await s.start()
+        try:
+            yield s
+        finally:
+            await s.stop()
 
 
 def _mentions(verdict: dict[str, Any], text: str) -> bool:
@@ -64,18 +78,13 @@ def _mentions(verdict: dict[str, Any], text: str) -> bool:
 
 async def test_an_endpoint_that_refuses_every_subscription_degrades_health() -> None:
     profiles = [
-        EndpointProfile("good", latency_ms=2, jitter_ms=1),
-        EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True),
+        _endpoint("good"),
+        _endpoint("refuses", refuse_subscriptions=True),
     ]
-    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        s = _session(sim)
-        await s.start()
-        try:
-            code, v = await _until_health(s, lambda v: _mentions(v, "refuses refused all"))
-            s.tick()
-            snap = s.snapshot
-        finally:
-            await s.stop()
+    async with _running(profiles) as s:
+        code, v = await _until_health(s, lambda v: _mentions(v, "refuses refused all"))
+        s.tick()
+        snap = s.snapshot
     assert s.feeds.pool is not None and s.feeds.pool.wanted > 1
     assert code == 200 and v["status"] == "degraded"
     assert f"refuses refused all {s.feeds.pool.wanted} subscriptions" in v["problems"]
@@ -86,18 +95,13 @@ async def test_an_endpoint_that_refuses_every_subscription_degrades_health() -> 
 
 async def test_an_endpoint_sending_mostly_garbage_degrades_health() -> None:
     profiles = [
-        EndpointProfile("good", latency_ms=2, jitter_ms=1),
-        EndpointProfile("garbage", latency_ms=2, jitter_ms=1, malformed_rate=0.9),
+        _endpoint("good"),
+        _endpoint("garbage", malformed_rate=0.9),
     ]
-    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        s = _session(sim)
-        await s.start()
-        try:
-            code, v = await _until_health(s, lambda v: _mentions(v, "frames malformed"))
-            s.tick()
-            snap = s.snapshot
-        finally:
-            await s.stop()
+    async with _running(profiles) as s:
+        code, v = await _until_health(s, lambda v: _mentions(v, "frames malformed"))
+        s.tick()
+        snap = s.snapshot
     assert code == 200 and v["status"] == "degraded"
     [problem] = [p for p in v["problems"] if "malformed" in p]
     assert problem.startswith("garbage: ") and "of frames malformed" in problem
@@ -109,7 +113,7 @@ async def test_an_endpoint_sending_mostly_garbage_degrades_health() -> None:
 async def test_a_frozen_slot_while_frames_arrive_degrades_health() -> None:
     """The only endpoint keeps sending account notifications (and slot notifications
     that repeat one slot, so its watchdog sees a pulse): the slot stands still."""
-    profiles = [EndpointProfile("frozen", latency_ms=2, jitter_ms=1, freeze_slot_after=5)]
+    profiles = [_endpoint("frozen", freeze_slot_after=5)]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim, stall_s=1.0)
         await s.start()
@@ -143,8 +147,8 @@ async def test_the_status_bar_shows_the_degraded_state_and_its_first_problem(
     from tui.widgets.status import StatusLine
 
     profiles = [
-        EndpointProfile("good", latency_ms=2, jitter_ms=1),
-        EndpointProfile("refuses", latency_ms=2, jitter_ms=1, refuse_subscriptions=True),
+        _endpoint("good"),
+        _endpoint("refuses", refuse_subscriptions=True),
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
         s = _session(sim)
@@ -180,23 +184,18 @@ async def test_endpoints_that_lose_account_data_degrade_health_and_show_in_metri
     wrong with them. `missed` had the number and /health said ok: now each is a problem
     on /health past the threshold (metrics.missed_max_pct), and the healthy one is not."""
     profiles = [
-        EndpointProfile("good", latency_ms=2, jitter_ms=1),
-        EndpointProfile("no-accounts", latency_ms=2, jitter_ms=1, account_drop_rate=0.99),
-        EndpointProfile("fifth", latency_ms=2, jitter_ms=1, account_drop_rate=0.2),
+        _endpoint("good"),
+        _endpoint("no-accounts", account_drop_rate=0.99),
+        _endpoint("fifth", account_drop_rate=0.2),
     ]
-    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        s = _session(sim)
-        await s.start()
-        try:
-            code, v = await _until_health(
-                s,
-                lambda v: _mentions(v, "no-accounts missed") and _mentions(v, "fifth missed"),
-                timeout=60.0,
-            )
-            assert s.health.server is not None
-            text = await _metrics(s.health.server.url)
-        finally:
-            await s.stop()
+    async with _running(profiles) as s:
+        code, v = await _until_health(
+            s,
+            lambda v: _mentions(v, "no-accounts missed") and _mentions(v, "fifth missed"),
+            timeout=60.0,
+        )
+        assert s.health.server is not None
+        text = await _metrics(s.health.server.url)
     assert code == 200 and v["status"] == "degraded"
     assert not _mentions(v, "good missed")
     assert (
@@ -212,28 +211,23 @@ async def test_unknown_ids_and_slots_from_the_future_degrade_health_and_show_in_
     the future were counted inside and shown nowhere: each is a problem on /health
     (unknown_max_pct, implausible_max) and a counter on /metrics, per endpoint."""
     profiles = [
-        EndpointProfile("good", latency_ms=2, jitter_ms=1),
-        EndpointProfile("unknown", latency_ms=2, jitter_ms=1, unknown_rate=0.3),
-        EndpointProfile("future", latency_ms=2, jitter_ms=1, future_after=40),
+        _endpoint("good"),
+        _endpoint("unknown", unknown_rate=0.3),
+        _endpoint("future", future_after=40),
     ]
-    async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        s = _session(sim)
-        await s.start()
-        try:
-            _code, v = await _until_health(
-                s,
-                lambda v: _mentions(v, "never gave (unknown)"),
-                timeout=60.0,
-            )
-            assert s.health.server is not None
-            async with asyncio.timeout(60):  # the future endpoint's lie, once a connection
-                while not _mentions(v, "future: "):
-                    s.tick()
-                    v = (await _health(s.health.server.url))[1]
-                    await asyncio.sleep(0.05)
-            text = await _metrics(s.health.server.url)
-        finally:
-            await s.stop()
+    async with _running(profiles) as s:
+        _code, v = await _until_health(
+            s,
+            lambda v: _mentions(v, "never gave (unknown)"),
+            timeout=60.0,
+        )
+        assert s.health.server is not None
+        async with asyncio.timeout(60):  # the future endpoint's lie, once a connection
+            while not _mentions(v, "future: "):
+                s.tick()
+                v = (await _health(s.health.server.url))[1]
+                await asyncio.sleep(0.05)
+        text = await _metrics(s.health.server.url)
     assert v["status"] == "degraded"
     assert _mentions(v, "(implausible)") and not _mentions(v, "good")
     assert _metric(text, "arbscope_feed_unknown_total", "unknown") > 0

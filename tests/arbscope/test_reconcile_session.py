@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
 from arbscope.session import FeedSession, RecordSettings
-from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from storage.codec import Kind
 from storage.journal import Journal
+from tests.support.feeds import sim_session
 
 pytestmark = pytest.mark.slow
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
@@ -34,13 +33,7 @@ def test_what_a_stream_drops_is_repaired_recorded_and_replayed(tmp_path: Path) -
     async def go() -> None:
         profiles = [EndpointProfile("lossy", latency_ms=2, jitter_ms=1, account_drop_rate=0.2)]
         async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-            eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-            s = sources.session(
-                sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-                sources.Evaluation(shadow=False),
-                endpoints=eps,
-                record=RecordSettings(db, batch_s=0.1),
-            )
+            s = sim_session(sim, record=RecordSettings(db, batch_s=0.1))
             await s.start()
             try:
                 await asyncio.wait_for(s.run(until=lambda: _repaired(s) >= 10), timeout=180)

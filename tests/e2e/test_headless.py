@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import sqlite3
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -30,8 +29,7 @@ from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from storage.journal import Journal
 from tests.support.hostile import until_answered
-from tests.support.paths import ROOT
-from tests.support.processes import headless_env, start_arbscope
+from tests.support.processes import headless_env, reap, run_python, start_arbscope
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +56,17 @@ async def _wait_line(
 async def _get(url: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as s, s.get(url) as r:
         return r.status, await r.text()
+
+
+def _one_pool(tmp: Path) -> Path:
+    """A pools file of one Whirlpool (a mainnet address) on SOL."""
+    pools = tmp / "pools.toml"
+    pools.write_text(
+        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
+        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
+        'kind = "whirlpool"\n'
+    )
+    return pools
 
 
 def _families(text: str) -> dict[str, Any]:
@@ -140,9 +149,7 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
         p.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(p.communicate(), 60)
     finally:
-        if p.returncode is None:
-            p.kill()
-            await p.wait()
+        await reap(p)
     assert p.returncode == 0, "".join(seen) + err.decode()
     stdout = out.decode()
     sid = re.search(r"^session (\S+)$", stdout, re.M)
@@ -159,12 +166,7 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
 
 
 async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> None:
-    pools = tmp_path / "pools.toml"
-    pools.write_text(
-        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
-        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
-        'kind = "whirlpool"\n'
-    )
+    pools = _one_pool(tmp_path)
     p = await start_arbscope(
         [
             "run",
@@ -193,12 +195,7 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
     after the request's timeout with a start failure."""
     from tests.support.hostile import Hanging, http_server, until
 
-    pools = tmp_path / "pools.toml"
-    pools.write_text(
-        'base_mints = ["So11111111111111111111111111111111111111112"]\n'
-        '[[pool]]\naddress = "Czfq3xZZDmsdGdUyrNLtRhGc47cXcZtLG4crryfu44zE"\n'
-        'kind = "whirlpool"\n'
-    )
+    pools = _one_pool(tmp_path)
     hanging = Hanging()
     async with http_server(hanging) as slow:
         p = await start_arbscope(
@@ -223,9 +220,7 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
             out, err = await asyncio.wait_for(p.communicate(), 60)
             await until(lambda: hanging.gone == 1)
         finally:
-            if p.returncode is None:
-                p.kill()
-                await p.wait()
+            await reap(p)
     text = err.decode()
     assert p.returncode == 0, text
     assert "SIGTERM: stopping" in text and "stopped while starting" in text
@@ -314,9 +309,7 @@ async def test_urls_with_keys_are_redacted_on_every_output_path(tmp_path: Path) 
             p.send_signal(signal.SIGINT)
             out, err = await asyncio.wait_for(p.communicate(), 60)
         finally:
-            if p.returncode is None:
-                p.kill()
-                await p.wait()
+            await reap(p)
         assert p.returncode == 0
         outputs += ["".join(seen), out.decode(), err.decode(), logf.read_text()]
         assert '"url": "ws://127.0.0.1' in outputs[0] and "***" in outputs[0]
@@ -366,15 +359,13 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     endpoints' bursts are to the 64 MiB default. It stopped the recording for good (exit
     1, INCOMPLETE); now the queue spills past its bound and the writer drains it: exit 0,
     the digest, and the replay of every input matches it."""
-    import subprocess
 
     db = tmp_path / "busy.sqlite"
     env = headless_env(
         tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1", ARBSCOPE_SIM_SLOT_MS="50", TMPDIR=str(tmp_path)
     )
-    run = subprocess.run(
+    run = run_python(
         [
-            sys.executable,
             "-m",
             "arbscope",
             "run",
@@ -391,10 +382,7 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
             "--log-file",
             str(tmp_path / "a.log"),
         ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+        env,
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
@@ -403,9 +391,8 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     assert "the writer caught up" in run.stderr, run.stderr  # and was drained
     lines = dict(x.split(" ", 1) for x in run.stdout.splitlines())
     sid, digest = lines["session"], lines["digest"]
-    rep = subprocess.run(
+    rep = run_python(
         [
-            sys.executable,
             "-m",
             "arbscope",
             "replay",
@@ -417,10 +404,7 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
             "max",
             "--digest",
         ],
-        cwd=ROOT,
-        env=headless_env(tmp_path),
-        capture_output=True,
-        text=True,
+        headless_env(tmp_path),
         timeout=300,
     )
     assert rep.returncode == 0, rep.stderr
@@ -440,7 +424,6 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
     journal and makes a new one: after the kill the session is listed (INCOMPLETE, as any
     killed session) and replays everything it committed."""
     import contextlib
-    import subprocess
 
     db = tmp_path / "wal.sqlite"
     p = await start_arbscope(
@@ -478,15 +461,10 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
         p.kill()  # SIGKILL
         await p.wait()
     finally:
-        if p.returncode is None:
-            p.kill()
-            await p.wait()
-    listed = subprocess.run(
-        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
-        cwd=ROOT,
-        env=headless_env(tmp_path),
-        capture_output=True,
-        text=True,
+        await reap(p)
+    listed = run_python(
+        ["-m", "arbscope", "sessions", "--db", str(db)],
+        headless_env(tmp_path),
         timeout=120,
     )
     assert listed.returncode == 0, listed.stderr
@@ -495,12 +473,9 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
     async with await Journal.open(db, create=False, write=False) as j:
         info = await j.session(sid)
     assert info.inputs > 0 and info.lost == 0
-    rep = subprocess.run(
-        [sys.executable, "-m", "arbscope", "replay", sid, "--db", str(db), "--headless"],
-        cwd=ROOT,
-        env=headless_env(tmp_path),
-        capture_output=True,
-        text=True,
+    rep = run_python(
+        ["-m", "arbscope", "replay", sid, "--db", str(db), "--headless"],
+        headless_env(tmp_path),
         timeout=300,
     )
     assert rep.returncode == 0, rep.stderr
@@ -555,9 +530,7 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
             p.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(p.communicate(), 60)
         finally:
-            if p.returncode is None:
-                p.kill()
-                await p.wait()
+            await reap(p)
         stderr = "".join(seen) + err.decode()
         assert p.returncode == 1, stderr
         assert "Traceback" not in stderr and "rollback" not in stderr
@@ -568,9 +541,8 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         assert "INCOMPLETE" in last[0] and sid.group(1) in last[0]
         written = int(line.group(1).replace(",", ""))
         assert written > 0
-        rep = subprocess.run(
+        rep = run_python(
             [
-                sys.executable,
                 "-m",
                 "arbscope",
                 "replay",
@@ -581,10 +553,7 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
                 "--speed",
                 "max",
             ],
-            cwd=ROOT,
-            env=headless_env(tmp_path),
-            capture_output=True,
-            text=True,
+            headless_env(tmp_path),
             timeout=120,
         )
         assert rep.returncode == 0, rep.stderr
@@ -592,12 +561,9 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         # the listing says why it is incomplete, with the count the log stated, and its
         # PnL (stored at the end without a digest; a disk with no room left at all may
         # refuse even that: then "not closed cleanly", with no PnL, and the log says so)
-        listed = subprocess.run(
-            [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
-            cwd=ROOT,
-            env=headless_env(tmp_path),
-            capture_output=True,
-            text=True,
+        listed = run_python(
+            ["-m", "arbscope", "sessions", "--db", str(db)],
+            headless_env(tmp_path),
             timeout=120,
         )
         assert listed.returncode == 0, listed.stderr

@@ -10,11 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from arbscope import sources
 from arbscope.metrics import MetricsSettings
-from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import sim_session
 from tests.support.pilot import until
 from tui.app import ArbscopeApp
 from tui.widgets.feeds import FeedsPanel
@@ -50,13 +49,7 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
         EndpointProfile("full", latency_ms=2, jitter_ms=1),
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-            metrics=MetricsSettings(port=0),
-        )
+        s = sim_session(sim, metrics=MetricsSettings(port=0))
         app = ArbscopeApp(s)
         async with app.run_test(size=(200, 50)) as pilot:
 
@@ -137,13 +130,7 @@ async def test_pools_no_endpoint_covers_are_named_stale_in_the_status_note() -> 
         for i in range(2)
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-            metrics=MetricsSettings(port=0),
-        )
+        s = sim_session(sim, metrics=MetricsSettings(port=0))
         await s.start()
         try:
             pool = s.feeds.pool
@@ -189,14 +176,7 @@ async def test_cycles_through_pools_no_endpoint_covers_are_no_go_on_health_and_i
     ]
     db = tmp_path / "j.sqlite"
     async with SimServer(CFG, profiles, slot_seconds=0.05) as sim:
-        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-            metrics=MetricsSettings(port=0),
-            record=RecordSettings(db),
-        )
+        s = sim_session(sim, metrics=MetricsSettings(port=0), record=RecordSettings(db))
         await s.start()
         try:
             pool = s.feeds.pool

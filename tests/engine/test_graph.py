@@ -292,15 +292,24 @@ _MARKETS = {
 }
 
 
-def _market(seed: int, tokens: int, extra: int, standing: bool, clmm: float) -> synthetic.Market:
+def _market(
+    seed: int,
+    tokens: int,
+    extra: int,
+    standing: bool,
+    clmm: float,
+    bases: int = 0,
+    dislocated_share: float = 0.1,
+) -> synthetic.Market:
+    """A drawn market (_MARKETS): ``tokens + extra`` pools, a few ``standing`` 3 % off."""
     return synthetic.market(
         seed,
         tokens,
         tokens + extra,
-        bases=0,
+        bases=bases,
         clmm_share=clmm,
         dislocation=0.03 if standing else 0.0,
-        dislocated_share=0.1,
+        dislocated_share=dislocated_share,
         noise=0.0005,
     )
 
@@ -478,16 +487,7 @@ def test_only_live_is_the_kept_part_of_every_evaluation(
     asked without agree on every later evaluation. Both backends, each against the full
     answer of a twin graph, and the two backends against each other."""
     rs, py = _rust_or_skip(), load("python")
-    m = synthetic.market(
-        seed,
-        tokens,
-        tokens + extra,
-        bases=2,
-        clmm_share=clmm,
-        dislocation=0.03 if standing else 0.0,
-        dislocated_share=0.2,
-        noise=0.0005,
-    )
+    m = _market(seed, tokens, extra, standing, clmm, bases=2, dislocated_share=0.2)
     graphs = {e: (m.graph(eng), m.graph(eng)) for e, eng in (("rust", rs), ("python", py))}
     for step, (k, factor) in enumerate(moves):
         p = m.pools[k % len(m.pools)]

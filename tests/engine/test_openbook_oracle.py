@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.jsbook import OpenBookJs, RandomBook
+from tests.support.jsbook import MARKET_INTS, MARKET_KEYS, OpenBookJs, RandomBook
 
 pytest.importorskip("engine_rs")
 
@@ -123,45 +123,6 @@ def _same_float(ours: float, theirs: float) -> bool:
 
 
 # ---------------------------------------------------------------------------- Market
-
-MARKET_INTS = (
-    "bump",
-    "base_decimals",
-    "quote_decimals",
-    "time_expiry",
-    "quote_lot_size",
-    "base_lot_size",
-    "seq_num",
-    "registration_time",
-    "maker_fee",
-    "taker_fee",
-    "fees_accrued",
-    "fees_to_referrers",
-    "referrer_rebates_accrued",
-    "fees_available",
-    "maker_volume",
-    "taker_volume_wo_oo",
-    "base_deposit_total",
-    "quote_deposit_total",
-    "max_staleness_slots",
-)
-MARKET_KEYS = (
-    "market_authority",
-    "collect_fee_admin",
-    "open_orders_admin",
-    "consume_events_admin",
-    "close_market_admin",
-    "bids",
-    "asks",
-    "event_heap",
-    "oracle_a",
-    "oracle_b",
-    "base_mint",
-    "quote_mint",
-    "market_base_vault",
-    "market_quote_vault",
-)
-
 
 ZERO_KEY = "11111111111111111111111111111111"
 NAME_AT = 8 + 8 + 32 + 8 + 32 + 3 * 32  # Market.name (market.rs), after the discriminator

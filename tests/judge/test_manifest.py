@@ -61,11 +61,13 @@ from feeds.venues.manifest import sim as Msim
 from feeds.venues.manifest.layout import D18, Seat
 from tests.support.judge import (
     Judge,
-    backends,
+    amount_of,
     consumed,
     counts_report,
     differing,
     program_data,
+    quoted,
+    swaps,
     token_amount,
 )
 from tests.support.manifest_books import header, seats
@@ -151,11 +153,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     one atom over the quote (else the quote)."""
     w = j.world
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
-    q = quotes["rust"]
-    assert quotes["python"] == q, quotes
-    for name in quotes:
-        COUNTS[f"quote {name}"] += 1
+    q = quoted(j, pool, mint_in, amount, COUNTS)
     minimum = (q + 1 if above else q) if isinstance(q, int) else 0
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
@@ -210,24 +208,15 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
 
 
 def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
-    if isinstance(size, int):
-        return size
-    return max(1, min(2**62, int(Msim._depth(pool, a_to_b) * size)))
+    return amount_of(size, lambda: Msim._depth(pool, a_to_b))
 
 
 @settings(max_examples=100)
 @given(
     which=st.integers(0, 3),
     book=shapes(),
-    trades=st.lists(
-        st.tuples(
-            st.booleans(),
-            st.one_of(st.integers(1, 1_000), st.floats(1e-6, 0.3), st.floats(0.3, 1.2)),
-            st.sampled_from([False, False, False, True]),
-            st.sampled_from([0, 0, 20]),
-        ),
-        min_size=1,
-        max_size=4,
+    trades=swaps(
+        st.one_of(st.integers(1, 1_000), st.floats(1e-6, 0.3), st.floats(0.3, 1.2)), [0, 0, 20]
     ),
 )
 def test_the_program_pays_the_engines_quote_and_keeps_the_simulators_book(

@@ -48,7 +48,16 @@ from feeds.sim.state import Pool
 from feeds.venues import meteora_damm_v2 as D
 from feeds.venues.meteora_damm_v2 import sim as Dsim
 from tests.support import damm_pools as P
-from tests.support.judge import Judge, backends, consumed, counts_report, differing, token_amount
+from tests.support.judge import (
+    Judge,
+    amount_of,
+    consumed,
+    counts_report,
+    quoted,
+    same_accounts,
+    swaps,
+    token_amount,
+)
 
 pytestmark = pytest.mark.judge
 
@@ -70,11 +79,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     one unit over the quote (else the quote)."""
     w = j.world
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
-    q = quotes["rust"]
-    assert quotes["python"] == q, quotes
-    for name in quotes:
-        COUNTS[f"quote {name}"] += 1
+    q = quoted(j, pool, mint_in, amount, COUNTS)
     minimum = (q + 1 if above else q) if isinstance(q, int) else 0
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
@@ -97,13 +102,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     assert in_before - token_amount(real.post[j.ata(mint_in)]) == amount
     COUNTS["paid"] += 1
     # the bytes: every account the transaction named, as each runtime left it
-    for key, acc in real.post.items():
-        mine = w.accounts.get(key)
-        assert (acc is None) == (mine is None), key
-        if acc is None or mine is None:
-            continue
-        assert acc.data == mine.data, (key, differing(acc.data, mine.data)[:8])
-        assert (acc.owner, acc.lamports) == (mine.owner, mine.lamports), key
+    same_accounts(w, real.post)
     # the event (self-CPI) and the transfers
     assert sim.inner == real.instructions
     # compute units: the simulator charges the model's use; the program's is within its
@@ -124,9 +123,7 @@ SIZES = st.one_of(st.integers(1, 1_000), st.floats(1e-9, 3.0))
 
 
 def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
-    if isinstance(size, int):
-        return size
-    return max(1, min(2**62, int(P.depth(pool, a_to_b) * size)))
+    return amount_of(size, lambda: P.depth(pool, a_to_b))
 
 
 @settings(
@@ -135,16 +132,7 @@ def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
 )
 @given(
     shape=P.shapes(),
-    trades=st.lists(
-        st.tuples(
-            st.booleans(),
-            SIZES,
-            st.sampled_from([False, False, False, True]),
-            st.sampled_from([0, 0, 5, 40]),
-        ),
-        min_size=1,
-        max_size=4,
-    ),
+    trades=swaps(SIZES, [0, 0, 5, 40]),
 )
 def test_the_program_pays_the_engines_quote_and_writes_what_the_simulator_writes(
     shape: P.Shape, trades: list[tuple[bool, Any, bool, int]]

@@ -63,11 +63,14 @@ from feeds.venues import openbook_v2 as OB
 from feeds.venues.openbook_v2 import sim as OBsim
 from tests.support.judge import (
     Judge,
-    backends,
+    amount_of,
     consumed,
     counts_report,
     differing,
     program_data,
+    quoted,
+    same_accounts,
+    swaps,
     token_amount,
 )
 
@@ -204,15 +207,11 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, minimum_kind: str) ->
     w = j.world
     b = OBsim._book(pool)
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
-    q = quotes["rust"]
-    assert quotes["python"] == q, quotes
-    for name in quotes:
-        COUNTS[f"quote {name}"] += 1
-    quoted = isinstance(q, int)
+    q = quoted(j, pool, mint_in, amount, COUNTS)
+    has_quote = isinstance(q, int)
     market_order = OBsim._quote(w, pool, a_to_b, amount)  # the market order: its fills
     minimum = 0
-    if quoted and minimum_kind != "none":
+    if has_quote and minimum_kind != "none":
         minimum = {"quote": q, "slack": q * 99 // 100, "above": q + 1}[minimum_kind]
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
@@ -242,14 +241,14 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, minimum_kind: str) ->
     paid_sim = token_amount(pre[j.ata(mint_in)]) - token_amount(w.accounts[j.ata(mint_in)])
     assert (got_real, paid_real) == (got_sim, paid_sim)
     lot = b.market.base_lot_size
-    if quoted and minimum_kind == "none":  # the engine's quote is the program's payout
+    if has_quote and minimum_kind == "none":  # the engine's quote is the program's payout
         assert got_real == q, (got_real, q)
         COUNTS["paid the quote"] += 1
-    elif quoted and not a_to_b and minimum_kind != "above":
+    elif has_quote and not a_to_b and minimum_kind != "above":
         # a buy of its minimum's lots: exactly those (the quote's, or fewer for the slack)
         assert got_real == -(-minimum // lot) * lot, (got_real, minimum)
         COUNTS["paid the quote" if got_real == q else "bought the minimum's lots"] += 1
-    elif quoted and minimum_kind != "above":
+    elif has_quote and minimum_kind != "above":
         if got_real == q:  # a sell at a limit every level its quote reaches is above
             COUNTS["paid the quote"] += 1
         else:  # its limit is above the deepest level the quote reaches: filled short
@@ -258,19 +257,13 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, minimum_kind: str) ->
                 assert market_order is not None
                 at_best(j, pool, amount, q, market_order.after.take.fills)
             COUNTS[f"{minimum_kind} sell: filled short (IOC)"] += 1
-    elif quoted:  # above the quote: the book holds less at the order's terms
+    elif has_quote:  # above the quote: the book holds less at the order's terms
         assert got_real < minimum, (got_real, minimum)
         COUNTS["above the quote: filled short (IOC)"] += 1
     else:  # the engine quotes none (past the book's depth: live sends none)
         COUNTS["no quote: filled what the book holds (IOC)"] += 1
     # the bytes and lamports of every account the transaction named
-    for key, acc in real.post.items():
-        mine = w.accounts.get(key)
-        assert (acc is None) == (mine is None), key
-        if acc is None or mine is None:
-            continue
-        assert acc.data == mine.data, (key, differing(acc.data, mine.data)[:8])
-        assert (acc.owner, acc.lamports) == (mine.owner, mine.lamports), key
+    same_accounts(w, real.post)
     # the events, the inner instructions
     assert program_data(real.logs, OB.PROGRAM) == program_data(sim.logs, OB.PROGRAM)
     assert sim.inner == real.instructions
@@ -287,8 +280,7 @@ def _amount(j: Judge, pool: Pool, a_to_b: bool, size: int | float) -> int:
     m = OBsim._book(pool).market
     if isinstance(size, int):  # lots
         return size * (m.base_lot_size if a_to_b else m.quote_lot_size)
-    depth = OBsim._depth(pool, a_to_b)
-    return max(1, min(2**62, int(depth * size)))
+    return amount_of(size, lambda: OBsim._depth(pool, a_to_b))
 
 
 MINIMUMS = st.sampled_from(["quote", "quote", "slack", "above", "none"])
@@ -310,15 +302,10 @@ MINIMUMS = st.sampled_from(["quote", "quote", "slack", "above", "none"])
 @given(
     which=st.integers(0, 3),
     book=shapes(),
-    trades=st.lists(
-        st.tuples(
-            st.booleans(),
-            st.one_of(st.integers(0, 3), st.floats(1e-6, 0.3), st.floats(0.3, 1.2)),
-            MINIMUMS,
-            st.sampled_from([0, 0, 30]),
-        ),
-        min_size=1,
-        max_size=4,
+    trades=swaps(
+        st.one_of(st.integers(0, 3), st.floats(1e-6, 0.3), st.floats(0.3, 1.2)),
+        [0, 0, 30],
+        MINIMUMS,
     ),
 )
 def test_the_program_fills_the_order_the_engine_quotes_as_the_simulator_does(

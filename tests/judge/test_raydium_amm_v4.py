@@ -46,7 +46,15 @@ from feeds.venues import Leg
 from feeds.venues import raydium_amm_v4 as V4
 from feeds.venues.raydium_amm_v4 import sim as V4sim
 from feeds.wire.instructions import SPL_TOKEN
-from tests.support.judge import Judge, backends, consumed, counts_report, differing, token_amount
+from tests.support.judge import (
+    Judge,
+    amount_of,
+    consumed,
+    counts_report,
+    differing,
+    quoted,
+    token_amount,
+)
 
 pytestmark = pytest.mark.judge
 
@@ -153,11 +161,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, minimum_at: str) -> N
     ``above`` it, or ``short`` (the user holds one unit less than the amount)."""
     w = j.world
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
-    q = quotes["rust"]
-    assert quotes["python"] == q, quotes
-    for name in quotes:
-        COUNTS[f"quote {name}"] += 1
+    q = quoted(j, pool, mint_in, amount, COUNTS)
     minimum = q + (minimum_at == "above") if isinstance(q, int) else 0
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
@@ -218,10 +222,7 @@ sizes = st.one_of(st.integers(1, 1_000), st.floats(1e-9, 10.0))
 
 
 def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
-    if isinstance(size, int):
-        return size
-    depth = pool.spec.reserve_a if a_to_b else pool.spec.reserve_b
-    return max(1, min(2**62, int(depth * size)))
+    return amount_of(size, lambda: pool.spec.reserve_a if a_to_b else pool.spec.reserve_b)
 
 
 @settings(max_examples=150)

@@ -62,7 +62,6 @@ from tests.support.raydium_clmm_pools import (
     COUNTS,
     make_pool,
     plans,
-    sized,
 )
 
 pytestmark = pytest.mark.judge
@@ -203,9 +202,9 @@ def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) ->
         for _ in range(wait):
             judge.world.step()
         if plan["fee_on"]:
-            check_sim_only(judge, pool, zfo, sized(pool, zfo, amount))
+            check_sim_only(judge, pool, zfo, C.sized(pool, zfo, amount))
         else:
-            check_swap(judge, pool, zfo, sized(pool, zfo, amount))
+            check_swap(judge, pool, zfo, C.sized(pool, zfo, amount))
 
 
 def test_the_observation_follows_todays_rules(judge: Judge) -> None:

@@ -51,11 +51,14 @@ from feeds.venues.raydium_cpmm import sim as CPsim
 from feeds.wire import instructions as I
 from tests.support.judge import (
     Judge,
+    amount_of,
     backends,
     consumed,
     counts_report,
-    differing,
     program_data,
+    quoted,
+    same_accounts,
+    swaps,
     token_amount,
 )
 
@@ -203,9 +206,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     minimum one unit above the quote (else the quote)."""
     w = j.world
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
-    q = quotes["rust"]
-    assert quotes["python"] == q, quotes
+    q = quoted(j, pool, mint_in, amount, COUNTS)
     minimum = (q + 1 if above else q) if isinstance(q, int) else 0
     j.fund(mint_in, amount)
     j.fund(mint_out, 0)
@@ -224,13 +225,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         if pool.record.enable_creator_fee and amm_creator_rate(j, pool):
             COUNTS["paid a creator fee"] += 1
         # the bytes: every account the transaction named, as each runtime left it
-        for key, acc in real.post.items():
-            mine = w.accounts.get(key)
-            assert (acc is None) == (mine is None), key
-            if acc is None or mine is None:
-                continue
-            assert acc.data == mine.data, (key, differing(acc.data, mine.data))
-            assert (acc.owner, acc.lamports) == (mine.owner, mine.lamports), key
+        same_accounts(w, real.post)
         # the event, the inner instructions (the two transfers)
         assert program_data(real.logs, CP.PROGRAM) == program_data(sim.logs, CP.PROGRAM)
         assert sim.inner == real.instructions
@@ -243,8 +238,6 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
         # nothing paid: the engine quotes nothing out (or refuses), or the minimum is above it
         assert above or q == 0 or isinstance(q, str), (q, real.err)
         COUNTS[f"error {real.err['InstructionError'][1]['Custom']}"] += 1
-    for name in quotes:
-        COUNTS[f"quote {name}"] += 1
 
 
 sizes = st.one_of(
@@ -254,10 +247,7 @@ sizes = st.one_of(
 
 
 def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
-    if isinstance(size, int):
-        return size
-    depth = pool.spec.reserve_a if a_to_b else pool.spec.reserve_b
-    return max(1, min(2**62, int(depth * size)))
+    return amount_of(size, lambda: pool.spec.reserve_a if a_to_b else pool.spec.reserve_b)
 
 
 @settings(max_examples=100)
@@ -279,16 +269,7 @@ def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
 @given(
     mints=st.sampled_from(["spl", "spl", "fee_capped", "plain"]),
     pool_shape=shapes(),
-    trades=st.lists(
-        st.tuples(
-            st.booleans(),
-            sizes,
-            st.sampled_from([False, False, False, True]),
-            st.sampled_from([0, 0, 10, 40]),
-        ),
-        min_size=1,
-        max_size=5,
-    ),
+    trades=swaps(sizes, [0, 0, 10, 40], max_size=5),
 )
 def test_the_program_pays_the_engines_quote_and_writes_what_the_simulator_writes(
     mints: str, pool_shape: Shape, trades: list[tuple[bool, Any, bool, int]]

@@ -160,7 +160,7 @@ def test_whirlpool_steps(judge: Judge, data: st.DataObject) -> None:
     if pool is None:
         return
     for a_to_b, amount, _v2, _wait in plan["swaps"]:
-        check(judge, pool, a_to_b, TW.sized(pool, a_to_b, amount))
+        check(judge, pool, a_to_b, C.sized(pool, a_to_b, amount))
 
 
 @settings(
@@ -176,7 +176,7 @@ def test_raydium_clmm_steps(judge: Judge, data: st.DataObject) -> None:
         return
     for swap in plan["swaps"]:
         zfo, amount = swap[0], swap[1]
-        check(judge, pool, zfo, TR.sized(pool, zfo, amount))
+        check(judge, pool, zfo, C.sized(pool, zfo, amount))
 
 
 @settings(

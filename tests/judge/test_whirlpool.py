@@ -57,7 +57,6 @@ from tests.support.whirlpool_pools import (
     COUNTS,
     make_pool,
     plans,
-    sized,
 )
 
 pytestmark = pytest.mark.judge
@@ -206,7 +205,7 @@ def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) ->
         for _ in range(wait):  # the clock moves on: the rewards' update time with it
             judge.world.step()
         t22 = pool.spec.state.get("token_2022")
-        check_swap(judge, pool, a_to_b, sized(pool, a_to_b, amount), v2 and not t22)
+        check_swap(judge, pool, a_to_b, C.sized(pool, a_to_b, amount), v2 and not t22)
 
 
 # ------------------------------------------------------------------ mainnet's accounts

@@ -22,18 +22,40 @@ from arbscope.replay import ReplaySession, load_info
 from storage.codec import Input, Kind, json_payload
 from storage.journal import SCHEMA_VERSION, Journal, JournalError
 from tests.support.hostile import until, until_answered
+from tests.support.processes import run_python
 from tests.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def arbscope(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return run_python(["-m", "arbscope", *args], timeout=timeout)
+
+
+def _recording(db: Path, seconds: int, *extra: str) -> subprocess.Popen[str]:
+    """A second process recording the simulator's seed 6 into ``db`` for up to
+    ``seconds``, its journal's batches every 100 ms; its output piped as text."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "arbscope",
+            "run",
+            "--headless",
+            "--seed",
+            "6",
+            *extra,
+            "--duration",
+            str(seconds),
+            "--db",
+            str(db),
+            "--batch-ms",
+            "100",
+        ],
         cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -285,26 +307,7 @@ def test_headless_cli_records_lists_replays_and_exports(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sigkill_mid_session_leaves_a_replayable_incomplete_session(tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "arbscope",
-            "run",
-            "--headless",
-            "--seed",
-            "6",
-            "--duration",
-            "60",
-            "--db",
-            str(db),
-            "--batch-ms",
-            "100",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = _recording(db, 60)
     try:
         _wait_frames(db, 300)  # (the other process's committed rows: read until there)
     finally:
@@ -455,28 +458,7 @@ def test_prune_never_deletes_a_session_a_live_process_records(tmp_path: Path) ->
             return await j.begin_session("sim", {}, {})
 
     gone = asyncio.run(dead())
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "arbscope",
-            "run",
-            "--headless",
-            "--seed",
-            "6",
-            "--no-metrics",
-            "--duration",
-            "120",
-            "--db",
-            str(db),
-            "--batch-ms",
-            "100",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _recording(db, 120, "--no-metrics")
     try:
         _wait_frames(db, 200)
         listed = arbscope("sessions", "--db", str(db))

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hypothesis import strategies as st
+
 from feeds.sim import synthetic
 from feeds.sim.state import Pool
 from feeds.wire.instructions import SPL_TOKEN, TOKEN_2022
@@ -77,6 +79,36 @@ def spec(
         tick_spacing=tick_spacing,
         fee_rate=fee_rate,
     )
+
+
+# a position's liquidity (10^3 to 10^16), a swap's amount (1 to 10^15, with noise in its
+# low digits past 10^4), or a share of the input side's depth at the price (-1 to -3000:
+# 0.1 % to 3x it; see `sized`)
+LIQUIDITY = st.integers(12, 64).map(lambda e: int(10 ** (e / 4)))
+AMOUNTS = st.tuples(st.integers(0, 150), st.integers(0, 999)).map(
+    lambda t: max(1, int(10 ** (t[0] / 10)) + t[1] * (t[0] > 40))
+)
+DEPTH = st.integers(1, 3_000).map(lambda k: -k)
+
+
+def sized(pool: Pool, a_to_b: bool, amount: int) -> int:
+    """A plan's amount: as drawn, or (negative) that many thousandths of the input side's
+    depth at the pool's price now (its liquidity over, or times, the square root price)."""
+    if amount > 0:
+        return amount
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt
+    return max(1, min(1 << 62, int(depth * -amount / 1_000)))
+
+
+def within_tick(venue: Any, tick: int, within: float) -> tuple[int, int]:
+    """A square root price ``within`` (0 to 1) of the way through ``tick``, and the tick
+    it is in, by the venue's own maths (``eng.orca_whirlpool``, ``eng.raydium_clmm``)."""
+    lo_p = venue.sqrt_price_at_tick(tick)
+    hi_p = venue.sqrt_price_at_tick(tick + 1)
+    sqrt = lo_p + int((hi_p - lo_p - 1) * within)
+    return sqrt, venue.tick_at_sqrt_price(sqrt)
 
 
 def program_lines(logs: Sequence[str], program: str) -> list[str]:

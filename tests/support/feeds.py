@@ -11,6 +11,9 @@ from typing import Any
 
 import grpc
 
+from arbscope import sources
+from arbscope.session import FeedSession
+from feeds.clients.pool import Endpoint
 from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
 from feeds.sim.server import SimServer
@@ -25,6 +28,21 @@ QUICK = WorkerConfig(
     backoff_max_s=0.3,
     unsubscribe_wait_s=0.1,
 )
+
+
+def sim_session(
+    sim: SimServer, endpoints: list[Endpoint] | None = None, seed: int = 5, **settings: Any
+) -> FeedSession:
+    """A session (not started) watching the simulator's whole market, without the twin's
+    shadow, over ``endpoints`` (the simulator's every endpoint by default); ``settings``
+    as :func:`arbscope.sources.session` takes them (``metrics=``, ``record=`` ...)."""
+    eps = endpoints or [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
+    return sources.session(
+        sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=seed),
+        sources.Evaluation(shadow=False),
+        endpoints=eps,
+        **settings,
+    )
 
 
 def market_equal(eng: types.ModuleType, server: SimServer, graph: Any) -> bool:

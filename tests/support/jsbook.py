@@ -25,6 +25,45 @@ from tools.nodejs import install, run_script
 
 SCRIPT = "openbook_client.mjs"
 
+# the Market's fields the client gives as numbers and as keys (its view's names)
+MARKET_INTS = (
+    "bump",
+    "base_decimals",
+    "quote_decimals",
+    "time_expiry",
+    "quote_lot_size",
+    "base_lot_size",
+    "seq_num",
+    "registration_time",
+    "maker_fee",
+    "taker_fee",
+    "fees_accrued",
+    "fees_to_referrers",
+    "referrer_rebates_accrued",
+    "fees_available",
+    "maker_volume",
+    "taker_volume_wo_oo",
+    "base_deposit_total",
+    "quote_deposit_total",
+    "max_staleness_slots",
+)
+MARKET_KEYS = (
+    "market_authority",
+    "collect_fee_admin",
+    "open_orders_admin",
+    "consume_events_admin",
+    "close_market_admin",
+    "bids",
+    "asks",
+    "event_heap",
+    "oracle_a",
+    "oracle_b",
+    "base_mint",
+    "quote_mint",
+    "market_base_vault",
+    "market_quote_vault",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RandomBook:

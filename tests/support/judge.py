@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 from solders.keypair import Keypair
 
 import engine_rs
@@ -337,6 +338,58 @@ def program_data(logs: Sequence[str], program: str) -> list[bytes]:
 def backends() -> dict[str, types.ModuleType]:
     """Both engines by name: the Rust extension and its Python twin."""
     return {"rust": engine_rs.load("rust"), "python": engine_rs.load("python")}
+
+
+def quoted(
+    j: Judge, pool: Pool, mint_in: str, amount: int, counts: Counter[str] | None = None
+) -> Any:
+    """The engine's quote of one hop of ``amount`` of ``mint_in`` through ``pool``: the
+    same in both backends (each counted as ``quote NAME`` in ``counts``)."""
+    quotes = {name: j.quote(eng, pool, mint_in, amount) for name, eng in backends().items()}
+    assert quotes["python"] == quotes["rust"], quotes
+    if counts is not None:
+        for name in quotes:
+            counts[f"quote {name}"] += 1
+    return quotes["rust"]
+
+
+def same_accounts(world: World, post: dict[str, Account | None], data: bool = True) -> None:
+    """Every account a transaction named is as the simulator's ``world`` left it: both
+    there or both gone, the same owner and lamports, and (``data``) the same bytes."""
+    for key, acc in post.items():
+        mine = world.accounts.get(key)
+        assert (acc is None) == (mine is None), key
+        if acc is None or mine is None:
+            continue
+        if data:
+            assert acc.data == mine.data, (key, differing(acc.data, mine.data)[:8])
+        assert (acc.owner, acc.lamports) == (mine.owner, mine.lamports), key
+
+
+def amount_of(size: int | float, depth: Callable[[], float]) -> int:
+    """A drawn size as an amount: a whole number as it is, a float as that share of the
+    input side's ``depth()`` (1 to 2^62)."""
+    if isinstance(size, int):
+        return size
+    return max(1, min(2**62, int(depth() * size)))
+
+
+# a swap's minimum one unit above the quote (else the quote): one in four
+ABOVE = st.sampled_from([False, False, False, True])
+
+
+def swaps(
+    sizes: st.SearchStrategy[Any],
+    waits: Sequence[int],
+    minimums: st.SearchStrategy[Any] = ABOVE,
+    max_size: int = 4,
+) -> st.SearchStrategy[list[tuple[bool, Any, Any, int]]]:
+    """Sequences of swaps on one pool: (a to b, size, minimum, slots waited before)."""
+    return st.lists(
+        st.tuples(st.booleans(), sizes, minimums, st.sampled_from(list(waits))),
+        min_size=1,
+        max_size=max_size,
+    )
 
 
 def counts_report(title: str, counts: Counter[str]) -> Callable[[], Iterator[None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,26 +54,37 @@ def cli_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+async def reap(p: asyncio.subprocess.Process) -> None:
+    """Kill ``p`` if it still runs, and wait for it (a test's ``finally``)."""
+    if p.returncode is None:
+        p.kill()
+        await p.wait()
+
+
 async def run_arbscope(
     args: list[str], env: dict[str, str], timeout: float = 120
 ) -> tuple[int, str, str]:
     """``python -m arbscope ARGS`` run to its end (killed after ``timeout``): its exit
     status, stdout and stderr."""
-    p = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arbscope",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    p = await start_arbscope(args, env)
     try:
         out, err = await asyncio.wait_for(p.communicate(), timeout)
     finally:
-        if p.returncode is None:
-            p.kill()
-            await p.wait()
+        await reap(p)
     assert p.returncode is not None
     return p.returncode, out.decode(), err.decode()
+
+
+def run_python(
+    args: list[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` run to its end in the repository (``subprocess.run``: raises after
+    ``timeout``), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

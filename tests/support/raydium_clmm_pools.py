@@ -25,22 +25,16 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     ts = draw(st.sampled_from([1, 10, 60, 120]))
     span = 512 * R.TICK_ARRAY_SIZE * ts - 300 * ts  # within the pool's own bitmap
     tick = draw(st.integers(-min(span, 150_000), min(span, 150_000)))
-    liq = st.integers(12, 64).map(lambda e: int(10 ** (e / 4)))
     cur = tick // ts
     positions = []
     for _ in range(draw(st.integers(1, 30))):
         lo = cur + draw(st.integers(-200, 200) | st.integers(-20, 20))
         hi = lo + draw(st.integers(1, 240) | st.integers(1, 12))
-        positions.append((lo * ts, hi * ts, draw(liq)))
-    amounts = st.tuples(st.integers(0, 150), st.integers(0, 999)).map(
-        lambda t: max(1, int(10 ** (t[0] / 10)) + t[1] * (t[0] > 40))
-    )
+        positions.append((lo * ts, hi * ts, draw(C.LIQUIDITY)))
     # small amounts one by one too, and some just above a multiple of 100: a transfer
     # fee's rounding (1 %, 2 %) shows there
     small = st.integers(1, 5_000) | st.integers(0, 60).map(lambda k: 100 * k + 1)
-    # or a share of the input side's depth at the price (-1 to -3000: 0.1 % to 3x it)
-    depth = st.integers(1, 3_000).map(lambda k: -k)
-    swaps = st.tuples(st.booleans(), amounts | small | depth, st.sampled_from([0, 0, 1, 40]))
+    swaps = st.tuples(st.booleans(), C.AMOUNTS | small | C.DEPTH, st.sampled_from([0, 0, 1, 40]))
     return {
         "kind": draw(st.sampled_from(["spl", "spl", "fee", "fee_capped"])),
         "ts": ts,
@@ -55,26 +49,12 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def sized(pool: Pool, a_to_b: bool, amount: int) -> int:
-    """A plan's amount: as drawn, or (negative) that many thousandths of the input side's
-    depth at the pool's price now (its liquidity over, or times, the square root price)."""
-    if amount > 0:
-        return amount
-    s = pool.spec
-    sqrt = s.sqrt_price_x64 / 2**64
-    depth = s.liquidity / sqrt if a_to_b else s.liquidity * sqrt
-    return max(1, min(1 << 62, int(depth * -amount / 1_000)))
-
-
 def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     """The plan's pool, with a config of its own (None: a vault would not hold it)."""
     eng = judge.world.eng
     a, b = C.mints(judge, plan["kind"])
     ts = plan["ts"]
-    lo_p = eng.raydium_clmm.sqrt_price_at_tick(plan["tick"])
-    hi_p = eng.raydium_clmm.sqrt_price_at_tick(plan["tick"] + 1)
-    sqrt = lo_p + int((hi_p - lo_p - 1) * plan["within"])
-    tick = eng.raydium_clmm.tick_at_sqrt_price(sqrt)
+    sqrt, tick = C.within_tick(eng.raydium_clmm, plan["tick"], plan["within"])
     held = Rsim.position_amounts(eng, plan["positions"], sqrt, tick)
     if max(held) >= 1 << 62:
         return None

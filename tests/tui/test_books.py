@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from arbscope import sources
 from engine_rs.records import BookLadder, BookLevel
-from feeds.clients.pool import Endpoint
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.tokens import BY_SYMBOL, pair_order
 from feeds.wire.units import TokenBook
+from tests.support.feeds import sim_session
 from tests.support.pilot import until
 from tests.support.staging import book_ladders, fix_app, staged_books, staged_sim
 from tui.app import ArbscopeApp
@@ -210,12 +209,7 @@ async def test_the_book_screen_follows_a_live_session_frame_by_frame() -> None:
     cfg = WorldConfig(seed=63)
     profiles = [EndpointProfile("a", latency_ms=1, jitter_ms=0)]
     async with SimServer(cfg, profiles, slot_seconds=0.05) as sim:
-        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in sim.infos()]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=63),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-        )
+        s = sim_session(sim, seed=63)
         kinds = dict(sim.world.universe())
         books = {a for a, k in kinds.items() if k in ("openbook", "manifest")}
         assert {kinds[b] for b in books} == {"openbook", "manifest"}, "both book venues"

@@ -4,7 +4,6 @@ only the run could find out), never a traceback, nothing created or lost on the 
 from __future__ import annotations
 
 import asyncio
-import os
 import stat
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from arbscope.config import ConfigError, parse
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.wire.universe import UniverseError, address_problem, parse_universe
-from tests.support.paths import ROOT
+from tests.support.processes import headless_env, start_arbscope
 
 # base58 of 33 bytes: 44 characters of the alphabet, one byte too many for a key
 ADDR_33 = "JJEfe6DcPM2ziB2vfUWDV6aHVerXRGkv3TcyvJUNGHZz"
@@ -25,28 +24,12 @@ QUICK = WorldConfig(seed=4, tokens=8, pools=12, trades_per_slot=5, slot_seconds=
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
-        XDG_DATA_HOME=str(tmp / "xdg-data"),
-        PYTHONWARNINGS="ignore",
-        **extra,
-    )
-    return env
+    return headless_env(tmp, PYTHONWARNINGS="ignore", **extra)
 
 
 async def _arbscope(args: list[str], env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
     """Run ``python -m arbscope ARGS``; its exit status and stderr."""
-    p = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "arbscope",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    p = await start_arbscope(args, env)
     try:
         _, err = await asyncio.wait_for(p.communicate(), timeout)
     except TimeoutError:
@@ -211,7 +194,6 @@ def test_sim_faults_are_read_and_checked() -> None:
 def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     """``--pools-out`` gives the pools file a separate ``arbscope run`` needs."""
     import subprocess
-    import sys
 
     from feeds.sim.world import World, WorldConfig
     from feeds.wire.universe import load_universe
@@ -249,7 +231,6 @@ def test_the_standalone_simulator_serves_yellowstone_grpc_with_grpc() -> None:
     one, where a Yellowstone client subscribed to slots gets them."""
     import asyncio
     import subprocess
-    import sys
 
     import grpc
 

@@ -36,7 +36,6 @@ import pytest
 from engine_rs.errors import TicksMissingError
 from feeds import venues
 from feeds.clients.pool import Endpoint, FeedPool
-from feeds.clients.pubsub import WorkerConfig
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.state import Pool
 from feeds.sim.world import Trade, World, WorldConfig
@@ -48,17 +47,10 @@ from feeds.venues.meteora_dlmm import sim as DLsim
 from feeds.venues.orca_whirlpool import sim as WPsim
 from feeds.venues.raydium_clmm import layout as RC_layout
 from feeds.venues.raydium_clmm import sim as RCsim
+from tests.support.feeds import QUICK
 from tests.support.hostile import until
 from tests.support.truth import market_graph
 
-QUICK = WorkerConfig(
-    open_timeout_s=2.0,
-    heartbeat_s=2.0,
-    stale_after_s=3.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-)
 MISSING = "ticks_missing"
 
 Quote = Callable[[str, int], Any]  # (mint in, amount) -> the reference outcome

@@ -34,18 +34,10 @@ from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
 from storage.codec import Kind
 from storage.journal import Journal
-from tests.support.feeds import market_equal, subscribe_call
+from tests.support.feeds import QUICK, market_equal, subscribe_call
 from tests.support.hostile import until
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
-QUICK = WorkerConfig(
-    open_timeout_s=2.0,
-    heartbeat_s=2.0,
-    stale_after_s=3.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-)
 SLOT_S = 0.05
 
 

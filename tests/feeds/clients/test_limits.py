@@ -14,24 +14,17 @@ import types
 import pytest
 
 from feeds.clients.pool import Endpoint, FeedPool
-from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.ratelimit import RateGate, retry_after_seconds
 from feeds.clients.rpc import RpcClient, RpcError
 from feeds.health import FeedHealth
 from feeds.sim.server import RPCPOOL_429, SUBSCRIPTION_LIMIT, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
+from tests.support.feeds import QUICK as FEEDS_QUICK
 from tests.support.hostile import until
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
-QUICK = WorkerConfig(
-    open_timeout_s=1.0,
-    heartbeat_s=2.0,
-    stale_after_s=5.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-    resubscribe_s=0.2,
-    resubscribe_max_s=60.0,
+QUICK = dataclasses.replace(
+    FEEDS_QUICK, open_timeout_s=1.0, stale_after_s=5.0, resubscribe_s=0.2, resubscribe_max_s=60.0
 )
 
 

@@ -17,26 +17,19 @@ from dataclasses import replace
 from typing import Any
 
 from feeds.clients.pool import Endpoint, FeedPool
-from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.rpc import MAINNET_EPOCH_SCHEDULE
 from feeds.sim.layouts import encode_mint, encode_token2022_mint
 from feeds.sim.server import EndpointProfile, SimServer, _copy
 from feeds.sim.world import World, WorldConfig
 from feeds.venues.raydium_cpmm import sim as CP
 from feeds.wire.tokens import SPL_TOKEN, TOKEN_2022
+from tests.support.feeds import QUICK as FEEDS_QUICK
 from tests.support.hostile import until
 from tests.support.truth import market_graph
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=0, dislocation_rate=0.0)
 # the market holds still (no slot for minutes): no stall watchdog within a test
-QUICK = WorkerConfig(
-    open_timeout_s=2.0,
-    heartbeat_s=2.0,
-    stale_after_s=600.0,
-    backoff_min_s=0.05,
-    backoff_max_s=0.3,
-    unsubscribe_wait_s=0.1,
-)
+QUICK = replace(FEEDS_QUICK, stale_after_s=600.0)
 STILL = 3600.0  # seconds per slot: the market moves only when a test steps it
 FEE1 = (0, 10**15, 100)  # 1 %
 FEE2 = (0, 10**15, 300)  # 3 %
@@ -112,8 +105,9 @@ def bare_quote(eng: types.ModuleType, world: World, pool: str, mint: str, x: int
     return int(bare.quote([pool], mint, x)[1])
 
 
-async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
-    server = SimServer(
+def _still_server() -> SimServer:
+    """The market on two endpoints (1 and 2 ms), still until a test steps it."""
+    return SimServer(
         CFG,
         [
             EndpointProfile("a", latency_ms=1, jitter_ms=0),
@@ -121,6 +115,10 @@ async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.Modu
         ],
         slot_seconds=STILL,
     )
+
+
+async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
+    server = _still_server()
     world = server.world
     mint = fee_mint_of(world)
     pools = make_t22(server, mint, FEE1)
@@ -179,14 +177,7 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
     notification is refused and re-fetched; one maintenance round then fetches the new
     vault, learns its mint, fetches that too (subscribed unread, the pool would wait for
     the mint's next change) and subscribes both; the pool quotes the fee."""
-    server = SimServer(
-        CFG,
-        [
-            EndpointProfile("a", latency_ms=1, jitter_ms=0),
-            EndpointProfile("b", latency_ms=2, jitter_ms=0),
-        ],
-        slot_seconds=STILL,
-    )
+    server = _still_server()
     world = server.world
     mint = fee_mint_of(world)
     cp = next(p for p in world.pools if p.kind == "cpmm" and mint in (p.mint_a, p.mint_b))

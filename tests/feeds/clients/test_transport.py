@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import types
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.wire.protocol import account_subscription, slot_subscription
 from storage.journal import Journal
+from tests.support.feeds import sim_session
 from tests.support.hostile import (
     Hanging,
     RawPeer,
@@ -49,6 +51,22 @@ FRAME_LIMIT = 64 << 10  # the worker's max_frame_bytes in these tests
 
 def _ingest(eng: types.ModuleType) -> object:
     return eng.FeedIngest(eng.PoolGraph(base_mints=[], max_hops=3))
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    url: str, name: str, ing: object, cfg: WorkerConfig
+) -> AsyncIterator[tuple[PubSubWorker, HealthCounters]]:
+    """A worker of the slot subscription on ``url``, running; stopped (within 30 s) on
+    the way out whatever happened."""
+    counters = HealthCounters(0, name, url)
+    worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker, counters
+    finally:
+        await worker.stop()
+        await asyncio.wait_for(task, 30)
 
 
 async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_the_limit(
@@ -86,18 +104,12 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
         transport=transport,
     )
     async with ws_server(hostile) as url:
-        counters = HealthCounters(0, "hostile", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "hostile", _ingest(eng), cfg) as (worker, counters):
             # the fifth connection is streaming: its healthy period resets the backoff
             await until(lambda: worker.connects == 5 and worker.attempt == 0)
             assert list(worker.backoffs) == [0.002, 0.004, 0.008, 0.016]
             release.set()
             await until(lambda: len(worker.backoffs) >= 7)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     caps = list(worker.backoffs)[:7]
     assert caps == [0.002, 0.004, 0.008, 0.016, 0.002, 0.004, 0.008], caps
     assert counters.reconnects >= 7
@@ -133,15 +145,9 @@ async def test_an_oversize_frame_is_counted_and_worded_once_without_a_traceback(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(feeds_health, "LOG_EVERY_S", 3600.0)  # one line, however slow the run
     async with ws_server(hostile) as url:
-        counters = HealthCounters(0, "hostile", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "hostile", _ingest(eng), cfg) as (worker, counters):
             await until(lambda: counters.reconnects >= 3)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
-    del worker, task
+    del worker
     gc.collect()  # an unread future's error is logged when the future is collected
     await asyncio.sleep(0)
     assert counters.oversize >= 3
@@ -162,14 +168,8 @@ async def test_a_close_by_the_endpoint_is_worded_with_its_code_and_reason(
         backoff_min_s=0.002, backoff_max_s=0.01, stale_after_s=30.0, transport=transport
     )
     async with ws_server(closes) as url:
-        counters = HealthCounters(0, "closes", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "closes", _ingest(eng), cfg) as (_worker, counters):
             await until(lambda: counters.reconnects >= 1)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     assert "closed by the endpoint (4000" in counters.last_error
     assert "too many subscriptions" in counters.last_error
 
@@ -201,14 +201,8 @@ async def test_a_fragmented_message_is_read_whole_and_held_to_the_limit_as_a_who
     )
     ing = _ingest(eng)
     async with ws_server(fragments) as url:
-        counters = HealthCounters(0, "fragments", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "fragments", ing, cfg) as (_worker, counters):
             await until(lambda: counters.oversize >= 1 and done.is_set())
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     # the answer, then the slot notification read whole (one message, one slot vote)
     stats = ing.stats()  # type: ignore[attr-defined]
     assert counters.messages == 2 and stats.frames == 2 and stats.slots == 1
@@ -256,17 +250,11 @@ async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_doe
         transport=transport,
     )
     async with raw_ws_server(server) as url:
-        counters = HealthCounters(0, "no-pong", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "no-pong", _ingest(eng), cfg) as (worker, counters):
             if pongs:  # three heartbeats answered
                 await until(lambda: pings >= 3)
             else:
                 await until(lambda: counters.reconnects >= 1)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     if pongs:
         assert worker.connects == 1 and counters.reconnects == 0 and counters.last_error == ""
     else:
@@ -312,14 +300,8 @@ async def test_a_pong_behind_a_stream_of_messages_keeps_the_connection(
         transport=transport,
     )
     async with raw_ws_server(server) as url:
-        counters = HealthCounters(0, "late-pong", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], _ingest(eng), counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "late-pong", _ingest(eng), cfg) as (worker, counters):
             await until(lambda: pings >= 5 or counters.reconnects >= 1)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     assert counters.reconnects == 0 and worker.connects == 1, counters.last_error
     assert counters.messages > pings
 
@@ -361,14 +343,8 @@ async def test_a_frame_no_server_may_send_closes_the_connection_with_a_protocol_
     )
     ing = _ingest(eng)
     async with raw_ws_server(server) as url:
-        counters = HealthCounters(0, "hostile", url)
-        worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
-        task = asyncio.create_task(worker.run())
-        try:
+        async with _running(url, "hostile", ing, cfg) as (_worker, counters):
             await until(lambda: counters.reconnects >= 2)
-        finally:
-            await worker.stop()
-            await asyncio.wait_for(task, 30)
     assert "closed by us (1002 (protocol error)" in counters.last_error, why
     assert counters.malformed == 0 and counters.oversize == 0
     slots = ing.stats().slots  # type: ignore[attr-defined]
@@ -597,11 +573,9 @@ async def test_stop_during_a_hanging_start_cancels_it(tmp_path: Path) -> None:
         SimServer(SIM, default_profiles(1), slot_seconds=0.05) as sim,
         http_server(hanging) as slow,
     ):
-        eps = [Endpoint("hangs", sim.infos()[0].ws_url, slow)]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
+        s = sim_session(
+            sim,
+            [Endpoint("hangs", sim.infos()[0].ws_url, slow)],
             record=RecordSettings(tmp_path / "j.sqlite"),
         )
         starting = asyncio.create_task(s.start())
@@ -628,11 +602,8 @@ async def test_a_session_beside_a_hanging_endpoint_starts_polls_fees_and_stops(
         http_server(hanging) as slow,
     ):
         info = sim.infos()[0]
-        eps = [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
-        s = sources.session(
-            sources.Watch(universe=sim.world.universe(), base_mints=sim.world.bases, seed=5),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
+        s = sim_session(
+            sim, [Endpoint("hangs", info.ws_url, slow), Endpoint("sim", info.ws_url, info.http_url)]
         )
         async with asyncio.timeout(60):
             await s.start()

@@ -23,7 +23,7 @@ from solders.pubkey import Pubkey
 
 from feeds.sim import orderbook as ob
 from feeds.sim.world import World, WorldConfig
-from tests.support.jsbook import OpenBookJs
+from tests.support.jsbook import MARKET_INTS, MARKET_KEYS, OpenBookJs
 
 SEED = 63  # make run's market: it has books on SOL and USDC pairs
 ZERO = bytes(32)
@@ -77,44 +77,9 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
     for st, view in zip(states, views, strict=True):
         m = st.market
         theirs = view["market"]
-        for name in (
-            "bump",
-            "base_decimals",
-            "quote_decimals",
-            "time_expiry",
-            "quote_lot_size",
-            "base_lot_size",
-            "seq_num",
-            "registration_time",
-            "maker_fee",
-            "taker_fee",
-            "fees_accrued",
-            "fees_to_referrers",
-            "referrer_rebates_accrued",
-            "fees_available",
-            "maker_volume",
-            "taker_volume_wo_oo",
-            "base_deposit_total",
-            "quote_deposit_total",
-            "max_staleness_slots",
-        ):
+        for name in MARKET_INTS:
             assert int(theirs[name]) == getattr(m, name), (st.address, name)
-        for name in (
-            "market_authority",
-            "collect_fee_admin",
-            "open_orders_admin",
-            "consume_events_admin",
-            "close_market_admin",
-            "bids",
-            "asks",
-            "event_heap",
-            "oracle_a",
-            "oracle_b",
-            "base_mint",
-            "quote_mint",
-            "market_base_vault",
-            "market_quote_vault",
-        ):
+        for name in MARKET_KEYS:
             assert theirs[name] == _key(getattr(m, name)), (st.address, name)
         assert theirs["name"] == m.name.split(b"\0")[0].decode()
         assert theirs["bids"] == st.bids_address and theirs["asks"] == st.asks_address

@@ -8,7 +8,6 @@ that; these tests hold what a process actually loads, each in a fresh interprete
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,30 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.processes import headless_env, run_python
 
 # what a process has loaded of the simulator: feeds.sim itself and the venues' sim modules
 LOADED = "sorted(m for m in sys.modules if m.startswith('feeds.sim') or m.endswith('.sim'))"
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
-    env.update(
-        XDG_CONFIG_HOME=str(tmp / "xdg-config"),
-        XDG_DATA_HOME=str(tmp / "xdg-data"),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_python(["-c", code], env, timeout=180)
 
 
 @pytest.mark.slow
@@ -47,12 +30,12 @@ def test_the_client_side_loads_no_simulator_module(tmp_path: Path) -> None:
     """The venue registry, the feed pool and discovery: everything a live session reads
     the chain with, and no simulator module among what they load."""
     code = "import feeds.venues, feeds.clients.pool, feeds.discover"
-    out = _python(f"import json, sys\n{code}\nprint(json.dumps({LOADED}))", _env(tmp_path))
+    out = _python(f"import json, sys\n{code}\nprint(json.dumps({LOADED}))", headless_env(tmp_path))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
     # and the simulator, once asked for, holds every venue's simulated program
     code = "import feeds.sim.world\nprint(json.dumps([m for m in sys.modules if 'venues' in m]))"
-    out = _python(f"import json, sys\n{code}", _env(tmp_path))
+    out = _python(f"import json, sys\n{code}", headless_env(tmp_path))
     assert out.returncode == 0, out.stderr
     import feeds.venues as venues
 
@@ -93,7 +76,7 @@ def test_a_live_session_loads_no_simulator_module(tmp_path: Path) -> None:
     """A simulator in a process of its own (``arbscope sim``), and a live session on its
     two endpoints in another: the session applies the endpoints' updates having loaded
     no ``feeds.sim`` module and no venue's ``sim`` module."""
-    env = _env(tmp_path)
+    env = headless_env(tmp_path)
     pools = tmp_path / "pools.toml"
     sim = subprocess.Popen(
         [
