@@ -45,6 +45,23 @@ pub(crate) struct R<'a> {
 }
 
 impl<'a> R<'a> {
+    /// Event bytes (`Program data:`, discriminator first) of at least `size`, read as
+    /// `what`; shorter: `name: N bytes, needs size`.
+    pub(crate) fn event(
+        raw: &'a [u8],
+        name: &str,
+        size: usize,
+        what: &'static str,
+    ) -> Result<Self> {
+        if raw.len() < size {
+            return Err(EngineError::AccountTooShort(format!(
+                "{name}: {} bytes, needs {size}",
+                raw.len()
+            )));
+        }
+        Ok(R { d: raw, what })
+    }
+
     /// The first `N` bytes as an array (the size was checked).
     pub(crate) fn bytes_ref<const N: usize>(&self) -> Result<&'a [u8; N]> {
         self.d

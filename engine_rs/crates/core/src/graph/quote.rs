@@ -29,7 +29,7 @@ pub struct Opportunity {
     /// moved price not received yet): the size is not to be trusted.
     pub ticks_missing: bool,
     /// The steps each hop crosses at `amount_in` in its venue's compute-unit model
-    /// ([`crate::venues::Venue::quote_steps`]: what the curve crosses; a Token-2022
+    /// ([`crate::venues::Curve::quote_steps`]: what the curve crosses; a Token-2022
     /// surcharge is the caller's); all 0 when no size makes money.
     pub hop_steps: Vec<u32>,
 }
@@ -61,7 +61,7 @@ impl PoolGraph {
     }
 
     /// [`PoolGraph::quote`] with the steps each hop crosses in its venue's compute-unit
-    /// model ([`crate::venues::Venue::quote_steps`], counted by the same walk):
+    /// model ([`crate::venues::Curve::quote_steps`], counted by the same walk):
     /// `(amounts, steps)`, both empty when a hop cannot fill; the same errors.
     pub fn quote_steps(
         &self,

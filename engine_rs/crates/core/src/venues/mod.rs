@@ -24,6 +24,21 @@
 //! cache); shared account kinds (SPL Token accounts and mints, the Clock sysvar, base64)
 //! stay in `decode.rs`.
 
+/// `impl Decode for $record` by its decoder function (`decode_<venue>(data, owner)`).
+macro_rules! decoded_by {
+    ($record:ty, $decoder:path) => {
+        impl $crate::venues::Decode for $record {
+            fn decode(
+                data: &[u8],
+                owner: Option<&$crate::decode::Key>,
+            ) -> $crate::error::Result<Self> {
+                $decoder(data, owner)
+            }
+        }
+    };
+}
+
+pub mod book;
 pub mod manifest;
 pub mod meteora_damm_v2;
 pub mod meteora_dlmm;
@@ -71,6 +86,24 @@ pub struct OwnRole {
     /// True when the pool account names it (followed as the pool says); false when the
     /// caller tracks it (its arrays: `FeedIngest.track_array`).
     pub from_pool: bool,
+}
+
+impl OwnRole {
+    /// A role the pool account names (followed as the pool says).
+    pub const fn named(name: &'static str) -> Self {
+        Self {
+            name,
+            from_pool: true,
+        }
+    }
+
+    /// A role the caller tracks (its arrays).
+    pub const fn tracked(name: &'static str) -> Self {
+        Self {
+            name,
+            from_pool: false,
+        }
+    }
 }
 
 /// One of a venue's own accounts as the feed ingest hands it over.
@@ -133,6 +166,50 @@ impl<'a> Assembly<'a> {
     }
 }
 
+/// A venue's pool account from its bytes ([`Venue::decode`]'s default).
+pub trait Decode: Sized {
+    /// The account from its bytes; `owner` (when given) must be one of the venue's
+    /// [`VenueInfo::program_ids`].
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Self>;
+}
+
+/// What quotes a swap: a venue's [`Venue::State`], as jupiter-amm-interface's `Amm`
+/// quotes. `quote_checked` and `spot_rate` are what a venue writes; the rest are built
+/// on them or default to nothing.
+pub trait Curve {
+    /// Exact output in base units for `amount` in (a into b when `a_to_b`); 0 for 0;
+    /// or why there is no number: the swap cannot be done in full
+    /// ([`NoQuote::Unfillable`]), or it needs ticks the state does not hold
+    /// ([`NoQuote::TicksMissing`]: a Whirlpool's arrays not received yet). The one
+    /// quote a venue must write; the others are built on it.
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote>;
+    /// [`Curve::quote_checked`] without the reason: `None` when there is no number.
+    #[inline]
+    fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
+        self.quote_checked(amount, a_to_b).ok()
+    }
+    /// [`Curve::quote_checked`] with the steps the venue's compute-unit model counts for
+    /// the swap (`ComputeUnits` in `feeds/venues/<venue>.py`, fitted to its program): a
+    /// Whirlpool's or a Raydium CLMM pool's initialized ticks crossed, a DLMM pair's bins
+    /// filled after the first and every 18 empty bins walked past, an order book's maker
+    /// orders reached; none for a venue whose use does not grow with the swap. Counted by
+    /// the quote's own walk (no second one). Steps that depend on the mints' token
+    /// programs (a Token-2022 surcharge) are not the curve's: the caller adds them.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        self.quote_checked(amount, a_to_b).map(|out| (out, 0))
+    }
+    /// Output per input after the fee at zero size (f64, the twin's operations).
+    fn spot_rate(&self, a_to_b: bool) -> f64;
+    /// Its constant-product curve, when it quotes on one (sizing then has a closed form).
+    fn constant_product(&self) -> Option<&ConstantProduct> {
+        None
+    }
+    /// The L2 ladder of `depth` levels a side, for a venue that is an order book.
+    fn ladder(&self, _depth: usize) -> Option<Ladder> {
+        None
+    }
+}
+
 /// One DEX program (see the module docs). Functions, not methods: a venue is a type
 /// with no data; what it works on (a record, a quote state) is passed in.
 pub trait Venue {
@@ -148,17 +225,19 @@ pub trait Venue {
     const ARRAYS: Option<u8> = None;
 
     /// Its decoded pool account.
-    type Record: Clone + fmt::Debug + PartialEq;
+    type Record: Decode + Clone + fmt::Debug + PartialEq;
     /// What the feed ingest keeps of a pool's own accounts (a fee rate, tick arrays).
     type Own: Default + fmt::Debug;
     /// What quotes a swap: what the graph holds and sizing walks.
-    type State: Clone + fmt::Debug + PartialEq;
+    type State: Curve + Clone + fmt::Debug + PartialEq;
     /// A swap its program logged.
     type Event: Clone + fmt::Debug + PartialEq;
 
     /// The pool account from its bytes; `owner` (when given) must be one of
     /// [`VenueInfo::program_ids`].
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Self::Record>;
+    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Self::Record> {
+        Self::Record::decode(data, owner)
+    }
     /// Whether two records are the same pool: the fields that never change through a
     /// notification (mints, vaults, programs, status, decimals...) are equal.
     fn same_identity(a: &Self::Record, b: &Self::Record) -> bool;
@@ -186,9 +265,9 @@ pub trait Venue {
         Self::forget(own, account)
     }
     /// The checks of [`Venue::own_account`] without keeping anything (a copy that is not
-    /// applied now).
-    fn check_own_account(role: u8, _cx: &OwnAccount<'_>) -> Result<()> {
-        Err(no_role(Self::INFO, role))
+    /// applied now): by default [`Venue::own_account`] into a scratch [`Venue::Own`].
+    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
+        Self::own_account(&mut Self::Own::default(), role, cx)
     }
     /// Its quote state and the slot to upsert it at, from the pool account, its own
     /// accounts and its vaults; `Ok(None)` while something is missing.
@@ -197,45 +276,6 @@ pub trait Venue {
         r: &Self::Record,
         cx: &mut Assembly<'_>,
     ) -> Result<Option<(Self::State, u64)>>;
-    /// Exact output in base units for `amount` in (a into b when `a_to_b`); 0 for 0;
-    /// or why there is no number: the swap cannot be done in full
-    /// ([`NoQuote::Unfillable`]), or it needs ticks the state does not hold
-    /// ([`NoQuote::TicksMissing`]: a Whirlpool's arrays not received yet). The one
-    /// quote a venue must write; the others are built on it.
-    fn quote_checked(
-        s: &Self::State,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote>;
-    /// [`Venue::quote_checked`] without the reason: `None` when there is no number.
-    #[inline]
-    fn quote(s: &Self::State, amount: u64, a_to_b: bool) -> Option<u64> {
-        Self::quote_checked(s, amount, a_to_b).ok()
-    }
-    /// [`Venue::quote_checked`] with the steps the venue's compute-unit model counts for
-    /// the swap (`ComputeUnits` in `feeds/venues/<venue>.py`, fitted to its program): a
-    /// Whirlpool's or a Raydium CLMM pool's initialized ticks crossed, a DLMM pair's bins
-    /// filled after the first and every 18 empty bins walked past, an order book's maker
-    /// orders reached; none for a venue whose use does not grow with the swap. Counted by
-    /// the quote's own walk (no second one). Steps that depend on the mints' token
-    /// programs (a Token-2022 surcharge) are not the curve's: the caller adds them.
-    fn quote_steps(
-        s: &Self::State,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        Self::quote_checked(s, amount, a_to_b).map(|out| (out, 0))
-    }
-    /// Output per input after the fee at zero size (f64, the twin's operations).
-    fn spot_rate(s: &Self::State, a_to_b: bool) -> f64;
-    /// Its constant-product curve, when it quotes on one (sizing then has a closed form).
-    fn constant_product(_s: &Self::State) -> Option<&ConstantProduct> {
-        None
-    }
-    /// The L2 ladder of `depth` levels a side, for a venue that is an order book.
-    fn ladder(_s: &Self::State, _depth: usize) -> Option<Ladder> {
-        None
-    }
     /// An Anchor event (`Program data:` bytes, discriminator first) of its program:
     /// `None` when the discriminator is not one of its own.
     fn parse_event(_raw: &[u8]) -> Option<Result<Self::Event>> {
@@ -273,7 +313,7 @@ pub struct Ladder {
     pub mid: Option<f64>,
 }
 
-/// Why a quote has no number ([`Venue::quote_checked`]).
+/// Why a quote has no number ([`Curve::quote_checked`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoQuote {
     /// The swap cannot be done in full (a partial fill, a program error).
@@ -454,15 +494,15 @@ macro_rules! registry {
                 }
             }
 
-            /// [`Venue::quote`].
+            /// [`Curve::quote`].
             #[inline]
             pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::quote(s, amount, a_to_b)),+
+                    $(Self::$id(s) => Curve::quote(s, amount, a_to_b)),+
                 }
             }
 
-            /// [`Venue::quote_checked`].
+            /// [`Curve::quote_checked`].
             #[inline]
             pub fn quote_checked(
                 &self,
@@ -470,11 +510,11 @@ macro_rules! registry {
                 a_to_b: bool,
             ) -> std::result::Result<u64, NoQuote> {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::quote_checked(s, amount, a_to_b)),+
+                    $(Self::$id(s) => Curve::quote_checked(s, amount, a_to_b)),+
                 }
             }
 
-            /// [`Venue::quote_steps`].
+            /// [`Curve::quote_steps`].
             #[inline]
             pub fn quote_steps(
                 &self,
@@ -482,30 +522,30 @@ macro_rules! registry {
                 a_to_b: bool,
             ) -> std::result::Result<(u64, u32), NoQuote> {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::quote_steps(s, amount, a_to_b)),+
+                    $(Self::$id(s) => Curve::quote_steps(s, amount, a_to_b)),+
                 }
             }
 
-            /// [`Venue::spot_rate`].
+            /// [`Curve::spot_rate`].
             #[inline]
             pub fn spot_rate(&self, a_to_b: bool) -> f64 {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::spot_rate(s, a_to_b)),+
+                    $(Self::$id(s) => Curve::spot_rate(s, a_to_b)),+
                 }
             }
 
-            /// [`Venue::constant_product`].
+            /// [`Curve::constant_product`].
             #[inline]
             pub fn constant_product(&self) -> Option<&ConstantProduct> {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::constant_product(s)),+
+                    $(Self::$id(s) => Curve::constant_product(s)),+
                 }
             }
 
-            /// [`Venue::ladder`]: `None` for a pool that is not an order book.
+            /// [`Curve::ladder`]: `None` for a pool that is not an order book.
             pub fn ladder(&self, depth: usize) -> Option<Ladder> {
                 match self {
-                    $(Self::$id(s) => <$module::$venue as Venue>::ladder(s, depth)),+
+                    $(Self::$id(s) => Curve::ladder(s, depth)),+
                 }
             }
 

@@ -3,6 +3,7 @@
 //! the L2 ladder (`manifest_ladder`), on the accounts' bytes.
 
 use arbscope_core::venues::manifest::{self as mf, BookState, FillLog, ManifestMarket, Order};
+use arbscope_core::venues::Curve;
 use arbscope_core::EngineError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;

@@ -39,10 +39,11 @@ use std::sync::Arc;
 
 use crate::b58;
 use crate::decode::{check, clock_slot_and_time, err, Key, R, SYSVAR_CLOCK};
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::pda::find_program_address;
 
-use super::{Assembly, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::book::{self, pow10};
+use super::{Assembly, Curve, Ladder, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The Manifest program.
 pub const PROGRAM_ID: &str = "MNFSTqtC93rEfYHB6hF82sKdZpUDFWkViLByLd1k1Ms";
@@ -798,31 +799,6 @@ impl BookState {
         )
     }
 
-    /// The venue's quote with the maker orders reached (fills and removals, the
-    /// compute-unit model's steps): the output of a complete swap that moves something,
-    /// reaches at most [`MAX_STEPS`] orders, on a market with two free blocks.
-    pub fn quote_steps(
-        &self,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        if amount == 0 {
-            return Ok((0, 0));
-        }
-        if self.free_blocks < 2 {
-            return Err(NoQuote::Unfillable);
-        }
-        let s = self.swap(amount, a_to_b).map_err(|_| NoQuote::Unfillable)?;
-        if s.missing_global {
-            return Err(NoQuote::TicksMissing);
-        }
-        let steps = s.fills + s.removed;
-        if s.exhausted || s.amount_out == 0 || steps > MAX_STEPS {
-            return Err(NoQuote::Unfillable);
-        }
-        Ok((s.amount_out, steps))
-    }
-
     /// Whether an order counts at the state's slot: not expired, not empty, a global
     /// order backed by its maker's deposit for all of it (unknown deposits: not).
     fn live(&self, o: &Order, bid: bool) -> bool {
@@ -846,78 +822,25 @@ impl BookState {
         balance_of(d, &o.trader) >= need
     }
 
-    /// Output per input at zero size (no fee): the best live bid's price selling, its
-    /// inverse at the best live ask buying (the smallest positive f64 for none).
-    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
-        let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
-        let Some(best) = orders.iter().find(|o| self.live(o, a_to_b)) else {
-            return f64::MIN_POSITIVE;
-        };
-        let price = best.price as f64 / D18 as f64;
-        if a_to_b {
-            price
-        } else {
-            1.0 / price
-        }
-    }
-
     /// The L2 ladder: live orders summed by equal price, best first.
     pub fn ladder(&self, depth: usize) -> Ladder {
-        let side = |orders: &[Order], bid: bool| -> Vec<Level> {
-            let mut out: Vec<Level> = Vec::new();
-            let mut prices: Vec<u128> = Vec::new();
-            for o in orders.iter().filter(|o| self.live(o, bid)) {
-                if prices.last() == Some(&o.price) {
-                    if let Some(l) = out.last_mut() {
-                        l.size_lots += i128::from(o.base_atoms);
-                        l.orders += 1;
-                    }
-                    continue;
-                }
-                if out.len() == depth {
-                    break;
-                }
-                prices.push(o.price);
-                out.push(Level {
-                    price: 0.0,
-                    size: 0.0,
-                    price_lots: i64::try_from(o.price).unwrap_or(i64::MAX),
-                    size_lots: i128::from(o.base_atoms),
-                    orders: 1,
-                });
-            }
-            for (l, p) in out.iter_mut().zip(&prices) {
-                l.price = price_ui(*p, self.base_decimals, self.quote_decimals);
-                l.size = l.size_lots as f64 / pow10(u32::from(self.base_decimals));
-            }
-            out
+        let (base, quote) = (self.base_decimals, self.quote_decimals);
+        let side = |orders: &[Order], bid: bool| {
+            let live = orders.iter().filter(|o| self.live(o, bid));
+            book::levels(
+                live.map(|o| {
+                    let lots = i64::try_from(o.price).unwrap_or(i64::MAX);
+                    (o.price, lots, i128::from(o.base_atoms))
+                }),
+                depth,
+                |price, size_lots| {
+                    let size = size_lots as f64 / pow10(u32::from(base));
+                    (price_ui(price, base, quote), size)
+                },
+            )
         };
-        let bids = side(&self.bids, true);
-        let asks = side(&self.asks, false);
-        let best_bid = bids.first().map(|l| l.price);
-        let best_ask = asks.first().map(|l| l.price);
-        let (spread, mid) = match (best_bid, best_ask) {
-            (Some(b), Some(a)) => (Some(a - b), Some((a + b) / 2.0)),
-            _ => (None, None),
-        };
-        Ladder {
-            bids,
-            asks,
-            best_bid,
-            best_ask,
-            spread,
-            mid,
-        }
+        Ladder::of(side(&self.bids, true), side(&self.asks, false))
     }
-}
-
-/// 10^n as f64 (exact up to 22; the decimals are at most 255 but real mints stay low).
-fn pow10(n: u32) -> f64 {
-    let mut p = 1.0f64;
-    for _ in 0..n {
-        p *= 10.0;
-    }
-    p
 }
 
 /// A price (quote atoms per base atom · 10^18) in quote UI units per base UI unit.
@@ -959,13 +882,7 @@ pub struct FillLog {
 
 fn parse_fill_log(raw: &[u8]) -> Result<FillLog> {
     let what = "FillLog";
-    if raw.len() < FILL_LOG_SIZE {
-        return Err(EngineError::AccountTooShort(format!(
-            "{what}: {} bytes, needs {FILL_LOG_SIZE}",
-            raw.len()
-        )));
-    }
-    let r = R { d: raw, what };
+    let r = R::event(raw, what, FILL_LOG_SIZE, what)?;
     Ok(FillLog {
         market: r.key(8)?,
         maker: r.key(40)?,
@@ -993,6 +910,54 @@ fn has_global(orders: &[Order]) -> bool {
     orders.iter().any(|o| o.order_type == GLOBAL)
 }
 
+impl Curve for BookState {
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        self.quote_steps(amount, a_to_b).map(|(out, _)| out)
+    }
+
+    /// The venue's quote with the maker orders reached (fills and removals, the
+    /// compute-unit model's steps): the output of a complete swap that moves something,
+    /// reaches at most [`MAX_STEPS`] orders, on a market with two free blocks.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        if amount == 0 {
+            return Ok((0, 0));
+        }
+        if self.free_blocks < 2 {
+            return Err(NoQuote::Unfillable);
+        }
+        let s = self.swap(amount, a_to_b).map_err(|_| NoQuote::Unfillable)?;
+        if s.missing_global {
+            return Err(NoQuote::TicksMissing);
+        }
+        let steps = s.fills + s.removed;
+        if s.exhausted || s.amount_out == 0 || steps > MAX_STEPS {
+            return Err(NoQuote::Unfillable);
+        }
+        Ok((s.amount_out, steps))
+    }
+
+    /// Output per input at zero size (no fee): the best live bid's price selling, its
+    /// inverse at the best live ask buying (the smallest positive f64 for none).
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
+        let Some(best) = orders.iter().find(|o| self.live(o, a_to_b)) else {
+            return f64::MIN_POSITIVE;
+        };
+        let price = best.price as f64 / D18 as f64;
+        if a_to_b {
+            price
+        } else {
+            1.0 / price
+        }
+    }
+
+    fn ladder(&self, depth: usize) -> Option<Ladder> {
+        Some(BookState::ladder(self, depth))
+    }
+}
+
+decoded_by!(ManifestMarket, decode_manifest_market);
+
 /// The Manifest venue.
 pub struct Manifest;
 
@@ -1006,28 +971,15 @@ impl Venue for Manifest {
         pool_account_size: MARKET_MIN_SIZE,
     };
     const OWN_ROLES: &'static [OwnRole] = &[
-        OwnRole {
-            name: "base_global",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "quote_global",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "clock",
-            from_pool: true,
-        },
+        OwnRole::named("base_global"),
+        OwnRole::named("quote_global"),
+        OwnRole::named("clock"),
     ];
 
     type Record = ManifestMarket;
     type Own = Own;
     type State = BookState;
     type Event = FillLog;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<ManifestMarket> {
-        decode_manifest_market(data, owner)
-    }
 
     /// The mints, vaults, decimals, bumps and version (the book, sequence number,
     /// sizes and volume change).
@@ -1085,11 +1037,6 @@ impl Venue for Manifest {
         Ok(())
     }
 
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        let mut scratch = Own::default();
-        Self::own_account(&mut scratch, role, cx)
-    }
-
     /// The book once the clock is seen, and the global of a side that holds global
     /// orders (a side without never needs its global: a global order cannot rest
     /// without its global account), judged at [`judged_slot`].
@@ -1125,36 +1072,11 @@ impl Venue for Manifest {
         Ok(Some((state, slot)))
     }
 
-    fn quote_checked(
-        s: &BookState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        s.quote_steps(amount, a_to_b).map(|(out, _)| out)
-    }
-
-    fn quote_steps(
-        s: &BookState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        s.quote_steps(amount, a_to_b)
-    }
-
-    #[inline]
-    fn spot_rate(s: &BookState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
-    }
-
     fn parse_event(raw: &[u8]) -> Option<Result<FillLog>> {
         match raw.get(..8) {
             Some(d) if d == DISC_FILL_LOG => Some(parse_fill_log(raw)),
             _ => None,
         }
-    }
-
-    fn ladder(s: &BookState, depth: usize) -> Option<Ladder> {
-        Some(s.ladder(depth))
     }
 }
 

@@ -4,6 +4,8 @@
 //! TypeScript SDK's decoding of the same accounts is `tests/engine/test_manifest.py`.
 
 use super::*;
+use crate::error::EngineError;
+use crate::venues::Curve;
 
 const SOL_USDC: &[u8] = include_bytes!(
     "../../../../../../tests/data/venues/manifest/ENhU8LsaR7vDD2G1CsWcsuSGNrih9Cv5WZEk7q9kPapQ.bin"

@@ -29,7 +29,7 @@ pub mod math;
 
 use crate::b58;
 use crate::decode::{check, clock_slot_and_time, Key, R, SYSVAR_CLOCK};
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 
 use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 use math::{BaseFee, Curve, Dynamic, Fail, Split};
@@ -358,34 +358,6 @@ impl DammState {
             .ok_or(Fail::MathOverflow)?;
         math::sqrt_price_from_amounts(a, b)
     }
-
-    /// Output per input after the fee at zero size (f64, the twin's operations); the
-    /// smallest positive float when no swap is possible (an edge no cycle takes).
-    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
-        let Ok(numerator) = self
-            .check_access()
-            .and_then(|()| self.fee_numerator(0, a_to_b))
-        else {
-            return f64::MIN_POSITIVE;
-        };
-        let price = match self.curve {
-            Curve::Concentrated { sqrt_price, .. } => {
-                let s = sqrt_price as f64 / 18_446_744_073_709_551_616.0;
-                s * s
-            }
-            Curve::Compounding {
-                token_a_amount,
-                token_b_amount,
-            } => token_b_amount as f64 / token_a_amount as f64,
-        };
-        let keep = 1.0 - numerator as f64 / 1e9;
-        let rate = if a_to_b { price * keep } else { keep / price };
-        if rate.is_finite() && rate > 0.0 {
-            rate
-        } else {
-            f64::MIN_POSITIVE
-        }
-    }
 }
 
 /// One exact-input swap of a pool account at `point` (slot or unix time, as the pool is
@@ -434,16 +406,7 @@ pub struct SwapEvent {
 }
 
 fn parse_swap_event(raw: &[u8]) -> Result<SwapEvent> {
-    if raw.len() < EVT_SWAP2_SIZE {
-        return Err(EngineError::AccountTooShort(format!(
-            "EvtSwap2: {} bytes, needs {EVT_SWAP2_SIZE}",
-            raw.len()
-        )));
-    }
-    let r = R {
-        d: raw,
-        what: "event",
-    };
+    let r = R::event(raw, "EvtSwap2", EVT_SWAP2_SIZE, "event")?;
     Ok(SwapEvent {
         pool: r.key(8)?,
         trade_direction: r.u8(40)?,
@@ -484,6 +447,56 @@ fn own_clock(role: u8, cx: &OwnAccount<'_>) -> Result<(u64, u64)> {
     clock_slot_and_time(cx.data, cx.owner)
 }
 
+impl super::Curve for DammState {
+    #[inline]
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if amount == 0 {
+            return Ok(0);
+        }
+        self.swap(amount, a_to_b, false)
+            .map(|r| r.output_amount)
+            .map_err(|_| NoQuote::Unfillable)
+    }
+
+    /// The quote with the steps its compute-unit model counts (`COMPUTE_UNITS` in
+    /// `feeds/venues/meteora_damm_v2/__init__.py`, fitted to the program): the dynamic fee
+    /// one, the compounding curve [`COMPOUNDING_STEPS`]; a Token-2022 side is the caller's.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        self.quote_checked(amount, a_to_b)
+            .map(|out| (out, self.cu_steps()))
+    }
+
+    /// Output per input after the fee at zero size (f64, the twin's operations); the
+    /// smallest positive float when no swap is possible (an edge no cycle takes).
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let Ok(numerator) = self
+            .check_access()
+            .and_then(|()| self.fee_numerator(0, a_to_b))
+        else {
+            return f64::MIN_POSITIVE;
+        };
+        let price = match self.curve {
+            Curve::Concentrated { sqrt_price, .. } => {
+                let s = sqrt_price as f64 / 18_446_744_073_709_551_616.0;
+                s * s
+            }
+            Curve::Compounding {
+                token_a_amount,
+                token_b_amount,
+            } => token_b_amount as f64 / token_a_amount as f64,
+        };
+        let keep = 1.0 - numerator as f64 / 1e9;
+        let rate = if a_to_b { price * keep } else { keep / price };
+        if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            f64::MIN_POSITIVE
+        }
+    }
+}
+
+decoded_by!(DammPool, decode_meteora_damm_pool);
+
 /// The Meteora DAMM v2 venue.
 pub struct MeteoraDammV2;
 
@@ -496,19 +509,12 @@ impl Venue for MeteoraDammV2 {
         program_ids: &[PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "clock",
-        from_pool: true,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole::named("clock")];
 
     type Record = DammPool;
     type Own = Clock;
     type State = DammState;
     type Event = SwapEvent;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<DammPool> {
-        decode_meteora_damm_pool(data, owner)
-    }
 
     /// Mints, vaults, token programs, collect-fee mode, activation type and creator.
     fn same_identity(a: &DammPool, b: &DammPool) -> bool {
@@ -542,10 +548,6 @@ impl Venue for MeteoraDammV2 {
         Ok(())
     }
 
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        own_clock(role, cx).map(|_| ())
-    }
-
     /// The pool at the clock's point (see the module docs for the point before the
     /// sysvar is seen). The vaults are not read: the curve is the pool account's.
     fn update(
@@ -563,36 +565,6 @@ impl Venue for MeteoraDammV2 {
             (None, _) => 0,
         };
         Ok(Some((state_of(r, point), slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &DammState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        if amount == 0 {
-            return Ok(0);
-        }
-        s.swap(amount, a_to_b, false)
-            .map(|r| r.output_amount)
-            .map_err(|_| NoQuote::Unfillable)
-    }
-
-    /// The quote with the steps its compute-unit model counts (`COMPUTE_UNITS` in
-    /// `feeds/venues/meteora_damm_v2/__init__.py`, fitted to the program): the dynamic fee
-    /// one, the compounding curve [`COMPOUNDING_STEPS`]; a Token-2022 side is the caller's.
-    fn quote_steps(
-        s: &DammState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        Self::quote_checked(s, amount, a_to_b).map(|out| (out, s.cu_steps()))
-    }
-
-    #[inline]
-    fn spot_rate(s: &DammState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
     }
 
     /// `EvtSwap2`.

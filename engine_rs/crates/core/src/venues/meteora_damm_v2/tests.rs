@@ -3,6 +3,7 @@
 
 use super::math::*;
 use super::*;
+use crate::venues::Curve as _;
 
 fn concentrated(liquidity: u128, sqrt_price: u128) -> DammState {
     DammState {
@@ -71,10 +72,10 @@ fn the_program_refuses_what_it_refuses() {
     s.fee_version = 2;
     assert_eq!(s.swap(5, true, false), Err(Fail::InvalidPoolVersion));
     assert_eq!(
-        MeteoraDammV2::quote_checked(&s, 5, true),
+        crate::venues::Curve::quote_checked(&s, 5, true),
         Err(NoQuote::Unfillable)
     );
-    assert_eq!(MeteoraDammV2::quote_checked(&s, 0, true), Ok(0));
+    assert_eq!(crate::venues::Curve::quote_checked(&s, 0, true), Ok(0));
     assert_eq!(s.spot_rate(true), f64::MIN_POSITIVE);
 }
 

@@ -45,7 +45,7 @@ use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 use math::{FeeParams, Volatility};
 
 /// The DLMM program (`lb_clmm`).
@@ -290,16 +290,7 @@ pub struct SwapEvent {
 }
 
 fn parse_swap_event(raw: &[u8]) -> Result<SwapEvent> {
-    if raw.len() < SWAP_EVENT_SIZE {
-        return Err(EngineError::AccountTooShort(format!(
-            "Swap: {} bytes, needs {SWAP_EVENT_SIZE}",
-            raw.len()
-        )));
-    }
-    let r = R {
-        d: raw,
-        what: "event",
-    };
+    let r = R::event(raw, "Swap", SWAP_EVENT_SIZE, "event")?;
     Ok(SwapEvent {
         lb_pair: r.key(8)?,
         from: r.key(40)?,
@@ -766,40 +757,6 @@ impl DlmmState {
             visited,
         })
     }
-
-    /// The spot rate out per in after the fee at zero size: the active bin's price
-    /// (Y per X) with the fee rate of a swap starting now.
-    pub fn spot_rate(&self, swap_for_y: bool) -> f64 {
-        let mut v = self.v;
-        if self
-            .fee
-            .update_references(&mut v, self.active_id, self.now)
-            .is_none()
-            || self
-                .fee
-                .update_accumulator(&mut v, self.active_id)
-                .is_none()
-        {
-            return 0.0;
-        }
-        let Some(rate) = self.fee.total_fee(v.accumulator) else {
-            return 0.0;
-        };
-        let price = match self.bin(self.active_id).map(|b| b.price) {
-            Some(p) if p != 0 => p,
-            _ => match math::price_from_id(self.active_id, self.fee.bin_step) {
-                Some(p) => p,
-                None => return 0.0,
-            },
-        };
-        let p = price as f64 / math::ONE as f64;
-        let keep = 1.0 - rate as f64 / math::FEE_PRECISION as f64;
-        if swap_for_y {
-            p * keep
-        } else {
-            keep / p
-        }
-    }
 }
 
 /// The protocol's part of a bin's fee and the market makers' part after it
@@ -831,30 +788,6 @@ fn split_protocol_fee(
         ck(lo_protocol.checked_add(mm_protocol))?,
         ck(mm_fee.checked_sub(mm_protocol))?,
     ))
-}
-
-/// The program's swap with the state's verdict.
-pub fn quote_state(s: &DlmmState, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
-    if amount == 0 {
-        return Ok(0);
-    }
-    s.swap_in(&s.arrays[..], amount, a_to_b, false)
-        .map(|r| r.amount_out)
-        .map_err(NoQuote::from)
-}
-
-/// [`quote_state`] with the swap's steps ([`SwapResult::steps`]): 0 crosses nothing.
-pub fn quote_steps(
-    s: &DlmmState,
-    amount: u64,
-    a_to_b: bool,
-) -> std::result::Result<(u64, u32), NoQuote> {
-    if amount == 0 {
-        return Ok((0, 0));
-    }
-    s.swap_in(&s.arrays[..], amount, a_to_b, false)
-        .map(|r| (r.amount_out, r.steps()))
-        .map_err(NoQuote::from)
 }
 
 /// The program's exact-in swap on a pair's account bytes and bin-array bytes at `now`
@@ -1010,6 +943,64 @@ pub fn state_of(r: &LbPair, held: Vec<HeldArray>, now: i64, slot: u64) -> DlmmSt
     }
 }
 
+impl Curve for DlmmState {
+    /// The program's swap with the state's verdict.
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if amount == 0 {
+            return Ok(0);
+        }
+        self.swap_in(&self.arrays[..], amount, a_to_b, false)
+            .map(|r| r.amount_out)
+            .map_err(NoQuote::from)
+    }
+
+    /// [`Curve::quote_checked`] with the swap's steps ([`SwapResult::steps`]): 0 crosses nothing.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        if amount == 0 {
+            return Ok((0, 0));
+        }
+        self.swap_in(&self.arrays[..], amount, a_to_b, false)
+            .map(|r| (r.amount_out, r.steps()))
+            .map_err(NoQuote::from)
+    }
+
+    /// The spot rate out per in after the fee at zero size: the active bin's price
+    /// (Y per X) with the fee rate of a swap starting now.
+    fn spot_rate(&self, swap_for_y: bool) -> f64 {
+        let mut v = self.v;
+        if self
+            .fee
+            .update_references(&mut v, self.active_id, self.now)
+            .is_none()
+            || self
+                .fee
+                .update_accumulator(&mut v, self.active_id)
+                .is_none()
+        {
+            return 0.0;
+        }
+        let Some(rate) = self.fee.total_fee(v.accumulator) else {
+            return 0.0;
+        };
+        let price = match self.bin(self.active_id).map(|b| b.price) {
+            Some(p) if p != 0 => p,
+            _ => match math::price_from_id(self.active_id, self.fee.bin_step) {
+                Some(p) => p,
+                None => return 0.0,
+            },
+        };
+        let p = price as f64 / math::ONE as f64;
+        let keep = 1.0 - rate as f64 / math::FEE_PRECISION as f64;
+        if swap_for_y {
+            p * keep
+        } else {
+            keep / p
+        }
+    }
+}
+
+decoded_by!(LbPair, decode_lb_pair);
+
 /// The Meteora DLMM venue.
 pub struct MeteoraDlmm;
 
@@ -1022,26 +1013,13 @@ impl Venue for MeteoraDlmm {
         program_ids: &[PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[
-        OwnRole {
-            name: "bin_array",
-            from_pool: false,
-        },
-        OwnRole {
-            name: "clock",
-            from_pool: true,
-        },
-    ];
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole::tracked("bin_array"), OwnRole::named("clock")];
     const ARRAYS: Option<u8> = Some(BIN_ARRAY);
 
     type Record = LbPair;
     type Own = BinArrays;
     type State = DlmmState;
     type Event = SwapEvent;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<LbPair> {
-        decode_lb_pair(data, owner)
-    }
 
     /// Mints, reserves, bin step, pair type, oracle, token programs and creator.
     fn same_identity(a: &LbPair, b: &LbPair) -> bool {
@@ -1092,13 +1070,6 @@ impl Venue for MeteoraDlmm {
         own.forget(account)
     }
 
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        if role == CLOCK {
-            return clock_time(cx).map(|_| ());
-        }
-        own_bin_array(role, cx).map(|_| ())
-    }
-
     /// The pair's state with every bin array held, at the Clock sysvar's time (the
     /// pair's last swap's until the sysvar is seen: see the module docs).
     fn update(
@@ -1111,29 +1082,6 @@ impl Venue for MeteoraDlmm {
         let held: Vec<HeldArray> = own.arrays.iter().map(|a| a.1.clone()).collect();
         let now = own.clock.unwrap_or(r.last_update_timestamp);
         Ok(Some((state_of(r, held, now, slot), slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &DlmmState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        quote_state(s, amount, a_to_b)
-    }
-
-    #[inline]
-    fn quote_steps(
-        s: &DlmmState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        quote_steps(s, amount, a_to_b)
-    }
-
-    #[inline]
-    fn spot_rate(s: &DlmmState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
     }
 
     fn parse_event(raw: &[u8]) -> Option<Result<SwapEvent>> {

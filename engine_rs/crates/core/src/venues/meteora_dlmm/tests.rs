@@ -1,4 +1,5 @@
 use super::*;
+use crate::venues::Curve;
 
 #[test]
 fn program_id_and_discriminators_are_the_idls() {
@@ -41,8 +42,8 @@ fn extreme_active_ids_refuse_without_panicking() {
         let r = decode_lb_pair(&d, None).expect("decodes");
         let s = state_of(&r, Vec::new(), 0, 0);
         assert_eq!(s.spot_rate(true), 0.0);
-        assert_eq!(quote_state(&s, 1_000, true), Err(NoQuote::TicksMissing));
-        assert_eq!(quote_state(&s, 1_000, false), Err(NoQuote::TicksMissing));
+        assert_eq!(s.quote_checked(1_000, true), Err(NoQuote::TicksMissing));
+        assert_eq!(s.quote_checked(1_000, false), Err(NoQuote::TicksMissing));
     }
 }
 

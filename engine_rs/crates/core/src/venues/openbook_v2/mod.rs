@@ -53,7 +53,8 @@ use crate::b58;
 use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::book::{self, scale10};
+use super::{Assembly, Curve, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The OpenBook v2 program (`declare_id!` in lib.rs).
 pub const PROGRAM_ID: &str = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb";
@@ -779,79 +780,20 @@ impl Lots {
     }
 }
 
-/// 10^n as f64: exact for n <= 22, then by repeated multiplication (the twin's steps).
-fn pow10(n: u32) -> f64 {
-    const EXACT: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    if let Some(&p) = EXACT.get(n as usize) {
-        return p;
-    }
-    let mut p = EXACT[22];
-    for _ in 22..n {
-        p *= 10.0;
-    }
-    p
-}
-
-/// `x · 10^n` (dividing by 10^-n for negative n).
-fn scale10(x: f64, n: i32) -> f64 {
-    if n >= 0 {
-        x * pow10(n.unsigned_abs())
-    } else {
-        x / pow10(n.unsigned_abs())
-    }
-}
-
 /// Up to `depth` levels of one side: its valid orders summed by price as they come
 /// (best first), as the TypeScript client's `getL2` sums them.
 pub fn levels(orders: &[Order], lots: &Lots, depth: usize) -> Vec<Level> {
-    let mut out: Vec<Level> = Vec::with_capacity(depth.min(64));
-    for o in orders.iter().filter(|o| o.valid) {
-        if let Some(last) = out.last_mut() {
-            if last.price_lots == o.price_lots {
-                last.size_lots += i128::from(o.quantity);
-                last.orders += 1;
-                continue;
-            }
-        }
-        if out.len() == depth {
-            break;
-        }
-        out.push(Level {
-            price: 0.0,
-            size: 0.0,
-            price_lots: o.price_lots,
-            size_lots: i128::from(o.quantity),
-            orders: 1,
-        });
-    }
-    for l in &mut out {
-        l.price = lots.price_ui(l.price_lots);
-        l.size = lots.size_ui(l.size_lots);
-    }
-    out
+    let valid = orders.iter().filter(|o| o.valid);
+    book::levels(
+        valid.map(|o| (o.price_lots, o.price_lots, i128::from(o.quantity))),
+        depth,
+        |price_lots, size_lots| (lots.price_ui(price_lots), lots.size_ui(size_lots)),
+    )
 }
 
 /// The ladder of a book's two sides (orders best first, as [`side_orders`] gives them).
 pub fn ladder(bids: &[Order], asks: &[Order], lots: &Lots, depth: usize) -> Ladder {
-    let bids = levels(bids, lots, depth);
-    let asks = levels(asks, lots, depth);
-    let best_bid = bids.first().map(|l| l.price);
-    let best_ask = asks.first().map(|l| l.price);
-    let (spread, mid) = match (best_bid, best_ask) {
-        (Some(b), Some(a)) => (Some(a - b), Some((a + b) / 2.0)),
-        _ => (None, None),
-    };
-    Ladder {
-        bids,
-        asks,
-        best_bid,
-        best_ask,
-        spread,
-        mid,
-    }
+    Ladder::of(levels(bids, lots, depth), levels(asks, lots, depth))
 }
 
 /// `openbook_ladder`: decode the market and both sides, check the sides are the
@@ -1069,15 +1011,15 @@ impl BookState {
     /// The venue's quote: the output of a complete, accepted take of `amount` that
     /// trades at least one lot (`None` otherwise; `Some(0)` for 0).
     #[inline]
-    pub fn quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
-        self.quote_steps(amount, a_to_b).map(|(out, _)| out)
+    pub fn take_quote(&self, amount: u64, a_to_b: bool) -> Option<u64> {
+        self.take_quote_steps(amount, a_to_b).map(|(out, _)| out)
     }
 
-    /// [`BookState::quote`] with the take's steps in the venue's compute-unit model
+    /// [`BookState::take_quote`] with the take's steps in the venue's compute-unit model
     /// (`feeds/venues/openbook_v2.py` `COMPUTE_UNITS`): the maker orders it reached, each
     /// fill and each expired order it dropped (its events). 0 reaches none.
     #[inline]
-    pub fn quote_steps(&self, amount: u64, a_to_b: bool) -> Option<(u64, u32)> {
+    pub fn take_quote_steps(&self, amount: u64, a_to_b: bool) -> Option<(u64, u32)> {
         if amount == 0 {
             return Some((0, 0));
         }
@@ -1091,30 +1033,6 @@ impl BookState {
     pub fn crossed(&self) -> bool {
         let best = |orders: &[Order]| orders.iter().find(|o| o.valid).map(|o| o.price_lots);
         matches!((best(&self.bids), best(&self.asks)), (Some(b), Some(a)) if b >= a)
-    }
-
-    /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
-    /// a buy spends its budget less the taker fee at the best ask (native units; the
-    /// smallest positive f64 for an empty side: an edge no cycle takes).
-    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
-        let l = &self.lots;
-        let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
-        let Some(best) = orders.iter().find(|o| o.valid) else {
-            // no order to take: the smallest positive rate (the graph's edges need one)
-            return f64::MIN_POSITIVE;
-        };
-        let price = best.price_lots as f64 * l.quote_lot_size as f64 / l.base_lot_size as f64;
-        let scale = FEES_SCALE_FACTOR as f64;
-        if a_to_b {
-            let rebate = if l.maker_fee > 0 {
-                0.0
-            } else {
-                l.maker_fee.unsigned_abs() as f64
-            };
-            price * ((scale - rebate) / scale)
-        } else {
-            (1.0 / price) * (scale / (scale + l.taker_fee as f64))
-        }
     }
 }
 
@@ -1165,13 +1083,7 @@ pub struct TotalOrderFill {
 
 fn parse_total_order_fill(raw: &[u8]) -> Result<TotalOrderFill> {
     let what = "TotalOrderFillEvent";
-    if raw.len() < TOTAL_ORDER_FILL_EVENT_SIZE {
-        return Err(EngineError::AccountTooShort(format!(
-            "{what}: {} bytes, needs {TOTAL_ORDER_FILL_EVENT_SIZE}",
-            raw.len()
-        )));
-    }
-    let r = R { d: raw, what };
+    let r = R::event(raw, what, TOTAL_ORDER_FILL_EVENT_SIZE, what)?;
     Ok(TotalOrderFill {
         side: r.u8(8)?,
         taker: r.key(9)?,
@@ -1180,6 +1092,55 @@ fn parse_total_order_fill(raw: &[u8]) -> Result<TotalOrderFill> {
         fees: r.u64(57)?,
     })
 }
+
+impl Curve for BookState {
+    /// [`BookState::take_quote`]; no number while an oracle-pegged order waits for its
+    /// oracle.
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if self.needs_oracle {
+            return Err(NoQuote::TicksMissing);
+        }
+        self.take_quote(amount, a_to_b).ok_or(NoQuote::Unfillable)
+    }
+
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        if self.needs_oracle {
+            return Err(NoQuote::TicksMissing);
+        }
+        self.take_quote_steps(amount, a_to_b)
+            .ok_or(NoQuote::Unfillable)
+    }
+
+    /// Output per input at zero size: a sell gets the best bid less the makers' rebate;
+    /// a buy spends its budget less the taker fee at the best ask (native units; the
+    /// smallest positive f64 for an empty side: an edge no cycle takes).
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let l = &self.lots;
+        let orders: &[Order] = if a_to_b { &self.bids } else { &self.asks };
+        let Some(best) = orders.iter().find(|o| o.valid) else {
+            // no order to take: the smallest positive rate (the graph's edges need one)
+            return f64::MIN_POSITIVE;
+        };
+        let price = best.price_lots as f64 * l.quote_lot_size as f64 / l.base_lot_size as f64;
+        let scale = FEES_SCALE_FACTOR as f64;
+        if a_to_b {
+            let rebate = if l.maker_fee > 0 {
+                0.0
+            } else {
+                l.maker_fee.unsigned_abs() as f64
+            };
+            price * ((scale - rebate) / scale)
+        } else {
+            (1.0 / price) * (scale / (scale + l.taker_fee as f64))
+        }
+    }
+
+    fn ladder(&self, depth: usize) -> Option<Ladder> {
+        Some(ladder(&self.bids, &self.asks, &self.lots, depth))
+    }
+}
+
+decoded_by!(OpenBookMarket, decode_openbook_market);
 
 /// The OpenBook v2 venue.
 pub struct OpenBookV2;
@@ -1194,32 +1155,16 @@ impl Venue for OpenBookV2 {
         pool_account_size: MARKET_SIZE,
     };
     const OWN_ROLES: &'static [OwnRole] = &[
-        OwnRole {
-            name: "bids",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "asks",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "event_heap",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "clock",
-            from_pool: true,
-        },
+        OwnRole::named("bids"),
+        OwnRole::named("asks"),
+        OwnRole::named("event_heap"),
+        OwnRole::named("clock"),
     ];
 
     type Record = OpenBookMarket;
     type Own = Book;
     type State = BookState;
     type Event = TotalOrderFill;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<OpenBookMarket> {
-        decode_openbook_market(data, owner)
-    }
 
     /// Everything fixed at `create_market`: accounts, mints, vaults, oracles, lot sizes,
     /// decimals, fees.
@@ -1285,11 +1230,6 @@ impl Venue for OpenBookV2 {
         Ok(())
     }
 
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        let mut scratch = Book::default();
-        Self::own_account(&mut scratch, role, cx)
-    }
-
     /// The book without an oracle price, once both sides and the heap are seen (the
     /// vaults are not needed), at the Clock sysvar's time, or at [`book_now`] when that
     /// is later (or the node has not answered the sysvar).
@@ -1318,42 +1258,11 @@ impl Venue for OpenBookV2 {
         Ok(Some((state, slot)))
     }
 
-    fn quote_checked(
-        s: &BookState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        if s.needs_oracle {
-            return Err(NoQuote::TicksMissing);
-        }
-        s.quote(amount, a_to_b).ok_or(NoQuote::Unfillable)
-    }
-
-    fn quote_steps(
-        s: &BookState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        if s.needs_oracle {
-            return Err(NoQuote::TicksMissing);
-        }
-        s.quote_steps(amount, a_to_b).ok_or(NoQuote::Unfillable)
-    }
-
-    #[inline]
-    fn spot_rate(s: &BookState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
-    }
-
     fn parse_event(raw: &[u8]) -> Option<Result<TotalOrderFill>> {
         match raw.get(..8) {
             Some(d) if d == DISC_TOTAL_ORDER_FILL_EVENT => Some(parse_total_order_fill(raw)),
             _ => None,
         }
-    }
-
-    fn ladder(s: &BookState, depth: usize) -> Option<Ladder> {
-        Some(ladder(&s.bids, &s.asks, &s.lots, depth))
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::venues::Curve;
 
 /// A book side holding `orders` ((key, quantity) each, all fixed) as the crit-bit
 /// tree of their keys, nodes from slot 0 up.
@@ -108,10 +109,10 @@ fn take_ask_order_of_the_programs_tests() {
         (100, 99_980, 40, 20)
     );
     assert!(f.complete && !f.refused);
-    assert_eq!(book.quote(100, true), Some(99_980));
-    assert_eq!(book.quote(200, true), None, "the book holds one lot");
-    assert_eq!(book.quote(99, true), None, "below a lot: no swap");
-    assert_eq!(book.quote(0, true), Some(0));
+    assert_eq!(book.take_quote(100, true), Some(99_980));
+    assert_eq!(book.take_quote(200, true), None, "the book holds one lot");
+    assert_eq!(book.take_quote(99, true), None, "below a lot: no swap");
+    assert_eq!(book.take_quote(0, true), Some(0));
     assert_eq!(book.spot_rate(false), f64::MIN_POSITIVE, "no asks");
 }
 
@@ -136,14 +137,14 @@ fn a_buy_whose_budget_ends_inside_the_last_level_is_complete() {
         needs_oracle: false,
         now: 0,
     };
-    assert_eq!(book.quote(55_000, false), Some(500));
+    assert_eq!(book.take_quote(55_000, false), Some(500));
     assert_eq!(
-        book.quote(100_000, false),
+        book.take_quote(100_000, false),
         Some(1_000),
         "the whole level, exactly"
     );
     assert_eq!(
-        book.quote(120_000, false),
+        book.take_quote(120_000, false),
         None,
         "more than the book: quote left over"
     );

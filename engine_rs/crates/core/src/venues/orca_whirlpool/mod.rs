@@ -29,7 +29,7 @@ use swap::{
 };
 
 use super::ticks::crossed_ticks;
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The Whirlpool program.
 pub const PROGRAM_ID: &str = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc";
@@ -212,16 +212,7 @@ pub struct Traded {
 
 /// The `Traded` event of `Program data:` bytes with its discriminator.
 fn parse_traded(raw: &[u8]) -> Result<Traded> {
-    if raw.len() < 121 {
-        return Err(EngineError::AccountTooShort(format!(
-            "Traded: {} bytes, needs 121",
-            raw.len()
-        )));
-    }
-    let r = R {
-        d: raw,
-        what: "event",
-    };
+    let r = R::event(raw, "Traded", 121, "event")?;
     let mut amounts = [0u64; 6];
     for (i, a) in amounts.iter_mut().enumerate() {
         *a = r.u64(73 + 8 * i)?;
@@ -438,39 +429,7 @@ pub struct WhirlpoolState {
     pub held: Option<Held>,
 }
 
-/// The program's swap (3 tick arrays, no price limit) of `s`, with the held range's
-/// verdict: a partial fill or a failed swap is `Unfillable` when the arrays it needed
-/// are held, `TicksMissing` when it stepped (or may have stepped) past them.
-pub fn quote_state(
-    s: &WhirlpoolState,
-    amount: u64,
-    a_to_b: bool,
-) -> std::result::Result<u64, NoQuote> {
-    if amount == 0 {
-        return Ok(0);
-    }
-    swap_state(s, amount, a_to_b).map(|r| r.amount_out)
-}
-
-/// [`quote_state`] with the swap's steps in the venue's compute-unit model
-/// (`feeds/venues/orca_whirlpool.py` `COMPUTE_UNITS`): the initialized ticks it crossed
-/// ([`crossed_ticks`]; the Token-2022 surcharge is the mints', not the curve's: the
-/// caller adds it). 0 crosses nothing.
-pub fn quote_steps(
-    s: &WhirlpoolState,
-    amount: u64,
-    a_to_b: bool,
-) -> std::result::Result<(u64, u32), NoQuote> {
-    if amount == 0 {
-        return Ok((0, 0));
-    }
-    let r = swap_state(s, amount, a_to_b)?;
-    let p = &s.pool;
-    let crossed = crossed_ticks(&p.ticks, |t| t.0, p.tick_current, r.tick_current, a_to_b);
-    Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
-}
-
-/// The swap of [`quote_state`] (`amount` > 0) and its verdict.
+/// The swap of [`Curve::quote_checked`] (`amount` > 0) and its verdict.
 fn swap_state(
     s: &WhirlpoolState,
     amount: u64,
@@ -497,6 +456,39 @@ fn swap_state(
     }
 }
 
+impl Curve for WhirlpoolState {
+    /// The program's swap (3 tick arrays, no price limit) of `s`, with the held range's
+    /// verdict: a partial fill or a failed swap is `Unfillable` when the arrays it needed
+    /// are held, `TicksMissing` when it stepped (or may have stepped) past them.
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if amount == 0 {
+            return Ok(0);
+        }
+        swap_state(self, amount, a_to_b).map(|r| r.amount_out)
+    }
+
+    /// [`Curve::quote_checked`] with the swap's steps in the venue's compute-unit model
+    /// (`feeds/venues/orca_whirlpool.py` `COMPUTE_UNITS`): the initialized ticks it crossed
+    /// ([`crossed_ticks`]; the Token-2022 surcharge is the mints', not the curve's: the
+    /// caller adds it). 0 crosses nothing.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        if amount == 0 {
+            return Ok((0, 0));
+        }
+        let r = swap_state(self, amount, a_to_b)?;
+        let p = &self.pool;
+        let crossed = crossed_ticks(&p.ticks, |t| t.0, p.tick_current, r.tick_current, a_to_b);
+        Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
+    }
+
+    #[inline]
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        self.pool.spot_rate(a_to_b)
+    }
+}
+
+decoded_by!(Whirlpool, decode_whirlpool);
+
 /// The Orca Whirlpool venue.
 pub struct OrcaWhirlpool;
 
@@ -509,20 +501,13 @@ impl Venue for OrcaWhirlpool {
         program_ids: &[PROGRAM_ID, IMMUTABLE_PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "tick_array",
-        from_pool: false,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole::tracked("tick_array")];
     const ARRAYS: Option<u8> = Some(TICK_ARRAY);
 
     type Record = Whirlpool;
     type Own = TickArrays;
     type State = WhirlpoolState;
     type Event = Traded;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
-        decode_whirlpool(data, owner)
-    }
 
     /// Config, bump, tick spacing, fee tier, both mints and both vaults.
     fn same_identity(a: &Whirlpool, b: &Whirlpool) -> bool {
@@ -564,10 +549,6 @@ impl Venue for OrcaWhirlpool {
             }
         }
         Ok(())
-    }
-
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        own_tick_array(role, cx).map(|_| ())
     }
 
     /// [`TickArrays::forget`]: an untracked tick array's ticks leave the state (the
@@ -622,30 +603,6 @@ impl Venue for OrcaWhirlpool {
             },
             slot,
         )))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &WhirlpoolState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        quote_state(s, amount, a_to_b)
-    }
-
-    #[inline]
-    fn quote_steps(
-        s: &WhirlpoolState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        quote_steps(s, amount, a_to_b)
-    }
-
-    /// The price's, after the fee: no ticks needed.
-    #[inline]
-    fn spot_rate(s: &WhirlpoolState, a_to_b: bool) -> f64 {
-        s.pool.spot_rate(a_to_b)
     }
 
     fn parse_event(raw: &[u8]) -> Option<Result<Traded>> {

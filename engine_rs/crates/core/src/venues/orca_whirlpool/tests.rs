@@ -1,4 +1,5 @@
 use super::*;
+use crate::venues::Curve;
 
 fn array(start: i32, pool: Key, ticks: &[(usize, i128)]) -> Vec<u8> {
     let mut d = vec![0u8; FIXED_TICK_ARRAY_SIZE];
@@ -68,7 +69,7 @@ fn ticks_come_sorted_from_the_arrays_and_quote_through_them() {
     assert_eq!(state.held.map(|h| (h.lo, h.hi)), Some((-5632, 5632)));
     let s = &state.pool;
     assert_eq!(s.ticks, [(-640, 10i128.pow(11)), (640, -(10i128.pow(11)))]);
-    let out = OrcaWhirlpool::quote(&state, 1_000_000, true).expect("fills");
+    let out = Curve::quote(&state, 1_000_000, true).expect("fills");
     let direct = swap::ClmmPool::new(
         s.sqrt_price_x64,
         s.liquidity,
@@ -81,7 +82,7 @@ fn ticks_come_sorted_from_the_arrays_and_quote_through_them() {
     .swap(1_000_000, true, true, None, 0)
     .expect("swaps");
     assert_eq!(out, direct.amount_out);
-    assert_eq!(OrcaWhirlpool::quote(&state, 0, true), Some(0));
+    assert_eq!(Curve::quote(&state, 0, true), Some(0));
     // an array of another pool is a decode error naming both
     let stray = array(0, [8; 32], &[]);
     let cx = OwnAccount {
@@ -140,22 +141,19 @@ fn a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() {
         held: None,
     };
     assert_eq!(
-        quote_state(&only_current, 1_000, false),
-        quote_state(&full, 1_000, false)
+        only_current.quote_checked(1_000, false),
+        full.quote_checked(1_000, false)
     );
     assert_eq!(
-        quote_state(&only_current, 1_000, true),
+        only_current.quote_checked(1_000, true),
         Err(NoQuote::TicksMissing)
     );
-    assert!(quote_state(&full, 1_000_000_000, true).is_ok());
+    assert!(full.quote_checked(1_000_000_000, true).is_ok());
     assert_eq!(
-        quote_state(&only_current, 1_000_000_000, true),
+        only_current.quote_checked(1_000_000_000, true),
         Err(NoQuote::TicksMissing)
     );
-    assert_eq!(
-        OrcaWhirlpool::quote(&only_current, 1_000_000_000, true),
-        None
-    );
+    assert_eq!(Curve::quote(&only_current, 1_000_000_000, true), None);
     // the array below arrives: the same quote is the full state's number
     put(&mut own, 2, &lower);
     let mut cx = Assembly::new("W", ("A", "B"), (None, None), &mut slot);
@@ -163,8 +161,8 @@ fn a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() {
         .expect("valid")
         .expect("complete");
     assert_eq!(
-        quote_state(&both, 1_000_000_000, true),
-        quote_state(&full, 1_000_000_000, true)
+        both.quote_checked(1_000_000_000, true),
+        full.quote_checked(1_000_000_000, true)
     );
     // untracked again: its ticks leave, and so does the number
     assert!(own.forget(2));
@@ -181,8 +179,8 @@ fn a_quote_past_the_held_arrays_is_ticks_missing_never_a_number() {
         .expect("valid")
         .expect("complete");
     assert!(none.held.is_some_and(|h| h.is_empty()));
-    assert_eq!(quote_state(&none, 1, false), Err(NoQuote::TicksMissing));
-    assert_eq!(quote_state(&none, 0, false), Ok(0));
+    assert_eq!(none.quote_checked(1, false), Err(NoQuote::TicksMissing));
+    assert_eq!(none.quote_checked(0, false), Ok(0));
 }
 
 #[test]

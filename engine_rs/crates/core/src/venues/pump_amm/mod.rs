@@ -35,7 +35,7 @@ use crate::decode::{self, check, Key, R};
 use crate::error::{EngineError, Result};
 use crate::pda::find_program_address;
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The PumpSwap program.
 pub const PROGRAM_ID: &str = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
@@ -304,13 +304,7 @@ pub struct PumpSwapEvent {
 /// The event of `Program data:` bytes with its discriminator.
 fn parse_swap_event(raw: &[u8], buy: bool) -> Result<PumpSwapEvent> {
     let what = if buy { "BuyEvent" } else { "SellEvent" };
-    if raw.len() < EVENT_HEAD {
-        return Err(EngineError::AccountTooShort(format!(
-            "{what}: {} bytes, needs {EVENT_HEAD}",
-            raw.len()
-        )));
-    }
-    let r = R { d: raw, what };
+    let r = R::event(raw, what, EVENT_HEAD, what)?;
     let mut amounts = [0u64; 13];
     for (i, a) in amounts.iter_mut().enumerate() {
         *a = r.u64(16 + 8 * i)?;
@@ -437,17 +431,6 @@ impl PumpState {
         let out = u128::from(self.base_reserve) * x / (u128::from(self.quote_reserve) + x);
         u64::try_from(out).ok()
     }
-
-    /// Output per input after the fees at zero size (f64, the twin's operations).
-    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
-        let den = BPS_DEN as f64;
-        let total = self.total_bps() as f64;
-        if a_to_b {
-            (self.quote_reserve as f64 / self.base_reserve as f64) * ((den - total) / den)
-        } else {
-            (self.base_reserve as f64 / self.quote_reserve as f64) * (den / (den + total))
-        }
-    }
 }
 
 /// The pool PDA: seeds `["pool", index u16 LE, creator, base_mint, quote_mint]`.
@@ -490,6 +473,31 @@ pub struct Config {
     pub canonical: Option<(Key, Key, bool)>,
 }
 
+impl Curve for PumpState {
+    #[inline]
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if a_to_b {
+            self.sell(amount)
+        } else {
+            self.buy(amount)
+        }
+        .ok_or(NoQuote::Unfillable)
+    }
+
+    /// Output per input after the fees at zero size (f64, the twin's operations).
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let den = BPS_DEN as f64;
+        let total = self.total_bps() as f64;
+        if a_to_b {
+            (self.quote_reserve as f64 / self.base_reserve as f64) * ((den - total) / den)
+        } else {
+            (self.base_reserve as f64 / self.quote_reserve as f64) * (den / (den + total))
+        }
+    }
+}
+
+decoded_by!(PumpAmmPool, decode_pump_amm_pool);
+
 /// The PumpSwap venue.
 pub struct PumpAmm;
 
@@ -504,28 +512,15 @@ impl Venue for PumpAmm {
         pool_account_size: POOL_LEN,
     };
     const OWN_ROLES: &'static [OwnRole] = &[
-        OwnRole {
-            name: "global_config",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "fee_config",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "base_mint",
-            from_pool: true,
-        },
+        OwnRole::named("global_config"),
+        OwnRole::named("fee_config"),
+        OwnRole::named("base_mint"),
     ];
 
     type Record = PumpAmmPool;
     type Own = Config;
     type State = PumpState;
     type Event = PumpSwapEvent;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmPool> {
-        decode_pump_amm_pool(data, owner)
-    }
 
     /// Bump, index, creator, mints, LP mint, vaults and the coin creator (which sets
     /// whether the creator fee applies).
@@ -563,15 +558,6 @@ impl Venue for PumpAmm {
             _ => return Err(super::no_role(Self::INFO, role)),
         }
         Ok(())
-    }
-
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        match role {
-            GLOBAL_CONFIG => decode_pump_amm_global_config(cx.data, cx.owner).map(|_| ()),
-            FEE_CONFIG => decode_pump_fee_config(cx.data, cx.owner).map(|_| ()),
-            BASE_MINT => decode::decode_mint(cx.data, cx.owner).map(|_| ()),
-            _ => Err(super::no_role(Self::INFO, role)),
-        }
     }
 
     /// Reserves = the vaults (the quote's plus its virtual reserves); the fee rates of
@@ -617,25 +603,6 @@ impl Venue for PumpAmm {
             PumpState::checked(cx.pool_id, va, quote, (fees[0], fees[1], fees[2]), flags)?;
         state.real_quote = vb;
         Ok(Some((state, slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &PumpState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        if a_to_b {
-            s.sell(amount)
-        } else {
-            s.buy(amount)
-        }
-        .ok_or(NoQuote::Unfillable)
-    }
-
-    #[inline]
-    fn spot_rate(s: &PumpState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
     }
 
     fn parse_event(raw: &[u8]) -> Option<Result<PumpSwapEvent>> {

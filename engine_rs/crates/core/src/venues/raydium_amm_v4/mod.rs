@@ -11,7 +11,7 @@ use crate::b58;
 use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, NoQuote, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, Venue, VenueInfo};
 
 /// The AMM v4 program.
 pub const PROGRAM_ID: &str = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8";
@@ -96,6 +96,25 @@ pub fn parse_ray_log_bytes(raw: &[u8]) -> Result<Option<RayLog>> {
     Ok(Some((kind - 3, v)))
 }
 
+/// Its curve is the constant product (sizing's closed form).
+impl Curve for ConstantProduct {
+    #[inline]
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        Ok(self.amount_out(amount, a_to_b))
+    }
+
+    #[inline]
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        ConstantProduct::spot_rate(self, a_to_b)
+    }
+
+    fn constant_product(&self) -> Option<&ConstantProduct> {
+        Some(self)
+    }
+}
+
+decoded_by!(AmmInfo, decode_raydium_amm_v4);
+
 /// The Raydium AMM v4 venue.
 pub struct RaydiumAmmV4;
 
@@ -114,10 +133,6 @@ impl Venue for RaydiumAmmV4 {
     type Own = ();
     type State = ConstantProduct;
     type Event = RayLog;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<AmmInfo> {
-        decode_raydium_amm_v4(data, owner)
-    }
 
     /// status, nonce, both decimals and every key (vaults, mints, market, programs...).
     fn same_identity(a: &AmmInfo, b: &AmmInfo) -> bool {
@@ -148,24 +163,6 @@ impl Venue for RaydiumAmmV4 {
         cx.check_ids()?;
         let state = ConstantProduct::checked(cx.pool_id, ra, rb, r.u64s[7], r.u64s[8])?;
         Ok(Some((state, slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &ConstantProduct,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        Ok(s.amount_out(amount, a_to_b))
-    }
-
-    #[inline]
-    fn spot_rate(s: &ConstantProduct, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
-    }
-
-    fn constant_product(s: &ConstantProduct) -> Option<&ConstantProduct> {
-        Some(s)
     }
 
     fn parse_log(raw: &[u8]) -> Result<Option<RayLog>> {

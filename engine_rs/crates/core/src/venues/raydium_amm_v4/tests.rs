@@ -1,4 +1,5 @@
 use super::*;
+use crate::venues::Curve;
 
 #[test]
 fn ray_log_spec_vector() {
@@ -59,11 +60,8 @@ fn reserves_are_the_vaults_less_the_pnl_and_quote_exactly() {
         (77_043_918_330_755, 1_511_361_338_135)
     );
     // spec §8.6, processor.rs test_swap_base_in
-    assert_eq!(
-        RaydiumAmmV4::quote(&s, 212_854_295_571, true),
-        Some(4_153_651_556)
-    );
-    assert!(RaydiumAmmV4::spot_rate(&s, true) > 0.0);
+    assert_eq!(Curve::quote(&s, 212_854_295_571, true), Some(4_153_651_556));
+    assert!(Curve::spot_rate(&s, true) > 0.0);
     let mut slot = || Ok(9);
     let mut cx = Assembly::new("P", ("A", "B"), (Some(999), Some(5_000)), &mut slot);
     assert!(matches!(

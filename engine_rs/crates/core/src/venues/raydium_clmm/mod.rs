@@ -35,7 +35,7 @@ use crate::b58;
 use crate::decode::{check, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 pub use math::{
     Complete, Fail, Ledger, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
     MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, SWAP_TICK_ARRAYS, TICK_ARRAY_SIZE,
@@ -275,16 +275,7 @@ pub struct RaydiumClmmSwapEvent {
 }
 
 fn parse_swap_event(raw: &[u8]) -> Result<RaydiumClmmSwapEvent> {
-    if raw.len() < SWAP_EVENT_MIN {
-        return Err(EngineError::AccountTooShort(format!(
-            "SwapEvent: {} bytes, needs {SWAP_EVENT_MIN}",
-            raw.len()
-        )));
-    }
-    let r = R {
-        d: raw,
-        what: "event",
-    };
+    let r = R::event(raw, "SwapEvent", SWAP_EVENT_MIN, "event")?;
     let mut keys = [[0u8; 32]; 4];
     for (i, k) in keys.iter_mut().enumerate() {
         *k = r.key(8 + 32 * i)?;
@@ -524,60 +515,6 @@ pub fn swap_state(
     )
 }
 
-/// [`swap_state`] as a quote: a partial fill (the price limit reached) is not the trade
-/// asked for.
-pub fn quote_state(
-    s: &RaydiumClmmState,
-    amount: u64,
-    a_to_b: bool,
-) -> std::result::Result<u64, NoQuote> {
-    if amount == 0 {
-        return Ok(0);
-    }
-    match swap_state(s, amount, a_to_b) {
-        Ok(r) if r.amount_in == amount => Ok(r.amount_out),
-        Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
-        _ => Err(NoQuote::Unfillable),
-    }
-}
-
-/// [`quote_state`] with the swap's steps in the venue's compute-unit model
-/// (`feeds/venues/raydium_clmm.py` `COMPUTE_UNITS`): the initialized ticks it crossed
-/// ([`super::ticks::crossed_ticks`] over the state's ticks: a swap that reaches a tick with
-/// limit orders fails, so every tick it crossed holds liquidity). The Token-2022
-/// surcharge is the mints', not the curve's: the caller adds it. 0 crosses nothing.
-pub fn quote_steps(
-    s: &RaydiumClmmState,
-    amount: u64,
-    a_to_b: bool,
-) -> std::result::Result<(u64, u32), NoQuote> {
-    if amount == 0 {
-        return Ok((0, 0));
-    }
-    match swap_state(s, amount, a_to_b) {
-        Ok(r) if r.amount_in == amount => {
-            let before = s.pool.tick_current;
-            let crossed =
-                super::ticks::crossed_ticks(&s.ticks, |t| t.index, before, r.tick_current, a_to_b);
-            Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
-        }
-        Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
-        _ => Err(NoQuote::Unfillable),
-    }
-}
-
-/// Output per input after the fee at zero size (the Whirlpool's float operations).
-pub fn spot_rate(pool: &Pool, a_to_b: bool) -> f64 {
-    let s = pool.sqrt_price_x64 as f64 / 18_446_744_073_709_551_616.0;
-    let p = s * s;
-    let m = (1_000_000u32.saturating_sub(pool.fee_rate)) as f64 / 1_000_000.0;
-    if a_to_b {
-        p * m
-    } else {
-        (1.0 / p) * m
-    }
-}
-
 /// The bitmap extension's address of the pool a record describes, derived once per
 /// (config, mint 0, mint 1) for the process (a PDA costs microseconds; pool notifications
 /// come often).
@@ -616,6 +553,61 @@ fn check_owned_by_pool(what: &str, got: &Key, cx: &OwnAccount<'_>) -> Result<()>
     Ok(())
 }
 
+impl Curve for RaydiumClmmState {
+    /// [`swap_state`] as a quote: a partial fill (the price limit reached) is not the trade
+    /// asked for.
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        if amount == 0 {
+            return Ok(0);
+        }
+        match swap_state(self, amount, a_to_b) {
+            Ok(r) if r.amount_in == amount => Ok(r.amount_out),
+            Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
+            _ => Err(NoQuote::Unfillable),
+        }
+    }
+
+    /// [`Curve::quote_checked`] with the swap's steps in the venue's compute-unit model
+    /// (`feeds/venues/raydium_clmm.py` `COMPUTE_UNITS`): the initialized ticks it crossed
+    /// ([`super::ticks::crossed_ticks`] over the state's ticks: a swap that reaches a tick with
+    /// limit orders fails, so every tick it crossed holds liquidity). The Token-2022
+    /// surcharge is the mints', not the curve's: the caller adds it. 0 crosses nothing.
+    fn quote_steps(&self, amount: u64, a_to_b: bool) -> std::result::Result<(u64, u32), NoQuote> {
+        if amount == 0 {
+            return Ok((0, 0));
+        }
+        match swap_state(self, amount, a_to_b) {
+            Ok(r) if r.amount_in == amount => {
+                let before = self.pool.tick_current;
+                let crossed = super::ticks::crossed_ticks(
+                    &self.ticks,
+                    |t| t.index,
+                    before,
+                    r.tick_current,
+                    a_to_b,
+                );
+                Ok((r.amount_out, u32::try_from(crossed).unwrap_or(u32::MAX)))
+            }
+            Err(Fail::TicksMissing) => Err(NoQuote::TicksMissing),
+            _ => Err(NoQuote::Unfillable),
+        }
+    }
+
+    /// Output per input after the fee at zero size (the Whirlpool's float operations).
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let s = self.pool.sqrt_price_x64 as f64 / 18_446_744_073_709_551_616.0;
+        let p = s * s;
+        let m = (1_000_000u32.saturating_sub(self.pool.fee_rate)) as f64 / 1_000_000.0;
+        if a_to_b {
+            p * m
+        } else {
+            (1.0 / p) * m
+        }
+    }
+}
+
+decoded_by!(RaydiumClmmPool, decode_pool);
+
 /// The Raydium CLMM venue.
 pub struct RaydiumClmm;
 
@@ -629,18 +621,9 @@ impl Venue for RaydiumClmm {
         pool_account_size: POOL_SIZE,
     };
     const OWN_ROLES: &'static [OwnRole] = &[
-        OwnRole {
-            name: "config",
-            from_pool: true,
-        },
-        OwnRole {
-            name: "tick_array",
-            from_pool: false,
-        },
-        OwnRole {
-            name: "bitmap_extension",
-            from_pool: true,
-        },
+        OwnRole::named("config"),
+        OwnRole::tracked("tick_array"),
+        OwnRole::named("bitmap_extension"),
     ];
     const ARRAYS: Option<u8> = Some(TICK_ARRAY);
 
@@ -648,10 +631,6 @@ impl Venue for RaydiumClmm {
     type Own = ClmmOwn;
     type State = RaydiumClmmState;
     type Event = RaydiumClmmSwapEvent;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<RaydiumClmmPool> {
-        decode_pool(data, owner)
-    }
 
     /// Bump, config, both mints, both vaults, observation, decimals, tick spacing.
     fn same_identity(a: &RaydiumClmmPool, b: &RaydiumClmmPool) -> bool {
@@ -725,21 +704,6 @@ impl Venue for RaydiumClmm {
         own.forget(account)
     }
 
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        match role {
-            CONFIG => decode_amm_config(cx.data, cx.owner).map(|_| ()),
-            TICK_ARRAY => {
-                let ta = decode_tick_array(cx.data, cx.owner)?;
-                check_owned_by_pool("tick array", &ta.pool_id, cx)
-            }
-            BITMAP_EXTENSION => {
-                let e = decode_bitmap_extension(cx.data, cx.owner)?;
-                check_owned_by_pool("bitmap extension", &e.pool_id, cx)
-            }
-            _ => Err(super::no_role(Self::INFO, role)),
-        }
-    }
-
     /// The pool account's state, its config's fee, the ticks of every array held and
     /// the range they are complete in; `None` until the config is seen.
     fn update(
@@ -789,29 +753,6 @@ impl Venue for RaydiumClmm {
             refused: (r.status & STATUS_SWAP_DISABLED != 0).then_some(Fail::NotApproved),
         };
         Ok(Some((state, slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &RaydiumClmmState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        quote_state(s, amount, a_to_b)
-    }
-
-    #[inline]
-    fn quote_steps(
-        s: &RaydiumClmmState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<(u64, u32), NoQuote> {
-        quote_steps(s, amount, a_to_b)
-    }
-
-    #[inline]
-    fn spot_rate(s: &RaydiumClmmState, a_to_b: bool) -> f64 {
-        spot_rate(&s.pool, a_to_b)
     }
 
     /// Its `SwapEvent`: the discriminator, and at least the 205 bytes of its oldest form

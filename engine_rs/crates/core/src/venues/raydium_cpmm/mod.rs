@@ -17,7 +17,7 @@ use crate::b58;
 use crate::decode::{check, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The CP-Swap program.
 pub const PROGRAM_ID: &str = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C";
@@ -128,16 +128,7 @@ pub struct SwapEvent {
 
 /// The `SwapEvent` of `Program data:` bytes with its discriminator.
 fn parse_swap_event(raw: &[u8]) -> Result<SwapEvent> {
-    if raw.len() < 8 + 81 {
-        return Err(EngineError::AccountTooShort(format!(
-            "SwapEvent: {} bytes, needs 89",
-            raw.len()
-        )));
-    }
-    let r = R {
-        d: raw,
-        what: "event",
-    };
+    let r = R::event(raw, "SwapEvent", 8 + 81, "event")?;
     let mut amounts = [0u64; 6];
     for (i, a) in amounts.iter_mut().enumerate() {
         *a = r.u64(40 + 8 * i)?;
@@ -255,27 +246,6 @@ impl CpmmState {
         Some(swapped - fee as u64)
     }
 
-    /// Output per input after the fees at zero size (the twin's f64 operations).
-    #[inline]
-    pub fn spot_rate(&self, a_to_b: bool) -> f64 {
-        let (ri, ro) = self.cp.reserves(a_to_b);
-        let (trade, den) = (self.cp.fee_num, self.cp.fee_den);
-        if self.creator_on_input[usize::from(!a_to_b)] {
-            spot_rate_unchecked(ri, ro, trade + self.creator_fee_rate, den)
-        } else {
-            spot_rate_unchecked(ri, ro, trade, den)
-                * ((den - self.creator_fee_rate) as f64 / den as f64)
-        }
-    }
-
-    /// The constant product that quotes both directions exactly, when there is one (no
-    /// creator fee and no direction refused; or the creator fee on the input both ways,
-    /// added to the trade fee): sizing then has its closed form.
-    #[inline]
-    pub fn exact(&self) -> Option<&ConstantProduct> {
-        self.exact.as_ref()
-    }
-
     fn closed_form(
         cp: ConstantProduct,
         creator_fee_rate: u64,
@@ -291,6 +261,36 @@ impl CpmmState {
     }
 }
 
+impl Curve for CpmmState {
+    #[inline]
+    fn quote_checked(&self, amount: u64, a_to_b: bool) -> std::result::Result<u64, NoQuote> {
+        self.amount_out(amount, a_to_b).ok_or(NoQuote::Unfillable)
+    }
+
+    /// Output per input after the fees at zero size (the twin's f64 operations).
+    #[inline]
+    fn spot_rate(&self, a_to_b: bool) -> f64 {
+        let (ri, ro) = self.cp.reserves(a_to_b);
+        let (trade, den) = (self.cp.fee_num, self.cp.fee_den);
+        if self.creator_on_input[usize::from(!a_to_b)] {
+            spot_rate_unchecked(ri, ro, trade + self.creator_fee_rate, den)
+        } else {
+            spot_rate_unchecked(ri, ro, trade, den)
+                * ((den - self.creator_fee_rate) as f64 / den as f64)
+        }
+    }
+
+    /// The constant product that quotes both directions exactly, when there is one (no
+    /// creator fee and no direction refused; or the creator fee on the input both ways,
+    /// added to the trade fee): sizing then has its closed form.
+    #[inline]
+    fn constant_product(&self) -> Option<&ConstantProduct> {
+        self.exact.as_ref()
+    }
+}
+
+decoded_by!(RaydiumCpmmPool, decode_raydium_cpmm);
+
 /// The Raydium CP-Swap venue.
 pub struct RaydiumCpmm;
 
@@ -303,19 +303,12 @@ impl Venue for RaydiumCpmm {
         program_ids: &[PROGRAM_ID],
         pool_account_size: POOL_SIZE,
     };
-    const OWN_ROLES: &'static [OwnRole] = &[OwnRole {
-        name: "config",
-        from_pool: true,
-    }];
+    const OWN_ROLES: &'static [OwnRole] = &[OwnRole::named("config")];
 
     type Record = RaydiumCpmmPool;
     type Own = Config;
     type State = CpmmState;
     type Event = SwapEvent;
-
-    fn decode(data: &[u8], owner: Option<&Key>) -> Result<RaydiumCpmmPool> {
-        decode_raydium_cpmm(data, owner)
-    }
 
     /// Every key (config, vaults, mints, programs...), the bump, status and decimals.
     fn same_identity(a: &RaydiumCpmmPool, b: &RaydiumCpmmPool) -> bool {
@@ -342,11 +335,6 @@ impl Venue for RaydiumCpmm {
         own.trade_fee_rate = Some(cfg.rates[0]);
         own.creator_fee_rate = cfg.creator_fee_rate;
         Ok(())
-    }
-
-    fn check_own_account(role: u8, cx: &OwnAccount<'_>) -> Result<()> {
-        Self::check_role(role)?;
-        decode_raydium_amm_config(cx.data, cx.owner).map(|_| ())
     }
 
     /// Reserves = vaults − (protocol + fund + creator fees); the config's trade fee, and
@@ -376,24 +364,6 @@ impl Venue for RaydiumCpmm {
         };
         let state = CpmmState::new(cx.pool_id, cp, creator, r.creator_fee_on)?;
         Ok(Some((state, slot)))
-    }
-
-    #[inline]
-    fn quote_checked(
-        s: &CpmmState,
-        amount: u64,
-        a_to_b: bool,
-    ) -> std::result::Result<u64, NoQuote> {
-        s.amount_out(amount, a_to_b).ok_or(NoQuote::Unfillable)
-    }
-
-    #[inline]
-    fn spot_rate(s: &CpmmState, a_to_b: bool) -> f64 {
-        s.spot_rate(a_to_b)
-    }
-
-    fn constant_product(s: &CpmmState) -> Option<&ConstantProduct> {
-        s.exact()
     }
 
     /// Its `SwapEvent` (89 or 170 bytes); a longer line is not one (Raydium CLMM's

@@ -1,4 +1,5 @@
 use super::*;
+use crate::venues::Curve;
 
 fn pool(fees: [u64; 6]) -> RaydiumCpmmPool {
     let mut d = vec![0u8; POOL_SIZE];
@@ -78,7 +79,7 @@ fn creator_fee_on_the_input_or_the_output_and_the_zero_fee_refusal() {
     let out = |a, ri, ro, fee| amount_out_unchecked(a, ri, ro, fee, FEE_DEN);
     // both tokens: on the input both ways, one constant product of the two rates
     let s = CpmmState::new("P", cp, 10_000, 0).expect("valid");
-    assert_eq!(s.exact().map(|c| c.fee_num), Some(12_500));
+    assert_eq!(s.constant_product().map(|c| c.fee_num), Some(12_500));
     // total fee ceil(10,000 x 1.25 %) = 125; floor(9,875 x 3e6 / 1,009,875) = 29,335
     assert_eq!(s.amount_out(10_000, true), Some(29_335));
     assert_eq!(
@@ -87,7 +88,7 @@ fn creator_fee_on_the_input_or_the_output_and_the_zero_fee_refusal() {
     );
     // token 1 only: off the output a -> b (token 1 out), off the input b -> a
     let s = CpmmState::new("P", cp, 10_000, 2).expect("valid");
-    assert!(s.exact().is_none());
+    assert!(s.constant_product().is_none());
     let swapped = out(10_000, 1_000_000, 3_000_000, 2_500);
     let fee = (swapped * 10_000).div_ceil(FEE_DEN);
     assert_eq!(s.amount_out(10_000, true), Some(swapped - fee));
@@ -104,14 +105,14 @@ fn creator_fee_on_the_input_or_the_output_and_the_zero_fee_refusal() {
         s.amount_out(10_000, false),
         Some(out(10_000, 3_000_000, 1_000_000, 0))
     );
-    assert!(s.exact().is_none());
+    assert!(s.constant_product().is_none());
     // the graph's plain constant product refuses nothing
     let p = CpmmState::plain(free);
     assert_eq!(
         p.amount_out(10_000, true),
         Some(out(10_000, 1_000_000, 3_000_000, 0))
     );
-    assert_eq!(p.exact(), Some(&free));
+    assert_eq!(p.constant_product(), Some(&free));
     // what the program cannot read
     assert!(CpmmState::new("P", cp, 0, 3).is_err());
     assert!(CpmmState::new("P", cp, FEE_DEN - 2_500, 0).is_err());
