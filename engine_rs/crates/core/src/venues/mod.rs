@@ -38,7 +38,6 @@ macro_rules! decoded_by {
     };
 }
 
-pub mod book;
 pub mod manifest;
 pub mod meteora_damm_v2;
 pub mod meteora_dlmm;

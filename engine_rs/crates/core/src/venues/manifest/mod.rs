@@ -42,7 +42,7 @@ use crate::decode::{check, clock_slot_and_time, err, Key, R, SYSVAR_CLOCK};
 use crate::error::Result;
 use crate::pda::find_program_address;
 
-use super::book::{self, pow10};
+use super::openbook_v2::book::{self, pow10};
 use super::{Assembly, Curve, Ladder, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The Manifest program.

@@ -47,13 +47,15 @@
 //! registration time). Orders that expired after it still count: a quote can meet an
 //! order the program would skip (the program then skips it and fills deeper).
 
+pub mod book;
+
 use std::sync::Arc;
 
 use crate::b58;
 use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
 use crate::error::{EngineError, Result};
 
-use super::book::{self, scale10};
+use self::book::scale10;
 use super::{Assembly, Curve, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 
 /// The OpenBook v2 program (`declare_id!` in lib.rs).

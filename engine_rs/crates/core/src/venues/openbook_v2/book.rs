@@ -1,7 +1,7 @@
-//! What the order-book venues (OpenBook v2, Manifest) share: the L2 ladder of a book's
+//! What the order-book venues (OpenBook v2 and Manifest, which uses it from here) share: the L2 ladder of a book's
 //! live orders, best first, and the powers of ten that turn lots and atoms into UI units.
 
-use super::{Ladder, Level};
+use crate::venues::{Ladder, Level};
 
 /// 10^n as f64: exact for n <= 22, then by repeated multiplication (the twin's steps).
 pub fn pow10(n: u32) -> f64 {
