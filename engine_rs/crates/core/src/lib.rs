@@ -8,6 +8,7 @@ pub mod amm;
 pub mod b58;
 pub mod decode;
 pub mod dedup;
+pub mod derive;
 pub mod error;
 pub mod fees;
 pub mod graph;

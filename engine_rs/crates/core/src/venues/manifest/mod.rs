@@ -39,8 +39,8 @@ use std::sync::Arc;
 
 use crate::b58;
 use crate::decode::{check, clock_slot_and_time, err, Key, R, SYSVAR_CLOCK};
+use crate::derive::find_program_address;
 use crate::error::Result;
-use crate::pda::find_program_address;
 
 use super::openbook_v2::book::{self, pow10};
 use super::{Assembly, Curve, Ladder, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};

@@ -42,8 +42,8 @@ use std::sync::Arc;
 
 use crate::b58;
 use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
+use crate::derive::find_program_address;
 use crate::error::{EngineError, Result};
-use crate::pda::find_program_address;
 
 use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 use math::{FeeParams, Volatility};

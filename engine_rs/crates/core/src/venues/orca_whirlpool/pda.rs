@@ -3,8 +3,9 @@
 //! and the derive-once cache are the shared machinery of [`crate::pda`].
 
 use super::{PROGRAM, TICK_ARRAY_SIZE};
+use crate::derive::find_program_address;
 use crate::error::Result;
-use crate::pda::{find_program_address, Derived};
+use crate::pda::Derived;
 use crate::venues::ticks::array_starts;
 
 /// The Whirlpool of a config and mint pair (spec §2.4): seeds `["whirlpool", config,

@@ -32,8 +32,8 @@
 
 use crate::b58;
 use crate::decode::{self, check, Key, R};
+use crate::derive::find_program_address;
 use crate::error::{EngineError, Result};
-use crate::pda::find_program_address;
 
 use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
 

@@ -7,8 +7,8 @@
 //! (twin: `raydium_clmm_address` in `engine_rs/python/venues/raydium_clmm.py`).
 
 use super::{PROGRAM, TICK_ARRAY_SIZE};
+use crate::derive::find_program_address;
 use crate::error::Result;
-use crate::pda::find_program_address;
 use crate::venues::ticks::array_starts;
 
 pub fn pool_address(
