@@ -14,7 +14,7 @@ from .prewarm import PREWARM_FRAME_NS
 if TYPE_CHECKING:
     from ..session import FeedSession
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 class FrameDecision:

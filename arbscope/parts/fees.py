@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..session import FeedSession
 
 TIP_FLOOR_S = 10.0  # how often the tip floor is read (Jito's updates are slower)
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 class Fees:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .settings import HealthSettings
 
 COVERAGE_EVERY_NS = 1_000_000_000  # the pools no endpoint covers, looked at once a second
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 class Health:

@@ -25,7 +25,7 @@ from ..ports import Ingest, InputSink, NothingToFind, SourceLink
 if TYPE_CHECKING:
     from ..session import FeedSession
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 def _both(first: InputSink, second: InputSink) -> InputSink:

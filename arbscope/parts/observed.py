@@ -18,7 +18,7 @@ from ..execution.paper import Fill
 if TYPE_CHECKING:
     from ..session import FeedSession
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 class Observed:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # when the token names' request went unanswered: asked again after each of these
 TOKEN_RETRY_S = (2.0, 5.0, 10.0, 30.0, 60.0)
-log = logging.getLogger(__name__)
+log = logging.getLogger("arbscope.session")  # the session's log, as before its parts
 
 
 class Tokens:
