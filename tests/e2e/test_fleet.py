@@ -673,7 +673,7 @@ async def test_a_collector_that_cannot_publish_says_so_on_health(
     server = SimServer(CFG, PROFILES, slot_seconds=0.05)
     await server.start()
     eu = collector(server, nats_server.url, "eu", {"eu-a"})
-    health = Health(eu)
+    health = Health(eu.view)
     try:
         await eu.start()
         assert eu.start_error == ""

@@ -57,6 +57,7 @@ from feeds.sim.state import Pool
 from feeds.venues import raydium_clmm as R
 from feeds.venues.raydium_clmm import sim as Rsim
 from tests.support import clmm_pools as C
+from tests.support.clmm_pools import sized
 from tests.support.judge import Judge, programs
 from tests.support.raydium_clmm_pools import (
     COUNTS,
@@ -202,9 +203,9 @@ def test_random_pools_swap_as_the_program(judge: Judge, plan: dict[str, Any]) ->
         for _ in range(wait):
             judge.world.step()
         if plan["fee_on"]:
-            check_sim_only(judge, pool, zfo, C.sized(pool, zfo, amount))
+            check_sim_only(judge, pool, zfo, sized(pool, zfo, amount))
         else:
-            check_swap(judge, pool, zfo, C.sized(pool, zfo, amount))
+            check_swap(judge, pool, zfo, sized(pool, zfo, amount))
 
 
 def test_the_observation_follows_todays_rules(judge: Judge) -> None:
