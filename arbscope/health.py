@@ -40,6 +40,7 @@ when any problem below holds; else ``ok``. Problems, most serious first:
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,23 @@ from dataclasses import dataclass, field
 from feeds.health import FeedHealth
 
 MIN_FRAMES = 20  # frames in the window before a malformed share is judged
+# a stream's share is over its limit only when the share's lower confidence bound is
+# (Wilson's score interval, z for one side at 99 %): a few notifications lost in a
+# short window (2 of 25 from an endpoint dropping 3 %) are chance, not a problem; a
+# fifth lost of 100 is one (its bound is 12 %)
+Z = 2.326
+
+
+def share_low(n: int, d: int) -> float:
+    """The lower bound of ``n`` of ``d``'s true share (Wilson's score interval, ``Z``)."""
+    if n <= 0 or d <= 0:
+        return 0.0
+    p, z2 = n / d, Z * Z
+    centre = p + z2 / (2 * d)
+    spread = Z * math.sqrt(p * (1 - p) / d + z2 / (4 * d * d))
+    return max(0.0, (centre - spread) / (1 + z2 / d))
+
+
 # the shares judged per endpoint over the window: (its FeedHealth's numerator,
 # the denominator's fields) — see Thresholds
 SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -77,8 +95,10 @@ class Thresholds:
     ``[metrics]``: ``missed_max_pct`` ...): ``missed`` of the notifications the other
     endpoints delivered (missed + its first copies and duplicates), ``unknown`` and
     ``older`` of its messages, ``repaired`` of its notifications and repairs: judged once
-    the window holds ``MIN_FRAMES`` of the denominator; ``implausible`` a count (an honest
-    node never sends a slot from the future: by default one is a problem)."""
+    the window holds ``MIN_FRAMES`` of the denominator, and over the limit only when the
+    share's lower confidence bound is (:func:`share_low`: not by chance); ``implausible``
+    a count (an honest node never sends a slot from the future: by default one is a
+    problem)."""
 
     missed: float = 5.0
     unknown: float = 5.0
@@ -190,7 +210,7 @@ def assess(
                 if n > limit:
                     problems.append(f"{f.name}: {SHARE_WORDS[what].format(n=n)} in {window_s:g} s")
                 continue
-            if d >= MIN_FRAMES and n * 100 > limit * d:
+            if d >= MIN_FRAMES and share_low(n, d) * 100 > limit:
                 pct = f"{n / d:.1%}" if n / d < 0.1 else f"{n / d:.0%}"
                 problems.append(
                     f"{f.name} {SHARE_WORDS[what].format(pct=pct)} ({n:,} of {d:,} in "

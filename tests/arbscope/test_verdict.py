@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from arbscope.health import HealthMonitor, Thresholds, assess, slot_source
+from arbscope.health import HealthMonitor, Thresholds, Z, assess, share_low, slot_source
 from feeds.health import FeedHealth
 
 
@@ -211,3 +211,28 @@ def test_a_stream_that_loses_or_spoils_its_notifications_degrades_past_its_thres
         [feed(0, "a")], slot=9, slot_age_s=0.4, shares={0: {"missed": (5, 10), "unknown": (9, 9)}}
     )
     assert few.status == "ok"
+
+
+def test_a_share_is_over_its_limit_only_past_chance() -> None:
+    """An endpoint dropping 3 % loses 2 of 25 in a short window (8 %, over a 5 % limit)
+    by chance: no problem. A fifth lost of 100 is one. The bound is Wilson's: checked
+    against the score test solved directly (the p0 whose z-score of the share is Z)."""
+
+    def solved(n: int, d: int) -> float:
+        p, lo, hi = n / d, 0.0, n / d
+        for _ in range(200):  # bisection: (p - p0) / sqrt(p0 (1 - p0) / d) falls with p0
+            mid = (lo + hi) / 2
+            z = (p - mid) / ((mid * (1 - mid) / d) ** 0.5) if 0 < mid < 1 else float("inf")
+            lo, hi = (mid, hi) if z > Z else (lo, mid)
+        return lo
+
+    for n, d in [(2, 25), (20, 100), (40, 1040), (300, 1000), (1, 20), (990, 1000)]:
+        assert abs(share_low(n, d) - solved(n, d)) < 1e-9, (n, d)
+    assert share_low(0, 50) == 0.0 and share_low(5, 0) == 0.0
+
+    def missed(n: int, d: int) -> str:
+        return assess([feed(0, "a")], slot=9, slot_age_s=0.4, shares={0: {"missed": (n, d)}}).status
+
+    assert missed(2, 25) == "ok"  # 8 %: chance for an endpoint losing 3 %
+    assert missed(20, 100) == "degraded"  # a fifth: its lower bound is 12 %
+    assert missed(99, 100) == "degraded"
