@@ -107,13 +107,14 @@ class FeedSession:
         watch = watch or Watch()
         evaluation = evaluation or Evaluation()
         self.seed = watch.seed
+        market = feeds.market()  # what the source knows of its market ahead
         self.evaluation = evaluation
         self.watch_rivals = watch.rivals
         self.rivals = RivalBook(labels=watch.rival_labels, own=watch.rival_own)
         # the prop AMMs' programs (with the source's own) and what they did per pair
         props = prop_programs() if watch.prop_amms is None else dict(watch.prop_amms)
         if props:
-            props.update(feeds.prop_amms())
+            props.update(market.prop_amms)
         self.prop_programs: dict[str, str] = props
         self.props = PropAmmBook(watch.prop_follow_bps)
         health = health or HealthSettings()
@@ -136,9 +137,9 @@ class FeedSession:
         self.view = SessionReadout(self)  # what readers read (arbscope.ports.SessionView)
         self.observed = Observed(self)
         self.source = feeds.label
-        universe = watch.universe if watch.universe is not None else feeds.universe()
+        universe = watch.universe if watch.universe is not None else market.universe
         self.universe = list(universe or [])
-        self.base_mints = list(watch.base_mints or feeds.base_mints())
+        self.base_mints = list(watch.base_mints or market.base_mints)
         self.max_hops, self.sweep_s = watch.max_hops, evaluation.sweep_s
         self.backend_arg, self.shadow = evaluation.backend, evaluation.shadow
         self.record = record

@@ -146,16 +146,6 @@ class EndpointFeeds:
     def market(self) -> SourceMarket:
         return SourceMarket()
 
-    def universe(self) -> list[tuple[str, str]] | None:
-        known = self.market().universe
-        return None if known is None else list(known)
-
-    def base_mints(self) -> list[str]:
-        return list(self.market().base_mints)
-
-    def prop_amms(self) -> dict[str, str]:
-        return dict(self.market().prop_amms)
-
     def config(self) -> dict[str, Any]:
         return {
             "sim": None,
@@ -288,15 +278,6 @@ class Feeds:
 
     def market(self) -> SourceMarket:
         return self.own.market()
-
-    def universe(self) -> list[tuple[str, str]] | None:
-        return self.own.universe()
-
-    def base_mints(self) -> list[str]:
-        return self.own.base_mints()
-
-    def prop_amms(self) -> dict[str, str]:
-        return self.own.prop_amms()
 
     def config(self) -> dict[str, Any]:
         return self.own.config()

@@ -48,7 +48,7 @@ def test_prop_amms_are_seen_shown_recorded_and_replayed(tmp_path: Path, grpc: in
         await s.start()
         try:
             assert s.start_error == ""
-            sim = s.feeds.prop_amms()
+            sim = dict(s.feeds.market().prop_amms)
             assert set(sim.values()) == {"SimProp SOL/USDC", "SimProp SOL/USDT"}
             assert s.prop_programs == {**{p.program: p.name for p in PROP_AMMS}, **sim}
             await asyncio.wait_for(s.run(until=lambda: _followed(s)), timeout=180)
