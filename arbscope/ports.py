@@ -271,13 +271,16 @@ class RegionView(Protocol):
 class SourceMarket:
     """What a source knows of its market before it starts, filled in one place per source
     (the simulator's world: ``arbscope.sources.known``; sockets and NATS regions know
-    nothing ahead): the pools it serves (None: the configured ones), its base mints, and
-    the prop AMMs beyond the known ones (program id -> name). A new thing a source knows
-    is a field here, with a default: no adapter changes for it."""
+    nothing ahead): the pools it serves (None: the configured ones), its base mints, the
+    prop AMMs beyond the known ones (program id -> name), and the wallets it knows by name
+    (signer -> label: the simulator's rival bots; the operator's labels file names others
+    and wins). A new thing a source knows is a field here, with a default: no adapter
+    changes for it."""
 
     universe: tuple[tuple[str, str], ...] | None = None
     base_mints: tuple[str, ...] = ()
     prop_amms: Mapping[str, str] = field(default_factory=dict)
+    known_wallets: Mapping[str, str] = field(default_factory=dict)
 
 
 class FeedSource(Protocol):

@@ -110,7 +110,9 @@ class FeedSession:
         market = feeds.market()  # what the source knows of its market ahead
         self.evaluation = evaluation
         self.watch_rivals = watch.rivals
-        self.rivals = RivalBook(labels=watch.rival_labels, own=watch.rival_own)
+        # the signers' names: the wallets the source knows, then the labels file's (wins)
+        labels = {**market.known_wallets, **watch.rival_labels}
+        self.rivals = RivalBook(labels=labels, own=watch.rival_own)
         # the prop AMMs' programs (with the source's own) and what they did per pair
         props = prop_programs() if watch.prop_amms is None else dict(watch.prop_amms)
         if props:

@@ -14,10 +14,13 @@ if TYPE_CHECKING:
 
 
 def world_market(world: World) -> SourceMarket:
-    """``world``'s pools, base mints and prop AMMs (program id -> name: one per major
-    pair, ``feeds.sim.propamm``)."""
+    """``world``'s pools, base mints, prop AMMs (program id -> name: one per major pair,
+    ``feeds.sim.propamm``) and its rival bots' wallets, each by its roster name
+    (``sim fast``: ``feeds.sim.competition``)."""
+    rivals = world.competition.wallets if world.competition is not None else {}
     return SourceMarket(
         universe=tuple(world.universe()),
         base_mints=tuple(world.bases),
         prop_amms={p: a.name for p, a in world.prop_amms.items()},
+        known_wallets={wallet: f"sim {name}" for name, wallet in rivals.items()},
     )

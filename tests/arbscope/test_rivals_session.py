@@ -3,7 +3,8 @@ transactions; the session is told of them by the logs that mention its pools (an
 transaction updates), fetches their bodies, classifies them and compares them with what
 it held. The recording keeps them as TRANSACTION inputs and ``rival`` events, a replay
 reproduces the digest (rival events included), the export writes them as CSV and
-``/metrics`` counts them. Every wait is on a condition, with a timeout."""
+``/metrics`` counts them. The bots are named as the simulator knows them (``sim fast``),
+live and in the replay. Every wait is on a condition, with a timeout."""
 
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ def test_rival_arbitrage_is_seen_recorded_replayed_and_exported(tmp_path: Path) 
             view = s.snapshot.rivals
             assert view is not None and view.arbitrages >= 3 and view.latest
             assert view.theirs >= 3 and view.top
+            # the simulator's bots, by the names the source knows (ports.SourceMarket)
+            bots = sources.simulator(s).world.competition.wallets  # type: ignore[union-attr]
+            named = {wallet: f"sim {name}" for name, wallet in bots.items()}
+            assert view.labels == named
+            assert {r.signer for r in view.latest} <= set(named)
+            assert all(t.label == named[t.signer] for t in view.top)
             fams = {m.name: m for m in families.rivals(s.view)}
             landed = sum(x.value for x in fams["arbscope_rival_arbitrages"].samples)
             assert landed >= 3
@@ -83,6 +90,7 @@ def test_rival_arbitrage_is_seen_recorded_replayed_and_exported(tmp_path: Path) 
                 s.rivals.failed,
                 s.rivals.outcomes,
             )
+            assert again.labels == named  # journaled with the config: the replay names them
         finally:
             await r.stop()
         written = await export_session(db, s.session_id, tmp_path / "out")

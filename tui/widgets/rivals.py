@@ -4,8 +4,9 @@ Two tables side by side (one above the other when ``compact``: the narrow layout
 shows the list only, the top signer in its subtitle):
 
 - **the signers** by profit in the window: our own row first (``us``: the arbitrage we
-  landed on our pools), then each signer (its label from the labels file, else its short
-  address), arbitrages landed, failed attempts, profit in the base token (units, from the
+  landed on our pools), then each signer (its label from the labels file or the wallets
+  its source knows, ``sim fast`` for the simulator's bots, else its short address),
+  arbitrages landed, failed attempts, profit in the base token (units, from the
   snapshot's token book), tips in SOL and its share of the arbitrage landed on our pools
   (ours included: the shares add up to 100 %);
 - **the latest rival arbitrages**, newest first: slot, path (token symbols), venues,
@@ -43,7 +44,8 @@ def short(address: str, n: int = 4) -> str:
 
 
 def signer_name(signer: str, labels: Mapping[str, str]) -> str:
-    """A signer's label (the labels file), else its short address."""
+    """A signer's label (the labels file, a wallet its source knows), else its short
+    address."""
     return labels.get(signer) or short(signer)
 
 
