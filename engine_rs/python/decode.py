@@ -17,6 +17,7 @@ import binascii
 
 from ..decoded import Mint, TokenAccount, TransferFee
 from ..errors import AccountTooShortError, DecodeError, WrongDiscriminatorError, WrongOwnerError
+from ._ints import as_bytes as as_bytes
 from .b58 import b58encode
 
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
@@ -79,14 +80,6 @@ class Reader:
         if tag not in (0, 1):
             raise DecodeError(f"{self.what}: COption tag at {off} is {tag}")
         return self.u64(off + 4) if tag else None
-
-
-def as_bytes(data: object, what: str) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"{what}: expected bytes, got {type(data).__name__}")
 
 
 def owner_text(owner: object) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import InvalidInputError, UnknownPoolError
+from .._ints import Readonly
 from ..sizing import Leg
 from ..venues.base import Venue
 
@@ -92,16 +93,16 @@ class _Graph:
     def __len__(self) -> int:
         return len(self._pool_ix)
 
-    @property
-    def slot(self) -> int:
-        """The chain's slot as told by :meth:`set_slot` (never goes back; an upsert's
-        slot is its pool's, never the chain's: one update cannot make the others stale)."""
-        return self._slot
+    slot = Readonly[int](
+        "_slot",
+        "The chain's slot as told by :meth:`set_slot` (never goes back; an upsert's slot "
+        "is its pool's, never the chain's: one update cannot make the others stale).",
+    )
 
-    @property
-    def max_hops(self) -> int:
-        """The longest cycle the index holds."""
-        return self._max_hops
+    max_hops = Readonly[int](
+        "_max_hops",
+        "The longest cycle the index holds.",
+    )
 
     def tokens(self) -> list[str]:
         """Mints with at least one pool, sorted."""

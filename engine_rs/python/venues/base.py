@@ -6,7 +6,9 @@ module imports its base without importing every other venue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Protocol
 
 from ...errors import InvalidInputError
@@ -138,6 +140,20 @@ class Venue(Protocol):
 
     def parse_log(self, raw: bytes) -> Any:
         """The swap in the bytes of a :attr:`LOG_PREFIX` line (None: another log type)."""
+
+
+Fields = Callable[[Any], tuple[Any, ...]]
+Pair = Callable[[Any], tuple[str, str]]
+
+
+def pool_fields(identity: str, mints: str, vaults: str) -> tuple[Fields, Pair, Pair]:
+    """A venue's :meth:`Venue.identity`, :meth:`Venue.reserve_mints` and
+    :meth:`Venue.vaults` from the names of its pool account's fields (space-separated,
+    in that order: two for ``mints``, mint a then b, and two for ``vaults``)."""
+    names = identity.split(), mints.split(), vaults.split()
+    if len(names[0]) < 2 or len(names[1]) != 2 or len(names[2]) != 2:
+        raise ValueError(f"pool_fields: {names}")  # attrgetter of one name is no tuple
+    return attrgetter(*names[0]), attrgetter(*names[1]), attrgetter(*names[2])
 
 
 def no_role(info: VenueInfo, role: str) -> InvalidInputError:

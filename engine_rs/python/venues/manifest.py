@@ -17,7 +17,6 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 from ...decoded import ManifestFillLog, ManifestGlobal, ManifestMarket, ManifestOrder, ManifestSwap
 from ...errors import AccountTooShortError, DecodeError, InvalidInputError, TicksMissingError
@@ -27,7 +26,7 @@ from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
 from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -698,28 +697,14 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
-def identity(rec: ManifestMarket) -> tuple[Any, ...]:
-    """The mints, vaults, decimals, bumps and version."""
-    return (
-        rec.version,
-        rec.base_mint_decimals,
-        rec.quote_mint_decimals,
-        rec.base_vault_bump,
-        rec.quote_vault_bump,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.base_vault,
-        rec.quote_vault,
-    )
-
-
-def reserve_mints(rec: ManifestMarket) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: ManifestMarket) -> tuple[str, str]:
-    return rec.base_vault, rec.quote_vault
+# its pool account's fields: identity (the mints, vaults, decimals, bumps and version),
+# mints a and b (base, quote) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "version base_mint_decimals quote_mint_decimals base_vault_bump quote_vault_bump"
+    " base_mint quote_mint base_vault quote_vault",
+    mints="base_mint quote_mint",
+    vaults="base_vault quote_vault",
+)
 
 
 def _has_global(orders: tuple[ManifestOrder, ...]) -> bool:

@@ -36,7 +36,7 @@ from ...errors import AccountTooShortError
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
@@ -617,28 +617,14 @@ API: dict[str, str] = {
 
 
 # ------------------------------------------------------------------ the venue
-def identity(rec: MeteoraDammPool) -> tuple[Any, ...]:
-    """Mints, vaults, token programs, collect-fee mode, activation type and creator."""
-    return (
-        rec.token_a_mint,
-        rec.token_b_mint,
-        rec.token_a_vault,
-        rec.token_b_vault,
-        rec.token_a_flag,
-        rec.token_b_flag,
-        rec.collect_fee_mode,
-        rec.activation_type,
-        rec.creator,
-    )
-
-
-def reserve_mints(rec: MeteoraDammPool) -> tuple[str, str]:
-    """(A, B)."""
-    return rec.token_a_mint, rec.token_b_mint
-
-
-def vaults(rec: MeteoraDammPool) -> tuple[str, str]:
-    return rec.token_a_vault, rec.token_b_vault
+# its pool account's fields: identity (mints, vaults, token programs, collect-fee mode,
+# activation type and creator), mints a and b (A, B) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "token_a_mint token_b_mint token_a_vault token_b_vault token_a_flag token_b_flag"
+    " collect_fee_mode activation_type creator",
+    mints="token_a_mint token_b_mint",
+    vaults="token_a_vault token_b_vault",
+)
 
 
 def followed(rec: MeteoraDammPool) -> tuple[tuple[str, str], ...]:

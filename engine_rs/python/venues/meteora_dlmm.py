@@ -46,7 +46,7 @@ from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role, pool_fields
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -696,29 +696,14 @@ def state_of(
 
 
 # ------------------------------------------------------------------ the ingest's parts
-def identity(rec: MeteoraLbPair) -> tuple[Any, ...]:
-    """Mints, reserves, bin step, pair type, oracle, token programs and creator."""
-    return (
-        rec.token_x_mint,
-        rec.token_y_mint,
-        rec.reserve_x,
-        rec.reserve_y,
-        rec.bin_step,
-        rec.pair_type,
-        rec.oracle,
-        rec.token_mint_x_program_flag,
-        rec.token_mint_y_program_flag,
-        rec.creator,
-    )
-
-
-def reserve_mints(rec: MeteoraLbPair) -> tuple[str, str]:
-    """(X, Y)."""
-    return rec.token_x_mint, rec.token_y_mint
-
-
-def vaults(rec: MeteoraLbPair) -> tuple[str, str]:
-    return rec.reserve_x, rec.reserve_y
+# its pool account's fields: identity (mints, reserves, bin step, pair type, oracle, token
+# programs and creator), mints a and b (X, Y) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "token_x_mint token_y_mint reserve_x reserve_y bin_step pair_type oracle"
+    " token_mint_x_program_flag token_mint_y_program_flag creator",
+    mints="token_x_mint token_y_mint",
+    vaults="reserve_x reserve_y",
+)
 
 
 def followed(rec: MeteoraLbPair) -> tuple[tuple[str, str], ...]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 from ...decoded import (
     OpenBookBookSide,
@@ -36,7 +35,7 @@ from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
 from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -823,36 +822,15 @@ def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
-def identity(rec: OpenBookMarket) -> tuple[Any, ...]:
-    """Everything fixed at ``create_market``."""
-    return (
-        rec.bump,
-        rec.base_decimals,
-        rec.quote_decimals,
-        rec.market_authority,
-        rec.bids,
-        rec.asks,
-        rec.event_heap,
-        rec.oracle_a,
-        rec.oracle_b,
-        rec.base_lot_size,
-        rec.quote_lot_size,
-        rec.maker_fee,
-        rec.taker_fee,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.market_base_vault,
-        rec.market_quote_vault,
-    )
-
-
-def reserve_mints(rec: OpenBookMarket) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: OpenBookMarket) -> tuple[str, str]:
-    return rec.market_base_vault, rec.market_quote_vault
+# its pool account's fields: identity (everything fixed at ``create_market``), mints a and
+# b (base, quote) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "bump base_decimals quote_decimals market_authority bids asks event_heap oracle_a"
+    " oracle_b base_lot_size quote_lot_size maker_fee taker_fee base_mint quote_mint"
+    " market_base_vault market_quote_vault",
+    mints="base_mint quote_mint",
+    vaults="market_base_vault market_quote_vault",
+)
 
 
 def followed(rec: OpenBookMarket) -> tuple[tuple[str, str], ...]:

@@ -22,7 +22,6 @@ after the mirrored IDL: see the Rust module); a sell never pays out more than th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpFeeConfig, PumpSwapEvent
 from ...errors import AccountTooShortError, InvalidInputError
@@ -30,7 +29,7 @@ from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
@@ -195,28 +194,14 @@ API: dict[str, str] = {
 }
 
 
-def identity(rec: PumpAmmPool) -> tuple[Any, ...]:
-    """Bump, index, creator, mints, LP mint, vaults and the coin creator."""
-    return (
-        rec.pool_bump,
-        rec.index,
-        rec.creator,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.lp_mint,
-        rec.pool_base_token_account,
-        rec.pool_quote_token_account,
-        rec.coin_creator,
-    )
-
-
-def reserve_mints(rec: PumpAmmPool) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: PumpAmmPool) -> tuple[str, str]:
-    return rec.pool_base_token_account, rec.pool_quote_token_account
+# its pool account's fields: identity (bump, index, creator, mints, LP mint, vaults and
+# the coin creator), mints a and b (base, quote) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "pool_bump index creator base_mint quote_mint lp_mint pool_base_token_account"
+    " pool_quote_token_account coin_creator",
+    mints="base_mint quote_mint",
+    vaults="pool_base_token_account pool_quote_token_account",
+)
 
 
 def followed(rec: PumpAmmPool) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,6 @@ own besides its two vaults.
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from ...decoded import RaydiumAmmV4, SwapBaseInLog, SwapBaseOutLog
 from ...errors import AccountTooShortError, DecodeError
@@ -18,7 +17,7 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_role, pool_fields
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
@@ -91,33 +90,14 @@ API: dict[str, str] = {
 }
 
 
-def identity(rec: RaydiumAmmV4) -> tuple[Any, ...]:
-    """status, nonce, both decimals and every key (vaults, mints, market, programs...)."""
-    return (
-        rec.status,
-        rec.nonce,
-        rec.coin_decimals,
-        rec.pc_decimals,
-        rec.coin_vault,
-        rec.pc_vault,
-        rec.coin_vault_mint,
-        rec.pc_vault_mint,
-        rec.lp_mint,
-        rec.open_orders,
-        rec.market,
-        rec.market_program,
-        rec.target_orders,
-        rec.amm_owner,
-    )
-
-
-def reserve_mints(rec: RaydiumAmmV4) -> tuple[str, str]:
-    """(coin, pc)."""
-    return rec.coin_vault_mint, rec.pc_vault_mint
-
-
-def vaults(rec: RaydiumAmmV4) -> tuple[str, str]:
-    return rec.coin_vault, rec.pc_vault
+# its pool account's fields: identity (status, nonce, both decimals and every key (vaults,
+# mints, market, programs...)), mints a and b (coin, pc) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "status nonce coin_decimals pc_decimals coin_vault pc_vault coin_vault_mint"
+    " pc_vault_mint lp_mint open_orders market market_program target_orders amm_owner",
+    mints="coin_vault_mint pc_vault_mint",
+    vaults="coin_vault pc_vault",
+)
 
 
 def followed(rec: RaydiumAmmV4) -> tuple[tuple[str, str], ...]:

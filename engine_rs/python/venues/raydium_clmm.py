@@ -47,7 +47,7 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_log, no_role, pool_fields
 from .exact import ExactSwaps
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
@@ -814,28 +814,14 @@ def raydium_clmm_swap_ledger(
 
 
 # ------------------------------------------------------------------ the venue
-def identity(rec: RaydiumClmmPool) -> tuple[Any, ...]:
-    """Bump, config, both mints, both vaults, observation, decimals, tick spacing."""
-    return (
-        rec.bump,
-        rec.amm_config,
-        rec.token_mint_0,
-        rec.token_mint_1,
-        rec.token_vault_0,
-        rec.token_vault_1,
-        rec.observation_key,
-        rec.mint_decimals_0,
-        rec.mint_decimals_1,
-        rec.tick_spacing,
-    )
-
-
-def reserve_mints(rec: RaydiumClmmPool) -> tuple[str, str]:
-    return rec.token_mint_0, rec.token_mint_1
-
-
-def vaults(rec: RaydiumClmmPool) -> tuple[str, str]:
-    return rec.token_vault_0, rec.token_vault_1
+# its pool account's fields: identity (bump, config, both mints, both vaults, observation,
+# decimals, tick spacing), mints a and b and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "bump amm_config token_mint_0 token_mint_1 token_vault_0 token_vault_1"
+    " observation_key mint_decimals_0 mint_decimals_1 tick_spacing",
+    mints="token_mint_0 token_mint_1",
+    vaults="token_vault_0 token_vault_1",
+)
 
 
 @lru_cache(maxsize=65536)

@@ -13,7 +13,6 @@ on the input or on the output as the pool's ``creator_fee_on`` says for the dire
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ...decoded import CpmmSwapEvent, RaydiumAmmConfig, RaydiumCpmmPool
 from ...errors import AccountTooShortError, InvalidInputError
@@ -26,7 +25,7 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")
@@ -131,34 +130,15 @@ API: dict[str, str] = {
 }
 
 
-def identity(rec: RaydiumCpmmPool) -> tuple[Any, ...]:
-    """Every key (config, vaults, mints, programs...), the bump, status and decimals."""
-    return (
-        rec.amm_config,
-        rec.pool_creator,
-        rec.token_0_vault,
-        rec.token_1_vault,
-        rec.lp_mint,
-        rec.token_0_mint,
-        rec.token_1_mint,
-        rec.token_0_program,
-        rec.token_1_program,
-        rec.observation_key,
-        rec.auth_bump,
-        rec.status,
-        rec.lp_mint_decimals,
-        rec.mint_0_decimals,
-        rec.mint_1_decimals,
-    )
-
-
-def reserve_mints(rec: RaydiumCpmmPool) -> tuple[str, str]:
-    """(token 0, token 1)."""
-    return rec.token_0_mint, rec.token_1_mint
-
-
-def vaults(rec: RaydiumCpmmPool) -> tuple[str, str]:
-    return rec.token_0_vault, rec.token_1_vault
+# its pool account's fields: identity (every key (config, vaults, mints, programs...), the
+# bump, status and decimals), mints a and b (token 0, token 1) and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "amm_config pool_creator token_0_vault token_1_vault lp_mint token_0_mint"
+    " token_1_mint token_0_program token_1_program observation_key auth_bump status"
+    " lp_mint_decimals mint_0_decimals mint_1_decimals",
+    mints="token_0_mint token_1_mint",
+    vaults="token_0_vault token_1_vault",
+)
 
 
 def followed(rec: RaydiumCpmmPool) -> tuple[tuple[str, str], ...]:

@@ -20,13 +20,12 @@ no ticks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import Reader, as_bytes, check
-from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role, pool_fields
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -170,26 +169,14 @@ API: dict[str, str] = {
 }
 
 
-def identity(rec: Whirlpool) -> tuple[Any, ...]:
-    """Config, bump, tick spacing, fee tier, both mints and both vaults."""
-    return (
-        rec.whirlpools_config,
-        rec.whirlpool_bump,
-        rec.tick_spacing,
-        rec.fee_tier_index_seed,
-        rec.token_mint_a,
-        rec.token_vault_a,
-        rec.token_mint_b,
-        rec.token_vault_b,
-    )
-
-
-def reserve_mints(rec: Whirlpool) -> tuple[str, str]:
-    return rec.token_mint_a, rec.token_mint_b
-
-
-def vaults(rec: Whirlpool) -> tuple[str, str]:
-    return rec.token_vault_a, rec.token_vault_b
+# its pool account's fields: identity (config, bump, tick spacing, fee tier, both mints
+# and both vaults), mints a and b and vaults
+identity, reserve_mints, vaults = pool_fields(
+    "whirlpools_config whirlpool_bump tick_spacing fee_tier_index_seed token_mint_a"
+    " token_vault_a token_mint_b token_vault_b",
+    mints="token_mint_a token_mint_b",
+    vaults="token_vault_a token_vault_b",
+)
 
 
 def followed(rec: Whirlpool) -> tuple[tuple[str, str], ...]:
