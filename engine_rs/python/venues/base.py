@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Protocol
 
-from ...errors import InvalidInputError
+from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import u64
+from ..decode import Reader
 
 PROGRAM_DATA = "Program data: "  # the prefix of Anchor event lines
 
@@ -154,6 +155,30 @@ def pool_fields(identity: str, mints: str, vaults: str) -> tuple[Fields, Pair, P
     if len(names[0]) < 2 or len(names[1]) != 2 or len(names[2]) != 2:
         raise ValueError(f"pool_fields: {names}")  # attrgetter of one name is no tuple
     return attrgetter(*names[0]), attrgetter(*names[1]), attrgetter(*names[2])
+
+
+def api(table: str) -> dict[str, str]:
+    """A venue's :attr:`Venue.API` from its table: a line a public name, then the name
+    of its definition in the module when that is another."""
+    rows = (line.split() for line in table.splitlines())
+    return {row[0]: row[-1] for row in rows if row}
+
+
+def own_roles(arrays: str | None, *roles: str) -> tuple[OwnRole, ...]:
+    """A venue's :attr:`Venue.OWN_ROLES`: each of ``roles`` is named by the pool account,
+    but its :attr:`Venue.ARRAYS`, which the caller tracks."""
+    return tuple(OwnRole(role, role != arrays) for role in roles)
+
+
+def event_reader(raw: bytes, disc: bytes, name: str, size: int) -> Reader | None:
+    """The reader of the Anchor event ``name`` when ``raw`` starts with its
+    discriminator ``disc`` (None: another one); AccountTooShortError when ``raw`` is
+    shorter than its ``size``."""
+    if raw[:8] != disc:
+        return None
+    if len(raw) < size:
+        raise AccountTooShortError(f"{name}: {len(raw)} bytes, needs {size}")
+    return Reader(raw, "event")
 
 
 def no_role(info: VenueInfo, role: str) -> InvalidInputError:

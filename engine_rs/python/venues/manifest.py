@@ -19,14 +19,24 @@ import sys
 from dataclasses import dataclass
 
 from ...decoded import ManifestFillLog, ManifestGlobal, ManifestMarket, ManifestOrder, ManifestSwap
-from ...errors import AccountTooShortError, DecodeError, InvalidInputError, TicksMissingError
+from ...errors import DecodeError, InvalidInputError, TicksMissingError
 from ...records import BookLadder, BookLevel, VenueInfo
 from .._ints import i64, u64
 from ..b58 import b58decode
-from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
+from ..decode import SYSVAR_CLOCK, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
 from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
+from .base import (
+    Assembly,
+    OwnAccount,
+    api,
+    event_reader,
+    no_arrays,
+    no_log,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -70,12 +80,8 @@ _U128 = (1 << 128) - 1
 _I64_MAX = (1 << 63) - 1
 _NODE_HEADER = 16
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(BASE_GLOBAL, True),
-    OwnRole(QUOTE_GLOBAL, True),
-    OwnRole(CLOCK, True),
-)
 ARRAYS: str | None = None
+OWN_ROLES = own_roles(ARRAYS, BASE_GLOBAL, QUOTE_GLOBAL, CLOCK)
 INFO = VenueInfo("manifest", "manifest", "mfx", "book", (PROGRAM_ID,), MARKET_MIN_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 _PROGRAM = b58decode(PROGRAM_ID)
@@ -206,16 +212,7 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         free += 1
         i = int.from_bytes(n[0:4], "little")
     return ManifestMarket(
-        r.u8(8),
-        r.u8(9),
-        r.u8(10),
-        r.u8(11),
-        r.u8(12),
-        r.key(16),
-        r.key(48),
-        r.key(80),
-        r.key(112),
-        r.u64(144),
+        *r.packed(8, "u8*5 _3 key*4 u64"),
         allocated,
         bids_root,
         bids_best,
@@ -661,37 +658,23 @@ def manifest_ladder(
 # ------------------------------------------------------------------ the venue
 decode = decode_manifest_market
 
-API: dict[str, str] = {
-    "decode_market": "decode_manifest_market",
-    "decode_global": "decode_manifest_global",
-    "swap": "manifest_swap",
-    "quote": "manifest_quote",
-    "ladder": "manifest_ladder",
-}
+API = api(
+    """
+    decode_market  decode_manifest_market
+    decode_global  decode_manifest_global
+    swap           manifest_swap
+    quote          manifest_quote
+    ladder         manifest_ladder
+    """
+)
 
 
 def parse_event(raw: bytes) -> ManifestFillLog | None:
     """Its ``FillLog`` (one maker order filled) when the discriminator is that one."""
-    if raw[:8] != DISC_FILL_LOG:
+    r = event_reader(raw, DISC_FILL_LOG, "FillLog", FILL_LOG_SIZE)
+    if r is None:
         return None
-    what = "FillLog"
-    if len(raw) < FILL_LOG_SIZE:
-        raise AccountTooShortError(f"{what}: {len(raw)} bytes, needs {FILL_LOG_SIZE}")
-    r = Reader(raw, what)
-    return ManifestFillLog(
-        r.key(8),
-        r.key(40),
-        r.key(72),
-        r.key(104),
-        r.key(136),
-        r.u128(168),
-        r.u64(184),
-        r.u64(192),
-        r.u64(200),
-        r.u64(208),
-        r.u8(216) != 0,
-        r.u8(217) != 0,
-    )
+    return ManifestFillLog(*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0)
 
 
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged

@@ -32,11 +32,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...decoded import DammSwapEvent, DammSwapQuote, MeteoraDammPool
-from ...errors import AccountTooShortError
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
+from .base import (
+    Assembly,
+    OwnAccount,
+    api,
+    event_reader,
+    no_arrays,
+    no_log,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
@@ -53,9 +62,9 @@ U128_MAX = (1 << 128) - 1
 U256_MAX = (1 << 256) - 1
 MAX_FEE_NUMERATOR = {0: 500_000_000, 1: 990_000_000}
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CLOCK, True),)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = None
+OWN_ROLES = own_roles(ARRAYS, CLOCK)
 INFO = VenueInfo("meteora_damm_v2", "damm_v2", "damm", "damm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 
@@ -87,46 +96,11 @@ def decode_meteora_damm_pool(data: bytes, owner: object = None) -> MeteoraDammPo
     r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     return MeteoraDammPool(
         bytes(r.data[8:40]),
-        r.u8(48),
-        r.u8(50),
-        r.u16(54),
-        r.u8(56),
-        r.u32(64),
-        r.u32(68),
-        r.u16(72),
-        r.u16(74),
-        r.u16(76),
-        r.u16(78),
-        r.u64(80),
-        r.u128(88),
-        r.u128(104),
-        r.u128(120),
-        r.u128(136),
-        r.u128(152),
-        r.key(168),
-        r.key(200),
-        r.key(232),
-        r.key(264),
-        r.key(296),
-        r.u128(360),
-        r.u64(392),
-        r.u64(400),
-        r.u128(424),
-        r.u128(440),
-        r.u128(456),
-        r.u64(472),
-        r.u8(480),
-        r.u8(481),
-        r.u8(482),
-        r.u8(483),
-        r.u8(484),
-        r.u8(485),
-        r.u8(486),
-        r.u128(552),
-        r.key(648),
-        r.u64(680),
-        r.u64(688),
-        r.u8(696),
+        *r.packed(
+            48,
+            "u8 _1 u8 _3 u16 u8 _7 u32*2 u16*4 u64 u128*5 key*5 _32 u128 _16 u64*2 _16"
+            " u128*3 u64 u8*7 _65 u128 _80 key u64*2 u8",
+        ),
     )
 
 
@@ -574,46 +548,23 @@ def _flag(v: object) -> bool:
 # ------------------------------------------------------------------ events
 def parse_event(raw: bytes) -> DammSwapEvent | None:
     """``EvtSwap2`` (emitted by self-CPI); None for another discriminator."""
-    if raw[:8] != DISC_EVT_SWAP2:
+    r = event_reader(raw, DISC_EVT_SWAP2, "EvtSwap2", EVT_SWAP2_SIZE)
+    if r is None:
         return None
-    if len(raw) < EVT_SWAP2_SIZE:
-        raise AccountTooShortError(f"EvtSwap2: {len(raw)} bytes, needs {EVT_SWAP2_SIZE}")
-    r = Reader(raw, "event")
-    return DammSwapEvent(
-        r.key(8),
-        r.u8(40),
-        r.u8(41),
-        r.flag(42),
-        r.u64(43),
-        r.u64(51),
-        r.u8(59),
-        r.u64(60),
-        r.u64(68),
-        r.u64(76),
-        r.u64(84),
-        r.u128(92),
-        r.u64(108),
-        r.u64(116),
-        r.u64(124),
-        r.u64(132),
-        r.u64(140),
-        r.u64(148),
-        r.u64(156),
-        r.u64(164),
-        r.u64(172),
-        r.u64(180),
-    )
+    return DammSwapEvent(*r.packed(8, "key u8*2 flag u64*2 u8 u64*4 u128 u64*10"))
 
 
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
-# its public namespace, eng.meteora_damm_v2 (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_meteora_damm_pool",
-    "swap": "meteora_damm_v2_swap",
-    "quote": "meteora_damm_v2_quote",
-}
+# eng.meteora_damm_v2, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    decode_pool  decode_meteora_damm_pool
+    swap         meteora_damm_v2_swap
+    quote        meteora_damm_v2_quote
+    """
+)
 
 
 # ------------------------------------------------------------------ the venue

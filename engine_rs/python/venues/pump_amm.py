@@ -29,7 +29,16 @@ from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
+from .base import (
+    Assembly,
+    OwnAccount,
+    api,
+    no_arrays,
+    no_log,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
@@ -56,12 +65,8 @@ GLOBAL_CONFIG = "global_config"  # the roles of the GlobalConfig, the fee progra
 FEE_CONFIG = "fee_config"  # FeeConfig and the base mint (its supply: the market cap)
 BASE_MINT = "base_mint"
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(GLOBAL_CONFIG, True),
-    OwnRole(FEE_CONFIG, True),
-    OwnRole(BASE_MINT, True),
-)
 ARRAYS: str | None = None
+OWN_ROLES = own_roles(ARRAYS, GLOBAL_CONFIG, FEE_CONFIG, BASE_MINT)
 INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -72,15 +77,7 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     k = r.key
     n = len(r.data)
     return PumpAmmPool(
-        r.u8(8),
-        r.u16(9),
-        k(11),
-        k(43),
-        k(75),
-        k(107),
-        k(139),
-        k(171),
-        r.u64(203),
+        *r.packed(8, "u8 u16 key*6 u64"),
         k(211) if n >= 243 else ZERO_KEY,
         n >= 245 and r.flag(243),
         n >= 245 and r.flag(244),
@@ -93,10 +90,7 @@ def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmG
     r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
     return PumpAmmGlobalConfig(
-        r.key(8),
-        r.u64(40),
-        r.u64(48),
-        r.u8(56),
+        *r.packed(8, "key u64*2 u8"),
         recipients,  # type: ignore[arg-type]
         r.u64(313) if len(r.data) >= 321 else 0,
     )
@@ -185,13 +179,15 @@ parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 decode = decode_pump_amm_pool  # the pool account's decoder
 
-# its public namespace, eng.pump_amm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_pump_amm_pool",
-    "decode_global_config": "decode_pump_amm_global_config",
-    "decode_fee_config": "decode_pump_fee_config",
-    "swap": "pump_swap",
-}
+# eng.pump_amm, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    decode_pool           decode_pump_amm_pool
+    decode_global_config  decode_pump_amm_global_config
+    decode_fee_config     decode_pump_fee_config
+    swap                  pump_swap
+    """
+)
 
 
 # its pool account's fields: identity (bump, index, creator, mints, LP mint, vaults and

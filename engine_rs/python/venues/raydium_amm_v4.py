@@ -17,14 +17,14 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_role, pool_fields
+from .base import Assembly, OwnAccount, api, no_arrays, no_role, own_roles, pool_fields
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
 RAY_LOG = "Program log: ray_log: "
 
-OWN_ROLES: tuple[OwnRole, ...] = ()
 ARRAYS: str | None = None
+OWN_ROLES = own_roles(ARRAYS)
 INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = RAY_LOG
 
@@ -32,31 +32,8 @@ LOG_PREFIX: str | None = RAY_LOG
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> RaydiumAmmV4:
     """Raydium AMM v4 ``AmmInfo`` (spec §1.2)."""
     r = check(data, "AmmInfo", POOL_SIZE, owner=owner, owners=(PROGRAM_ID,))
-    k = r.key
     return RaydiumAmmV4(
-        r.u64(0),
-        r.u64(8),
-        r.u64(32),
-        r.u64(40),
-        r.u64(48),
-        r.u64(144),
-        r.u64(152),
-        r.u64(176),
-        r.u64(184),
-        r.u64(192),
-        r.u64(200),
-        r.u64(224),
-        k(336),
-        k(368),
-        k(400),
-        k(432),
-        k(464),
-        k(496),
-        k(528),
-        k(560),
-        k(592),
-        k(688),
-        r.u64(720),
+        *r.packed(0, "u64*2 _16 u64*3 _88 u64*2 _16 u64*4 _16 u64 _104 key*9 _64 key u64"),
     )
 
 
@@ -83,11 +60,13 @@ def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
 
 decode = decode_raydium_amm_v4  # the pool account's decoder
 
-# its public namespace, eng.raydium_amm_v4 (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_amm_v4",
-    "parse_log": "parse_ray_log",
-}
+# eng.raydium_amm_v4, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    decode_pool  decode_raydium_amm_v4
+    parse_log    parse_ray_log
+    """
+)
 
 
 # its pool account's fields: identity (status, nonce, both decimals and every key (vaults,

@@ -47,7 +47,7 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_log, no_role, pool_fields
+from .base import Assembly, OwnAccount, api, no_log, no_role, own_roles, pool_fields
 from .exact import ExactSwaps
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
@@ -85,13 +85,9 @@ HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
 _U128_MAX = (1 << 128) - 1
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(CONFIG, True),
-    OwnRole(TICK_ARRAY, False),
-    OwnRole(BITMAP_EXTENSION, True),
-)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
+OWN_ROLES = own_roles(ARRAYS, CONFIG, TICK_ARRAY, BITMAP_EXTENSION)
 INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -99,33 +95,10 @@ INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARR
 def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
     """Raydium CLMM ``PoolState`` (1,544 bytes)."""
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, _OWNERS)
-    k = r.key
     return RaydiumClmmPool(
-        r.u8(8),
-        k(9),
-        k(41),
-        k(73),
-        k(105),
-        k(137),
-        k(169),
-        k(201),
-        r.u8(233),
-        r.u8(234),
-        r.u16(235),
-        r.u128(237),
-        r.u128(253),
-        r.i32(269),
-        r.u128(277),
-        r.u128(293),
-        r.u64(309),
-        r.u64(317),
-        r.u8(389),
-        r.u8(390),
+        *r.packed(8, "u8 key*7 u8*2 u16 u128*2 i32 _4 u128*2 u64*2 _64 u8*2"),
         tuple(r.u64(904 + 8 * i) for i in range(16)),
-        r.u64(1064),
-        r.u64(1072),
-        r.u64(1080),
-        r.u64(1088),
+        *r.packed(1064, "u64*4"),
         any(r.data[1096:1176]),
     )
 
@@ -133,9 +106,7 @@ def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
 def decode_raydium_clmm_config(data: bytes, owner: object = None) -> RaydiumClmmConfig:
     """Raydium CLMM ``AmmConfig`` (117 bytes)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, _OWNERS)
-    return RaydiumClmmConfig(
-        r.u8(8), r.u16(9), r.key(11), r.u32(43), r.u32(47), r.u16(51), r.u32(53), r.key(61)
-    )
+    return RaydiumClmmConfig(*r.packed(8, "u8 u16 key u32*2 u16 u32 _4 key"))
 
 
 def decode_raydium_clmm_tick_array(data: bytes, owner: object = None) -> RaydiumClmmTickArray:
@@ -177,18 +148,7 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     r = Reader(raw, "event")
     fees = (r.u64(205), r.u64(213)) if len(raw) >= SWAP_EVENT_MIN + 16 else (None, None)
     return RaydiumClmmSwapEvent(
-        r.key(8),
-        r.key(40),
-        r.key(72),
-        r.key(104),
-        r.u64(136),
-        r.u64(144),
-        r.u64(152),
-        r.u64(160),
-        r.flag(168),
-        r.u128(169),
-        r.u128(185),
-        r.i32(201),
+        *r.packed(8, "key*4 u64*4 flag u128*2 i32"),
         *fees,
     )
 
@@ -198,19 +158,21 @@ parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 decode = decode_raydium_clmm  # the pool account's decoder
 
-# its public namespace, eng.raydium_clmm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_clmm",
-    "decode_config": "decode_raydium_clmm_config",
-    "decode_tick_array": "decode_raydium_clmm_tick_array",
-    "decode_bitmap_extension": "decode_raydium_clmm_bitmap_extension",
-    "swap": "raydium_clmm_swap",
-    "swap_ledger": "raydium_clmm_swap_ledger",
-    "address": "raydium_clmm_address",
-    "sqrt_price_at_tick": "raydium_clmm_sqrt_price_at_tick",
-    "tick_at_sqrt_price": "raydium_clmm_tick_at_sqrt_price",
-    "tick_array_starts": "raydium_clmm_tick_array_starts",
-}
+# eng.raydium_clmm, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    decode_pool              decode_raydium_clmm
+    decode_config            decode_raydium_clmm_config
+    decode_tick_array        decode_raydium_clmm_tick_array
+    decode_bitmap_extension  decode_raydium_clmm_bitmap_extension
+    swap                     raydium_clmm_swap
+    swap_ledger              raydium_clmm_swap_ledger
+    address                  raydium_clmm_address
+    sqrt_price_at_tick       raydium_clmm_sqrt_price_at_tick
+    tick_at_sqrt_price       raydium_clmm_tick_at_sqrt_price
+    tick_array_starts        raydium_clmm_tick_array_starts
+    """
+)
 
 
 # ------------------------------------------------------------------ PDAs

@@ -25,7 +25,16 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role, pool_fields
+from .base import (
+    Assembly,
+    OwnAccount,
+    api,
+    no_arrays,
+    no_log,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")
@@ -36,8 +45,8 @@ CONFIG_SIZE = 236  # AmmConfig with its discriminator
 FEE_DEN = 1_000_000  # fee rates are per this
 CONFIG = "config"  # the role of the pool's AmmConfig
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CONFIG, True),)
 ARRAYS: str | None = None
+OWN_ROLES = own_roles(ARRAYS, CONFIG)
 INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -45,34 +54,8 @@ LOG_PREFIX: str | None = None
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> RaydiumCpmmPool:
     """Raydium CP-Swap ``PoolState`` (spec §1.4)."""
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
-    k = r.key
     return RaydiumCpmmPool(
-        k(8),
-        k(40),
-        k(72),
-        k(104),
-        k(136),
-        k(168),
-        k(200),
-        k(232),
-        k(264),
-        k(296),
-        r.u8(328),
-        r.u8(329),
-        r.u8(330),
-        r.u8(331),
-        r.u8(332),
-        r.u64(333),
-        r.u64(341),
-        r.u64(349),
-        r.u64(357),
-        r.u64(365),
-        r.u64(373),
-        r.u64(381),
-        r.u8(389),
-        r.flag(390),
-        r.u64(397),
-        r.u64(405),
+        *r.packed(8, "key*10 u8*5 u64*7 u8 flag _6 u64*2"),
     )
 
 
@@ -80,16 +63,7 @@ def decode_raydium_amm_config(data: bytes, owner: object = None) -> RaydiumAmmCo
     """Raydium CP-Swap ``AmmConfig`` (spec §1.4)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, (PROGRAM_ID,))
     return RaydiumAmmConfig(
-        r.u8(8),
-        r.flag(9),
-        r.u16(10),
-        r.u64(12),
-        r.u64(20),
-        r.u64(28),
-        r.u64(36),
-        r.key(44),
-        r.key(76),
-        r.u64(108),
+        *r.packed(8, "u8 flag u16 u64*4 key*2 u64"),
     )
 
 
@@ -114,7 +88,7 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
         r.flag(88),
     )
     if len(raw) >= 8 + 162:
-        return CpmmSwapEvent(*base, r.key(89), r.key(121), r.u64(153), r.u64(161), r.flag(169))
+        return CpmmSwapEvent(*base, *r.packed(89, "key*2 u64*2 flag"))
     return CpmmSwapEvent(*base)
 
 
@@ -123,11 +97,13 @@ parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 decode = decode_raydium_cpmm  # the pool account's decoder
 
-# its public namespace, eng.raydium_cpmm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_cpmm",
-    "decode_config": "decode_raydium_amm_config",
-}
+# eng.raydium_cpmm, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    decode_pool    decode_raydium_cpmm
+    decode_config  decode_raydium_amm_config
+    """
+)
 
 
 # its pool account's fields: identity (every key (config, vaults, mints, programs...), the

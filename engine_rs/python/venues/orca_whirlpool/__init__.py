@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
-from ...decode import Reader, as_bytes, check
-from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role, pool_fields
+from ...decode import as_bytes, check
+from ..base import Assembly, OwnAccount, api, event_reader, no_log, no_role, own_roles, pool_fields
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -60,9 +60,9 @@ _TICK_LEN = 113  # one tick of a fixed array (an initialized one of a dynamic, w
 TICK_ARRAY = "tick_array"  # the role of its tick arrays
 _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
+OWN_ROLES = own_roles(ARRAYS, TICK_ARRAY)
 INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -71,24 +71,7 @@ def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
     r = check(data, "Whirlpool", POOL_SIZE, DISC_WHIRLPOOL, owner, _OWNERS)
     k = r.key
     return Whirlpool(
-        k(8),
-        r.u8(40),
-        r.u16(41),
-        r.u16(43),
-        r.u16(45),
-        r.u16(47),
-        r.u128(49),
-        r.u128(65),
-        r.i32(81),
-        r.u64(85),
-        r.u64(93),
-        k(101),
-        k(133),
-        r.u128(165),
-        k(181),
-        k(213),
-        r.u128(245),
-        r.u64(261),
+        *r.packed(8, "key u8 u16*4 u128*2 i32 u64*2 key*2 u128 key*2 u128 u64"),
         (k(269), k(397), k(525)),
     )
 
@@ -129,23 +112,8 @@ def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
 
 def parse_event(raw: bytes) -> Traded | None:
     """Its ``Traded`` event when the discriminator is that; None otherwise."""
-    if raw[:8] != DISC_TRADED:
-        return None
-    if len(raw) < 121:
-        raise AccountTooShortError(f"Traded: {len(raw)} bytes, needs 121")
-    r = Reader(raw, "event")
-    return Traded(
-        r.key(8),
-        r.flag(40),
-        r.u128(41),
-        r.u128(57),
-        r.u64(73),
-        r.u64(81),
-        r.u64(89),
-        r.u64(97),
-        r.u64(105),
-        r.u64(113),
-    )
+    r = event_reader(raw, DISC_TRADED, "Traded", 121)
+    return None if r is None else Traded(*r.packed(8, "key flag u128*2 u64*6"))
 
 
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
@@ -153,20 +121,22 @@ parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 decode = decode_whirlpool  # the pool account's decoder
 
-# its public namespace, eng.orca_whirlpool (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "PROGRAM_ID": "WHIRLPOOL_PROGRAM_ID",
-    "decode_pool": "decode_whirlpool",
-    "decode_tick_array": "decode_tick_array",
-    "swap": "clmm_swap",
-    "spot_rate": "clmm_spot_rate",
-    "sqrt_price_at_tick": "sqrt_price_from_tick",
-    "tick_at_sqrt_price": "tick_from_sqrt_price",
-    "pool_address": "whirlpool_address",
-    "tick_array_address": "tick_array_address",
-    "oracle_address": "oracle_address",
-    "tick_array_starts": "tick_array_starts",
-}
+# eng.orca_whirlpool, its public namespace (Venue.API): a public name, then its definition
+API = api(
+    """
+    PROGRAM_ID          WHIRLPOOL_PROGRAM_ID
+    decode_pool         decode_whirlpool
+    decode_tick_array
+    swap                clmm_swap
+    spot_rate           clmm_spot_rate
+    sqrt_price_at_tick  sqrt_price_from_tick
+    tick_at_sqrt_price  tick_from_sqrt_price
+    pool_address        whirlpool_address
+    tick_array_address
+    oracle_address
+    tick_array_starts
+    """
+)
 
 
 # its pool account's fields: identity (config, bump, tick spacing, fee tier, both mints
