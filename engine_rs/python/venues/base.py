@@ -147,14 +147,18 @@ Fields = Callable[[Any], tuple[Any, ...]]
 Pair = Callable[[Any], tuple[str, str]]
 
 
-def pool_fields(identity: str, mints: str, vaults: str) -> tuple[Fields, Pair, Pair]:
+def pool_fields(table: str) -> tuple[Fields, Pair, Pair]:
     """A venue's :meth:`Venue.identity`, :meth:`Venue.reserve_mints` and
-    :meth:`Venue.vaults` from the names of its pool account's fields (space-separated,
-    in that order: two for ``mints``, mint a then b, and two for ``vaults``)."""
-    names = identity.split(), mints.split(), vaults.split()
-    if len(names[0]) < 2 or len(names[1]) != 2 or len(names[2]) != 2:
-        raise ValueError(f"pool_fields: {names}")  # attrgetter of one name is no tuple
-    return attrgetter(*names[0]), attrgetter(*names[1]), attrgetter(*names[2])
+    :meth:`Venue.vaults` from the table of its pool account's identity fields: a line a
+    field, in identity order, then its role when it is one of the mints or vaults
+    (``mint_a``, ``mint_b``, ``vault_a``, ``vault_b``)."""
+    rows = [line.split() for line in table.splitlines() if line.strip()]
+    role = {row[1]: row[0] for row in rows if len(row) == 2}
+    return (
+        attrgetter(*(row[0] for row in rows)),
+        attrgetter(role["mint_a"], role["mint_b"]),
+        attrgetter(role["vault_a"], role["vault_b"]),
+    )
 
 
 def api(table: str) -> dict[str, str]:

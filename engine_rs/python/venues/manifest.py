@@ -680,13 +680,20 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
-# its pool account's fields: identity (the mints, vaults, decimals, bumps and version),
-# mints a and b (base, quote) and vaults
+# its pool account's identity (the mints, vaults, decimals, bumps and version), a field a
+# line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "version base_mint_decimals quote_mint_decimals base_vault_bump quote_vault_bump"
-    " base_mint quote_mint base_vault quote_vault",
-    mints="base_mint quote_mint",
-    vaults="base_vault quote_vault",
+    """
+    version
+    base_mint_decimals
+    quote_mint_decimals
+    base_vault_bump
+    quote_vault_bump
+    base_mint            mint_a
+    quote_mint           mint_b
+    base_vault           vault_a
+    quote_vault          vault_b
+    """
 )
 
 

@@ -567,14 +567,20 @@ API = api(
 )
 
 
-# ------------------------------------------------------------------ the venue
-# its pool account's fields: identity (mints, vaults, token programs, collect-fee mode,
-# activation type and creator), mints a and b (A, B) and vaults
+# its pool account's identity (mints, vaults, token programs, collect-fee mode, activation
+# type and creator), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "token_a_mint token_b_mint token_a_vault token_b_vault token_a_flag token_b_flag"
-    " collect_fee_mode activation_type creator",
-    mints="token_a_mint token_b_mint",
-    vaults="token_a_vault token_b_vault",
+    """
+    token_a_mint      mint_a
+    token_b_mint      mint_b
+    token_a_vault     vault_a
+    token_b_vault     vault_b
+    token_a_flag
+    token_b_flag
+    collect_fee_mode
+    activation_type
+    creator
+    """
 )
 
 

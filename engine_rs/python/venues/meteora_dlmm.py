@@ -287,9 +287,9 @@ def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBi
 def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     """Its ``Swap`` event when the discriminator is that; None otherwise."""
     r = event_reader(raw, DISC_SWAP_EVENT, "Swap", SWAP_EVENT_SIZE)
-    return (
-        None if r is None else DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
-    )
+    if r is None:
+        return None
+    return DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
 
 
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
@@ -643,14 +643,21 @@ def state_of(
     )
 
 
-# ------------------------------------------------------------------ the ingest's parts
-# its pool account's fields: identity (mints, reserves, bin step, pair type, oracle, token
-# programs and creator), mints a and b (X, Y) and vaults
+# its pool account's identity (mints, reserves, bin step, pair type, oracle, token
+# programs and creator), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "token_x_mint token_y_mint reserve_x reserve_y bin_step pair_type oracle"
-    " token_mint_x_program_flag token_mint_y_program_flag creator",
-    mints="token_x_mint token_y_mint",
-    vaults="reserve_x reserve_y",
+    """
+    token_x_mint               mint_a
+    token_y_mint               mint_b
+    reserve_x                  vault_a
+    reserve_y                  vault_b
+    bin_step
+    pair_type
+    oracle
+    token_mint_x_program_flag
+    token_mint_y_program_flag
+    creator
+    """
 )
 
 

@@ -811,14 +811,28 @@ def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
 parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
 
 
-# its pool account's fields: identity (everything fixed at ``create_market``), mints a and
-# b (base, quote) and vaults
+# its pool account's identity (everything fixed at ``create_market``), a field a line, its
+# mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "bump base_decimals quote_decimals market_authority bids asks event_heap oracle_a"
-    " oracle_b base_lot_size quote_lot_size maker_fee taker_fee base_mint quote_mint"
-    " market_base_vault market_quote_vault",
-    mints="base_mint quote_mint",
-    vaults="market_base_vault market_quote_vault",
+    """
+    bump
+    base_decimals
+    quote_decimals
+    market_authority
+    bids
+    asks
+    event_heap
+    oracle_a
+    oracle_b
+    base_lot_size
+    quote_lot_size
+    maker_fee
+    taker_fee
+    base_mint           mint_a
+    quote_mint          mint_b
+    market_base_vault   vault_a
+    market_quote_vault  vault_b
+    """
 )
 
 

@@ -190,13 +190,20 @@ API = api(
 )
 
 
-# its pool account's fields: identity (bump, index, creator, mints, LP mint, vaults and
-# the coin creator), mints a and b (base, quote) and vaults
+# its pool account's identity (bump, index, creator, mints, LP mint, vaults and the coin
+# creator), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "pool_bump index creator base_mint quote_mint lp_mint pool_base_token_account"
-    " pool_quote_token_account coin_creator",
-    mints="base_mint quote_mint",
-    vaults="pool_base_token_account pool_quote_token_account",
+    """
+    pool_bump
+    index
+    creator
+    base_mint                 mint_a
+    quote_mint                mint_b
+    lp_mint
+    pool_base_token_account   vault_a
+    pool_quote_token_account  vault_b
+    coin_creator
+    """
 )
 
 

@@ -69,13 +69,25 @@ API = api(
 )
 
 
-# its pool account's fields: identity (status, nonce, both decimals and every key (vaults,
-# mints, market, programs...)), mints a and b (coin, pc) and vaults
+# its pool account's identity (status, nonce, both decimals and every key: vaults, mints,
+# market, programs...), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "status nonce coin_decimals pc_decimals coin_vault pc_vault coin_vault_mint"
-    " pc_vault_mint lp_mint open_orders market market_program target_orders amm_owner",
-    mints="coin_vault_mint pc_vault_mint",
-    vaults="coin_vault pc_vault",
+    """
+    status
+    nonce
+    coin_decimals
+    pc_decimals
+    coin_vault       vault_a
+    pc_vault         vault_b
+    coin_vault_mint  mint_a
+    pc_vault_mint    mint_b
+    lp_mint
+    open_orders
+    market
+    market_program
+    target_orders
+    amm_owner
+    """
 )
 
 

@@ -775,14 +775,21 @@ def raydium_clmm_swap_ledger(
     )
 
 
-# ------------------------------------------------------------------ the venue
-# its pool account's fields: identity (bump, config, both mints, both vaults, observation,
-# decimals, tick spacing), mints a and b and vaults
+# its pool account's identity (bump, config, both mints, both vaults, observation,
+# decimals, tick spacing), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "bump amm_config token_mint_0 token_mint_1 token_vault_0 token_vault_1"
-    " observation_key mint_decimals_0 mint_decimals_1 tick_spacing",
-    mints="token_mint_0 token_mint_1",
-    vaults="token_vault_0 token_vault_1",
+    """
+    bump
+    amm_config
+    token_mint_0     mint_a
+    token_mint_1     mint_b
+    token_vault_0    vault_a
+    token_vault_1    vault_b
+    observation_key
+    mint_decimals_0
+    mint_decimals_1
+    tick_spacing
+    """
 )
 
 

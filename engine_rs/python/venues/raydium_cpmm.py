@@ -106,14 +106,26 @@ API = api(
 )
 
 
-# its pool account's fields: identity (every key (config, vaults, mints, programs...), the
-# bump, status and decimals), mints a and b (token 0, token 1) and vaults
+# its pool account's identity (every key: config, vaults, mints, programs...; the bump,
+# status and decimals), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "amm_config pool_creator token_0_vault token_1_vault lp_mint token_0_mint"
-    " token_1_mint token_0_program token_1_program observation_key auth_bump status"
-    " lp_mint_decimals mint_0_decimals mint_1_decimals",
-    mints="token_0_mint token_1_mint",
-    vaults="token_0_vault token_1_vault",
+    """
+    amm_config
+    pool_creator
+    token_0_vault     vault_a
+    token_1_vault     vault_b
+    lp_mint
+    token_0_mint      mint_a
+    token_1_mint      mint_b
+    token_0_program
+    token_1_program
+    observation_key
+    auth_bump
+    status
+    lp_mint_decimals
+    mint_0_decimals
+    mint_1_decimals
+    """
 )
 
 

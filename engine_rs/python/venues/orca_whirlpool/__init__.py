@@ -139,13 +139,19 @@ API = api(
 )
 
 
-# its pool account's fields: identity (config, bump, tick spacing, fee tier, both mints
-# and both vaults), mints a and b and vaults
+# its pool account's identity (config, bump, tick spacing, fee tier, both mints and both
+# vaults), a field a line, its mints and vaults marked
 identity, reserve_mints, vaults = pool_fields(
-    "whirlpools_config whirlpool_bump tick_spacing fee_tier_index_seed token_mint_a"
-    " token_vault_a token_mint_b token_vault_b",
-    mints="token_mint_a token_mint_b",
-    vaults="token_vault_a token_vault_b",
+    """
+    whirlpools_config
+    whirlpool_bump
+    tick_spacing
+    fee_tier_index_seed
+    token_mint_a         mint_a
+    token_vault_a        vault_a
+    token_mint_b         mint_b
+    token_vault_b        vault_b
+    """
 )
 
 
