@@ -25,18 +25,8 @@ from .._ints import i64, u64
 from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
-from . import book
-from .base import (
-    Assembly,
-    OwnAccount,
-    api,
-    event_reader,
-    no_arrays,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from . import base, book
+from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -226,6 +216,9 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         seats,
         free,
     )
+
+
+decode = decode_manifest_market  # the pool account's decoder
 
 
 def decode_manifest_global(data: bytes, owner: object = None) -> ManifestGlobal:
@@ -656,7 +649,6 @@ def manifest_ladder(
 
 
 # ------------------------------------------------------------------ the venue
-decode = decode_manifest_market
 
 API = api(
     """
@@ -677,7 +669,7 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
     return ManifestFillLog(*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0)
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
 # its pool account's identity (the mints, vaults, decimals, bumps and version), a field a
@@ -725,7 +717,7 @@ def new_own() -> Own:
     return Own()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Own, role: str, cx: OwnAccount) -> None:

@@ -35,17 +35,8 @@ from ...decoded import DammSwapEvent, DammSwapQuote, MeteoraDammPool
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from .base import (
-    Assembly,
-    OwnAccount,
-    api,
-    event_reader,
-    no_arrays,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from . import base
+from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
@@ -104,7 +95,7 @@ def decode_meteora_damm_pool(data: bytes, owner: object = None) -> MeteoraDammPo
     )
 
 
-decode = decode_meteora_damm_pool
+decode = decode_meteora_damm_pool  # the pool account's decoder
 
 
 # ------------------------------------------------------------------ the base fee
@@ -554,7 +545,7 @@ def parse_event(raw: bytes) -> DammSwapEvent | None:
     return DammSwapEvent(*r.packed(8, "key u8*2 flag u64*2 u8 u64*4 u128 u64*10"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
 # eng.meteora_damm_v2, its public namespace (Venue.API): a public name, then its definition
@@ -601,7 +592,7 @@ def new_own() -> Clock:
     return Clock()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def _own_clock(role: str, cx: OwnAccount) -> tuple[int, int]:

@@ -248,6 +248,9 @@ def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
     )
 
 
+decode = decode_meteora_lb_pair  # the pool account's decoder
+
+
 def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
     """Meteora DLMM ``BinArray`` (10,136 bytes)."""
     r = check(data, "BinArray", BIN_ARRAY_SIZE, DISC_BIN_ARRAY, owner, (PROGRAM_ID,))
@@ -292,10 +295,8 @@ def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     return DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = no_log
 
-
-decode = decode_meteora_lb_pair  # the pool account's decoder
 
 # eng.meteora_dlmm, its public namespace (Venue.API): a public name, then its definition
 API = api(

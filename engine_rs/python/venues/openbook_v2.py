@@ -34,18 +34,8 @@ from ...records import BookLadder, BookLevel, OpenBookFill, VenueInfo
 from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
-from . import book
-from .base import (
-    Assembly,
-    OwnAccount,
-    api,
-    event_reader,
-    no_arrays,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from . import base, book
+from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -135,6 +125,9 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
         s(488),
         *r.packed(496, "u128*2 u64*2 u128*2 key*3 u64 key u64"),
     )
+
+
+decode = decode_openbook_market  # the pool account's decoder
 
 
 # ------------------------------------------------------------------ BookSide
@@ -785,7 +778,6 @@ def openbook_take(
 
 
 # ------------------------------------------------------------------ the venue
-decode = decode_openbook_market  # the pool account's decoder
 
 # eng.openbook_v2, its public namespace (Venue.API): a public name, then its definition
 API = api(
@@ -808,7 +800,7 @@ def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
     return None if r is None else OpenBookTotalOrderFillEvent(*r.packed(8, "u8 key u64*3"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
 # its pool account's identity (everything fixed at ``create_market``), a field a line, its
@@ -856,7 +848,7 @@ def new_own() -> Book:
     return Book()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Book, role: str, cx: OwnAccount) -> None:

@@ -85,6 +85,9 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     )
 
 
+decode = decode_pump_amm_pool  # the pool account's decoder
+
+
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
     """PumpSwap ``GlobalConfig`` (its first 313 bytes, and the creator fee bps when held)."""
     r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
@@ -174,10 +177,8 @@ def parse_event(raw: bytes) -> PumpSwapEvent | None:
     return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)  # type: ignore[arg-type, call-arg]
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = no_log
 
-
-decode = decode_pump_amm_pool  # the pool account's decoder
 
 # eng.pump_amm, its public namespace (Venue.API): a public name, then its definition
 API = api(

@@ -37,6 +37,9 @@ def decode_raydium_amm_v4(data: bytes, owner: object = None) -> RaydiumAmmV4:
     )
 
 
+decode = decode_raydium_amm_v4  # the pool account's decoder
+
+
 def parse_log(raw: bytes) -> SwapBaseInLog | SwapBaseOutLog | None:
     """The swap of a ``ray_log`` line's bytes; None for the other log types."""
     if not raw:
@@ -57,8 +60,6 @@ def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
     plain-text mismatch diagnostics share the prefix) raises DecodeError."""
     return parse_log(_b64(b64, "ray_log"))
 
-
-decode = decode_raydium_amm_v4  # the pool account's decoder
 
 # eng.raydium_amm_v4, its public namespace (Venue.API): a public name, then its definition
 API = api(

@@ -103,6 +103,9 @@ def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
     )
 
 
+decode = decode_raydium_clmm  # the pool account's decoder
+
+
 def decode_raydium_clmm_config(data: bytes, owner: object = None) -> RaydiumClmmConfig:
     """Raydium CLMM ``AmmConfig`` (117 bytes)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, _OWNERS)
@@ -153,10 +156,8 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     )
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = no_log
 
-
-decode = decode_raydium_clmm  # the pool account's decoder
 
 # eng.raydium_clmm, its public namespace (Venue.API): a public name, then its definition
 API = api(

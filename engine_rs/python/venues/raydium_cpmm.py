@@ -59,6 +59,9 @@ def decode_raydium_cpmm(data: bytes, owner: object = None) -> RaydiumCpmmPool:
     )
 
 
+decode = decode_raydium_cpmm  # the pool account's decoder
+
+
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> RaydiumAmmConfig:
     """Raydium CP-Swap ``AmmConfig`` (spec §1.4)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, (PROGRAM_ID,))
@@ -92,10 +95,8 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
     return CpmmSwapEvent(*base)
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = no_log
 
-
-decode = decode_raydium_cpmm  # the pool account's decoder
 
 # eng.raydium_cpmm, its public namespace (Venue.API): a public name, then its definition
 API = api(

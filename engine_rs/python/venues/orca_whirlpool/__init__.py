@@ -76,6 +76,9 @@ def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
     )
 
 
+decode = decode_whirlpool  # the pool account's decoder
+
+
 def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
     """A Whirlpool tick array, fixed (9,988 bytes) or dynamic (148..10,004), by its
     discriminator (spec §2.3)."""
@@ -116,10 +119,8 @@ def parse_event(raw: bytes) -> Traded | None:
     return None if r is None else Traded(*r.packed(8, "key flag u128*2 u64*6"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = no_log
 
-
-decode = decode_whirlpool  # the pool account's decoder
 
 # eng.orca_whirlpool, its public namespace (Venue.API): a public name, then its definition
 API = api(
