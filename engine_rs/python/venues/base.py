@@ -14,9 +14,10 @@ from typing import Any, Protocol
 from ...errors import AccountTooShortError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import u64
-from ..decode import Reader
+from ..decode import SYSVAR_CLOCK, Reader
 
 PROGRAM_DATA = "Program data: "  # the prefix of Anchor event lines
+CLOCK = "clock"  # the role of the Clock sysvar, for a venue that follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,12 @@ def no_log(raw: bytes) -> None:
     """:meth:`Venue.parse_log` of a venue whose swaps are not in ``Program log:`` lines
     (Anchor events, :meth:`Venue.parse_event`; or not logged)."""
     return None
+
+
+def clock_only(rec: object) -> tuple[tuple[str, str], ...]:
+    """:meth:`Venue.followed` of a venue whose pool account names none of its own
+    accounts and which follows the Clock sysvar."""
+    return ((CLOCK, SYSVAR_CLOCK),)
 
 
 def no_arrays(own: object, pubkey: str) -> bool:

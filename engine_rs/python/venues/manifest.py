@@ -26,7 +26,7 @@ from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
 from . import base, book
-from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -63,7 +63,6 @@ EXPANSION_RENT = 556_800
 MAX_STEPS = 40  # maker orders a quoted swap may reach: our choice (compute units)
 BASE_GLOBAL = "base_global"
 QUOTE_GLOBAL = "quote_global"
-CLOCK = "clock"
 DEPTH = 20
 _U64 = (1 << 64) - 1
 _U128 = (1 << 128) - 1

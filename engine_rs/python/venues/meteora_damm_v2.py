@@ -34,16 +34,15 @@ from typing import Any
 from ...decoded import DammSwapEvent, DammSwapQuote, MeteoraDammPool
 from ...records import VenueInfo
 from .._ints import u64
-from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
+from ..decode import Reader, as_bytes, check, clock_slot_and_time
 from . import base
-from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
 DISC_EVT_SWAP2 = bytes([189, 66, 51, 168, 38, 80, 117, 153])
 POOL_SIZE = 1_112
 EVT_SWAP2_SIZE = 8 + 180
-CLOCK = "clock"
 BOTH_TOKEN, ONLY_B, COMPOUNDING = 0, 1, 2
 FEE_DENOMINATOR = 1_000_000_000
 MAX_BASIS_POINT = 10_000
@@ -575,9 +574,7 @@ identity, reserve_mints, vaults = pool_fields(
 )
 
 
-def followed(rec: MeteoraDammPool) -> tuple[tuple[str, str], ...]:
-    """The Clock sysvar (what the program prices and activates at)."""
-    return ((CLOCK, SYSVAR_CLOCK),)
+followed = base.clock_only  # the Clock sysvar (what the program prices and activates at)
 
 
 @dataclass(slots=True)

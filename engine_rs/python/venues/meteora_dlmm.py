@@ -44,9 +44,10 @@ from ...errors import DecodeError, MathOverflowError, TicksMissingError
 from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
-from ..decode import SYSVAR_CLOCK, check, clock_unix_timestamp
+from ..decode import check, clock_unix_timestamp
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, api, event_reader, no_log, no_role, own_roles, pool_fields
+from . import base
+from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -62,7 +63,6 @@ _BIN_LEN = 144
 BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
 SWAP_EVENT_SIZE = 137
 BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
-CLOCK = "clock"  # the Clock sysvar's (followed)
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = BIN_ARRAY
@@ -295,7 +295,7 @@ def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     return DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
 
 
-parse_log = no_log
+parse_log = base.no_log
 
 
 # eng.meteora_dlmm, its public namespace (Venue.API): a public name, then its definition
@@ -662,9 +662,7 @@ identity, reserve_mints, vaults = pool_fields(
 )
 
 
-def followed(rec: MeteoraLbPair) -> tuple[tuple[str, str], ...]:
-    """The Clock sysvar (its bin arrays are tracked by the caller)."""
-    return ((CLOCK, SYSVAR_CLOCK),)
+followed = base.clock_only  # the Clock sysvar (its bin arrays are tracked by the caller)
 
 
 @dataclass(slots=True)

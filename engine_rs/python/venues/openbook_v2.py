@@ -35,7 +35,7 @@ from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
 from . import base, book
-from .base import Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -64,7 +64,6 @@ TAG_LEAF = 2
 BIDS = "bids"
 ASKS = "asks"
 EVENT_HEAP = "event_heap"
-CLOCK = "clock"
 I64_MAX = (1 << 63) - 1
 DEPTH = 20  # the ladder's default levels a side
 
