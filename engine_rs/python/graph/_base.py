@@ -27,6 +27,15 @@ def _check_id(value: object, what: str) -> str:
     return value
 
 
+def _check_pool_ids(pool_id: object, mint_a: object, mint_b: object) -> None:
+    """A pool's id and mints are base58 addresses (:func:`_check_id`), its mints two."""
+    _check_id(pool_id, "pool_id")
+    _check_id(mint_a, "mint_a")
+    _check_id(mint_b, "mint_b")
+    if mint_a == mint_b:
+        raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+
+
 def _check_hops(max_hops: object) -> int:
     if isinstance(max_hops, bool) or not isinstance(max_hops, int):
         raise TypeError("max_hops: expected int")

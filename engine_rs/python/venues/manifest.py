@@ -588,10 +588,16 @@ def _book(market: object, now_slot: object, base_global: object, quote_global: o
     return BookState.new(m, slot, _deposits(base_global), _deposits(quote_global))
 
 
-def _flag(a_to_b: object) -> bool:
+def _taker(
+    amount: object, a_to_b: object, market: object, now_slot: object, *held: object
+) -> tuple[BookState, int, bool]:
+    """The book a taker of ``amount`` meets, with ``amount`` (u64) and ``a_to_b`` (a bool)
+    checked first, as the extension takes its arguments; ``held``: the base and quote
+    globals' bytes, or None."""
+    x = u64(amount)
     if not isinstance(a_to_b, bool):
         raise TypeError(f"a_to_b: expected bool, got {type(a_to_b).__name__}")
-    return a_to_b
+    return _book(market, now_slot, *held), x, a_to_b
 
 
 def manifest_swap(
@@ -605,9 +611,7 @@ def manifest_swap(
     """The program's exact-in swap of ``amount`` (base in when ``a_to_b``) on a market's
     bytes at ``now_slot`` (the program's ``slot as u32``), given the globals passed (the
     maker side's is used): its result, or the program's error name."""
-    x = u64(amount)
-    flag = _flag(a_to_b)
-    s = _book(market, now_slot, base_global, quote_global)
+    s, x, flag = _taker(amount, a_to_b, market, now_slot, base_global, quote_global)
     try:
         return s.swap(x, flag)
     except SwapError as e:
@@ -623,9 +627,7 @@ def manifest_quote(
     quote_global: bytes | None = None,
 ) -> int | None:
     """The venue's quote (the graph's) on a market's bytes."""
-    x = u64(amount)
-    flag = _flag(a_to_b)
-    s = _book(market, now_slot, base_global, quote_global)
+    s, x, flag = _taker(amount, a_to_b, market, now_slot, base_global, quote_global)
     got = s.quote_steps(x, flag)
     return None if got is None else got[0]
 

@@ -45,10 +45,11 @@ from ...errors import (
     TicksMissingError,
 )
 from ...records import VenueInfo
-from .._ints import i32, i64, u64, u128
+from .._ints import U128_MAX, i32, i64, u64, u128
 from ..decode import Reader, check
 from .base import Assembly, OwnAccount, api, no_log, no_role, own_roles, pool_fields
 from .exact import ExactSwaps
+from .ticks import MIN_SQRT_PRICE_X64 as MIN_SQRT_PRICE_X64
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
 PROGRAM_ID = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
@@ -72,7 +73,6 @@ _OWNERS = (PROGRAM_ID,)
 
 MIN_TICK = -443_636
 MAX_TICK = 443_636
-MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
 TICK_ARRAY_SIZE = 60
 FEE_RATE_DENOMINATOR = 1_000_000
@@ -83,7 +83,6 @@ SWAP_TICK_ARRAYS = 3
 HAS_LIQUIDITY = 1
 HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
-_U128_MAX = (1 << 128) - 1
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
@@ -280,7 +279,7 @@ def sqrt_price_at_tick(tick: int) -> int:
         if a & (2 << i):
             ratio = (ratio * f) >> 64
     if tick > 0:
-        ratio = _U128_MAX // ratio
+        ratio = U128_MAX // ratio
     return ratio
 
 
@@ -344,7 +343,7 @@ def next_sqrt_price_from_input(sqrt_price: int, liquidity: int, amount: int, zfo
         n1 = liquidity << 64
         return -((-n1 * sqrt_price) // (n1 + amount * sqrt_price))
     nxt = sqrt_price + (amount << 64) // liquidity
-    if nxt > _U128_MAX:
+    if nxt > U128_MAX:
         raise Fail("CalculateOverflow")
     return nxt
 
@@ -427,7 +426,7 @@ def _add_delta(x: int, y: int) -> int:
             raise Fail("LiquiditySubValueErr")
         return z
     z = x + y
-    if z > _U128_MAX:
+    if z > U128_MAX:
         raise Fail("LiquidityAddValueErr")
     return z
 
@@ -482,7 +481,7 @@ class Ledger:
         if rest < 0:
             raise Fail("CalculateOverflow")
         if liquidity > 0:
-            self.fee_growth_x64 = (self.fee_growth_x64 + (rest << 64) // liquidity) & _U128_MAX
+            self.fee_growth_x64 = (self.fee_growth_x64 + (rest << 64) // liquidity) & U128_MAX
             self.lp_fee = _add64(self.lp_fee, rest)
         else:
             self.protocol_fee = _add64(self.protocol_fee, rest)
