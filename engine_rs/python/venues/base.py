@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from ...errors import AccountTooShortError, InvalidInputError
+from ...errors import AccountTooShortError, DecodeError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import u64
 from ..decode import SYSVAR_CLOCK, Reader
@@ -184,6 +184,28 @@ def event_reader(raw: bytes, disc: bytes, name: str, size: int) -> Reader | None
     if len(raw) < size:
         raise AccountTooShortError(f"{name}: {len(raw)} bytes, needs {size}")
     return Reader(raw, "event")
+
+
+def belongs(what: str, pool_id: str, cx: OwnAccount) -> None:
+    """An own account naming the pool it belongs to (``pool_id``) is the pool's
+    (DecodeError naming ``what`` otherwise)."""
+    if pool_id != cx.pool_id:
+        raise DecodeError(f"{what} {cx.pubkey} belongs to {pool_id}, not {cx.pool_id}")
+
+
+Own = TypeVar("Own")
+
+
+def checks_of(
+    new_own: Callable[[], Own], own_account: Callable[[Own, str, OwnAccount], None]
+) -> Callable[[str, OwnAccount], None]:
+    """:meth:`Venue.check_own_account` of a venue whose ``own_account`` only decodes and
+    keeps: it, on a fresh keep thrown away."""
+
+    def check_own_account(role: str, cx: OwnAccount) -> None:
+        own_account(new_own(), role, cx)
+
+    return check_own_account
 
 
 def no_role(info: VenueInfo, role: str) -> InvalidInputError:

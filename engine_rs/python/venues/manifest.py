@@ -200,7 +200,7 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         n = blocks.node(i)
         free += 1
         i = int.from_bytes(n[0:4], "little")
-    return ManifestMarket(
+    fields = [
         *r.packed(8, "u8*5 _3 key*4 u64"),
         allocated,
         bids_root,
@@ -214,7 +214,8 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         tuple(asks),
         seats,
         free,
-    )
+    ]
+    return ManifestMarket(*fields)
 
 
 decode = decode_manifest_market  # the pool account's decoder
@@ -667,7 +668,8 @@ def parse_event(raw: bytes) -> ManifestFillLog | None:
     r = event_reader(raw, DISC_FILL_LOG, "FillLog", FILL_LOG_SIZE)
     if r is None:
         return None
-    return ManifestFillLog(*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0)
+    fields = [*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0]
+    return ManifestFillLog(*fields)
 
 
 parse_log = base.no_log

@@ -47,7 +47,17 @@ from ..b58 import b58decode
 from ..decode import check, clock_unix_timestamp
 from ..derive import find_program_address
 from . import base
-from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import (
+    CLOCK,
+    Assembly,
+    OwnAccount,
+    api,
+    belongs,
+    event_reader,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -236,7 +246,7 @@ def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
     """Meteora DLMM ``LbPair`` (904 bytes)."""
     r = check(data, "LbPair", POOL_SIZE, DISC_LB_PAIR, owner, (PROGRAM_ID,))
     k = r.key
-    return MeteoraLbPair(
+    fields = [
         *r.packed(8, "u16*4 u32*2 i32*2 u16 u8*3 _3 u32*2 i32"),
         r.i64(56),
         *r.packed(72, "u8 u16 u8 i32 u16 u8*2 u16 u8*2 key*4 u64*2"),
@@ -245,7 +255,8 @@ def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
         tuple(r.u64(584 + 8 * i) for i in range(16)),
         r.i64(712),
         *r.packed(752, "key*2 u64*2 _16 key u8*3"),
-    )
+    ]
+    return MeteoraLbPair(*fields)
 
 
 decode = decode_meteora_lb_pair  # the pool account's decoder
@@ -694,8 +705,7 @@ def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
     if role != BIN_ARRAY:
         raise no_role(INFO, role)
     ba = decode_meteora_bin_array(cx.data, cx.owner)
-    if ba.lb_pair != cx.pool_id:
-        raise DecodeError(f"bin array {cx.pubkey} belongs to {ba.lb_pair}, not {cx.pool_id}")
+    belongs("bin array", ba.lb_pair, cx)
     if not -(1 << 31) <= ba.index < 1 << 31:
         raise DecodeError(f"bin array {cx.pubkey}: index {ba.index} is outside i32")
     return ba

@@ -101,7 +101,7 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
     def s(off: int) -> int:
         return _s64(r.u64(off))
 
-    return OpenBookMarket(
+    fields = [
         *r.packed(8, "u8*3 _5 key"),
         s(48),
         r.key(56),
@@ -123,7 +123,8 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
         s(480),
         s(488),
         *r.packed(496, "u128*2 u64*2 u128*2 key*3 u64 key u64"),
-    )
+    ]
+    return OpenBookMarket(*fields)
 
 
 decode = decode_openbook_market  # the pool account's decoder

@@ -33,6 +33,7 @@ from .base import (
     Assembly,
     OwnAccount,
     api,
+    checks_of,
     no_arrays,
     no_log,
     no_role,
@@ -76,13 +77,14 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     k = r.key
     n = len(r.data)
-    return PumpAmmPool(
+    fields = [
         *r.packed(8, "u8 u16 key*6 u64"),
         k(211) if n >= 243 else ZERO_KEY,
         n >= 245 and r.flag(243),
         n >= 245 and r.flag(244),
         r.i128(245) if n >= 261 else 0,
-    )
+    ]
+    return PumpAmmPool(*fields)
 
 
 decode = decode_pump_amm_pool  # the pool account's decoder
@@ -92,11 +94,8 @@ def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmG
     """PumpSwap ``GlobalConfig`` (its first 313 bytes, and the creator fee bps when held)."""
     r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
-    return PumpAmmGlobalConfig(
-        *r.packed(8, "key u64*2 u8"),
-        recipients,  # type: ignore[arg-type]
-        r.u64(313) if len(r.data) >= 321 else 0,
-    )
+    fields = [*r.packed(8, "key u64*2 u8"), recipients, r.u64(313) if len(r.data) >= 321 else 0]
+    return PumpAmmGlobalConfig(*fields)
 
 
 def _fee_tiers(r: Reader, off: int) -> tuple[tuple[tuple[int, int, int, int], ...], int]:
@@ -248,15 +247,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
         raise no_role(INFO, role)
 
 
-def check_own_account(role: str, cx: OwnAccount) -> None:
-    if role == GLOBAL_CONFIG:
-        decode_pump_amm_global_config(cx.data, cx.owner)
-    elif role == FEE_CONFIG:
-        decode_pump_fee_config(cx.data, cx.owner)
-    elif role == BASE_MINT:
-        decode_mint(cx.data, cx.owner)
-    else:
-        raise no_role(INFO, role)
+check_own_account = checks_of(new_own, own_account)
 
 
 def pump_pool_authority(base_mint: str) -> str:

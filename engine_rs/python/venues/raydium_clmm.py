@@ -36,7 +36,6 @@ from ...decoded import (
     RaydiumClmmTickArray,
 )
 from ...errors import (
-    DecodeError,
     EngineError,
     InsufficientLiquidityError,
     InvalidInputError,
@@ -47,7 +46,7 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import U128_MAX, i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, api, no_log, no_role, own_roles, pool_fields
+from .base import Assembly, OwnAccount, api, belongs, no_log, no_role, own_roles, pool_fields
 from .exact import ExactSwaps
 from .ticks import MIN_SQRT_PRICE_X64 as MIN_SQRT_PRICE_X64
 from .ticks import array_starts, checked_ticks, crossed_ticks
@@ -94,12 +93,13 @@ INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARR
 def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
     """Raydium CLMM ``PoolState`` (1,544 bytes)."""
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, _OWNERS)
-    return RaydiumClmmPool(
+    fields = [
         *r.packed(8, "u8 key*7 u8*2 u16 u128*2 i32 _4 u128*2 u64*2 _64 u8*2"),
         tuple(r.u64(904 + 8 * i) for i in range(16)),
         *r.packed(1064, "u64*4"),
         any(r.data[1096:1176]),
-    )
+    ]
+    return RaydiumClmmPool(*fields)
 
 
 decode = decode_raydium_clmm  # the pool account's decoder
@@ -838,22 +838,17 @@ def absent(own: Any, pubkey: str) -> bool:
     return forget(own, pubkey)
 
 
-def _belongs(what: str, got: str, cx: OwnAccount) -> None:
-    if got != cx.pool_id:
-        raise DecodeError(f"{what} {cx.pubkey} belongs to {got}, not {cx.pool_id}")
-
-
 def own_account(own: ClmmOwn, role: str, cx: OwnAccount) -> None:
     if role == CONFIG:
         c = decode_raydium_clmm_config(cx.data, cx.owner)
         own.rates = (c.trade_fee_rate, c.protocol_fee_rate, c.fund_fee_rate)
     elif role == TICK_ARRAY:
         ta = decode_raydium_clmm_tick_array(cx.data, cx.owner)
-        _belongs("tick array", ta.pool_id, cx)
+        belongs("tick array", ta.pool_id, cx)
         own.arrays[cx.pubkey] = (ta.start_tick_index, _swap_ticks(ta))
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        _belongs("bitmap extension", e.pool_id, cx)
+        belongs("bitmap extension", e.pool_id, cx)
         own.extension = (e.positive, e.negative)
     else:
         raise no_role(INFO, role)
@@ -863,10 +858,10 @@ def check_own_account(role: str, cx: OwnAccount) -> None:
     if role == CONFIG:
         decode_raydium_clmm_config(cx.data, cx.owner)
     elif role == TICK_ARRAY:
-        _belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
+        belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        _belongs("bitmap extension", e.pool_id, cx)
+        belongs("bitmap extension", e.pool_id, cx)
     else:
         raise no_role(INFO, role)
 

@@ -29,6 +29,7 @@ from .base import (
     Assembly,
     OwnAccount,
     api,
+    checks_of,
     no_arrays,
     no_log,
     no_role,
@@ -158,10 +159,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
     own.trade_fee_rate, own.creator_fee_rate = cfg.trade_fee_rate, cfg.creator_fee_rate
 
 
-def check_own_account(role: str, cx: OwnAccount) -> None:
-    if role != CONFIG:
-        raise no_role(INFO, role)
-    decode_raydium_amm_config(cx.data, cx.owner)
+check_own_account = checks_of(new_own, own_account)
 
 
 @dataclass(slots=True)

@@ -25,7 +25,17 @@ from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import as_bytes, check
-from ..base import Assembly, OwnAccount, api, event_reader, no_log, no_role, own_roles, pool_fields
+from ..base import (
+    Assembly,
+    OwnAccount,
+    api,
+    belongs,
+    event_reader,
+    no_log,
+    no_role,
+    own_roles,
+    pool_fields,
+)
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -70,10 +80,11 @@ def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
     """Orca ``Whirlpool`` (spec §2.2)."""
     r = check(data, "Whirlpool", POOL_SIZE, DISC_WHIRLPOOL, owner, _OWNERS)
     k = r.key
-    return Whirlpool(
+    fields = [
         *r.packed(8, "key u8 u16*4 u128*2 i32 u64*2 key*2 u128 key*2 u128 u64"),
         (k(269), k(397), k(525)),
-    )
+    ]
+    return Whirlpool(*fields)
 
 
 decode = decode_whirlpool  # the pool account's decoder
@@ -260,8 +271,7 @@ def _own_tick_array(role: str, cx: OwnAccount) -> TickArray:
     if role != TICK_ARRAY:
         raise no_role(INFO, role)
     ta = decode_tick_array(cx.data, cx.owner)
-    if ta.whirlpool != cx.pool_id:
-        raise DecodeError(f"tick array {cx.pubkey} belongs to {ta.whirlpool}, not {cx.pool_id}")
+    belongs("tick array", ta.whirlpool, cx)
     return ta
 
 
