@@ -26,7 +26,7 @@ from ..b58 import b58decode
 from ..decode import SYSVAR_CLOCK, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
 from . import base, book
-from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -70,7 +70,7 @@ _I64_MAX = (1 << 63) - 1
 _NODE_HEADER = 16
 
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS, BASE_GLOBAL, QUOTE_GLOBAL, CLOCK)
+OWN_ROLES = base.own_roles(ARRAYS, BASE_GLOBAL, QUOTE_GLOBAL, CLOCK)
 INFO = VenueInfo("manifest", "manifest", "mfx", "book", (PROGRAM_ID,), MARKET_MIN_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 _PROGRAM = b58decode(PROGRAM_ID)
@@ -652,7 +652,7 @@ def manifest_ladder(
 
 # ------------------------------------------------------------------ the venue
 
-API = api(
+API = base.api(
     """
     decode_market  decode_manifest_market
     decode_global  decode_manifest_global
@@ -665,7 +665,7 @@ API = api(
 
 def parse_event(raw: bytes) -> ManifestFillLog | None:
     """Its ``FillLog`` (one maker order filled) when the discriminator is that one."""
-    r = event_reader(raw, DISC_FILL_LOG, "FillLog", FILL_LOG_SIZE)
+    r = base.event_reader(raw, DISC_FILL_LOG, "FillLog", FILL_LOG_SIZE)
     if r is None:
         return None
     fields = [*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0]
@@ -677,7 +677,7 @@ parse_log = base.no_log
 
 # its pool account's identity (the mints, vaults, decimals, bumps and version), a field a
 # line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     version
     base_mint_decimals

@@ -36,7 +36,7 @@ from ...records import VenueInfo
 from .._ints import u64
 from ..decode import Reader, as_bytes, check, clock_slot_and_time
 from . import base
-from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
@@ -54,7 +54,7 @@ MAX_FEE_NUMERATOR = {0: 500_000_000, 1: 990_000_000}
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS, CLOCK)
+OWN_ROLES = base.own_roles(ARRAYS, CLOCK)
 INFO = VenueInfo("meteora_damm_v2", "damm_v2", "damm", "damm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 
@@ -538,7 +538,7 @@ def _flag(v: object) -> bool:
 # ------------------------------------------------------------------ events
 def parse_event(raw: bytes) -> DammSwapEvent | None:
     """``EvtSwap2`` (emitted by self-CPI); None for another discriminator."""
-    r = event_reader(raw, DISC_EVT_SWAP2, "EvtSwap2", EVT_SWAP2_SIZE)
+    r = base.event_reader(raw, DISC_EVT_SWAP2, "EvtSwap2", EVT_SWAP2_SIZE)
     if r is None:
         return None
     return DammSwapEvent(*r.packed(8, "key u8*2 flag u64*2 u8 u64*4 u128 u64*10"))
@@ -548,7 +548,7 @@ parse_log = base.no_log
 
 
 # eng.meteora_damm_v2, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool  decode_meteora_damm_pool
     swap         meteora_damm_v2_swap
@@ -559,7 +559,7 @@ API = api(
 
 # its pool account's identity (mints, vaults, token programs, collect-fee mode, activation
 # type and creator), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     token_a_mint      mint_a
     token_b_mint      mint_b

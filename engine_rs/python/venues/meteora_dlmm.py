@@ -47,17 +47,7 @@ from ..b58 import b58decode
 from ..decode import check, clock_unix_timestamp
 from ..derive import find_program_address
 from . import base
-from .base import (
-    CLOCK,
-    Assembly,
-    OwnAccount,
-    api,
-    belongs,
-    event_reader,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -76,7 +66,7 @@ BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = BIN_ARRAY
-OWN_ROLES = own_roles(ARRAYS, BIN_ARRAY, CLOCK)
+OWN_ROLES = base.own_roles(ARRAYS, BIN_ARRAY, CLOCK)
 INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 # ------------------------------------------------------------------ math (math.rs)
@@ -300,7 +290,7 @@ def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBi
 
 def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     """Its ``Swap`` event when the discriminator is that; None otherwise."""
-    r = event_reader(raw, DISC_SWAP_EVENT, "Swap", SWAP_EVENT_SIZE)
+    r = base.event_reader(raw, DISC_SWAP_EVENT, "Swap", SWAP_EVENT_SIZE)
     if r is None:
         return None
     return DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
@@ -310,7 +300,7 @@ parse_log = base.no_log
 
 
 # eng.meteora_dlmm, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool              decode_meteora_lb_pair
     decode_bin_array         decode_meteora_bin_array
@@ -657,7 +647,7 @@ def state_of(
 
 # its pool account's identity (mints, reserves, bin step, pair type, oracle, token
 # programs and creator), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     token_x_mint               mint_a
     token_y_mint               mint_b
@@ -705,7 +695,7 @@ def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
     if role != BIN_ARRAY:
         raise no_role(INFO, role)
     ba = decode_meteora_bin_array(cx.data, cx.owner)
-    belongs("bin array", ba.lb_pair, cx)
+    base.belongs("bin array", ba.lb_pair, cx)
     if not -(1 << 31) <= ba.index < 1 << 31:
         raise DecodeError(f"bin array {cx.pubkey}: index {ba.index} is outside i32")
     return ba

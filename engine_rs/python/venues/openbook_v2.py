@@ -35,7 +35,7 @@ from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
 from . import base, book
-from .base import CLOCK, Assembly, OwnAccount, api, event_reader, no_role, own_roles, pool_fields
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -74,7 +74,7 @@ _EVENTS_AT = 8 + 16
 _ZERO_KEY = "11111111111111111111111111111111"
 
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS, BIDS, ASKS, EVENT_HEAP, CLOCK)
+OWN_ROLES = base.own_roles(ARRAYS, BIDS, ASKS, EVENT_HEAP, CLOCK)
 INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -780,7 +780,7 @@ def openbook_take(
 # ------------------------------------------------------------------ the venue
 
 # eng.openbook_v2, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_market      decode_openbook_market
     decode_bookside    decode_openbook_bookside
@@ -796,7 +796,7 @@ API = api(
 def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
     """Its ``TotalOrderFillEvent`` (a take) when the discriminator is that one."""
     what, size = "TotalOrderFillEvent", TOTAL_ORDER_FILL_EVENT_SIZE
-    r = event_reader(raw, DISC_TOTAL_ORDER_FILL_EVENT, what, size)
+    r = base.event_reader(raw, DISC_TOTAL_ORDER_FILL_EVENT, what, size)
     return None if r is None else OpenBookTotalOrderFillEvent(*r.packed(8, "u8 key u64*3"))
 
 
@@ -805,7 +805,7 @@ parse_log = base.no_log
 
 # its pool account's identity (everything fixed at ``create_market``), a field a line, its
 # mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     bump
     base_decimals

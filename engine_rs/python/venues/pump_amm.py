@@ -29,17 +29,8 @@ from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..derive import find_program_address
-from .base import (
-    Assembly,
-    OwnAccount,
-    api,
-    checks_of,
-    no_arrays,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
@@ -67,7 +58,7 @@ FEE_CONFIG = "fee_config"  # FeeConfig and the base mint (its supply: the market
 BASE_MINT = "base_mint"
 
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS, GLOBAL_CONFIG, FEE_CONFIG, BASE_MINT)
+OWN_ROLES = base.own_roles(ARRAYS, GLOBAL_CONFIG, FEE_CONFIG, BASE_MINT)
 INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -176,11 +167,11 @@ def parse_event(raw: bytes) -> PumpSwapEvent | None:
     return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)  # type: ignore[arg-type, call-arg]
 
 
-parse_log = no_log
+parse_log = base.no_log
 
 
 # eng.pump_amm, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool           decode_pump_amm_pool
     decode_global_config  decode_pump_amm_global_config
@@ -192,7 +183,7 @@ API = api(
 
 # its pool account's identity (bump, index, creator, mints, LP mint, vaults and the coin
 # creator), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     pool_bump
     index
@@ -233,7 +224,7 @@ def new_own() -> Config:
     return Config()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
@@ -247,7 +238,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
         raise no_role(INFO, role)
 
 
-check_own_account = checks_of(new_own, own_account)
+check_own_account = base.checks_of(new_own, own_account)
 
 
 def pump_pool_authority(base_mint: str) -> str:

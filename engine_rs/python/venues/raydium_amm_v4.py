@@ -17,14 +17,15 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from .base import Assembly, OwnAccount, api, no_arrays, no_role, own_roles, pool_fields
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
 RAY_LOG = "Program log: ray_log: "
 
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS)
+OWN_ROLES = base.own_roles(ARRAYS)
 INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = RAY_LOG
 
@@ -62,7 +63,7 @@ def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
 
 
 # eng.raydium_amm_v4, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool  decode_raydium_amm_v4
     parse_log    parse_ray_log
@@ -72,7 +73,7 @@ API = api(
 
 # its pool account's identity (status, nonce, both decimals and every key: vaults, mints,
 # market, programs...), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     status
     nonce
@@ -100,7 +101,7 @@ def new_own() -> None:
     return None
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: None, role: str, cx: OwnAccount) -> None:

@@ -46,7 +46,8 @@ from ...errors import (
 from ...records import VenueInfo
 from .._ints import U128_MAX, i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, api, belongs, no_log, no_role, own_roles, pool_fields
+from . import base
+from .base import Assembly, OwnAccount, no_role
 from .exact import ExactSwaps
 from .ticks import MIN_SQRT_PRICE_X64 as MIN_SQRT_PRICE_X64
 from .ticks import array_starts, checked_ticks, crossed_ticks
@@ -85,7 +86,7 @@ _U64_MAX = (1 << 64) - 1
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
-OWN_ROLES = own_roles(ARRAYS, CONFIG, TICK_ARRAY, BITMAP_EXTENSION)
+OWN_ROLES = base.own_roles(ARRAYS, CONFIG, TICK_ARRAY, BITMAP_EXTENSION)
 INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -155,11 +156,11 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     )
 
 
-parse_log = no_log
+parse_log = base.no_log
 
 
 # eng.raydium_clmm, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool              decode_raydium_clmm
     decode_config            decode_raydium_clmm_config
@@ -777,7 +778,7 @@ def raydium_clmm_swap_ledger(
 
 # its pool account's identity (bump, config, both mints, both vaults, observation,
 # decimals, tick spacing), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     bump
     amm_config
@@ -844,11 +845,11 @@ def own_account(own: ClmmOwn, role: str, cx: OwnAccount) -> None:
         own.rates = (c.trade_fee_rate, c.protocol_fee_rate, c.fund_fee_rate)
     elif role == TICK_ARRAY:
         ta = decode_raydium_clmm_tick_array(cx.data, cx.owner)
-        belongs("tick array", ta.pool_id, cx)
+        base.belongs("tick array", ta.pool_id, cx)
         own.arrays[cx.pubkey] = (ta.start_tick_index, _swap_ticks(ta))
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        belongs("bitmap extension", e.pool_id, cx)
+        base.belongs("bitmap extension", e.pool_id, cx)
         own.extension = (e.positive, e.negative)
     else:
         raise no_role(INFO, role)
@@ -858,10 +859,10 @@ def check_own_account(role: str, cx: OwnAccount) -> None:
     if role == CONFIG:
         decode_raydium_clmm_config(cx.data, cx.owner)
     elif role == TICK_ARRAY:
-        belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
+        base.belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        belongs("bitmap extension", e.pool_id, cx)
+        base.belongs("bitmap extension", e.pool_id, cx)
     else:
         raise no_role(INFO, role)
 

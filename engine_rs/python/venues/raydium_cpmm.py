@@ -25,17 +25,8 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from .base import (
-    Assembly,
-    OwnAccount,
-    api,
-    checks_of,
-    no_arrays,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")
@@ -47,7 +38,7 @@ FEE_DEN = 1_000_000  # fee rates are per this
 CONFIG = "config"  # the role of the pool's AmmConfig
 
 ARRAYS: str | None = None
-OWN_ROLES = own_roles(ARRAYS, CONFIG)
+OWN_ROLES = base.own_roles(ARRAYS, CONFIG)
 INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -96,11 +87,11 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
     return CpmmSwapEvent(*base)
 
 
-parse_log = no_log
+parse_log = base.no_log
 
 
 # eng.raydium_cpmm, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     decode_pool    decode_raydium_cpmm
     decode_config  decode_raydium_amm_config
@@ -110,7 +101,7 @@ API = api(
 
 # its pool account's identity (every key: config, vaults, mints, programs...; the bump,
 # status and decimals), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     amm_config
     pool_creator
@@ -149,7 +140,7 @@ def new_own() -> Config:
     return Config()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
@@ -159,7 +150,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
     own.trade_fee_rate, own.creator_fee_rate = cfg.trade_fee_rate, cfg.creator_fee_rate
 
 
-check_own_account = checks_of(new_own, own_account)
+check_own_account = base.checks_of(new_own, own_account)
 
 
 @dataclass(slots=True)

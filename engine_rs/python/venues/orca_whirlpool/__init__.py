@@ -25,17 +25,8 @@ from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
 from ...decode import as_bytes, check
-from ..base import (
-    Assembly,
-    OwnAccount,
-    api,
-    belongs,
-    event_reader,
-    no_log,
-    no_role,
-    own_roles,
-    pool_fields,
-)
+from .. import base
+from ..base import Assembly, OwnAccount, no_role
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -72,7 +63,7 @@ _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
-OWN_ROLES = own_roles(ARRAYS, TICK_ARRAY)
+OWN_ROLES = base.own_roles(ARRAYS, TICK_ARRAY)
 INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -126,15 +117,15 @@ def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
 
 def parse_event(raw: bytes) -> Traded | None:
     """Its ``Traded`` event when the discriminator is that; None otherwise."""
-    r = event_reader(raw, DISC_TRADED, "Traded", 121)
+    r = base.event_reader(raw, DISC_TRADED, "Traded", 121)
     return None if r is None else Traded(*r.packed(8, "key flag u128*2 u64*6"))
 
 
-parse_log = no_log
+parse_log = base.no_log
 
 
 # eng.orca_whirlpool, its public namespace (Venue.API): a public name, then its definition
-API = api(
+API = base.api(
     """
     PROGRAM_ID          WHIRLPOOL_PROGRAM_ID
     decode_pool         decode_whirlpool
@@ -153,7 +144,7 @@ API = api(
 
 # its pool account's identity (config, bump, tick spacing, fee tier, both mints and both
 # vaults), a field a line, its mints and vaults marked
-identity, reserve_mints, vaults = pool_fields(
+identity, reserve_mints, vaults = base.pool_fields(
     """
     whirlpools_config
     whirlpool_bump
@@ -271,7 +262,7 @@ def _own_tick_array(role: str, cx: OwnAccount) -> TickArray:
     if role != TICK_ARRAY:
         raise no_role(INFO, role)
     ta = decode_tick_array(cx.data, cx.owner)
-    belongs("tick array", ta.whirlpool, cx)
+    base.belongs("tick array", ta.whirlpool, cx)
     return ta
 
 
