@@ -98,6 +98,17 @@ decode = decode_meteora_damm_pool  # the pool account's decoder
 
 
 # ------------------------------------------------------------------ the base fee
+_SCHEDULER = ("number_of_period period_frequency reduction_factor", "u16 u64*2")
+_MARKET_CAP = (
+    "number_of_period sqrt_price_step_bps scheduler_expiration_duration reduction_factor",
+    "u16 u32*2 u64",
+)
+_LIMITER = ("fee_increment_bps max_limiter_duration max_fee_bps reference_amount", "u16 u32*2 u64")
+# a BaseFeeInfo's fields by its mode byte after the cliff numerator (u64 at 0) and the
+# mode (u8 at 8): their names and their layout from byte 14 (Reader.packed)
+_BASE_FEE_FIELDS = {0: _SCHEDULER, 1: _SCHEDULER, 2: _LIMITER, 3: _MARKET_CAP, 4: _MARKET_CAP}
+
+
 @dataclass(frozen=True, slots=True)
 class BaseFee:
     """A pool's ``BaseFeeInfo`` decoded by its mode byte (0/1 time scheduler linear /
@@ -120,33 +131,8 @@ class BaseFee:
     def from_bytes(d: bytes) -> BaseFee:
         r = Reader(d, "BaseFeeInfo")
         mode, cliff = r.u8(8), r.u64(0)
-        if mode in (0, 1):
-            return BaseFee(
-                mode,
-                cliff,
-                number_of_period=r.u16(14),
-                period_frequency=r.u64(16),
-                reduction_factor=r.u64(24),
-            )
-        if mode == 2:
-            return BaseFee(
-                mode,
-                cliff,
-                fee_increment_bps=r.u16(14),
-                max_limiter_duration=r.u32(16),
-                max_fee_bps=r.u32(20),
-                reference_amount=r.u64(24),
-            )
-        if mode in (3, 4):
-            return BaseFee(
-                mode,
-                cliff,
-                number_of_period=r.u16(14),
-                sqrt_price_step_bps=r.u32(16),
-                scheduler_expiration_duration=r.u32(20),
-                reduction_factor=r.u64(24),
-            )
-        return BaseFee(mode, cliff)
+        names, layout = _BASE_FEE_FIELDS.get(mode, ("", ""))
+        return BaseFee(mode, cliff, **dict(zip(names.split(), r.packed(14, layout))))
 
     def numerator(
         self,
