@@ -60,10 +60,14 @@ def venue_apis() -> dict[str, Public]:
     for path in sorted([*VENUES.glob("*.py"), *VENUES.glob("*/__init__.py")]):
         venue = path.parent.name if path.name == "__init__.py" else path.stem
         for node in parse(path).body:
-            target = node.target if isinstance(node, ast.AnnAssign) else None
-            if isinstance(target, ast.Name) and target.id == "API" and node.value is not None:
-                for public, flat in ast.literal_eval(node.value).items():
-                    found[flat] = Public(venue, public, path)
+            if not isinstance(node, ast.Assign) or ast.unparse(node.targets[0]) != "API":
+                continue
+            # API = base.api("""table"""): a line a public name, then its definition's
+            # name when that is another (``venues.base.api``)
+            table = ast.literal_eval(node.value.args[0]) if isinstance(node.value, ast.Call) else ""
+            for row in (line.split() for line in table.splitlines()):
+                if row:
+                    found[row[-1]] = Public(venue, row[0], path)
     return found
 
 
@@ -133,6 +137,13 @@ class Twin:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == method:
                     return ast.get_docstring(item)
+                if (  # a read-only attribute: ``name = Readonly[T]("_name", "its doc")``
+                    isinstance(item, ast.Assign)
+                    and ast.unparse(item.targets[0]) == method
+                    and isinstance(item.value, ast.Call)
+                ):
+                    docs = [ast.literal_eval(a) for a in item.value.args[1:]]
+                    return " ".join(str(docs[0]).split()) if docs else None
             todo += [(where, ast.unparse(b)) for b in node.bases if isinstance(b, ast.Name)]
         return None
 

@@ -17,18 +17,16 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _check_fee(fee_num: int, fee_den: int) -> None:
-    if fee_den == 0:
-        raise InvalidInputError("fee_den must be > 0")
-    if fee_num >= fee_den:
-        raise InvalidInputError(f"fee_num ({fee_num}) must be < fee_den ({fee_den})")
-
-
-def _check_reserves(reserve_in: int, reserve_out: int) -> None:
+def _check_pool(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> None:
+    """No reserve is zero and the fee is below 1 (InvalidInputError)."""
     if reserve_in == 0 or reserve_out == 0:
         raise InvalidInputError(
             f"zero reserve (reserve_in={reserve_in}, reserve_out={reserve_out})"
         )
+    if fee_den == 0:
+        raise InvalidInputError("fee_den must be > 0")
+    if fee_num >= fee_den:
+        raise InvalidInputError(f"fee_num ({fee_num}) must be < fee_den ({fee_den})")
 
 
 def amount_out_unchecked(
@@ -48,12 +46,11 @@ def cpmm_amount_out(
     (reserve_in + net))``. Raises InvalidInputError on zero amount/reserve or fee >= 1,
     MathOverflowError when an argument is outside u64. May return 0 for dust.
     """
-    amount_in, reserve_in, reserve_out = u64(amount_in), u64(reserve_in), u64(reserve_out)
-    fee_num, fee_den = u64(fee_num), u64(fee_den)
+    args = [u64(v) for v in (amount_in, reserve_in, reserve_out, fee_num, fee_den)]
+    amount_in, reserve_in, reserve_out, fee_num, fee_den = args
     if amount_in == 0:
         raise InvalidInputError("amount_in must be > 0")
-    _check_reserves(reserve_in, reserve_out)
-    _check_fee(fee_num, fee_den)
+    _check_pool(reserve_in, reserve_out, fee_num, fee_den)
     return amount_out_unchecked(amount_in, reserve_in, reserve_out, fee_num, fee_den)
 
 
@@ -67,12 +64,11 @@ def cpmm_amount_in(
     InsufficientLiquidityError when ``amount_out >= reserve_out`` and MathOverflowError
     when the input would not fit in u64.
     """
-    amount_out, reserve_in, reserve_out = u64(amount_out), u64(reserve_in), u64(reserve_out)
-    fee_num, fee_den = u64(fee_num), u64(fee_den)
+    args = [u64(v) for v in (amount_out, reserve_in, reserve_out, fee_num, fee_den)]
+    amount_out, reserve_in, reserve_out, fee_num, fee_den = args
     if amount_out == 0:
         raise InvalidInputError("amount_out must be > 0")
-    _check_reserves(reserve_in, reserve_out)
-    _check_fee(fee_num, fee_den)
+    _check_pool(reserve_in, reserve_out, fee_num, fee_den)
     if amount_out >= reserve_out:
         raise InsufficientLiquidityError(
             f"amount_out ({amount_out}) must be < reserve_out ({reserve_out})"
@@ -93,10 +89,10 @@ def spot_rate_unchecked(reserve_in: int, reserve_out: int, fee_num: int, fee_den
 
 def cpmm_spot_rate(reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> float:
     """Marginal output per input after the fee, at zero size."""
-    reserve_in, reserve_out = u64(reserve_in), u64(reserve_out)
-    fee_num, fee_den = u64(fee_num), u64(fee_den)
-    _check_reserves(reserve_in, reserve_out)
-    _check_fee(fee_num, fee_den)
+    reserve_in, reserve_out, fee_num, fee_den = (
+        u64(v) for v in (reserve_in, reserve_out, fee_num, fee_den)
+    )
+    _check_pool(reserve_in, reserve_out, fee_num, fee_den)
     return spot_rate_unchecked(reserve_in, reserve_out, fee_num, fee_den)
 
 

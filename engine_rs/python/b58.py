@@ -8,22 +8,15 @@ position.
 from __future__ import annotations
 
 from ..errors import Base58Error
+from ._ints import as_bytes
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
 
-def _bytes_like(data: object, what: str) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"{what}: expected bytes, got {type(data).__name__}")
-
-
 def b58encode(data: bytes) -> str:
     """Base58 text of bytes-like ``data``."""
-    raw = _bytes_like(data, "b58encode")
+    raw = as_bytes(data, "b58encode")
     zeros = len(raw) - len(raw.lstrip(b"\0"))
     n = int.from_bytes(raw, "big")
     out = []

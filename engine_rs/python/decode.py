@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from ..decoded import Mint, TokenAccount, TransferFee
 from ..errors import AccountTooShortError, DecodeError, WrongDiscriminatorError, WrongOwnerError
+from ._ints import as_bytes as as_bytes
 from .b58 import b58encode
 
 SPL_TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
@@ -53,6 +57,9 @@ class Reader:
     def i32(self, off: int) -> int:
         return int.from_bytes(self.data[off : off + 4], "little", signed=True)
 
+    def i64(self, off: int) -> int:
+        return int.from_bytes(self.data[off : off + 8], "little", signed=True)
+
     def u128(self, off: int) -> int:
         return int.from_bytes(self.data[off : off + 16], "little")
 
@@ -80,13 +87,43 @@ class Reader:
             raise DecodeError(f"{self.what}: COption tag at {off} is {tag}")
         return self.u64(off + 4) if tag else None
 
+    def packed(self, off: int, layout: str) -> list[Any]:
+        """The fields laid out back to back from byte ``off``, one word of ``layout``
+        each, in a record's order: ``u64`` (likewise ``u8``, ``u16``, ``u32``, ``i32``,
+        ``i64``, ``u128``, ``i128``, ``key``, ``flag``), ``u64*9`` (nine of them), ``_16``
+        (16 bytes not read)."""
+        return [read(self, off + at) for read, at in _fields(layout)]
 
-def as_bytes(data: object, what: str) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"{what}: expected bytes, got {type(data).__name__}")
+
+# what a word of a layout reads, and its size in bytes
+_KINDS: dict[str, tuple[Callable[[Reader, int], Any], int]] = {
+    "u8": (Reader.u8, 1),
+    "flag": (Reader.flag, 1),
+    "u16": (Reader.u16, 2),
+    "u32": (Reader.u32, 4),
+    "i32": (Reader.i32, 4),
+    "u64": (Reader.u64, 8),
+    "i64": (Reader.i64, 8),
+    "u128": (Reader.u128, 16),
+    "i128": (Reader.i128, 16),
+    "key": (Reader.key, 32),
+}
+
+
+@cache
+def _fields(layout: str) -> tuple[tuple[Callable[[Reader, int], Any], int], ...]:
+    """Each field of ``layout`` (:meth:`Reader.packed`) as its reader and offset."""
+    out, at = [], 0
+    for word in layout.split():
+        if word[0] == "_":
+            at += int(word[1:])
+            continue
+        kind, _, times = word.partition("*")
+        read, size = _KINDS[kind]
+        for _ in range(int(times or 1)):
+            out.append((read, at))
+            at += size
+    return tuple(out)
 
 
 def owner_text(owner: object) -> str | None:

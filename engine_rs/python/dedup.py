@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from ..errors import InvalidInputError
 from ..records import DedupStats
-from ._ints import i64
+from ._ints import Readonly, i64
 from .fees import nearest_rank_index
 
 MIN_CAPACITY = 2
@@ -91,18 +91,14 @@ class Deduper:
         self._endpoints: list[_Endpoint] = []
         self._evicted = 0
 
-    @property
-    def capacity(self) -> int:
-        return self._capacity
+    capacity = Readonly[int]("_capacity")
 
-    @property
-    def lag_window(self) -> int:
-        return self._lag_window
+    lag_window = Readonly[int]("_lag_window")
 
-    @property
-    def evicted(self) -> int:
-        """Keys forgotten to stay within capacity."""
-        return self._evicted
+    evicted = Readonly[int](
+        "_evicted",
+        "Keys forgotten to stay within capacity.",
+    )
 
     def __len__(self) -> int:
         return len(self._current) + len(self._older)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from ..errors import EmptyWindowError, InvalidInputError
 from ..records import PriorityFee
-from ._ints import u64
+from ._ints import Readonly, u64
 from .scorer import priority_fee_lamports
 
 MAX_COMPUTE_UNIT_LIMIT = 1_400_000
@@ -77,18 +77,14 @@ class FeeEstimator:
         self._sorted: list[int] = []
         self._dropped = 0
 
-    @property
-    def window_slots(self) -> int:
-        return self._window
+    window_slots = Readonly[int]("_window")
 
-    @property
-    def saturation_cu_price(self) -> int:
-        return self._saturation
+    saturation_cu_price = Readonly[int]("_saturation")
 
-    @property
-    def newest_slot(self) -> int | None:
-        """The highest slot ever added (the window's right edge)."""
-        return self._newest
+    newest_slot = Readonly[int | None](
+        "_newest",
+        "The highest slot ever added (the window's right edge).",
+    )
 
     @property
     def oldest_slot(self) -> int | None:
@@ -100,10 +96,10 @@ class FeeEstimator:
         """Slots of the window that hold samples."""
         return len(self._slots)
 
-    @property
-    def dropped(self) -> int:
-        """Samples that arrived already older than the window."""
-        return self._dropped
+    dropped = Readonly[int](
+        "_dropped",
+        "Samples that arrived already older than the window.",
+    )
 
     def __len__(self) -> int:
         return len(self._sorted)

@@ -156,86 +156,51 @@ def parse(buf: bytes) -> Update:
     return out
 
 
+def _message(
+    buf: bytes, what: str, varints: tuple[int, ...], lengths: tuple[int, ...]
+) -> tuple[dict[int, int], dict[int, bytes]]:
+    """The fields of the message ``buf`` that are read, the last of each: those numbered
+    in ``varints`` (varints) and in ``lengths`` (length-delimited); one of them with
+    another wire type raises ValueError; any other field is skipped."""
+    r = _Reader(buf, what)
+    ints: dict[int, int] = {}
+    blobs: dict[int, bytes] = {}
+    while (f := r.field()) is not None:
+        if f[0] in varints:
+            ints[f[0]] = _varint(f, what)
+        elif f[0] in lengths:
+            blobs[f[0]] = _bytes(f, what)
+    return ints, blobs
+
+
 def _account(buf: bytes) -> Account:
     what = "SubscribeUpdateAccount"
-    r = _Reader(buf, what)
-    info: bytes | None = None
-    slot = 0
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            info = _bytes(f, what)
-        elif f[0] == 2:
-            slot = _varint(f, what)
-        elif f[0] in (3, 4):
-            _varint(f, what)
-    if info is None:
+    top, inner = _message(buf, what, (2, 3, 4), (1,))
+    if 1 not in inner:
         raise ValueError(f"{what}: no account")
-    what = "SubscribeUpdateAccountInfo"
-    r = _Reader(info, what)
-    pubkey = owner = data = b""
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            pubkey = _bytes(f, what)
-        elif f[0] == 3:
-            owner = _bytes(f, what)
-        elif f[0] == 6:
-            data = _bytes(f, what)
-        elif f[0] == 8:
-            _bytes(f, what)
-        elif f[0] in (2, 4, 5, 7):
-            _varint(f, what)
+    _, info = _message(inner[1], "SubscribeUpdateAccountInfo", (2, 4, 5, 7), (1, 3, 6, 8))
+    pubkey, owner = info.get(1, b""), info.get(3, b"")
     return Account(
-        _sized(pubkey, 32, "account.pubkey"), _sized(owner, 32, "account.owner"), data, slot
+        _sized(pubkey, 32, "account.pubkey"),
+        _sized(owner, 32, "account.owner"),
+        info.get(6, b""),
+        top.get(2, 0),
     )
 
 
 def _slot(buf: bytes) -> Slot:
-    what = "SubscribeUpdateSlot"
-    r = _Reader(buf, what)
-    slot = status = 0
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            slot = _varint(f, what)
-        elif f[0] == 3:
-            status = _varint(f, what)
-        elif f[0] in (2, 5):
-            _varint(f, what)
-        elif f[0] == 4:
-            _bytes(f, what)
-    return Slot(slot, status)
+    ints, _ = _message(buf, "SubscribeUpdateSlot", (1, 2, 3, 5), (4,))
+    return Slot(ints.get(1, 0), ints.get(3, 0))
 
 
 def _transaction(buf: bytes) -> Transaction:
     what = "SubscribeUpdateTransaction"
-    r = _Reader(buf, what)
-    info: bytes | None = None
-    slot = 0
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            info = _bytes(f, what)
-        elif f[0] in (2, 3):
-            x = _varint(f, what)
-            if f[0] == 2:
-                slot = x
-    if info is None:
+    top, inner = _message(buf, what, (2, 3), (1,))
+    if 1 not in inner:
         raise ValueError(f"{what}: no transaction")
-    what = "SubscribeUpdateTransactionInfo"
-    r = _Reader(info, what)
-    signature = b""
-    vote = False
-    meta: bytes | None = None
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            signature = _bytes(f, what)
-        elif f[0] == 2:
-            vote = _varint(f, what) != 0
-        elif f[0] == 3:
-            _bytes(f, what)
-        elif f[0] == 4:
-            meta = _bytes(f, what)
-        elif f[0] == 5:
-            _varint(f, what)
-    signature = _sized(signature, 64, "transaction.signature")
+    flags, info = _message(inner[1], "SubscribeUpdateTransactionInfo", (2, 5), (1, 3, 4))
+    slot, vote, meta = top.get(2, 0), flags.get(2, 0) != 0, info.get(4)
+    signature = _sized(info.get(1, b""), 64, "transaction.signature")
     failed = False
     logs: list[str] = []
     if meta is not None:
@@ -256,11 +221,6 @@ def _transaction(buf: bytes) -> Transaction:
 
 
 def _pong(buf: bytes) -> Pong:
-    what = "SubscribeUpdatePong"
-    r = _Reader(buf, what)
-    pid = 0
-    while (f := r.field()) is not None:
-        if f[0] == 1:
-            v = _varint(f, what) & 0xFFFF_FFFF  # int32: the low 32 bits, two's complement
-            pid = v - (1 << 32) if v >= 1 << 31 else v
-    return Pong(pid)
+    ints, _ = _message(buf, "SubscribeUpdatePong", (1,), ())
+    v = ints.get(1, 0) & 0xFFFF_FFFF  # int32: the low 32 bits, two's complement
+    return Pong(v - (1 << 32) if v >= 1 << 31 else v)

@@ -48,7 +48,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._ints import i64
+from ._ints import Readonly, i64
 
 V = TypeVar("V")
 
@@ -123,15 +123,15 @@ class _Incremental(Generic[V]):
         """Whether enough prices have been fed for a value."""
         return self._warm()
 
-    @property
-    def period(self) -> int:
-        """The look-back, in prices."""
-        return self._period
+    period = Readonly[int](
+        "_period",
+        "The look-back, in prices.",
+    )
 
-    @property
-    def count(self) -> int:
-        """Prices fed since the last reset."""
-        return self._count
+    count = Readonly[int](
+        "_count",
+        "Prices fed since the last reset.",
+    )
 
 
 class Ema(_Incremental[float]):
@@ -321,9 +321,7 @@ class Bollinger(_Incremental[tuple[float, float, float]]):
         self._value = (middle + dev, middle, middle - dev)
         return self._value
 
-    @property
-    def k(self) -> float:
-        return self._k
+    k = Readonly[float]("_k")
 
 
 class Kama(_Incremental[float]):

@@ -136,7 +136,7 @@ from ..errors import (
 )
 from ..records import DedupStats, EndpointStats, IngestStats
 from . import geyser
-from ._ints import i64
+from ._ints import Readonly, as_bytes, i64
 from .b58 import b58encode
 from .copies import OTHER, scan_frames, stored, write_ranges
 from .decode import TOKEN_2022, decode_token_account, owner_text
@@ -334,12 +334,8 @@ def _str(d: dict[str, Any], key: str, where: str) -> str:
     return v
 
 
-def _bytes(b: object, what: str) -> bytes:
-    if isinstance(b, bytes):
-        return b
-    if isinstance(b, (bytearray, memoryview)):
-        return bytes(b)
-    raise TypeError(f"data: expected bytes, got {type(b).__name__}")
+def _bytes(b: object) -> bytes:
+    return as_bytes(b, "data")
 
 
 class FeedIngest:
@@ -602,8 +598,8 @@ class FeedIngest:
         ``InvalidInputError``, nothing changed, when there is no copy to change or the
         delta does not fit it."""
         ep = _u16(endpoint)
-        k, body_b = _bytes(key, "key"), _bytes(body, "body")
-        head_b, tail_b = _bytes(head, "head"), _bytes(tail, "tail")
+        k, body_b = _bytes(key), _bytes(body)
+        head_b, tail_b = _bytes(head), _bytes(tail)
         if how == 0:
             span = body_b
         elif how in (1, 2):
@@ -623,7 +619,7 @@ class FeedIngest:
 
     def drop_copy(self, key: bytes | bytearray | memoryview) -> None:
         """Forget the copy ``frame_delta`` holds under ``key`` (none: nothing)."""
-        self._copies.pop(_bytes(key, "key"), None)
+        self._copies.pop(_bytes(key), None)
 
     scan_frames = staticmethod(scan_frames)
 
@@ -1136,7 +1132,7 @@ class FeedIngest:
             pubkey, owner, data = item
             _str_arg(pubkey, "pubkey")
             _str_arg(owner, "owner")
-            raw = _bytes(data, "data")
+            raw = _bytes(data)
             if not self._roles.get(pubkey):
                 out.append(None)
                 continue
@@ -1163,7 +1159,7 @@ class FeedIngest:
         is not watched, older, or the same."""
         _str_arg(pubkey, "pubkey")
         _str_arg(owner, "owner")
-        raw = _bytes(data, "data")
+        raw = _bytes(data)
         if not isinstance(slot, int) or isinstance(slot, bool):
             raise TypeError(f"expected int, got {type(slot).__name__}")
         if not 0 <= slot < 1 << 64:
@@ -1531,9 +1527,7 @@ class FeedIngest:
             if p.venue is orca_whirlpool and p.record is not None
         ]
 
-    @property
-    def slot(self) -> int:
-        return self._slot
+    slot = Readonly[int]("_slot")
 
 
 _PROGRAM = {True: "Token-2022", False: "SPL Token"}

@@ -20,6 +20,7 @@ import struct
 from collections import OrderedDict
 
 from ..errors import InvalidInputError
+from ._ints import Readonly
 from .copies import FULL, RANGES, SAME, delta_changes
 
 MIN_SPAN = 512  # a span shorter than this (characters) stays in its input
@@ -46,15 +47,15 @@ class DeltaEncoder:
         self._deltas = 0
         self._same = 0
 
-    @property
-    def deltas(self) -> int:
-        """Inputs stored as deltas so far."""
-        return self._deltas
+    deltas = Readonly[int](
+        "_deltas",
+        "Inputs stored as deltas so far.",
+    )
 
-    @property
-    def same(self) -> int:
-        """Of them, spans equal to their copy."""
-        return self._same
+    same = Readonly[int](
+        "_same",
+        "Of them, spans equal to their copy.",
+    )
 
     def bind(self, endpoint: int, subscription: int, account: bytes) -> None:
         """An account subscription's notifications on ``endpoint`` under

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ._ints import i32, i64
+from ._ints import Readonly, i32, i64
 from .derive import MAX_SEED_LEN as MAX_SEED_LEN
 from .derive import MAX_SEEDS as MAX_SEEDS
 from .derive import PDA_MARKER as PDA_MARKER
@@ -131,13 +131,9 @@ class PdaCache:
         self._generic.update(derived)
         return [self._generic[key] for key, _, _ in parsed]
 
-    @property
-    def hits(self) -> int:
-        return self._hits
+    hits = Readonly[int]("_hits")
 
-    @property
-    def misses(self) -> int:
-        return self._misses
+    misses = Readonly[int]("_misses")
 
     def __len__(self) -> int:
         return len(self._tick_arrays) + len(self._wps) + len(self._oracles) + len(self._generic)

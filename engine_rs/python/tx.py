@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InvalidInputError
+from ._ints import Readonly
 from .b58 import b58encode
 from .derive import _id32
 
@@ -50,9 +51,7 @@ class TxSigner:
             raise InvalidInputError("the keypair's public half is not its secret's")
         self._pubkey = b58encode(public)
 
-    @property
-    def pubkey(self) -> str:
-        return self._pubkey
+    pubkey = Readonly[str]("_pubkey")
 
     def sign(self, message: bytes) -> bytes:
         """The ed25519 signature (64 bytes, RFC 8032: deterministic) of ``message``."""

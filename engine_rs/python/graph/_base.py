@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import InvalidInputError, UnknownPoolError
+from .._ints import Readonly
 from ..sizing import Leg
 from ..venues.base import Venue
 
@@ -24,6 +25,15 @@ def _check_id(value: object, what: str) -> str:
     if not 1 <= len(value) <= 44 or not _B58.issuperset(value):
         raise InvalidInputError(f"{what} {value!r} is not a base58 address (1-44 chars)")
     return value
+
+
+def _check_pool_ids(pool_id: object, mint_a: object, mint_b: object) -> None:
+    """A pool's id and mints are base58 addresses (:func:`_check_id`), its mints two."""
+    _check_id(pool_id, "pool_id")
+    _check_id(mint_a, "mint_a")
+    _check_id(mint_b, "mint_b")
+    if mint_a == mint_b:
+        raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
 
 
 def _check_hops(max_hops: object) -> int:
@@ -92,16 +102,16 @@ class _Graph:
     def __len__(self) -> int:
         return len(self._pool_ix)
 
-    @property
-    def slot(self) -> int:
-        """The chain's slot as told by :meth:`set_slot` (never goes back; an upsert's
-        slot is its pool's, never the chain's: one update cannot make the others stale)."""
-        return self._slot
+    slot = Readonly[int](
+        "_slot",
+        "The chain's slot as told by :meth:`set_slot` (never goes back; an upsert's slot "
+        "is its pool's, never the chain's: one update cannot make the others stale).",
+    )
 
-    @property
-    def max_hops(self) -> int:
-        """The longest cycle the index holds."""
-        return self._max_hops
+    max_hops = Readonly[int](
+        "_max_hops",
+        "The longest cycle the index holds.",
+    )
 
     def tokens(self) -> list[str]:
         """Mints with at least one pool, sorted."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...errors import InvalidInputError
 from .. import token2022 as _t22
-from .._ints import u64
+from .._ints import Readonly, u64
 from ..decode import owner_text
 from ..sizing import Leg
 from ._base import _check_id, _Graph
@@ -93,10 +93,10 @@ class _Mints(_Graph):
             for t in list(self._mints):
                 self._reweigh_token(t)
 
-    @property
-    def epoch(self) -> int:
-        """The epoch of the graph's slot under its epoch schedule."""
-        return self._epoch
+    epoch = Readonly[int](
+        "_epoch",
+        "The epoch of the graph's slot under its epoch schedule.",
+    )
 
     def set_epoch_schedule(
         self,

@@ -15,7 +15,7 @@ from ..amm import ConstantProduct
 from ..venues import Venue, orca_whirlpool, pump_amm, raydium_cpmm
 from ..venues.orca_whirlpool.swap import ClmmPool
 from ..venues.ticks import checked_ticks
-from ._base import _check_id, _Pool
+from ._base import _check_pool_ids, _Pool
 from .bellman_ford import _BellmanFord
 
 
@@ -44,11 +44,7 @@ class _Store(_BellmanFord):
         Raydium's rounding: CP-Swap's curve, which AMM v4 shares; graph kind ``cpmm``)."""
         reserve_a, reserve_b = u64(reserve_a), u64(reserve_b)
         fee_num, fee_den, slot = u64(fee_num), u64(fee_den), u64(slot)
-        _check_id(pool_id, "pool_id")
-        _check_id(mint_a, "mint_a")
-        _check_id(mint_b, "mint_b")
-        if mint_a == mint_b:
-            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        _check_pool_ids(pool_id, mint_a, mint_b)
         state = ConstantProduct.checked(pool_id, reserve_a, reserve_b, fee_num, fee_den)
         self._upsert_venue(pool_id, mint_a, mint_b, raydium_cpmm, raydium_cpmm.plain(state), slot)
 
@@ -69,11 +65,7 @@ class _Store(_BellmanFord):
         base_reserve, quote_reserve = u64(base_reserve), u64(quote_reserve)
         bps = (u64(lp_fee_bps), u64(protocol_fee_bps), u64(creator_fee_bps))
         slot = u64(slot)
-        _check_id(pool_id, "pool_id")
-        _check_id(mint_a, "mint_a")
-        _check_id(mint_b, "mint_b")
-        if mint_a == mint_b:
-            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        _check_pool_ids(pool_id, mint_a, mint_b)
         state = pump_amm.PumpState.checked(pool_id, base_reserve, quote_reserve, bps, 0)
         self._upsert_venue(pool_id, mint_a, mint_b, pump_amm, state, slot)
 
@@ -99,11 +91,7 @@ class _Store(_BellmanFord):
             u64(slot),
         )
         tick_list = checked_ticks(ticks)
-        _check_id(pool_id, "pool_id")
-        _check_id(mint_a, "mint_a")
-        _check_id(mint_b, "mint_b")
-        if mint_a == mint_b:
-            raise InvalidInputError(f"pool {pool_id}: mint_a == mint_b")
+        _check_pool_ids(pool_id, mint_a, mint_b)
         pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
         state = orca_whirlpool.WhirlpoolState(pool, None)  # every tick given: nothing missing
         self._upsert_venue(pool_id, mint_a, mint_b, orca_whirlpool, state, slot)

@@ -6,14 +6,18 @@ module imports its base without importing every other venue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
-from ...errors import InvalidInputError
+from ...errors import AccountTooShortError, DecodeError, InvalidInputError
 from ...records import VenueInfo
 from .._ints import u64
+from ..decode import SYSVAR_CLOCK, Reader
 
 PROGRAM_DATA = "Program data: "  # the prefix of Anchor event lines
+CLOCK = "clock"  # the role of the Clock sysvar, for a venue that follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,70 @@ class Venue(Protocol):
         """The swap in the bytes of a :attr:`LOG_PREFIX` line (None: another log type)."""
 
 
+Fields = Callable[[Any], tuple[Any, ...]]
+Pair = Callable[[Any], tuple[str, str]]
+
+
+def pool_fields(table: str) -> tuple[Fields, Pair, Pair]:
+    """A venue's :meth:`Venue.identity`, :meth:`Venue.reserve_mints` and
+    :meth:`Venue.vaults` from the table of its pool account's identity fields: a line a
+    field, in identity order, then its role when it is one of the mints or vaults
+    (``mint_a``, ``mint_b``, ``vault_a``, ``vault_b``)."""
+    rows = [line.split() for line in table.splitlines() if line.strip()]
+    role = {row[1]: row[0] for row in rows if len(row) == 2}
+    return (
+        attrgetter(*(row[0] for row in rows)),
+        attrgetter(role["mint_a"], role["mint_b"]),
+        attrgetter(role["vault_a"], role["vault_b"]),
+    )
+
+
+def api(table: str) -> dict[str, str]:
+    """A venue's :attr:`Venue.API` from its table: a line a public name, then the name
+    of its definition in the module when that is another."""
+    rows = (line.split() for line in table.splitlines())
+    return {row[0]: row[-1] for row in rows if row}
+
+
+def own_roles(arrays: str | None, *roles: str) -> tuple[OwnRole, ...]:
+    """A venue's :attr:`Venue.OWN_ROLES`: each of ``roles`` is named by the pool account,
+    but its :attr:`Venue.ARRAYS`, which the caller tracks."""
+    return tuple(OwnRole(role, role != arrays) for role in roles)
+
+
+def event_reader(raw: bytes, disc: bytes, name: str, size: int) -> Reader | None:
+    """The reader of the Anchor event ``name`` when ``raw`` starts with its
+    discriminator ``disc`` (None: another one); AccountTooShortError when ``raw`` is
+    shorter than its ``size``."""
+    if raw[:8] != disc:
+        return None
+    if len(raw) < size:
+        raise AccountTooShortError(f"{name}: {len(raw)} bytes, needs {size}")
+    return Reader(raw, "event")
+
+
+def belongs(what: str, pool_id: str, cx: OwnAccount) -> None:
+    """An own account naming the pool it belongs to (``pool_id``) is the pool's
+    (DecodeError naming ``what`` otherwise)."""
+    if pool_id != cx.pool_id:
+        raise DecodeError(f"{what} {cx.pubkey} belongs to {pool_id}, not {cx.pool_id}")
+
+
+Own = TypeVar("Own")
+
+
+def checks_of(
+    new_own: Callable[[], Own], own_account: Callable[[Own, str, OwnAccount], None]
+) -> Callable[[str, OwnAccount], None]:
+    """:meth:`Venue.check_own_account` of a venue whose ``own_account`` only decodes and
+    keeps: it, on a fresh keep thrown away."""
+
+    def check_own_account(role: str, cx: OwnAccount) -> None:
+        own_account(new_own(), role, cx)
+
+    return check_own_account
+
+
 def no_role(info: VenueInfo, role: str) -> InvalidInputError:
     """The error of an account role a venue does not have."""
     return InvalidInputError(f"{info.name} has no account role {role!r}")
@@ -152,6 +220,12 @@ def no_log(raw: bytes) -> None:
     """:meth:`Venue.parse_log` of a venue whose swaps are not in ``Program log:`` lines
     (Anchor events, :meth:`Venue.parse_event`; or not logged)."""
     return None
+
+
+def clock_only(rec: object) -> tuple[tuple[str, str], ...]:
+    """:meth:`Venue.followed` of a venue whose pool account names none of its own
+    accounts and which follows the Clock sysvar."""
+    return ((CLOCK, SYSVAR_CLOCK),)
 
 
 def no_arrays(own: object, pubkey: str) -> bool:

@@ -17,17 +17,16 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 from ...decoded import ManifestFillLog, ManifestGlobal, ManifestMarket, ManifestOrder, ManifestSwap
-from ...errors import AccountTooShortError, DecodeError, InvalidInputError, TicksMissingError
+from ...errors import DecodeError, InvalidInputError, TicksMissingError
 from ...records import BookLadder, BookLevel, VenueInfo
 from .._ints import i64, u64
 from ..b58 import b58decode
-from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
+from ..decode import SYSVAR_CLOCK, as_bytes, check, clock_slot_and_time
 from ..derive import find_program_address
-from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from . import base, book
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -64,19 +63,14 @@ EXPANSION_RENT = 556_800
 MAX_STEPS = 40  # maker orders a quoted swap may reach: our choice (compute units)
 BASE_GLOBAL = "base_global"
 QUOTE_GLOBAL = "quote_global"
-CLOCK = "clock"
 DEPTH = 20
 _U64 = (1 << 64) - 1
 _U128 = (1 << 128) - 1
 _I64_MAX = (1 << 63) - 1
 _NODE_HEADER = 16
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(BASE_GLOBAL, True),
-    OwnRole(QUOTE_GLOBAL, True),
-    OwnRole(CLOCK, True),
-)
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS, BASE_GLOBAL, QUOTE_GLOBAL, CLOCK)
 INFO = VenueInfo("manifest", "manifest", "mfx", "book", (PROGRAM_ID,), MARKET_MIN_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 _PROGRAM = b58decode(PROGRAM_ID)
@@ -206,17 +200,8 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         n = blocks.node(i)
         free += 1
         i = int.from_bytes(n[0:4], "little")
-    return ManifestMarket(
-        r.u8(8),
-        r.u8(9),
-        r.u8(10),
-        r.u8(11),
-        r.u8(12),
-        r.key(16),
-        r.key(48),
-        r.key(80),
-        r.key(112),
-        r.u64(144),
+    fields = [
+        *r.packed(8, "u8*5 _3 key*4 u64"),
         allocated,
         bids_root,
         bids_best,
@@ -229,7 +214,11 @@ def decode_manifest_market(data: bytes, owner: object = None) -> ManifestMarket:
         tuple(asks),
         seats,
         free,
-    )
+    ]
+    return ManifestMarket(*fields)
+
+
+decode = decode_manifest_market  # the pool account's decoder
 
 
 def decode_manifest_global(data: bytes, owner: object = None) -> ManifestGlobal:
@@ -600,10 +589,16 @@ def _book(market: object, now_slot: object, base_global: object, quote_global: o
     return BookState.new(m, slot, _deposits(base_global), _deposits(quote_global))
 
 
-def _flag(a_to_b: object) -> bool:
+def _taker(
+    amount: object, a_to_b: object, market: object, now_slot: object, *held: object
+) -> tuple[BookState, int, bool]:
+    """The book a taker of ``amount`` meets, with ``amount`` (u64) and ``a_to_b`` (a bool)
+    checked first, as the extension takes its arguments; ``held``: the base and quote
+    globals' bytes, or None."""
+    x = u64(amount)
     if not isinstance(a_to_b, bool):
         raise TypeError(f"a_to_b: expected bool, got {type(a_to_b).__name__}")
-    return a_to_b
+    return _book(market, now_slot, *held), x, a_to_b
 
 
 def manifest_swap(
@@ -617,9 +612,7 @@ def manifest_swap(
     """The program's exact-in swap of ``amount`` (base in when ``a_to_b``) on a market's
     bytes at ``now_slot`` (the program's ``slot as u32``), given the globals passed (the
     maker side's is used): its result, or the program's error name."""
-    x = u64(amount)
-    flag = _flag(a_to_b)
-    s = _book(market, now_slot, base_global, quote_global)
+    s, x, flag = _taker(amount, a_to_b, market, now_slot, base_global, quote_global)
     try:
         return s.swap(x, flag)
     except SwapError as e:
@@ -635,9 +628,7 @@ def manifest_quote(
     quote_global: bytes | None = None,
 ) -> int | None:
     """The venue's quote (the graph's) on a market's bytes."""
-    x = u64(amount)
-    flag = _flag(a_to_b)
-    s = _book(market, now_slot, base_global, quote_global)
+    s, x, flag = _taker(amount, a_to_b, market, now_slot, base_global, quote_global)
     got = s.quote_steps(x, flag)
     return None if got is None else got[0]
 
@@ -660,66 +651,45 @@ def manifest_ladder(
 
 
 # ------------------------------------------------------------------ the venue
-decode = decode_manifest_market
 
-API: dict[str, str] = {
-    "decode_market": "decode_manifest_market",
-    "decode_global": "decode_manifest_global",
-    "swap": "manifest_swap",
-    "quote": "manifest_quote",
-    "ladder": "manifest_ladder",
-}
+API = base.api(
+    """
+    decode_market  decode_manifest_market
+    decode_global  decode_manifest_global
+    swap           manifest_swap
+    quote          manifest_quote
+    ladder         manifest_ladder
+    """
+)
 
 
 def parse_event(raw: bytes) -> ManifestFillLog | None:
     """Its ``FillLog`` (one maker order filled) when the discriminator is that one."""
-    if raw[:8] != DISC_FILL_LOG:
+    r = base.event_reader(raw, DISC_FILL_LOG, "FillLog", FILL_LOG_SIZE)
+    if r is None:
         return None
-    what = "FillLog"
-    if len(raw) < FILL_LOG_SIZE:
-        raise AccountTooShortError(f"{what}: {len(raw)} bytes, needs {FILL_LOG_SIZE}")
-    r = Reader(raw, what)
-    return ManifestFillLog(
-        r.key(8),
-        r.key(40),
-        r.key(72),
-        r.key(104),
-        r.key(136),
-        r.u128(168),
-        r.u64(184),
-        r.u64(192),
-        r.u64(200),
-        r.u64(208),
-        r.u8(216) != 0,
-        r.u8(217) != 0,
-    )
+    fields = [*r.packed(8, "key*5 u128 u64*4"), r.u8(216) != 0, r.u8(217) != 0]
+    return ManifestFillLog(*fields)
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-def identity(rec: ManifestMarket) -> tuple[Any, ...]:
-    """The mints, vaults, decimals, bumps and version."""
-    return (
-        rec.version,
-        rec.base_mint_decimals,
-        rec.quote_mint_decimals,
-        rec.base_vault_bump,
-        rec.quote_vault_bump,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.base_vault,
-        rec.quote_vault,
-    )
-
-
-def reserve_mints(rec: ManifestMarket) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: ManifestMarket) -> tuple[str, str]:
-    return rec.base_vault, rec.quote_vault
+# its pool account's identity (the mints, vaults, decimals, bumps and version), a field a
+# line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    version
+    base_mint_decimals
+    quote_mint_decimals
+    base_vault_bump
+    quote_vault_bump
+    base_mint            mint_a
+    quote_mint           mint_b
+    base_vault           vault_a
+    quote_vault          vault_b
+    """
+)
 
 
 def _has_global(orders: tuple[ManifestOrder, ...]) -> bool:
@@ -750,7 +720,7 @@ def new_own() -> Own:
     return Own()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Own, role: str, cx: OwnAccount) -> None:

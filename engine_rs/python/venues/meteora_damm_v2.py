@@ -32,18 +32,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...decoded import DammSwapEvent, DammSwapQuote, MeteoraDammPool
-from ...errors import AccountTooShortError
 from ...records import VenueInfo
 from .._ints import u64
-from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_slot_and_time
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from ..decode import Reader, as_bytes, check, clock_slot_and_time
+from . import base
+from .base import CLOCK, Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"
 DISC_POOL = bytes([241, 154, 109, 4, 17, 177, 109, 188])  # account:Pool (PumpSwap's too)
 DISC_EVT_SWAP2 = bytes([189, 66, 51, 168, 38, 80, 117, 153])
 POOL_SIZE = 1_112
 EVT_SWAP2_SIZE = 8 + 180
-CLOCK = "clock"
 BOTH_TOKEN, ONLY_B, COMPOUNDING = 0, 1, 2
 FEE_DENOMINATOR = 1_000_000_000
 MAX_BASIS_POINT = 10_000
@@ -53,9 +52,9 @@ U128_MAX = (1 << 128) - 1
 U256_MAX = (1 << 256) - 1
 MAX_FEE_NUMERATOR = {0: 500_000_000, 1: 990_000_000}
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CLOCK, True),)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS, CLOCK)
 INFO = VenueInfo("meteora_damm_v2", "damm_v2", "damm", "damm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 
@@ -87,53 +86,29 @@ def decode_meteora_damm_pool(data: bytes, owner: object = None) -> MeteoraDammPo
     r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     return MeteoraDammPool(
         bytes(r.data[8:40]),
-        r.u8(48),
-        r.u8(50),
-        r.u16(54),
-        r.u8(56),
-        r.u32(64),
-        r.u32(68),
-        r.u16(72),
-        r.u16(74),
-        r.u16(76),
-        r.u16(78),
-        r.u64(80),
-        r.u128(88),
-        r.u128(104),
-        r.u128(120),
-        r.u128(136),
-        r.u128(152),
-        r.key(168),
-        r.key(200),
-        r.key(232),
-        r.key(264),
-        r.key(296),
-        r.u128(360),
-        r.u64(392),
-        r.u64(400),
-        r.u128(424),
-        r.u128(440),
-        r.u128(456),
-        r.u64(472),
-        r.u8(480),
-        r.u8(481),
-        r.u8(482),
-        r.u8(483),
-        r.u8(484),
-        r.u8(485),
-        r.u8(486),
-        r.u128(552),
-        r.key(648),
-        r.u64(680),
-        r.u64(688),
-        r.u8(696),
+        *r.packed(
+            48,
+            "u8 _1 u8 _3 u16 u8 _7 u32*2 u16*4 u64 u128*5 key*5 _32 u128 _16 u64*2 _16"
+            " u128*3 u64 u8*7 _65 u128 _80 key u64*2 u8",
+        ),
     )
 
 
-decode = decode_meteora_damm_pool
+decode = decode_meteora_damm_pool  # the pool account's decoder
 
 
 # ------------------------------------------------------------------ the base fee
+_SCHEDULER = ("number_of_period period_frequency reduction_factor", "u16 u64*2")
+_MARKET_CAP = (
+    "number_of_period sqrt_price_step_bps scheduler_expiration_duration reduction_factor",
+    "u16 u32*2 u64",
+)
+_LIMITER = ("fee_increment_bps max_limiter_duration max_fee_bps reference_amount", "u16 u32*2 u64")
+# a BaseFeeInfo's fields by its mode byte after the cliff numerator (u64 at 0) and the
+# mode (u8 at 8): their names and their layout from byte 14 (Reader.packed)
+_BASE_FEE_FIELDS = {0: _SCHEDULER, 1: _SCHEDULER, 2: _LIMITER, 3: _MARKET_CAP, 4: _MARKET_CAP}
+
+
 @dataclass(frozen=True, slots=True)
 class BaseFee:
     """A pool's ``BaseFeeInfo`` decoded by its mode byte (0/1 time scheduler linear /
@@ -156,33 +131,8 @@ class BaseFee:
     def from_bytes(d: bytes) -> BaseFee:
         r = Reader(d, "BaseFeeInfo")
         mode, cliff = r.u8(8), r.u64(0)
-        if mode in (0, 1):
-            return BaseFee(
-                mode,
-                cliff,
-                number_of_period=r.u16(14),
-                period_frequency=r.u64(16),
-                reduction_factor=r.u64(24),
-            )
-        if mode == 2:
-            return BaseFee(
-                mode,
-                cliff,
-                fee_increment_bps=r.u16(14),
-                max_limiter_duration=r.u32(16),
-                max_fee_bps=r.u32(20),
-                reference_amount=r.u64(24),
-            )
-        if mode in (3, 4):
-            return BaseFee(
-                mode,
-                cliff,
-                number_of_period=r.u16(14),
-                sqrt_price_step_bps=r.u32(16),
-                scheduler_expiration_duration=r.u32(20),
-                reduction_factor=r.u64(24),
-            )
-        return BaseFee(mode, cliff)
+        names, layout = _BASE_FEE_FIELDS.get(mode, ("", ""))
+        return BaseFee(mode, cliff, **dict(zip(names.split(), r.packed(14, layout))))
 
     def numerator(
         self,
@@ -574,76 +524,43 @@ def _flag(v: object) -> bool:
 # ------------------------------------------------------------------ events
 def parse_event(raw: bytes) -> DammSwapEvent | None:
     """``EvtSwap2`` (emitted by self-CPI); None for another discriminator."""
-    if raw[:8] != DISC_EVT_SWAP2:
+    r = base.event_reader(raw, DISC_EVT_SWAP2, "EvtSwap2", EVT_SWAP2_SIZE)
+    if r is None:
         return None
-    if len(raw) < EVT_SWAP2_SIZE:
-        raise AccountTooShortError(f"EvtSwap2: {len(raw)} bytes, needs {EVT_SWAP2_SIZE}")
-    r = Reader(raw, "event")
-    return DammSwapEvent(
-        r.key(8),
-        r.u8(40),
-        r.u8(41),
-        r.flag(42),
-        r.u64(43),
-        r.u64(51),
-        r.u8(59),
-        r.u64(60),
-        r.u64(68),
-        r.u64(76),
-        r.u64(84),
-        r.u128(92),
-        r.u64(108),
-        r.u64(116),
-        r.u64(124),
-        r.u64(132),
-        r.u64(140),
-        r.u64(148),
-        r.u64(156),
-        r.u64(164),
-        r.u64(172),
-        r.u64(180),
-    )
+    return DammSwapEvent(*r.packed(8, "key u8*2 flag u64*2 u8 u64*4 u128 u64*10"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-# its public namespace, eng.meteora_damm_v2 (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_meteora_damm_pool",
-    "swap": "meteora_damm_v2_swap",
-    "quote": "meteora_damm_v2_quote",
-}
+# eng.meteora_damm_v2, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool  decode_meteora_damm_pool
+    swap         meteora_damm_v2_swap
+    quote        meteora_damm_v2_quote
+    """
+)
 
 
-# ------------------------------------------------------------------ the venue
-def identity(rec: MeteoraDammPool) -> tuple[Any, ...]:
-    """Mints, vaults, token programs, collect-fee mode, activation type and creator."""
-    return (
-        rec.token_a_mint,
-        rec.token_b_mint,
-        rec.token_a_vault,
-        rec.token_b_vault,
-        rec.token_a_flag,
-        rec.token_b_flag,
-        rec.collect_fee_mode,
-        rec.activation_type,
-        rec.creator,
-    )
+# its pool account's identity (mints, vaults, token programs, collect-fee mode, activation
+# type and creator), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    token_a_mint      mint_a
+    token_b_mint      mint_b
+    token_a_vault     vault_a
+    token_b_vault     vault_b
+    token_a_flag
+    token_b_flag
+    collect_fee_mode
+    activation_type
+    creator
+    """
+)
 
 
-def reserve_mints(rec: MeteoraDammPool) -> tuple[str, str]:
-    """(A, B)."""
-    return rec.token_a_mint, rec.token_b_mint
-
-
-def vaults(rec: MeteoraDammPool) -> tuple[str, str]:
-    return rec.token_a_vault, rec.token_b_vault
-
-
-def followed(rec: MeteoraDammPool) -> tuple[tuple[str, str], ...]:
-    """The Clock sysvar (what the program prices and activates at)."""
-    return ((CLOCK, SYSVAR_CLOCK),)
+followed = base.clock_only  # the Clock sysvar (what the program prices and activates at)
 
 
 @dataclass(slots=True)
@@ -658,7 +575,7 @@ def new_own() -> Clock:
     return Clock()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def _own_clock(role: str, cx: OwnAccount) -> tuple[int, int]:

@@ -40,13 +40,14 @@ from ...decoded import (
     DlmmSwapQuote,
     MeteoraLbPair,
 )
-from ...errors import AccountTooShortError, DecodeError, MathOverflowError, TicksMissingError
+from ...errors import DecodeError, MathOverflowError, TicksMissingError
 from ...records import VenueInfo
 from .._ints import _check, i32, i64, u64
 from ..b58 import b58decode
-from ..decode import SYSVAR_CLOCK, Reader, check, clock_unix_timestamp
+from ..decode import check, clock_unix_timestamp
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from . import base
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .exact import ExactSwaps
 
 PROGRAM_ID = "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"
@@ -62,11 +63,10 @@ _BIN_LEN = 144
 BITMAP_SIZE = 512  # the pair's own bitmap covers array indexes -512..=511
 SWAP_EVENT_SIZE = 137
 BIN_ARRAY = "bin_array"  # the role of its bin arrays (tracked by the caller)
-CLOCK = "clock"  # the Clock sysvar's (followed)
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(BIN_ARRAY, False), OwnRole(CLOCK, True))
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = BIN_ARRAY
+OWN_ROLES = base.own_roles(ARRAYS, BIN_ARRAY, CLOCK)
 INFO = VenueInfo("meteora_dlmm", "dlmm", "dlmm", "dlmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 
 # ------------------------------------------------------------------ math (math.rs)
@@ -236,56 +236,20 @@ def decode_meteora_lb_pair(data: bytes, owner: object = None) -> MeteoraLbPair:
     """Meteora DLMM ``LbPair`` (904 bytes)."""
     r = check(data, "LbPair", POOL_SIZE, DISC_LB_PAIR, owner, (PROGRAM_ID,))
     k = r.key
-
-    def i64(off: int) -> int:
-        return int.from_bytes(r.data[off : off + 8], "little", signed=True)
-
-    return MeteoraLbPair(
-        r.u16(8),
-        r.u16(10),
-        r.u16(12),
-        r.u16(14),
-        r.u32(16),
-        r.u32(20),
-        r.i32(24),
-        r.i32(28),
-        r.u16(32),
-        r.u8(34),
-        r.u8(35),
-        r.u8(36),
-        r.u32(40),
-        r.u32(44),
-        r.i32(48),
-        i64(56),
-        r.u8(72),
-        r.u16(73),
-        r.u8(75),
-        r.i32(76),
-        r.u16(80),
-        r.u8(82),
-        r.u8(83),
-        r.u16(84),
-        r.u8(86),
-        r.u8(87),
-        k(88),
-        k(120),
-        k(152),
-        k(184),
-        r.u64(216),
-        r.u64(224),
+    fields = [
+        *r.packed(8, "u16*4 u32*2 i32*2 u16 u8*3 _3 u32*2 i32"),
+        r.i64(56),
+        *r.packed(72, "u8 u16 u8 i32 u16 u8*2 u16 u8*2 key*4 u64*2"),
         (k(264), k(408)),
         k(552),
         tuple(r.u64(584 + 8 * i) for i in range(16)),
-        i64(712),
-        k(752),
-        k(784),
-        r.u64(816),
-        r.u64(824),
-        k(848),
-        r.u8(880),
-        r.u8(881),
-        r.u8(882),
-    )
+        r.i64(712),
+        *r.packed(752, "key*2 u64*2 _16 key u8*3"),
+    ]
+    return MeteoraLbPair(*fields)
+
+
+decode = decode_meteora_lb_pair  # the pool account's decoder
 
 
 def decode_meteora_bin_array(data: bytes, owner: object = None) -> DlmmBinArray:
@@ -326,40 +290,26 @@ def decode_meteora_bitmap_extension(data: bytes, owner: object = None) -> DlmmBi
 
 def parse_event(raw: bytes) -> DlmmSwapEvent | None:
     """Its ``Swap`` event when the discriminator is that; None otherwise."""
-    if raw[:8] != DISC_SWAP_EVENT:
+    r = base.event_reader(raw, DISC_SWAP_EVENT, "Swap", SWAP_EVENT_SIZE)
+    if r is None:
         return None
-    if len(raw) < SWAP_EVENT_SIZE:
-        raise AccountTooShortError(f"Swap: {len(raw)} bytes, needs {SWAP_EVENT_SIZE}")
-    r = Reader(raw, "event")
-    return DlmmSwapEvent(
-        r.key(8),
-        r.key(40),
-        r.i32(72),
-        r.i32(76),
-        r.u64(80),
-        r.u64(88),
-        r.flag(96),
-        r.u64(97),
-        r.u64(105),
-        r.u128(113),
-        r.u64(129),
-    )
+    return DlmmSwapEvent(*r.packed(8, "key*2 i32*2 u64*2 flag u64*2 u128 u64"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-decode = decode_meteora_lb_pair  # the pool account's decoder
-
-# its public namespace, eng.meteora_dlmm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_meteora_lb_pair",
-    "decode_bin_array": "decode_meteora_bin_array",
-    "decode_bitmap_extension": "decode_meteora_bitmap_extension",
-    "bin_price": "meteora_dlmm_bin_price",
-    "quote": "meteora_dlmm_quote",
-    "swap": "meteora_dlmm_swap",
-}
+# eng.meteora_dlmm, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool              decode_meteora_lb_pair
+    decode_bin_array         decode_meteora_bin_array
+    decode_bitmap_extension  decode_meteora_bitmap_extension
+    bin_price                meteora_dlmm_bin_price
+    quote                    meteora_dlmm_quote
+    swap                     meteora_dlmm_swap
+    """
+)
 
 
 # ------------------------------------------------------------------ PDAs (pda.rs, seeds.rs)
@@ -695,35 +645,25 @@ def state_of(
     )
 
 
-# ------------------------------------------------------------------ the ingest's parts
-def identity(rec: MeteoraLbPair) -> tuple[Any, ...]:
-    """Mints, reserves, bin step, pair type, oracle, token programs and creator."""
-    return (
-        rec.token_x_mint,
-        rec.token_y_mint,
-        rec.reserve_x,
-        rec.reserve_y,
-        rec.bin_step,
-        rec.pair_type,
-        rec.oracle,
-        rec.token_mint_x_program_flag,
-        rec.token_mint_y_program_flag,
-        rec.creator,
-    )
+# its pool account's identity (mints, reserves, bin step, pair type, oracle, token
+# programs and creator), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    token_x_mint               mint_a
+    token_y_mint               mint_b
+    reserve_x                  vault_a
+    reserve_y                  vault_b
+    bin_step
+    pair_type
+    oracle
+    token_mint_x_program_flag
+    token_mint_y_program_flag
+    creator
+    """
+)
 
 
-def reserve_mints(rec: MeteoraLbPair) -> tuple[str, str]:
-    """(X, Y)."""
-    return rec.token_x_mint, rec.token_y_mint
-
-
-def vaults(rec: MeteoraLbPair) -> tuple[str, str]:
-    return rec.reserve_x, rec.reserve_y
-
-
-def followed(rec: MeteoraLbPair) -> tuple[tuple[str, str], ...]:
-    """The Clock sysvar (its bin arrays are tracked by the caller)."""
-    return ((CLOCK, SYSVAR_CLOCK),)
+followed = base.clock_only  # the Clock sysvar (its bin arrays are tracked by the caller)
 
 
 @dataclass(slots=True)
@@ -755,8 +695,7 @@ def _own_bin_array(role: str, cx: OwnAccount) -> DlmmBinArray:
     if role != BIN_ARRAY:
         raise no_role(INFO, role)
     ba = decode_meteora_bin_array(cx.data, cx.owner)
-    if ba.lb_pair != cx.pool_id:
-        raise DecodeError(f"bin array {cx.pubkey} belongs to {ba.lb_pair}, not {cx.pool_id}")
+    base.belongs("bin array", ba.lb_pair, cx)
     if not -(1 << 31) <= ba.index < 1 << 31:
         raise DecodeError(f"bin array {cx.pubkey}: index {ba.index} is outside i32")
     return ba

@@ -19,7 +19,6 @@ from __future__ import annotations
 import struct
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 from ...decoded import (
     OpenBookBookSide,
@@ -35,8 +34,8 @@ from ...records import BookLadder, BookLevel, OpenBookFill, VenueInfo
 from .._ints import U64_MAX, i64, u64
 from ..b58 import b58encode
 from ..decode import SYSVAR_CLOCK, Reader, as_bytes, check, clock_unix_timestamp
-from . import book
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from . import base, book
+from .base import CLOCK, Assembly, OwnAccount, no_role
 from .book import ladder_of as ladder_of
 from .book import leg as leg
 from .book import pow10
@@ -65,7 +64,6 @@ TAG_LEAF = 2
 BIDS = "bids"
 ASKS = "asks"
 EVENT_HEAP = "event_heap"
-CLOCK = "clock"
 I64_MAX = (1 << 63) - 1
 DEPTH = 20  # the ladder's default levels a side
 
@@ -75,13 +73,8 @@ _EVENT_NODE_SIZE = 8 + 144
 _EVENTS_AT = 8 + 16
 _ZERO_KEY = "11111111111111111111111111111111"
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(BIDS, True),
-    OwnRole(ASKS, True),
-    OwnRole(EVENT_HEAP, True),
-    OwnRole(CLOCK, True),
-)
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS, BIDS, ASKS, EVENT_HEAP, CLOCK)
 INFO = VenueInfo("openbook_v2", "openbook", "ob", "book", (PROGRAM_ID,), MARKET_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -108,11 +101,8 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
     def s(off: int) -> int:
         return _s64(r.u64(off))
 
-    return OpenBookMarket(
-        r.u8(8),
-        r.u8(9),
-        r.u8(10),
-        r.key(16),
+    fields = [
+        *r.packed(8, "u8*3 _5 key"),
         s(48),
         r.key(56),
         _nonzero_key(r, 88),
@@ -132,19 +122,12 @@ def decode_openbook_market(data: bytes, owner: object = None) -> OpenBookMarket:
         s(472),
         s(480),
         s(488),
-        r.u128(496),
-        r.u128(512),
-        r.u64(528),
-        r.u64(536),
-        r.u128(544),
-        r.u128(560),
-        r.key(576),
-        r.key(608),
-        r.key(640),
-        r.u64(672),
-        r.key(680),
-        r.u64(712),
-    )
+        *r.packed(496, "u128*2 u64*2 u128*2 key*3 u64 key u64"),
+    ]
+    return OpenBookMarket(*fields)
+
+
+decode = decode_openbook_market  # the pool account's decoder
 
 
 # ------------------------------------------------------------------ BookSide
@@ -795,64 +778,54 @@ def openbook_take(
 
 
 # ------------------------------------------------------------------ the venue
-decode = decode_openbook_market  # the pool account's decoder
 
-# its public namespace, eng.openbook_v2 (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_market": "decode_openbook_market",
-    "decode_bookside": "decode_openbook_bookside",
-    "decode_event_heap": "decode_openbook_event_heap",
-    "ladder": "openbook_ladder",
-    "Book": "OpenBookBook",
-    "book": "openbook_book",
-    "take": "openbook_take",
-}
+# eng.openbook_v2, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_market      decode_openbook_market
+    decode_bookside    decode_openbook_bookside
+    decode_event_heap  decode_openbook_event_heap
+    ladder             openbook_ladder
+    Book               OpenBookBook
+    book               openbook_book
+    take               openbook_take
+    """
+)
 
 
 def parse_event(raw: bytes) -> OpenBookTotalOrderFillEvent | None:
     """Its ``TotalOrderFillEvent`` (a take) when the discriminator is that one."""
-    if raw[:8] != DISC_TOTAL_ORDER_FILL_EVENT:
-        return None
-    what = "TotalOrderFillEvent"
-    if len(raw) < TOTAL_ORDER_FILL_EVENT_SIZE:
-        raise AccountTooShortError(f"{what}: {len(raw)} bytes, needs {TOTAL_ORDER_FILL_EVENT_SIZE}")
-    r = Reader(raw, what)
-    return OpenBookTotalOrderFillEvent(r.u8(8), r.key(9), r.u64(41), r.u64(49), r.u64(57))
+    what, size = "TotalOrderFillEvent", TOTAL_ORDER_FILL_EVENT_SIZE
+    r = base.event_reader(raw, DISC_TOTAL_ORDER_FILL_EVENT, what, size)
+    return None if r is None else OpenBookTotalOrderFillEvent(*r.packed(8, "u8 key u64*3"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-def identity(rec: OpenBookMarket) -> tuple[Any, ...]:
-    """Everything fixed at ``create_market``."""
-    return (
-        rec.bump,
-        rec.base_decimals,
-        rec.quote_decimals,
-        rec.market_authority,
-        rec.bids,
-        rec.asks,
-        rec.event_heap,
-        rec.oracle_a,
-        rec.oracle_b,
-        rec.base_lot_size,
-        rec.quote_lot_size,
-        rec.maker_fee,
-        rec.taker_fee,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.market_base_vault,
-        rec.market_quote_vault,
-    )
-
-
-def reserve_mints(rec: OpenBookMarket) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: OpenBookMarket) -> tuple[str, str]:
-    return rec.market_base_vault, rec.market_quote_vault
+# its pool account's identity (everything fixed at ``create_market``), a field a line, its
+# mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    bump
+    base_decimals
+    quote_decimals
+    market_authority
+    bids
+    asks
+    event_heap
+    oracle_a
+    oracle_b
+    base_lot_size
+    quote_lot_size
+    maker_fee
+    taker_fee
+    base_mint           mint_a
+    quote_mint          mint_b
+    market_base_vault   vault_a
+    market_quote_vault  vault_b
+    """
+)
 
 
 def followed(rec: OpenBookMarket) -> tuple[tuple[str, str], ...]:
@@ -875,7 +848,7 @@ def new_own() -> Book:
     return Book()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Book, role: str, cx: OwnAccount) -> None:

@@ -22,7 +22,6 @@ after the mirrored IDL: see the Rust module); a sell never pays out more than th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from ...decoded import PumpAmmGlobalConfig, PumpAmmPool, PumpFeeConfig, PumpSwapEvent
 from ...errors import AccountTooShortError, InvalidInputError
@@ -30,7 +29,8 @@ from ...records import VenueInfo
 from .._ints import U64_MAX, u64
 from ..decode import Reader, check, decode_mint
 from ..derive import find_program_address
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"
 PUMP_PROGRAM_ID = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
@@ -57,12 +57,8 @@ GLOBAL_CONFIG = "global_config"  # the roles of the GlobalConfig, the fee progra
 FEE_CONFIG = "fee_config"  # FeeConfig and the base mint (its supply: the market cap)
 BASE_MINT = "base_mint"
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(GLOBAL_CONFIG, True),
-    OwnRole(FEE_CONFIG, True),
-    OwnRole(BASE_MINT, True),
-)
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS, GLOBAL_CONFIG, FEE_CONFIG, BASE_MINT)
 INFO = VenueInfo("pump_amm", "pumpswap", "pump", "pump", (PROGRAM_ID,), POOL_LEN, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -72,35 +68,25 @@ def decode_pump_amm_pool(data: bytes, owner: object = None) -> PumpAmmPool:
     r = check(data, "Pool", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
     k = r.key
     n = len(r.data)
-    return PumpAmmPool(
-        r.u8(8),
-        r.u16(9),
-        k(11),
-        k(43),
-        k(75),
-        k(107),
-        k(139),
-        k(171),
-        r.u64(203),
+    fields = [
+        *r.packed(8, "u8 u16 key*6 u64"),
         k(211) if n >= 243 else ZERO_KEY,
         n >= 245 and r.flag(243),
         n >= 245 and r.flag(244),
         r.i128(245) if n >= 261 else 0,
-    )
+    ]
+    return PumpAmmPool(*fields)
+
+
+decode = decode_pump_amm_pool  # the pool account's decoder
 
 
 def decode_pump_amm_global_config(data: bytes, owner: object = None) -> PumpAmmGlobalConfig:
     """PumpSwap ``GlobalConfig`` (its first 313 bytes, and the creator fee bps when held)."""
     r = check(data, "GlobalConfig", GLOBAL_CONFIG_SIZE, DISC_GLOBAL_CONFIG, owner, (PROGRAM_ID,))
     recipients = tuple(r.key(57 + 32 * i) for i in range(8))
-    return PumpAmmGlobalConfig(
-        r.key(8),
-        r.u64(40),
-        r.u64(48),
-        r.u8(56),
-        recipients,  # type: ignore[arg-type]
-        r.u64(313) if len(r.data) >= 321 else 0,
-    )
+    fields = [*r.packed(8, "key u64*2 u8"), recipients, r.u64(313) if len(r.data) >= 321 else 0]
+    return PumpAmmGlobalConfig(*fields)
 
 
 def _fee_tiers(r: Reader, off: int) -> tuple[tuple[tuple[int, int, int, int], ...], int]:
@@ -181,42 +167,35 @@ def parse_event(raw: bytes) -> PumpSwapEvent | None:
     return PumpSwapEvent(buy, ts, *amounts, r.key(120), *creator)  # type: ignore[arg-type, call-arg]
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-decode = decode_pump_amm_pool  # the pool account's decoder
-
-# its public namespace, eng.pump_amm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_pump_amm_pool",
-    "decode_global_config": "decode_pump_amm_global_config",
-    "decode_fee_config": "decode_pump_fee_config",
-    "swap": "pump_swap",
-}
-
-
-def identity(rec: PumpAmmPool) -> tuple[Any, ...]:
-    """Bump, index, creator, mints, LP mint, vaults and the coin creator."""
-    return (
-        rec.pool_bump,
-        rec.index,
-        rec.creator,
-        rec.base_mint,
-        rec.quote_mint,
-        rec.lp_mint,
-        rec.pool_base_token_account,
-        rec.pool_quote_token_account,
-        rec.coin_creator,
-    )
+# eng.pump_amm, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool           decode_pump_amm_pool
+    decode_global_config  decode_pump_amm_global_config
+    decode_fee_config     decode_pump_fee_config
+    swap                  pump_swap
+    """
+)
 
 
-def reserve_mints(rec: PumpAmmPool) -> tuple[str, str]:
-    """(base, quote)."""
-    return rec.base_mint, rec.quote_mint
-
-
-def vaults(rec: PumpAmmPool) -> tuple[str, str]:
-    return rec.pool_base_token_account, rec.pool_quote_token_account
+# its pool account's identity (bump, index, creator, mints, LP mint, vaults and the coin
+# creator), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    pool_bump
+    index
+    creator
+    base_mint                 mint_a
+    quote_mint                mint_b
+    lp_mint
+    pool_base_token_account   vault_a
+    pool_quote_token_account  vault_b
+    coin_creator
+    """
+)
 
 
 def followed(rec: PumpAmmPool) -> tuple[tuple[str, str], ...]:
@@ -245,7 +224,7 @@ def new_own() -> Config:
     return Config()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
@@ -259,15 +238,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
         raise no_role(INFO, role)
 
 
-def check_own_account(role: str, cx: OwnAccount) -> None:
-    if role == GLOBAL_CONFIG:
-        decode_pump_amm_global_config(cx.data, cx.owner)
-    elif role == FEE_CONFIG:
-        decode_pump_fee_config(cx.data, cx.owner)
-    elif role == BASE_MINT:
-        decode_mint(cx.data, cx.owner)
-    else:
-        raise no_role(INFO, role)
+check_own_account = base.checks_of(new_own, own_account)
 
 
 def pump_pool_authority(base_mint: str) -> str:

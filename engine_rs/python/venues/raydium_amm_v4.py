@@ -10,7 +10,6 @@ own besides its two vaults.
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from ...decoded import RaydiumAmmV4, SwapBaseInLog, SwapBaseOutLog
 from ...errors import AccountTooShortError, DecodeError
@@ -18,14 +17,15 @@ from ...records import VenueInfo
 from ..amm import ConstantProduct, reserves_from_vaults
 from ..decode import b64 as _b64
 from ..decode import check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_role
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
 POOL_SIZE = 752  # AmmInfo, no discriminator
 RAY_LOG = "Program log: ray_log: "
 
-OWN_ROLES: tuple[OwnRole, ...] = ()
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS)
 INFO = VenueInfo("raydium_amm_v4", "amm_v4", "v4", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = RAY_LOG
 
@@ -33,32 +33,12 @@ LOG_PREFIX: str | None = RAY_LOG
 def decode_raydium_amm_v4(data: bytes, owner: object = None) -> RaydiumAmmV4:
     """Raydium AMM v4 ``AmmInfo`` (spec §1.2)."""
     r = check(data, "AmmInfo", POOL_SIZE, owner=owner, owners=(PROGRAM_ID,))
-    k = r.key
     return RaydiumAmmV4(
-        r.u64(0),
-        r.u64(8),
-        r.u64(32),
-        r.u64(40),
-        r.u64(48),
-        r.u64(144),
-        r.u64(152),
-        r.u64(176),
-        r.u64(184),
-        r.u64(192),
-        r.u64(200),
-        r.u64(224),
-        k(336),
-        k(368),
-        k(400),
-        k(432),
-        k(464),
-        k(496),
-        k(528),
-        k(560),
-        k(592),
-        k(688),
-        r.u64(720),
+        *r.packed(0, "u64*2 _16 u64*3 _88 u64*2 _16 u64*4 _16 u64 _104 key*9 _64 key u64"),
     )
+
+
+decode = decode_raydium_amm_v4  # the pool account's decoder
 
 
 def parse_log(raw: bytes) -> SwapBaseInLog | SwapBaseOutLog | None:
@@ -82,42 +62,35 @@ def parse_ray_log(b64: str) -> SwapBaseInLog | SwapBaseOutLog | None:
     return parse_log(_b64(b64, "ray_log"))
 
 
-decode = decode_raydium_amm_v4  # the pool account's decoder
-
-# its public namespace, eng.raydium_amm_v4 (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_amm_v4",
-    "parse_log": "parse_ray_log",
-}
-
-
-def identity(rec: RaydiumAmmV4) -> tuple[Any, ...]:
-    """status, nonce, both decimals and every key (vaults, mints, market, programs...)."""
-    return (
-        rec.status,
-        rec.nonce,
-        rec.coin_decimals,
-        rec.pc_decimals,
-        rec.coin_vault,
-        rec.pc_vault,
-        rec.coin_vault_mint,
-        rec.pc_vault_mint,
-        rec.lp_mint,
-        rec.open_orders,
-        rec.market,
-        rec.market_program,
-        rec.target_orders,
-        rec.amm_owner,
-    )
+# eng.raydium_amm_v4, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool  decode_raydium_amm_v4
+    parse_log    parse_ray_log
+    """
+)
 
 
-def reserve_mints(rec: RaydiumAmmV4) -> tuple[str, str]:
-    """(coin, pc)."""
-    return rec.coin_vault_mint, rec.pc_vault_mint
-
-
-def vaults(rec: RaydiumAmmV4) -> tuple[str, str]:
-    return rec.coin_vault, rec.pc_vault
+# its pool account's identity (status, nonce, both decimals and every key: vaults, mints,
+# market, programs...), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    status
+    nonce
+    coin_decimals
+    pc_decimals
+    coin_vault       vault_a
+    pc_vault         vault_b
+    coin_vault_mint  mint_a
+    pc_vault_mint    mint_b
+    lp_mint
+    open_orders
+    market
+    market_program
+    target_orders
+    amm_owner
+    """
+)
 
 
 def followed(rec: RaydiumAmmV4) -> tuple[tuple[str, str], ...]:
@@ -128,7 +101,7 @@ def new_own() -> None:
     return None
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: None, role: str, cx: OwnAccount) -> None:

@@ -36,7 +36,6 @@ from ...decoded import (
     RaydiumClmmTickArray,
 )
 from ...errors import (
-    DecodeError,
     EngineError,
     InsufficientLiquidityError,
     InvalidInputError,
@@ -45,10 +44,12 @@ from ...errors import (
     TicksMissingError,
 )
 from ...records import VenueInfo
-from .._ints import i32, i64, u64, u128
+from .._ints import U128_MAX, i32, i64, u64, u128
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from . import base
+from .base import Assembly, OwnAccount, no_role
 from .exact import ExactSwaps
+from .ticks import MIN_SQRT_PRICE_X64 as MIN_SQRT_PRICE_X64
 from .ticks import array_starts, checked_ticks, crossed_ticks
 
 PROGRAM_ID = "CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"
@@ -72,7 +73,6 @@ _OWNERS = (PROGRAM_ID,)
 
 MIN_TICK = -443_636
 MAX_TICK = 443_636
-MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_521_066_979_257_578_248_091
 TICK_ARRAY_SIZE = 60
 FEE_RATE_DENOMINATOR = 1_000_000
@@ -83,15 +83,10 @@ SWAP_TICK_ARRAYS = 3
 HAS_LIQUIDITY = 1
 HAS_LIMIT_ORDERS = 2
 _U64_MAX = (1 << 64) - 1
-_U128_MAX = (1 << 128) - 1
 
-OWN_ROLES: tuple[OwnRole, ...] = (
-    OwnRole(CONFIG, True),
-    OwnRole(TICK_ARRAY, False),
-    OwnRole(BITMAP_EXTENSION, True),
-)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
+OWN_ROLES = base.own_roles(ARRAYS, CONFIG, TICK_ARRAY, BITMAP_EXTENSION)
 INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -99,43 +94,22 @@ INFO = VenueInfo("raydium_clmm", "clmm", "clmm", "clmm", _OWNERS, POOL_SIZE, ARR
 def decode_raydium_clmm(data: bytes, owner: object = None) -> RaydiumClmmPool:
     """Raydium CLMM ``PoolState`` (1,544 bytes)."""
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, _OWNERS)
-    k = r.key
-    return RaydiumClmmPool(
-        r.u8(8),
-        k(9),
-        k(41),
-        k(73),
-        k(105),
-        k(137),
-        k(169),
-        k(201),
-        r.u8(233),
-        r.u8(234),
-        r.u16(235),
-        r.u128(237),
-        r.u128(253),
-        r.i32(269),
-        r.u128(277),
-        r.u128(293),
-        r.u64(309),
-        r.u64(317),
-        r.u8(389),
-        r.u8(390),
+    fields = [
+        *r.packed(8, "u8 key*7 u8*2 u16 u128*2 i32 _4 u128*2 u64*2 _64 u8*2"),
         tuple(r.u64(904 + 8 * i) for i in range(16)),
-        r.u64(1064),
-        r.u64(1072),
-        r.u64(1080),
-        r.u64(1088),
+        *r.packed(1064, "u64*4"),
         any(r.data[1096:1176]),
-    )
+    ]
+    return RaydiumClmmPool(*fields)
+
+
+decode = decode_raydium_clmm  # the pool account's decoder
 
 
 def decode_raydium_clmm_config(data: bytes, owner: object = None) -> RaydiumClmmConfig:
     """Raydium CLMM ``AmmConfig`` (117 bytes)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, _OWNERS)
-    return RaydiumClmmConfig(
-        r.u8(8), r.u16(9), r.key(11), r.u32(43), r.u32(47), r.u16(51), r.u32(53), r.key(61)
-    )
+    return RaydiumClmmConfig(*r.packed(8, "u8 u16 key u32*2 u16 u32 _4 key"))
 
 
 def decode_raydium_clmm_tick_array(data: bytes, owner: object = None) -> RaydiumClmmTickArray:
@@ -177,40 +151,29 @@ def parse_event(raw: bytes) -> RaydiumClmmSwapEvent | None:
     r = Reader(raw, "event")
     fees = (r.u64(205), r.u64(213)) if len(raw) >= SWAP_EVENT_MIN + 16 else (None, None)
     return RaydiumClmmSwapEvent(
-        r.key(8),
-        r.key(40),
-        r.key(72),
-        r.key(104),
-        r.u64(136),
-        r.u64(144),
-        r.u64(152),
-        r.u64(160),
-        r.flag(168),
-        r.u128(169),
-        r.u128(185),
-        r.i32(201),
+        *r.packed(8, "key*4 u64*4 flag u128*2 i32"),
         *fees,
     )
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-decode = decode_raydium_clmm  # the pool account's decoder
-
-# its public namespace, eng.raydium_clmm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_clmm",
-    "decode_config": "decode_raydium_clmm_config",
-    "decode_tick_array": "decode_raydium_clmm_tick_array",
-    "decode_bitmap_extension": "decode_raydium_clmm_bitmap_extension",
-    "swap": "raydium_clmm_swap",
-    "swap_ledger": "raydium_clmm_swap_ledger",
-    "address": "raydium_clmm_address",
-    "sqrt_price_at_tick": "raydium_clmm_sqrt_price_at_tick",
-    "tick_at_sqrt_price": "raydium_clmm_tick_at_sqrt_price",
-    "tick_array_starts": "raydium_clmm_tick_array_starts",
-}
+# eng.raydium_clmm, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool              decode_raydium_clmm
+    decode_config            decode_raydium_clmm_config
+    decode_tick_array        decode_raydium_clmm_tick_array
+    decode_bitmap_extension  decode_raydium_clmm_bitmap_extension
+    swap                     raydium_clmm_swap
+    swap_ledger              raydium_clmm_swap_ledger
+    address                  raydium_clmm_address
+    sqrt_price_at_tick       raydium_clmm_sqrt_price_at_tick
+    tick_at_sqrt_price       raydium_clmm_tick_at_sqrt_price
+    tick_array_starts        raydium_clmm_tick_array_starts
+    """
+)
 
 
 # ------------------------------------------------------------------ PDAs
@@ -317,7 +280,7 @@ def sqrt_price_at_tick(tick: int) -> int:
         if a & (2 << i):
             ratio = (ratio * f) >> 64
     if tick > 0:
-        ratio = _U128_MAX // ratio
+        ratio = U128_MAX // ratio
     return ratio
 
 
@@ -381,7 +344,7 @@ def next_sqrt_price_from_input(sqrt_price: int, liquidity: int, amount: int, zfo
         n1 = liquidity << 64
         return -((-n1 * sqrt_price) // (n1 + amount * sqrt_price))
     nxt = sqrt_price + (amount << 64) // liquidity
-    if nxt > _U128_MAX:
+    if nxt > U128_MAX:
         raise Fail("CalculateOverflow")
     return nxt
 
@@ -464,7 +427,7 @@ def _add_delta(x: int, y: int) -> int:
             raise Fail("LiquiditySubValueErr")
         return z
     z = x + y
-    if z > _U128_MAX:
+    if z > U128_MAX:
         raise Fail("LiquidityAddValueErr")
     return z
 
@@ -519,7 +482,7 @@ class Ledger:
         if rest < 0:
             raise Fail("CalculateOverflow")
         if liquidity > 0:
-            self.fee_growth_x64 = (self.fee_growth_x64 + (rest << 64) // liquidity) & _U128_MAX
+            self.fee_growth_x64 = (self.fee_growth_x64 + (rest << 64) // liquidity) & U128_MAX
             self.lp_fee = _add64(self.lp_fee, rest)
         else:
             self.protocol_fee = _add64(self.protocol_fee, rest)
@@ -813,29 +776,22 @@ def raydium_clmm_swap_ledger(
     )
 
 
-# ------------------------------------------------------------------ the venue
-def identity(rec: RaydiumClmmPool) -> tuple[Any, ...]:
-    """Bump, config, both mints, both vaults, observation, decimals, tick spacing."""
-    return (
-        rec.bump,
-        rec.amm_config,
-        rec.token_mint_0,
-        rec.token_mint_1,
-        rec.token_vault_0,
-        rec.token_vault_1,
-        rec.observation_key,
-        rec.mint_decimals_0,
-        rec.mint_decimals_1,
-        rec.tick_spacing,
-    )
-
-
-def reserve_mints(rec: RaydiumClmmPool) -> tuple[str, str]:
-    return rec.token_mint_0, rec.token_mint_1
-
-
-def vaults(rec: RaydiumClmmPool) -> tuple[str, str]:
-    return rec.token_vault_0, rec.token_vault_1
+# its pool account's identity (bump, config, both mints, both vaults, observation,
+# decimals, tick spacing), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    bump
+    amm_config
+    token_mint_0     mint_a
+    token_mint_1     mint_b
+    token_vault_0    vault_a
+    token_vault_1    vault_b
+    observation_key
+    mint_decimals_0
+    mint_decimals_1
+    tick_spacing
+    """
+)
 
 
 @lru_cache(maxsize=65536)
@@ -883,22 +839,17 @@ def absent(own: Any, pubkey: str) -> bool:
     return forget(own, pubkey)
 
 
-def _belongs(what: str, got: str, cx: OwnAccount) -> None:
-    if got != cx.pool_id:
-        raise DecodeError(f"{what} {cx.pubkey} belongs to {got}, not {cx.pool_id}")
-
-
 def own_account(own: ClmmOwn, role: str, cx: OwnAccount) -> None:
     if role == CONFIG:
         c = decode_raydium_clmm_config(cx.data, cx.owner)
         own.rates = (c.trade_fee_rate, c.protocol_fee_rate, c.fund_fee_rate)
     elif role == TICK_ARRAY:
         ta = decode_raydium_clmm_tick_array(cx.data, cx.owner)
-        _belongs("tick array", ta.pool_id, cx)
+        base.belongs("tick array", ta.pool_id, cx)
         own.arrays[cx.pubkey] = (ta.start_tick_index, _swap_ticks(ta))
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        _belongs("bitmap extension", e.pool_id, cx)
+        base.belongs("bitmap extension", e.pool_id, cx)
         own.extension = (e.positive, e.negative)
     else:
         raise no_role(INFO, role)
@@ -908,10 +859,10 @@ def check_own_account(role: str, cx: OwnAccount) -> None:
     if role == CONFIG:
         decode_raydium_clmm_config(cx.data, cx.owner)
     elif role == TICK_ARRAY:
-        _belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
+        base.belongs("tick array", decode_raydium_clmm_tick_array(cx.data, cx.owner).pool_id, cx)
     elif role == BITMAP_EXTENSION:
         e = decode_raydium_clmm_bitmap_extension(cx.data, cx.owner)
-        _belongs("bitmap extension", e.pool_id, cx)
+        base.belongs("bitmap extension", e.pool_id, cx)
     else:
         raise no_role(INFO, role)
 

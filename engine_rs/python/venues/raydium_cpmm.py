@@ -13,7 +13,6 @@ on the input or on the output as the pool's ``creator_fee_on`` says for the dire
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ...decoded import CpmmSwapEvent, RaydiumAmmConfig, RaydiumCpmmPool
 from ...errors import AccountTooShortError, InvalidInputError
@@ -26,7 +25,8 @@ from ..amm import (
     spot_rate_unchecked,
 )
 from ..decode import Reader, check
-from .base import Assembly, OwnAccount, OwnRole, no_arrays, no_log, no_role
+from . import base
+from .base import Assembly, OwnAccount, no_role
 
 PROGRAM_ID = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"
 DISC_POOL = bytes.fromhex("f7ede3f5d7c3de46")
@@ -37,8 +37,8 @@ CONFIG_SIZE = 236  # AmmConfig with its discriminator
 FEE_DEN = 1_000_000  # fee rates are per this
 CONFIG = "config"  # the role of the pool's AmmConfig
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(CONFIG, True),)
 ARRAYS: str | None = None
+OWN_ROLES = base.own_roles(ARRAYS, CONFIG)
 INFO = VenueInfo("raydium_cpmm", "cpmm", "cp", "cpmm", (PROGRAM_ID,), POOL_SIZE, ARRAYS)
 LOG_PREFIX: str | None = None
 
@@ -46,51 +46,19 @@ LOG_PREFIX: str | None = None
 def decode_raydium_cpmm(data: bytes, owner: object = None) -> RaydiumCpmmPool:
     """Raydium CP-Swap ``PoolState`` (spec §1.4)."""
     r = check(data, "PoolState", POOL_SIZE, DISC_POOL, owner, (PROGRAM_ID,))
-    k = r.key
     return RaydiumCpmmPool(
-        k(8),
-        k(40),
-        k(72),
-        k(104),
-        k(136),
-        k(168),
-        k(200),
-        k(232),
-        k(264),
-        k(296),
-        r.u8(328),
-        r.u8(329),
-        r.u8(330),
-        r.u8(331),
-        r.u8(332),
-        r.u64(333),
-        r.u64(341),
-        r.u64(349),
-        r.u64(357),
-        r.u64(365),
-        r.u64(373),
-        r.u64(381),
-        r.u8(389),
-        r.flag(390),
-        r.u64(397),
-        r.u64(405),
+        *r.packed(8, "key*10 u8*5 u64*7 u8 flag _6 u64*2"),
     )
+
+
+decode = decode_raydium_cpmm  # the pool account's decoder
 
 
 def decode_raydium_amm_config(data: bytes, owner: object = None) -> RaydiumAmmConfig:
     """Raydium CP-Swap ``AmmConfig`` (spec §1.4)."""
     r = check(data, "AmmConfig", CONFIG_SIZE, DISC_CONFIG, owner, (PROGRAM_ID,))
     return RaydiumAmmConfig(
-        r.u8(8),
-        r.flag(9),
-        r.u16(10),
-        r.u64(12),
-        r.u64(20),
-        r.u64(28),
-        r.u64(36),
-        r.key(44),
-        r.key(76),
-        r.u64(108),
+        *r.packed(8, "u8 flag u16 u64*4 key*2 u64"),
     )
 
 
@@ -115,50 +83,43 @@ def parse_event(raw: bytes) -> CpmmSwapEvent | None:
         r.flag(88),
     )
     if len(raw) >= 8 + 162:
-        return CpmmSwapEvent(*base, r.key(89), r.key(121), r.u64(153), r.u64(161), r.flag(169))
+        return CpmmSwapEvent(*base, *r.packed(89, "key*2 u64*2 flag"))
     return CpmmSwapEvent(*base)
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-decode = decode_raydium_cpmm  # the pool account's decoder
-
-# its public namespace, eng.raydium_cpmm (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "decode_pool": "decode_raydium_cpmm",
-    "decode_config": "decode_raydium_amm_config",
-}
-
-
-def identity(rec: RaydiumCpmmPool) -> tuple[Any, ...]:
-    """Every key (config, vaults, mints, programs...), the bump, status and decimals."""
-    return (
-        rec.amm_config,
-        rec.pool_creator,
-        rec.token_0_vault,
-        rec.token_1_vault,
-        rec.lp_mint,
-        rec.token_0_mint,
-        rec.token_1_mint,
-        rec.token_0_program,
-        rec.token_1_program,
-        rec.observation_key,
-        rec.auth_bump,
-        rec.status,
-        rec.lp_mint_decimals,
-        rec.mint_0_decimals,
-        rec.mint_1_decimals,
-    )
+# eng.raydium_cpmm, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    decode_pool    decode_raydium_cpmm
+    decode_config  decode_raydium_amm_config
+    """
+)
 
 
-def reserve_mints(rec: RaydiumCpmmPool) -> tuple[str, str]:
-    """(token 0, token 1)."""
-    return rec.token_0_mint, rec.token_1_mint
-
-
-def vaults(rec: RaydiumCpmmPool) -> tuple[str, str]:
-    return rec.token_0_vault, rec.token_1_vault
+# its pool account's identity (every key: config, vaults, mints, programs...; the bump,
+# status and decimals), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    amm_config
+    pool_creator
+    token_0_vault     vault_a
+    token_1_vault     vault_b
+    lp_mint
+    token_0_mint      mint_a
+    token_1_mint      mint_b
+    token_0_program
+    token_1_program
+    observation_key
+    auth_bump
+    status
+    lp_mint_decimals
+    mint_0_decimals
+    mint_1_decimals
+    """
+)
 
 
 def followed(rec: RaydiumCpmmPool) -> tuple[tuple[str, str], ...]:
@@ -179,7 +140,7 @@ def new_own() -> Config:
     return Config()
 
 
-forget = absent = no_arrays
+forget = absent = base.no_arrays
 
 
 def own_account(own: Config, role: str, cx: OwnAccount) -> None:
@@ -189,10 +150,7 @@ def own_account(own: Config, role: str, cx: OwnAccount) -> None:
     own.trade_fee_rate, own.creator_fee_rate = cfg.trade_fee_rate, cfg.creator_fee_rate
 
 
-def check_own_account(role: str, cx: OwnAccount) -> None:
-    if role != CONFIG:
-        raise no_role(INFO, role)
-    decode_raydium_amm_config(cx.data, cx.owner)
+check_own_account = base.checks_of(new_own, own_account)
 
 
 @dataclass(slots=True)

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from ...errors import InvalidInputError
 from .._ints import i32, i128
 
+# the lowest sqrt price (Q64.64) of both programs, at their lowest tick (-443636)
+MIN_SQRT_PRICE_X64 = 4_295_048_016
+
 
 def checked_ticks(ticks: object) -> list[tuple[int, int]]:
     """A tick list argument as ``(tick_index, liquidity_net)`` pairs of i32 and i128

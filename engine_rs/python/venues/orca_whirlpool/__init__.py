@@ -20,13 +20,13 @@ no ticks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ....decoded import TickArray, Traded, Whirlpool
 from ....errors import AccountTooShortError, DecodeError, EngineError, TicksMissingError
 from ....records import SwapResult, VenueInfo
-from ...decode import Reader, as_bytes, check
-from ..base import Assembly, OwnAccount, OwnRole, no_log, no_role
+from ...decode import as_bytes, check
+from .. import base
+from ..base import Assembly, OwnAccount, no_role
 from ..exact import ExactSwaps
 from ..ticks import checked_ticks, crossed_ticks
 from .pda import PROGRAM_ID as PROGRAM_ID
@@ -61,9 +61,9 @@ _TICK_LEN = 113  # one tick of a fixed array (an initialized one of a dynamic, w
 TICK_ARRAY = "tick_array"  # the role of its tick arrays
 _OWNERS = (PROGRAM_ID, IMMUTABLE_PROGRAM_ID)
 
-OWN_ROLES: tuple[OwnRole, ...] = (OwnRole(TICK_ARRAY, False),)
 LOG_PREFIX: str | None = None
 ARRAYS: str | None = TICK_ARRAY
+OWN_ROLES = base.own_roles(ARRAYS, TICK_ARRAY)
 INFO = VenueInfo("orca_whirlpool", "whirlpool", "wp", "clmm", _OWNERS, POOL_SIZE, ARRAYS)
 
 
@@ -71,27 +71,14 @@ def decode_whirlpool(data: bytes, owner: object = None) -> Whirlpool:
     """Orca ``Whirlpool`` (spec §2.2)."""
     r = check(data, "Whirlpool", POOL_SIZE, DISC_WHIRLPOOL, owner, _OWNERS)
     k = r.key
-    return Whirlpool(
-        k(8),
-        r.u8(40),
-        r.u16(41),
-        r.u16(43),
-        r.u16(45),
-        r.u16(47),
-        r.u128(49),
-        r.u128(65),
-        r.i32(81),
-        r.u64(85),
-        r.u64(93),
-        k(101),
-        k(133),
-        r.u128(165),
-        k(181),
-        k(213),
-        r.u128(245),
-        r.u64(261),
+    fields = [
+        *r.packed(8, "key u8 u16*4 u128*2 i32 u64*2 key*2 u128 key*2 u128 u64"),
         (k(269), k(397), k(525)),
-    )
+    ]
+    return Whirlpool(*fields)
+
+
+decode = decode_whirlpool  # the pool account's decoder
 
 
 def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
@@ -130,66 +117,45 @@ def decode_tick_array(data: bytes, owner: object = None) -> TickArray:
 
 def parse_event(raw: bytes) -> Traded | None:
     """Its ``Traded`` event when the discriminator is that; None otherwise."""
-    if raw[:8] != DISC_TRADED:
-        return None
-    if len(raw) < 121:
-        raise AccountTooShortError(f"Traded: {len(raw)} bytes, needs 121")
-    r = Reader(raw, "event")
-    return Traded(
-        r.key(8),
-        r.flag(40),
-        r.u128(41),
-        r.u128(57),
-        r.u64(73),
-        r.u64(81),
-        r.u64(89),
-        r.u64(97),
-        r.u64(105),
-        r.u64(113),
-    )
+    r = base.event_reader(raw, DISC_TRADED, "Traded", 121)
+    return None if r is None else Traded(*r.packed(8, "key flag u128*2 u64*6"))
 
 
-parse_log = no_log  # its swaps are Anchor events (`parse_event`), or not logged
+parse_log = base.no_log
 
 
-decode = decode_whirlpool  # the pool account's decoder
-
-# its public namespace, eng.orca_whirlpool (Venue.API): public name -> definition here
-API: dict[str, str] = {
-    "PROGRAM_ID": "WHIRLPOOL_PROGRAM_ID",
-    "decode_pool": "decode_whirlpool",
-    "decode_tick_array": "decode_tick_array",
-    "swap": "clmm_swap",
-    "spot_rate": "clmm_spot_rate",
-    "sqrt_price_at_tick": "sqrt_price_from_tick",
-    "tick_at_sqrt_price": "tick_from_sqrt_price",
-    "pool_address": "whirlpool_address",
-    "tick_array_address": "tick_array_address",
-    "oracle_address": "oracle_address",
-    "tick_array_starts": "tick_array_starts",
-}
-
-
-def identity(rec: Whirlpool) -> tuple[Any, ...]:
-    """Config, bump, tick spacing, fee tier, both mints and both vaults."""
-    return (
-        rec.whirlpools_config,
-        rec.whirlpool_bump,
-        rec.tick_spacing,
-        rec.fee_tier_index_seed,
-        rec.token_mint_a,
-        rec.token_vault_a,
-        rec.token_mint_b,
-        rec.token_vault_b,
-    )
+# eng.orca_whirlpool, its public namespace (Venue.API): a public name, then its definition
+API = base.api(
+    """
+    PROGRAM_ID          WHIRLPOOL_PROGRAM_ID
+    decode_pool         decode_whirlpool
+    decode_tick_array
+    swap                clmm_swap
+    spot_rate           clmm_spot_rate
+    sqrt_price_at_tick  sqrt_price_from_tick
+    tick_at_sqrt_price  tick_from_sqrt_price
+    pool_address        whirlpool_address
+    tick_array_address
+    oracle_address
+    tick_array_starts
+    """
+)
 
 
-def reserve_mints(rec: Whirlpool) -> tuple[str, str]:
-    return rec.token_mint_a, rec.token_mint_b
-
-
-def vaults(rec: Whirlpool) -> tuple[str, str]:
-    return rec.token_vault_a, rec.token_vault_b
+# its pool account's identity (config, bump, tick spacing, fee tier, both mints and both
+# vaults), a field a line, its mints and vaults marked
+identity, reserve_mints, vaults = base.pool_fields(
+    """
+    whirlpools_config
+    whirlpool_bump
+    tick_spacing
+    fee_tier_index_seed
+    token_mint_a         mint_a
+    token_vault_a        vault_a
+    token_mint_b         mint_b
+    token_vault_b        vault_b
+    """
+)
 
 
 def followed(rec: Whirlpool) -> tuple[tuple[str, str], ...]:
@@ -296,8 +262,7 @@ def _own_tick_array(role: str, cx: OwnAccount) -> TickArray:
     if role != TICK_ARRAY:
         raise no_role(INFO, role)
     ta = decode_tick_array(cx.data, cx.owner)
-    if ta.whirlpool != cx.pool_id:
-        raise DecodeError(f"tick array {cx.pubkey} belongs to {ta.whirlpool}, not {cx.pool_id}")
+    base.belongs("tick array", ta.whirlpool, cx)
     return ta
 
 

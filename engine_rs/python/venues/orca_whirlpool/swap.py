@@ -43,12 +43,12 @@ from ....errors import (
     MathOverflowError,
 )
 from ....records import SwapResult
-from ..._ints import U64_MAX, i32, u64, u128
+from ..._ints import U64_MAX, U128_MAX, i32, u64, u128
+from ..ticks import MIN_SQRT_PRICE_X64 as MIN_SQRT_PRICE_X64
 from ..ticks import checked_ticks
 
 MIN_TICK_INDEX = -443_636
 MAX_TICK_INDEX = 443_636
-MIN_SQRT_PRICE_X64 = 4_295_048_016
 MAX_SQRT_PRICE_X64 = 79_226_673_515_401_279_992_447_579_055
 TICK_ARRAY_SIZE = 88
 FULL_RANGE_ONLY_TICK_SPACING_THRESHOLD = 32_768
@@ -56,7 +56,6 @@ FEE_RATE_MUL_VALUE = 1_000_000
 PROTOCOL_FEE_RATE_MUL_VALUE = 10_000
 PROGRAM_MAX_TICK_ARRAYS = 3
 
-_U128_MAX = (1 << 128) - 1
 _U256 = 1 << 256
 _Q64_MASK = (1 << 64) - 1
 _LOG_B_2_X32 = 59_543_866_431_248
@@ -161,21 +160,20 @@ def _sqrt_price_at(tick: int) -> int:
             if tick & 1
             else 79_228_162_514_264_337_593_543_950_336
         )
-        bits = (tick >> 1) & 0x3_FFFF
-        i = 0
-        while bits:
-            if bits & 1:
-                ratio = (ratio * _POS_MULTIPLIERS[i]) >> 96
-            bits >>= 1
-            i += 1
-        return ratio >> 32
+        return _times_bits(ratio, tick >> 1, _POS_MULTIPLIERS, 96) >> 32
     t = -tick
     ratio = 18_445_821_805_675_392_311 if t & 1 else 18_446_744_073_709_551_616
-    bits = (t >> 1) & 0x3_FFFF
+    return _times_bits(ratio, t >> 1, _NEG_MULTIPLIERS, 64)
+
+
+def _times_bits(ratio: int, bits: int, multipliers: Sequence[int], shift: int) -> int:
+    """``ratio`` times the multiplier of each of the low 18 ``bits`` set, each product
+    shifted right by ``shift``, lowest bit first."""
+    bits &= 0x3_FFFF
     i = 0
     while bits:
         if bits & 1:
-            ratio = (ratio * _NEG_MULTIPLIERS[i]) >> 64
+            ratio = (ratio * multipliers[i]) >> shift
         bits >>= 1
         i += 1
     return ratio
@@ -278,7 +276,7 @@ def _try_delta_a(p0: int, p1: int, liquidity: int, round_up: bool) -> int | _Fai
     q, r = divmod(product << 64, den)
     if round_up and r:
         q += 1
-    if q > _U128_MAX:
+    if q > U128_MAX:
         return _Fail("overflow", "NumberDownCastError")
     if q > U64_MAX:
         return _program("TokenMaxExceeded")
@@ -291,7 +289,7 @@ def _try_delta_b(p0: int, p1: int, liquidity: int, round_up: bool) -> int | _Fai
     if liquidity == 0 or diff == 0:
         return 0
     p = liquidity * diff
-    if p > _U128_MAX:
+    if p > U128_MAX:
         return _program("MultiplicationShiftRightOverflow")
     result = p >> 64
     if round_up and p & _Q64_MASK:
@@ -324,7 +322,7 @@ def _next_sqrt_price(sp: int, liquidity: int, amount: int, is_input: bool, a_to_
         if den == 0:
             raise _program("DivideByZero")
         price = -(-numerator // den)
-        if price > _U128_MAX:
+        if price > U128_MAX:
             raise _Fail("overflow", "NumberDownCastError")
         if price < MIN_SQRT_PRICE_X64:
             raise _program("TokenMinSubceeded")
@@ -339,7 +337,7 @@ def _next_sqrt_price(sp: int, liquidity: int, amount: int, is_input: bool, a_to_
         nxt = sp + amount_x64 // liquidity
     else:
         nxt = sp + (-amount_x64 // liquidity)  # sp - ceil(amount_x64 / L)
-    if nxt < 0 or nxt > _U128_MAX:
+    if nxt < 0 or nxt > U128_MAX:
         raise _program("SqrtPriceOutOfBounds")
     return nxt
 
@@ -491,22 +489,10 @@ class ClmmPool:
         exact_in: bool,
         sqrt_price_limit: int | None,
         protocol_fee_rate: int,
+        max_tick_arrays: int | None = PROGRAM_MAX_TICK_ARRAYS,
     ) -> SwapResult:
-        """One swap with the program's 3 tick arrays (see `orca_whirlpool.swap`)."""
-        return self.swap_with_arrays(
-            amount, a_to_b, exact_in, sqrt_price_limit, protocol_fee_rate, PROGRAM_MAX_TICK_ARRAYS
-        )
-
-    def swap_with_arrays(
-        self,
-        amount: int,
-        a_to_b: bool,
-        exact_in: bool,
-        sqrt_price_limit: int | None,
-        protocol_fee_rate: int,
-        max_tick_arrays: int | None,
-    ) -> SwapResult:
-        """:meth:`swap` with ``max_tick_arrays`` loadable arrays (None: unlimited)."""
+        """One swap with ``max_tick_arrays`` loadable tick arrays (None: unlimited; by
+        default the program's 3; see `orca_whirlpool.swap`)."""
         if protocol_fee_rate > PROTOCOL_FEE_RATE_MUL_VALUE:
             raise InvalidInputError(
                 f"protocol_fee_rate {protocol_fee_rate} exceeds {PROTOCOL_FEE_RATE_MUL_VALUE} "
@@ -633,7 +619,7 @@ class ClmmPool:
                     lp_fee -= delta
                     protocol_fee = (protocol_fee + delta) & U64_MAX
                 if liquidity > 0:
-                    fee_growth = (fee_growth + (lp_fee << 64) // liquidity) & _U128_MAX
+                    fee_growth = (fee_growth + (lp_fee << 64) // liquidity) & U128_MAX
 
                 if next_price == next_tick_price:
                     if initialized:
@@ -641,7 +627,7 @@ class ClmmPool:
                         liquidity = liquidity - net if a_to_b else liquidity + net
                         if liquidity < 0:
                             raise _Fail("underflow", "LiquidityUnderflow")
-                        if liquidity > _U128_MAX:
+                        if liquidity > U128_MAX:
                             raise _Fail("overflow", "LiquidityOverflow")
                     if a_to_b:
                         offset = (next_tick - (first - next_array * size)) // ts
@@ -719,4 +705,4 @@ def clmm_swap(
     # the tick list is read last, as the extension reads it after the scalar arguments
     tick_list = checked_ticks(ticks)
     pool = ClmmPool(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, tick_list)
-    return pool.swap_with_arrays(amount, a_to_b, exact_in, limit, protocol_fee_rate, arrays)
+    return pool.swap(amount, a_to_b, exact_in, limit, protocol_fee_rate, arrays)
