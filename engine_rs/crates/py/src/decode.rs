@@ -47,7 +47,7 @@ pub(crate) use obj;
 macro_rules! rec {
     ($py:ident, $name:expr, $s:expr => $($t:tt)*) => {{
         #[allow(unused_mut)]
-        let mut args: Vec<pyo3::Bound<'_, pyo3::PyAny>> = Vec::new();
+        let mut args = $crate::decode::record_args($py);
         $crate::decode::rec!(@ args $py $s; $($t)*);
         $crate::decode::record($py, $name, args)
     }};
@@ -92,6 +92,11 @@ macro_rules! rec {
     };
 }
 pub(crate) use rec;
+
+/// An empty argument list for [`record`] (what `rec!` fills).
+pub(crate) fn record_args(_py: Python<'_>) -> Vec<Bound<'_, PyAny>> {
+    Vec::with_capacity(48)
+}
 
 /// Account decoders as Python functions `name(data, owner=None)`: each reads the bytes
 /// and the owner as the twin does, runs the core's decoder under [`crate::errors::guard`] and turns
