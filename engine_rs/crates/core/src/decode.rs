@@ -80,6 +80,19 @@ impl<'a> R<'a> {
                 EngineError::AccountTooShort(format!("{}: no {N} bytes at {off}", self.what))
             })
     }
+    /// `N` values `step` bytes apart from `off` on, each read by `read` (keys, u64s...).
+    pub(crate) fn array<T: Copy + Default, const N: usize>(
+        &self,
+        off: usize,
+        step: usize,
+        read: fn(&Self, usize) -> Result<T>,
+    ) -> Result<[T; N]> {
+        let mut out = [T::default(); N];
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = read(self, off + step * i)?;
+        }
+        Ok(out)
+    }
     pub(crate) fn u8(&self, off: usize) -> Result<u8> {
         Ok(self.bytes::<1>(off)?[0])
     }
@@ -124,6 +137,22 @@ impl<'a> R<'a> {
             1 => Ok(Some(self.u64(off + 4)?)),
             t => Err(err(format!("{}: COption tag at {off} is {t}", self.what))),
         }
+    }
+}
+
+/// An account kind as [`check`] takes it: its name, minimum size, discriminators (none:
+/// not checked) and owner programs.
+pub(crate) struct Layout<'l>(
+    pub &'static str,
+    pub usize,
+    pub &'l [[u8; 8]],
+    pub &'l [&'l Key],
+);
+
+impl Layout<'_> {
+    /// [`check`] of `data` owned by `owner` as this kind.
+    pub(crate) fn check<'a>(&self, data: &'a [u8], owner: Option<&Key>) -> Result<R<'a>> {
+        check(data, self.0, self.1, self.2, owner, self.3)
     }
 }
 
@@ -192,14 +221,8 @@ pub struct TokenAccount {
 }
 
 pub fn decode_token_account(data: &[u8], owner: Option<&Key>) -> Result<TokenAccount> {
-    let r = check(
-        data,
-        "TokenAccount",
-        165,
-        &[],
-        owner,
-        &[&SPL_TOKEN_ID, &TOKEN_2022_ID],
-    )?;
+    let r =
+        Layout("TokenAccount", 165, &[], &[&SPL_TOKEN_ID, &TOKEN_2022_ID]).check(data, owner)?;
     if data.len() > 165 && data.len() != 355 && !matches!(data[165], 0 | 2) {
         return Err(err(format!(
             "TokenAccount: account type byte is {}, not Account",
@@ -237,14 +260,7 @@ pub struct Mint {
 }
 
 pub fn decode_mint(data: &[u8], owner: Option<&Key>) -> Result<Mint> {
-    let r = check(
-        data,
-        "Mint",
-        82,
-        &[],
-        owner,
-        &[&SPL_TOKEN_ID, &TOKEN_2022_ID],
-    )?;
+    let r = Layout("Mint", 82, &[], &[&SPL_TOKEN_ID, &TOKEN_2022_ID]).check(data, owner)?;
     let (mut older, mut newer) = (None, None);
     if data.len() > 165 && data.len() != 355 {
         if data[165] != 1 {

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::args::I64;
+use crate::decode::add_functions;
 use crate::errors::{guard, to_py};
 
 /// Inputs at least this long are computed with the GIL released.
@@ -255,13 +256,9 @@ impl Bollinger {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(rsi, m)?)?;
-    m.add_function(wrap_pyfunction!(ema, m)?)?;
-    m.add_function(wrap_pyfunction!(bollinger, m)?)?;
-    m.add_function(wrap_pyfunction!(kama, m)?)?;
     m.add_class::<Rsi>()?;
     m.add_class::<Ema>()?;
     m.add_class::<Bollinger>()?;
     m.add_class::<Kama>()?;
-    Ok(())
+    add_functions!(m, rsi, ema, bollinger, kama)
 }

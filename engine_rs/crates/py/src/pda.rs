@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::args::I32;
+use crate::decode::add_functions;
 use crate::errors::{guard, to_py};
 use crate::venues::fee_tier;
 
@@ -422,11 +423,13 @@ impl PdaCache {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(b58encode, m)?)?;
-    m.add_function(wrap_pyfunction!(b58decode, m)?)?;
-    m.add_function(wrap_pyfunction!(is_on_curve, m)?)?;
-    m.add_function(wrap_pyfunction!(create_program_address, m)?)?;
-    m.add_function(wrap_pyfunction!(find_program_address, m)?)?;
     m.add_class::<PdaCache>()?;
-    Ok(())
+    add_functions!(
+        m,
+        b58encode,
+        b58decode,
+        is_on_curve,
+        create_program_address,
+        find_program_address
+    )
 }

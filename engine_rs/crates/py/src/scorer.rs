@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt};
 
 use crate::args::U64;
+use crate::decode::add_functions;
 use crate::errors::{guard, raise};
 
 /// The verdict on one opportunity (fields as `engine_rs.records.Score`).
@@ -169,7 +170,5 @@ fn priority_fee_lamports(cu_price_micro_lamports: U64, cu_limit: U64) -> u64 {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Score>()?;
-    m.add_function(wrap_pyfunction!(score, m)?)?;
-    m.add_function(wrap_pyfunction!(priority_fee_lamports, m)?)?;
-    Ok(())
+    add_functions!(m, score, priority_fee_lamports)
 }

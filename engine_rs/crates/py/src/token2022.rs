@@ -7,7 +7,7 @@ use arbscope_core::token2022 as t22;
 use pyo3::prelude::*;
 
 use crate::args::U64;
-use crate::decode::{data_of, owner_of};
+use crate::decode::{add_functions, data_of, owner_of};
 use crate::errors::{guard, raise};
 
 type FeeArg = (U64, U64, U64);
@@ -31,54 +31,30 @@ fn config_of(py: Python<'_>, c: (FeeArg, FeeArg)) -> PyResult<(TransferFee, Tran
     Ok((fee_of(py, c.0)?, fee_of(py, c.1)?))
 }
 
-/// The fee withheld when `amount` is sent at `epoch` (spl-token-2022's
-/// `calculate_epoch_fee`).
-#[pyfunction]
-fn transfer_fee(
-    py: Python<'_>,
-    config: (FeeArg, FeeArg),
-    epoch: U64,
-    amount: U64,
-) -> PyResult<u64> {
-    let c = config_of(py, config)?;
-    guard(py, || t22::transfer_fee(&c, epoch.0, amount.0))
+/// One Python function per fee kernel: `name(config, epoch, amount)`, the config checked
+/// first.
+macro_rules! fee_kernels {
+    ($($(#[$m:meta])* fn $name:ident($amount:ident);)*) => {$(
+        $(#[$m])*
+        #[pyfunction]
+        fn $name(py: Python<'_>, config: (FeeArg, FeeArg), epoch: U64, $amount: U64) -> PyResult<u64> {
+            let c = config_of(py, config)?;
+            guard(py, || t22::$name(&c, epoch.0, $amount.0))
+        }
+    )*};
 }
 
-/// What arrives when `amount` is sent at `epoch` (`calculate_post_fee_amount`).
-#[pyfunction]
-fn post_fee_amount(
-    py: Python<'_>,
-    config: (FeeArg, FeeArg),
-    epoch: U64,
-    amount: U64,
-) -> PyResult<u64> {
-    let c = config_of(py, config)?;
-    guard(py, || t22::post_fee_amount(&c, epoch.0, amount.0))
-}
-
-/// The amount to send at `epoch` so that `post_amount` arrives
-/// (`calculate_pre_fee_amount`).
-#[pyfunction]
-fn pre_fee_amount(
-    py: Python<'_>,
-    config: (FeeArg, FeeArg),
-    epoch: U64,
-    post_amount: U64,
-) -> PyResult<u64> {
-    let c = config_of(py, config)?;
-    guard(py, || t22::pre_fee_amount(&c, epoch.0, post_amount.0))
-}
-
-/// The fee on the amount `pre_fee_amount` sends (`calculate_inverse_epoch_fee`).
-#[pyfunction]
-fn inverse_transfer_fee(
-    py: Python<'_>,
-    config: (FeeArg, FeeArg),
-    epoch: U64,
-    post_amount: U64,
-) -> PyResult<u64> {
-    let c = config_of(py, config)?;
-    guard(py, || t22::inverse_transfer_fee(&c, epoch.0, post_amount.0))
+fee_kernels! {
+    /// The fee withheld when `amount` is sent at `epoch` (spl-token-2022's
+    /// `calculate_epoch_fee`).
+    fn transfer_fee(amount);
+    /// What arrives when `amount` is sent at `epoch` (`calculate_post_fee_amount`).
+    fn post_fee_amount(amount);
+    /// The amount to send at `epoch` so that `post_amount` arrives
+    /// (`calculate_pre_fee_amount`).
+    fn pre_fee_amount(post_amount);
+    /// The fee on the amount `pre_fee_amount` sends (`calculate_inverse_epoch_fee`).
+    fn inverse_transfer_fee(post_amount);
 }
 
 /// The extensions of a mint that arbscope refuses to swap through, by name.
@@ -94,10 +70,12 @@ fn refused_extensions<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(transfer_fee, m)?)?;
-    m.add_function(wrap_pyfunction!(post_fee_amount, m)?)?;
-    m.add_function(wrap_pyfunction!(pre_fee_amount, m)?)?;
-    m.add_function(wrap_pyfunction!(inverse_transfer_fee, m)?)?;
-    m.add_function(wrap_pyfunction!(refused_extensions, m)?)?;
-    Ok(())
+    add_functions!(
+        m,
+        transfer_fee,
+        post_fee_amount,
+        pre_fee_amount,
+        inverse_transfer_fee,
+        refused_extensions
+    )
 }

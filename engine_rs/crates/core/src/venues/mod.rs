@@ -38,6 +38,49 @@ macro_rules! decoded_by {
     };
 }
 
+/// The items every `impl Venue` starts with, a line each: `INFO` (`info` name, kind,
+/// label, graph kind, `[program ids]`, pool account size), the four types (`types`
+/// Record, Own, State, Event), `same_identity` (`identity`: the record's fields that
+/// never change through a notification, compared) and `reserve_mints` / `vaults`
+/// (`mints` / `vaults`: the record's two fields, a then b). A field may be indexed
+/// (`keys[2]`, `u16s[..2]`).
+macro_rules! venue_items {
+    (
+        info $name:literal, $kind:literal, $label:literal, $graph:literal,
+            [$($program:expr),+], $size:expr;
+        types $record:ty, $own:ty, $state:ty, $event:ty;
+        identity $($f:ident $([$($i:tt)*])?),+;
+        mints $m0:ident $([$($mi0:tt)*])?, $m1:ident $([$($mi1:tt)*])?;
+        vaults $v0:ident $([$($vi0:tt)*])?, $v1:ident $([$($vi1:tt)*])?;
+    ) => {
+        const INFO: $crate::venues::VenueInfo = $crate::venues::VenueInfo {
+            name: $name,
+            kind: $kind,
+            label: $label,
+            graph_kind: $graph,
+            program_ids: &[$($program),+],
+            pool_account_size: $size,
+        };
+
+        type Record = $record;
+        type Own = $own;
+        type State = $state;
+        type Event = $event;
+
+        fn same_identity(a: &$record, b: &$record) -> bool {
+            $(a.$f $([$($i)*])? == b.$f $([$($i)*])?)&&+
+        }
+
+        fn reserve_mints(r: &$record) -> ($crate::decode::Key, $crate::decode::Key) {
+            (r.$m0 $([$($mi0)*])?, r.$m1 $([$($mi1)*])?)
+        }
+
+        fn vaults(r: &$record) -> ($crate::decode::Key, $crate::decode::Key) {
+            (r.$v0 $([$($vi0)*])?, r.$v1 $([$($vi1)*])?)
+        }
+    };
+}
+
 pub mod manifest;
 pub mod meteora_damm_v2;
 pub mod meteora_dlmm;
@@ -165,6 +208,10 @@ impl<'a> Assembly<'a> {
     }
 }
 
+/// What [`Venue::update`] makes: the quote state and the slot to upsert it at, or
+/// `None` while something is missing.
+pub type Updated<S> = Result<Option<(S, u64)>>;
+
 /// A venue's pool account from its bytes ([`Venue::decode`]'s default).
 pub trait Decode: Sized {
     /// The account from its bytes; `owner` (when given) must be one of the venue's
@@ -270,11 +317,7 @@ pub trait Venue {
     }
     /// Its quote state and the slot to upsert it at, from the pool account, its own
     /// accounts and its vaults; `Ok(None)` while something is missing.
-    fn update(
-        own: &mut Self::Own,
-        r: &Self::Record,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(Self::State, u64)>>;
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State>;
     /// An Anchor event (`Program data:` bytes, discriminator first) of its program:
     /// `None` when the discriminator is not one of its own.
     fn parse_event(_raw: &[u8]) -> Option<Result<Self::Event>> {

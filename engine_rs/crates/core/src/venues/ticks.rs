@@ -66,3 +66,38 @@ pub fn array_starts(
         })
         .collect()
 }
+
+/// One tick array a pool's venue holds: the ingest's id of the account, its start tick
+/// and its initialized ticks (as the venue keeps them).
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayTicks<T> {
+    pub(crate) account: u32,
+    pub(crate) start: i32,
+    pub(crate) ticks: Vec<T>,
+}
+
+/// Keep `ticks` as what array `account` starting at `start` holds: true when that
+/// changed what `arrays` held (a new array, or other ticks or start).
+pub(crate) fn hold<T: PartialEq>(
+    arrays: &mut Vec<ArrayTicks<T>>,
+    account: u32,
+    start: i32,
+    ticks: Vec<T>,
+) -> bool {
+    match arrays.iter_mut().find(|a| a.account == account) {
+        Some(a) if a.start == start && a.ticks == ticks => false,
+        Some(a) => {
+            a.start = start;
+            a.ticks = ticks;
+            true
+        }
+        None => {
+            arrays.push(ArrayTicks {
+                account,
+                start,
+                ticks,
+            });
+            true
+        }
+    }
+}

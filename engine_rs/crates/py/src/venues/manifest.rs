@@ -9,39 +9,30 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::args::{I64, U64};
-use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::decode::{add_functions, data_of, decoders, key, obj, rec};
 use crate::errors::guard;
 
-/// Manifest market -> `engine_rs.decoded.ManifestMarket`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_manifest_market<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let m = guard(py, || mf::decode_manifest_market(&d, o.as_ref()))?;
-    market_record(py, &m)
+decoders! {
+    /// Manifest market -> `engine_rs.decoded.ManifestMarket`.
+    fn decode_manifest_market(py, m = mf::decode_manifest_market) {
+        market_record(py, &m)
+    }
+
+    /// Manifest global account -> `engine_rs.decoded.ManifestGlobal`.
+    fn decode_manifest_global(py, g = mf::decode_manifest_global) {
+        let deposits = g
+            .deposits
+            .iter()
+            .map(|(k, v)| PyTuple::new(py, [key(py, k), obj!(py, *v)]).map(|t| t.into_any()))
+            .collect::<PyResult<Vec<_>>>()?;
+        rec!(py, "ManifestGlobal", g => key mint, key vault, num_bytes_allocated, vault_bump,
+            global_bump, num_seats_claimed, [PyTuple::new(py, deposits)?.into_any()])
+    }
 }
 
 fn order_record<'py>(py: Python<'py>, o: &Order) -> PyResult<Bound<'py, PyAny>> {
-    record(
-        py,
-        "ManifestOrder",
-        vec![
-            obj!(py, o.index),
-            obj!(py, o.price),
-            obj!(py, o.base_atoms),
-            obj!(py, o.sequence_number),
-            obj!(py, o.trader_index),
-            key(py, &o.trader),
-            obj!(py, o.last_valid_slot),
-            obj!(py, o.is_bid),
-            obj!(py, o.order_type),
-            obj!(py, o.reverse_spread),
-        ],
-    )
+    rec!(py, "ManifestOrder", o => index, price, base_atoms, sequence_number, trader_index,
+        key trader, last_valid_slot, is_bid, order_type, reverse_spread)
 }
 
 /// A decoded market as its record.
@@ -56,61 +47,12 @@ pub(crate) fn market_record<'py>(
             .collect::<PyResult<Vec<_>>>()?;
         Ok(PyTuple::new(py, items)?.into_any())
     };
-    let args = vec![
-        obj!(py, m.version),
-        obj!(py, m.base_mint_decimals),
-        obj!(py, m.quote_mint_decimals),
-        obj!(py, m.base_vault_bump),
-        obj!(py, m.quote_vault_bump),
-        key(py, &m.base_mint),
-        key(py, &m.quote_mint),
-        key(py, &m.base_vault),
-        key(py, &m.quote_vault),
-        obj!(py, m.order_sequence_number),
-        obj!(py, m.num_bytes_allocated),
-        obj!(py, m.bids_root_index),
-        obj!(py, m.bids_best_index),
-        obj!(py, m.asks_root_index),
-        obj!(py, m.asks_best_index),
-        obj!(py, m.claimed_seats_root_index),
-        obj!(py, m.free_list_head_index),
-        obj!(py, m.quote_volume),
-        side(&m.bids)?,
-        side(&m.asks)?,
-        obj!(py, m.seats),
-        obj!(py, m.free_blocks),
-    ];
-    record(py, "ManifestMarket", args)
-}
-
-/// Manifest global account -> `engine_rs.decoded.ManifestGlobal`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_manifest_global<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let g = guard(py, || mf::decode_manifest_global(&d, o.as_ref()))?;
-    let deposits = g
-        .deposits
-        .iter()
-        .map(|(k, v)| PyTuple::new(py, [key(py, k), obj!(py, *v)]).map(|t| t.into_any()))
-        .collect::<PyResult<Vec<_>>>()?;
-    record(
-        py,
-        "ManifestGlobal",
-        vec![
-            key(py, &g.mint),
-            key(py, &g.vault),
-            obj!(py, g.num_bytes_allocated),
-            obj!(py, g.vault_bump),
-            obj!(py, g.global_bump),
-            obj!(py, g.num_seats_claimed),
-            PyTuple::new(py, deposits)?.into_any(),
-        ],
-    )
+    rec!(py, "ManifestMarket", m => version, base_mint_decimals, quote_mint_decimals,
+        base_vault_bump, quote_vault_bump, key base_mint, key quote_mint, key base_vault,
+        key quote_vault, order_sequence_number, num_bytes_allocated, bids_root_index,
+        bids_best_index, asks_root_index, asks_best_index, claimed_seats_root_index,
+        free_list_head_index, quote_volume, [side(&m.bids)?], [side(&m.asks)?], seats,
+        free_blocks)
 }
 
 /// A global's deposits from its bytes (None: not given).
@@ -161,20 +103,8 @@ fn manifest_swap<'py>(
     let s = guard(py, || book(&d, now_slot.0, bg.as_deref(), qg.as_deref()))?;
     match s.swap(amount.0, a_to_b) {
         Err(code) => Ok(obj!(py, mf::error_name(code))),
-        Ok(r) => record(
-            py,
-            "ManifestSwap",
-            vec![
-                obj!(py, r.amount_in),
-                obj!(py, r.amount_out),
-                obj!(py, r.target_base),
-                obj!(py, r.fills),
-                obj!(py, r.removed),
-                obj!(py, r.global_fills),
-                obj!(py, r.exhausted),
-                obj!(py, r.missing_global),
-            ],
-        ),
+        Ok(r) => rec!(py, "ManifestSwap", r => amount_in, amount_out, target_base, fills, removed,
+            global_fills, exhausted, missing_global),
     }
 }
 
@@ -223,10 +153,7 @@ fn manifest_ladder<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let d = data_of(market)?;
     let (bg, qg) = (deposits_of(base_global)?, deposits_of(quote_global)?);
-    let depth = guard(py, || {
-        usize::try_from(depth.0)
-            .map_err(|_| EngineError::InvalidInput(format!("depth {} is negative", depth.0)))
-    })?;
+    let depth = guard(py, || super::openbook_v2::depth_arg(depth))?;
     let m = guard(py, || mf::decode_manifest_market(&d, None))?;
     let s = guard(py, || book(&d, now_slot.0, bg.as_deref(), qg.as_deref()))?;
     let (a, b) = (
@@ -238,31 +165,18 @@ fn manifest_ladder<'py>(
 
 /// `engine_rs.decoded.ManifestFillLog` of a parsed `FillLog`.
 pub(crate) fn fill_log_record(py: Python<'_>, ev: FillLog) -> PyResult<Bound<'_, PyAny>> {
-    record(
-        py,
-        "ManifestFillLog",
-        vec![
-            key(py, &ev.market),
-            key(py, &ev.maker),
-            key(py, &ev.taker),
-            key(py, &ev.base_mint),
-            key(py, &ev.quote_mint),
-            obj!(py, ev.price),
-            obj!(py, ev.base_atoms),
-            obj!(py, ev.quote_atoms),
-            obj!(py, ev.maker_sequence_number),
-            obj!(py, ev.taker_sequence_number),
-            obj!(py, ev.taker_is_buy),
-            obj!(py, ev.is_maker_global),
-        ],
-    )
+    rec!(py, "ManifestFillLog", ev => key market, key maker, key taker, key base_mint,
+        key quote_mint, price, base_atoms, quote_atoms, maker_sequence_number,
+        taker_sequence_number, taker_is_buy, is_maker_global)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(decode_manifest_market, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_manifest_global, m)?)?;
-    m.add_function(wrap_pyfunction!(manifest_swap, m)?)?;
-    m.add_function(wrap_pyfunction!(manifest_quote, m)?)?;
-    m.add_function(wrap_pyfunction!(manifest_ladder, m)?)?;
-    Ok(())
+    add_functions!(
+        m,
+        decode_manifest_market,
+        decode_manifest_global,
+        manifest_swap,
+        manifest_quote,
+        manifest_ladder
+    )
 }

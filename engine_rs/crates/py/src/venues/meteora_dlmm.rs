@@ -7,130 +7,59 @@ use arbscope_core::EngineError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::decode::{add_functions, data_of, decoders, key, obj, rec};
 use crate::errors::guard;
 
-/// Meteora DLMM `LbPair` -> `engine_rs.decoded.MeteoraLbPair`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_meteora_lb_pair<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let p = guard(py, || dl::decode_lb_pair(&d, o.as_ref()))?;
-    pool_record(py, &p)
+decoders! {
+    /// Meteora DLMM `LbPair` -> `engine_rs.decoded.MeteoraLbPair`.
+    fn decode_meteora_lb_pair(py, p = dl::decode_lb_pair) {
+        pool_record(py, &p)
+    }
+
+    /// Meteora DLMM `BinArray` -> `engine_rs.decoded.DlmmBinArray`.
+    fn decode_meteora_bin_array(py, a = dl::decode_bin_array) {
+        let mut bins = Vec::with_capacity(a.bins.len());
+        for b in &a.bins {
+            let bin = (
+                b.amount_x,
+                b.amount_y,
+                b.price,
+                b.liquidity_supply,
+                b.open_order_amount,
+                b.processed_order_remaining_amount,
+                b.limit_order_ask_side,
+            );
+            bins.push(bin.into_pyobject(py)?);
+        }
+        rec!(py, "DlmmBinArray", a => index, version, key lb_pair,
+            [PyTuple::new(py, bins)?.into_any()])
+    }
+
+    /// Meteora DLMM `BinArrayBitmapExtension` -> `engine_rs.decoded.DlmmBitmapExtension`.
+    fn decode_meteora_bitmap_extension(py, e = dl::decode_bitmap_extension) {
+        let words = |w: &[[u64; 8]; 12]| -> PyResult<Bound<'_, PyAny>> {
+            let rows = w.iter().map(|r| PyTuple::new(py, r)).collect::<PyResult<Vec<_>>>()?;
+            Ok(PyTuple::new(py, rows)?.into_any())
+        };
+        rec!(py, "DlmmBitmapExtension", e => key lb_pair, [words(&e.positive)?],
+            [words(&e.negative)?])
+    }
 }
 
 /// `engine_rs.decoded.MeteoraLbPair` of a decoded `LbPair`.
 pub(crate) fn pool_record<'py>(py: Python<'py>, p: &LbPair) -> PyResult<Bound<'py, PyAny>> {
-    let args = vec![
-        obj!(py, p.base_factor),
-        obj!(py, p.filter_period),
-        obj!(py, p.decay_period),
-        obj!(py, p.reduction_factor),
-        obj!(py, p.variable_fee_control),
-        obj!(py, p.max_volatility_accumulator),
-        obj!(py, p.min_bin_id),
-        obj!(py, p.max_bin_id),
-        obj!(py, p.protocol_share),
-        obj!(py, p.base_fee_power_factor),
-        obj!(py, p.function_type),
-        obj!(py, p.collect_fee_mode),
-        obj!(py, p.volatility_accumulator),
-        obj!(py, p.volatility_reference),
-        obj!(py, p.index_reference),
-        obj!(py, p.last_update_timestamp),
-        obj!(py, p.bump_seed),
-        obj!(py, p.bin_step_seed),
-        obj!(py, p.pair_type),
-        obj!(py, p.active_id),
-        obj!(py, p.bin_step),
-        obj!(py, p.status),
-        obj!(py, p.require_base_factor_seed),
-        obj!(py, p.base_factor_seed),
-        obj!(py, p.activation_type),
-        obj!(py, p.creator_pool_on_off_control),
-        key(py, &p.token_x_mint),
-        key(py, &p.token_y_mint),
-        key(py, &p.reserve_x),
-        key(py, &p.reserve_y),
-        obj!(py, p.protocol_fee_x),
-        obj!(py, p.protocol_fee_y),
-        PyTuple::new(py, p.reward_mints.iter().map(|k| key(py, k)))?.into_any(),
-        key(py, &p.oracle),
-        PyTuple::new(py, p.bin_array_bitmap)?.into_any(),
-        obj!(py, p.last_updated_at),
-        key(py, &p.pre_activation_swap_address),
-        key(py, &p.base_key),
-        obj!(py, p.activation_point),
-        obj!(py, p.pre_activation_duration),
-        key(py, &p.creator),
-        obj!(py, p.token_mint_x_program_flag),
-        obj!(py, p.token_mint_y_program_flag),
-        obj!(py, p.version),
-    ];
-    record(py, "MeteoraLbPair", args)
-}
-
-/// Meteora DLMM `BinArray` -> `engine_rs.decoded.DlmmBinArray`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_meteora_bin_array<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let a = guard(py, || dl::decode_bin_array(&d, o.as_ref()))?;
-    let mut bins = Vec::with_capacity(a.bins.len());
-    for b in &a.bins {
-        bins.push(PyTuple::new(
-            py,
-            [
-                obj!(py, b.amount_x),
-                obj!(py, b.amount_y),
-                obj!(py, b.price),
-                obj!(py, b.liquidity_supply),
-                obj!(py, b.open_order_amount),
-                obj!(py, b.processed_order_remaining_amount),
-                obj!(py, b.limit_order_ask_side),
-            ],
-        )?);
-    }
-    let args = vec![
-        obj!(py, a.index),
-        obj!(py, a.version),
-        key(py, &a.lb_pair),
-        PyTuple::new(py, bins)?.into_any(),
-    ];
-    record(py, "DlmmBinArray", args)
-}
-
-/// Meteora DLMM `BinArrayBitmapExtension` -> `engine_rs.decoded.DlmmBitmapExtension`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_meteora_bitmap_extension<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let e = guard(py, || dl::decode_bitmap_extension(&d, o.as_ref()))?;
-    let words = |w: &[[u64; 8]; 12]| -> PyResult<Bound<'py, PyAny>> {
-        let rows = w
-            .iter()
-            .map(|r| PyTuple::new(py, r))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyTuple::new(py, rows)?.into_any())
-    };
-    let args = vec![
-        key(py, &e.lb_pair),
-        words(&e.positive)?,
-        words(&e.negative)?,
-    ];
-    record(py, "DlmmBitmapExtension", args)
+    let reward_mints = PyTuple::new(py, p.reward_mints.iter().map(|k| key(py, k)))?;
+    rec!(py, "MeteoraLbPair", p => base_factor, filter_period, decay_period, reduction_factor,
+        variable_fee_control, max_volatility_accumulator, min_bin_id, max_bin_id, protocol_share,
+        base_fee_power_factor, function_type, collect_fee_mode, volatility_accumulator,
+        volatility_reference, index_reference, last_update_timestamp, bump_seed, bin_step_seed,
+        pair_type, active_id, bin_step, status, require_base_factor_seed, base_factor_seed,
+        activation_type, creator_pool_on_off_control, key token_x_mint, key token_y_mint,
+        key reserve_x, key reserve_y, protocol_fee_x, protocol_fee_y,
+        [reward_mints.into_any()], key oracle, tuple bin_array_bitmap, last_updated_at,
+        key pre_activation_swap_address, key base_key, activation_point,
+        pre_activation_duration, key creator, token_mint_x_program_flag,
+        token_mint_y_program_flag, version)
 }
 
 /// Account bytes read in place: `bytes` borrowed, anything else copied (as `data_of`).
@@ -194,20 +123,8 @@ fn meteora_dlmm_swap<'py>(
     })?;
     match r {
         None => Ok(obj!(py, py.None())),
-        Some(r) => record(
-            py,
-            "DlmmSwapQuote",
-            vec![
-                obj!(py, r.amount_out),
-                obj!(py, r.fee),
-                obj!(py, r.protocol_fee),
-                obj!(py, r.active_id),
-                obj!(py, r.v.accumulator),
-                obj!(py, r.v.reference),
-                obj!(py, r.v.index_reference),
-                PyTuple::new(py, r.fills)?.into_any(),
-            ],
-        ),
+        Some(r) => rec!(py, "DlmmSwapQuote", r => amount_out, fee, protocol_fee, active_id,
+            (r.v.accumulator), (r.v.reference), (r.v.index_reference), tuple fills),
     }
 }
 
@@ -245,28 +162,18 @@ fn meteora_dlmm_bin_price(py: Python<'_>, bin_id: i32, bin_step: u16) -> PyResul
 
 /// `engine_rs.decoded.DlmmSwapEvent` of a parsed `Swap` event.
 pub(crate) fn swap_event_record(py: Python<'_>, ev: SwapEvent) -> PyResult<Bound<'_, PyAny>> {
-    let args = vec![
-        key(py, &ev.lb_pair),
-        key(py, &ev.from),
-        obj!(py, ev.start_bin_id),
-        obj!(py, ev.end_bin_id),
-        obj!(py, ev.amount_in),
-        obj!(py, ev.amount_out),
-        obj!(py, ev.swap_for_y),
-        obj!(py, ev.fee),
-        obj!(py, ev.protocol_fee),
-        obj!(py, ev.fee_bps),
-        obj!(py, ev.host_fee),
-    ];
-    record(py, "DlmmSwapEvent", args)
+    rec!(py, "DlmmSwapEvent", ev => key lb_pair, key from, start_bin_id, end_bin_id, amount_in,
+        amount_out, swap_for_y, fee, protocol_fee, fee_bps, host_fee)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(decode_meteora_lb_pair, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_meteora_bin_array, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_meteora_bitmap_extension, m)?)?;
-    m.add_function(wrap_pyfunction!(meteora_dlmm_swap, m)?)?;
-    m.add_function(wrap_pyfunction!(meteora_dlmm_quote, m)?)?;
-    m.add_function(wrap_pyfunction!(meteora_dlmm_bin_price, m)?)?;
-    Ok(())
+    add_functions!(
+        m,
+        decode_meteora_lb_pair,
+        decode_meteora_bin_array,
+        decode_meteora_bitmap_extension,
+        meteora_dlmm_swap,
+        meteora_dlmm_quote,
+        meteora_dlmm_bin_price
+    )
 }

@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::IntoPyObjectExt;
 
-use crate::decode::{obj, text_of};
+use crate::decode::{add_functions, obj, text_of};
 use crate::errors::guard;
 
 /// Every venue of the registry, in order, as `engine_rs.records.VenueInfo` (the same
@@ -106,9 +106,7 @@ pub(crate) fn record_py<'py>(py: Python<'py>, rec: &Record) -> PyResult<Bound<'p
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(venue_infos, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_program_data, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_logs, m)?)?;
+    add_functions!(m, venue_infos, parse_program_data, parse_logs)?;
     raydium_amm_v4::register(m)?;
     raydium_cpmm::register(m)?;
     orca_whirlpool::register(m)?;

@@ -12,20 +12,31 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyTuple};
 
 use crate::args::{I64, U64};
-use crate::decode::{data_of, key, obj, opt_key, owner_of, record};
+use crate::decode::{add_functions, data_of, decoders, key, native_record, rec};
 use crate::errors::guard;
 
-/// OpenBook v2 `Market` -> `engine_rs.decoded.OpenBookMarket`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_openbook_market<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let m = guard(py, || ob::decode_openbook_market(&d, o.as_ref()))?;
-    market_record(py, &m)
+decoders! {
+    /// OpenBook v2 `Market` -> `engine_rs.decoded.OpenBookMarket`.
+    fn decode_openbook_market(py, m = ob::decode_openbook_market) {
+        market_record(py, &m)
+    }
+
+    /// OpenBook v2 `BookSide` -> `engine_rs.decoded.OpenBookBookSide`.
+    fn decode_openbook_bookside(py, b = ob::decode_openbook_bookside) {
+        let orders = b.fixed.iter().chain(&b.pegged).map(|l| order_record(py, l, b.side));
+        let orders = orders.collect::<PyResult<Vec<_>>>()?;
+        rec!(py, "OpenBookBookSide", b => (b.side.name()), (b.roots[0].0), (b.roots[0].1),
+            (b.roots[1].0), (b.roots[1].1), bump_index, free_list_len, free_list_head,
+            [PyTuple::new(py, orders)?.into_any()])
+    }
+
+    /// OpenBook v2 `EventHeap` -> `engine_rs.decoded.OpenBookEventHeap`.
+    fn decode_openbook_event_heap(py, h = ob::decode_openbook_event_heap) {
+        let events = h.events.iter().map(|e| event_record(py, e));
+        let events = events.collect::<PyResult<Vec<_>>>()?;
+        rec!(py, "OpenBookEventHeap", h => free_head, used_head, count, seq_num,
+            [PyTuple::new(py, events)?.into_any()])
+    }
 }
 
 /// A decoded market as its record.
@@ -33,96 +44,24 @@ pub(crate) fn market_record<'py>(
     py: Python<'py>,
     m: &ob::OpenBookMarket,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, m.bump),
-        obj!(py, m.base_decimals),
-        obj!(py, m.quote_decimals),
-        key(py, &m.market_authority),
-        obj!(py, m.time_expiry),
-        key(py, &m.collect_fee_admin),
-        opt_key(py, &m.open_orders_admin),
-        opt_key(py, &m.consume_events_admin),
-        opt_key(py, &m.close_market_admin),
-        obj!(py, m.name.as_str()),
-        key(py, &m.bids),
-        key(py, &m.asks),
-        key(py, &m.event_heap),
-        opt_key(py, &m.oracle_a),
-        opt_key(py, &m.oracle_b),
-        obj!(py, m.conf_filter),
-        obj!(py, m.max_staleness_slots),
-        obj!(py, m.quote_lot_size),
-        obj!(py, m.base_lot_size),
-        obj!(py, m.seq_num),
-        obj!(py, m.registration_time),
-        obj!(py, m.maker_fee),
-        obj!(py, m.taker_fee),
-        obj!(py, m.fees_accrued),
-        obj!(py, m.fees_to_referrers),
-        obj!(py, m.referrer_rebates_accrued),
-        obj!(py, m.fees_available),
-        obj!(py, m.maker_volume),
-        obj!(py, m.taker_volume_wo_oo),
-        key(py, &m.base_mint),
-        key(py, &m.quote_mint),
-        key(py, &m.market_base_vault),
-        obj!(py, m.base_deposit_total),
-        key(py, &m.market_quote_vault),
-        obj!(py, m.quote_deposit_total),
-    ];
-    record(py, "OpenBookMarket", args)
+    rec!(py, "OpenBookMarket", m => bump, base_decimals, quote_decimals, key market_authority,
+        time_expiry, key collect_fee_admin, opt open_orders_admin, opt consume_events_admin,
+        opt close_market_admin, (m.name.as_str()), key bids, key asks, key event_heap,
+        opt oracle_a, opt oracle_b, conf_filter, max_staleness_slots, quote_lot_size,
+        base_lot_size, seq_num, registration_time, maker_fee, taker_fee, fees_accrued,
+        fees_to_referrers, referrer_rebates_accrued, fees_available, maker_volume,
+        taker_volume_wo_oo, key base_mint, key quote_mint, key market_base_vault,
+        base_deposit_total, key market_quote_vault, quote_deposit_total)
 }
 
 fn order_record<'py>(py: Python<'py>, l: &Leaf, side: ob::Side) -> PyResult<Bound<'py, PyAny>> {
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, l.handle),
-        obj!(py, l.oracle_pegged),
-        obj!(py, l.owner_slot),
-        obj!(py, l.time_in_force),
-        obj!(py, l.key),
-        key(py, &l.owner),
-        obj!(py, l.quantity),
-        obj!(py, l.timestamp),
-        obj!(py, l.peg_limit),
-        obj!(py, l.client_order_id),
-        obj!(py, l.price_lots()),
-        obj!(py, l.seq_num(side)),
-    ];
-    record(py, "OpenBookOrder", args)
-}
-
-/// OpenBook v2 `BookSide` -> `engine_rs.decoded.OpenBookBookSide`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_openbook_bookside<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let b = guard(py, || ob::decode_openbook_bookside(&d, o.as_ref()))?;
-    let orders = b
-        .fixed
-        .iter()
-        .chain(&b.pegged)
-        .map(|l| order_record(py, l, b.side))
-        .collect::<PyResult<Vec<_>>>()?;
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, b.side.name()),
-        obj!(py, b.roots[0].0),
-        obj!(py, b.roots[0].1),
-        obj!(py, b.roots[1].0),
-        obj!(py, b.roots[1].1),
-        obj!(py, b.bump_index),
-        obj!(py, b.free_list_len),
-        obj!(py, b.free_list_head),
-        PyTuple::new(py, orders)?.into_any(),
-    ];
-    record(py, "OpenBookBookSide", args)
+    rec!(py, "OpenBookOrder", l => handle, oracle_pegged, owner_slot, time_in_force, key,
+        key owner, quantity, timestamp, peg_limit, client_order_id, (l.price_lots()),
+        (l.seq_num(side)))
 }
 
 fn event_record<'py>(py: Python<'py>, e: &HeapEvent) -> PyResult<Bound<'py, PyAny>> {
-    match e {
+    match *e {
         HeapEvent::Fill {
             slot,
             taker_side,
@@ -130,55 +69,28 @@ fn event_record<'py>(py: Python<'py>, e: &HeapEvent) -> PyResult<Bound<'py, PyAn
             maker_slot,
             timestamp,
             market_seq_num,
-            maker,
+            ref maker,
             maker_timestamp,
-            taker,
+            ref taker,
             taker_client_order_id,
             price,
             peg_limit,
             quantity,
             maker_client_order_id,
-        } => record(
-            py,
-            "OpenBookFillEvent",
-            vec![
-                obj!(py, *slot),
-                obj!(py, *taker_side),
-                obj!(py, *maker_out),
-                obj!(py, *maker_slot),
-                obj!(py, *timestamp),
-                obj!(py, *market_seq_num),
-                key(py, maker),
-                obj!(py, *maker_timestamp),
-                key(py, taker),
-                obj!(py, *taker_client_order_id),
-                obj!(py, *price),
-                obj!(py, *peg_limit),
-                obj!(py, *quantity),
-                obj!(py, *maker_client_order_id),
-            ],
-        ),
+        } => rec!(py, "OpenBookFillEvent", () => (slot), (taker_side), (maker_out),
+            (maker_slot), (timestamp), (market_seq_num), [key(py, maker)], (maker_timestamp),
+            [key(py, taker)], (taker_client_order_id), (price), (peg_limit), (quantity),
+            (maker_client_order_id)),
         HeapEvent::Out {
             slot,
             side,
             owner_slot,
             timestamp,
             seq_num,
-            owner,
+            ref owner,
             quantity,
-        } => record(
-            py,
-            "OpenBookOutEvent",
-            vec![
-                obj!(py, *slot),
-                obj!(py, *side),
-                obj!(py, *owner_slot),
-                obj!(py, *timestamp),
-                obj!(py, *seq_num),
-                key(py, owner),
-                obj!(py, *quantity),
-            ],
-        ),
+        } => rec!(py, "OpenBookOutEvent", () => (slot), (side), (owner_slot), (timestamp),
+            (seq_num), [key(py, owner)], (quantity)),
     }
 }
 
@@ -187,45 +99,17 @@ pub(crate) fn total_fill_record(
     py: Python<'_>,
     ev: ob::TotalOrderFill,
 ) -> PyResult<Bound<'_, PyAny>> {
-    let args: Vec<Bound<'_, PyAny>> = vec![
-        obj!(py, ev.side),
-        key(py, &ev.taker),
-        obj!(py, ev.total_quantity_paid),
-        obj!(py, ev.total_quantity_received),
-        obj!(py, ev.fees),
-    ];
-    record(py, "OpenBookTotalOrderFillEvent", args)
-}
-
-/// OpenBook v2 `EventHeap` -> `engine_rs.decoded.OpenBookEventHeap`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_openbook_event_heap<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let h = guard(py, || ob::decode_openbook_event_heap(&d, o.as_ref()))?;
-    let events = h
-        .events
-        .iter()
-        .map(|e| event_record(py, e))
-        .collect::<PyResult<Vec<_>>>()?;
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, h.free_head),
-        obj!(py, h.used_head),
-        obj!(py, h.count),
-        obj!(py, h.seq_num),
-        PyTuple::new(py, events)?.into_any(),
-    ];
-    record(py, "OpenBookEventHeap", args)
+    rec!(py, "OpenBookTotalOrderFillEvent", ev => side, key taker, total_quantity_paid,
+        total_quantity_received, fees)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(decode_openbook_market, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_openbook_bookside, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_openbook_event_heap, m)?)?;
+    add_functions!(
+        m,
+        decode_openbook_market,
+        decode_openbook_bookside,
+        decode_openbook_event_heap
+    )?;
     register_book(m)
 }
 
@@ -276,7 +160,7 @@ fn bytes_of<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     }
 }
 
-fn depth_arg(depth: I64) -> arbscope_core::Result<usize> {
+pub(crate) fn depth_arg(depth: I64) -> arbscope_core::Result<usize> {
     usize::try_from(depth.0)
         .map_err(|_| EngineError::InvalidInput(format!("depth {} is negative", depth.0)))
 }
@@ -353,72 +237,20 @@ fn openbook_book<'py>(
     Ok(PyOpenBookBook { state })
 }
 
-/// The exact result of a take (fields as `engine_rs.records.OpenBookFill`).
-#[pyclass(frozen, get_all, module = "engine_rs._engine", name = "OpenBookFill")]
-pub struct PyOpenBookFill {
-    amount_in: u64,
-    amount_out: u64,
-    base_lots: i64,
-    quote_lots: i64,
-    taker_fee: u64,
-    maker_rebates: u64,
-    orders: u32,
-    events: u32,
-    last_price_lots: i64,
-    complete: bool,
-    refused: bool,
-}
-
-#[pymethods]
-impl PyOpenBookFill {
-    fn __repr__(&self) -> String {
-        format!(
-            "OpenBookFill(amount_in={}, amount_out={}, base_lots={}, quote_lots={}, \
-             taker_fee={}, maker_rebates={}, orders={}, events={}, last_price_lots={}, \
-             complete={}, refused={})",
-            self.amount_in,
-            self.amount_out,
-            self.base_lots,
-            self.quote_lots,
-            self.taker_fee,
-            self.maker_rebates,
-            self.orders,
-            self.events,
-            self.last_price_lots,
-            if self.complete { "True" } else { "False" },
-            if self.refused { "True" } else { "False" },
-        )
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyOpenBookFill>().is_ok_and(|o| {
-            let o = o.get();
-            (
-                o.amount_in,
-                o.amount_out,
-                o.base_lots,
-                o.quote_lots,
-                o.taker_fee,
-                o.maker_rebates,
-                o.orders,
-                o.events,
-                o.last_price_lots,
-                o.complete,
-                o.refused,
-            ) == (
-                self.amount_in,
-                self.amount_out,
-                self.base_lots,
-                self.quote_lots,
-                self.taker_fee,
-                self.maker_rebates,
-                self.orders,
-                self.events,
-                self.last_price_lots,
-                self.complete,
-                self.refused,
-            )
-        })
+native_record! {
+    /// The exact result of a take (fields as `engine_rs.records.OpenBookFill`).
+    PyOpenBookFill = "OpenBookFill" from ob::Fill, eq {
+        amount_in: u64,
+        amount_out: u64,
+        base_lots: i64,
+        quote_lots: i64,
+        taker_fee: u64,
+        maker_rebates: u64,
+        orders: u32,
+        events: u32,
+        last_price_lots: i64,
+        complete: bool,
+        refused: bool,
     }
 }
 
@@ -470,27 +302,11 @@ fn openbook_take(
         };
         Ok((limit, price))
     })?;
-    let f = ob::take(&book.get().state, amount.0, a_to_b, limit, price);
-    Ok(PyOpenBookFill {
-        amount_in: f.amount_in,
-        amount_out: f.amount_out,
-        base_lots: f.base_lots,
-        quote_lots: f.quote_lots,
-        taker_fee: f.taker_fee,
-        maker_rebates: f.maker_rebates,
-        orders: f.orders,
-        events: f.events,
-        last_price_lots: f.last_price_lots,
-        complete: f.complete,
-        refused: f.refused,
-    })
+    Ok(ob::take(&book.get().state, amount.0, a_to_b, limit, price).into())
 }
 
 pub fn register_book(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyOpenBookBook>()?;
     m.add_class::<PyOpenBookFill>()?;
-    m.add_function(wrap_pyfunction!(openbook_ladder, m)?)?;
-    m.add_function(wrap_pyfunction!(openbook_book, m)?)?;
-    m.add_function(wrap_pyfunction!(openbook_take, m)?)?;
-    Ok(())
+    add_functions!(m, openbook_ladder, openbook_book, openbook_take)
 }

@@ -26,7 +26,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyTuple};
 
 use crate::args::{I32, I64, U128, U64};
-use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::decode::{add_functions, data_of, decoders, key, native_record, obj, owner_of, rec};
 use crate::errors::{guard, raise, to_py};
 use crate::fast::{add_fastcall, get_bool, get_i32, get_ticks, get_u128, get_u64};
 use crate::pda::{id32, result_tuple};
@@ -126,117 +126,83 @@ impl PyWhirlpool {
     }
 }
 
-#[pymethods]
-impl PyWhirlpool {
-    #[getter]
-    fn whirlpools_config<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        key(py, &self.w.whirlpools_config)
-    }
-    #[getter]
-    fn whirlpool_bump(&self) -> u8 {
-        self.w.whirlpool_bump
-    }
-    #[getter]
-    fn tick_spacing(&self) -> u16 {
-        self.w.u16s[0]
-    }
-    #[getter]
-    fn fee_tier_index_seed(&self) -> u16 {
-        self.w.u16s[1]
-    }
-    #[getter]
-    fn fee_rate(&self) -> u16 {
-        self.w.u16s[2]
-    }
-    #[getter]
-    fn protocol_fee_rate(&self) -> u16 {
-        self.w.u16s[3]
-    }
-    #[getter]
-    fn liquidity(&self) -> u128 {
-        self.w.liquidity
-    }
-    #[getter]
-    fn sqrt_price(&self) -> u128 {
-        self.w.sqrt_price
-    }
-    #[getter]
-    fn tick_current_index(&self) -> i32 {
-        self.w.tick_current_index
-    }
-    #[getter]
-    fn protocol_fee_owed_a(&self) -> u64 {
-        self.w.protocol_fee_owed[0]
-    }
-    #[getter]
-    fn protocol_fee_owed_b(&self) -> u64 {
-        self.w.protocol_fee_owed[1]
-    }
-    #[getter]
-    fn token_mint_a<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        key(py, &self.w.token_mint_a)
-    }
-    #[getter]
-    fn token_vault_a<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        key(py, &self.w.token_vault_a)
-    }
-    #[getter]
-    fn fee_growth_global_a(&self) -> u128 {
-        self.w.fee_growth_global_a
-    }
-    #[getter]
-    fn token_mint_b<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        key(py, &self.w.token_mint_b)
-    }
-    #[getter]
-    fn token_vault_b<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        key(py, &self.w.token_vault_b)
-    }
-    #[getter]
-    fn fee_growth_global_b(&self) -> u128 {
-        self.w.fee_growth_global_b
-    }
-    #[getter]
-    fn reward_last_updated_timestamp(&self) -> u64 {
-        self.w.reward_last_updated_timestamp
-    }
-    #[getter]
-    fn reward_mints<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.w.reward_mints.iter().map(|k| key(py, k)))
-    }
-    /// Adaptive-fee pools have `fee_tier_index_seed != tick_spacing` (spec §2.2).
-    #[getter]
-    fn is_adaptive_fee(&self) -> bool {
-        self.w.u16s[1] != self.w.u16s[0]
-    }
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        Ok(match self.same(other)? {
-            Some(same) => obj!(py, same).unbind(),
-            None => py.NotImplemented(),
-        })
-    }
-    fn __ne__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        Ok(match self.same(other)? {
-            Some(same) => obj!(py, !same).unbind(),
-            None => py.NotImplemented(),
-        })
-    }
-    /// The dataclass's hash: that of the tuple of the fields.
-    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
-        self.fields(py)?.hash()
-    }
-    /// Pickles (and copies) as the schema's dataclass, which any process can load.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, [schema_class(py)?.clone(), self.fields(py)?.into_any()])
-    }
-    /// The dataclass's repr.
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let values = self.fields(py)?;
-        let mut parts = Vec::with_capacity(FIELDS.len());
-        for (name, v) in FIELDS.iter().zip(values.iter()) {
-            parts.push(format!("{name}={}", v.repr()?));
+/// The `#[pymethods]` of [`PyWhirlpool`]: a getter per field (the keys as base58, then
+/// `name: type = the core record's field`), then the methods given.
+macro_rules! whirlpool_methods {
+    (keys $($k:ident),*; $($f:ident: $t:ty = $p:ident $([$i:tt])?;)* { $($extra:tt)* }) => {
+        #[pymethods]
+        impl PyWhirlpool {
+            $(
+                #[getter]
+                fn $f(&self) -> $t {
+                    self.w.$p $([$i])?
+                }
+            )*
+            $(
+                #[getter]
+                fn $k<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+                    key(py, &self.w.$k)
+                }
+            )*
+            $($extra)*
         }
-        Ok(format!("Whirlpool({})", parts.join(", ")))
+    };
+}
+
+whirlpool_methods! {
+    keys whirlpools_config, token_mint_a, token_vault_a, token_mint_b, token_vault_b;
+    whirlpool_bump: u8 = whirlpool_bump;
+    tick_spacing: u16 = u16s[0];
+    fee_tier_index_seed: u16 = u16s[1];
+    fee_rate: u16 = u16s[2];
+    protocol_fee_rate: u16 = u16s[3];
+    liquidity: u128 = liquidity;
+    sqrt_price: u128 = sqrt_price;
+    tick_current_index: i32 = tick_current_index;
+    protocol_fee_owed_a: u64 = protocol_fee_owed[0];
+    protocol_fee_owed_b: u64 = protocol_fee_owed[1];
+    fee_growth_global_a: u128 = fee_growth_global_a;
+    fee_growth_global_b: u128 = fee_growth_global_b;
+    reward_last_updated_timestamp: u64 = reward_last_updated_timestamp;
+    {
+        #[getter]
+        fn reward_mints<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(py, self.w.reward_mints.iter().map(|k| key(py, k)))
+        }
+        /// Adaptive-fee pools have `fee_tier_index_seed != tick_spacing` (spec §2.2).
+        #[getter]
+        fn is_adaptive_fee(&self) -> bool {
+            self.w.u16s[1] != self.w.u16s[0]
+        }
+        fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+            Ok(match self.same(other)? {
+                Some(same) => obj!(py, same).unbind(),
+                None => py.NotImplemented(),
+            })
+        }
+        fn __ne__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+            Ok(match self.same(other)? {
+                Some(same) => obj!(py, !same).unbind(),
+                None => py.NotImplemented(),
+            })
+        }
+        /// The dataclass's hash: that of the tuple of the fields.
+        fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+            self.fields(py)?.hash()
+        }
+        /// Pickles (and copies) as the schema's dataclass, which any process can load.
+        fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(py, [schema_class(py)?.clone(), self.fields(py)?.into_any()])
+        }
+        /// The dataclass's repr.
+        fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+            let values = self.fields(py)?;
+            let mut parts = Vec::with_capacity(FIELDS.len());
+            for (name, v) in FIELDS.iter().zip(values.iter()) {
+                parts.push(format!("{name}={}", v.repr()?));
+            }
+            Ok(format!("Whirlpool({})", parts.join(", ")))
+        }
     }
 }
 
@@ -259,87 +225,34 @@ fn decode_whirlpool(
     Ok(PyWhirlpool { w })
 }
 
-/// A Whirlpool tick array -> `engine_rs.decoded.TickArray` (its initialized ticks as a
-/// tuple of `(i, liquidity_net, liquidity_gross)`).
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_tick_array<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let t = guard(py, || wp::decode_tick_array(&d, o.as_ref()))?;
-    let ticks = PyTuple::new(py, t.ticks)?;
-    let args = vec![
-        obj!(py, if t.dynamic { "dynamic" } else { "fixed" }),
-        obj!(py, t.start_tick_index),
-        key(py, &t.whirlpool),
-        ticks.into_any(),
-    ];
-    record(py, "TickArray", args)
+decoders! {
+    /// A Whirlpool tick array -> `engine_rs.decoded.TickArray` (its initialized ticks as a
+    /// tuple of `(i, liquidity_net, liquidity_gross)`).
+    fn decode_tick_array(py, t = wp::decode_tick_array) {
+        rec!(py, "TickArray", t => (if t.dynamic { "dynamic" } else { "fixed" }),
+            start_tick_index, key whirlpool, tuple ticks)
+    }
 }
 
 /// `engine_rs.decoded.Traded` of a parsed `Traded` event.
 pub(crate) fn traded_record(py: Python<'_>, ev: Traded) -> PyResult<Bound<'_, PyAny>> {
-    let mut args = vec![
-        key(py, &ev.whirlpool),
-        obj!(py, ev.a_to_b),
-        obj!(py, ev.pre_sqrt_price),
-        obj!(py, ev.post_sqrt_price),
-    ];
-    for a in ev.amounts {
-        args.push(obj!(py, a));
-    }
-    record(py, "Traded", args)
+    rec!(py, "Traded", ev => key whirlpool, a_to_b, pre_sqrt_price, post_sqrt_price, each amounts)
 }
 
 // ---- the program's swap (core: venues/orca_whirlpool/swap.rs) ----------------------
 
-/// One Whirlpool swap (fields as `engine_rs.records.SwapResult`).
-#[pyclass(frozen, get_all, module = "engine_rs._engine", name = "SwapResult")]
-#[derive(Clone, Copy)]
-pub struct PySwapResult {
-    amount_in: u64,
-    amount_out: u64,
-    fee_amount: u64,
-    protocol_fee: u64,
-    fee_growth_x64: u128,
-    sqrt_price_x64: u128,
-    tick_current: i32,
-    liquidity: u128,
-}
-
-impl From<swap::SwapResult> for PySwapResult {
-    fn from(r: swap::SwapResult) -> Self {
-        Self {
-            amount_in: r.amount_in,
-            amount_out: r.amount_out,
-            fee_amount: r.fee_amount,
-            protocol_fee: r.protocol_fee,
-            fee_growth_x64: r.fee_growth_x64,
-            sqrt_price_x64: r.sqrt_price_x64,
-            tick_current: r.tick_current,
-            liquidity: r.liquidity,
-        }
-    }
-}
-
-#[pymethods]
-impl PySwapResult {
-    fn __repr__(&self) -> String {
-        format!(
-            "SwapResult(amount_in={}, amount_out={}, fee_amount={}, protocol_fee={}, \
-             fee_growth_x64={}, sqrt_price_x64={}, tick_current={}, liquidity={})",
-            self.amount_in,
-            self.amount_out,
-            self.fee_amount,
-            self.protocol_fee,
-            self.fee_growth_x64,
-            self.sqrt_price_x64,
-            self.tick_current,
-            self.liquidity
-        )
+native_record! {
+    /// One Whirlpool swap (fields as `engine_rs.records.SwapResult`).
+    #[derive(Clone, Copy)]
+    PySwapResult = "SwapResult" from swap::SwapResult {
+        amount_in: u64,
+        amount_out: u64,
+        fee_amount: u64,
+        protocol_fee: u64,
+        fee_growth_x64: u128,
+        sqrt_price_x64: u128,
+        tick_current: i32,
+        liquidity: u128,
     }
 }
 
@@ -623,22 +536,28 @@ fn oracle_address<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyWhirlpool>()?;
-    m.add_function(wrap_pyfunction!(decode_whirlpool, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_tick_array, m)?)?;
     m.add_class::<PySwapResult>()?;
-    m.add_function(wrap_pyfunction!(sqrt_price_from_tick, m)?)?;
-    m.add_function(wrap_pyfunction!(tick_from_sqrt_price, m)?)?;
-    m.add_function(wrap_pyfunction!(clmm_spot_rate, m)?)?;
+    add_functions!(
+        m,
+        decode_whirlpool,
+        decode_tick_array,
+        sqrt_price_from_tick,
+        tick_from_sqrt_price,
+        clmm_spot_rate
+    )?;
     add_fastcall(
         m,
         c"clmm_swap",
         c"clmm_swap(sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, ticks, amount, a_to_b, exact_in=True, sqrt_price_limit=None, protocol_fee_rate=0, max_tick_arrays=3)\n--\n\nOne Orca Whirlpool swap, bit-exact with the program.",
         clmm_swap,
     )?;
-    m.add_function(wrap_pyfunction!(whirlpool_address, m)?)?;
-    m.add_function(wrap_pyfunction!(tick_array_address, m)?)?;
-    m.add_function(wrap_pyfunction!(oracle_address, m)?)?;
-    m.add_function(wrap_pyfunction!(py_tick_array_starts, m)?)?;
+    add_functions!(
+        m,
+        whirlpool_address,
+        tick_array_address,
+        oracle_address,
+        py_tick_array_starts
+    )?;
     m.add("WHIRLPOOL_PROGRAM_ID", wp::PROGRAM_ID)?;
     Ok(())
 }

@@ -6,20 +6,35 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::args::U64;
-use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::decode::{add_functions, decoders, key, obj, rec, record};
 use crate::errors::guard;
 
-/// PumpSwap `Pool` -> `engine_rs.decoded.PumpAmmPool`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_pump_amm_pool<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let p = guard(py, || pa::decode_pump_amm_pool(&d, o.as_ref()))?;
-    pool_record(py, &p)
+decoders! {
+    /// PumpSwap `Pool` -> `engine_rs.decoded.PumpAmmPool`.
+    fn decode_pump_amm_pool(py, p = pa::decode_pump_amm_pool) {
+        pool_record(py, &p)
+    }
+
+    /// PumpSwap `GlobalConfig` -> `engine_rs.decoded.PumpAmmGlobalConfig`.
+    fn decode_pump_amm_global_config(py, c = pa::decode_pump_amm_global_config) {
+        let recipients = c.protocol_fee_recipients.iter().map(|k| key(py, k));
+        rec!(py, "PumpAmmGlobalConfig", c => key admin, lp_fee_basis_points,
+            protocol_fee_basis_points, disable_flags, [PyTuple::new(py, recipients)?.into_any()],
+            coin_creator_fee_basis_points)
+    }
+
+    /// pump_fees `FeeConfig` -> `engine_rs.decoded.PumpFeeConfig`.
+    fn decode_pump_fee_config(py, c = pa::decode_pump_fee_config) {
+        let tiers = |ts: &[(u128, pa::Fees)]| -> PyResult<Bound<'_, PyAny>> {
+            let items = ts
+                .iter()
+                .map(|(t, f)| PyTuple::new(py, [obj!(py, *t), obj!(py, f[0]), obj!(py, f[1]), obj!(py, f[2])]))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyTuple::new(py, items)?.into_any())
+        };
+        rec!(py, "PumpFeeConfig", c => bump, key admin, tuple flat_fees, [tiers(&c.fee_tiers)?],
+            [tiers(&c.stable_fee_tiers)?])
+    }
 }
 
 /// A decoded PumpSwap pool as its record.
@@ -27,73 +42,8 @@ pub(crate) fn pool_record<'py>(
     py: Python<'py>,
     p: &pa::PumpAmmPool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut args: Vec<Bound<'py, PyAny>> = vec![obj!(py, p.pool_bump), obj!(py, p.index)];
-    args.extend(p.keys.iter().map(|k| key(py, k)));
-    args.push(obj!(py, p.lp_supply));
-    args.push(key(py, &p.coin_creator));
-    args.push(obj!(py, p.is_mayhem_mode));
-    args.push(obj!(py, p.is_cashback_coin));
-    args.push(obj!(py, p.virtual_quote_reserves));
-    record(py, "PumpAmmPool", args)
-}
-
-/// PumpSwap `GlobalConfig` -> `engine_rs.decoded.PumpAmmGlobalConfig`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_pump_amm_global_config<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let c = guard(py, || pa::decode_pump_amm_global_config(&d, o.as_ref()))?;
-    let recipients: Vec<Bound<'py, PyAny>> = c
-        .protocol_fee_recipients
-        .iter()
-        .map(|k| key(py, k))
-        .collect();
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        key(py, &c.admin),
-        obj!(py, c.lp_fee_basis_points),
-        obj!(py, c.protocol_fee_basis_points),
-        obj!(py, c.disable_flags),
-        PyTuple::new(py, recipients)?.into_any(),
-        obj!(py, c.coin_creator_fee_basis_points),
-    ];
-    record(py, "PumpAmmGlobalConfig", args)
-}
-
-/// pump_fees `FeeConfig` -> `engine_rs.decoded.PumpFeeConfig`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_pump_fee_config<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let c = guard(py, || pa::decode_pump_fee_config(&d, o.as_ref()))?;
-    let tiers = |ts: &[(u128, pa::Fees)]| -> PyResult<Bound<'py, PyAny>> {
-        let items = ts
-            .iter()
-            .map(|(t, f)| {
-                PyTuple::new(
-                    py,
-                    [obj!(py, *t), obj!(py, f[0]), obj!(py, f[1]), obj!(py, f[2])],
-                )
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyTuple::new(py, items)?.into_any())
-    };
-    let flat = PyTuple::new(py, c.flat_fees)?.into_any();
-    let args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, c.bump),
-        key(py, &c.admin),
-        flat,
-        tiers(&c.fee_tiers)?,
-        tiers(&c.stable_fee_tiers)?,
-    ];
-    record(py, "PumpFeeConfig", args)
+    rec!(py, "PumpAmmPool", p => pool_bump, index, keys keys, lp_supply, key coin_creator,
+        is_mayhem_mode, is_cashback_coin, virtual_quote_reserves)
 }
 
 /// `engine_rs.decoded.PumpSwapEvent` of a parsed `BuyEvent` / `SellEvent`.
@@ -141,9 +91,11 @@ fn pump_swap(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(pump_swap, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_pump_amm_pool, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_pump_amm_global_config, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_pump_fee_config, m)?)?;
-    Ok(())
+    add_functions!(
+        m,
+        pump_swap,
+        decode_pump_amm_pool,
+        decode_pump_amm_global_config,
+        decode_pump_fee_config
+    )
 }

@@ -7,20 +7,36 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::args::{I32, I64, U128, U64};
-use crate::decode::{data_of, key, obj, owner_of, record};
+use crate::decode::{add_functions, decoders, key, native_record, obj, owner_of, rec, record};
 use crate::errors::{guard, raise};
 
-/// Raydium CLMM `PoolState` -> `engine_rs.decoded.RaydiumClmmPool`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_clmm<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let p = guard(py, || rc::decode_pool(&d, o.as_ref()))?;
-    pool_record(py, &p)
+decoders! {
+    /// Raydium CLMM `PoolState` -> `engine_rs.decoded.RaydiumClmmPool`.
+    fn decode_raydium_clmm(py, p = rc::decode_pool) {
+        pool_record(py, &p)
+    }
+
+    /// Raydium CLMM `AmmConfig` -> `engine_rs.decoded.RaydiumClmmConfig`.
+    fn decode_raydium_clmm_config(py, c = rc::decode_amm_config) {
+        rec!(py, "RaydiumClmmConfig", c => bump, index, key owner, protocol_fee_rate,
+            trade_fee_rate, tick_spacing, fund_fee_rate, key fund_owner)
+    }
+
+    /// Raydium CLMM `TickArrayState` -> `engine_rs.decoded.RaydiumClmmTickArray`.
+    fn decode_raydium_clmm_tick_array(py, t = rc::decode_tick_array) {
+        let ticks = t.ticks.iter().map(|x| {
+            let orders = (x.orders_amount, x.part_filled_orders_remaining);
+            (x.offset, x.tick, x.liquidity_net, x.liquidity_gross, orders.0, orders.1)
+        });
+        rec!(py, "RaydiumClmmTickArray", t => key pool_id, start_tick_index,
+            initialized_tick_count, [PyTuple::new(py, ticks)?.into_any()])
+    }
+
+    /// Raydium CLMM `TickArrayBitmapExtension` ->
+    /// `engine_rs.decoded.RaydiumClmmBitmapExtension`.
+    fn decode_raydium_clmm_bitmap_extension(py, e = rc::decode_bitmap_extension) {
+        rec!(py, "RaydiumClmmBitmapExtension", e => key pool_id, tuple positive, tuple negative)
+    }
 }
 
 /// `engine_rs.decoded.RaydiumClmmPool` of a decoded pool account.
@@ -28,106 +44,11 @@ pub(crate) fn pool_record<'py>(
     py: Python<'py>,
     p: &rc::RaydiumClmmPool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut args = vec![obj!(py, p.bump)];
-    for k in &p.keys {
-        args.push(key(py, k));
-    }
-    args.extend([
-        obj!(py, p.mint_decimals[0]),
-        obj!(py, p.mint_decimals[1]),
-        obj!(py, p.tick_spacing),
-        obj!(py, p.liquidity),
-        obj!(py, p.sqrt_price_x64),
-        obj!(py, p.tick_current),
-        obj!(py, p.fee_growth_global_x64[0]),
-        obj!(py, p.fee_growth_global_x64[1]),
-        obj!(py, p.protocol_fees[0]),
-        obj!(py, p.protocol_fees[1]),
-        obj!(py, p.status),
-        obj!(py, p.fee_on),
-        PyTuple::new(py, p.tick_array_bitmap)?.into_any(),
-        obj!(py, p.fund_fees[0]),
-        obj!(py, p.fund_fees[1]),
-        obj!(py, p.open_time),
-        obj!(py, p.recent_epoch),
-        obj!(py, p.dynamic_fee),
-    ]);
-    record(py, "RaydiumClmmPool", args)
-}
-
-/// Raydium CLMM `AmmConfig` -> `engine_rs.decoded.RaydiumClmmConfig`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_clmm_config<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let c = guard(py, || rc::decode_amm_config(&d, o.as_ref()))?;
-    let args = vec![
-        obj!(py, c.bump),
-        obj!(py, c.index),
-        key(py, &c.owner),
-        obj!(py, c.protocol_fee_rate),
-        obj!(py, c.trade_fee_rate),
-        obj!(py, c.tick_spacing),
-        obj!(py, c.fund_fee_rate),
-        key(py, &c.fund_owner),
-    ];
-    record(py, "RaydiumClmmConfig", args)
-}
-
-/// Raydium CLMM `TickArrayState` -> `engine_rs.decoded.RaydiumClmmTickArray`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_clmm_tick_array<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let t = guard(py, || rc::decode_tick_array(&d, o.as_ref()))?;
-    let ticks = t
-        .ticks
-        .iter()
-        .map(|x| {
-            (
-                x.offset,
-                x.tick,
-                x.liquidity_net,
-                x.liquidity_gross,
-                x.orders_amount,
-                x.part_filled_orders_remaining,
-            )
-        })
-        .collect::<Vec<_>>();
-    let args = vec![
-        key(py, &t.pool_id),
-        obj!(py, t.start_tick_index),
-        obj!(py, t.initialized_tick_count),
-        PyTuple::new(py, ticks)?.into_any(),
-    ];
-    record(py, "RaydiumClmmTickArray", args)
-}
-
-/// Raydium CLMM `TickArrayBitmapExtension` ->
-/// `engine_rs.decoded.RaydiumClmmBitmapExtension`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_clmm_bitmap_extension<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let e = guard(py, || rc::decode_bitmap_extension(&d, o.as_ref()))?;
-    let args = vec![
-        key(py, &e.pool_id),
-        PyTuple::new(py, e.positive)?.into_any(),
-        PyTuple::new(py, e.negative)?.into_any(),
-    ];
-    record(py, "RaydiumClmmBitmapExtension", args)
+    rec!(py, "RaydiumClmmPool", p => bump, keys keys, mint_decimals[0], mint_decimals[1],
+        tick_spacing, liquidity, sqrt_price_x64, tick_current, fee_growth_global_x64[0],
+        fee_growth_global_x64[1], protocol_fees[0], protocol_fees[1], status, fee_on,
+        tuple tick_array_bitmap, fund_fees[0], fund_fees[1], open_time, recent_epoch,
+        dynamic_fee)
 }
 
 /// `engine_rs.decoded.RaydiumClmmSwapEvent` of a parsed `SwapEvent`.
@@ -152,53 +73,22 @@ pub(crate) fn swap_event_record(
     record(py, "RaydiumClmmSwapEvent", args)
 }
 
-/// One swap's result (fields as `engine_rs.decoded.RaydiumClmmSwap`), a native record:
-/// the kernel is called per quote, and building the dataclass cost more than the swap.
-#[pyclass(
-    frozen,
-    get_all,
-    module = "engine_rs._engine",
-    name = "RaydiumClmmSwap"
-)]
-pub struct PyRaydiumClmmSwap {
-    amount_in: u64,
-    amount_out: u64,
-    fee_amount: u64,
-    sqrt_price_x64: u128,
-    tick_current: i32,
-    liquidity: u128,
-}
-
-impl From<Swap> for PyRaydiumClmmSwap {
-    fn from(s: Swap) -> Self {
-        Self {
-            amount_in: s.amount_in,
-            amount_out: s.amount_out,
-            fee_amount: s.fee_amount,
-            sqrt_price_x64: s.sqrt_price_x64,
-            tick_current: s.tick_current,
-            liquidity: s.liquidity,
-        }
+native_record! {
+    /// One swap's result (fields as `engine_rs.decoded.RaydiumClmmSwap`), a native record:
+    /// the kernel is called per quote, and building the dataclass cost more than the swap.
+    PyRaydiumClmmSwap = "RaydiumClmmSwap" from Swap {
+        amount_in: u64,
+        amount_out: u64,
+        fee_amount: u64,
+        sqrt_price_x64: u128,
+        tick_current: i32,
+        liquidity: u128,
     }
 }
 
-#[pymethods]
-impl PyRaydiumClmmSwap {
-    fn __repr__(&self) -> String {
-        format!(
-            "RaydiumClmmSwap(amount_in={}, amount_out={}, fee_amount={}, sqrt_price_x64={}, \
-             tick_current={}, liquidity={})",
-            self.amount_in,
-            self.amount_out,
-            self.fee_amount,
-            self.sqrt_price_x64,
-            self.tick_current,
-            self.liquidity
-        )
-    }
-}
-
-fn small<T: TryFrom<i64>>(py: Python<'_>, v: i64, label: &str) -> PyResult<T> {
+/// `v` as the program's narrower type (MathOverflowError when it does not fit).
+fn small<T: TryFrom<u64>>(py: Python<'_>, v: U64, label: &str) -> PyResult<T> {
+    let v = v.0;
     T::try_from(v).map_err(|_| {
         raise(
             py,
@@ -206,6 +96,51 @@ fn small<T: TryFrom<i64>>(py: Python<'_>, v: i64, label: &str) -> PyResult<T> {
             format!("{v} does not fit in {label}"),
         )
     })
+}
+
+/// The pool's swap arguments as the core takes them.
+type Pool = (U128, U128, I32, U64, U64, U64);
+
+/// The swap of `pool` on `ticks`, with the program's fee bookkeeping when its
+/// `(protocol_fee_rate, fund_fee_rate)` are given (the arguments checked in order).
+fn swap_with(
+    py: Python<'_>,
+    pool: Pool,
+    ticks: &Bound<'_, PyAny>,
+    amount: U64,
+    zero_for_one: bool,
+    rates: Option<(U64, U64)>,
+) -> PyResult<(PyRaydiumClmmSwap, Option<rc::Ledger>)> {
+    let (sqrt_price_x64, liquidity, tick_current, tick_spacing, fee_rate, fee_on) = pool;
+    let spacing: u16 = small(py, tick_spacing, "u16")?;
+    let fee: u32 = small(py, fee_rate, "u32")?;
+    let on: u8 = small(py, fee_on, "u8")?;
+    let mut ledger = match rates {
+        Some((protocol, fund)) => Some(rc::Ledger::new(
+            small(py, protocol, "u32")?,
+            small(py, fund, "u32")?,
+        )),
+        None => None,
+    };
+    // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
+    let ticks = unsafe { crate::fast::get_ticks(py, ticks.as_ptr())? };
+    let (sqrt, liq, tick) = (sqrt_price_x64.0, liquidity.0, tick_current.0);
+    let s = guard(py, || {
+        let ledger = ledger.as_mut();
+        rc::swap_ledger(
+            sqrt,
+            liq,
+            tick,
+            spacing,
+            fee,
+            on,
+            &ticks,
+            amount.0,
+            zero_for_one,
+            ledger,
+        )
+    })?;
+    Ok((s.into(), ledger))
 }
 
 /// The program's exact-input swap (see `engine_rs.python.venues.raydium_clmm.swap`).
@@ -223,25 +158,15 @@ fn raydium_clmm_swap(
     amount: U64,
     zero_for_one: bool,
 ) -> PyResult<PyRaydiumClmmSwap> {
-    let spacing: u16 = small(py, i64::try_from(tick_spacing.0).unwrap_or(i64::MAX), "u16")?;
-    let fee: u32 = small(py, i64::try_from(fee_rate.0).unwrap_or(i64::MAX), "u32")?;
-    let on: u8 = small(py, i64::try_from(fee_on.0).unwrap_or(i64::MAX), "u8")?;
-    // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
-    let ticks = unsafe { crate::fast::get_ticks(py, ticks.as_ptr())? };
-    let s = guard(py, || {
-        rc::swap(
-            sqrt_price_x64.0,
-            liquidity.0,
-            tick_current.0,
-            spacing,
-            fee,
-            on,
-            &ticks,
-            amount.0,
-            zero_for_one,
-        )
-    })?;
-    Ok(s.into())
+    let pool = (
+        sqrt_price_x64,
+        liquidity,
+        tick_current,
+        tick_spacing,
+        fee_rate,
+        fee_on,
+    );
+    Ok(swap_with(py, pool, ticks, amount, zero_for_one, None)?.0)
 }
 
 /// The swap with the program's fee bookkeeping (see
@@ -263,38 +188,19 @@ fn raydium_clmm_swap_ledger(
     amount: U64,
     zero_for_one: bool,
 ) -> PyResult<(PyRaydiumClmmSwap, u64, u64, u64, u128, Vec<(i32, u128)>)> {
-    let spacing: u16 = small(py, i64::try_from(tick_spacing.0).unwrap_or(i64::MAX), "u16")?;
-    let fee: u32 = small(py, i64::try_from(fee_rate.0).unwrap_or(i64::MAX), "u32")?;
-    let on: u8 = small(py, i64::try_from(fee_on.0).unwrap_or(i64::MAX), "u8")?;
-    let protocol: u32 = small(
-        py,
-        i64::try_from(protocol_fee_rate.0).unwrap_or(i64::MAX),
-        "u32",
-    )?;
-    let fund: u32 = small(
-        py,
-        i64::try_from(fund_fee_rate.0).unwrap_or(i64::MAX),
-        "u32",
-    )?;
-    // SAFETY: `ticks` is a live object borrowed for the call; get_ticks runs no Python code
-    let ticks = unsafe { crate::fast::get_ticks(py, ticks.as_ptr())? };
-    let mut ledger = rc::Ledger::new(protocol, fund);
-    let s = guard(py, || {
-        rc::swap_ledger(
-            sqrt_price_x64.0,
-            liquidity.0,
-            tick_current.0,
-            spacing,
-            fee,
-            on,
-            &ticks,
-            amount.0,
-            zero_for_one,
-            Some(&mut ledger),
-        )
-    })?;
+    let pool = (
+        sqrt_price_x64,
+        liquidity,
+        tick_current,
+        tick_spacing,
+        fee_rate,
+        fee_on,
+    );
+    let rates = Some((protocol_fee_rate, fund_fee_rate));
+    let (s, ledger) = swap_with(py, pool, ticks, amount, zero_for_one, rates)?;
+    let ledger = ledger.unwrap_or_else(|| rc::Ledger::new(0, 0));
     Ok((
-        s.into(),
+        s,
         ledger.lp_fee,
         ledger.protocol_fee,
         ledger.fund_fee,
@@ -364,8 +270,7 @@ fn raydium_clmm_address<'py>(
             address(py, pda::tick_array_address(&p, start.0))
         }
         _ => {
-            let index: U64 = args.get_item(0)?.extract()?;
-            let index: u16 = small(py, i64::try_from(index.0).unwrap_or(i64::MAX), "u16")?;
+            let index: u16 = small(py, args.get_item(0)?.extract()?, "u16")?;
             address(py, pda::amm_config_address(index))
         }
     }
@@ -402,15 +307,17 @@ fn raydium_clmm_tick_at_sqrt_price(py: Python<'_>, sqrt_price_x64: U128) -> PyRe
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(raydium_clmm_sqrt_price_at_tick, m)?)?;
-    m.add_function(wrap_pyfunction!(raydium_clmm_tick_at_sqrt_price, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_raydium_clmm, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_raydium_clmm_config, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_raydium_clmm_tick_array, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_raydium_clmm_bitmap_extension, m)?)?;
-    m.add_function(wrap_pyfunction!(raydium_clmm_swap, m)?)?;
-    m.add_function(wrap_pyfunction!(raydium_clmm_swap_ledger, m)?)?;
-    m.add_function(wrap_pyfunction!(raydium_clmm_address, m)?)?;
-    m.add_function(wrap_pyfunction!(raydium_clmm_tick_array_starts, m)?)?;
-    Ok(())
+    add_functions!(
+        m,
+        raydium_clmm_sqrt_price_at_tick,
+        raydium_clmm_tick_at_sqrt_price,
+        decode_raydium_clmm,
+        decode_raydium_clmm_config,
+        decode_raydium_clmm_tick_array,
+        decode_raydium_clmm_bitmap_extension,
+        raydium_clmm_swap,
+        raydium_clmm_swap_ledger,
+        raydium_clmm_address,
+        raydium_clmm_tick_array_starts
+    )
 }

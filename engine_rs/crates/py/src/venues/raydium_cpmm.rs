@@ -4,20 +4,19 @@
 use arbscope_core::venues::raydium_cpmm::{self as cp, SwapEvent};
 use pyo3::prelude::*;
 
-use crate::decode::{data_of, key, obj, owner_of, record};
-use crate::errors::guard;
+use crate::decode::{add_functions, decoders, key, obj, rec, record};
 
-/// Raydium CP-Swap `PoolState` -> `engine_rs.decoded.RaydiumCpmmPool`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_cpmm<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let p = guard(py, || cp::decode_raydium_cpmm(&d, o.as_ref()))?;
-    pool_record(py, &p)
+decoders! {
+    /// Raydium CP-Swap `PoolState` -> `engine_rs.decoded.RaydiumCpmmPool`.
+    fn decode_raydium_cpmm(py, p = cp::decode_raydium_cpmm) {
+        pool_record(py, &p)
+    }
+
+    /// Raydium CP-Swap `AmmConfig` -> `engine_rs.decoded.RaydiumAmmConfig`.
+    fn decode_raydium_amm_config(py, c = cp::decode_raydium_amm_config) {
+        rec!(py, "RaydiumAmmConfig", c => bump, disable_create_pool, index, each rates,
+            key protocol_owner, key fund_owner, creator_fee_rate)
+    }
 }
 
 /// A decoded CP-Swap pool as its record.
@@ -25,42 +24,8 @@ pub(crate) fn pool_record<'py>(
     py: Python<'py>,
     p: &cp::RaydiumCpmmPool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut args: Vec<Bound<'py, PyAny>> = p.keys.iter().map(|k| key(py, k)).collect();
-    for v in p.u8s {
-        args.push(obj!(py, v));
-    }
-    for v in p.u64s {
-        args.push(obj!(py, v));
-    }
-    args.push(obj!(py, p.creator_fee_on));
-    args.push(obj!(py, p.enable_creator_fee));
-    args.push(obj!(py, p.creator_fees[0]));
-    args.push(obj!(py, p.creator_fees[1]));
-    record(py, "RaydiumCpmmPool", args)
-}
-
-/// Raydium CP-Swap `AmmConfig` -> `engine_rs.decoded.RaydiumAmmConfig`.
-#[pyfunction]
-#[pyo3(signature = (data, owner = None))]
-fn decode_raydium_amm_config<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    owner: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (d, o) = (data_of(data)?, owner_of(owner)?);
-    let c = guard(py, || cp::decode_raydium_amm_config(&d, o.as_ref()))?;
-    let mut args: Vec<Bound<'py, PyAny>> = vec![
-        obj!(py, c.bump),
-        obj!(py, c.disable_create_pool),
-        obj!(py, c.index),
-    ];
-    for v in c.rates {
-        args.push(obj!(py, v));
-    }
-    args.push(key(py, &c.protocol_owner));
-    args.push(key(py, &c.fund_owner));
-    args.push(obj!(py, c.creator_fee_rate));
-    record(py, "RaydiumAmmConfig", args)
+    rec!(py, "RaydiumCpmmPool", p => keys keys, each u8s, each u64s, creator_fee_on,
+        enable_creator_fee, creator_fees[0], creator_fees[1])
 }
 
 /// `engine_rs.decoded.CpmmSwapEvent` of a parsed `SwapEvent`.
@@ -83,7 +48,5 @@ pub(crate) fn swap_event_record(py: Python<'_>, ev: SwapEvent) -> PyResult<Bound
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(decode_raydium_cpmm, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_raydium_amm_config, m)?)?;
-    Ok(())
+    add_functions!(m, decode_raydium_cpmm, decode_raydium_amm_config)
 }

@@ -38,12 +38,12 @@
 use std::sync::Arc;
 
 use crate::b58;
-use crate::decode::{check, clock_slot_and_time, err, Key, R, SYSVAR_CLOCK};
+use crate::decode::{clock_slot_and_time, err, Key, Layout, R, SYSVAR_CLOCK};
 use crate::derive::find_program_address;
 use crate::error::Result;
 
 use super::openbook_v2::book::{self, pow10};
-use super::{Assembly, Curve, Ladder, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, Ladder, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 
 /// The Manifest program.
 pub const PROGRAM_ID: &str = "MNFSTqtC93rEfYHB6hF82sKdZpUDFWkViLByLd1k1Ms";
@@ -345,14 +345,13 @@ fn side_orders(blocks: &mut Blocks<'_>, root: u32, best: u32, bid: bool) -> Resu
 /// The Manifest market account: its header, its book (both sides walked best first),
 /// its seats and free blocks counted; every index checked.
 pub fn decode_manifest_market(data: &[u8], owner: Option<&Key>) -> Result<ManifestMarket> {
-    let r = check(
-        data,
+    let r = Layout(
         "MarketFixed",
         MARKET_FIXED_SIZE,
         &[DISC_MARKET],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let allocated = r.u32(152)?;
     let end = MARKET_FIXED_SIZE + allocated as usize;
     if !(allocated as usize).is_multiple_of(MARKET_BLOCK_SIZE) || data.len() < end {
@@ -402,6 +401,8 @@ pub fn decode_manifest_market(data: &[u8], owner: Option<&Key>) -> Result<Manife
     })
 }
 
+decoded_by!(ManifestMarket, decode_manifest_market);
+
 /// A mint's global account (fields as `engine_rs.decoded.ManifestGlobal`): its header
 /// and its traders' deposits, sorted by trader.
 #[derive(Debug, Clone, PartialEq)]
@@ -431,14 +432,13 @@ fn balance_of(deposits: &[(Key, u64)], trader: &Key) -> u64 {
 /// The Manifest global account of a mint (`["global", mint]`): its traders tree walked
 /// into each trader's deposit.
 pub fn decode_manifest_global(data: &[u8], owner: Option<&Key>) -> Result<ManifestGlobal> {
-    let r = check(
-        data,
+    let r = Layout(
         "GlobalFixed",
         GLOBAL_FIXED_SIZE,
         &[DISC_GLOBAL],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let allocated = r.u32(88)?;
     let end = GLOBAL_FIXED_SIZE + allocated as usize;
     if !(allocated as usize).is_multiple_of(GLOBAL_BLOCK_SIZE) || data.len() < end {
@@ -956,49 +956,25 @@ impl Curve for BookState {
     }
 }
 
-decoded_by!(ManifestMarket, decode_manifest_market);
-
 /// The Manifest venue.
 pub struct Manifest;
 
 impl Venue for Manifest {
-    const INFO: VenueInfo = VenueInfo {
-        name: "manifest",
-        kind: "manifest",
-        label: "mfx",
-        graph_kind: "book",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: MARKET_MIN_SIZE,
-    };
+    venue_items! {
+        info "manifest", "manifest", "mfx", "book", [PROGRAM_ID], MARKET_MIN_SIZE;
+        types ManifestMarket, Own, BookState, FillLog;
+        // the mints, vaults, decimals, bumps and version (the book, sequence number,
+        // sizes and volume change)
+        identity version, base_mint_decimals, quote_mint_decimals, base_vault_bump,
+            quote_vault_bump, base_mint, quote_mint, base_vault, quote_vault;
+        mints base_mint, quote_mint;
+        vaults base_vault, quote_vault;
+    }
     const OWN_ROLES: &'static [OwnRole] = &[
         OwnRole::named("base_global"),
         OwnRole::named("quote_global"),
         OwnRole::named("clock"),
     ];
-
-    type Record = ManifestMarket;
-    type Own = Own;
-    type State = BookState;
-    type Event = FillLog;
-
-    /// The mints, vaults, decimals, bumps and version (the book, sequence number,
-    /// sizes and volume change).
-    fn same_identity(a: &ManifestMarket, b: &ManifestMarket) -> bool {
-        (a.version, a.base_mint_decimals, a.quote_mint_decimals)
-            == (b.version, b.base_mint_decimals, b.quote_mint_decimals)
-            && (a.base_vault_bump, a.quote_vault_bump) == (b.base_vault_bump, b.quote_vault_bump)
-            && (a.base_mint, a.quote_mint) == (b.base_mint, b.quote_mint)
-            && (a.base_vault, a.quote_vault) == (b.base_vault, b.quote_vault)
-    }
-
-    /// (base, quote).
-    fn reserve_mints(r: &ManifestMarket) -> (Key, Key) {
-        (r.base_mint, r.quote_mint)
-    }
-
-    fn vaults(r: &ManifestMarket) -> (Key, Key) {
-        (r.base_vault, r.quote_vault)
-    }
 
     /// The global of a side while that side holds global orders (the deposits a swap
     /// walking it needs; a mint's global may not exist otherwise), and the clock.
@@ -1040,11 +1016,7 @@ impl Venue for Manifest {
     /// The book once the clock is seen, and the global of a side that holds global
     /// orders (a side without never needs its global: a global order cannot rest
     /// without its global account), judged at [`judged_slot`].
-    fn update(
-        own: &mut Own,
-        r: &ManifestMarket,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(BookState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let Some(clock) = own.clock_slot else {
             return Ok(None);
         };

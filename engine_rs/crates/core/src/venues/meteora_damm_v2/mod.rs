@@ -31,7 +31,7 @@ use crate::b58;
 use crate::decode::{check, clock_slot_and_time, Key, R, SYSVAR_CLOCK};
 use crate::error::Result;
 
-use super::{Assembly, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 use math::{BaseFee, Curve, Dynamic, Fail, Split};
 
 /// The cp-amm program.
@@ -150,6 +150,8 @@ pub fn decode_meteora_damm_pool(data: &[u8], owner: Option<&Key>) -> Result<Damm
         layout_version: r.u8(696)?,
     })
 }
+
+decoded_by!(DammPool, decode_meteora_damm_pool);
 
 /// What a swap of a pool is priced with: its quote state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,48 +497,20 @@ impl super::Curve for DammState {
     }
 }
 
-decoded_by!(DammPool, decode_meteora_damm_pool);
-
 /// The Meteora DAMM v2 venue.
 pub struct MeteoraDammV2;
 
 impl Venue for MeteoraDammV2 {
-    const INFO: VenueInfo = VenueInfo {
-        name: "meteora_damm_v2",
-        kind: "damm_v2",
-        label: "damm",
-        graph_kind: "damm",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "meteora_damm_v2", "damm_v2", "damm", "damm", [PROGRAM_ID], POOL_SIZE;
+        types DammPool, Clock, DammState, SwapEvent;
+        // mints, vaults, token programs, collect-fee mode, activation type and creator
+        identity token_a_mint, token_b_mint, token_a_vault, token_b_vault, token_a_flag,
+            token_b_flag, collect_fee_mode, activation_type, creator;
+        mints token_a_mint, token_b_mint;
+        vaults token_a_vault, token_b_vault;
+    }
     const OWN_ROLES: &'static [OwnRole] = &[OwnRole::named("clock")];
-
-    type Record = DammPool;
-    type Own = Clock;
-    type State = DammState;
-    type Event = SwapEvent;
-
-    /// Mints, vaults, token programs, collect-fee mode, activation type and creator.
-    fn same_identity(a: &DammPool, b: &DammPool) -> bool {
-        a.token_a_mint == b.token_a_mint
-            && a.token_b_mint == b.token_b_mint
-            && a.token_a_vault == b.token_a_vault
-            && a.token_b_vault == b.token_b_vault
-            && a.token_a_flag == b.token_a_flag
-            && a.token_b_flag == b.token_b_flag
-            && a.collect_fee_mode == b.collect_fee_mode
-            && a.activation_type == b.activation_type
-            && a.creator == b.creator
-    }
-
-    /// (A, B).
-    fn reserve_mints(r: &DammPool) -> (Key, Key) {
-        (r.token_a_mint, r.token_b_mint)
-    }
-
-    fn vaults(r: &DammPool) -> (Key, Key) {
-        (r.token_a_vault, r.token_b_vault)
-    }
 
     /// The Clock sysvar (what the program prices and activates at).
     fn followed(_r: &DammPool, out: &mut Vec<(u8, Key)>) {
@@ -550,11 +524,7 @@ impl Venue for MeteoraDammV2 {
 
     /// The pool at the clock's point (see the module docs for the point before the
     /// sysvar is seen). The vaults are not read: the curve is the pool account's.
-    fn update(
-        own: &mut Clock,
-        r: &DammPool,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(DammState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let slot = cx.slot()?;
         cx.check_ids()?;
         let point = match (own.seen, r.activation_type) {

@@ -41,11 +41,11 @@ pub mod math;
 use std::sync::Arc;
 
 use crate::b58;
-use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
+use crate::decode::{check, clock_unix_timestamp, err, Key, Layout, R, SYSVAR_CLOCK};
 use crate::derive::find_program_address;
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 use math::{FeeParams, Volatility};
 
 /// The DLMM program (`lb_clmm`).
@@ -126,18 +126,8 @@ pub struct LbPair {
 
 /// Meteora DLMM `LbPair` (904 bytes).
 pub fn decode_lb_pair(data: &[u8], owner: Option<&Key>) -> Result<LbPair> {
-    let r = check(
-        data,
-        "LbPair",
-        POOL_SIZE,
-        &[DISC_LB_PAIR],
-        owner,
-        &[&PROGRAM],
-    )?;
-    let mut bitmap = [0u64; 16];
-    for (i, w) in bitmap.iter_mut().enumerate() {
-        *w = r.u64(584 + 8 * i)?;
-    }
+    let r = Layout("LbPair", POOL_SIZE, &[DISC_LB_PAIR], &[&PROGRAM]).check(data, owner)?;
+    let bitmap: [u64; 16] = r.array(584, 8, R::u64)?;
     Ok(LbPair {
         base_factor: r.u16(8)?,
         filter_period: r.u16(10)?,
@@ -186,6 +176,8 @@ pub fn decode_lb_pair(data: &[u8], owner: Option<&Key>) -> Result<LbPair> {
     })
 }
 
+decoded_by!(LbPair, decode_lb_pair);
+
 /// One bin as the quote uses it (fields of `engine_rs.decoded.DlmmBin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bin {
@@ -210,14 +202,8 @@ pub struct BinArray {
 
 /// Meteora DLMM `BinArray` (10,136 bytes).
 pub fn decode_bin_array(data: &[u8], owner: Option<&Key>) -> Result<BinArray> {
-    let r = check(
-        data,
-        "BinArray",
-        BIN_ARRAY_SIZE,
-        &[DISC_BIN_ARRAY],
-        owner,
-        &[&PROGRAM],
-    )?;
+    let r =
+        Layout("BinArray", BIN_ARRAY_SIZE, &[DISC_BIN_ARRAY], &[&PROGRAM]).check(data, owner)?;
     let mut bins = Vec::with_capacity(BINS_PER_ARRAY);
     for i in 0..BINS_PER_ARRAY {
         let o = 56 + BIN_LEN * i;
@@ -250,14 +236,13 @@ pub struct BitmapExtension {
 
 /// Meteora DLMM `BinArrayBitmapExtension` (1,576 bytes).
 pub fn decode_bitmap_extension(data: &[u8], owner: Option<&Key>) -> Result<BitmapExtension> {
-    let r = check(
-        data,
+    let r = Layout(
         "BinArrayBitmapExtension",
         BITMAP_EXTENSION_SIZE,
         &[DISC_BITMAP_EXTENSION],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let mut positive = [[0u64; 8]; 12];
     let mut negative = [[0u64; 8]; 12];
     for i in 0..12 {
@@ -999,50 +984,21 @@ impl Curve for DlmmState {
     }
 }
 
-decoded_by!(LbPair, decode_lb_pair);
-
 /// The Meteora DLMM venue.
 pub struct MeteoraDlmm;
 
 impl Venue for MeteoraDlmm {
-    const INFO: VenueInfo = VenueInfo {
-        name: "meteora_dlmm",
-        kind: "dlmm",
-        label: "dlmm",
-        graph_kind: "dlmm",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "meteora_dlmm", "dlmm", "dlmm", "dlmm", [PROGRAM_ID], POOL_SIZE;
+        types LbPair, BinArrays, DlmmState, SwapEvent;
+        // mints, reserves, bin step, pair type, oracle, token programs and creator
+        identity token_x_mint, token_y_mint, reserve_x, reserve_y, bin_step, pair_type, oracle,
+            token_mint_x_program_flag, token_mint_y_program_flag, creator;
+        mints token_x_mint, token_y_mint;
+        vaults reserve_x, reserve_y;
+    }
     const OWN_ROLES: &'static [OwnRole] = &[OwnRole::tracked("bin_array"), OwnRole::named("clock")];
     const ARRAYS: Option<u8> = Some(BIN_ARRAY);
-
-    type Record = LbPair;
-    type Own = BinArrays;
-    type State = DlmmState;
-    type Event = SwapEvent;
-
-    /// Mints, reserves, bin step, pair type, oracle, token programs and creator.
-    fn same_identity(a: &LbPair, b: &LbPair) -> bool {
-        a.token_x_mint == b.token_x_mint
-            && a.token_y_mint == b.token_y_mint
-            && a.reserve_x == b.reserve_x
-            && a.reserve_y == b.reserve_y
-            && a.bin_step == b.bin_step
-            && a.pair_type == b.pair_type
-            && a.oracle == b.oracle
-            && a.token_mint_x_program_flag == b.token_mint_x_program_flag
-            && a.token_mint_y_program_flag == b.token_mint_y_program_flag
-            && a.creator == b.creator
-    }
-
-    /// (X, Y).
-    fn reserve_mints(r: &LbPair) -> (Key, Key) {
-        (r.token_x_mint, r.token_y_mint)
-    }
-
-    fn vaults(r: &LbPair) -> (Key, Key) {
-        (r.reserve_x, r.reserve_y)
-    }
 
     /// The Clock sysvar (what the program prices at).
     fn followed(_r: &LbPair, out: &mut Vec<(u8, Key)>) {
@@ -1072,11 +1028,7 @@ impl Venue for MeteoraDlmm {
 
     /// The pair's state with every bin array held, at the Clock sysvar's time (the
     /// pair's last swap's until the sysvar is seen: see the module docs).
-    fn update(
-        own: &mut BinArrays,
-        r: &LbPair,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(DlmmState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let slot = cx.slot()?;
         cx.check_ids()?;
         let held: Vec<HeldArray> = own.arrays.iter().map(|a| a.1.clone()).collect();

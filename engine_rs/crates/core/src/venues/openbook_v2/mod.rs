@@ -52,11 +52,11 @@ pub mod book;
 use std::sync::Arc;
 
 use crate::b58;
-use crate::decode::{check, clock_unix_timestamp, err, Key, R, SYSVAR_CLOCK};
+use crate::decode::{clock_unix_timestamp, err, Key, Layout, R, SYSVAR_CLOCK};
 use crate::error::{EngineError, Result};
 
 use self::book::scale10;
-use super::{Assembly, Curve, Ladder, Level, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, Ladder, Level, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 
 /// The OpenBook v2 program (`declare_id!` in lib.rs).
 pub const PROGRAM_ID: &str = "opnb2LAfJYbRMAHHvqjCwQxanZn7ReEHp1k81EohpZb";
@@ -171,14 +171,7 @@ fn name_text(raw: &[u8]) -> String {
 
 /// OpenBook v2 `Market`.
 pub fn decode_openbook_market(data: &[u8], owner: Option<&Key>) -> Result<OpenBookMarket> {
-    let r = check(
-        data,
-        "Market",
-        MARKET_SIZE,
-        &[DISC_MARKET],
-        owner,
-        &[&PROGRAM],
-    )?;
+    let r = Layout("Market", MARKET_SIZE, &[DISC_MARKET], &[&PROGRAM]).check(data, owner)?;
     Ok(OpenBookMarket {
         bump: r.u8(8)?,
         base_decimals: r.u8(9)?,
@@ -217,6 +210,8 @@ pub fn decode_openbook_market(data: &[u8], owner: Option<&Key>) -> Result<OpenBo
         quote_deposit_total: r.u64(712)?,
     })
 }
+
+decoded_by!(OpenBookMarket, decode_openbook_market);
 
 // ------------------------------------------------------------------ BookSide
 
@@ -441,14 +436,7 @@ fn walk_tree(
 
 /// OpenBook v2 `BookSide`: its header and both trees' orders best first.
 pub fn decode_openbook_bookside(data: &[u8], owner: Option<&Key>) -> Result<BookSide> {
-    let r = check(
-        data,
-        "BookSide",
-        BOOKSIDE_SIZE,
-        &[DISC_BOOKSIDE],
-        owner,
-        &[&PROGRAM],
-    )?;
+    let r = Layout("BookSide", BOOKSIDE_SIZE, &[DISC_BOOKSIDE], &[&PROGRAM]).check(data, owner)?;
     let side = match r.u8(312)? {
         0 => Side::Bid,
         1 => Side::Ask,
@@ -521,14 +509,13 @@ fn key_of(b: &[u8], off: usize) -> Key {
 
 /// OpenBook v2 `EventHeap`: the header and the `count` events of the used list.
 pub fn decode_openbook_event_heap(data: &[u8], owner: Option<&Key>) -> Result<EventHeap> {
-    let r = check(
-        data,
+    let r = Layout(
         "EventHeap",
         EVENT_HEAP_SIZE,
         &[DISC_EVENT_HEAP],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let (free_head, used_head, count) = (r.u16(8)?, r.u16(10)?, r.u16(12)?);
     if count as usize > MAX_NUM_EVENTS {
         return Err(err(format!(
@@ -1142,56 +1129,27 @@ impl Curve for BookState {
     }
 }
 
-decoded_by!(OpenBookMarket, decode_openbook_market);
-
 /// The OpenBook v2 venue.
 pub struct OpenBookV2;
 
 impl Venue for OpenBookV2 {
-    const INFO: VenueInfo = VenueInfo {
-        name: "openbook_v2",
-        kind: "openbook",
-        label: "ob",
-        graph_kind: "book",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: MARKET_SIZE,
-    };
+    venue_items! {
+        info "openbook_v2", "openbook", "ob", "book", [PROGRAM_ID], MARKET_SIZE;
+        types OpenBookMarket, Book, BookState, TotalOrderFill;
+        // everything fixed at `create_market`: accounts, mints, vaults, oracles, lot
+        // sizes, decimals, fees
+        identity bump, base_decimals, quote_decimals, market_authority, bids, asks, event_heap,
+            oracle_a, oracle_b, base_lot_size, quote_lot_size, maker_fee, taker_fee, base_mint,
+            quote_mint, market_base_vault, market_quote_vault;
+        mints base_mint, quote_mint;
+        vaults market_base_vault, market_quote_vault;
+    }
     const OWN_ROLES: &'static [OwnRole] = &[
         OwnRole::named("bids"),
         OwnRole::named("asks"),
         OwnRole::named("event_heap"),
         OwnRole::named("clock"),
     ];
-
-    type Record = OpenBookMarket;
-    type Own = Book;
-    type State = BookState;
-    type Event = TotalOrderFill;
-
-    /// Everything fixed at `create_market`: accounts, mints, vaults, oracles, lot sizes,
-    /// decimals, fees.
-    fn same_identity(a: &OpenBookMarket, b: &OpenBookMarket) -> bool {
-        a.bump == b.bump
-            && a.base_decimals == b.base_decimals
-            && a.quote_decimals == b.quote_decimals
-            && a.market_authority == b.market_authority
-            && (a.bids, a.asks, a.event_heap) == (b.bids, b.asks, b.event_heap)
-            && (a.oracle_a, a.oracle_b) == (b.oracle_a, b.oracle_b)
-            && (a.base_lot_size, a.quote_lot_size) == (b.base_lot_size, b.quote_lot_size)
-            && (a.maker_fee, a.taker_fee) == (b.maker_fee, b.taker_fee)
-            && (a.base_mint, a.quote_mint) == (b.base_mint, b.quote_mint)
-            && (a.market_base_vault, a.market_quote_vault)
-                == (b.market_base_vault, b.market_quote_vault)
-    }
-
-    /// (base, quote).
-    fn reserve_mints(r: &OpenBookMarket) -> (Key, Key) {
-        (r.base_mint, r.quote_mint)
-    }
-
-    fn vaults(r: &OpenBookMarket) -> (Key, Key) {
-        (r.market_base_vault, r.market_quote_vault)
-    }
 
     fn followed(r: &OpenBookMarket, out: &mut Vec<(u8, Key)>) {
         out.push((BIDS, r.bids));
@@ -1242,11 +1200,7 @@ impl Venue for OpenBookV2 {
     /// and the other's of an older one, the newer copy of which is on its way (a maker
     /// who moves both sides in one transaction: two notifications). The graph keeps the
     /// book it had until the other side's copy comes.
-    fn update(
-        own: &mut Book,
-        r: &OpenBookMarket,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(BookState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let (Some(bids), Some(asks), Some(count)) = (&own.bids, &own.asks, own.heap_count) else {
             return Ok(None);
         };
@@ -1271,14 +1225,13 @@ impl Venue for OpenBookV2 {
 /// The heap's event count (all a take needs of it): the decoder's account checks and its
 /// count check, without reading the events.
 pub fn heap_count(data: &[u8], owner: Option<&Key>) -> Result<u16> {
-    let r = check(
-        data,
+    let r = Layout(
         "EventHeap",
         EVENT_HEAP_SIZE,
         &[DISC_EVENT_HEAP],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let count = r.u16(12)?;
     if count as usize > MAX_NUM_EVENTS {
         return Err(err(format!(

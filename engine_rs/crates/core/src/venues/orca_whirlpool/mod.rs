@@ -21,7 +21,7 @@ pub mod pda;
 pub mod swap;
 
 use crate::b58;
-use crate::decode::{at, check, err, Key, R};
+use crate::decode::{at, err, Key, Layout, R};
 use crate::error::{EngineError, Result};
 use swap::{
     sqrt_price_from_tick, ClmmPool, SwapResult, MAX_SQRT_PRICE_X64, MAX_TICK_INDEX,
@@ -29,7 +29,7 @@ use swap::{
 };
 
 use super::ticks::crossed_ticks;
-use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 
 /// The Whirlpool program.
 pub const PROGRAM_ID: &str = "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc";
@@ -79,14 +79,7 @@ pub struct Whirlpool {
 
 /// Orca `Whirlpool` (653 bytes).
 pub fn decode_whirlpool(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
-    let r = check(
-        data,
-        "Whirlpool",
-        POOL_SIZE,
-        &[DISC_WHIRLPOOL],
-        owner,
-        &OWNERS,
-    )?;
+    let r = Layout("Whirlpool", POOL_SIZE, &[DISC_WHIRLPOOL], &OWNERS).check(data, owner)?;
     // the size is checked: read from a fixed-size array, no bounds check per field
     let d: &[u8; POOL_SIZE] = r.bytes_ref()?;
     Ok(Whirlpool {
@@ -113,6 +106,8 @@ pub fn decode_whirlpool(data: &[u8], owner: Option<&Key>) -> Result<Whirlpool> {
     })
 }
 
+decoded_by!(Whirlpool, decode_whirlpool);
+
 /// A decoded tick array (fields as `engine_rs.decoded.TickArray`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TickArray {
@@ -128,14 +123,8 @@ pub struct TickArray {
 pub fn decode_tick_array(data: &[u8], owner: Option<&Key>) -> Result<TickArray> {
     let discs = [DISC_FIXED_TICK_ARRAY, DISC_DYNAMIC_TICK_ARRAY];
     if data.get(..8) == Some(&DISC_DYNAMIC_TICK_ARRAY[..]) {
-        let r = check(
-            data,
-            "DynamicTickArray",
-            DYNAMIC_TICK_ARRAY_MIN,
-            &discs,
-            owner,
-            &OWNERS,
-        )?;
+        let r = Layout("DynamicTickArray", DYNAMIC_TICK_ARRAY_MIN, &discs, &OWNERS)
+            .check(data, owner)?;
         let bitmap = r.u128(44)?;
         let mut ticks = Vec::new();
         let mut off = 60usize;
@@ -176,14 +165,7 @@ pub fn decode_tick_array(data: &[u8], owner: Option<&Key>) -> Result<TickArray> 
             ticks,
         });
     }
-    let r = check(
-        data,
-        "TickArray",
-        FIXED_TICK_ARRAY_SIZE,
-        &discs,
-        owner,
-        &OWNERS,
-    )?;
+    let r = Layout("TickArray", FIXED_TICK_ARRAY_SIZE, &discs, &OWNERS).check(data, owner)?;
     let mut ticks = Vec::new();
     for i in 0..TICKS {
         let off = 12 + TICK_LEN * i;
@@ -213,10 +195,7 @@ pub struct Traded {
 /// The `Traded` event of `Program data:` bytes with its discriminator.
 fn parse_traded(raw: &[u8]) -> Result<Traded> {
     let r = R::event(raw, "Traded", 121, "event")?;
-    let mut amounts = [0u64; 6];
-    for (i, a) in amounts.iter_mut().enumerate() {
-        *a = r.u64(73 + 8 * i)?;
-    }
+    let amounts: [u64; 6] = r.array(73, 8, R::u64)?;
     Ok(Traded {
         whirlpool: r.key(8)?,
         a_to_b: r.flag(40)?,
@@ -226,14 +205,9 @@ fn parse_traded(raw: &[u8]) -> Result<Traded> {
     })
 }
 
-/// What the pool uses of one of its tick arrays.
-#[derive(Debug, Clone)]
-struct ArrayTicks {
-    account: u32,
-    start: i32,
-    /// (offset in the array, liquidity_net) of its initialized ticks
-    ticks: Vec<(u8, i128)>,
-}
+/// What the pool uses of one of its tick arrays: (offset in the array, liquidity_net)
+/// of its initialized ticks.
+type ArrayTicks = super::ticks::ArrayTicks<(u8, i128)>;
 
 /// The sorted `(tick index, liquidity_net)` list of a Whirlpool for one tick spacing.
 #[derive(Debug, Clone)]
@@ -487,66 +461,28 @@ impl Curve for WhirlpoolState {
     }
 }
 
-decoded_by!(Whirlpool, decode_whirlpool);
-
 /// The Orca Whirlpool venue.
 pub struct OrcaWhirlpool;
 
 impl Venue for OrcaWhirlpool {
-    const INFO: VenueInfo = VenueInfo {
-        name: "orca_whirlpool",
-        kind: "whirlpool",
-        label: "wp",
-        graph_kind: "clmm",
-        program_ids: &[PROGRAM_ID, IMMUTABLE_PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "orca_whirlpool", "whirlpool", "wp", "clmm", [PROGRAM_ID, IMMUTABLE_PROGRAM_ID],
+            POOL_SIZE;
+        types Whirlpool, TickArrays, WhirlpoolState, Traded;
+        // config, bump, tick spacing, fee tier, both mints and both vaults
+        identity whirlpools_config, whirlpool_bump, u16s[..2], token_mint_a, token_vault_a,
+            token_mint_b, token_vault_b;
+        mints token_mint_a, token_mint_b;
+        vaults token_vault_a, token_vault_b;
+    }
     const OWN_ROLES: &'static [OwnRole] = &[OwnRole::tracked("tick_array")];
     const ARRAYS: Option<u8> = Some(TICK_ARRAY);
-
-    type Record = Whirlpool;
-    type Own = TickArrays;
-    type State = WhirlpoolState;
-    type Event = Traded;
-
-    /// Config, bump, tick spacing, fee tier, both mints and both vaults.
-    fn same_identity(a: &Whirlpool, b: &Whirlpool) -> bool {
-        a.whirlpools_config == b.whirlpools_config
-            && a.whirlpool_bump == b.whirlpool_bump
-            && a.u16s[..2] == b.u16s[..2]
-            && a.token_mint_a == b.token_mint_a
-            && a.token_vault_a == b.token_vault_a
-            && a.token_mint_b == b.token_mint_b
-            && a.token_vault_b == b.token_vault_b
-    }
-
-    fn reserve_mints(r: &Whirlpool) -> (Key, Key) {
-        (r.token_mint_a, r.token_mint_b)
-    }
-
-    fn vaults(r: &Whirlpool) -> (Key, Key) {
-        (r.token_vault_a, r.token_vault_b)
-    }
 
     fn own_account(own: &mut TickArrays, role: u8, cx: &OwnAccount<'_>) -> Result<()> {
         let ta = own_tick_array(role, cx)?;
         let ticks: Vec<(u8, i128)> = ta.ticks.iter().map(|&(i, n, _)| (i, n)).collect();
-        match own.arrays.iter_mut().find(|a| a.account == cx.account) {
-            Some(a) => {
-                if a.start != ta.start_tick_index || a.ticks != ticks {
-                    a.start = ta.start_tick_index;
-                    a.ticks = ticks;
-                    own.ticks = None;
-                }
-            }
-            None => {
-                own.arrays.push(ArrayTicks {
-                    account: cx.account,
-                    start: ta.start_tick_index,
-                    ticks,
-                });
-                own.ticks = None;
-            }
+        if super::ticks::hold(&mut own.arrays, cx.account, ta.start_tick_index, ticks) {
+            own.ticks = None;
         }
         Ok(())
     }
@@ -565,11 +501,7 @@ impl Venue for OrcaWhirlpool {
 
     /// The pool account's state with the initialized ticks of every array held, and the
     /// range they cover around the current tick.
-    fn update(
-        own: &mut TickArrays,
-        w: &Whirlpool,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(WhirlpoolState, u64)>> {
+    fn update(own: &mut Self::Own, w: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let spacing = w.u16s[0];
         let slot = cx.slot()?;
         if own.ticks.as_ref().map(|t| t.spacing) != Some(spacing) {

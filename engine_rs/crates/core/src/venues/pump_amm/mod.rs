@@ -31,11 +31,11 @@
 //! sell never pays out more than the vault. Not modelled: cashback coins' cashback.
 
 use crate::b58;
-use crate::decode::{self, check, Key, R};
+use crate::decode::{self, check, Key, Layout, R};
 use crate::derive::find_program_address;
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 
 /// The PumpSwap program.
 pub const PROGRAM_ID: &str = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
@@ -113,10 +113,7 @@ pub struct PumpAmmPool {
 /// PumpSwap `Pool`.
 pub fn decode_pump_amm_pool(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmPool> {
     let r = check(data, "Pool", POOL_SIZE, &[DISC_POOL], owner, &[&PROGRAM])?;
-    let mut keys = [[0u8; 32]; 6];
-    for (i, k) in keys.iter_mut().enumerate() {
-        *k = r.key(11 + 32 * i)?;
-    }
+    let keys: [Key; 6] = r.array(11, 32, R::key)?;
     Ok(PumpAmmPool {
         pool_bump: r.u8(8)?,
         index: r.u16(9)?,
@@ -132,6 +129,8 @@ pub fn decode_pump_amm_pool(data: &[u8], owner: Option<&Key>) -> Result<PumpAmmP
         virtual_quote_reserves: if data.len() >= 261 { r.i128(245)? } else { 0 },
     })
 }
+
+decoded_by!(PumpAmmPool, decode_pump_amm_pool);
 
 /// The decoded `GlobalConfig` (fields as `engine_rs.decoded.PumpAmmGlobalConfig`).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,18 +148,14 @@ pub fn decode_pump_amm_global_config(
     data: &[u8],
     owner: Option<&Key>,
 ) -> Result<PumpAmmGlobalConfig> {
-    let r = check(
-        data,
+    let r = Layout(
         "GlobalConfig",
         GLOBAL_CONFIG_SIZE,
         &[DISC_GLOBAL_CONFIG],
-        owner,
         &[&PROGRAM],
-    )?;
-    let mut recipients = [[0u8; 32]; 8];
-    for (i, k) in recipients.iter_mut().enumerate() {
-        *k = r.key(57 + 32 * i)?;
-    }
+    )
+    .check(data, owner)?;
+    let recipients: [Key; 8] = r.array(57, 32, R::key)?;
     Ok(PumpAmmGlobalConfig {
         admin: r.key(8)?,
         lp_fee_basis_points: r.u64(40)?,
@@ -207,14 +202,13 @@ fn fee_tiers(r: &R<'_>, off: usize) -> Result<(Vec<(u128, Fees)>, usize)> {
 
 /// pump_fees `FeeConfig` (owner: the fee program).
 pub fn decode_pump_fee_config(data: &[u8], owner: Option<&Key>) -> Result<PumpFeeConfig> {
-    let r = check(
-        data,
+    let r = Layout(
         "FeeConfig",
         FEE_CONFIG_SIZE,
         &[DISC_FEE_CONFIG],
-        owner,
         &[&FEE_PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let (fee_tiers_, end) = fee_tiers(&r, 65)?;
     let stable = if data.len() >= end + 4 {
         fee_tiers(&r, end)?.0
@@ -305,10 +299,7 @@ pub struct PumpSwapEvent {
 fn parse_swap_event(raw: &[u8], buy: bool) -> Result<PumpSwapEvent> {
     let what = if buy { "BuyEvent" } else { "SellEvent" };
     let r = R::event(raw, what, EVENT_HEAD, what)?;
-    let mut amounts = [0u64; 13];
-    for (i, a) in amounts.iter_mut().enumerate() {
-        *a = r.u64(16 + 8 * i)?;
-    }
+    let amounts: [u64; 13] = r.array(16, 8, R::u64)?;
     // after the pool: user, its two token accounts, the fee recipient and its account,
     // then coin_creator and its fee bps and fee
     let creator_fee = if raw.len() >= EVENT_HEAD + 6 * 32 + 16 {
@@ -496,49 +487,25 @@ impl Curve for PumpState {
     }
 }
 
-decoded_by!(PumpAmmPool, decode_pump_amm_pool);
-
 /// The PumpSwap venue.
 pub struct PumpAmm;
 
 impl Venue for PumpAmm {
-    const INFO: VenueInfo = VenueInfo {
-        name: "pump_amm",
-        kind: "pumpswap",
-        label: "pump",
-        graph_kind: "pump",
-        program_ids: &[PROGRAM_ID],
+    venue_items! {
         // the size pools are written with today (the decoder takes from POOL_SIZE up)
-        pool_account_size: POOL_LEN,
-    };
+        info "pump_amm", "pumpswap", "pump", "pump", [PROGRAM_ID], POOL_LEN;
+        types PumpAmmPool, Config, PumpState, PumpSwapEvent;
+        // bump, index, creator, mints, LP mint, vaults and the coin creator (which sets
+        // whether the creator fee applies)
+        identity pool_bump, index, keys, coin_creator;
+        mints keys[1], keys[2];
+        vaults keys[4], keys[5];
+    }
     const OWN_ROLES: &'static [OwnRole] = &[
         OwnRole::named("global_config"),
         OwnRole::named("fee_config"),
         OwnRole::named("base_mint"),
     ];
-
-    type Record = PumpAmmPool;
-    type Own = Config;
-    type State = PumpState;
-    type Event = PumpSwapEvent;
-
-    /// Bump, index, creator, mints, LP mint, vaults and the coin creator (which sets
-    /// whether the creator fee applies).
-    fn same_identity(a: &PumpAmmPool, b: &PumpAmmPool) -> bool {
-        a.pool_bump == b.pool_bump
-            && a.index == b.index
-            && a.keys == b.keys
-            && a.coin_creator == b.coin_creator
-    }
-
-    /// (base, quote).
-    fn reserve_mints(r: &PumpAmmPool) -> (Key, Key) {
-        (r.keys[1], r.keys[2])
-    }
-
-    fn vaults(r: &PumpAmmPool) -> (Key, Key) {
-        (r.keys[4], r.keys[5])
-    }
 
     /// The `GlobalConfig` and the `FeeConfig` at their PDAs (the pool account does not
     /// name them), and its base mint.
@@ -563,11 +530,7 @@ impl Venue for PumpAmm {
     /// Reserves = the vaults (the quote's plus its virtual reserves); the fee rates of
     /// [`pool_fees`] (the market cap at these
     /// reserves picks the tier of a canonical pool).
-    fn update(
-        own: &mut Config,
-        r: &PumpAmmPool,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(PumpState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let (Some(va), Some(vb)) = cx.vaults else {
             return Ok(None);
         };

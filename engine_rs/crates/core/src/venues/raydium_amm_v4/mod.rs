@@ -11,7 +11,7 @@ use crate::b58;
 use crate::decode::{check, err, Key, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Curve, NoQuote, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, Updated, Venue};
 
 /// The AMM v4 program.
 pub const PROGRAM_ID: &str = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8";
@@ -57,6 +57,8 @@ pub fn decode_raydium_amm_v4(data: &[u8], owner: Option<&Key>) -> Result<AmmInfo
     })
 }
 
+decoded_by!(AmmInfo, decode_raydium_amm_v4);
+
 /// A swap's `ray_log`: 0 = swap_base_in, 1 = swap_base_out; then the seven u64 fields.
 pub type RayLog = (u8, [u64; 7]);
 
@@ -89,10 +91,7 @@ pub fn parse_ray_log_bytes(raw: &[u8]) -> Result<Option<RayLog>> {
         d: raw,
         what: "ray_log",
     };
-    let mut v = [0u64; 7];
-    for (i, x) in v.iter_mut().enumerate() {
-        *x = r.u64(1 + 8 * i)?;
-    }
+    let v: [u64; 7] = r.array(1, 8, R::u64)?;
     Ok(Some((kind - 3, v)))
 }
 
@@ -113,47 +112,22 @@ impl Curve for ConstantProduct {
     }
 }
 
-decoded_by!(AmmInfo, decode_raydium_amm_v4);
-
 /// The Raydium AMM v4 venue.
 pub struct RaydiumAmmV4;
 
 impl Venue for RaydiumAmmV4 {
-    const INFO: VenueInfo = VenueInfo {
-        name: "raydium_amm_v4",
-        kind: "amm_v4",
-        label: "v4",
-        graph_kind: "cpmm",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "raydium_amm_v4", "amm_v4", "v4", "cpmm", [PROGRAM_ID], POOL_SIZE;
+        types AmmInfo, (), ConstantProduct, RayLog;
+        // status, nonce, both decimals and every key (vaults, mints, market, programs...)
+        identity u64s[..4], keys;
+        mints keys[2], keys[3];
+        vaults keys[0], keys[1];
+    }
     const LOG_PREFIX: Option<&'static [u8]> = Some(RAY_LOG);
 
-    type Record = AmmInfo;
-    type Own = ();
-    type State = ConstantProduct;
-    type Event = RayLog;
-
-    /// status, nonce, both decimals and every key (vaults, mints, market, programs...).
-    fn same_identity(a: &AmmInfo, b: &AmmInfo) -> bool {
-        a.u64s[..4] == b.u64s[..4] && a.keys == b.keys
-    }
-
-    /// (coin, pc).
-    fn reserve_mints(r: &AmmInfo) -> (Key, Key) {
-        (r.keys[2], r.keys[3])
-    }
-
-    fn vaults(r: &AmmInfo) -> (Key, Key) {
-        (r.keys[0], r.keys[1])
-    }
-
     /// Reserves = vaults − need_take_pnl; the swap fee from the pool account.
-    fn update(
-        _own: &mut (),
-        r: &AmmInfo,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(ConstantProduct, u64)>> {
+    fn update(_own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let (Some(va), Some(vb)) = cx.vaults else {
             return Ok(None);
         };

@@ -32,10 +32,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use crate::b58;
-use crate::decode::{check, Key, R};
+use crate::decode::{Key, Layout, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 pub use math::{
     Complete, Fail, Ledger, Pool, Swap, Tick, HAS_LIMIT_ORDERS, HAS_LIQUIDITY, MAX_SQRT_PRICE_X64,
     MAX_TICK, MIN_SQRT_PRICE_X64, MIN_TICK, SWAP_TICK_ARRAYS, TICK_ARRAY_SIZE,
@@ -99,22 +99,9 @@ pub struct RaydiumClmmPool {
 
 /// Raydium CLMM `PoolState` (1,544 bytes).
 pub fn decode_pool(data: &[u8], owner: Option<&Key>) -> Result<RaydiumClmmPool> {
-    let r = check(
-        data,
-        "PoolState",
-        POOL_SIZE,
-        &[DISC_POOL],
-        owner,
-        &[&PROGRAM],
-    )?;
-    let mut keys = [[0u8; 32]; 7];
-    for (i, k) in keys.iter_mut().enumerate() {
-        *k = r.key(9 + 32 * i)?;
-    }
-    let mut tick_array_bitmap = [0u64; 16];
-    for (i, w) in tick_array_bitmap.iter_mut().enumerate() {
-        *w = r.u64(904 + 8 * i)?;
-    }
+    let r = Layout("PoolState", POOL_SIZE, &[DISC_POOL], &[&PROGRAM]).check(data, owner)?;
+    let keys: [Key; 7] = r.array(9, 32, R::key)?;
+    let tick_array_bitmap: [u64; 16] = r.array(904, 8, R::u64)?;
     Ok(RaydiumClmmPool {
         bump: r.u8(8)?,
         keys,
@@ -135,6 +122,8 @@ pub fn decode_pool(data: &[u8], owner: Option<&Key>) -> Result<RaydiumClmmPool> 
     })
 }
 
+decoded_by!(RaydiumClmmPool, decode_pool);
+
 /// The decoded `AmmConfig` (fields as `engine_rs.decoded.RaydiumClmmConfig`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaydiumClmmConfig {
@@ -150,14 +139,7 @@ pub struct RaydiumClmmConfig {
 
 /// Raydium CLMM `AmmConfig` (117 bytes).
 pub fn decode_amm_config(data: &[u8], owner: Option<&Key>) -> Result<RaydiumClmmConfig> {
-    let r = check(
-        data,
-        "AmmConfig",
-        CONFIG_SIZE,
-        &[DISC_CONFIG],
-        owner,
-        &[&PROGRAM],
-    )?;
+    let r = Layout("AmmConfig", CONFIG_SIZE, &[DISC_CONFIG], &[&PROGRAM]).check(data, owner)?;
     Ok(RaydiumClmmConfig {
         bump: r.u8(8)?,
         index: r.u16(9)?,
@@ -194,14 +176,13 @@ pub struct RaydiumClmmTickArray {
 
 /// Raydium CLMM `TickArrayState` (10,240 bytes).
 pub fn decode_tick_array(data: &[u8], owner: Option<&Key>) -> Result<RaydiumClmmTickArray> {
-    let r = check(
-        data,
+    let r = Layout(
         "TickArrayState",
         TICK_ARRAY_LEN,
         &[DISC_TICK_ARRAY],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let mut ticks = Vec::new();
     for i in 0..TICKS {
         let off = 44 + TICK_LEN * i;
@@ -242,14 +223,13 @@ pub fn decode_bitmap_extension(
     data: &[u8],
     owner: Option<&Key>,
 ) -> Result<RaydiumClmmBitmapExtension> {
-    let r = check(
-        data,
+    let r = Layout(
         "TickArrayBitmapExtension",
         BITMAP_EXTENSION_SIZE,
         &[DISC_BITMAP_EXTENSION],
-        owner,
         &[&PROGRAM],
-    )?;
+    )
+    .check(data, owner)?;
     let words =
         |base: usize| -> Result<Vec<u64>> { (0..EXT_WORDS).map(|i| r.u64(base + 8 * i)).collect() };
     Ok(RaydiumClmmBitmapExtension {
@@ -276,14 +256,8 @@ pub struct RaydiumClmmSwapEvent {
 
 fn parse_swap_event(raw: &[u8]) -> Result<RaydiumClmmSwapEvent> {
     let r = R::event(raw, "SwapEvent", SWAP_EVENT_MIN, "event")?;
-    let mut keys = [[0u8; 32]; 4];
-    for (i, k) in keys.iter_mut().enumerate() {
-        *k = r.key(8 + 32 * i)?;
-    }
-    let mut amounts = [0u64; 4];
-    for (i, a) in amounts.iter_mut().enumerate() {
-        *a = r.u64(136 + 8 * i)?;
-    }
+    let keys: [Key; 4] = r.array(8, 32, R::key)?;
+    let amounts: [u64; 4] = r.array(136, 8, R::u64)?;
     let trade_fees = if raw.len() >= SWAP_EVENT_MIN + 16 {
         Some([r.u64(205)?, r.u64(213)?])
     } else {
@@ -337,12 +311,7 @@ pub fn fail_error(f: Fail) -> EngineError {
 }
 
 /// What the ingest keeps of one tick array.
-#[derive(Debug, Clone)]
-struct ArrayTicks {
-    account: u32,
-    start: i32,
-    ticks: Vec<Tick>,
-}
+type ArrayTicks = super::ticks::ArrayTicks<Tick>;
 
 /// The config's rates (per 1,000,000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -606,48 +575,24 @@ impl Curve for RaydiumClmmState {
     }
 }
 
-decoded_by!(RaydiumClmmPool, decode_pool);
-
 /// The Raydium CLMM venue.
 pub struct RaydiumClmm;
 
 impl Venue for RaydiumClmm {
-    const INFO: VenueInfo = VenueInfo {
-        name: "raydium_clmm",
-        kind: "clmm",
-        label: "clmm",
-        graph_kind: "clmm",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "raydium_clmm", "clmm", "clmm", "clmm", [PROGRAM_ID], POOL_SIZE;
+        types RaydiumClmmPool, ClmmOwn, RaydiumClmmState, RaydiumClmmSwapEvent;
+        // bump, config, both mints, both vaults, observation, decimals, tick spacing
+        identity bump, keys[0], keys[2..], mint_decimals, tick_spacing;
+        mints keys[2], keys[3];
+        vaults keys[4], keys[5];
+    }
     const OWN_ROLES: &'static [OwnRole] = &[
         OwnRole::named("config"),
         OwnRole::tracked("tick_array"),
         OwnRole::named("bitmap_extension"),
     ];
     const ARRAYS: Option<u8> = Some(TICK_ARRAY);
-
-    type Record = RaydiumClmmPool;
-    type Own = ClmmOwn;
-    type State = RaydiumClmmState;
-    type Event = RaydiumClmmSwapEvent;
-
-    /// Bump, config, both mints, both vaults, observation, decimals, tick spacing.
-    fn same_identity(a: &RaydiumClmmPool, b: &RaydiumClmmPool) -> bool {
-        a.bump == b.bump
-            && a.keys[0] == b.keys[0]
-            && a.keys[2..] == b.keys[2..]
-            && a.mint_decimals == b.mint_decimals
-            && a.tick_spacing == b.tick_spacing
-    }
-
-    fn reserve_mints(r: &RaydiumClmmPool) -> (Key, Key) {
-        (r.keys[2], r.keys[3])
-    }
-
-    fn vaults(r: &RaydiumClmmPool) -> (Key, Key) {
-        (r.keys[4], r.keys[5])
-    }
 
     fn followed(r: &RaydiumClmmPool, out: &mut Vec<(u8, Key)>) {
         out.push((CONFIG, r.keys[0]));
@@ -672,22 +617,8 @@ impl Venue for RaydiumClmm {
                 let ta = decode_tick_array(cx.data, cx.owner)?;
                 check_owned_by_pool("tick array", &ta.pool_id, cx)?;
                 let ticks = array_ticks(&ta);
-                match own.arrays.iter_mut().find(|a| a.account == cx.account) {
-                    Some(a) => {
-                        if a.start != ta.start_tick_index || a.ticks != ticks {
-                            a.start = ta.start_tick_index;
-                            a.ticks = ticks;
-                            own.ticks = None;
-                        }
-                    }
-                    None => {
-                        own.arrays.push(ArrayTicks {
-                            account: cx.account,
-                            start: ta.start_tick_index,
-                            ticks,
-                        });
-                        own.ticks = None;
-                    }
+                if super::ticks::hold(&mut own.arrays, cx.account, ta.start_tick_index, ticks) {
+                    own.ticks = None;
                 }
             }
             BITMAP_EXTENSION => {
@@ -706,11 +637,7 @@ impl Venue for RaydiumClmm {
 
     /// The pool account's state, its config's fee, the ticks of every array held and
     /// the range they are complete in; `None` until the config is seen.
-    fn update(
-        own: &mut ClmmOwn,
-        r: &RaydiumClmmPool,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(RaydiumClmmState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let Some(rates) = own.rates else {
             return Ok(None);
         };

@@ -14,10 +14,10 @@ use crate::amm::{
     amount_out_unchecked, reserves_from_vaults, spot_rate_unchecked, ConstantProduct,
 };
 use crate::b58;
-use crate::decode::{check, Key, R};
+use crate::decode::{Key, Layout, R};
 use crate::error::{EngineError, Result};
 
-use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Venue, VenueInfo};
+use super::{Assembly, Curve, NoQuote, OwnAccount, OwnRole, Updated, Venue};
 
 /// The CP-Swap program.
 pub const PROGRAM_ID: &str = "CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C";
@@ -51,26 +51,10 @@ pub struct RaydiumCpmmPool {
 
 /// Raydium CP-Swap `PoolState`.
 pub fn decode_raydium_cpmm(data: &[u8], owner: Option<&Key>) -> Result<RaydiumCpmmPool> {
-    let r = check(
-        data,
-        "PoolState",
-        POOL_SIZE,
-        &[DISC_POOL],
-        owner,
-        &[&PROGRAM],
-    )?;
-    let mut keys = [[0u8; 32]; 10];
-    for (i, k) in keys.iter_mut().enumerate() {
-        *k = r.key(8 + 32 * i)?;
-    }
-    let mut u8s = [0u8; 5];
-    for (i, v) in u8s.iter_mut().enumerate() {
-        *v = r.u8(328 + i)?;
-    }
-    let mut u64s = [0u64; 7];
-    for (i, v) in u64s.iter_mut().enumerate() {
-        *v = r.u64(333 + 8 * i)?;
-    }
+    let r = Layout("PoolState", POOL_SIZE, &[DISC_POOL], &[&PROGRAM]).check(data, owner)?;
+    let keys: [Key; 10] = r.array(8, 32, R::key)?;
+    let u8s: [u8; 5] = r.array(328, 1, R::u8)?;
+    let u64s: [u64; 7] = r.array(333, 8, R::u64)?;
     Ok(RaydiumCpmmPool {
         keys,
         u8s,
@@ -80,6 +64,8 @@ pub fn decode_raydium_cpmm(data: &[u8], owner: Option<&Key>) -> Result<RaydiumCp
         creator_fees: [r.u64(397)?, r.u64(405)?],
     })
 }
+
+decoded_by!(RaydiumCpmmPool, decode_raydium_cpmm);
 
 /// The decoded `AmmConfig` (fields as `engine_rs.decoded.RaydiumAmmConfig`).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,14 +82,7 @@ pub struct RaydiumAmmConfig {
 
 /// Raydium CP-Swap `AmmConfig`.
 pub fn decode_raydium_amm_config(data: &[u8], owner: Option<&Key>) -> Result<RaydiumAmmConfig> {
-    let r = check(
-        data,
-        "AmmConfig",
-        CONFIG_SIZE,
-        &[DISC_CONFIG],
-        owner,
-        &[&PROGRAM],
-    )?;
+    let r = Layout("AmmConfig", CONFIG_SIZE, &[DISC_CONFIG], &[&PROGRAM]).check(data, owner)?;
     Ok(RaydiumAmmConfig {
         bump: r.u8(8)?,
         disable_create_pool: r.flag(9)?,
@@ -129,10 +108,7 @@ pub struct SwapEvent {
 /// The `SwapEvent` of `Program data:` bytes with its discriminator.
 fn parse_swap_event(raw: &[u8]) -> Result<SwapEvent> {
     let r = R::event(raw, "SwapEvent", 8 + 81, "event")?;
-    let mut amounts = [0u64; 6];
-    for (i, a) in amounts.iter_mut().enumerate() {
-        *a = r.u64(40 + 8 * i)?;
-    }
+    let amounts: [u64; 6] = r.array(40, 8, R::u64)?;
     let pool_id = r.key(8)?;
     let base_input = r.flag(88)?;
     let newer = if raw.len() >= 8 + 162 {
@@ -289,40 +265,20 @@ impl Curve for CpmmState {
     }
 }
 
-decoded_by!(RaydiumCpmmPool, decode_raydium_cpmm);
-
 /// The Raydium CP-Swap venue.
 pub struct RaydiumCpmm;
 
 impl Venue for RaydiumCpmm {
-    const INFO: VenueInfo = VenueInfo {
-        name: "raydium_cpmm",
-        kind: "cpmm",
-        label: "cp",
-        graph_kind: "cpmm",
-        program_ids: &[PROGRAM_ID],
-        pool_account_size: POOL_SIZE,
-    };
+    venue_items! {
+        info "raydium_cpmm", "cpmm", "cp", "cpmm", [PROGRAM_ID], POOL_SIZE;
+        types RaydiumCpmmPool, Config, CpmmState, SwapEvent;
+        // every key (config, vaults, mints, programs...), the bump, status and decimals
+        identity keys, u8s;
+        // (token 0, token 1)
+        mints keys[5], keys[6];
+        vaults keys[2], keys[3];
+    }
     const OWN_ROLES: &'static [OwnRole] = &[OwnRole::named("config")];
-
-    type Record = RaydiumCpmmPool;
-    type Own = Config;
-    type State = CpmmState;
-    type Event = SwapEvent;
-
-    /// Every key (config, vaults, mints, programs...), the bump, status and decimals.
-    fn same_identity(a: &RaydiumCpmmPool, b: &RaydiumCpmmPool) -> bool {
-        a.keys == b.keys && a.u8s == b.u8s
-    }
-
-    /// (token 0, token 1).
-    fn reserve_mints(r: &RaydiumCpmmPool) -> (Key, Key) {
-        (r.keys[5], r.keys[6])
-    }
-
-    fn vaults(r: &RaydiumCpmmPool) -> (Key, Key) {
-        (r.keys[2], r.keys[3])
-    }
 
     /// Its `AmmConfig`.
     fn followed(r: &RaydiumCpmmPool, out: &mut Vec<(u8, Key)>) {
@@ -339,11 +295,7 @@ impl Venue for RaydiumCpmm {
 
     /// Reserves = vaults − (protocol + fund + creator fees); the config's trade fee, and
     /// its creator fee where the pool charges it (`adjust_creator_fee_rate`).
-    fn update(
-        own: &mut Config,
-        r: &RaydiumCpmmPool,
-        cx: &mut Assembly<'_>,
-    ) -> Result<Option<(CpmmState, u64)>> {
+    fn update(own: &mut Self::Own, r: &Self::Record, cx: &mut Assembly) -> Updated<Self::State> {
         let (Some(va), Some(vb)) = cx.vaults else {
             return Ok(None);
         };
