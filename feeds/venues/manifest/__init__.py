@@ -46,7 +46,17 @@ from ...wire.instructions import (
     need_accounts,
     writable,
 )
-from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
+from ..base import (
+    ComputeUnits,
+    Discoverable,
+    Fresh,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    Sizing,
+    Swaps,
+    Venue,
+)
 from .layout import (
     DISC_MARKET,
     GLOBAL,
@@ -194,19 +204,10 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (market, vaults), without global accounts."""
-    return swap_ix(
-        payer, keys[0], source, dest, (keys[1], keys[2]), (mint_in, mint_out), programs, 1, 1, True
-    )
+    k = s.keys
+    return swap_ix(s.payer, k[0], *s.users, (k[1], k[2]), s.mints, s.programs, 1, 1, True)
 
 
 _TOKEN_PROGRAMS = (SPL_TOKEN, TOKEN_2022)
@@ -254,17 +255,10 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         if base_in
         else (acc["trader_quote"], acc["trader_base"])
     )
+    name = "SwapV2" if data[0] == SWAP_V2 else "Swap"
+    market, owner = acc["market"], acc["owner"]
     return Swap(
-        PROGRAM,
-        acc["market"],
-        amount_in,
-        minimum_out,
-        source,
-        dest,
-        acc["owner"],
-        acc,
-        a_to_b=bool(base_in),
-        name="SwapV2" if data[0] == SWAP_V2 else "Swap",
+        PROGRAM, market, amount_in, minimum_out, source, dest, owner, acc, bool(base_in), name=name
     )
 
 
@@ -309,18 +303,10 @@ DISCOVERY = Discoverable(
 )
 
 
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+# no read_event: a FillLog is one maker's fill, not the user's swap (one swap logs several,
+# identical ones too), so the rival classifier reads its token transfers; fresh: the
+# globals passed depend on the book, which changes every slot
 VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=INSUFFICIENT_OUT,
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,  # the globals passed depend on the book, which changes every slot
-    anchor=False,
-    discovery=DISCOVERY,
-    # no read_event: a FillLog is one maker's fill, not the user's swap (one swap logs
-    # several, identical ones too), so the rival classifier reads its token transfers
+    IDS, decode_pool, SWAPS, ERRORS, INSUFFICIENT_OUT, COMPUTE_UNITS, DISCOVERY, False, Fresh()
 )

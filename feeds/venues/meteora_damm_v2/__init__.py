@@ -22,25 +22,24 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
 
 from ...wire.instructions import (
-    SPL_TOKEN,
     InstructionError,
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     pdas,
     pubkey,
     read_u64s,
     readonly,
+    swap_of,
     writable,
 )
-from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("meteora_damm_v2")
@@ -168,19 +167,10 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults)."""
-    return swap_ix(
-        payer, keys[0], source, dest, (keys[1], keys[2]), (mint_in, mint_out), programs, 1, 1
-    )
+    k = s.keys
+    return swap_ix(s.payer, k[0], *s.users, (k[1], k[2]), s.mints, s.programs, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -196,21 +186,11 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         name = "Swap2"
     else:
         raise InstructionError("InvalidInstructionData", "damm v2: not swap")
-    need_accounts(accounts, len(_ACCOUNTS), "swap")
-    acc = dict(zip(_ACCOUNTS, accounts))
+    acc = named_accounts(accounts, _ACCOUNTS, "swap")
     if len(accounts) > len(_ACCOUNTS):
         acc["remaining_0"] = accounts[len(_ACCOUNTS)]
-    return Swap(
-        PROGRAM,
-        acc["pool"],
-        amount,
-        minimum,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-        name=name,
-    )
+    roles = ("pool", "input_token_account", "output_token_account", "payer")
+    return swap_of(PROGRAM, acc, roles, amount, minimum, name=name)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -271,17 +251,8 @@ def read_event(ev: Any) -> tuple[str | None, int, int] | None:
     return ev.pool, ev.included_transfer_fee_amount_in, ev.excluded_transfer_fee_amount_out
 
 
+SLIPPAGE = 6002  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
 VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6002,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-    read_event=read_event,
+    IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, read_event=read_event
 )

@@ -18,12 +18,12 @@ from ...wire.instructions import (
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     read_u64s,
     readonly,
     writable,
 )
-from ..base import Leg
+from ..base import Leg, Sizing
 from .layout import BINS_PER_ARRAY, PROGRAM, bin_array_address, event_authority, next_array
 
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
@@ -194,34 +194,13 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
     ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    build = swap2 if TOKEN_2022 in programs else swap
-    return build(
-        payer,
-        keys[0],
-        keys[1],
-        keys[2],
-        source,
-        dest,
-        mint_in,
-        mint_out,
-        keys[3],
-        programs[0],
-        programs[1],
-        [keys[4], keys[5], keys[6]],
-        1,
-        1,
-    )
+    build = swap2 if TOKEN_2022 in s.programs else swap
+    k = s.keys
+    arrays = [k[4], k[5], k[6]]
+    return build(s.payer, k[0], k[1], k[2], *s.users, *s.mints, k[3], *s.programs, arrays, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -237,8 +216,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
             "swap2: remaining-account slices (transfer hooks) are not simulated",
         )
     names = _ACCOUNTS_2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
+    acc = named_accounts(accounts, names, what)
     return Swap(
         PROGRAM,
         acc["lb_pair"],

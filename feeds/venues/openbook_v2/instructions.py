@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +18,10 @@ from ...wire.instructions import (
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     writable,
 )
-from ..base import Leg
+from ..base import Leg, Sizing
 from .layout import (
     ASK,
     BID,
@@ -211,20 +210,12 @@ def swap_instruction(leg: Leg) -> Instruction:
     return place_take_order(leg.owner, take_keys(leg.pool, r), base, quote, args)
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
     vaults, the event heap; no oracles, no admin: both sides have one shape)."""
-    k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
+    k = TakeKeys(*s.keys[:7])
     return place_take_order(
-        payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+        s.payer, k, *s.users, TakeArgs(ASK, 1, 1, 1, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
     )
 
 
@@ -239,8 +230,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     side, price, base_lots, quote_lots, order_type, limit = _ARGS.unpack_from(data, 8)
     if side > 1 or order_type > 5:  # Borsh refuses an unknown enum variant
         raise InstructionError("InvalidInstructionData", "place_take_order: side / order type")
-    need_accounts(accounts, len(_NAMES), "place_take_order")
-    acc = dict(zip(_NAMES, accounts))
+    acc = named_accounts(accounts, _NAMES, "place_take_order")
     base, quote = acc["user_base_account"], acc["user_quote_account"]
     ask = side == ASK
     src, dst = (base, quote) if ask else (quote, base)

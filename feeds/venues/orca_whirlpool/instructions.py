@@ -5,7 +5,6 @@ pool's current tick, the oracle), the sizing shape and the decoder."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
@@ -18,12 +17,12 @@ from ...wire.instructions import (
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     pdas,
     readonly,
     writable,
 )
-from ..base import Leg
+from ..base import Leg, Sizing
 from .layout import MAX_SQRT_PRICE_X64, MIN_SQRT_PRICE_X64, PROGRAM, swap_tick_array_starts
 
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
@@ -216,49 +215,16 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
     oracle: an upper bound when the arrays repeat at the end of the price range);
     ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    if TOKEN_2022 in programs:
-        return swap_v2(
-            payer,
-            keys[0],
-            mint_in,
-            mint_out,
-            programs[0],
-            programs[1],
-            source,
-            keys[1],
-            dest,
-            keys[2],
-            [keys[3], keys[4], keys[5]],
-            keys[6],
-            1,
-            1,
-            True,
-        )
-    return swap(
-        payer,
-        keys[0],
-        source,
-        keys[1],
-        dest,
-        keys[2],
-        [keys[3], keys[4], keys[5]],
-        keys[6],
-        1,
-        1,
-        True,
-    )
+    k = s.keys
+    arrays = [k[3], k[4], k[5]]
+    if TOKEN_2022 in s.programs:
+        user = (s.source, k[1], s.dest, k[2])
+        return swap_v2(s.payer, k[0], *s.mints, *s.programs, *user, arrays, k[6], 1, 1, True)
+    return swap(s.payer, k[0], s.source, k[1], s.dest, k[2], arrays, k[6], 1, 1, True)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -283,8 +249,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     if not exact_in:
         raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
     names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
+    acc = named_accounts(accounts, names, what)
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     src, dst = (
         ("token_owner_account_a", "token_owner_account_b")

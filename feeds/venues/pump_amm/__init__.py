@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,27 +36,19 @@ from solders.pubkey import Pubkey
 
 from ...wire.instructions import (
     ATA_PROGRAM,
-    SPL_TOKEN,
     SYSTEM_PROGRAM,
     InstructionError,
     Swap,
     account_meta,
     ata_address,
     instruction,
-    need_accounts,
+    named_accounts,
     pdas,
     read_u64s,
     readonly,
     writable,
 )
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("pump_amm")
@@ -304,41 +295,19 @@ def swap_instruction(leg: Leg) -> Instruction:
     return buy_exact_quote_in(leg.owner, k, leg.dest, leg.source, leg.amount_in, leg.minimum_out)
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, the fee recipient's ATA, the
     creator vault's ATA and authority): the larger of the two, ``buy_exact_quote_in`` (2
     accounts and 1 byte more than a ``sell``), since placeholder mints do not say which
     side is the quote: an upper bound in bytes and in accounts. The fee and buyback
     recipients are picked by pool, so two pools' swaps may name different ones: each
     pool's are its own placeholders here."""
-    import hashlib
-
+    keys = s.keys
     buyback = str(Pubkey.from_bytes(hashlib.sha256(f"{keys[7]}:buyback".encode()).digest()))
-    base, quote = mint_out, mint_in
-    k = SwapKeys(
-        keys[0],
-        base,
-        quote,
-        keys[1],
-        keys[2],
-        keys[7],
-        keys[3],
-        programs[1],
-        programs[0],
-        keys[4],
-        keys[5],
-        buyback,
-        keys[6],
-    )
-    return buy_exact_quote_in(payer, k, dest, source, 1, 1)
+    base, quote = s.mint_out, s.mint_in
+    pools = (keys[0], base, quote, keys[1], keys[2], keys[7], keys[3])
+    k = SwapKeys(*pools, s.programs[1], s.programs[0], keys[4], keys[5], buyback, keys[6])
+    return buy_exact_quote_in(s.payer, k, s.dest, s.source, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -356,8 +325,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     else:
         raise InstructionError("InvalidInstructionData", "pump amm: not sell / buy_exact_quote_in")
     is_sell = head == SELL
-    need_accounts(accounts, len(names), "sell" if is_sell else "buy_exact_quote_in")
-    acc = dict(zip(names, accounts))
+    acc = named_accounts(accounts, names, "sell" if is_sell else "buy_exact_quote_in")
     base, quote = acc["user_base_token_account"], acc["user_quote_token_account"]
     src, dst = (base, quote) if is_sell else (quote, base)
     return Swap(PROGRAM, acc["pool"], amount, minimum, src, dst, acc["user"], acc, is_sell)
@@ -385,18 +353,8 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6004,  # ExceededSlippage (a sell's; a buy's is 6040, from `check`)
-    compute_units=ComputeUnits(
-        120_000
-    ),  # twice a real swap's 58,881 (swaps near 73,500 are seen too)
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6004  # ExceededSlippage (a sell's; a buy's is 6040, from `check`)
+# twice a real swap's 58,881 (swaps near 73,500 are seen too)
+COMPUTE_UNITS = ComputeUnits(120_000)
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY)

@@ -26,18 +26,12 @@ from ...wire.instructions import (
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     read_u64s,
+    swap_of,
     writable,
 )
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("raydium_amm_v4")
@@ -140,17 +134,9 @@ def swap_base_in_with_market(leg: Leg, market: Sequence[str]) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (the pool, its two vaults)."""
-    return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
+    return swap_base_in(s.keys[0], s.keys[1], s.keys[2], *s.users, s.payer, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -161,18 +147,8 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
             "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not SwapBaseInV2"
         )
     amount, minimum = read_u64s(data, 1, 2, "SwapBaseInV2")
-    need_accounts(accounts, 8, "SwapBaseInV2")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(
-        PROGRAM,
-        acc["amm"],
-        amount,
-        minimum,
-        acc["user_source"],
-        acc["user_dest"],
-        acc["owner"],
-        acc,
-    )
+    acc = named_accounts(accounts, _ACCOUNTS, "SwapBaseInV2")
+    return swap_of(PROGRAM, acc, ("amm", "user_source", "user_dest", "owner"), amount, minimum)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -208,16 +184,6 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=30,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=False,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 30  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, anchor=False)

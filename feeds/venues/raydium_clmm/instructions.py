@@ -19,11 +19,11 @@ from ...wire.instructions import (
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     readonly,
     writable,
 )
-from ..base import Leg
+from ..base import Leg, Sizing
 from .layout import PROGRAM, _addr, array_start, initialized_starts
 
 SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
@@ -149,33 +149,12 @@ def _placeholder(seed: str) -> str:
     return str(engine_rs.backend().b58encode(hashlib.sha256(seed.encode()).digest()))
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys: pool, config, vaults, observation, bitmap
     extension and three distinct tick arrays (the third derived from the last key)."""
-    remaining = [keys[5], keys[6], keys[7], _placeholder(f"{keys[7]}:tick_array")]
-    return swap_v2(
-        payer,
-        keys[1],
-        keys[0],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        keys[4],
-        mint_in,
-        mint_out,
-        remaining,
-        1,
-        1,
-    )
+    k = s.keys
+    remaining = [k[5], k[6], k[7], _placeholder(f"{k[7]}:tick_array")]
+    return swap_v2(s.payer, k[1], k[0], *s.users, k[2], k[3], k[4], *s.mints, remaining, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -191,8 +170,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         raise InstructionError("InvalidInstructionData", "swap_v2: bool out of range")
     if not base_input:
         raise InstructionError("InvalidInstructionData", "swap_v2: only exact input is supported")
-    need_accounts(accounts, len(_ACCOUNTS), "swap_v2")
-    acc = dict(zip(_ACCOUNTS, accounts))
+    acc = named_accounts(accounts, _ACCOUNTS, "swap_v2")
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     return Swap(
         PROGRAM,

@@ -20,28 +20,20 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
 
 from ...wire.instructions import (
-    SPL_TOKEN,
     InstructionError,
     Swap,
     account_meta,
     instruction,
-    need_accounts,
+    named_accounts,
     read_u64s,
+    swap_of,
 )
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("raydium_cpmm")
@@ -81,6 +73,7 @@ _ACCOUNTS = (
     "output_token_mint",
     "observation_state",
 )
+_ROLES = ("pool_state", "input_token_account", "output_token_account", "payer")
 
 
 # ------------------------------------------------------------------ the swap instruction
@@ -148,33 +141,12 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (config, pool, vaults, observation: each
-    pool's config counted apart, though pools may share one); ``programs``: the token
-    programs of mint_in and mint_out."""
+    pool's config counted apart, though pools may share one)."""
+    k = s.keys
     return swap_base_input(
-        payer,
-        keys[0],
-        keys[1],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        programs[0],
-        programs[1],
-        mint_in,
-        mint_out,
-        keys[4],
-        1,
-        1,
+        s.payer, k[0], k[1], *s.users, k[2], k[3], *s.programs, *s.mints, k[4], 1, 1
     )
 
 
@@ -183,18 +155,8 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     if data[:8] != SWAP_BASE_INPUT:
         raise InstructionError("InvalidInstructionData", "cp-swap: not swap_base_input")
     amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
-    need_accounts(accounts, 13, "swap_base_input")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(
-        PROGRAM,
-        acc["pool_state"],
-        amount,
-        minimum,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-    )
+    acc = named_accounts(accounts, _ACCOUNTS, "swap_base_input")
+    return swap_of(PROGRAM, acc, _ROLES, amount, minimum)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -244,16 +206,6 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6005,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6005  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY)
