@@ -13,11 +13,13 @@ nothing here needs it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..wire.instructions import SPL_TOKEN
+from ..wire.instructions import SPL_TOKEN, ata_address
 from .ids import VenueInfo, program
 
 if TYPE_CHECKING:
@@ -26,8 +28,28 @@ if TYPE_CHECKING:
     from ..wire.instructions import Swap
 
 
+class _Ends:
+    """A swap's two ends as its builders take them (:class:`Leg`, :class:`Sizing`)."""
+
+    __slots__ = ()
+    source: str
+    dest: str
+    mint_in: str
+    mint_out: str
+
+    @property
+    def users(self) -> tuple[str, str]:
+        """The user's token accounts, source then destination."""
+        return self.source, self.dest
+
+    @property
+    def mints(self) -> tuple[str, str]:
+        """The mints, in then out."""
+        return self.mint_in, self.mint_out
+
+
 @dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(_Ends):
     """One hop of a cycle as its swap instruction needs it: exact input ``amount_in`` of
     ``mint_in`` from ``owner``'s token account ``source``, for at least ``minimum_out``
     of ``mint_out`` into ``dest``.
@@ -46,6 +68,35 @@ class Leg:
     amount_in: int
     minimum_out: int
     token_programs: Mapping[str, str]
+
+    @property
+    def amounts(self) -> tuple[int, int]:
+        """The exact input and the minimum output."""
+        return self.amount_in, self.minimum_out
+
+    @property
+    def programs(self) -> tuple[str, str]:
+        """The token programs of the mints, in then out."""
+        return self.token_programs[self.mint_in], self.token_programs[self.mint_out]
+
+    @classmethod
+    def of_atas(
+        cls,
+        pool: str,
+        record: Any,
+        owner: str,
+        mints: tuple[str, str],
+        amount_in: int,
+        minimum_out: int,
+        token_programs: Mapping[str, str],
+    ) -> Leg:
+        """The hop of ``owner``'s associated token accounts of ``mints`` (in, out)."""
+        mint_in, mint_out = mints
+        source = ata_address(owner, mint_in, token_programs[mint_in])
+        dest = ata_address(owner, mint_out, token_programs[mint_out])
+        return cls(
+            pool, record, owner, *mints, source, dest, amount_in, minimum_out, token_programs
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +175,7 @@ class Discoverable:
 
 
 @dataclass(frozen=True, slots=True)
-class Sizing:
+class Sizing(_Ends):
     """A swap on placeholder keys, the shape transaction sizing counts: ``keys``, 8
     distinct keys for the pool's own accounts; ``programs``, the token programs of
     mint_in and mint_out (which pick a venue's Token-2022 instruction)."""
@@ -136,16 +187,6 @@ class Sizing:
     mint_in: str
     mint_out: str
     programs: tuple[str, str]
-
-    @property
-    def users(self) -> tuple[str, str]:
-        """The user's token accounts, source then destination."""
-        return self.source, self.dest
-
-    @property
-    def mints(self) -> tuple[str, str]:
-        """The mints, in then out."""
-        return self.mint_in, self.mint_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,3 +319,45 @@ class Venue:
     def error_name(self, code: int) -> str | None:
         """The program's name for custom error ``code`` (None: not one of its own)."""
         return self.errors.get(code)
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class ByVenue(Generic[R]):
+    """Records of the venues (their client side, their simulated programs), by the kind
+    pools files call the venue (``kinds``) and by the program its swaps go to
+    (``programs``)."""
+
+    kinds: Mapping[str, R]
+    programs: Mapping[str, R]
+
+    @classmethod
+    def of(cls, records: Sequence[R], venue: Callable[[R], Venue]) -> ByVenue[R]:
+        """``records`` by their ``venue``'s kind and program."""
+        kinds = {venue(r).kind: r for r in records}
+        return cls(kinds, {venue(r).program: r for r in records})
+
+    def kind(self, kind: str) -> R:
+        """The record of the venue pools files call ``kind`` (KeyError naming the known
+        kinds otherwise)."""
+        try:
+            return self.kinds[kind]
+        except KeyError:
+            raise KeyError(f"{kind!r} is not a venue kind ({', '.join(self.kinds)})") from None
+
+    def program(self, program: str) -> R | None:
+        """The record of the venue whose swaps go to ``program``, or None."""
+        return self.programs.get(program)
+
+
+def import_part(name: str, missing: str) -> ModuleType:
+    """The venue's module ``name``; ``ImportError(missing)`` when it does not exist (an
+    import that fails inside it stands as it is)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise ImportError(missing) from None

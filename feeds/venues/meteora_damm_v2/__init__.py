@@ -26,19 +26,8 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    named_accounts,
-    pdas,
-    pubkey,
-    read_u64s,
-    readonly,
-    swap_of,
-    writable,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import InstructionError, Swap
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
@@ -87,7 +76,7 @@ _ACCOUNTS = (
 
 
 def _pda(seeds: list[bytes]) -> str:
-    return str(pdas().find(seeds, PROGRAM)[0])
+    return str(wire.pdas().find(seeds, PROGRAM)[0])
 
 
 def pool_authority() -> str:
@@ -101,7 +90,7 @@ def event_authority() -> str:
 
 
 def _raw(key: str) -> bytes:
-    return bytes(pubkey(key))
+    return bytes(wire.pubkey(key))
 
 
 def pool_address(config: str, mint_a: str, mint_b: str) -> str:
@@ -131,17 +120,17 @@ def swap_ix(
     """``swap`` (exact in) with no referral account; ``sysvar``: the Instructions sysvar
     as the remaining account a rate-limited pool reads."""
     metas = [
-        account_meta(pool_authority()),
-        *writable(pool, source, dest, *vaults),
-        *readonly(*mints),
-        account_meta(payer, signer=True),
-        *readonly(*programs),
-        account_meta(PROGRAM),  # no referral: Anchor's None is the program id
-        *readonly(event_authority(), PROGRAM),
+        wire.account_meta(pool_authority()),
+        *wire.writable(pool, source, dest, *vaults),
+        *wire.readonly(*mints),
+        wire.account_meta(payer, signer=True),
+        *wire.readonly(*programs),
+        wire.account_meta(PROGRAM),  # no referral: Anchor's None is the program id
+        *wire.readonly(event_authority(), PROGRAM),
     ]
     if sysvar:
-        metas.append(account_meta(SYSVAR_INSTRUCTIONS))
-    return instruction(PROGRAM, SWAP + struct.pack("<QQ", amount_in, minimum_out), metas)
+        metas.append(wire.account_meta(SYSVAR_INSTRUCTIONS))
+    return wire.instruction(PROGRAM, SWAP + struct.pack("<QQ", amount_in, minimum_out), metas)
 
 
 def base_fee_mode(record: Any) -> int:
@@ -177,20 +166,20 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     """A ``swap`` (or an exact-in ``swap2``) back as a :class:`Swap`
     (``InstructionError`` otherwise)."""
     if data[:8] == SWAP:
-        amount, minimum = read_u64s(data, 8, 2, "swap")
+        amount, minimum = wire.read_u64s(data, 8, 2, "swap")
         name = "Swap"
     elif data[:8] == SWAP2:
-        amount, minimum = read_u64s(data, 8, 2, "swap2")
+        amount, minimum = wire.read_u64s(data, 8, 2, "swap2")
         if data[24:25] != b"\x00":
             raise InstructionError("InvalidInstructionData", "damm v2: swap2 not exact in")
         name = "Swap2"
     else:
         raise InstructionError("InvalidInstructionData", "damm v2: not swap")
-    acc = named_accounts(accounts, _ACCOUNTS, "swap")
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap")
     if len(accounts) > len(_ACCOUNTS):
         acc["remaining_0"] = accounts[len(_ACCOUNTS)]
     roles = ("pool", "input_token_account", "output_token_account", "payer")
-    return swap_of(PROGRAM, acc, roles, amount, minimum, name=name)
+    return wire.swap_of(PROGRAM, acc, roles, amount, minimum, name=name)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -212,13 +201,8 @@ COMPUTE_UNITS = ComputeUnits(27_000, 3_500, 1 + COMPOUNDING_STEPS + 2, 0.15)
 
 
 def _facts(r: Any) -> PoolFacts:
-    return PoolFacts(
-        r.token_a_mint,
-        r.token_b_mint,
-        r.token_a_vault,
-        r.token_b_vault,
-        int.from_bytes(r.base_fee[:8], "little") / 1e9,  # the cliff fee
-    )
+    cliff_fee = int.from_bytes(r.base_fee[:8], "little") / 1e9
+    return PoolFacts(r.token_a_mint, r.token_b_mint, r.token_a_vault, r.token_b_vault, cliff_fee)
 
 
 def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:

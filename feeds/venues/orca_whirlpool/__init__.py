@@ -51,7 +51,6 @@ from .instructions import (
     swap_instruction,
     swap_key,
     swap_tick_arrays,
-    swap_v2,
 )
 from .layout import (
     DISC_FIXED_TICK_ARRAY,
@@ -107,7 +106,6 @@ __all__ = [
     "swap_key",
     "swap_tick_array_starts",
     "swap_tick_arrays",
-    "swap_v2",
 ]
 
 ERRORS = {

@@ -34,20 +34,8 @@ from typing import Any
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from ...wire.instructions import (
-    ATA_PROGRAM,
-    SYSTEM_PROGRAM,
-    InstructionError,
-    Swap,
-    account_meta,
-    ata_address,
-    instruction,
-    named_accounts,
-    pdas,
-    read_u64s,
-    readonly,
-    writable,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import ATA_PROGRAM, SYSTEM_PROGRAM, InstructionError, Swap
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
@@ -139,7 +127,7 @@ _BUY_NAMES = (*_SELL_ACCOUNTS, "global_volume_accumulator", "user_volume_accumul
 
 # ------------------------------------------------------------------ PDAs
 def _pda(seeds: list[bytes], prog: str = PROGRAM) -> str:
-    return str(pdas().find(seeds, prog)[0])
+    return str(wire.pdas().find(seeds, prog)[0])
 
 
 def _b(key: str) -> bytes:
@@ -149,7 +137,7 @@ def _b(key: str) -> bytes:
 def pool_address(index: int, creator: str, base: str, quote: str) -> tuple[str, int]:
     """The pool PDA: ``["pool", index u16 LE, creator, base_mint, quote_mint]``."""
     seeds = [b"pool", index.to_bytes(2, "little"), _b(creator), _b(base), _b(quote)]
-    addr, bump = pdas().find(seeds, PROGRAM)
+    addr, bump = wire.pdas().find(seeds, PROGRAM)
     return str(addr), int(bump)
 
 
@@ -218,26 +206,26 @@ class SwapKeys:
 
 def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) -> list[Any]:
     metas = [
-        account_meta(k.pool, writable=True),
-        account_meta(user, signer=True, writable=True),
-        *readonly(GLOBAL_CONFIG, k.base_mint, k.quote_mint),
-        *writable(user_base, user_quote, k.pool_base, k.pool_quote),
-        account_meta(k.recipient),
-        account_meta(k.recipient_ata, writable=True),
-        *readonly(k.base_program, k.quote_program, SYSTEM_PROGRAM, ATA_PROGRAM),
-        *readonly(event_authority(), PROGRAM),
-        account_meta(k.creator_vault_ata, writable=True),
-        account_meta(k.creator_vault_authority),
+        wire.account_meta(k.pool, writable=True),
+        wire.account_meta(user, signer=True, writable=True),
+        *wire.readonly(GLOBAL_CONFIG, k.base_mint, k.quote_mint),
+        *wire.writable(user_base, user_quote, k.pool_base, k.pool_quote),
+        wire.account_meta(k.recipient),
+        wire.account_meta(k.recipient_ata, writable=True),
+        *wire.readonly(k.base_program, k.quote_program, SYSTEM_PROGRAM, ATA_PROGRAM),
+        *wire.readonly(event_authority(), PROGRAM),
+        wire.account_meta(k.creator_vault_ata, writable=True),
+        wire.account_meta(k.creator_vault_authority),
     ]
     if not sell:
         metas += [
-            account_meta(global_volume_accumulator()),
-            account_meta(user_volume_accumulator(user), writable=True),
+            wire.account_meta(global_volume_accumulator()),
+            wire.account_meta(user_volume_accumulator(user), writable=True),
         ]
     return [
         *metas,
-        *readonly(fee_config(), FEE_PROGRAM, pool_v2(k.base_mint), k.buyback),
-        account_meta(k.buyback_ata, writable=True),
+        *wire.readonly(fee_config(), FEE_PROGRAM, pool_v2(k.base_mint), k.buyback),
+        wire.account_meta(k.buyback_ata, writable=True),
     ]
 
 
@@ -246,7 +234,7 @@ def sell(
 ) -> Instruction:
     """``sell``: exactly ``base_in`` for at least ``min_quote_out``."""
     data = SELL + struct.pack("<QQ", base_in, min_quote_out)
-    return instruction(PROGRAM, data, _metas(True, user, k, user_base, user_quote))
+    return wire.instruction(PROGRAM, data, _metas(True, user, k, user_base, user_quote))
 
 
 def buy_exact_quote_in(
@@ -260,7 +248,7 @@ def buy_exact_quote_in(
     """``buy_exact_quote_in``: at most ``spendable_quote_in`` (fees included) for at least
     ``min_base_out``; ``track_volume`` = Some(false) (OptionBool: one bool byte)."""
     data = BUY_EXACT_QUOTE_IN + struct.pack("<QQ?", spendable_quote_in, min_base_out, False)
-    return instruction(PROGRAM, data, _metas(False, user, k, user_base, user_quote))
+    return wire.instruction(PROGRAM, data, _metas(False, user, k, user_base, user_quote))
 
 
 def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> SwapKeys:
@@ -276,13 +264,13 @@ def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> Swa
         rec.pool_base_token_account,
         rec.pool_quote_token_account,
         recipient,
-        ata_address(recipient, rec.quote_mint, quote_program),
+        wire.ata_address(recipient, rec.quote_mint, quote_program),
         base_program,
         quote_program,
-        ata_address(authority, rec.quote_mint, quote_program),
+        wire.ata_address(authority, rec.quote_mint, quote_program),
         authority,
         buyback,
-        ata_address(buyback, rec.quote_mint, quote_program),
+        wire.ata_address(buyback, rec.quote_mint, quote_program),
     )
 
 
@@ -315,17 +303,17 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     head = data[:8]
     names: tuple[str, ...]
     if head == SELL:
-        amount, minimum = read_u64s(data, 8, 2, "sell")
+        amount, minimum = wire.read_u64s(data, 8, 2, "sell")
         names = _SELL_NAMES
     elif head == BUY_EXACT_QUOTE_IN:
-        amount, minimum = read_u64s(data, 8, 2, "buy_exact_quote_in")
+        amount, minimum = wire.read_u64s(data, 8, 2, "buy_exact_quote_in")
         if len(data) < 25 or data[24] > 1:
             raise InstructionError("InvalidInstructionData", "buy_exact_quote_in: track_volume")
         names = _BUY_NAMES
     else:
         raise InstructionError("InvalidInstructionData", "pump amm: not sell / buy_exact_quote_in")
     is_sell = head == SELL
-    acc = named_accounts(accounts, names, "sell" if is_sell else "buy_exact_quote_in")
+    acc = wire.named_accounts(accounts, names, "sell" if is_sell else "buy_exact_quote_in")
     base, quote = acc["user_base_token_account"], acc["user_quote_token_account"]
     src, dst = (base, quote) if is_sell else (quote, base)
     return Swap(PROGRAM, acc["pool"], amount, minimum, src, dst, acc["user"], acc, is_sell)

@@ -11,18 +11,8 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    named_accounts,
-    readonly,
-    writable,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, InstructionError, Swap
 from ..base import Leg, Sizing
 from .layout import PROGRAM, _addr, array_start, initialized_starts
 
@@ -66,15 +56,15 @@ def swap_v2(
     end of the direction); ``remaining``: the bitmap extension, then the tick arrays."""
     data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + b"\x01"
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         data,
         [
-            account_meta(payer, signer=True),
-            account_meta(amm_config),
-            *writable(pool, source, dest, vault_in, vault_out, observation),
-            *readonly(SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM, mint_in, mint_out),
-            *writable(*remaining),
+            wire.account_meta(payer, signer=True),
+            wire.account_meta(amm_config),
+            *wire.writable(pool, source, dest, vault_in, vault_out, observation),
+            *wire.readonly(SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM, mint_in, mint_out),
+            *wire.writable(*remaining),
         ],
     )
 
@@ -126,21 +116,8 @@ def swap_instruction(leg: Leg) -> Instruction:
     starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
     arrays = [_addr("tick_array", leg.pool, s) for s in starts]
     remaining = [_addr("bitmap_extension", leg.pool), *arrays]
-    return swap_v2(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        r.observation_key,
-        leg.mint_in,
-        leg.mint_out,
-        remaining,
-        leg.amount_in,
-        leg.minimum_out,
-    )
+    accounts = (r.amm_config, leg.pool, *leg.users, vin, vout, r.observation_key)
+    return swap_v2(leg.owner, *accounts, *leg.mints, remaining, *leg.amounts)
 
 
 def _placeholder(seed: str) -> str:
@@ -170,7 +147,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         raise InstructionError("InvalidInstructionData", "swap_v2: bool out of range")
     if not base_input:
         raise InstructionError("InvalidInstructionData", "swap_v2: only exact input is supported")
-    acc = named_accounts(accounts, _ACCOUNTS, "swap_v2")
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap_v2")
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     return Swap(
         PROGRAM,

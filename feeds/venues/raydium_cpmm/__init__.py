@@ -24,15 +24,8 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    named_accounts,
-    read_u64s,
-    swap_of,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import InstructionError, Swap
 from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
@@ -96,23 +89,23 @@ def swap_base_input(
 ) -> Instruction:
     """CP-Swap ``swap_base_input`` (spec §1.5)."""
     data = SWAP_BASE_INPUT + struct.pack("<QQ", amount_in, minimum_out)
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         data,
         [
-            account_meta(payer, signer=True),
-            account_meta(authority),
-            account_meta(amm_config),
-            account_meta(pool, writable=True),
-            account_meta(input_account, writable=True),
-            account_meta(output_account, writable=True),
-            account_meta(input_vault, writable=True),
-            account_meta(output_vault, writable=True),
-            account_meta(input_program),
-            account_meta(output_program),
-            account_meta(input_mint),
-            account_meta(output_mint),
-            account_meta(observation, writable=True),
+            wire.account_meta(payer, signer=True),
+            wire.account_meta(authority),
+            wire.account_meta(amm_config),
+            wire.account_meta(pool, writable=True),
+            wire.account_meta(input_account, writable=True),
+            wire.account_meta(output_account, writable=True),
+            wire.account_meta(input_vault, writable=True),
+            wire.account_meta(output_vault, writable=True),
+            wire.account_meta(input_program),
+            wire.account_meta(output_program),
+            wire.account_meta(input_mint),
+            wire.account_meta(output_mint),
+            wire.account_meta(observation, writable=True),
         ],
     )
 
@@ -123,21 +116,9 @@ def swap_instruction(leg: Leg) -> Instruction:
     r = leg.record
     a_to_b = leg.mint_in == r.token_0_mint
     vin, vout = (r.token_0_vault, r.token_1_vault) if a_to_b else (r.token_1_vault, r.token_0_vault)
+    accounts = (r.amm_config, leg.pool, *leg.users, vin, vout)
     return swap_base_input(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        leg.token_programs[leg.mint_in],
-        leg.token_programs[leg.mint_out],
-        leg.mint_in,
-        leg.mint_out,
-        r.observation_key,
-        leg.amount_in,
-        leg.minimum_out,
+        leg.owner, *accounts, *leg.programs, *leg.mints, r.observation_key, *leg.amounts
     )
 
 
@@ -154,9 +135,9 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     """A ``swap_base_input`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
     if data[:8] != SWAP_BASE_INPUT:
         raise InstructionError("InvalidInstructionData", "cp-swap: not swap_base_input")
-    amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
-    acc = named_accounts(accounts, _ACCOUNTS, "swap_base_input")
-    return swap_of(PROGRAM, acc, _ROLES, amount, minimum)
+    amount, minimum = wire.read_u64s(data, 8, 2, "swap_base_input")
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap_base_input")
+    return wire.swap_of(PROGRAM, acc, _ROLES, amount, minimum)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -173,14 +154,9 @@ COMPUTE_UNITS = ComputeUnits(34_700, 3_300, 2, 0.1)
 
 
 def _facts(r: Any) -> PoolFacts:
+    decimals = r.mint_0_decimals, r.mint_1_decimals
     return PoolFacts(
-        r.token_0_mint,
-        r.token_1_mint,
-        r.token_0_vault,
-        r.token_1_vault,
-        0.0,
-        r.mint_0_decimals,
-        r.mint_1_decimals,
+        r.token_0_mint, r.token_1_mint, r.token_0_vault, r.token_1_vault, 0.0, *decimals
     )
 
 
