@@ -120,7 +120,7 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
                 protocol_fee_rate=pool.record.protocol_fee_rate,
             )
         except EngineError as exc:
-            out[name] = Wsim.SIM.quote_error(str(exc))
+            out[name] = Wsim.SIM.program.quote_error(str(exc))
         else:
             out[name] = -1  # no refusal
     return out
