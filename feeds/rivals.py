@@ -113,7 +113,7 @@ from __future__ import annotations
 import base64
 import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,10 +304,8 @@ def _signature_count(tx: TxView) -> int:
     return n
 
 
-def _tips(tx: TxView) -> tuple[int, str | None]:
-    """Lamports the signer sent to the tip accounts (outer and inner transfers)."""
-    tips = set(I.JITO_TIP_ACCOUNTS)
-    total, first = 0, None
+def _signer_transfers(tx: TxView) -> Iterator[I.Transfer]:
+    """The system transfers (outer and inner) the signer made, in order."""
     for ix in tx.instructions:
         if tx.program_of(ix) != I.SYSTEM_PROGRAM:
             continue
@@ -315,7 +313,16 @@ def _tips(tx: TxView) -> tuple[int, str | None]:
             rec = I.decode(I.SYSTEM_PROGRAM, ix.data, tx.accounts_of(ix))
         except I.InstructionError:
             continue
-        if isinstance(rec, I.Transfer) and rec.source == tx.signer and rec.dest in tips:
+        if isinstance(rec, I.Transfer) and rec.source == tx.signer:
+            yield rec
+
+
+def _tips(tx: TxView) -> tuple[int, str | None]:
+    """Lamports the signer sent to the tip accounts (outer and inner transfers)."""
+    tips = set(I.JITO_TIP_ACCOUNTS)
+    total, first = 0, None
+    for rec in _signer_transfers(tx):
+        if rec.dest in tips:
             total += rec.lamports
             first = first or rec.dest
     return total, first
@@ -1072,14 +1079,8 @@ def _paid_away(tx: TxView, flows: _Flows) -> int:
     tips = set(I.JITO_TIP_ACCOUNTS)
     signer = tx.signer
     total = 0
-    for ix in tx.instructions:
-        if tx.program_of(ix) != I.SYSTEM_PROGRAM:
-            continue
-        try:
-            rec = I.decode(I.SYSTEM_PROGRAM, ix.data, tx.accounts_of(ix))
-        except I.InstructionError:
-            continue
-        if not isinstance(rec, I.Transfer) or rec.source != signer or rec.dest in tips:
+    for rec in _signer_transfers(tx):
+        if rec.dest in tips:
             continue
         if rec.dest in flows.signers or flows.owner.get(rec.dest) == signer:
             continue

@@ -35,16 +35,21 @@ Pure computation over the world's accounts; no I/O.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
 
 from ..wire.alt import ALT_PROGRAM, MAX_ADDRESSES, META_SIZE, SLOT_HASHES_MAX
 from ..wire.instructions import SYSTEM_PROGRAM
 from . import node as N
-from .state import Account
+from .state import Account, KeyTest, Ledger, Ran
+
+if TYPE_CHECKING:
+    from solders.instruction import Instruction
+
+    from .state import Pool
 
 U64_MAX = (1 << 64) - 1
 # compute units the live program (Core BPF) reports in LiteSVM, rounded: a fixed model
@@ -193,30 +198,16 @@ def close_status(t: Table, current: int) -> int | None:
 
 
 class Program:
-    """One ALT instruction against the world's accounts. ``credit`` moves lamports (the
-    world's, so subscribers hear of it), ``touch`` marks an account written, ``rent``
-    is the rent-exempt minimum of a size."""
+    """One ALT instruction against the world's accounts (:class:`~.state.Ledger`) at
+    ``slot``."""
 
     logs: list[str]
 
-    def __init__(
-        self,
-        accounts: dict[str, Account],
-        slot: int,
-        credit: Callable[[str, int], None],
-        touch: Callable[[str], None],
-        rent: Callable[[int], int],
-    ) -> None:
-        self.accounts, self.slot = accounts, slot
-        self.credit, self.touch, self.rent = credit, touch, rent
+    def __init__(self, ledger: Ledger, slot: int) -> None:
+        self.accounts, self.credit, self.touch, self.rent = ledger
+        self.slot = slot
 
-    def run(
-        self,
-        data: bytes,
-        keys: list[str],
-        signer: Callable[[str], bool],
-        writable: Callable[[str], bool],
-    ) -> tuple[int, list[str]]:
+    def run(self, data: bytes, keys: list[str], signer: KeyTest, writable: KeyTest) -> Ran:
         """(compute units, log lines); AltFail."""
         logs: list[str] = []
         self.logs = logs
@@ -412,3 +403,22 @@ class Program:
                 raise fail("NotEnoughAccountKeys")
             self._fund(keys[2], key, size, signer, writable, fail)
         return CU_EXTEND
+
+
+def swap_keys(pools: Iterable[Pool], swap: Callable[[Pool, bool], Instruction]) -> dict[str, None]:
+    """What a lookup table holds for swaps of ``pools``, in order: every account a swap
+    names but the signer, both ways (``swap(pool, a_to_b)``: its instruction; a pool it
+    cannot build one of is passed over), and each pool's arrays."""
+    keys: dict[str, None] = {}
+    for p in pools:
+        for a_to_b in (True, False):
+            try:
+                ix = swap(p, a_to_b)
+            except (ValueError, KeyError):
+                continue
+            for meta in ix.accounts:
+                if not meta.is_signer:
+                    keys[str(meta.pubkey)] = None
+        for ta in p.tick_arrays:
+            keys[ta] = None
+    return keys

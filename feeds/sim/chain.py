@@ -46,7 +46,7 @@ transaction, run against the :class:`~feeds.sim.world.World`'s accounts.
   there, on the world's accounts: what it leaves is written back (closed accounts
   removed; the writable ones notified), its logs, compute units, fee and error are the
   bank's, a pool it touched has the simulator's own state of it read back from the bytes
-  (``SimVenue.load``), and a durable nonce it advanced holds the chain's durable nonce
+  (``Program.load``), and a durable nonce it advanced holds the chain's durable nonce
   (LiteSVM stores its own blockhash's). A failure is the node's: everything undone but
   the fee and the nonce's advance. A transaction that also invokes a program the bank
   cannot run (one without a binary, such as PumpSwap's, or one whose binary refuses
@@ -96,7 +96,7 @@ from . import propamm as PROP
 from . import system as SYS
 from . import token as T
 from .layouts import TOKEN_ACCOUNT_LEN
-from .state import Account, InnerIx
+from .state import Account, InnerIx, Ledger
 from .venue import InstructionFailed, ProgramError
 from .world import SYSVAR_CLOCK, SwapQuote, World, rent_exempt
 
@@ -128,7 +128,7 @@ TIP_FLOOR_WINDOW = 500  # landed bundles the tip floor is computed over
 RIVAL_ENGINE = "rivals"  # the block engine the simulator's competitors' bundles come through
 
 # compute units per instruction (a fixed model: the order of magnitude mainnet shows;
-# a swap's comes from its venue, ``SimVenue.cost``)
+# a swap's comes from its venue, ``Program.cost``)
 CU_BUILTIN = 150
 CU_ATA_EXISTS, CU_ATA_NEW = 4_000, 22_000
 
@@ -899,7 +899,7 @@ class Chain:
             if k in writables:
                 w._touched.append(k)
         for p in {id(p): p for k in changed if (p := self._pool_of.get(k)) is not None}.values():
-            load = PROGRAMS.by_kind(p.kind).load
+            load = PROGRAMS.by_kind(p.kind).program.load
             if load is not None:
                 load(w, p)
 
@@ -1000,10 +1000,10 @@ class Chain:
         """Run one instruction: (compute units, log lines); _Fail when it fails.
         ``signers`` / ``writables``: the transaction's keys that sign / may be written;
         ``left``: the compute units the transaction has left."""
-        if prog == ALT_PROGRAM:
-            return self._alt(i, data, accounts, signers, writables)
-        if prog == SYSTEM_PROGRAM and int.from_bytes(data[:4], "little") in SYS.TAGS:
-            return self._system(i, data, accounts, signers, writables)
+        if prog == ALT_PROGRAM or (
+            prog == SYSTEM_PROGRAM and int.from_bytes(data[:4], "little") in SYS.TAGS
+        ):
+            return self._builtin(i, prog, data, accounts, signers, writables)
         amm = self.world.prop_amms.get(prog)
         if amm is not None:  # a prop AMM's program (feeds.sim.propamm)
             try:
@@ -1039,50 +1039,33 @@ class Chain:
                 )
         return self._swap(i, rec, sig)
 
-    def _alt(
+    def _builtin(
         self,
         i: int,
+        program: str,
         data: bytes,
         accounts: list[str],
         signers: frozenset[str],
         writables: frozenset[str],
     ) -> tuple[int, list[str]]:
-        """The Address Lookup Table program (:mod:`feeds.sim.alt`)."""
+        """The Address Lookup Table program (:mod:`feeds.sim.alt`) and the System
+        program's create and nonce instructions (:mod:`feeds.sim.system`)."""
         w = self.world
-        prog = ALT.Program(w.accounts, w.slot, w.credit_lamports, w._touched.append, rent_exempt)
+        ledger = Ledger(w.accounts, w.credit_lamports, w._touched.append, rent_exempt)
+        prog: ALT.Program | SYS.Program
+        if program == ALT_PROGRAM:
+            prog = ALT.Program(ledger, w.slot)
+        else:
+            prog = SYS.Program(ledger, self.latest_blockhash()[0])
+            signers = frozenset(accounts) & signers  # it sees its instruction's signers only
         try:
             return prog.run(data, accounts, signers.__contains__, writables.__contains__)
-        except ALT.AltFail as f:
+        except (ALT.AltFail, SYS.SysFail) as f:
             what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
-            lines = [*f.logs, f"Program {ALT_PROGRAM} failed: {what}"]
+            lines = [*f.logs, f"Program {program} failed: {what}"]
             raise _Fail(i, f.detail, "\n".join(lines)) from None
 
     # ------------------------------------------------------------ system program, nonces
-    def _system(
-        self,
-        i: int,
-        data: bytes,
-        accounts: list[str],
-        signers: frozenset[str],
-        writables: frozenset[str],
-    ) -> tuple[int, list[str]]:
-        """The System program's create and nonce instructions (:mod:`feeds.sim.system`)."""
-        w = self.world
-        prog = SYS.Program(
-            w.accounts,
-            self.latest_blockhash()[0],
-            w.credit_lamports,
-            w._touched.append,
-            rent_exempt,
-        )
-        mine = frozenset(accounts) & signers  # a program sees its instruction's signers only
-        try:
-            return prog.run(data, accounts, mine.__contains__, writables.__contains__)
-        except SYS.SysFail as f:
-            what = describe({"InstructionError": [i, f.detail]}).split(": ", 1)[1]
-            lines = [*f.logs, f"Program {SYSTEM_PROGRAM} failed: {what}"]
-            raise _Fail(i, f.detail, "\n".join(lines)) from None
-
     def _nonce(
         self, msg: Any, keys: list[str], advanceable: bool = True
     ) -> tuple[str, SYS.NonceData] | None:
@@ -1261,7 +1244,7 @@ class Chain:
                 f"Program {prog} failed: a user token account does not exist",
             )
         try:
-            a_to_b = sim.check(w, s, pool, src, dst)
+            a_to_b = sim.program.check(w, s, pool, src, dst)
         except ProgramError as exc:
             raise fail(exc.code) from None
         except InstructionFailed as exc:
@@ -1284,9 +1267,9 @@ class Chain:
         except ProgramError as exc:
             raise fail(exc.code) from None
         except EngineError as exc:
-            raise fail(sim.quote_error(str(exc))) from None
+            raise fail(sim.program.quote_error(str(exc))) from None
         if q is None:  # nothing would come out
-            raise fail(sim.no_output_error)
+            raise fail(sim.program.no_output_error)
         if take is not None or q.paid_in != s.amount_in - fee_in:
             # what the pool took is not what was sent less its fee (a book's lots, a
             # pool run dry): the program sends what makes that arrive
@@ -1322,11 +1305,11 @@ class Chain:
         w.move_tokens(s.user_source, -sent)
         w.move_tokens(s.user_dest, q.out - fee_out, withheld=fee_out)
         self._calls.extend(self._swap_calls(s, pool, a_to_b, sent, q.out, trade.events))
-        lines = [f"Program log: Instruction: {s.name or sim.instruction_name}"]
+        lines = [f"Program log: Instruction: {s.name or sim.program.name}"]
         if trade.log != lines[0]:  # a CP-Swap trade logs nothing more
             lines.append(trade.log)
         lines.extend(trade.events)  # the program's events (``Program data:``)
-        return sim.cost(pool, start_tick), lines
+        return sim.program.cost(pool, start_tick), lines
 
     def _swap_calls(
         self, s: I.Swap, pool: Any, a_to_b: bool, sent: int, out: int, events: tuple[str, ...]
@@ -1336,15 +1319,15 @@ class Chain:
         owner signing; ``out`` from the output vault to the user, the vault's owner — the
         pool's authority — signing), each by its mint's program: ``transfer_checked``
         (source, mint, destination, authority; amount, decimals) where the program uses
-        it (``SimVenue.token_instruction``, its ``v2_name`` instruction, a Token-2022 mint),
+        it (``Logs.token_instruction``, its ``v2_name`` instruction, a Token-2022 mint),
         else ``transfer`` (source, destination, authority; amount); with the events it
-        emits by self-CPI around them (``SimVenue.cpi_events``). Checked against the real
+        emits by self-CPI around them (``Logs.cpi_events``). Checked against the real
         binaries in LiteSVM where ``../shared/programs`` has one
         (``tests/judge/test_inner_instructions.py``)."""
         w = self.world
         sim = PROGRAMS.by_kind(pool.kind)
-        v2 = bool(sim.v2_name) and s.name == sim.v2_name
-        checked = sim.token_instruction == "TransferChecked" or v2
+        v2 = bool(sim.logs.v2_name) and s.name == sim.logs.v2_name
+        checked = sim.logs.token_instruction == "TransferChecked" or v2
         mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
         vin, vout = (pool.vault_a, pool.vault_b) if a_to_b else (pool.vault_b, pool.vault_a)
         vault = w.token_account(vout)
@@ -1353,7 +1336,7 @@ class Chain:
         def transfer(src: str, dst: str, mint: str, signer: str, amount: int) -> list[InnerIx]:
             prog = w.token_programs.get(mint, I.SPL_TOKEN)
             calls: list[InnerIx] = []
-            if amount == 0 and not sim.zero_transfers:
+            if amount == 0 and not sim.logs.zero_transfers:
                 return calls
             cfg = w.fee_configs.get(mint)
             if v2 and cfg is not None:  # Whirlpool's memo of the transfer fee it pays
@@ -1370,8 +1353,8 @@ class Chain:
 
         before: list[InnerIx] = []
         after: list[InnerIx] = []
-        if sim.cpi_events is not None:
-            before, after = sim.cpi_events(w, pool, s, events)
+        if sim.logs.cpi_events is not None:
+            before, after = sim.logs.cpi_events(w, pool, s, events)
         return [
             *before,
             *transfer(s.user_source, vin, mint_in, s.owner, sent),

@@ -1,14 +1,21 @@
 """What the simulated tick venues (Orca Whirlpool, Raydium CLMM) share: the initialized
-ticks a swap crossed, the steps of its compute-unit model, and the tokens a set of
-positions holds at a price. Each venue's ``sim`` module binds them to its own constants
-(its Token-2022 surcharge, its ``sqrt_price_at_tick``).
+ticks a swap crossed, the steps of its compute-unit model, the tokens a set of
+positions holds at a price, a pool's state as the engine's swap takes it and its
+answer as a quote, the pool's price and depth. Each venue's ``sim`` module binds them to
+its own constants (its Token-2022 surcharge, its ``sqrt_price_at_tick``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .state import Pool
+
+if TYPE_CHECKING:
+    from ..venues.base import ComputeUnits
+    from .synthetic import PoolSpec
+    from .world import SwapQuote
 
 
 def crossed_ticks(
@@ -33,6 +40,12 @@ def swap_steps(pool: Pool, tick_before: int, token_2022_steps: int) -> int:
     return len(crossed) + (token_2022_steps if t22 else 0)
 
 
+def cost(units: ComputeUnits, token_2022_steps: int) -> Callable[[Pool, int], int]:
+    """A tick venue's ``Program.cost``: its model ``units`` at the steps a swap from
+    ``tick_before`` took (:func:`swap_steps`)."""
+    return lambda pool, tick_before: units.use(swap_steps(pool, tick_before, token_2022_steps))
+
+
 def position_amounts(
     sqrt_price_at_tick: Callable[[int], int],
     positions: Sequence[tuple[int, int, int]],
@@ -52,3 +65,30 @@ def position_amounts(
         if p > pl:  # b: L * (p - pl) / 2^64, up
             b += -(-liq * (p - pl) >> 64)
     return a, b
+
+
+def state_args(s: PoolSpec) -> tuple[int, int, int, int, int]:
+    """A tick pool's state as the engine's swaps take it first: sqrt price (Q64.64),
+    active liquidity, current tick, tick spacing, fee rate."""
+    return s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate
+
+
+def quote_of(res: Any, after: Any = None) -> SwapQuote:
+    """The engine's tick swap ``res`` as the world's quote (``after``: the venue's own)."""
+    from .world import SwapQuote
+
+    return SwapQuote(
+        res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current, res.liquidity, after
+    )
+
+
+def price(pool: Pool) -> float:
+    """Units of b per unit of a at the pool's price."""
+    return float((pool.spec.sqrt_price_x64 / 2**64) ** 2)
+
+
+def depth(pool: Pool, a_to_b: bool) -> float:
+    """The input side's virtual reserve at the price (the traders' sizes)."""
+    s = pool.spec
+    sqrt = s.sqrt_price_x64 / 2**64
+    return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)

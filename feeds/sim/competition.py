@@ -376,17 +376,9 @@ class Competition:
         for wallet in self.wallets.values():
             for m in w.mints:
                 keys[I.ata_address(wallet, m, w.token_programs.get(m, I.SPL_TOKEN))] = None
-        for p in self.pools.values():
-            for a_to_b in (True, False):
-                try:
-                    ix = _swap_ix(w, me, p, a_to_b, 1, 0)
-                except (ValueError, KeyError):
-                    continue
-                for meta in ix.accounts:
-                    if not meta.is_signer:
-                        keys[str(meta.pubkey)] = None
-            for ta in p.tick_arrays:
-                keys[ta] = None
+        keys.update(
+            ALT.swap_keys(self.pools.values(), lambda p, a_to_b: _swap_ix(w, me, p, a_to_b, 1, 0))
+        )
         ordered = list(keys)
         for i in range(0, len(ordered), MAX_ADDRESSES):
             chunk = ordered[i : i + MAX_ADDRESSES]
@@ -631,17 +623,8 @@ def _swap_ix(w: World, me: str, pool: Pool, a_to_b: bool, amount: int, minimum: 
     record = venue.decode_pool(w.eng, acc.data, acc.owner)
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {m: w.token_programs.get(m, I.SPL_TOKEN) for m in (pool.mint_a, pool.mint_b)}
-    leg = venues.Leg(
-        pool.address,
-        record,
-        me,
-        mint_in,
-        mint_out,
-        I.ata_address(me, mint_in, programs[mint_in]),
-        I.ata_address(me, mint_out, programs[mint_out]),
-        amount,
-        minimum,
-        programs,
+    leg = venues.Leg.of_atas(
+        pool.address, record, me, (mint_in, mint_out), amount, minimum, programs
     )
     return venue.swap_instruction(leg)
 

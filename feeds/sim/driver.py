@@ -481,17 +481,8 @@ class Driver:
         record = got[1]
         mint_in, mint_out = (p.mint_a, p.mint_b) if a_to_b else (p.mint_b, p.mint_a)
         programs = {m: self.token_programs[m] for m in (p.mint_a, p.mint_b)}
-        return venues.Leg(
-            pool,
-            record,
-            owner,
-            mint_in,
-            mint_out,
-            I.ata_address(owner, mint_in, programs[mint_in]),
-            I.ata_address(owner, mint_out, programs[mint_out]),
-            amount,
-            minimum,
-            programs,
+        return venues.Leg.of_atas(
+            pool, record, owner, (mint_in, mint_out), amount, minimum, programs
         )
 
     def _minimum(self, pool: str, a_to_b: bool, quoted: int, slack_bps: int) -> int:

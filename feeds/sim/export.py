@@ -191,17 +191,8 @@ def world_leg(
     record = venue.decode_pool(world.eng, acc.data, acc.owner)
     mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {m: world.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
-    return venues.Leg(
-        pool.address,
-        record,
-        owner,
-        mint_in,
-        mint_out,
-        I.ata_address(owner, mint_in, programs[mint_in]),
-        I.ata_address(owner, mint_out, programs[mint_out]),
-        amount,
-        minimum,
-        programs,
+    return venues.Leg.of_atas(
+        pool.address, record, owner, (mint_in, mint_out), amount, minimum, programs
     )
 
 
@@ -213,17 +204,12 @@ def lookup_tables(world: World, pools: list[Pool], owner: str) -> dict[str, Acco
     keys: dict[str, None] = {}
     for m in world.mints:
         keys[I.ata_address(owner, m, world.token_programs[m])] = None
-    for p in pools:
-        for a_to_b in (True, False):
-            try:
-                ix = hop_instruction(world_leg(world, p, owner, a_to_b, 1, 0), p.kind)
-            except (ValueError, KeyError):
-                continue
-            for meta in ix.accounts:
-                if not meta.is_signer:
-                    keys[str(meta.pubkey)] = None
-        for ta in p.tick_arrays:
-            keys[ta] = None
+    keys.update(
+        ALT.swap_keys(
+            pools,
+            lambda p, a_to_b: hop_instruction(world_leg(world, p, owner, a_to_b, 1, 0), p.kind),
+        )
+    )
     ordered = list(keys)
     out: dict[str, Account] = {}
     for n, i in enumerate(range(0, len(ordered), MAX_ADDRESSES)):

@@ -281,31 +281,29 @@ def bincode(exc: BaseException) -> str:
     return "io error: failed to fill whole buffer" if "Attempting to read" in text else text
 
 
+def _parse_key(value: Any, size: int, longest: int, prefix: str) -> str:
+    """A key parameter of ``size`` bytes (at most ``longest`` base58 characters);
+    RpcFault(-32602) with ``prefix`` and the problem otherwise."""
+    text = expect_str(value)
+    problem = _key_problem(text, size, longest)
+    if problem:
+        raise invalid_params(f"{prefix}{problem}")
+    return text
+
+
 def parse_pubkey(value: Any) -> str:
     """A pubkey parameter as ``verify_pubkey`` checks it; RpcFault(-32602) otherwise."""
-    text = expect_str(value)
-    problem = _key_problem(text, 32, MAX_PUBKEY_B58)
-    if problem:
-        raise invalid_params(f"Invalid param: {problem}")
-    return text
+    return _parse_key(value, 32, MAX_PUBKEY_B58, "Invalid param: ")
 
 
 def parse_signature(value: Any) -> str:
     """A signature parameter as ``verify_signature`` checks it."""
-    text = expect_str(value)
-    problem = _key_problem(text, 64, MAX_SIGNATURE_B58)
-    if problem:
-        raise invalid_params(f"Invalid param: {problem}")
-    return text
+    return _parse_key(value, 64, MAX_SIGNATURE_B58, "Invalid param: ")
 
 
 def parse_hash(value: Any) -> str:
     """A blockhash parameter (``isBlockhashValid`` prints the bare error: ``WrongSize``)."""
-    text = expect_str(value)
-    problem = _key_problem(text, 32, MAX_PUBKEY_B58)
-    if problem:
-        raise invalid_params(problem)
-    return text
+    return _parse_key(value, 32, MAX_PUBKEY_B58, "")
 
 
 def pubkey_bytes(text: str) -> bytes:

@@ -9,10 +9,8 @@ simulated program, and fails at import, naming the venue, when one has none.
 
 from __future__ import annotations
 
-import importlib
-
 from .. import venues
-from ..venues.base import Venue
+from ..venues.base import ByVenue, Venue, import_part
 from .venue import SimVenue
 
 __all__ = ["SIMULATED", "by_kind", "by_program", "of"]
@@ -22,17 +20,11 @@ def _load() -> tuple[SimVenue, ...]:
     """The simulated program of every venue of the client registry, in its order."""
     out: list[SimVenue] = []
     for v in venues.VENUES:
-        name = f"{venues.__name__}.{v.name}.sim"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            raise ImportError(
-                f"venue {v.name!r} has no simulated program: feeds/venues/{v.name}/sim.py "
-                "does not exist (ARCHITECTURE.md, How to add a venue)"
-            ) from None
-        sim: SimVenue = module.SIM
+        missing = (
+            f"venue {v.name!r} has no simulated program: feeds/venues/{v.name}/sim.py "
+            "does not exist (ARCHITECTURE.md, How to add a venue)"
+        )
+        sim: SimVenue = import_part(f"{venues.__name__}.{v.name}.sim", missing).SIM
         if sim.venue is not v:
             raise ImportError(f"feeds/venues/{v.name}/sim.py simulates {sim.venue.name!r}")
         out.append(sim)
@@ -41,23 +33,19 @@ def _load() -> tuple[SimVenue, ...]:
 
 SIMULATED: tuple[SimVenue, ...] = _load()
 
-_BY_KIND = {s.venue.kind: s for s in SIMULATED}
-_BY_PROGRAM = {s.venue.program: s for s in SIMULATED}
+_BY = ByVenue.of(SIMULATED, lambda s: s.venue)
 
 
 def by_kind(kind: str) -> SimVenue:
     """The simulated program of the venue pools files call ``kind`` (KeyError otherwise)."""
-    try:
-        return _BY_KIND[kind]
-    except KeyError:
-        raise KeyError(f"{kind!r} is not a venue kind ({', '.join(_BY_KIND)})") from None
+    return _BY.kind(kind)
 
 
 def by_program(program: str) -> SimVenue | None:
     """The simulated program of the venue whose swaps go to ``program``, or None."""
-    return _BY_PROGRAM.get(program)
+    return _BY.program(program)
 
 
 def of(venue: Venue) -> SimVenue:
     """The simulated program of ``venue`` (a record of :data:`feeds.venues.VENUES`)."""
-    return _BY_KIND[venue.kind]
+    return _BY.kinds[venue.kind]

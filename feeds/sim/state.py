@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import engine_rs
 
@@ -69,6 +70,21 @@ class Account:
             f'"owner": {json.dumps(self.owner)}, "executable": {executable}, '
             f'"rentEpoch": {rent}, "space": {len(self.data)}}}'
         )
+
+
+KeyTest = Callable[[str], bool]  # a set of keys as a built-in program asks it: is this one in
+Ran = tuple[int, list[str]]  # what a built-in program's instruction took: compute units, logs
+
+
+class Ledger(NamedTuple):
+    """The world's accounts as a built-in program (System, Address Lookup Table) writes
+    them: ``credit`` moves lamports (the world's, so subscribers hear of it), ``touch``
+    marks an account written, ``rent`` is the rent-exempt minimum of a size."""
+
+    accounts: dict[str, Account]
+    credit: Callable[[str, int], None]
+    touch: Callable[[str], None]
+    rent: Callable[[int], int]
 
 
 @dataclass(slots=True)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ from solders.pubkey import Pubkey
 
 from ..wire.instructions import SYSTEM_PROGRAM
 from . import node as N
-from .state import Account
+from .state import Account, KeyTest, Ledger, Ran
 
 RECENT_BLOCKHASHES = "SysvarRecentB1ockHashes11111111111111111111"
 RENT_SYSVAR = "SysvarRent111111111111111111111111111111111"
@@ -219,29 +218,15 @@ def _address(key: str, base: str | None) -> str:
 
 
 class Program:
-    """One System instruction against the world's accounts. ``credit`` moves lamports
-    (the world's, so subscribers hear of it), ``touch`` marks an account written;
+    """One System instruction against the world's accounts (:class:`~.state.Ledger`);
     ``blockhash`` is the current one (what initialize and advance store)."""
 
-    def __init__(
-        self,
-        accounts: dict[str, Account],
-        blockhash: str,
-        credit: Callable[[str, int], None],
-        touch: Callable[[str], None],
-        rent: Callable[[int], int],
-    ) -> None:
-        self.accounts, self.blockhash = accounts, blockhash
-        self.credit, self.touch, self.rent = credit, touch, rent
+    def __init__(self, ledger: Ledger, blockhash: str) -> None:
+        self.accounts, self.credit, self.touch, self.rent = ledger
+        self.blockhash = blockhash
         self.logs: list[str] = []
 
-    def run(
-        self,
-        data: bytes,
-        keys: list[str],
-        signer: Callable[[str], bool],
-        writable: Callable[[str], bool],
-    ) -> tuple[int, list[str]]:
+    def run(self, data: bytes, keys: list[str], signer: KeyTest, writable: KeyTest) -> Ran:
         """(compute units, log lines); SysFail."""
         self.logs = []
         self.signer, self.writable = signer, writable

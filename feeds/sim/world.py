@@ -31,8 +31,8 @@ from engine_rs import decoded as D
 from ..wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022
 from ..wire.mints import MAX_METADATA_LEN, METADATA_PROGRAM, metadata_address
 from ..wire.tokens import BY_SYMBOL
+from . import clmm, programs, propamm, synthetic
 from . import layouts as L
-from . import programs, propamm, synthetic
 from . import token as T
 from .competition import Competition, Rivals
 from .state import Account, Pool, sim_key
@@ -52,7 +52,7 @@ SLOTS_PER_EPOCH = 432_000  # mainnet's epoch schedule (no warmup)
 SYSVAR_CLOCK = "SysvarC1ock11111111111111111111111111111111"
 SYSVAR_OWNER = "Sysvar1111111111111111111111111111111111111"
 CLOCK_RENT = 1_169_280  # lamports the Clock sysvar holds on mainnet (rent for 40 bytes)
-_ON_SLOT = tuple(s.on_slot for s in programs.SIMULATED if s.on_slot is not None)
+_ON_SLOT = tuple(s.market.on_slot for s in programs.SIMULATED if s.market.on_slot is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class Trade:
     # (``WorldConfig.full_logs``); empty: subscribers see invoke, ``log``, success
     cu_price: int = -1  # its compute-unit price when the world knows it (a competitor's
     # bid); -1: the fee sample's (``SimServer.writable_fees``)
-    # the program's event lines (``Program data: ...``; ``SimVenue.event``)
+    # the program's event lines (``Program data: ...``; ``Logs.event``)
     events: tuple[str, ...] = ()
 
 
@@ -96,7 +96,7 @@ class SwapQuote:
     sqrt_price: int = 0
     tick: int = 0
     liquidity: int = 0
-    after: Any = None  # a venue's own state after the swap (``SimVenue.quote``)
+    after: Any = None  # a venue's own state after the swap (``Curve.quote``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ class WorldConfig:
     full_logs: bool = False  # compute-unit lines, the inner token transfers, CP-Swap events
     failed_swap_rate: float = 0.0  # failed swaps (slippage) per successful one
     # the venues beyond the first three (Raydium CLMM, Meteora DLMM, PumpSwap) take their
-    # share of the pools (``SimVenue.share``); off, the market has the first three only
+    # share of the pools (``Market.share``); off, the market has the first three only
     venue_mix: bool = True
     # some invented tokens are Token-2022 mints (``synthetic.token2022_roles``): a fee
     # mint, a mint with a transfer hook, a plain one, a fee mint whose cap binds
@@ -207,17 +207,17 @@ class World:
                 mk,
                 c.seed,
                 [
-                    (s.venue.name, s.from_kind, s.share)
+                    (s.venue.name, s.market.from_kind, s.market.share)
                     for s in programs.SIMULATED
-                    if s.share and not s.beside
+                    if s.market.share and not s.market.beside
                 ],
             )
             # the quote tokens of real markets, first preferred: the stablecoins, then SOL
             quotes = [t.mint for t in self.tokens if t.usd_stable]
             quotes += [t.mint for t in self.tokens if t.symbol == "SOL" and t.well_known]
             for s in programs.SIMULATED:  # an order book beside the AMM pools of its pair
-                if s.share and s.beside:
-                    synthetic.add_beside(mk, c.seed, s.venue.name, s.share, quotes)
+                if s.market.share and s.market.beside:
+                    synthetic.add_beside(mk, c.seed, s.venue.name, s.market.share, quotes)
         # Token-2022 mints among the invented tokens (their pools moved to venues that
         # take them); SPL Token for the others
         self.token2022: dict[str, str] = {}  # mint -> role (synthetic.TOKEN2022_ROLES)
@@ -259,7 +259,9 @@ class World:
             if cfg is not None:
                 self.fee_configs[t.mint] = cfg
         # what a venue's pools share (CP-Swap's configs), by venue name
-        self.venue_state: dict[str, Any] = {s.venue.name: s.setup(self) for s in programs.SIMULATED}
+        self.venue_state: dict[str, Any] = {
+            s.venue.name: s.market.setup(self) for s in programs.SIMULATED
+        }
         for i, spec in enumerate(mk.pools):
             self.pools.append(self._make_pool(i, spec))
         self.by_address = {p.address: p for p in self.pools}
@@ -362,8 +364,8 @@ class World:
 
     def _make_pool(self, i: int, spec: synthetic.PoolSpec) -> Pool:
         """The ``i``-th synthetic pool as a pool of the one venue that takes it."""
-        (sim,) = [s for s in programs.SIMULATED if s.takes(spec)]
-        return sim.create(self, i, spec)
+        (sim,) = [s for s in programs.SIMULATED if s.market.takes(spec)]
+        return sim.market.create(self, i, spec)
 
     # ------------------------------------------------------------ the market
     def fair_price(self, pool: Pool) -> float:
@@ -371,9 +373,9 @@ class World:
         return self.fair[pool.mint_a] / self.fair[pool.mint_b]
 
     def pool_price(self, pool: Pool) -> float:
-        price = programs.by_kind(pool.kind).price
-        if price is not None:
-            return price(pool)
+        curve = programs.by_kind(pool.kind).curve
+        if curve is not None:
+            return curve.price(pool)
         s = pool.spec
         if s.kind == "cpmm":
             return s.reserve_b / s.reserve_a
@@ -474,9 +476,9 @@ class World:
     def _quote(self, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
         """:meth:`quote_swap`, letting the engine's errors through (the simulator's
         runtime turns them into program errors)."""
-        own = programs.by_kind(pool.kind).quote
-        if own is not None:
-            return own(self, pool, a_to_b, amount)
+        curve = programs.by_kind(pool.kind).curve
+        if curve is not None:
+            return curve.quote(self, pool, a_to_b, amount)
         s = pool.spec
         if s.kind == "cpmm":
             rin, rout = (s.reserve_a, s.reserve_b) if a_to_b else (s.reserve_b, s.reserve_a)
@@ -484,21 +486,8 @@ class World:
             if out <= 0 or out >= rout:
                 return None
             return SwapQuote(amount, out)
-        res = self.eng.orca_whirlpool.swap(
-            s.sqrt_price_x64,
-            s.liquidity,
-            s.tick_current,
-            s.tick_spacing,
-            s.fee_rate,
-            s.ticks,
-            amount,
-            a_to_b,
-        )
-        if res.amount_out <= 0:
-            return None
-        return SwapQuote(
-            res.amount_in, res.amount_out, res.sqrt_price_x64, res.tick_current, res.liquidity
-        )
+        res = self.eng.orca_whirlpool.swap(*clmm.state_args(s), s.ticks, amount, a_to_b)
+        return None if res.amount_out <= 0 else clmm.quote_of(res)
 
     def commit_swap(
         self, pool: Pool, a_to_b: bool, q: SwapQuote, signature: str, fee_in: int = 0
@@ -522,8 +511,8 @@ class World:
                     pool.fees_a += kept
                 else:
                     pool.fees_b += kept
-        if sim.apply is not None:
-            sim.apply(self, pool, a_to_b, q, kept)
+        if sim.curve is not None:
+            sim.curve.apply(self, pool, a_to_b, q, kept)
         elif s.kind == "cpmm":
             if a_to_b:
                 s.reserve_a, s.reserve_b = s.reserve_a + paid_in - kept, s.reserve_b - out
@@ -538,9 +527,9 @@ class World:
         self.last_fees = (fee_in, self.transfer_fee(pool.mint_b if a_to_b else pool.mint_a, out))
         if sim.record_swap is not None:
             self._touched.insert(len(self._touched) - 2, pool.address)  # before its vaults
-        log = sim.swapped(self, pool, a_to_b, paid_in, out)
+        log = sim.market.swapped(self, pool, a_to_b, paid_in, out)
         logs: tuple[str, ...] = ()
-        event = sim.event
+        event = sim.logs.event
         extra: tuple[str, ...] = ()
         if event is not None:  # its lines, one a line
             extra = tuple(
@@ -549,7 +538,7 @@ class World:
         if self.config.full_logs:
             mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
             tokens = (self.token_programs[mint_in], self.token_programs[mint_out])
-            logs = swap_logs(sim, log, extra, sim.cost(pool, before[2]), tokens)
+            logs = swap_logs(sim, log, extra, sim.program.cost(pool, before[2]), tokens)
         return Trade(
             signature, venue.program, pool.address, a_to_b, paid_in, out, log, logs, events=extra
         )
@@ -567,16 +556,16 @@ class World:
             venue = sim.venue
             code = venue.slippage_error
             prog = venue.program
-            cost = sim.cost(pool, pool.spec.tick_current) // 2
+            cost = sim.program.cost(pool, pool.spec.tick_current) // 2
             head: tuple[str, ...] = ()
             if venue.anchor:
-                head = (f"Program log: Instruction: {sim.instruction_name}",)
-            elif sim.slippage_lines is not None:  # it logs the swap, then fails
+                head = (f"Program log: Instruction: {sim.program.name}",)
+            elif sim.logs.slippage_lines is not None:  # it logs the swap, then fails
                 a_to_b = r.random() < 0.5
                 amount = self._trade_size(pool, a_to_b, r.uniform(0.00002, 0.0008))
                 q = self.quote_swap(pool, a_to_b, amount)
                 if q is not None:
-                    head = sim.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
+                    head = sim.logs.slippage_lines(self, pool, a_to_b, q.paid_in, q.out)
             logs = (
                 f"Program {prog} invoke [1]",
                 *head,
@@ -655,9 +644,9 @@ class World:
 
     def _trade_size(self, pool: Pool, a_to_b: bool, frac: float) -> int:
         s = pool.spec
-        own = programs.by_kind(pool.kind).depth
-        if own is not None:
-            depth: float = own(pool, a_to_b)
+        curve = programs.by_kind(pool.kind).curve
+        if curve is not None:
+            depth: float = curve.depth(pool, a_to_b)
         elif s.kind == "cpmm":
             depth = s.reserve_a if a_to_b else s.reserve_b
         else:
@@ -754,7 +743,7 @@ def swap_logs(
     inner: list[str] = []
     left = CU_LIMIT - cost // 3
     for token in tokens:
-        ix = sim.token_instruction if token == SPL_TOKEN else "TransferChecked"
+        ix = sim.logs.token_instruction if token == SPL_TOKEN else "TransferChecked"
         used = TOKEN_CU[ix] if token == SPL_TOKEN else T.CU[(token, ix)]
         inner += [
             f"Program {token} invoke [2]",
@@ -764,8 +753,8 @@ def swap_logs(
         ]
         left -= used + cost // 6
     own = [line, *extra]
-    if sim.log_after_transfers:
-        body = [f"Program log: Instruction: {sim.instruction_name}", *inner, *own]
+    if sim.logs.log_after_transfers:
+        body = [f"Program log: Instruction: {sim.program.name}", *inner, *own]
     elif line.startswith("Program log: Instruction:"):
         body = [line, *extra, *inner]
     else:

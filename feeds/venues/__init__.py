@@ -16,11 +16,10 @@ no simulator module.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from ..wire import instructions as shared
-from .base import ComputeUnits, Leg, Venue
+from .base import ByVenue, ComputeUnits, Leg, Venue, import_part
 
 __all__ = [
     "ANCHOR_ERRORS",
@@ -44,45 +43,35 @@ def _load() -> tuple[Venue, ...]:
 
     out: list[Venue] = []
     for info in table():
-        name = f"{__name__}.{info.name}"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            raise ImportError(
-                f"the engine has venue {info.name!r} but feeds/venues/{info.name}/ does not "
-                "exist: every venue needs its Python side (ARCHITECTURE.md, How to add a venue)"
-            ) from None
-        out.append(module.VENUE)
+        missing = (
+            f"the engine has venue {info.name!r} but feeds/venues/{info.name}/ does not "
+            "exist: every venue needs its Python side (ARCHITECTURE.md, How to add a venue)"
+        )
+        out.append(import_part(f"{__name__}.{info.name}", missing).VENUE)
     return tuple(out)
 
 
 VENUES: tuple[Venue, ...] = _load()
 
 KINDS: tuple[str, ...] = tuple(v.kind for v in VENUES)  # what pools files may name
-_BY_KIND = {v.kind: v for v in VENUES}
-_BY_PROGRAM = {v.program: v for v in VENUES}
+_BY = ByVenue.of(VENUES, lambda v: v)
 
 
 def by_kind(kind: str) -> Venue:
     """The venue pools files call ``kind`` (KeyError naming the known kinds otherwise)."""
-    try:
-        return _BY_KIND[kind]
-    except KeyError:
-        raise KeyError(f"{kind!r} is not a venue kind ({', '.join(KINDS)})") from None
+    return _BY.kind(kind)
 
 
 def by_program(program: str) -> Venue | None:
     """The venue whose swaps go to ``program``, or None (not a DEX program of ours)."""
-    return _BY_PROGRAM.get(program)
+    return _BY.program(program)
 
 
 def decode(program: str, data: bytes, accounts: list[str]) -> Any:
     """Any instruction the simulator runs, as a record: a venue's swap
     (:class:`~feeds.wire.instructions.Swap`) or a shared program's;
     :class:`~feeds.wire.instructions.InstructionError` when it fits no layout."""
-    venue = _BY_PROGRAM.get(program)
+    venue = _BY.program(program)
     if venue is not None:
         return venue.decode_swap(data, accounts)
     return shared.decode(program, data, accounts)
@@ -173,7 +162,7 @@ def refused_instruction(err: Any, anchor: bool) -> str | None:
 def error_name(program: str, code: int) -> str:
     """The program's name for custom error ``code`` (or ``custom program error 0x..``):
     a venue's own, the Anchor framework's for an Anchor venue, a token program's."""
-    venue = _BY_PROGRAM.get(program)
+    venue = _BY.program(program)
     if venue is not None:
         name = venue.error_name(code)
         if name is None and venue.anchor and code in ANCHOR_ERRORS:

@@ -343,6 +343,42 @@ def need_accounts(accounts: list[str], n: int, what: str) -> None:
         )
 
 
+def named_accounts(accounts: list[str], names: tuple[str, ...], what: str) -> dict[str, str]:
+    """``accounts`` by the program's ``names`` for them, in order (``NotEnoughAccountKeys``
+    when there are fewer; the ones past the names are left out)."""
+    need_accounts(accounts, len(names), what)
+    return dict(zip(names, accounts))
+
+
+def swap_of(
+    program: str,
+    acc: dict[str, str],
+    roles: tuple[str, str, str, str],
+    amount_in: int,
+    minimum_out: int,
+    a_to_b: bool | None = None,
+    tick_arrays: tuple[str, ...] = (),
+    name: str = "",
+) -> Swap:
+    """A venue's exact-input swap as a :class:`Swap`: ``acc`` its accounts by name,
+    ``roles`` the names of its pool, the user's source and destination and the signer."""
+    pool, source, dest, owner = (acc[role] for role in roles)
+    return Swap(
+        program,
+        pool,
+        amount_in,
+        minimum_out,
+        source,
+        dest,
+        owner,
+        acc,
+        a_to_b,
+        tick_arrays,
+        (),
+        name,
+    )
+
+
 def read_u64s(data: bytes, off: int, n: int, what: str) -> tuple[int, ...]:
     """``n`` little-endian u64s of ``data`` from byte ``off`` (``InvalidInstructionData``
     when it is too short)."""

@@ -6,6 +6,8 @@ simulator its shared SPL accounts (``feeds.sim.layouts``)."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import engine_rs
 
@@ -58,6 +60,23 @@ class Writer:
     def coption_u64(self, off: int, v: int | None) -> None:
         self.buf[off : off + 4] = (1 if v is not None else 0).to_bytes(4, "little")
         self.u64(off + 4, v or 0)
+
+    def keys(self, off: int, keys: Iterable[str]) -> None:
+        """``keys`` one after another from ``off``."""
+        for i, k in enumerate(keys):
+            self.key(off + 32 * i, k)
+
+    def u64s(self, off: int, values: Iterable[int]) -> None:
+        """``values`` one after another from ``off``."""
+        for i, v in enumerate(values):
+            self.u64(off + 8 * i, v)
+
+    def fields(self, write: Callable[[int, Any], None], record: Any, layout: str) -> None:
+        """``record``'s fields each written by ``write`` (one of the methods above) at its
+        offset: ``layout`` is the table, ``offset name`` pairs apart by spaces."""
+        words = layout.split()
+        for off, name in zip(words[::2], words[1::2], strict=True):
+            write(int(off), getattr(record, name))
 
     def done(self) -> bytes:
         return bytes(self.buf)

@@ -52,7 +52,7 @@ async def test_the_embedded_simulator_fills_the_snapshot() -> None:
     finally:
         await s.stop()
     assert s.start_error == "" and snap.note == ""
-    # the 24 pools and the order books beside some of them (``SimVenue.beside``)
+    # the 24 pools and the order books beside some of them (``Market.beside``)
     assert s.feeds.server is not None and snap.pools == len(s.feeds.server.world.pools) > 24
     assert snap.slot > CFG.first_slot
     assert len(snap.feeds) == 3 and all(f.connected for f in snap.feeds)

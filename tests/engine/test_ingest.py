@@ -88,13 +88,14 @@ def test_the_frames_rebuild_the_market(eng: types.ModuleType, seed: int) -> None
     # the graph is the market's: same pools, same cycles and sizes
     want = market_graph(eng, m.world)
     # and a pool of a venue with a state of its own quotes what its simulated program gives
-    own = [p for p in m.world.pools if programs.by_kind(p.kind).quote is not None]
+    own = [p for p in m.world.pools if programs.by_kind(p.kind).curve is not None]
     for p in own:
-        sim = programs.by_kind(p.kind)
+        curve = programs.by_kind(p.kind).curve
+        assert curve is not None
         for a_to_b in (True, False):
-            amount = max(1, int(sim.depth(p, a_to_b) / 1_000))  # type: ignore[misc]
+            amount = max(1, int(curve.depth(p, a_to_b) / 1_000))
             if venues.by_kind(p.kind).ids.graph_kind == "book":  # whole lots: a fifth of a side
-                amount = int(sim.depth(p, a_to_b) / 5)  # type: ignore[misc]
+                amount = int(curve.depth(p, a_to_b) / 5)
             q = m.world.quote_swap(p, a_to_b, amount)
             path = g.quote([p.address], p.mint_a if a_to_b else p.mint_b, amount)
             assert (path[-1] if path else None) == (None if q is None else q.out), p.kind

@@ -202,7 +202,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     UNITS.append((n, units, charged))  # held to the model at the end
     COUNTS[f"reached {min(n, 8)}{'+' if n >= 8 else ''}"] += 1
     j.adopt(real)
-    load = Msim.SIM.load
+    load = Msim.SIM.program.load
     assert load is not None
     load(w, pool)
 

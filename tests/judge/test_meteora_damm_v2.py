@@ -114,7 +114,7 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     UNITS.append((n, units, charged))  # held to the model at the end
     COUNTS[f"units {'compounding' if pool.record.collect_fee_mode == 2 else 'concentrated'}"] += 1
     j.adopt(real)
-    load = Dsim.SIM.load
+    load = Dsim.SIM.program.load
     assert load is not None
     load(w, pool)
 

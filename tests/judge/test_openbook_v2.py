@@ -368,7 +368,7 @@ def test_a_short_fill_fails_the_hop_after_it() -> None:
     first = j.run(j.tx([j.swap_ix(pool, pool.mint_b, rival, 0)]))
     assert first.real.err is None and first.sim.err is None
     j.adopt(first.real)
-    OBsim.SIM.load(j.world, pool)  # type: ignore[misc]
+    OBsim.SIM.program.load(j.world, pool)  # type: ignore[misc]
     # the wallet: exactly the budget of quote, no base
     j.world._set_balance(j.ata(pool.mint_b), budget)
     j.world._set_balance(j.ata(pool.mint_a), 0)

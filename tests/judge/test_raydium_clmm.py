@@ -102,7 +102,7 @@ def kernel_refusal(judge: Judge, pool: Pool, zfo: bool, amount: int) -> dict[str
                 zfo,
             )
         except EngineError as exc:
-            out[name] = Rsim.SIM.quote_error(str(exc))
+            out[name] = Rsim.SIM.program.quote_error(str(exc))
         else:
             out[name] = -1
     return out

@@ -132,7 +132,7 @@ def test_a_swap_the_bank_runs_lands_as_the_real_program_left_it() -> None:
         assert {k for k in writable if k in j.world.accounts} <= set(j.world._touched)
         assert any(k not in j.world.accounts for k in writable)  # the swap named one
         before = view(pool)
-        load = sim_programs.by_kind(pool.kind).load
+        load = sim_programs.by_kind(pool.kind).program.load
         assert load is not None
         load(j.world, pool)  # already read back: a no-op
         assert view(pool) == before

@@ -80,13 +80,9 @@ def v2_instruction(judge: Judge, pool: Pool, mint_in: str, amount: int) -> Any:
     a_to_b = mint_in == r.token_mint_a
     arrays = W.swap_tick_arrays(pool.address, r.tick_spacing, r.tick_current_index, a_to_b)
     owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
-    return W.swap_v2(
+    return W.swap(
         leg.owner,
         pool.address,
-        r.token_mint_a,
-        r.token_mint_b,
-        SPL_TOKEN,
-        SPL_TOKEN,
         owner_a,
         r.token_vault_a,
         owner_b,
@@ -96,6 +92,7 @@ def v2_instruction(judge: Judge, pool: Pool, mint_in: str, amount: int) -> Any:
         amount,
         0,
         a_to_b,
+        v2=((r.token_mint_a, r.token_mint_b), (SPL_TOKEN, SPL_TOKEN)),
     )
 
 
@@ -120,7 +117,7 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
                 protocol_fee_rate=pool.record.protocol_fee_rate,
             )
         except EngineError as exc:
-            out[name] = Wsim.SIM.quote_error(str(exc))
+            out[name] = Wsim.SIM.program.quote_error(str(exc))
         else:
             out[name] = -1  # no refusal
     return out

@@ -186,7 +186,7 @@ def make_pool(j: Judge, s: Shape) -> Pool:
     w.accounts[pool.address].data = Dsim.encode_pool(rec, w.accounts[pool.address].data)
     for vault, amount in ((pool.vault_a, ta), (pool.vault_b, tb)):
         w.move_tokens(vault, amount - w.balance(vault))
-    load = Dsim.SIM.load
+    load = Dsim.SIM.program.load
     assert load is not None
     load(w, pool)
     return pool

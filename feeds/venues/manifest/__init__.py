@@ -35,18 +35,19 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    SPL_TOKEN,
-    SYSTEM_PROGRAM,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    writable,
+from ...wire import instructions as wire
+from ...wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, TOKEN_2022, InstructionError, Swap
+from ..base import (
+    ComputeUnits,
+    Discoverable,
+    Fresh,
+    Leg,
+    PoolFacts,
+    PoolLayout,
+    Sizing,
+    Swaps,
+    Venue,
 )
-from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
 from .layout import (
     DISC_MARKET,
     GLOBAL,
@@ -150,23 +151,23 @@ def swap_ix(
     """``Swap`` (V1: the payer is the owner) exact in; ``global_mint``: pass that mint's
     global account and global vault (the side walked holds global orders)."""
     metas = [
-        account_meta(payer, signer=True, writable=True),
-        account_meta(market, writable=True),
-        account_meta(SYSTEM_PROGRAM),
-        *writable(trader_base, trader_quote, *vaults),
-        account_meta(programs[0]),
+        wire.account_meta(payer, signer=True, writable=True),
+        wire.account_meta(market, writable=True),
+        wire.account_meta(SYSTEM_PROGRAM),
+        *wire.writable(trader_base, trader_quote, *vaults),
+        wire.account_meta(programs[0]),
     ]
     if programs[0] == TOKEN_2022:
-        metas.append(account_meta(mints[0]))
+        metas.append(wire.account_meta(mints[0]))
     if programs[1] != programs[0]:
-        metas.append(account_meta(programs[1]))
+        metas.append(wire.account_meta(programs[1]))
     if programs[1] == TOKEN_2022:
-        metas.append(account_meta(mints[1]))
+        metas.append(wire.account_meta(mints[1]))
     if global_mint is not None:
-        metas.append(account_meta(global_address(global_mint)[0], writable=True))
-        metas.append(account_meta(global_vault_address(global_mint)[0], writable=True))
+        metas.append(wire.account_meta(global_address(global_mint)[0], writable=True))
+        metas.append(wire.account_meta(global_vault_address(global_mint)[0], writable=True))
     data = struct.pack("<BQQ??", SWAP, amount_in, minimum_out, base_in, True)
-    return instruction(PROGRAM, data, metas)
+    return wire.instruction(PROGRAM, data, metas)
 
 
 def swap_instruction(leg: Leg) -> Instruction:
@@ -194,19 +195,10 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (market, vaults), without global accounts."""
-    return swap_ix(
-        payer, keys[0], source, dest, (keys[1], keys[2]), (mint_in, mint_out), programs, 1, 1, True
-    )
+    k = s.keys
+    return swap_ix(s.payer, k[0], *s.users, (k[1], k[2]), s.mints, s.programs, 1, 1, True)
 
 
 _TOKEN_PROGRAMS = (SPL_TOKEN, TOKEN_2022)
@@ -225,10 +217,10 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         raise InstructionError("InvalidInstructionData", "manifest: swap flag not a bool")
     if not exact_in:
         raise InstructionError("InvalidInstructionData", "manifest: swap not exact in")
-    need_accounts(accounts, len(_V1), "swap")
+    wire.need_accounts(accounts, len(_V1), "swap")
     v2 = len(accounts) > 3 and accounts[3] == SYSTEM_PROGRAM and accounts[2] != SYSTEM_PROGRAM
     if v2:
-        need_accounts(accounts, len(_V1) + 1, "swap_v2")
+        wire.need_accounts(accounts, len(_V1) + 1, "swap_v2")
         acc = {"payer": accounts[0], "owner": accounts[1]}
         rest = accounts[2:]
     else:
@@ -254,17 +246,10 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         if base_in
         else (acc["trader_quote"], acc["trader_base"])
     )
+    name = "SwapV2" if data[0] == SWAP_V2 else "Swap"
+    market, owner = acc["market"], acc["owner"]
     return Swap(
-        PROGRAM,
-        acc["market"],
-        amount_in,
-        minimum_out,
-        source,
-        dest,
-        acc["owner"],
-        acc,
-        a_to_b=bool(base_in),
-        name="SwapV2" if data[0] == SWAP_V2 else "Swap",
+        PROGRAM, market, amount_in, minimum_out, source, dest, owner, acc, bool(base_in), name=name
     )
 
 
@@ -288,15 +273,8 @@ COMPUTE_UNITS = ComputeUnits(21_000, 3_250, MAX_STEPS, 0.3)
 
 
 def _facts(r: Any) -> PoolFacts:
-    return PoolFacts(
-        r.base_mint,
-        r.quote_mint,
-        r.base_vault,
-        r.quote_vault,
-        0.0,  # no trading fees
-        int(r.base_mint_decimals),
-        int(r.quote_mint_decimals),
-    )
+    decimals = int(r.base_mint_decimals), int(r.quote_mint_decimals)
+    return PoolFacts(r.base_mint, r.quote_mint, r.base_vault, r.quote_vault, 0.0, *decimals)
 
 
 DISCOVERY = Discoverable(
@@ -309,18 +287,10 @@ DISCOVERY = Discoverable(
 )
 
 
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+# no read_event: a FillLog is one maker's fill, not the user's swap (one swap logs several,
+# identical ones too), so the rival classifier reads its token transfers; fresh: the
+# globals passed depend on the book, which changes every slot
 VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=INSUFFICIENT_OUT,
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,  # the globals passed depend on the book, which changes every slot
-    anchor=False,
-    discovery=DISCOVERY,
-    # no read_event: a FillLog is one maker's fill, not the user's swap (one swap logs
-    # several, identical ones too), so the rival classifier reads its token transfers
+    IDS, decode_pool, SWAPS, ERRORS, INSUFFICIENT_OUT, COMPUTE_UNITS, DISCOVERY, False, Fresh()
 )

@@ -29,8 +29,9 @@ from solders.pubkey import Pubkey
 
 from engine_rs.errors import EngineError
 
+from ...sim import venue as sv
 from ...sim.state import Pool, sim_key
-from ...sim.venue import InstructionFailed, ProgramError, SimVenue
+from ...sim.venue import InstructionFailed, ProgramError
 from ...wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, Swap
 from . import COMPUTE_UNITS, ERRORS, IDS, INSUFFICIENT_OUT, PROGRAM, VENUE, decode_pool
 from .layout import (
@@ -516,7 +517,7 @@ def _cost(pool: Pool, tick_before: int) -> int:
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the book read back from the market account (its orders and
+    """``Program.load``: the book read back from the market account (its orders and
     header; the seats' balances stay the simulator's)."""
     b = _book(pool)
     data = world.accounts[pool.address].data
@@ -547,29 +548,12 @@ def _load(world: World, pool: Pool) -> None:
     pool.record = rec
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=_quote_error,
-    no_output_error=INSUFFICIENT_OUT,
-    cost=_cost,
-    instruction_name="Swap",
-    setup=_setup,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    rent={MARKET_FIXED + 80: (128 + MARKET_FIXED + 80) * 6_960},
-    event=_event,
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.15,
-    from_kind="cpmm",
-    beside=True,
-    on_slot=_on_slot,
-    take=_take,
-    token2022_fees=False,  # its transfers do not account for a fee: no market on one
+RUNS = sv.Program(_check, _quote_error, INSUFFICIENT_OUT, _cost, "Swap", _load)
+# a fifth of the cpmm pools' pairs get a book beside them, made by its makers each slot
+MARKET = sv.Market(_setup, _takes, _create, _swapped, 0.15, "cpmm", beside=True, on_slot=_on_slot)
+RENT = {MARKET_FIXED + 80: (128 + MARKET_FIXED + 80) * 6_960}
+CURVE = sv.Curve(_quote, _apply, _price, _depth)
+# token2022_fees: its transfers do not account for a fee: no market on one
+SIM = sv.SimVenue(
+    VENUE, RUNS, MARKET, RENT, CURVE, sv.Logs(_event), take=_take, token2022_fees=False
 )

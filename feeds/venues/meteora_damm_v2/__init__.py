@@ -22,25 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    SPL_TOKEN,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    pdas,
-    pubkey,
-    read_u64s,
-    readonly,
-    writable,
-)
-from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Venue
+from ...wire import instructions as wire
+from ...wire.instructions import InstructionError, Swap
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("meteora_damm_v2")
@@ -88,7 +76,7 @@ _ACCOUNTS = (
 
 
 def _pda(seeds: list[bytes]) -> str:
-    return str(pdas().find(seeds, PROGRAM)[0])
+    return str(wire.pdas().find(seeds, PROGRAM)[0])
 
 
 def pool_authority() -> str:
@@ -102,7 +90,7 @@ def event_authority() -> str:
 
 
 def _raw(key: str) -> bytes:
-    return bytes(pubkey(key))
+    return bytes(wire.pubkey(key))
 
 
 def pool_address(config: str, mint_a: str, mint_b: str) -> str:
@@ -132,17 +120,17 @@ def swap_ix(
     """``swap`` (exact in) with no referral account; ``sysvar``: the Instructions sysvar
     as the remaining account a rate-limited pool reads."""
     metas = [
-        account_meta(pool_authority()),
-        *writable(pool, source, dest, *vaults),
-        *readonly(*mints),
-        account_meta(payer, signer=True),
-        *readonly(*programs),
-        account_meta(PROGRAM),  # no referral: Anchor's None is the program id
-        *readonly(event_authority(), PROGRAM),
+        wire.account_meta(pool_authority()),
+        *wire.writable(pool, source, dest, *vaults),
+        *wire.readonly(*mints),
+        wire.account_meta(payer, signer=True),
+        *wire.readonly(*programs),
+        wire.account_meta(PROGRAM),  # no referral: Anchor's None is the program id
+        *wire.readonly(event_authority(), PROGRAM),
     ]
     if sysvar:
-        metas.append(account_meta(SYSVAR_INSTRUCTIONS))
-    return instruction(PROGRAM, SWAP + struct.pack("<QQ", amount_in, minimum_out), metas)
+        metas.append(wire.account_meta(SYSVAR_INSTRUCTIONS))
+    return wire.instruction(PROGRAM, SWAP + struct.pack("<QQ", amount_in, minimum_out), metas)
 
 
 def base_fee_mode(record: Any) -> int:
@@ -168,49 +156,30 @@ def swap_instruction(leg: Leg) -> Instruction:
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults)."""
-    return swap_ix(
-        payer, keys[0], source, dest, (keys[1], keys[2]), (mint_in, mint_out), programs, 1, 1
-    )
+    k = s.keys
+    return swap_ix(s.payer, k[0], *s.users, (k[1], k[2]), s.mints, s.programs, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     """A ``swap`` (or an exact-in ``swap2``) back as a :class:`Swap`
     (``InstructionError`` otherwise)."""
     if data[:8] == SWAP:
-        amount, minimum = read_u64s(data, 8, 2, "swap")
+        amount, minimum = wire.read_u64s(data, 8, 2, "swap")
         name = "Swap"
     elif data[:8] == SWAP2:
-        amount, minimum = read_u64s(data, 8, 2, "swap2")
+        amount, minimum = wire.read_u64s(data, 8, 2, "swap2")
         if data[24:25] != b"\x00":
             raise InstructionError("InvalidInstructionData", "damm v2: swap2 not exact in")
         name = "Swap2"
     else:
         raise InstructionError("InvalidInstructionData", "damm v2: not swap")
-    need_accounts(accounts, len(_ACCOUNTS), "swap")
-    acc = dict(zip(_ACCOUNTS, accounts))
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap")
     if len(accounts) > len(_ACCOUNTS):
         acc["remaining_0"] = accounts[len(_ACCOUNTS)]
-    return Swap(
-        PROGRAM,
-        acc["pool"],
-        amount,
-        minimum,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-        name=name,
-    )
+    roles = ("pool", "input_token_account", "output_token_account", "payer")
+    return wire.swap_of(PROGRAM, acc, roles, amount, minimum, name=name)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -232,13 +201,8 @@ COMPUTE_UNITS = ComputeUnits(27_000, 3_500, 1 + COMPOUNDING_STEPS + 2, 0.15)
 
 
 def _facts(r: Any) -> PoolFacts:
-    return PoolFacts(
-        r.token_a_mint,
-        r.token_b_mint,
-        r.token_a_vault,
-        r.token_b_vault,
-        int.from_bytes(r.base_fee[:8], "little") / 1e9,  # the cliff fee
-    )
+    cliff_fee = int.from_bytes(r.base_fee[:8], "little") / 1e9
+    return PoolFacts(r.token_a_mint, r.token_b_mint, r.token_a_vault, r.token_b_vault, cliff_fee)
 
 
 def _reserves(r: Any, a: int, b: int) -> tuple[int, int]:
@@ -271,17 +235,8 @@ def read_event(ev: Any) -> tuple[str | None, int, int] | None:
     return ev.pool, ev.included_transfer_fee_amount_in, ev.excluded_transfer_fee_amount_out
 
 
+SLIPPAGE = 6002  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
 VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6002,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-    read_event=read_event,
+    IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, read_event=read_event
 )

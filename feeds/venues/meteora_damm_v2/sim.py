@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 from engine_rs import decoded as D
 from engine_rs.errors import EngineError
 
+from ...sim import venue as sv
 from ...sim.state import InnerIx, Pool, sim_key
 from ...sim.venue import (
     ANCHOR_CONSTRAINT_ADDRESS,
     ANCHOR_CONSTRAINT_SEEDS,
     InstructionFailed,
     ProgramError,
-    SimVenue,
 )
 from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap, pubkey
 from ...wire.writer import Writer
@@ -92,31 +92,20 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
         r.dynamic_reduction_factor,
         r.last_update_timestamp,
     )
-    for off, v in (
-        (88, r.bin_step_u128),
-        (104, r.sqrt_price_reference),
-        (120, r.volatility_accumulator),
-        (136, r.volatility_reference),
-        (152, r.init_sqrt_price),
-        (360, r.liquidity),
-        (424, r.sqrt_min_price),
-        (440, r.sqrt_max_price),
-        (456, r.sqrt_price),
-        (552, r.permanent_lock_liquidity),
-    ):
-        w.u128(off, v)
-    for off, k in (
-        (168, r.token_a_mint),
-        (200, r.token_b_mint),
-        (232, r.token_a_vault),
-        (264, r.token_b_vault),
-        (296, r.whitelisted_vault),
-        (648, r.creator),
-    ):
-        w.key(off, k)
-    w.u64(392, r.protocol_a_fee)
-    w.u64(400, r.protocol_b_fee)
-    w.u64(472, r.activation_point)
+    w.fields(
+        w.u128,
+        r,
+        "88 bin_step_u128 104 sqrt_price_reference 120 volatility_accumulator "
+        "136 volatility_reference 152 init_sqrt_price 360 liquidity 424 sqrt_min_price "
+        "440 sqrt_max_price 456 sqrt_price 552 permanent_lock_liquidity",
+    )
+    w.fields(
+        w.key,
+        r,
+        "168 token_a_mint 200 token_b_mint 232 token_a_vault 264 token_b_vault "
+        "296 whitelisted_vault 648 creator",
+    )
+    w.fields(w.u64, r, "392 protocol_a_fee 400 protocol_b_fee 472 activation_point")
     struct.pack_into(
         "<7B",
         b,
@@ -468,7 +457,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its account."""
+    """``Program.load``: the pool read back from its account."""
     acc = world.accounts[pool.address]
     pool.record = decode_pool(world.eng, acc.data, acc.owner)
     pool.spec.reserve_a = pool.record.token_a_amount
@@ -490,26 +479,8 @@ def _cost(pool: Pool, before: int) -> int:
     return COMPUTE_UNITS.use(steps(pool))
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=_quote_error,
-    no_output_error=CODES["ExceededSlippage"],
-    cost=_cost,
-    instruction_name="Swap",
-    setup=lambda world: None,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    cpi_events=_cpi_events,
-    token_instruction="TransferChecked",
-    rent={POOL_LEN: 8_630_400},
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.3,
-    from_kind="cpmm",
-)
+RUNS = sv.Program(_check, _quote_error, CODES["ExceededSlippage"], _cost, "Swap", _load)
+MARKET = sv.Market(lambda world: None, _takes, _create, _swapped, share=0.3, from_kind="cpmm")
+CURVE = sv.Curve(_quote, _apply, _price, _depth)
+LOGS = sv.Logs(cpi_events=_cpi_events, token_instruction=sv.TRANSFER_CHECKED)
+SIM = sv.SimVenue(VENUE, RUNS, MARKET, {POOL_LEN: 8_630_400}, CURVE, LOGS)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import ComputeUnits, Discoverable, PoolFacts, PoolLayout, Venue
+from ..base import ComputeUnits, Discoverable, Fresh, PoolFacts, PoolLayout, Swaps, Venue
 from .instructions import (
     SWAP,
     SWAP2,
@@ -280,19 +280,8 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    swap_key=swap_key,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6003,  # ExceededAmountSlippageTolerance
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    follow=_follow,
-    absent=lambda index, pool: None,  # the program skips the arrays its bitmap marks empty
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6003  # ExceededAmountSlippageTolerance
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+# absent: the program skips the arrays its bitmap marks empty
+FRESH = Fresh(swap_key, _follow, lambda index, pool: None)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, fresh=FRESH)

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    read_u64s,
-    readonly,
-    writable,
-)
-from ..base import Leg
+from ...wire import instructions as wire
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, InstructionError, Swap
+from ..base import Leg, Sizing
 from .layout import BINS_PER_ARRAY, PROGRAM, bin_array_address, event_authority, next_array
 
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
@@ -89,37 +79,22 @@ def swap(
     bin_arrays: Sequence[str],
     amount_in: int,
     min_amount_out: int,
+    v2: bool = False,
 ) -> Instruction:
-    """DLMM ``swap`` (exact input), no bitmap extension and no host fee account."""
-    data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
+    """DLMM ``swap`` (exact input), no bitmap extension and no host fee account; ``v2``:
+    ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a Token-2022
+    mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s accounts with
+    the memo program after the token programs, and a ``RemainingAccountsInfo`` with no
+    slices (no transfer-hook accounts: the remaining accounts are the bin arrays)."""
     keys = (pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle)
+    if v2:
+        data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
+        return _swap(data, user, keys, (program_x, program_y, MEMO_PROGRAM), bin_arrays)
+    data = SWAP + struct.pack("<QQ", amount_in, min_amount_out)
     return _swap(data, user, keys, (program_x, program_y), bin_arrays)
 
 
-def swap2(
-    user: str,
-    pair: str,
-    reserve_x: str,
-    reserve_y: str,
-    user_in: str,
-    user_out: str,
-    mint_x: str,
-    mint_y: str,
-    oracle: str,
-    program_x: str,
-    program_y: str,
-    bin_arrays: Sequence[str],
-    amount_in: int,
-    min_amount_out: int,
-) -> Instruction:
-    """DLMM ``swap2`` (exact input; ``idls/dlmm.json``), the swap of a pair with a
-    Token-2022 mint (``swap`` fixes both token programs to SPL Token's): ``swap``'s
-    accounts with the memo program after the token programs, and a
-    ``RemainingAccountsInfo`` with no slices (no transfer-hook accounts: the remaining
-    accounts are the bin arrays)."""
-    data = SWAP2 + struct.pack("<QQI", amount_in, min_amount_out, 0)
-    keys = (pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle)
-    return _swap(data, user, keys, (program_x, program_y, MEMO_PROGRAM), bin_arrays)
+swap2 = partial(swap, v2=True)  # DLMM ``swap2``: :func:`swap` with ``v2``
 
 
 def _swap(
@@ -133,19 +108,19 @@ def _swap(
     the token ``programs``): the pair, no bitmap extension, the reserves, the user's
     token accounts, mints, oracle, no host fee, the user, then the bin arrays."""
     pair, reserve_x, reserve_y, user_in, user_out, mint_x, mint_y, oracle = keys
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         data,
         [
-            account_meta(pair, writable=True),
-            account_meta(PROGRAM),
-            *writable(reserve_x, reserve_y, user_in, user_out),
-            *readonly(mint_x, mint_y),
-            account_meta(oracle, writable=True),
-            account_meta(PROGRAM),
-            account_meta(user, signer=True),
-            *readonly(*programs, event_authority(), PROGRAM),
-            *writable(*bin_arrays),
+            wire.account_meta(pair, writable=True),
+            wire.account_meta(PROGRAM),
+            *wire.writable(reserve_x, reserve_y, user_in, user_out),
+            *wire.readonly(mint_x, mint_y),
+            wire.account_meta(oracle, writable=True),
+            wire.account_meta(PROGRAM),
+            wire.account_meta(user, signer=True),
+            *wire.readonly(*programs, event_authority(), PROGRAM),
+            *wire.writable(*bin_arrays),
         ],
     )
 
@@ -175,53 +150,18 @@ def swap_instruction(leg: Leg) -> Instruction:
     arrays = swap_bin_arrays(leg.pool, r, swap_for_y)
     px = leg.token_programs.get(r.token_x_mint, SPL_TOKEN)
     py = leg.token_programs.get(r.token_y_mint, SPL_TOKEN)
-    build = swap2 if TOKEN_2022 in (px, py) else swap
-    return build(
-        leg.owner,
-        leg.pool,
-        r.reserve_x,
-        r.reserve_y,
-        leg.source,
-        leg.dest,
-        r.token_x_mint,
-        r.token_y_mint,
-        r.oracle,
-        px,
-        py,
-        arrays,
-        leg.amount_in,
-        leg.minimum_out,
-    )
+    mints = (r.token_x_mint, r.token_y_mint)
+    user = (leg.owner, leg.pool, r.reserve_x, r.reserve_y, leg.source, leg.dest)
+    amounts = (leg.amount_in, leg.minimum_out)
+    return swap(*user, *mints, r.oracle, px, py, arrays, *amounts, TOKEN_2022 in (px, py))
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pair, reserves, oracle, three bin arrays);
     ``swap2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    build = swap2 if TOKEN_2022 in programs else swap
-    return build(
-        payer,
-        keys[0],
-        keys[1],
-        keys[2],
-        source,
-        dest,
-        mint_in,
-        mint_out,
-        keys[3],
-        programs[0],
-        programs[1],
-        [keys[4], keys[5], keys[6]],
-        1,
-        1,
-    )
+    k, v2 = s.keys, TOKEN_2022 in s.programs
+    arrays = [k[4], k[5], k[6]]
+    return swap(s.payer, k[0], k[1], k[2], *s.users, *s.mints, k[3], *s.programs, arrays, 1, 1, v2)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -230,15 +170,14 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     if data[:8] != SWAP and not v2:
         raise InstructionError("InvalidInstructionData", "dlmm: not swap")
     what = "swap2" if v2 else "swap"
-    amount, minimum = read_u64s(data, 8, 2, what)
+    amount, minimum = wire.read_u64s(data, 8, 2, what)
     if v2 and data[24:] != bytes(4):  # RemainingAccountsInfo: no slices is all it takes here
         raise InstructionError(
             "InvalidInstructionData",
             "swap2: remaining-account slices (transfer hooks) are not simulated",
         )
     names = _ACCOUNTS_2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
+    acc = wire.named_accounts(accounts, names, what)
     return Swap(
         PROGRAM,
         acc["lb_pair"],

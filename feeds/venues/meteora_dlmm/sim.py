@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from engine_rs import decoded as D
 from engine_rs.errors import TicksMissingError
 
+from ...sim import venue as sv
 from ...sim.state import InnerIx, Pool, sim_key
-from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError
 from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
 from . import (
@@ -628,7 +629,7 @@ def swap_events(pool: Pool, user: str) -> tuple[bytes, bytes]:
 def _cpi_events(
     world: World, pool: Pool, s: Swap, events: tuple[str, ...]
 ) -> tuple[list[InnerIx], list[InnerIx]]:
-    """``SimVenue.cpi_events``: the ``Swap`` and ``Swap2Evt`` events by self-CPI, each
+    """``Logs.cpi_events``: the ``Swap`` and ``Swap2Evt`` events by self-CPI, each
     to the program with its event authority: ``swap2`` emits ``Swap`` before its token
     transfers and ``Swap2Evt`` after them, ``swap`` both after them (the real binary's
     order, ``tests/judge/test_inner_instructions.py``)."""
@@ -723,7 +724,7 @@ def _cost(pool: Pool, active_before: int) -> int:
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pair read back from its accounts: ``LbPair``, its active
+    """``Program.load``: the pair read back from its accounts: ``LbPair``, its active
     bin, and the bins of its bin arrays as the market keeps them (the Python program
     keeps no fees apart: ``fees_a``/``fees_b`` are left as they are)."""
     acc = world.accounts[pool.address]
@@ -748,26 +749,9 @@ def _load(world: World, pool: Pool) -> None:
     pool.spec.tick_current = int(r.active_id)
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    cpi_events=_cpi_events,
-    load=_load,
-    check=_check,
-    quote_error=_quote_error,
-    no_output_error=6039,  # InsufficientOutAmount: a swap that pays nothing
-    cost=_cost,
-    instruction_name="Swap",
-    setup=lambda world: None,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    token_instruction="TransferChecked",
-    rent={POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440},
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.25,
-    from_kind="cpmm",
-)
+NO_OUTPUT = 6039  # InsufficientOutAmount: a swap that pays nothing
+RUNS = sv.Program(_check, _quote_error, NO_OUTPUT, _cost, "Swap", _load)
+MARKET = sv.Market(lambda world: None, _takes, _create, _swapped, share=0.25, from_kind="cpmm")
+RENT = {POOL_LEN: 7_182_720, BIN_ARRAY_LEN: 71_437_440}
+LOGS = sv.Logs(cpi_events=_cpi_events, token_instruction=sv.TRANSFER_CHECKED)
+SIM = sv.SimVenue(VENUE, RUNS, MARKET, RENT, sv.Curve(_quote, _apply, _price, _depth), LOGS)

@@ -41,7 +41,7 @@ is :mod:`.sim` (only the simulator loads it).
 
 from __future__ import annotations
 
-from ..base import ComputeUnits, Discoverable, PoolFacts, PoolLayout, Venue
+from ..base import ComputeUnits, Discoverable, Fresh, PoolFacts, PoolLayout, Swaps, Venue
 from .instructions import (
     PLACE_TAKE_ORDER,
     TAKE_LIMIT,
@@ -196,19 +196,12 @@ DISCOVERY = Discoverable(
 )
 
 
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+# v0.2.1's fill-or-kill refusal: the deployed program has none, and the taker order live
+# sends (immediate-or-cancel) never fails on its minimum, it fills less
+SLIPPAGE = WOULD_EXECUTE_PARTIALLY
+FRESH = Fresh()  # a book changes every slot: read the market again before an order
+# exact_buy: a buy takes at most the lots of its minimum (fewer: the next hop fails)
 VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    # v0.2.1's fill-or-kill refusal: the deployed program has none, and the taker order
-    # live sends (immediate-or-cancel) never fails on its minimum, it fills less
-    slippage_error=WOULD_EXECUTE_PARTIALLY,
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,  # a book changes every slot: read the market again before an order
-    exact_buy=True,  # a buy takes at most the lots of its minimum (fewer: the next hop fails)
-    anchor=True,
-    discovery=DISCOVERY,
+    IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, fresh=FRESH, exact_buy=True
 )

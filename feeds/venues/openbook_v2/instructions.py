@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    SPL_TOKEN,
-    SYSTEM_PROGRAM,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    writable,
-)
-from ..base import Leg
+from ...wire import instructions as wire
+from ...wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, InstructionError, Swap
+from ..base import Leg, Sizing
 from .layout import (
     ASK,
     BID,
@@ -169,22 +160,22 @@ def place_take_order(
     clients write it."""
 
     def opt(key: str | None, signer: bool = False) -> Any:
-        return account_meta(PROGRAM) if key is None else account_meta(key, signer=signer)
+        return wire.account_meta(PROGRAM) if key is None else wire.account_meta(key, signer=signer)
 
     metas = [
-        account_meta(user, signer=True, writable=True),
-        account_meta(user, signer=True, writable=True),
-        account_meta(k.market, writable=True),
-        account_meta(k.market_authority),
-        *writable(k.bids, k.asks, k.base_vault, k.quote_vault, k.event_heap),
-        *writable(user_base, user_quote),
+        wire.account_meta(user, signer=True, writable=True),
+        wire.account_meta(user, signer=True, writable=True),
+        wire.account_meta(k.market, writable=True),
+        wire.account_meta(k.market_authority),
+        *wire.writable(k.bids, k.asks, k.base_vault, k.quote_vault, k.event_heap),
+        *wire.writable(user_base, user_quote),
         opt(k.oracle_a),
         opt(k.oracle_b),
-        account_meta(SPL_TOKEN),
-        account_meta(SYSTEM_PROGRAM),
+        wire.account_meta(SPL_TOKEN),
+        wire.account_meta(SYSTEM_PROGRAM),
         opt(k.open_orders_admin, signer=True),
     ]
-    return instruction(PROGRAM, args.pack(), metas)
+    return wire.instruction(PROGRAM, args.pack(), metas)
 
 
 def take_keys(market: str, rec: Any) -> TakeKeys:
@@ -211,20 +202,12 @@ def swap_instruction(leg: Leg) -> Instruction:
     return place_take_order(leg.owner, take_keys(leg.pool, r), base, quote, args)
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The taker order's shape on placeholder keys (market, authority, bids, asks, the two
     vaults, the event heap; no oracles, no admin: both sides have one shape)."""
-    k = TakeKeys(keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6])
+    k = TakeKeys(*s.keys[:7])
     return place_take_order(
-        payer, k, source, dest, TakeArgs(ASK, 1, 1, 1, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
+        s.payer, k, *s.users, TakeArgs(ASK, 1, 1, 1, IMMEDIATE_OR_CANCEL, TAKE_LIMIT)
     )
 
 
@@ -239,8 +222,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     side, price, base_lots, quote_lots, order_type, limit = _ARGS.unpack_from(data, 8)
     if side > 1 or order_type > 5:  # Borsh refuses an unknown enum variant
         raise InstructionError("InvalidInstructionData", "place_take_order: side / order type")
-    need_accounts(accounts, len(_NAMES), "place_take_order")
-    acc = dict(zip(_NAMES, accounts))
+    acc = wire.named_accounts(accounts, _NAMES, "place_take_order")
     base, quote = acc["user_base_account"], acc["user_quote_account"]
     ask = side == ASK
     src, dst = (base, quote) if ask else (quote, base)

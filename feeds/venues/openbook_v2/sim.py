@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from solders.pubkey import Pubkey
 
 from ...sim import orderbook as ob
+from ...sim import venue as sv
 from ...sim.state import Pool, sim_key
-from ...sim.venue import ProgramError, SimVenue
+from ...sim.venue import ProgramError
 from ...wire.instructions import SPL_TOKEN, SYSTEM_PROGRAM, Swap, ata_address
 from . import (
     ASK,
@@ -583,7 +584,7 @@ RENT = {size: (128 + size) * 6_960 for size in (MARKET_LEN, ob.BOOKSIDE_LEN, ob.
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the market read back from its accounts: ``Market``, its book
+    """``Program.load``: the market read back from its accounts: ``Market``, its book
     sides and event heap (a new ``Book``: the runtime's undo keeps the old one); the
     makers' own parameters stay."""
     b = _book(pool)
@@ -599,29 +600,10 @@ def _load(world: World, pool: Pool) -> None:
     pool.record = _record(world, new)
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=lambda text: INVALID_INPUT_LOTS_SIZE,
-    no_output_error=WOULD_EXECUTE_PARTIALLY,
-    cost=_cost,
-    instruction_name="PlaceTakeOrder",
-    setup=_setup,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    rent=RENT,
-    event=_event,
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.15,
-    from_kind="cpmm",
-    beside=True,
-    take=_take,
-    on_slot=_on_slot,
-    zero_transfers=False,  # token_utils.rs: a transfer of nothing is not made
+QUOTE_ERROR = sv.always(INVALID_INPUT_LOTS_SIZE)
+RUNS = sv.Program(_check, QUOTE_ERROR, WOULD_EXECUTE_PARTIALLY, _cost, "PlaceTakeOrder", _load)
+MARKET = sv.Market(_setup, _takes, _create, _swapped, 0.15, "cpmm", beside=True, on_slot=_on_slot)
+LOGS = sv.Logs(_event, zero_transfers=False)  # token_utils.rs makes no transfer of nothing
+SIM = sv.SimVenue(
+    VENUE, RUNS, MARKET, RENT, sv.Curve(_quote, _apply, _price, _depth), LOGS, take=_take
 )

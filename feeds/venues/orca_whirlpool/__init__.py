@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import ComputeUnits, Discoverable, PoolFacts, PoolLayout, Venue
+from ..base import ComputeUnits, Discoverable, Fresh, PoolFacts, PoolLayout, Swaps, Venue
 from .instructions import (
     SWAP,
     SWAP_V2,
@@ -51,7 +51,6 @@ from .instructions import (
     swap_instruction,
     swap_key,
     swap_tick_arrays,
-    swap_v2,
 )
 from .layout import (
     DISC_FIXED_TICK_ARRAY,
@@ -107,7 +106,6 @@ __all__ = [
     "swap_key",
     "swap_tick_array_starts",
     "swap_tick_arrays",
-    "swap_v2",
 ]
 
 ERRORS = {
@@ -170,19 +168,7 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    swap_key=swap_key,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6036,  # AmountOutBelowMinimum
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    follow=_follow,
-    absent=_absent,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6036  # AmountOutBelowMinimum
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+FRESH = Fresh(swap_key, _follow, _absent)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, fresh=FRESH)

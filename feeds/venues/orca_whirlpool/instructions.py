@@ -5,25 +5,13 @@ pool's current tick, the oracle), the sizing shape and the decoder."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    pdas,
-    readonly,
-    writable,
-)
-from ..base import Leg
+from ...wire import instructions as wire
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, InstructionError, Swap
+from ..base import Leg, Sizing
 from .layout import MAX_SQRT_PRICE_X64, MIN_SQRT_PRICE_X64, PROGRAM, swap_tick_array_starts
 
 SWAP = bytes([248, 198, 158, 145, 225, 117, 135, 200])  # sha256("global:swap")[..8]
@@ -49,14 +37,7 @@ _ACCOUNTS_V2 = (
     "whirlpool",
     "token_mint_a",
     "token_mint_b",
-    "token_owner_account_a",
-    "token_vault_a",
-    "token_owner_account_b",
-    "token_vault_b",
-    "tick_array_0",
-    "tick_array_1",
-    "tick_array_2",
-    "oracle",
+    *_ACCOUNTS[3:],  # the owners' accounts and vaults, the tick arrays, the oracle
 )
 
 
@@ -75,77 +56,30 @@ def swap(
     a_to_b: bool,
     exact_in: bool = True,
     sqrt_price_limit: int = 0,
+    v2: tuple[tuple[str, str], tuple[str, str]] | None = None,
 ) -> Instruction:
     """Whirlpool ``swap`` (spec §2.6); ``sqrt_price_limit`` 0: the far end of the
-    direction (the program's own default)."""
-    data = _swap_data(
-        SWAP, tick_arrays, amount, other_amount_threshold, a_to_b, exact_in, sqrt_price_limit
-    )
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            account_meta(SPL_TOKEN),
-            account_meta(authority, signer=True),
-            *writable(whirlpool, owner_a, vault_a, owner_b, vault_b, *tick_arrays, oracle),
-        ],
-    )
-
-
-def _swap_data(
-    disc: bytes,
-    tick_arrays: list[str],
-    amount: int,
-    other_amount_threshold: int,
-    a_to_b: bool,
-    exact_in: bool,
-    sqrt_price_limit: int,
-) -> bytes:
-    """The data of a ``swap`` (``disc``: also ``swap_v2``'s, before its empty
-    remaining-accounts info), after checking it names 3 tick arrays."""
+    direction (the program's own default). ``v2``: the pool's mints (a, b) and their
+    token programs, for ``swap_v2`` (the module doc) with no remaining accounts."""
     if len(tick_arrays) != 3:
         raise ValueError("a Whirlpool swap takes exactly 3 tick arrays")
     if sqrt_price_limit == 0:
         sqrt_price_limit = MIN_SQRT_PRICE_X64 if a_to_b else MAX_SQRT_PRICE_X64
-    data = disc + struct.pack("<QQ", amount, other_amount_threshold)
+    data = (SWAP if v2 is None else SWAP_V2) + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + bytes([int(exact_in), int(a_to_b)])
-    return data
-
-
-def swap_v2(
-    authority: str,
-    whirlpool: str,
-    mint_a: str,
-    mint_b: str,
-    program_a: str,
-    program_b: str,
-    owner_a: str,
-    vault_a: str,
-    owner_b: str,
-    vault_b: str,
-    tick_arrays: list[str],
-    oracle: str,
-    amount: int,
-    other_amount_threshold: int,
-    a_to_b: bool,
-    exact_in: bool = True,
-    sqrt_price_limit: int = 0,
-) -> Instruction:
-    """Whirlpool ``swap_v2`` (the module doc): no remaining accounts."""
-    data = _swap_data(
-        SWAP_V2, tick_arrays, amount, other_amount_threshold, a_to_b, exact_in, sqrt_price_limit
-    ) + bytes(1)  # RemainingAccountsInfo: none
-    return instruction(
-        PROGRAM,
-        data,
-        [
-            *readonly(program_a, program_b, MEMO_PROGRAM),
-            account_meta(authority, signer=True),
-            account_meta(whirlpool, writable=True),
-            *readonly(mint_a, mint_b),
-            *writable(owner_a, vault_a, owner_b, vault_b, *tick_arrays, oracle),
-        ],
-    )
+    users = (owner_a, vault_a, owner_b, vault_b, *tick_arrays, oracle)
+    if v2 is None:
+        signer = [wire.account_meta(SPL_TOKEN), wire.account_meta(authority, signer=True)]
+        return wire.instruction(PROGRAM, data, [*signer, *wire.writable(whirlpool, *users)])
+    mints, programs = v2
+    metas = [
+        *wire.readonly(*programs, MEMO_PROGRAM),
+        wire.account_meta(authority, signer=True),
+        wire.account_meta(whirlpool, writable=True),
+        *wire.readonly(*mints),
+        *wire.writable(*users),
+    ]
+    return wire.instruction(PROGRAM, data + bytes(1), metas)  # RemainingAccountsInfo: none
 
 
 def swap_tick_arrays(
@@ -155,14 +89,14 @@ def swap_tick_arrays(
     starts = swap_tick_array_starts(tick_spacing, tick_current, a_to_b)
     if not starts:
         raise ValueError(f"no tick array holds tick {tick_current} (spacing {tick_spacing})")
-    cache = pdas()
+    cache = wire.pdas()
     keys = [str(cache.tick_array(whirlpool, s)[0]) for s in starts]
     return (keys + [keys[-1]] * 3)[:3]
 
 
 def oracle(whirlpool: str) -> str:
     """A Whirlpool's oracle account (PDA ``["oracle", whirlpool]``, spec §2.4)."""
-    return str(pdas().oracle(whirlpool)[0])
+    return str(wire.pdas().oracle(whirlpool)[0])
 
 
 def swap_key(r: Any, mint_in: str) -> tuple[Any, ...]:
@@ -183,82 +117,20 @@ def swap_instruction(leg: Leg) -> Instruction:
     owner_a, owner_b = (leg.source, leg.dest) if a_to_b else (leg.dest, leg.source)
     pa = leg.token_programs.get(r.token_mint_a, SPL_TOKEN)
     pb = leg.token_programs.get(r.token_mint_b, SPL_TOKEN)
-    if TOKEN_2022 in (pa, pb):
-        return swap_v2(
-            leg.owner,
-            leg.pool,
-            r.token_mint_a,
-            r.token_mint_b,
-            pa,
-            pb,
-            owner_a,
-            r.token_vault_a,
-            owner_b,
-            r.token_vault_b,
-            arrays,
-            oracle(leg.pool),
-            leg.amount_in,
-            leg.minimum_out,
-            a_to_b,
-        )
-    return swap(
-        leg.owner,
-        leg.pool,
-        owner_a,
-        r.token_vault_a,
-        owner_b,
-        r.token_vault_b,
-        arrays,
-        oracle(leg.pool),
-        leg.amount_in,
-        leg.minimum_out,
-        a_to_b,
-    )
+    v2 = ((r.token_mint_a, r.token_mint_b), (pa, pb)) if TOKEN_2022 in (pa, pb) else None
+    users = (owner_a, r.token_vault_a, owner_b, r.token_vault_b)
+    amounts = (leg.amount_in, leg.minimum_out)
+    return swap(leg.owner, leg.pool, *users, arrays, oracle(leg.pool), *amounts, a_to_b, v2=v2)
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, three distinct tick arrays,
     oracle: an upper bound when the arrays repeat at the end of the price range);
     ``swap_v2`` when ``programs`` (of mint_in, mint_out) has Token-2022."""
-    if TOKEN_2022 in programs:
-        return swap_v2(
-            payer,
-            keys[0],
-            mint_in,
-            mint_out,
-            programs[0],
-            programs[1],
-            source,
-            keys[1],
-            dest,
-            keys[2],
-            [keys[3], keys[4], keys[5]],
-            keys[6],
-            1,
-            1,
-            True,
-        )
-    return swap(
-        payer,
-        keys[0],
-        source,
-        keys[1],
-        dest,
-        keys[2],
-        [keys[3], keys[4], keys[5]],
-        keys[6],
-        1,
-        1,
-        True,
-    )
+    k = s.keys
+    v2 = (s.mints, s.programs) if TOKEN_2022 in s.programs else None
+    users = (s.source, k[1], s.dest, k[2])
+    return swap(s.payer, k[0], *users, [k[3], k[4], k[5]], k[6], 1, 1, True, v2=v2)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -283,8 +155,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     if not exact_in:
         raise InstructionError("InvalidInstructionData", f"{what}: only exact input is supported")
     names = _ACCOUNTS_V2 if v2 else _ACCOUNTS
-    need_accounts(accounts, len(names), what)
-    acc = dict(zip(names, accounts))
+    acc = wire.named_accounts(accounts, names, what)
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     src, dst = (
         ("token_owner_account_a", "token_owner_account_b")

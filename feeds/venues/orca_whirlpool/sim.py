@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
 from ...sim import clmm
+from ...sim import venue as sv
 from ...sim.clmm import crossed_ticks as crossed_ticks
 from ...sim.state import Pool, sim_key
 from ...sim.venue import (
@@ -22,7 +24,6 @@ from ...sim.venue import (
     ANCHOR_CONSTRAINT_SEEDS,
     InstructionFailed,
     ProgramError,
-    SimVenue,
 )
 from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
@@ -65,13 +66,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w = Writer(POOL_LEN, base, DISC_WHIRLPOOL)
     w.key(8, r.whirlpools_config)
     w.u8(40, r.whirlpool_bump)
-    for off, v in (
-        (41, r.tick_spacing),
-        (43, r.fee_tier_index_seed),
-        (45, r.fee_rate),
-        (47, r.protocol_fee_rate),
-    ):
-        w.u16(off, v)
+    w.fields(w.u16, r, "41 tick_spacing 43 fee_tier_index_seed 45 fee_rate 47 protocol_fee_rate")
     w.u128(49, r.liquidity)
     w.u128(65, r.sqrt_price)
     w.i32(81, r.tick_current_index)
@@ -189,21 +184,24 @@ def _quote_error(text: str) -> int:
     return next((code for name, code in _QUOTE_ERRORS if name in text), 6023)
 
 
-def swap_steps(pool: Pool, tick_before: int) -> int:
-    """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
-    now took (:func:`feeds.sim.clmm.swap_steps`)."""
-    return clmm.swap_steps(pool, tick_before, TOKEN_2022_STEPS)
-
-
-def _cost(pool: Pool, tick_before: int) -> int:
-    """A swap's compute units: the model's use for the steps it took."""
-    return COMPUTE_UNITS.use(swap_steps(pool, tick_before))
+# the steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick now
+# took (:func:`feeds.sim.clmm.swap_steps`), and their units
+swap_steps = partial(clmm.swap_steps, token_2022_steps=TOKEN_2022_STEPS)
+_cost = clmm.cost(COMPUTE_UNITS, TOKEN_2022_STEPS)
 
 
 # ------------------------------------------------------------------ simulator: market
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """Every synthetic concentrated-liquidity pool becomes one."""
     return spec.kind == IDS.graph_kind and not spec.venue
+
+
+def position_amounts(
+    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
+) -> tuple[int, int]:
+    """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as a
+    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
+    return clmm.position_amounts(eng.orca_whirlpool.sqrt_price_at_tick, positions, sqrt_price, tick)
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
@@ -318,53 +316,17 @@ def place(
     return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
 
 
-def position_amounts(
-    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
-) -> tuple[int, int]:
-    """The tokens (a, b) ``positions`` hold at ``sqrt_price``, each rounded up as a
-    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
-    return clmm.position_amounts(eng.orca_whirlpool.sqrt_price_at_tick, positions, sqrt_price, tick)
-
-
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
     """The program's exact-input swap on the pool's state (the engine's kernel, with the
     pool's protocol fee rate: the split the program writes). A swap giving nothing is
     still one the program runs (an input the fee takes whole: it keeps the fee and the
     time, pays 0), so it is quoted, not refused."""
-    from ...sim.world import SwapQuote
-
     s = pool.spec
+    rate = pool.record.protocol_fee_rate
     res = world.eng.orca_whirlpool.swap(
-        s.sqrt_price_x64,
-        s.liquidity,
-        s.tick_current,
-        s.tick_spacing,
-        s.fee_rate,
-        s.ticks,
-        amount,
-        a_to_b,
-        protocol_fee_rate=pool.record.protocol_fee_rate,
+        *clmm.state_args(s), s.ticks, amount, a_to_b, protocol_fee_rate=rate
     )
-    return SwapQuote(
-        res.amount_in,
-        res.amount_out,
-        res.sqrt_price_x64,
-        res.tick_current,
-        res.liquidity,
-        after=(amount, res),
-    )
-
-
-def _pool_price(pool: Pool) -> float:
-    """Units of b per unit of a at the pool's price."""
-    return float((pool.spec.sqrt_price_x64 / 2**64) ** 2)
-
-
-def _depth(pool: Pool, a_to_b: bool) -> float:
-    """The input side's virtual reserve at the price (the traders' sizes)."""
-    s = pool.spec
-    sqrt = s.sqrt_price_x64 / 2**64
-    return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)
+    return clmm.quote_of(res, (amount, res))
 
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
@@ -526,7 +488,7 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its accounts: the ``Whirlpool`` (price,
+    """``Program.load``: the pool read back from its accounts: the ``Whirlpool`` (price,
     tick, liquidity, spacing, fee) and the initialized ticks of its tick arrays (the
     Python program keeps no fees apart: ``fees_a``/``fees_b`` are left as they are)."""
     from dataclasses import fields
@@ -554,24 +516,11 @@ def _load(world: World, pool: Pool) -> None:
     s.ticks = sorted(ticks)
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    v2_name="SwapV2",
-    load=_load,
-    check=_check,
-    quote_error=_quote_error,
-    no_output_error=6035,  # ZeroTradableAmount
-    cost=_cost,
-    instruction_name="Swap",
-    setup=lambda world: None,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    log_after_transfers=True,
-    quote=_quote,
-    apply=_apply,
-    price=_pool_price,
-    depth=_depth,
-    rent={POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360},
+NO_OUTPUT = 6035  # ZeroTradableAmount
+RUNS = sv.Program(_check, _quote_error, NO_OUTPUT, _cost, "Swap", _load)
+MARKET = sv.Market(lambda world: None, _takes, _create, _swapped)
+RENT = {POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360}
+CURVE = sv.Curve(_quote, _apply, clmm.price, clmm.depth)
+SIM = sv.SimVenue(
+    VENUE, RUNS, MARKET, RENT, CURVE, sv.Logs(log_after_transfers=True, v2_name="SwapV2")
 )

@@ -28,36 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from ...wire.instructions import (
-    ATA_PROGRAM,
-    SPL_TOKEN,
-    SYSTEM_PROGRAM,
-    InstructionError,
-    Swap,
-    account_meta,
-    ata_address,
-    instruction,
-    need_accounts,
-    pdas,
-    read_u64s,
-    readonly,
-    writable,
-)
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import ATA_PROGRAM, SYSTEM_PROGRAM, InstructionError, Swap
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("pump_amm")
@@ -148,7 +127,7 @@ _BUY_NAMES = (*_SELL_ACCOUNTS, "global_volume_accumulator", "user_volume_accumul
 
 # ------------------------------------------------------------------ PDAs
 def _pda(seeds: list[bytes], prog: str = PROGRAM) -> str:
-    return str(pdas().find(seeds, prog)[0])
+    return str(wire.pdas().find(seeds, prog)[0])
 
 
 def _b(key: str) -> bytes:
@@ -158,7 +137,7 @@ def _b(key: str) -> bytes:
 def pool_address(index: int, creator: str, base: str, quote: str) -> tuple[str, int]:
     """The pool PDA: ``["pool", index u16 LE, creator, base_mint, quote_mint]``."""
     seeds = [b"pool", index.to_bytes(2, "little"), _b(creator), _b(base), _b(quote)]
-    addr, bump = pdas().find(seeds, PROGRAM)
+    addr, bump = wire.pdas().find(seeds, PROGRAM)
     return str(addr), int(bump)
 
 
@@ -227,26 +206,26 @@ class SwapKeys:
 
 def _metas(sell: bool, user: str, k: SwapKeys, user_base: str, user_quote: str) -> list[Any]:
     metas = [
-        account_meta(k.pool, writable=True),
-        account_meta(user, signer=True, writable=True),
-        *readonly(GLOBAL_CONFIG, k.base_mint, k.quote_mint),
-        *writable(user_base, user_quote, k.pool_base, k.pool_quote),
-        account_meta(k.recipient),
-        account_meta(k.recipient_ata, writable=True),
-        *readonly(k.base_program, k.quote_program, SYSTEM_PROGRAM, ATA_PROGRAM),
-        *readonly(event_authority(), PROGRAM),
-        account_meta(k.creator_vault_ata, writable=True),
-        account_meta(k.creator_vault_authority),
+        wire.account_meta(k.pool, writable=True),
+        wire.account_meta(user, signer=True, writable=True),
+        *wire.readonly(GLOBAL_CONFIG, k.base_mint, k.quote_mint),
+        *wire.writable(user_base, user_quote, k.pool_base, k.pool_quote),
+        wire.account_meta(k.recipient),
+        wire.account_meta(k.recipient_ata, writable=True),
+        *wire.readonly(k.base_program, k.quote_program, SYSTEM_PROGRAM, ATA_PROGRAM),
+        *wire.readonly(event_authority(), PROGRAM),
+        wire.account_meta(k.creator_vault_ata, writable=True),
+        wire.account_meta(k.creator_vault_authority),
     ]
     if not sell:
         metas += [
-            account_meta(global_volume_accumulator()),
-            account_meta(user_volume_accumulator(user), writable=True),
+            wire.account_meta(global_volume_accumulator()),
+            wire.account_meta(user_volume_accumulator(user), writable=True),
         ]
     return [
         *metas,
-        *readonly(fee_config(), FEE_PROGRAM, pool_v2(k.base_mint), k.buyback),
-        account_meta(k.buyback_ata, writable=True),
+        *wire.readonly(fee_config(), FEE_PROGRAM, pool_v2(k.base_mint), k.buyback),
+        wire.account_meta(k.buyback_ata, writable=True),
     ]
 
 
@@ -255,7 +234,7 @@ def sell(
 ) -> Instruction:
     """``sell``: exactly ``base_in`` for at least ``min_quote_out``."""
     data = SELL + struct.pack("<QQ", base_in, min_quote_out)
-    return instruction(PROGRAM, data, _metas(True, user, k, user_base, user_quote))
+    return wire.instruction(PROGRAM, data, _metas(True, user, k, user_base, user_quote))
 
 
 def buy_exact_quote_in(
@@ -269,7 +248,7 @@ def buy_exact_quote_in(
     """``buy_exact_quote_in``: at most ``spendable_quote_in`` (fees included) for at least
     ``min_base_out``; ``track_volume`` = Some(false) (OptionBool: one bool byte)."""
     data = BUY_EXACT_QUOTE_IN + struct.pack("<QQ?", spendable_quote_in, min_base_out, False)
-    return instruction(PROGRAM, data, _metas(False, user, k, user_base, user_quote))
+    return wire.instruction(PROGRAM, data, _metas(False, user, k, user_base, user_quote))
 
 
 def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> SwapKeys:
@@ -285,13 +264,13 @@ def swap_keys(pool: str, rec: Any, base_program: str, quote_program: str) -> Swa
         rec.pool_base_token_account,
         rec.pool_quote_token_account,
         recipient,
-        ata_address(recipient, rec.quote_mint, quote_program),
+        wire.ata_address(recipient, rec.quote_mint, quote_program),
         base_program,
         quote_program,
-        ata_address(authority, rec.quote_mint, quote_program),
+        wire.ata_address(authority, rec.quote_mint, quote_program),
         authority,
         buyback,
-        ata_address(buyback, rec.quote_mint, quote_program),
+        wire.ata_address(buyback, rec.quote_mint, quote_program),
     )
 
 
@@ -304,41 +283,19 @@ def swap_instruction(leg: Leg) -> Instruction:
     return buy_exact_quote_in(leg.owner, k, leg.dest, leg.source, leg.amount_in, leg.minimum_out)
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (pool, vaults, the fee recipient's ATA, the
     creator vault's ATA and authority): the larger of the two, ``buy_exact_quote_in`` (2
     accounts and 1 byte more than a ``sell``), since placeholder mints do not say which
     side is the quote: an upper bound in bytes and in accounts. The fee and buyback
     recipients are picked by pool, so two pools' swaps may name different ones: each
     pool's are its own placeholders here."""
-    import hashlib
-
+    keys = s.keys
     buyback = str(Pubkey.from_bytes(hashlib.sha256(f"{keys[7]}:buyback".encode()).digest()))
-    base, quote = mint_out, mint_in
-    k = SwapKeys(
-        keys[0],
-        base,
-        quote,
-        keys[1],
-        keys[2],
-        keys[7],
-        keys[3],
-        programs[1],
-        programs[0],
-        keys[4],
-        keys[5],
-        buyback,
-        keys[6],
-    )
-    return buy_exact_quote_in(payer, k, dest, source, 1, 1)
+    base, quote = s.mint_out, s.mint_in
+    pools = (keys[0], base, quote, keys[1], keys[2], keys[7], keys[3])
+    k = SwapKeys(*pools, s.programs[1], s.programs[0], keys[4], keys[5], buyback, keys[6])
+    return buy_exact_quote_in(s.payer, k, s.dest, s.source, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -346,18 +303,17 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     head = data[:8]
     names: tuple[str, ...]
     if head == SELL:
-        amount, minimum = read_u64s(data, 8, 2, "sell")
+        amount, minimum = wire.read_u64s(data, 8, 2, "sell")
         names = _SELL_NAMES
     elif head == BUY_EXACT_QUOTE_IN:
-        amount, minimum = read_u64s(data, 8, 2, "buy_exact_quote_in")
+        amount, minimum = wire.read_u64s(data, 8, 2, "buy_exact_quote_in")
         if len(data) < 25 or data[24] > 1:
             raise InstructionError("InvalidInstructionData", "buy_exact_quote_in: track_volume")
         names = _BUY_NAMES
     else:
         raise InstructionError("InvalidInstructionData", "pump amm: not sell / buy_exact_quote_in")
     is_sell = head == SELL
-    need_accounts(accounts, len(names), "sell" if is_sell else "buy_exact_quote_in")
-    acc = dict(zip(names, accounts))
+    acc = wire.named_accounts(accounts, names, "sell" if is_sell else "buy_exact_quote_in")
     base, quote = acc["user_base_token_account"], acc["user_quote_token_account"]
     src, dst = (base, quote) if is_sell else (quote, base)
     return Swap(PROGRAM, acc["pool"], amount, minimum, src, dst, acc["user"], acc, is_sell)
@@ -385,18 +341,8 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6004,  # ExceededSlippage (a sell's; a buy's is 6040, from `check`)
-    compute_units=ComputeUnits(
-        120_000
-    ),  # twice a real swap's 58,881 (swaps near 73,500 are seen too)
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6004  # ExceededSlippage (a sell's; a buy's is 6040, from `check`)
+# twice a real swap's 58,881 (swaps near 73,500 are seen too)
+COMPUTE_UNITS = ComputeUnits(120_000)
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
+from ...sim import venue as sv
 from ...sim.state import InnerIx, Pool, sim_key
-from ...sim.venue import ANCHOR_CONSTRAINT_SEEDS, InstructionFailed, ProgramError, SimVenue
+from ...sim.venue import ANCHOR_CONSTRAINT_SEEDS, InstructionFailed, ProgramError
 from ...wire.instructions import SPL_TOKEN, Swap, ata_address
 from ...wire.writer import Writer
 from . import (
@@ -102,8 +103,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
         r.pool_base_token_account,
         r.pool_quote_token_account,
     )
-    for i, k in enumerate(keys):
-        w.key(11 + 32 * i, k)
+    w.keys(11, keys)
     w.u64(203, r.lp_supply)
     w.key(211, r.coin_creator)
     w.u8(243, int(r.is_mayhem_mode))
@@ -117,11 +117,9 @@ def encode_global_config(r: Any) -> bytes:
     mainnet account's size); the fields after the creator fee are left zero."""
     w = Writer(GLOBAL_CONFIG_LEN, None, DISC_GLOBAL_CONFIG)
     w.key(8, r.admin)
-    w.u64(40, r.lp_fee_basis_points)
-    w.u64(48, r.protocol_fee_basis_points)
+    w.u64s(40, (r.lp_fee_basis_points, r.protocol_fee_basis_points))
     w.u8(56, r.disable_flags)
-    for i, k in enumerate(r.protocol_fee_recipients):
-        w.key(57 + 32 * i, k)
+    w.keys(57, r.protocol_fee_recipients)
     w.u64(313, r.coin_creator_fee_basis_points)
     return w.done()
 
@@ -465,7 +463,7 @@ EVENT_IX_TAG = bytes.fromhex("e445a52e51cb9a1d")  # Anchor's emit_cpi! instructi
 def _cpi_events(
     world: World, pool: Pool, s: Swap, events: tuple[str, ...]
 ) -> tuple[list[InnerIx], list[InnerIx]]:
-    """``SimVenue.cpi_events``: the program logs its ``SellEvent`` / ``BuyEvent``
+    """``Logs.cpi_events``: the program logs its ``SellEvent`` / ``BuyEvent``
     (``Program data:``) and emits the same event by self-CPI after its transfers
     (mainnet's transactions show both: an ``invoke [2]`` of the program after the
     ``Program data:`` line), its event authority the CPI's account."""
@@ -482,7 +480,7 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its accounts: the ``Pool``, the
+    """``Program.load``: the pool read back from its accounts: the ``Pool``, the
     reserves (its vaults), what its fee rates depend on (a canonical pool, a coin
     creator, the base mint's supply)."""
     acc = world.accounts[pool.address]
@@ -501,28 +499,11 @@ def _load(world: World, pool: Pool) -> None:
     )
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=lambda text: 6023,  # Overflow
-    no_output_error=6002,  # ZeroQuoteAmount: a sell whose fees eat its output
-    # a real PumpSwap swap's transcript: "consumed 58881 of 600000 compute units"
-    cost=lambda pool, tick_before: 58_881,
-    instruction_name="Sell",
-    setup=_setup,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=False,
-    event=_event,
-    cpi_events=_cpi_events,
-    token_instruction="TransferChecked",
-    rent={POOL_LEN: 2_978_880, GLOBAL_CONFIG_LEN: 5_366_160},
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.3,
-    from_kind="cpmm",
-)
+# quote_error: Overflow; no output: ZeroQuoteAmount, a sell whose fees eat its output; a
+# real PumpSwap swap's transcript: "consumed 58881 of 600000 compute units"
+RUNS = sv.Program(_check, sv.always(6023), 6002, sv.flat(58_881), "Sell", _load)
+MARKET = sv.Market(_setup, _takes, _create, _swapped, share=0.3, from_kind="cpmm")
+RENT = {POOL_LEN: 2_978_880, GLOBAL_CONFIG_LEN: 5_366_160}
+LOGS = sv.Logs(_event, _cpi_events, sv.TRANSFER_CHECKED)
+CURVE = sv.Curve(_quote, _apply, _price, _depth)
+SIM = sv.SimVenue(VENUE, RUNS, MARKET, RENT, CURVE, LOGS, state_in_pool_account=False)

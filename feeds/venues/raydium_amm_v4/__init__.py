@@ -20,24 +20,9 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    SPL_TOKEN,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    read_u64s,
-    writable,
-)
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import SPL_TOKEN, InstructionError, Swap
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("raydium_amm_v4")
@@ -83,15 +68,15 @@ def swap_base_in(
     authority: str = AUTHORITY,
 ) -> Instruction:
     """AMM v4 ``SwapBaseInV2`` (tag 16, the 8-account form without the OpenBook market)."""
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         struct.pack("<BQQ", SWAP_BASE_IN_V2, amount_in, minimum_out),
         [
-            account_meta(SPL_TOKEN),
-            account_meta(amm, writable=True),
-            account_meta(authority),
-            *writable(coin_vault, pc_vault, user_source, user_dest),
-            account_meta(owner, signer=True),
+            wire.account_meta(SPL_TOKEN),
+            wire.account_meta(amm, writable=True),
+            wire.account_meta(authority),
+            *wire.writable(coin_vault, pc_vault, user_source, user_dest),
+            wire.account_meta(owner, signer=True),
         ],
     )
 
@@ -123,34 +108,26 @@ def swap_base_in_with_market(leg: Leg, market: Sequence[str]) -> Instruction:
     if len(market) != len(MARKET_PARTS):
         raise ValueError(f"SwapBaseIn: {len(MARKET_PARTS)} market accounts, not {len(market)}")
     r = leg.record
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         struct.pack("<BQQ", SWAP_BASE_IN, leg.amount_in, leg.minimum_out),
         [
-            account_meta(SPL_TOKEN),
-            account_meta(leg.pool, writable=True),
-            account_meta(AUTHORITY),
-            *writable(r.open_orders, r.coin_vault, r.pc_vault),
-            account_meta(r.market_program),
-            *writable(r.market, *market[:-1]),
-            account_meta(market[-1]),
-            *writable(leg.source, leg.dest),
-            account_meta(leg.owner, signer=True),
+            wire.account_meta(SPL_TOKEN),
+            wire.account_meta(leg.pool, writable=True),
+            wire.account_meta(AUTHORITY),
+            *wire.writable(r.open_orders, r.coin_vault, r.pc_vault),
+            wire.account_meta(r.market_program),
+            *wire.writable(r.market, *market[:-1]),
+            wire.account_meta(market[-1]),
+            *wire.writable(leg.source, leg.dest),
+            wire.account_meta(leg.owner, signer=True),
         ],
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (the pool, its two vaults)."""
-    return swap_base_in(keys[0], keys[1], keys[2], source, dest, payer, 1, 1)
+    return swap_base_in(s.keys[0], s.keys[1], s.keys[2], *s.users, s.payer, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -160,19 +137,9 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         raise InstructionError(
             "InvalidInstructionData", f"amm v4: instruction {tag.hex()} is not SwapBaseInV2"
         )
-    amount, minimum = read_u64s(data, 1, 2, "SwapBaseInV2")
-    need_accounts(accounts, 8, "SwapBaseInV2")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(
-        PROGRAM,
-        acc["amm"],
-        amount,
-        minimum,
-        acc["user_source"],
-        acc["user_dest"],
-        acc["owner"],
-        acc,
-    )
+    amount, minimum = wire.read_u64s(data, 1, 2, "SwapBaseInV2")
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "SwapBaseInV2")
+    return wire.swap_of(PROGRAM, acc, ("amm", "user_source", "user_dest", "owner"), amount, minimum)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -208,16 +175,6 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=30,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=False,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 30  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, anchor=False)

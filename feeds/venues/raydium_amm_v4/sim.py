@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
+from ...sim import venue as sv
 from ...sim.state import Pool, sim_key
-from ...sim.venue import ProgramError, SimVenue
+from ...sim.venue import ProgramError
 from ...wire.instructions import SPL_TOKEN, Swap
 from ...wire.writer import Writer
 from . import (
@@ -45,35 +46,19 @@ OPENBOOK = "srmqPvymJeFKQ4zGQed1GxppgkRHL5ZF2z7pBpV3D2u"  # the simulated pools'
 def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Raydium AMM v4 ``AmmInfo`` (752 bytes, spec §1.2)."""
     w = Writer(POOL_LEN, base)
-    for off, v in (
-        (0, r.status),
-        (8, r.nonce),
-        (32, r.coin_decimals),
-        (40, r.pc_decimals),
-        (48, r.state),
-        (144, r.trade_fee_numerator),
-        (152, r.trade_fee_denominator),
-        (176, r.swap_fee_numerator),
-        (184, r.swap_fee_denominator),
-        (192, r.need_take_pnl_coin),
-        (200, r.need_take_pnl_pc),
-        (224, r.pool_open_time),
-        (720, r.lp_amount),
-    ):
-        w.u64(off, v)
-    for off, k in (
-        (336, r.coin_vault),
-        (368, r.pc_vault),
-        (400, r.coin_vault_mint),
-        (432, r.pc_vault_mint),
-        (464, r.lp_mint),
-        (496, r.open_orders),
-        (528, r.market),
-        (560, r.market_program),
-        (592, r.target_orders),
-        (688, r.amm_owner),
-    ):
-        w.key(off, k)
+    w.fields(
+        w.u64,
+        r,
+        "0 status 8 nonce 32 coin_decimals 40 pc_decimals 48 state 144 trade_fee_numerator "
+        "152 trade_fee_denominator 176 swap_fee_numerator 184 swap_fee_denominator "
+        "192 need_take_pnl_coin 200 need_take_pnl_pc 224 pool_open_time 720 lp_amount",
+    )
+    w.fields(
+        w.key,
+        r,
+        "336 coin_vault 368 pc_vault 400 coin_vault_mint 432 pc_vault_mint 464 lp_mint "
+        "496 open_orders 528 market 560 market_program 592 target_orders 688 amm_owner",
+    )
     return w.done()
 
 
@@ -253,7 +238,7 @@ def _slippage_lines(
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its accounts: ``AmmInfo``, the pnl it
+    """``Program.load``: the pool read back from its accounts: ``AmmInfo``, the pnl it
     owes (the vaults' part that is not reserves), the reserves, the swap fee."""
     acc = world.accounts[pool.address]
     r = decode_pool(world.eng, acc.data, acc.owner)
@@ -265,20 +250,12 @@ def _load(world: World, pool: Pool) -> None:
     s.fee_num, s.fee_den = int(r.swap_fee_numerator), int(r.swap_fee_denominator)
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=lambda text: 29,  # InvalidInput
-    no_output_error=29,
-    cost=lambda pool, tick_before: COMPUTE_UNITS.use(0),
-    instruction_name="SwapBaseInV2",
-    setup=lambda world: None,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=False,
-    record_swap=_record_swap,
-    slippage_lines=_slippage_lines,
-    rent={POOL_LEN: 6_124_800},
+INVALID_INPUT = 29  # InvalidInput: the curve refuses the trade, or gives nothing
+COST = sv.flat(COMPUTE_UNITS.use(0))
+RUNS = sv.Program(_check, sv.always(INVALID_INPUT), INVALID_INPUT, COST, "SwapBaseInV2", _load)
+MARKET = sv.Market(lambda world: None, _takes, _create, _swapped)
+RENT = {POOL_LEN: 6_124_800}
+LOGS = sv.Logs(slippage_lines=_slippage_lines)
+SIM = sv.SimVenue(
+    VENUE, RUNS, MARKET, RENT, logs=LOGS, state_in_pool_account=False, record_swap=_record_swap
 )

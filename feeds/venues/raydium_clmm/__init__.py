@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import ComputeUnits, Discoverable, PoolFacts, PoolLayout, Venue
+from ..base import ComputeUnits, Discoverable, Fresh, PoolFacts, PoolLayout, Swaps, Venue
 from .instructions import (
     SWAP_TICK_ARRAYS,
     SWAP_V2,
@@ -205,19 +205,8 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    swap_key=swap_key,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6022,  # TooLittleOutputReceived (mainnet's numbering)
-    compute_units=COMPUTE_UNITS,
-    fresh_state=True,
-    anchor=True,
-    follow=_follow,
-    absent=lambda start, pool: None,  # the program reads only arrays its bitmap names
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6022  # TooLittleOutputReceived (mainnet's numbering)
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+# absent: the program reads only arrays its bitmap names
+FRESH = Fresh(swap_key, _follow, lambda start, pool: None)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY, fresh=FRESH)

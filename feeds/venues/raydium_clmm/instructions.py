@@ -11,19 +11,9 @@ from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    MEMO_PROGRAM,
-    SPL_TOKEN,
-    TOKEN_2022,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    readonly,
-    writable,
-)
-from ..base import Leg
+from ...wire import instructions as wire
+from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, InstructionError, Swap
+from ..base import Leg, Sizing
 from .layout import PROGRAM, _addr, array_start, initialized_starts
 
 SWAP_V2 = hashlib.sha256(b"global:swap_v2").digest()[:8]
@@ -66,15 +56,15 @@ def swap_v2(
     end of the direction); ``remaining``: the bitmap extension, then the tick arrays."""
     data = SWAP_V2 + struct.pack("<QQ", amount, other_amount_threshold)
     data += sqrt_price_limit.to_bytes(16, "little") + b"\x01"
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         data,
         [
-            account_meta(payer, signer=True),
-            account_meta(amm_config),
-            *writable(pool, source, dest, vault_in, vault_out, observation),
-            *readonly(SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM, mint_in, mint_out),
-            *writable(*remaining),
+            wire.account_meta(payer, signer=True),
+            wire.account_meta(amm_config),
+            *wire.writable(pool, source, dest, vault_in, vault_out, observation),
+            *wire.readonly(SPL_TOKEN, TOKEN_2022, MEMO_PROGRAM, mint_in, mint_out),
+            *wire.writable(*remaining),
         ],
     )
 
@@ -126,21 +116,8 @@ def swap_instruction(leg: Leg) -> Instruction:
     starts = swap_array_starts(r.tick_array_bitmap, r.tick_spacing, r.tick_current, zfo)
     arrays = [_addr("tick_array", leg.pool, s) for s in starts]
     remaining = [_addr("bitmap_extension", leg.pool), *arrays]
-    return swap_v2(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        r.observation_key,
-        leg.mint_in,
-        leg.mint_out,
-        remaining,
-        leg.amount_in,
-        leg.minimum_out,
-    )
+    accounts = (r.amm_config, leg.pool, *leg.users, vin, vout, r.observation_key)
+    return swap_v2(leg.owner, *accounts, *leg.mints, remaining, *leg.amounts)
 
 
 def _placeholder(seed: str) -> str:
@@ -149,33 +126,12 @@ def _placeholder(seed: str) -> str:
     return str(engine_rs.backend().b58encode(hashlib.sha256(seed.encode()).digest()))
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys: pool, config, vaults, observation, bitmap
     extension and three distinct tick arrays (the third derived from the last key)."""
-    remaining = [keys[5], keys[6], keys[7], _placeholder(f"{keys[7]}:tick_array")]
-    return swap_v2(
-        payer,
-        keys[1],
-        keys[0],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        keys[4],
-        mint_in,
-        mint_out,
-        remaining,
-        1,
-        1,
-    )
+    k = s.keys
+    remaining = [k[5], k[6], k[7], _placeholder(f"{k[7]}:tick_array")]
+    return swap_v2(s.payer, k[1], k[0], *s.users, k[2], k[3], k[4], *s.mints, remaining, 1, 1)
 
 
 def decode_swap(data: bytes, accounts: list[str]) -> Swap:
@@ -191,8 +147,7 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
         raise InstructionError("InvalidInstructionData", "swap_v2: bool out of range")
     if not base_input:
         raise InstructionError("InvalidInstructionData", "swap_v2: only exact input is supported")
-    need_accounts(accounts, len(_ACCOUNTS), "swap_v2")
-    acc = dict(zip(_ACCOUNTS, accounts))
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap_v2")
     acc["sqrt_price_limit"] = str(int.from_bytes(data[24:40], "little"))
     return Swap(
         PROGRAM,

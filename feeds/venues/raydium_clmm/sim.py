@@ -11,14 +11,16 @@ import struct
 import weakref
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from engine_rs import decoded as D
 
 from ...sim import clmm
+from ...sim import venue as sv
 from ...sim.clmm import crossed_ticks as crossed_ticks
 from ...sim.state import Pool, sim_key
-from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError, SimVenue
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, InstructionFailed, ProgramError
 from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
 from . import (
@@ -89,16 +91,11 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     w.i32(269, r.tick_current)
     w.u128(277, r.fee_growth_global_0_x64)
     w.u128(293, r.fee_growth_global_1_x64)
-    w.u64(309, r.protocol_fees_token_0)
-    w.u64(317, r.protocol_fees_token_1)
+    w.u64s(309, (r.protocol_fees_token_0, r.protocol_fees_token_1))
     w.u8(389, r.status)
     w.u8(390, r.fee_on)
-    for i, word in enumerate(r.tick_array_bitmap):
-        w.u64(904 + 8 * i, word)
-    w.u64(1064, r.fund_fees_token_0)
-    w.u64(1072, r.fund_fees_token_1)
-    w.u64(1080, r.open_time)
-    w.u64(1088, r.recent_epoch)
+    w.u64s(904, r.tick_array_bitmap)
+    w.u64s(1064, (r.fund_fees_token_0, r.fund_fees_token_1, r.open_time, r.recent_epoch))
     return w.done()
 
 
@@ -323,15 +320,10 @@ def _quote_error(text: str) -> int:
     return next((code for name, code in _QUOTE_ERRORS if name in text), 6043)
 
 
-def swap_steps(pool: Pool, tick_before: int) -> int:
-    """The steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick
-    now took (:func:`feeds.sim.clmm.swap_steps`)."""
-    return clmm.swap_steps(pool, tick_before, TOKEN_2022_STEPS)
-
-
-def _cost(pool: Pool, tick_before: int) -> int:
-    """A swap's compute units: the model's use for the steps it took."""
-    return COMPUTE_UNITS.use(swap_steps(pool, tick_before))
+# the steps of :data:`COMPUTE_UNITS` a swap from ``tick_before`` to the pool's tick now
+# took (:func:`feeds.sim.clmm.swap_steps`), and their units
+swap_steps = partial(clmm.swap_steps, token_2022_steps=TOKEN_2022_STEPS)
+_cost = clmm.cost(COMPUTE_UNITS, TOKEN_2022_STEPS)
 
 
 # ------------------------------------------------------------------ simulator: market
@@ -401,6 +393,14 @@ def _bitmap(starts: Sequence[int], tick_spacing: int) -> tuple[int, ...]:
         if 0 <= bit < 1024:
             words[bit // 64] |= 1 << (bit % 64)
     return tuple(words)
+
+
+def position_amounts(
+    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
+) -> tuple[int, int]:
+    """The tokens (0, 1) ``positions`` hold at ``sqrt_price``, each rounded up as a
+    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
+    return clmm.position_amounts(eng.raydium_clmm.sqrt_price_at_tick, positions, sqrt_price, tick)
 
 
 def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
@@ -533,48 +533,22 @@ def place(
     return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
 
 
-def position_amounts(
-    eng: Any, positions: Sequence[tuple[int, int, int]], sqrt_price: int, tick: int
-) -> tuple[int, int]:
-    """The tokens (0, 1) ``positions`` hold at ``sqrt_price``, each rounded up as a
-    deposit is (:func:`feeds.sim.clmm.position_amounts`)."""
-    return clmm.position_amounts(eng.raydium_clmm.sqrt_price_at_tick, positions, sqrt_price, tick)
-
-
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
     """The program's exact-input swap on the pool's state (the engine's kernel, with its
     config's fee bookkeeping: what the program writes; a partial fill at the price limit
     takes less input, as the program does); None where either side is nothing."""
-    from ...sim.world import SwapQuote
-
     s = pool.spec
     cfg = config_of(world, pool)
+    fees = (pool.record.fee_on, cfg.protocol_fee_rate, cfg.fund_fee_rate)
     res, *ledger = world.eng.raydium_clmm.swap_ledger(
-        s.sqrt_price_x64,
-        s.liquidity,
-        s.tick_current,
-        s.tick_spacing,
-        s.fee_rate,
-        pool.record.fee_on,
-        cfg.protocol_fee_rate,
-        cfg.fund_fee_rate,
-        s.ticks,
-        amount,
-        a_to_b,
+        *clmm.state_args(s), *fees, s.ticks, amount, a_to_b
     )
     if res.amount_in == 0 or res.amount_out == 0:
         # ``exact_internal_v2``: ``require!(amount_0 != 0 && amount_1 != 0,
         # TooSmallInputOrOutputAmount)`` right after the swap's math, before the
         # threshold's check (the runtime answers ``no_output_error``, 6026)
         return None
-    return SwapQuote(
-        res.amount_in,
-        res.amount_out,
-        res.sqrt_price_x64,
-        res.tick_current,
-        res.liquidity,
-        after=(res.fee_amount, tuple(ledger)),
-    )
+    return clmm.quote_of(res, (res.fee_amount, tuple(ledger)))
 
 
 def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> None:
@@ -583,16 +557,6 @@ def _apply(world: World, pool: Pool, a_to_b: bool, q: SwapQuote, kept: int) -> N
     if not isinstance(s.state, dict):
         s.state = {}
     s.state["swap"] = q.after
-
-
-def _price(pool: Pool) -> float:
-    return float((pool.spec.sqrt_price_x64 / 2**64) ** 2)
-
-
-def _depth(pool: Pool, a_to_b: bool) -> float:
-    s = pool.spec
-    sqrt = s.sqrt_price_x64 / 2**64
-    return float(s.liquidity / sqrt if a_to_b else s.liquidity * sqrt)
 
 
 def fee_on_token_0(fee_on: int, zero_for_one: bool) -> bool:
@@ -689,7 +653,7 @@ def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> 
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its accounts: ``PoolState`` (price,
+    """``Program.load``: the pool read back from its accounts: ``PoolState`` (price,
     tick, liquidity, spacing), its ``AmmConfig``'s trade fee, the initialized ticks
     (liquidity gross above 0) of its tick arrays (the Python program keeps no fees
     apart: ``fees_a``/``fees_b`` are left as they are)."""
@@ -716,32 +680,15 @@ def _load(world: World, pool: Pool) -> None:
     s.ticks = sorted(ticks)
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    quote_error=_quote_error,
-    no_output_error=6026,  # TooSmallInputOrOutputAmount
-    cost=_cost,
-    instruction_name="SwapV2",
-    setup=_setup,
-    takes=_takes,
-    create=_create,
-    swapped=_swapped,
-    state_in_pool_account=True,
-    token_instruction="TransferChecked",
-    log_after_transfers=False,
-    rent={
-        POOL_LEN: 11_637_120,
-        TICK_ARRAY_LEN: 72_161_280,
-        CONFIG_LEN: 1_705_200,
-        EXTENSION_LEN: 13_641_600,
-        OBSERVATION_LEN: 32_092_560,
-    },
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
-    share=0.5,
-    from_kind="clmm",
-)
+NO_OUTPUT = 6026  # TooSmallInputOrOutputAmount
+RUNS = sv.Program(_check, _quote_error, NO_OUTPUT, _cost, "SwapV2", _load)
+MARKET = sv.Market(_setup, _takes, _create, _swapped, share=0.5, from_kind="clmm")
+RENT = {
+    POOL_LEN: 11_637_120,
+    TICK_ARRAY_LEN: 72_161_280,
+    CONFIG_LEN: 1_705_200,
+    EXTENSION_LEN: 13_641_600,
+    OBSERVATION_LEN: 32_092_560,
+}
+CURVE = sv.Curve(_quote, _apply, clmm.price, clmm.depth)
+SIM = sv.SimVenue(VENUE, RUNS, MARKET, RENT, CURVE, sv.Logs(token_instruction=sv.TRANSFER_CHECKED))

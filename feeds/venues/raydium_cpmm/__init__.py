@@ -20,28 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from solders.instruction import Instruction
 
-from ...wire.instructions import (
-    SPL_TOKEN,
-    InstructionError,
-    Swap,
-    account_meta,
-    instruction,
-    need_accounts,
-    read_u64s,
-)
-from ..base import (
-    ComputeUnits,
-    Discoverable,
-    Leg,
-    PoolFacts,
-    PoolLayout,
-    Venue,
-)
+from ...wire import instructions as wire
+from ...wire.instructions import InstructionError, Swap
+from ..base import ComputeUnits, Discoverable, Leg, PoolFacts, PoolLayout, Sizing, Swaps, Venue
 from ..ids import ids, program
 
 IDS = ids("raydium_cpmm")
@@ -81,6 +66,7 @@ _ACCOUNTS = (
     "output_token_mint",
     "observation_state",
 )
+_ROLES = ("pool_state", "input_token_account", "output_token_account", "payer")
 
 
 # ------------------------------------------------------------------ the swap instruction
@@ -103,23 +89,23 @@ def swap_base_input(
 ) -> Instruction:
     """CP-Swap ``swap_base_input`` (spec §1.5)."""
     data = SWAP_BASE_INPUT + struct.pack("<QQ", amount_in, minimum_out)
-    return instruction(
+    return wire.instruction(
         PROGRAM,
         data,
         [
-            account_meta(payer, signer=True),
-            account_meta(authority),
-            account_meta(amm_config),
-            account_meta(pool, writable=True),
-            account_meta(input_account, writable=True),
-            account_meta(output_account, writable=True),
-            account_meta(input_vault, writable=True),
-            account_meta(output_vault, writable=True),
-            account_meta(input_program),
-            account_meta(output_program),
-            account_meta(input_mint),
-            account_meta(output_mint),
-            account_meta(observation, writable=True),
+            wire.account_meta(payer, signer=True),
+            wire.account_meta(authority),
+            wire.account_meta(amm_config),
+            wire.account_meta(pool, writable=True),
+            wire.account_meta(input_account, writable=True),
+            wire.account_meta(output_account, writable=True),
+            wire.account_meta(input_vault, writable=True),
+            wire.account_meta(output_vault, writable=True),
+            wire.account_meta(input_program),
+            wire.account_meta(output_program),
+            wire.account_meta(input_mint),
+            wire.account_meta(output_mint),
+            wire.account_meta(observation, writable=True),
         ],
     )
 
@@ -130,51 +116,18 @@ def swap_instruction(leg: Leg) -> Instruction:
     r = leg.record
     a_to_b = leg.mint_in == r.token_0_mint
     vin, vout = (r.token_0_vault, r.token_1_vault) if a_to_b else (r.token_1_vault, r.token_0_vault)
+    accounts = (r.amm_config, leg.pool, *leg.users, vin, vout)
     return swap_base_input(
-        leg.owner,
-        r.amm_config,
-        leg.pool,
-        leg.source,
-        leg.dest,
-        vin,
-        vout,
-        leg.token_programs[leg.mint_in],
-        leg.token_programs[leg.mint_out],
-        leg.mint_in,
-        leg.mint_out,
-        r.observation_key,
-        leg.amount_in,
-        leg.minimum_out,
+        leg.owner, *accounts, *leg.programs, *leg.mints, r.observation_key, *leg.amounts
     )
 
 
-def sizing_swap(
-    payer: str,
-    keys: Sequence[str],
-    source: str,
-    dest: str,
-    mint_in: str,
-    mint_out: str,
-    programs: tuple[str, str] = (SPL_TOKEN, SPL_TOKEN),
-) -> Instruction:
+def sizing_swap(s: Sizing) -> Instruction:
     """The swap's shape on placeholder keys (config, pool, vaults, observation: each
-    pool's config counted apart, though pools may share one); ``programs``: the token
-    programs of mint_in and mint_out."""
+    pool's config counted apart, though pools may share one)."""
+    k = s.keys
     return swap_base_input(
-        payer,
-        keys[0],
-        keys[1],
-        source,
-        dest,
-        keys[2],
-        keys[3],
-        programs[0],
-        programs[1],
-        mint_in,
-        mint_out,
-        keys[4],
-        1,
-        1,
+        s.payer, k[0], k[1], *s.users, k[2], k[3], *s.programs, *s.mints, k[4], 1, 1
     )
 
 
@@ -182,19 +135,9 @@ def decode_swap(data: bytes, accounts: list[str]) -> Swap:
     """A ``swap_base_input`` back as a :class:`Swap` (``InstructionError`` otherwise)."""
     if data[:8] != SWAP_BASE_INPUT:
         raise InstructionError("InvalidInstructionData", "cp-swap: not swap_base_input")
-    amount, minimum = read_u64s(data, 8, 2, "swap_base_input")
-    need_accounts(accounts, 13, "swap_base_input")
-    acc = dict(zip(_ACCOUNTS, accounts))
-    return Swap(
-        PROGRAM,
-        acc["pool_state"],
-        amount,
-        minimum,
-        acc["input_token_account"],
-        acc["output_token_account"],
-        acc["payer"],
-        acc,
-    )
+    amount, minimum = wire.read_u64s(data, 8, 2, "swap_base_input")
+    acc = wire.named_accounts(accounts, _ACCOUNTS, "swap_base_input")
+    return wire.swap_of(PROGRAM, acc, _ROLES, amount, minimum)
 
 
 def decode_pool(eng: Any, data: bytes, owner: str) -> Any:
@@ -211,14 +154,9 @@ COMPUTE_UNITS = ComputeUnits(34_700, 3_300, 2, 0.1)
 
 
 def _facts(r: Any) -> PoolFacts:
+    decimals = r.mint_0_decimals, r.mint_1_decimals
     return PoolFacts(
-        r.token_0_mint,
-        r.token_1_mint,
-        r.token_0_vault,
-        r.token_1_vault,
-        0.0,
-        r.mint_0_decimals,
-        r.mint_1_decimals,
+        r.token_0_mint, r.token_1_mint, r.token_0_vault, r.token_1_vault, 0.0, *decimals
     )
 
 
@@ -244,16 +182,6 @@ DISCOVERY = Discoverable(
 )
 
 
-VENUE = Venue(
-    ids=IDS,
-    decode_pool=decode_pool,
-    swap_instruction=swap_instruction,
-    sizing_swap=sizing_swap,
-    decode_swap=decode_swap,
-    errors=ERRORS,
-    slippage_error=6005,  # ExceededSlippage
-    compute_units=COMPUTE_UNITS,
-    fresh_state=False,
-    anchor=True,
-    discovery=DISCOVERY,
-)
+SLIPPAGE = 6005  # ExceededSlippage
+SWAPS = Swaps(swap_instruction, sizing_swap, decode_swap)
+VENUE = Venue(IDS, decode_pool, SWAPS, ERRORS, SLIPPAGE, COMPUTE_UNITS, DISCOVERY)

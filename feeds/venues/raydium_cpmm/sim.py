@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from engine_rs import decoded as D
 from engine_rs.errors import EngineError
 
+from ...sim import venue as sv
 from ...sim.state import Pool, sim_key
 from ...sim.token import TRANSFER_HOOK_INCORRECT_ACCOUNT
-from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, ProgramError, SimVenue
+from ...sim.venue import ANCHOR_CONSTRAINT_ADDRESS, ProgramError
 from ...wire.instructions import SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
 from . import (
@@ -67,29 +68,20 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
         r.token_1_program,
         r.observation_key,
     )
-    for i, k in enumerate(keys):
-        w.key(8 + 32 * i, k)
-    for off, v in (
-        (328, r.auth_bump),
-        (329, r.status),
-        (330, r.lp_mint_decimals),
-        (331, r.mint_0_decimals),
-        (332, r.mint_1_decimals),
-        (389, r.creator_fee_on),
-    ):
-        w.u8(off, v)
-    for off, v in (
-        (333, r.lp_supply),
-        (341, r.protocol_fees_token_0),
-        (349, r.protocol_fees_token_1),
-        (357, r.fund_fees_token_0),
-        (365, r.fund_fees_token_1),
-        (373, r.open_time),
-        (381, r.recent_epoch),
-        (397, r.creator_fees_token_0),
-        (405, r.creator_fees_token_1),
-    ):
-        w.u64(off, v)
+    w.keys(8, keys)
+    w.fields(
+        w.u8,
+        r,
+        "328 auth_bump 329 status 330 lp_mint_decimals 331 mint_0_decimals 332 mint_1_decimals "
+        "389 creator_fee_on",
+    )
+    w.fields(
+        w.u64,
+        r,
+        "333 lp_supply 341 protocol_fees_token_0 349 protocol_fees_token_1 357 fund_fees_token_0 "
+        "365 fund_fees_token_1 373 open_time 381 recent_epoch 397 creator_fees_token_0 "
+        "405 creator_fees_token_1",
+    )
     w.u8(390, int(r.enable_creator_fee))
     return w.done()
 
@@ -100,14 +92,12 @@ def encode_amm_config(r: Any, base: bytes | None = None) -> bytes:
     w.u8(8, r.bump)
     w.u8(9, int(r.disable_create_pool))
     w.u16(10, r.index)
-    for off, v in (
-        (12, r.trade_fee_rate),
-        (20, r.protocol_fee_rate),
-        (28, r.fund_fee_rate),
-        (36, r.create_pool_fee),
-        (108, r.creator_fee_rate),
-    ):
-        w.u64(off, v)
+    w.fields(
+        w.u64,
+        r,
+        "12 trade_fee_rate 20 protocol_fee_rate 28 fund_fee_rate 36 create_pool_fee "
+        "108 creator_fee_rate",
+    )
     w.key(44, r.protocol_owner)
     w.key(76, r.fund_owner)
     return w.done()
@@ -426,25 +416,25 @@ def _record_swap(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int)
         world._touched.append(r.observation_key)
     creator_in = c.creator_fee if c.creator_on_input else 0
     creator_out = 0 if c.creator_on_input else c.creator_fee
+    # the fees the pool keeps apart, by token: the protocol's, the fund's and the
+    # creator's (on the input) in the input's token, the creator's (on the output) in the
+    # output's
+    owed_in, owed_out = (c.protocol_fee, c.fund_fee, creator_in), (0, 0, creator_out)
+    add_0, add_1 = (owed_in, owed_out) if a_to_b else (owed_out, owed_in)
+    r = replace(
+        r,
+        protocol_fees_token_0=r.protocol_fees_token_0 + add_0[0],
+        protocol_fees_token_1=r.protocol_fees_token_1 + add_1[0],
+        fund_fees_token_0=r.fund_fees_token_0 + add_0[1],
+        fund_fees_token_1=r.fund_fees_token_1 + add_1[1],
+        creator_fees_token_0=r.creator_fees_token_0 + add_0[2],
+        creator_fees_token_1=r.creator_fees_token_1 + add_1[2],
+        recent_epoch=world.epoch(),
+    )
     if a_to_b:
-        r = replace(
-            r,
-            protocol_fees_token_0=r.protocol_fees_token_0 + c.protocol_fee,
-            fund_fees_token_0=r.fund_fees_token_0 + c.fund_fee,
-            creator_fees_token_0=r.creator_fees_token_0 + creator_in,
-            creator_fees_token_1=r.creator_fees_token_1 + creator_out,
-        )
         pool.fees_b += creator_out
     else:
-        r = replace(
-            r,
-            protocol_fees_token_1=r.protocol_fees_token_1 + c.protocol_fee,
-            fund_fees_token_1=r.fund_fees_token_1 + c.fund_fee,
-            creator_fees_token_1=r.creator_fees_token_1 + creator_in,
-            creator_fees_token_0=r.creator_fees_token_0 + creator_out,
-        )
         pool.fees_a += creator_out
-    r = replace(r, recent_epoch=world.epoch())
     pool.record = r
     pool.spec.state = c  # the event's fees (:func:`_event`)
     world.accounts[pool.address].data = encode_pool(r, world.accounts[pool.address].data)
@@ -521,7 +511,7 @@ def _cost(pool: Pool, tick_before: int) -> int:
 
 
 def _load(world: World, pool: Pool) -> None:
-    """``SimVenue.load``: the pool read back from its accounts: ``PoolState``, the fees it
+    """``Program.load``: the pool read back from its accounts: ``PoolState``, the fees it
     owes (protocol, fund, creator: in the vaults, not reserves), the reserves, the trade
     fee of its ``AmmConfig``."""
     acc = world.accounts[pool.address]
@@ -537,28 +527,28 @@ def _load(world: World, pool: Pool) -> None:
     s.fee_den = 1_000_000
 
 
-SIM = SimVenue(
-    venue=VENUE,
-    load=_load,
-    check=_check,
-    # ZeroTradingTokens (a fee on the input and none at all), else InvalidInput
-    quote_error=lambda text: 6006 if "ZeroTradingTokens" in text else 6003,
-    no_output_error=ANCHOR_REQUIRE_GT,  # require_gt!(amount_received, 0)
-    nothing_received_error=ANCHOR_REQUIRE_GT,  # the same check, after the output fee
-    cost=_cost,
-    instruction_name="SwapBaseInput",
-    setup=_setup,
-    takes=_takes,
-    create=_create,
-    swapped=lambda world, pool, a_to_b, paid_in, out: "Program log: Instruction: SwapBaseInput",
+def _quote_error(text: str) -> int:
+    """ZeroTradingTokens (a fee on the input and none at all), else InvalidInput."""
+    return 6006 if "ZeroTradingTokens" in text else 6003
+
+
+def _swapped(world: World, pool: Pool, a_to_b: bool, paid_in: int, out: int) -> str:
+    return "Program log: Instruction: SwapBaseInput"
+
+
+# no output: require_gt!(amount_received, 0); nothing received: the same check, after the
+# output's transfer fee
+RUNS = sv.Program(_check, _quote_error, ANCHOR_REQUIRE_GT, _cost, "SwapBaseInput", _load)
+RENT = {POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440, OBSERVATION_LEN: 29_252_880}
+SIM = sv.SimVenue(
+    VENUE,
+    RUNS,
+    sv.Market(_setup, _takes, _create, _swapped),
+    RENT,
+    sv.Curve(_quote, _apply, _price, _depth),
+    sv.Logs(_event, token_instruction=sv.TRANSFER_CHECKED),
     state_in_pool_account=False,
-    quote=_quote,
-    apply=_apply,
-    price=_price,
-    depth=_depth,
     record_swap=_record_swap,
-    event=_event,
-    token_instruction="TransferChecked",
     hook_error=TRANSFER_HOOK_INCORRECT_ACCOUNT,
-    rent={POOL_LEN: 5_324_000, CONFIG_LEN: 2_533_440, OBSERVATION_LEN: 29_252_880},
+    nothing_received_error=ANCHOR_REQUIRE_GT,
 )

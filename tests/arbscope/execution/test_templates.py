@@ -164,7 +164,7 @@ def test_a_venue_whose_data_does_not_hold_the_amounts_has_no_template() -> None:
         ix = venue.swap_instruction(leg)
         return Instruction(ix.program_id, bytes(ix.data)[:-8], ix.accounts)
 
-    odd = replace(venue, swap_instruction=no_minimum)
+    odd = replace(venue, swaps=replace(venue.swaps, build=no_minimum))
     assert swap_template(odd, _leg(STATIC[0], True)) is None
 
 

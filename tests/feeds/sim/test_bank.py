@@ -1,5 +1,5 @@
 """The simulator with the real programs as its bank (``arbscope sim --programs``):
-the venues' simulated programs (``SimVenue.load``) read a pool's state back from its bytes exactly as the world
+the venues' simulated programs (``Program.load``) read a pool's state back from its bytes exactly as the world
 holds it; the bank's probe refuses a binary older than arbscope's swap; a chain with a
 bank runs what the bank can run there and the rest on the Python programs."""
 
@@ -21,7 +21,7 @@ from tests.support.pools import view
 
 def test_every_venue_reads_its_pools_back() -> None:
     """The registry's parts: every venue's simulator reads its pools back (``load``)."""
-    assert [s.venue.name for s in programs.SIMULATED if s.load is None] == []
+    assert [s.venue.name for s in programs.SIMULATED if s.program.load is None] == []
 
 
 @pytest.mark.parametrize("seed", [3, 7, 63])
@@ -35,7 +35,7 @@ def test_load_on_the_worlds_own_bytes_is_the_state_it_holds(seed: int, slots: in
         w.step()
     seen: dict[str, int] = {}
     for pool in w.pools:
-        load = programs.by_kind(pool.kind).load
+        load = programs.by_kind(pool.kind).program.load
         assert load is not None
         before = view(pool)
         load(w, pool)

@@ -147,7 +147,9 @@ def _logs_frame(sid: int, slot: int, signature: str, err: Any, logs: tuple[str, 
 
 
 BOOK_PROGRAMS = {v.program for v in VENUES if v.ids.graph_kind == "book"}
-CPI_ONLY = {s.venue.program for s in SIMULATED if s.cpi_events is not None and s.event is None}
+CPI_ONLY = {
+    s.venue.program for s in SIMULATED if s.logs.cpi_events is not None and s.logs.event is None
+}
 
 
 def test_a_failed_swap_is_no_trade_to_the_ingest(eng: types.ModuleType) -> None:

@@ -261,7 +261,7 @@ def test_wrong_accounts_and_arguments_get_the_programs_codes(world: World) -> No
     s = _swap(leg)
     src, dst = (world.token_account(pool.vault_a), world.token_account(pool.vault_b))
     assert src is not None and dst is not None
-    check = openbook_v2_sim.SIM.check
+    check = openbook_v2_sim.SIM.program.check
     assert check(world, s, pool, src, dst) is True
 
     def with_account(name: str, key: str) -> I.Swap:

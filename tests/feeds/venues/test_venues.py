@@ -69,9 +69,9 @@ def test_a_venue_has_every_part(venue: Venue) -> None:
             elif str(part.type).startswith("Mapping"):
                 assert value, part.name
     assert venue.slippage_error in venue.errors
-    assert sim.no_output_error in venue.errors
+    assert sim.program.no_output_error in venue.errors
     assert venue.ids.pool_account_size in sim.rent, "its pool account is created rent-exempt"
-    assert sim.instruction_name and venue.compute_units.limit() > 0
+    assert sim.program.name and venue.compute_units.limit() > 0
 
 
 def test_every_venue_has_its_simulated_program_in_the_simulators_registry() -> None:
@@ -211,7 +211,7 @@ def test_error_names_come_from_the_programs_venue() -> None:
 def test_each_synthetic_pool_becomes_a_pool_of_exactly_one_venue() -> None:
     mk = synthetic.market(3, 10, 40, bases=2, hub_share=0.35, clmm_share=0.3)
     for spec in mk.pools:
-        assert sum(s.takes(spec) for s in programs.SIMULATED) == 1, spec
+        assert sum(s.market.takes(spec) for s in programs.SIMULATED) == 1, spec
     w = World(WorldConfig(seed=4, tokens=10, pools=40))  # a market holding every venue
     assert {p.kind for p in w.pools} == set(venues.KINDS)
     for p in w.pools:  # every pool is traded by its venue: its trades name the program
