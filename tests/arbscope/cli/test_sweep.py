@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from arbscope import cli
+from tests.support.processes import run_python
 
 ROOT = Path(__file__).resolve().parents[3]
 RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
@@ -39,14 +40,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def arbscope(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=env,
-    )
+    return run_python(["-m", "arbscope", *args], env, timeout=300)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
