@@ -430,13 +430,19 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
 
     m = market(SEEDS[0])
     p = next(p for p in m.world.pools if p.kind == "whirlpool")
-    g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    ing = eng.FeedIngest(g)
-    ing.track_pool(p.address, "whirlpool")
-    for ta in p.tick_arrays:
-        ing.track_array(ta, p.address)
-    for k in [p.address, *p.tick_arrays]:
-        ing.account(k, *m.initial[k], m.first_slot)
+
+    def whirlpool_read() -> tuple[Any, Any]:
+        """A graph and its ingest that have read the pool and its arrays (no vault)."""
+        g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
+        ing = eng.FeedIngest(g)
+        ing.track_pool(p.address, "whirlpool")
+        for ta in p.tick_arrays:
+            ing.track_array(ta, p.address)
+        for k in [p.address, *p.tick_arrays]:
+            ing.account(k, *m.initial[k], m.first_slot)
+        return g, ing
+
+    g, ing = whirlpool_read()
     plain = g.quote([p.address], p.mint_a, 10**6)
     assert g.pools() == [p.address]
     ing.account(p.vault_b, SPL_TOKEN, m.initial[p.vault_b][1], m.first_slot)
@@ -446,13 +452,7 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
     got = g.quote([p.address], p.mint_a, 10**6)
     less = eng.post_fee_amount((FEE1, FEE1), 0, 10**6)
     # the same pool without the fee, sent what arrives after it
-    bare = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    bare_ing = eng.FeedIngest(bare)
-    bare_ing.track_pool(p.address, "whirlpool")
-    for ta in p.tick_arrays:
-        bare_ing.track_array(ta, p.address)
-    for k in [p.address, *p.tick_arrays]:
-        bare_ing.account(k, *m.initial[k], m.first_slot)
+    bare, _ = whirlpool_read()
     assert got == [10**6, bare.quote([p.address], p.mint_a, less)[1]]
     assert got[1] < plain[1]
 

@@ -115,6 +115,28 @@ async def knock_until(
     raise AssertionError("the pick never held once the knocks stopped")
 
 
+async def knock_into_go(s: FeedSession, target: Any, pools: set[str]) -> Any:
+    """Knock ``target`` (a swap a to b of 2 % of its depth each slot, :func:`knock_until`)
+    until the cycle of the first base mint through exactly ``pools`` is a GO: its
+    ``(opportunity, decision)``."""
+
+    def knock(world: Any) -> list[Any]:
+        t = world.swap(target, True, world._trade_size(target, True, 0.02))
+        return [] if t is None else [t]
+
+    def pick() -> Any:
+        return next(
+            (
+                v
+                for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == pools
+            ),
+            None,
+        )
+
+    return await knock_until(s, knock, pick)
+
+
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:
     """Knock pools off their price until the scorer says GO for a cycle (picked once
     the knocks stopped and the session read their last slot)."""

@@ -28,34 +28,21 @@ from solders.address_lookup_table_account import (
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from feeds.sim import alt as SA
-from feeds.sim.chain import Chain, ChainError
+from feeds.sim.chain import ChainError
 from feeds.sim.server import EndpointProfile, SimServer
-from feeds.sim.world import World, WorldConfig
+from feeds.sim.world import WorldConfig
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
+from tests.support.chain import SvmTwin, svm_error
 from tests.support.jsclient import Web3Js
 
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 ALT_ID = Pubkey.from_string(A.ALT_PROGRAM)
-
-
-def _svm_err(e: Any) -> Any:
-    """A LiteSVM error in the node's JSON form."""
-    name = type(e).__name__
-    if name == "TransactionErrorFieldless":
-        return str(e).split(".")[-1]
-    if name == "TransactionErrorInstructionError":
-        inner = e.err
-        if type(inner).__name__ == "InstructionErrorCustom":
-            return {"InstructionError": [e.index, {"Custom": inner.code}]}
-        return {"InstructionError": [e.index, str(inner).split(".")[-1]]}
-    return repr(e)
 
 
 def _program_lines(logs: Sequence[str]) -> list[str]:
@@ -65,17 +52,11 @@ def _program_lines(logs: Sequence[str]) -> list[str]:
     ]
 
 
-class Twin:
+class Twin(SvmTwin):
     """The simulator and LiteSVM side by side at the same slot, one payer/authority."""
 
     def __init__(self) -> None:
-        self.world = World(WorldConfig(seed=5, **QUIET))  # type: ignore[arg-type]
-        self.chain = Chain(self.world, accept=True)
-        self.svm = LiteSVM()
-        self.kp = Keypair()
-        self.me = self.kp.pubkey()
-        self.chain.airdrop([str(self.me), 10**10])
-        self.svm.airdrop(self.me, 10**10)
+        super().__init__(seed=5)
         self.nonce = 0
         self.step(1)
 
@@ -113,7 +94,7 @@ class Twin:
         program's own log lines (``Program log:`` and the failure) must be the same."""
         nonce = self.nonce
         r = self.svm.send_transaction(self._tx(ixs, self.svm.latest_blockhash(), tables, signers))
-        svm_err = _svm_err(r.err()) if hasattr(r, "err") else None
+        svm_err = svm_error(r.err()) if hasattr(r, "err") else None
         self.nonce = nonce
         tx = self._tx(ixs, self.chain.latest_blockhash()[0], tables, signers)
         out = self.chain.run(tx, commit=True)
@@ -161,6 +142,13 @@ def _node() -> SimServer:
         slot_seconds=3600.0,
         accept_transactions=True,
     )
+
+
+def _payer(srv: SimServer) -> tuple[str, Keypair, Pubkey]:
+    """The node's RPC URL and a new keypair (its key) holding 1 SOL there."""
+    kp = Keypair()
+    srv.chain.airdrop([str(kp.pubkey()), 10**9])
+    return srv.infos()[0].http_url, kp, kp.pubkey()
 
 
 @pytest.mark.slow
@@ -435,10 +423,7 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
         dests = _keys(3)
         extend = A.extend_lookup_table(table, me, me, dests)
@@ -495,10 +480,7 @@ async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_root
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
 
         def send(ixs: list[Instruction]) -> None:
             msg = A.compile_v0(me, ixs, srv.chain.latest_blockhash()[0])
@@ -592,7 +574,7 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
         tx = VersionedTransaction(msg, [t.kp])
         if len(got) == 0:
             r = t.svm.send_transaction(tx)
-            got.append(_svm_err(r.err()) if hasattr(r, "err") else None)
+            got.append(svm_error(r.err()) if hasattr(r, "err") else None)
         else:
             got.append(t.chain.run(tx, commit=True).err)
     assert got[0] == got[1] == "AccountLoadedTwice"
@@ -647,10 +629,7 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
         extend = A.extend_lookup_table(table, me, me, _keys(3))
         msg = A.compile_v0(me, [ix, extend], srv.chain.latest_blockhash()[0])
