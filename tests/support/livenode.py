@@ -32,6 +32,7 @@ from feeds import venues
 from feeds.clients.rpc import RpcClient, RpcError
 from feeds.sim.export import Market, wallet_keypair
 from feeds.wire import instructions as I
+from tests.support.live import Opp, Score
 
 CONFIRM_S = 60.0  # a busy machine's node: generous
 
@@ -494,24 +495,6 @@ def best_size(graph: Any, pools: list[str], base: str, sizes: Sequence[int]) -> 
         if hops and hops[-1] - a > best:
             best, size = hops[-1] - a, a
     return size
-
-
-@dataclass(frozen=True, slots=True)
-class Opp:
-    """What ``LiveExecutor.submit`` reads of an opportunity (an order placed on a cycle
-    the session does not index: longer than its ``max_hops``, or one it would not
-    open)."""
-
-    base_mint: str
-    pools: tuple[str, ...]
-    tokens: tuple[str, ...]
-    kinds: tuple[str, ...]
-    amount_in: int
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    net_profit: int = 0
 
 
 async def place(

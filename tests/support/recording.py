@@ -19,3 +19,10 @@ def record(db: Path, seed: int, seconds: float) -> FeedSession:
         return s
 
     return asyncio.run(go())
+
+
+def recorded(folder: Path, seed: int, seconds: float) -> tuple[Path, str]:
+    """A journal ``folder/j.sqlite`` holding one recorded session (:func:`record`): its
+    path and the session's id (a module fixture's recording)."""
+    db = folder / "j.sqlite"
+    return db, record(db, seed, seconds).session_id
