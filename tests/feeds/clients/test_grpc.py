@@ -169,6 +169,13 @@ def first_seen(ing: Any, endpoint: int) -> int:
     return 0 if s is None else s.first_seen + s.duplicates
 
 
+def _worker_and_service(run: Any) -> tuple[Any, Any]:
+    """The run's gRPC worker and the Geyser service of its (first) endpoint."""
+    service = run.server.endpoints[0].geyser
+    assert service is not None
+    return run.grpc_worker(), service
+
+
 @pytest.mark.slow
 async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
     eng: types.ModuleType, client: str
@@ -223,9 +230,7 @@ async def test_pings_are_answered_with_a_request_carrying_their_id(
     eng: types.ModuleType, client: str
 ) -> None:
     async with market(eng, [{0}], PROFILES[:1], grpc_ping_s=0.05, client=client) as run:
-        w = run.grpc_worker()
-        service = run.server.endpoints[0].geyser
-        assert service is not None
+        w, service = _worker_and_service(run)
         await until(lambda: w.pings >= 5 and w.pongs >= 5, 30.0)
         assert service.stats["pongs"] >= 5 and service.stats["pings"] >= w.pings
         # answering a ping leaves the filter as it was: updates go on
@@ -303,9 +308,7 @@ async def test_a_server_without_a_store_does_not_support_from_slot(
     eng: types.ModuleType, client: str
 ) -> None:
     async with market(eng, [{0}], PROFILES[:1], grpc_replay_slots=0, client=client) as run:
-        w = run.grpc_worker()
-        service = run.server.endpoints[0].geyser
-        assert service is not None
+        w, service = _worker_and_service(run)
         await until(lambda: w.last_slot is not None)
         service.drop_streams()
         await until(lambda: not w.from_slot_ok, 30.0)

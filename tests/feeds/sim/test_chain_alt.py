@@ -60,6 +60,14 @@ class Twin(SvmTwin):
         self.nonce = 0
         self.step(1)
 
+    def new_table(self, keys: int) -> Pubkey:
+        """A lookup table of the payer's, made and extended by ``keys`` new addresses in
+        this slot, both runtimes agreeing on each step."""
+        ix, table = A.create_lookup_table(self.me, self.me, self.slot - 1)
+        agree(self.run([ix]))
+        agree(self.run([A.extend_lookup_table(table, self.me, self.me, _keys(keys))]))
+        return table
+
     @property
     def slot(self) -> int:
         return self.world.slot
@@ -206,19 +214,16 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
     if case == "not-a-table":
         return [A.extend_lookup_table(other.pubkey(), t.me, t.me, _keys(1))]
     ix, table = A.create_lookup_table(t.me, t.me, s - 1)
-    if case == "deactivate-frozen":
-        return [
-            ix,
-            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+    if case in ("deactivate-frozen", "freeze-deactivated"):
+        extend = A.extend_lookup_table(table, t.me, t.me, _keys(2))
+        freeze, deactivate = (
             A.freeze_lookup_table(table, t.me),
             A.deactivate_lookup_table(table, t.me),
-        ]
-    if case == "freeze-deactivated":
+        )
         return [
             ix,
-            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
-            A.deactivate_lookup_table(table, t.me),
-            A.freeze_lookup_table(table, t.me),
+            extend,
+            *([freeze, deactivate] if case == "deactivate-frozen" else [deactivate, freeze]),
         ]
     if case == "twice":
         return [ix, ix]
@@ -308,9 +313,7 @@ def _use(t: Twin, table: Pubkey, index: int) -> tuple[list[Instruction], Address
 
 def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(4))]))
+    table = t.new_table(4)
     ixs, acc = _use(t, table, 2)
     dest = acc.addresses[2]
     assert agree(t.run(ixs, [acc])) == "InvalidAddressLookupTableIndex"  # extended this slot
@@ -333,9 +336,7 @@ def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
 @pytest.mark.parametrize("case", ["missing", "owner", "data", "deactivated"])
 def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    table = t.new_table(2)
     t.step()
     ixs, acc = _use(t, table, 1)
     if case == "missing":
@@ -367,9 +368,7 @@ def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> 
 
 def test_refused_lookups_are_the_nodes_invalid_params_and_never_land() -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    table = t.new_table(2)
     ixs, acc = _use(t, table, 0)
     tx = t._tx(ixs, t.chain.latest_blockhash()[0], [acc])
     wire = base64.b64encode(bytes(tx)).decode()
