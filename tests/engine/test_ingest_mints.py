@@ -62,6 +62,8 @@ VA_AMOUNT, VB_AMOUNT, HELD = 10**12 + 100, 2 * 10**12 + 200, (100, 200)
 
 def pool_bytes(va: str = VA, vb: str = VB, ma: str = MA, mb: str = MB) -> bytes:
     """A CP-Swap PoolState (its protocol fees are not reserves: HELD)."""
+    unset = ["status", "creator_fee_on", "open_time", "recent_epoch"]
+    unset += [f"{fees}_fees_token_{i}" for fees in ("fund", "creator") for i in (0, 1)]
     r = NS(
         amm_config=CFG,
         pool_creator=key(1),
@@ -74,21 +76,14 @@ def pool_bytes(va: str = VA, vb: str = VB, ma: str = MA, mb: str = MB) -> bytes:
         token_1_program=SPL_TOKEN,
         observation_key=key(3),
         auth_bump=1,
-        status=0,
         lp_mint_decimals=9,
         mint_0_decimals=6,
         mint_1_decimals=6,
-        creator_fee_on=0,
         lp_supply=1,
         protocol_fees_token_0=HELD[0],
         protocol_fees_token_1=HELD[1],
-        fund_fees_token_0=0,
-        fund_fees_token_1=0,
-        open_time=0,
-        recent_epoch=0,
-        creator_fees_token_0=0,
-        creator_fees_token_1=0,
         enable_creator_fee=False,
+        **dict.fromkeys(unset, 0),
     )
     return encode_pool(r)
 

@@ -20,10 +20,10 @@ from feeds.sim.server import SimServer
 from feeds.wire.geyser import geyser_pb2 as pb
 from tests.support.truth import market_graph
 
+# quick to open, to notice a silent endpoint (no slot for 3 s: the default) and to come back
 QUICK = WorkerConfig(
     open_timeout_s=2.0,
     heartbeat_s=2.0,
-    stale_after_s=3.0,
     backoff_min_s=0.05,
     backoff_max_s=0.3,
     unsubscribe_wait_s=0.1,

@@ -144,10 +144,10 @@ class _StagedExecutor:
             open=0,
             sent=2,
             confirmed=2,
+            node="arbscope simulator (staged)",
             failed=0,
             refused=1,
             spent_today=4_211_000_000,
-            node="arbscope simulator (staged)",
             last_error="",
             routes=(
                 RouteView("jito:127.0.0.1/frankfurt", 2, 0, 0, 0, 0, (), None, None, 0, 0),
@@ -449,8 +449,8 @@ class StagedRivalsMarket(SimMarket):
             priority_fee=priority_fee,
             cu_limit=cu_limit,
             cu_price=cu_price,
-            tip=tip,
             tip_account="96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5" if tip else None,
+            tip=tip,
             paid_away=0,  # nothing paid elsewhere: net = profit - fee - tip
             failed=failed,
         )
