@@ -77,6 +77,9 @@ class Run:
     real: Result
 
 
+Arrays = Sequence[str] | None  # the tick / bin arrays a quote tracks (None: every one)
+
+
 class Judge:
     """A quiet simulated market (``config``) and the real programs of ``folder`` (the
     newest build of each; ``builds="oldest"``: the oldest, to say how a program changed),
@@ -198,12 +201,7 @@ class Judge:
 
     # ------------------------------------------------------------ the engine's quote
     def quote(
-        self,
-        eng: types.ModuleType,
-        pool: Pool,
-        mint_in: str,
-        amount: int,
-        arrays: Sequence[str] | None = None,
+        self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int, arrays: Arrays = None
     ) -> int | str:
         """The hop's output as a session's engine quotes it from the world's accounts (a
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the

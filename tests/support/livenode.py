@@ -368,6 +368,9 @@ def cycles(
     return out
 
 
+Cycle = Sequence[PoolInfo]  # a cycle's pools, in its order
+
+
 def tokens_of(cycle: Sequence[PoolInfo], base: str) -> list[str]:
     out = [base]
     for p in cycle:
@@ -376,12 +379,7 @@ def tokens_of(cycle: Sequence[PoolInfo], base: str) -> list[str]:
 
 
 async def open_cycle(
-    rpc: RpcClient,
-    market: Market,
-    cycle: Sequence[PoolInfo],
-    base: str,
-    share: float = 0.05,
-    cu_price: int = 0,
+    rpc: RpcClient, market: Market, cycle: Cycle, base: str, share: float = 0.05, cu_price: int = 0
 ) -> tuple[str, Sent]:
     """Knock a pool of ``cycle`` (the first of the kind :data:`KNOCK_ORDER` puts first)
     so that its hop pays more: the market sells that hop's output token into it. (the
