@@ -25,7 +25,6 @@ import pytest
 
 from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import RecordSettings
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.yellowstone import GrpcWorker, grpc_worker, subscribe_request, target
@@ -36,6 +35,7 @@ from storage.codec import Kind
 from storage.journal import Journal
 from tests.support.feeds import QUICK, market_equal, subscribe_call
 from tests.support.hostile import until
+from tests.support.recording import recording_sim
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
 SLOT_S = 0.05
@@ -432,11 +432,7 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)
 
     async def go() -> None:
-        s = sources.session(
-            sources.Watch(seed=11),
-            sim=sources.SimSettings(world=sim, grpc=1),
-            record=RecordSettings(db, batch_s=0.1),
-        )
+        s = recording_sim(db, 11, sources.SimSettings(world=sim, grpc=1))
         await s.run_for(3.0, tick_s=0.1)
         assert s.start_error == "" and len(s.digest) == 64
         assert "1 gRPC" in s.source
