@@ -217,6 +217,12 @@ def _step_noting(srv: SimServer, vaults: list[str], seen: dict[str, dict[int, by
                 seen[v][res.slot] = srv.world.accounts[v].data
 
 
+def _accepting() -> SimServer:
+    """The small market's node, still (a slot only when the test steps one), taking
+    transactions."""
+    return SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True)
+
+
 async def test_arbscope_rpc_client_finds_every_venues_pools_by_size_and_mint() -> None:
     async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
         async with RpcClient(srv.infos()[0].http_url) as client:
@@ -404,7 +410,7 @@ def _expected_fee(price: int, limit: int) -> int:
 
 
 async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         url = srv.infos()[0].http_url
         w = srv.world
         info = (await rpc(url, "getEpochInfo", [{"commitment": "confirmed"}]))["result"]
@@ -582,7 +588,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
 
     from feeds.wire import instructions as I
 
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:
             w = srv.world
@@ -629,7 +635,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
 async def test_web3js_reads_epoch_rent_genesis_fees_and_token_accounts(
     web3js: type[Web3Js],
 ) -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         w = srv.world
         owner, mint, held = _vault_owner(srv)
@@ -922,7 +928,7 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
     this on mainnet); with preflight the same ones are refused at once."""
     from solders.hash import Hash
 
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         stale = signed_transfer(srv, blockhash=str(Hash.new_unique()))
         forged = signed_transfer(srv, forge=True)
@@ -980,7 +986,7 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
 async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
     web3js: type[Web3Js],
 ) -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         url = info.http_url
         await rpc(url, "getHealth")  # (the clock's first slot is out: it moves no more)
