@@ -10,13 +10,12 @@ from __future__ import annotations
 import ast
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.processes import run_python
 
 SHIPPED = ("engine_rs", "feeds", "storage", "tui", "themes", "arbscope")
 
@@ -150,9 +149,7 @@ print(json.dumps(loaded))
 def test_the_session_loads_no_fleet_metrics_or_simulator() -> None:
     """The import contract at run time: ``arbscope.session`` alone (a replay's, a live
     one's) loads no NATS client, no metrics server and no simulator module."""
-    p = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    p = run_python(["-c", PROBE])
     assert p.returncode == 0, p.stderr
     loaded = set(json.loads(p.stdout.strip().splitlines()[-1]))
     assert "arbscope.session" in loaded
@@ -186,14 +183,7 @@ def test_a_live_session_loads_no_simulator(tmp_path: Path) -> None:
     run += ["--pools", str(pools), "--no-record", "--no-metrics"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
     env.update(XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_DATA_HOME=str(tmp_path / "data"))
-    p = subprocess.run(
-        [sys.executable, "-c", LIVE, *run],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    p = run_python(["-c", LIVE, *run], env)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out["source"] == "live ×1" and not out["embedded"]

@@ -8,6 +8,7 @@ import argparse
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,6 +276,11 @@ def test_the_pubsub_transport_is_chosen_by_key_or_flag_and_reaches_the_workers(
     assert cli.build_session(cfg).feeds.options.worker_config.transport == "websockets"
 
 
+def _workers(cfg: Any) -> Any:
+    """The feed workers' config of the session ``cfg`` builds."""
+    return cli.build_session(cfg).feeds.options.worker_config
+
+
 def test_the_grpc_client_is_chosen_by_key_or_flag_and_reaches_the_workers(
     tmp_path: Path,
 ) -> None:
@@ -284,12 +290,12 @@ def test_the_grpc_client_is_chosen_by_key_or_flag_and_reaches_the_workers(
     f.write_text('[feeds]\ngrpc_client = "aio"\n')
     cfg = cli.resolve_config(_run_args([]))
     assert cfg["feeds.grpc_client"] == "native"
-    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "native"
+    assert _workers(cfg).grpc_client == "native"
     cfg = cli.resolve_config(_run_args(["--config", str(f)]))
-    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "aio"
+    assert _workers(cfg).grpc_client == "aio"
     cfg = cli.resolve_config(_run_args(["--config", str(f), "--grpc-client", "native"]))
     assert cfg.sources["feeds.grpc_client"] == "flag --grpc-client"
-    assert cli.build_session(cfg).feeds.options.worker_config.grpc_client == "native"
+    assert _workers(cfg).grpc_client == "native"
     with pytest.raises(ConfigError, match=r"feeds\.grpc_client: expected one of native, aio"):
         parse('[feeds]\ngrpc_client = "tonic"\n', "c.toml")
 

@@ -111,24 +111,13 @@ async def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_command_prints_the_checks_and_exits_1_on_a_problem(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from tests.support.paths import ROOT
+    from tests.support.processes import run_python
 
     cfg = tmp_path / "c.toml"
     cfg.write_text("[policy]\nmin_profit = -1\n[metrics]\nport = 0\n")  # 9464 may be taken
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARBSCOPE_")}
     env.update(_env(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
-    out = subprocess.run(
-        [sys.executable, "-m", "arbscope", "doctor", "--config", str(cfg), "--timeout", "3"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    out = run_python(["-m", "arbscope", "doctor", "--config", str(cfg), "--timeout", "3"], env)
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"✗ config     {cfg}:2: policy.min_profit: expected a value >= 0" in out.stdout
     assert out.stdout.strip().endswith("1 problem found")

@@ -210,16 +210,10 @@ async def test_unknown_ids_and_slots_from_the_future_degrade_health_and_show_in_
     """Notifications under subscription ids never given (7,387 in one run) and slots from
     the future were counted inside and shown nowhere: each is a problem on /health
     (unknown_max_pct, implausible_max) and a counter on /metrics, per endpoint."""
-    profiles = [
-        _endpoint("good"),
-        _endpoint("unknown", unknown_rate=0.3),
-        _endpoint("future", future_after=40),
-    ]
-    async with _running(profiles) as s:
+    unknown, future = _endpoint("unknown", unknown_rate=0.3), _endpoint("future", future_after=40)
+    async with _running([_endpoint("good"), unknown, future]) as s:
         _code, v = await _until_health(
-            s,
-            lambda v: _mentions(v, "never gave (unknown)"),
-            timeout=60.0,
+            s, lambda v: _mentions(v, "never gave (unknown)"), timeout=60.0
         )
         assert s.health.server is not None
         async with asyncio.timeout(60):  # the future endpoint's lie, once a connection

@@ -16,12 +16,13 @@ import pytest
 
 from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import FeedSession, RecordSettings
+from arbscope.session import FeedSession
 from feeds.propamm import PROP_AMMS
 from feeds.sim.world import WorldConfig
 from feeds.wire.tokens import BY_SYMBOL
 from storage.codec import Kind
 from storage.journal import Journal
+from tests.support.recording import recording_sim
 
 pytestmark = pytest.mark.slow
 SOL, USDC = BY_SYMBOL["SOL"].mint, BY_SYMBOL["USDC"].mint
@@ -38,13 +39,8 @@ def test_prop_amms_are_seen_shown_recorded_and_replayed(tmp_path: Path, grpc: in
     world = WorldConfig(seed=63, prop_amms=True)
 
     async def go() -> None:
-        s = sources.session(
-            sources.Watch(seed=63),
-            sim=sources.SimSettings(world=world, grpc=grpc, endpoints=1, slot_seconds=0.1),
-            record=RecordSettings(db, batch_s=0.1),
-        )
-        s.tick_s = 0.05
-        s.loop.period_ns = 50_000_000
+        sim = sources.SimSettings(world=world, grpc=grpc, endpoints=1, slot_seconds=0.1)
+        s = recording_sim(db, 63, sim, fast=True)
         await s.start()
         try:
             assert s.start_error == ""

@@ -17,11 +17,11 @@ import pytest
 from arbscope import sources
 from arbscope.metrics import families
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import RecordSettings
 from feeds.sim.world import WorldConfig
 from storage.codec import Kind
 from storage.export import export_session
 from storage.journal import Journal
+from tests.support.recording import recording_sim
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +31,7 @@ def test_rival_arbitrage_is_seen_recorded_replayed_and_exported(tmp_path: Path) 
     world = WorldConfig(seed=5, tokens=8, pools=20, trades_per_slot=6, competitors=3)
 
     async def go() -> None:
-        s = sources.session(
-            sources.Watch(seed=5),
-            sim=sources.SimSettings(world=world, grpc=1, slot_seconds=0.1),
-            record=RecordSettings(db, batch_s=0.1),
-        )
-        s.tick_s = 0.05
-        s.loop.period_ns = 50_000_000
+        s = recording_sim(db, 5, sources.SimSettings(world=world, grpc=1, slot_seconds=0.1), True)
         await s.start()
         try:
             assert s.start_error == ""

@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from arbscope import sources
+from arbscope.session import FeedSession
 from feeds.sim.server import SimServer, default_profiles
 from feeds.sim.world import WorldConfig
 from feeds.wire.universe import (
@@ -213,24 +215,23 @@ async def test_a_session_with_nothing_to_find_says_so_on_screen() -> None:
         # a pool that is there but trades no base mint: as useless, said as plainly
         pool = server.world.pools[0]
         base = next(m for m in server.world.mints if m not in (pool.mint_a, pool.mint_b))
-        s2 = sources.session(
-            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[base], seed=9),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-        )
-        await s2.start()
-        s2.tick()
-        snap2 = s2.snapshot
-        await s2.stop()
-        bare = sources.session(
-            sources.Watch(universe=[(pool.address, pool.kind)], base_mints=[], seed=9),
-            sources.Evaluation(shadow=False),
-            endpoints=eps,
-        )
-        await bare.start()
-        bare.tick()
-        snap3 = bare.snapshot
-        await bare.stop()
+
+        async def one_tick(base_mints: list[str]) -> tuple[FeedSession, Any]:
+            """A session of that one pool and ``base_mints``, one tick: the session (stopped)
+            and its snapshot of that tick."""
+            one = sources.session(
+                sources.Watch(universe=[(pool.address, pool.kind)], base_mints=base_mints, seed=9),
+                sources.Evaluation(shadow=False),
+                endpoints=eps,
+            )
+            await one.start()
+            one.tick()
+            snap = one.snapshot
+            await one.stop()
+            return one, snap
+
+        s2, snap2 = await one_tick([base])
+        _bare, snap3 = await one_tick([])
     assert s.start_error.startswith("nothing to find: none of the 2 pools of the universe")
     assert (
         "nothing to find: none of the 2 pools" in status and "(2 not found, 0 rejected)" in status

@@ -15,28 +15,29 @@ from arbscope.timing import KernelTimer
 from engine_rs.errors import FrameError
 
 
+def _call_each(t: KernelTimer) -> None:
+    """One call of each kind: ``score`` (stateless), ``cycles_touching`` (reads the
+    graph) and the ingest (mirrored into the twin)."""
+    t.call("score", lambda m: 1)
+    t.call("cycles_touching", lambda m: 1)
+    t.call("feed_ingest", lambda m: 1, mirror=True)
+
+
+def _shadowed(t: KernelTimer) -> dict[str, int]:
+    """How often each kernel was checked against its shadow."""
+    return {k: s.shadow_checks for k, s in t.stats.items()}
+
+
 def test_stateful_kernels_are_not_shadowed_once_suspended(
     rust: types.ModuleType, py: types.ModuleType
 ) -> None:
     t = KernelTimer(rust, py, shadow_every=1, shadow_budget=1.0)
-    t.call("score", lambda m: 1)
-    t.call("cycles_touching", lambda m: 1)
-    t.call("feed_ingest", lambda m: 1, mirror=True)
-    assert {k: s.shadow_checks for k, s in t.stats.items()} == {
-        "score": 1,
-        "cycles_touching": 1,
-        "feed_ingest": 1,
-    }
+    _call_each(t)
+    assert _shadowed(t) == {"score": 1, "cycles_touching": 1, "feed_ingest": 1}
     t.stateful_suspended = "load"
     for _ in range(3):
-        t.call("score", lambda m: 1)
-        t.call("cycles_touching", lambda m: 1)
-        t.call("feed_ingest", lambda m: 1, mirror=True)
-    assert {k: s.shadow_checks for k, s in t.stats.items()} == {
-        "score": 4,
-        "cycles_touching": 1,
-        "feed_ingest": 1,
-    }
+        _call_each(t)
+    assert _shadowed(t) == {"score": 4, "cycles_touching": 1, "feed_ingest": 1}
     assert t.mismatch_count == 0
 
 

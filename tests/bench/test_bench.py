@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.paths import ROOT
+from tests.support.processes import run_python
 
 pytestmark = pytest.mark.e2e
 
 
 def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--kernel",
-            "cpmm_amount_out",
-            "--json",
-            str(out_json),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    out = run_python(
+        ["-m", "bench", "--quick", "--kernel", "cpmm_amount_out", "--json", str(out_json)]
     )
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("|")]
@@ -46,50 +30,16 @@ def test_quick_bench_of_one_kernel(tmp_path: Path) -> None:
 
 
 def test_unknown_kernel_is_an_error() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench", "--kernel", "nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = run_python(["-m", "bench", "--kernel", "nope"], timeout=60)
     assert out.returncode == 2 and "unknown kernel" in out.stderr
 
 
 def test_live_bench_reports_build_sign_and_the_tick_to_trade_steps(tmp_path: Path) -> None:
     out_json = tmp_path / "live.json"
     way = "bundle, unsimulated (fast path)"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.live",
-            "--reps",
-            "20",
-            "--seconds",
-            "3",
-            "--pools",
-            "48",
-            "--tokens",
-            "16",
-            "--trades",
-            "10",
-            "--slot-ms",
-            "100",
-            "--way",
-            way,
-            "--sim-nice",
-            "0,5",
-            "--json",
-            str(out_json),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    args = ["--reps", "20", "--seconds", "3", "--pools", "48", "--tokens", "16"]
+    args += ["--trades", "10", "--slot-ms", "100", "--way", way, "--sim-nice", "0,5"]
+    out = run_python(["-m", "bench.live", *args, "--json", str(out_json)], timeout=300)
     assert out.returncode == 0, out.stderr
     data = json.loads(out_json.read_text())
     assert data["build_sign"]["bytes"] > 1_000  # 5 instructions, one signature

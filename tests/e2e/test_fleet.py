@@ -109,13 +109,23 @@ async def eu_to_a_dashboard(
         await con.start()
         runs = [asyncio.ensure_future(eu.run()), asyncio.ensure_future(con.run())]
         yield EuToADashboard(server, eu, con, con.view.regions()[0])
-        await con.stop()
-        for t in runs:
-            await asyncio.wait_for(t, T)
+        await _ended(con, runs)
     finally:
-        await eu.stop()
-        await con.stop()
-        await server.stop()
+        await _torn_down(eu, con, server)
+
+
+async def _ended(con: Any, runs: list[asyncio.Future[Any]]) -> None:
+    """The consumer stopped, then each session's run awaited (it ends with its session)."""
+    await con.stop()
+    for t in runs:
+        await asyncio.wait_for(t, T)
+
+
+async def _torn_down(eu: Any, con: Any, server: Any) -> None:
+    """The collector, the consumer and the chain stopped, in that order (always)."""
+    await eu.stop()
+    await con.stop()
+    await server.stop()
 
 
 async def until(feed: RegionFeed, done: Any, timeout_s: float = T) -> None:
@@ -327,13 +337,9 @@ async def test_a_collector_forwards_what_it_does_not_read_and_its_consumer_appli
         assert sum(isinstance(r, tuple) for r in mine.values()) > len(mine) // 2
         # the collector's own graph has not read the vaults: its quotes are not these
         assert rates(eu) != mine
-        await con.stop()
-        for t in runs:
-            await asyncio.wait_for(t, T)
+        await _ended(con, runs)
     finally:
-        await eu.stop()
-        await con.stop()
-        await server.stop()
+        await _torn_down(eu, con, server)
 
 
 async def test_a_replay_by_sequence_range_reads_only_those_chunks(

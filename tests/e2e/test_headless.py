@@ -69,6 +69,17 @@ def _one_pool(tmp: Path) -> Path:
     return pools
 
 
+HEADLESS = ["run", "--headless", "--no-metrics"]
+
+
+def _one_pool_run(tmp: Path, rpc: str) -> list[str]:
+    """``run --headless`` of :func:`_one_pool`'s pool, journaled to ``j.sqlite``, on a
+    PubSub endpoint that is not there and the RPC endpoint ``rpc``."""
+    pools = _one_pool(tmp)
+    feeds = ["--ws", "ws://127.0.0.1:9", "--rpc", rpc, "--pools", str(pools)]
+    return [*HEADLESS, "--db", str(tmp / "j.sqlite"), *feeds]
+
+
 def _families(text: str) -> dict[str, Any]:
     return {f.name: f for f in text_string_to_metric_families(text)}
 
@@ -166,23 +177,7 @@ async def test_headless_serves_metrics_and_sigterm_flushes_the_journal(tmp_path:
 
 
 async def test_headless_exits_non_zero_when_it_cannot_start(tmp_path: Path) -> None:
-    pools = _one_pool(tmp_path)
-    p = await start_arbscope(
-        [
-            "run",
-            "--headless",
-            "--no-metrics",
-            "--db",
-            str(tmp_path / "j.sqlite"),
-            "--ws",
-            "ws://127.0.0.1:9",
-            "--rpc",
-            "http://127.0.0.1:9",
-            "--pools",
-            str(pools),
-        ],
-        headless_env(tmp_path),
-    )
+    p = await start_arbscope(_one_pool_run(tmp_path, "http://127.0.0.1:9"), headless_env(tmp_path))
     _, err = await asyncio.wait_for(p.communicate(), 60)
     assert p.returncode == 1
     assert "no endpoint answered getMultipleAccounts" in err.decode()
@@ -195,25 +190,9 @@ async def test_sigterm_during_a_start_on_a_hanging_endpoint_stops_at_once(tmp_pa
     after the request's timeout with a start failure."""
     from tests.support.hostile import Hanging, http_server, until
 
-    pools = _one_pool(tmp_path)
     hanging = Hanging()
     async with http_server(hanging) as slow:
-        p = await start_arbscope(
-            [
-                "run",
-                "--headless",
-                "--no-metrics",
-                "--db",
-                str(tmp_path / "j.sqlite"),
-                "--ws",
-                "ws://127.0.0.1:9",
-                "--rpc",
-                slow,
-                "--pools",
-                str(pools),
-            ],
-            headless_env(tmp_path),
-        )
+        p = await start_arbscope(_one_pool_run(tmp_path, slow), headless_env(tmp_path))
         try:
             await until(lambda: hanging.requests == 1, timeout=60)
             p.send_signal(signal.SIGTERM)
@@ -364,24 +343,9 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     env = headless_env(
         tmp_path, ARBSCOPE_JOURNAL_QUEUE_MB="1", ARBSCOPE_SIM_SLOT_MS="50", TMPDIR=str(tmp_path)
     )
+    args = ["--seed", "4", "--endpoints", "8", "--duration", "4", "--db", str(db)]
     run = run_python(
-        [
-            "-m",
-            "arbscope",
-            "run",
-            "--headless",
-            "--no-metrics",
-            "--seed",
-            "4",
-            "--endpoints",
-            "8",
-            "--duration",
-            "4",
-            "--db",
-            str(db),
-            "--log-file",
-            str(tmp_path / "a.log"),
-        ],
+        ["-m", "arbscope", *HEADLESS, *args, "--log-file", str(tmp_path / "a.log")],
         env,
         timeout=300,
     )
@@ -391,22 +355,8 @@ async def test_a_busy_multi_endpoint_session_is_recorded_in_full(tmp_path: Path)
     assert "the writer caught up" in run.stderr, run.stderr  # and was drained
     lines = dict(x.split(" ", 1) for x in run.stdout.splitlines())
     sid, digest = lines["session"], lines["digest"]
-    rep = run_python(
-        [
-            "-m",
-            "arbscope",
-            "replay",
-            sid,
-            "--db",
-            str(db),
-            "--headless",
-            "--speed",
-            "max",
-            "--digest",
-        ],
-        headless_env(tmp_path),
-        timeout=300,
-    )
+    replay = ["replay", sid, "--db", str(db), "--headless", "--speed", "max", "--digest"]
+    rep = run_python(["-m", "arbscope", *replay], headless_env(tmp_path), timeout=300)
     assert rep.returncode == 0, rep.stderr
     assert rep.stdout.strip() == digest and "matches" in rep.stderr
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
@@ -426,21 +376,9 @@ async def test_a_wal_file_deleted_while_recording_then_sigkill_loses_nothing_sai
     import contextlib
 
     db = tmp_path / "wal.sqlite"
+    args = ["--seed", "6", "--db", str(db), "--batch-ms", "100"]
     p = await start_arbscope(
-        [
-            "run",
-            "--headless",
-            "--no-metrics",
-            "--seed",
-            "6",
-            "--db",
-            str(db),
-            "--batch-ms",
-            "100",
-            "--log-file",
-            str(tmp_path / "a.log"),
-        ],
-        headless_env(tmp_path),
+        [*HEADLESS, *args, "--log-file", str(tmp_path / "a.log")], headless_env(tmp_path)
     )
     seen: list[str] = []
     try:
@@ -508,20 +446,8 @@ async def test_a_full_disk_stops_recording_the_session_goes_on_and_exits_1(
         env["ARBSCOPE_FAULT_JOURNAL_MAX_PAGES"] = "40"  # 160 KB
         db = tmp_path / "j.sqlite"
     try:
-        p = await start_arbscope(
-            [
-                "run",
-                "--headless",
-                "--no-metrics",
-                "--seed",
-                "4",
-                "--db",
-                str(db),
-                "--log-file",
-                str(tmp_path / "a.log"),
-            ],
-            env,
-        )
+        log = ["--log-file", str(tmp_path / "a.log")]
+        p = await start_arbscope([*HEADLESS, "--seed", "4", "--db", str(db), *log], env)
         seen: list[str] = []
         try:
             line = await _wait_line(p, r"recording stopped at input ([\d,]+)", seen, timeout=120)

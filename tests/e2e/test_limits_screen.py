@@ -13,7 +13,7 @@ import pytest
 from arbscope.metrics import MetricsSettings
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
-from tests.support.feeds import sim_session
+from tests.support.feeds import refusing, sim_session
 from tests.support.pilot import until
 from tui.app import ArbscopeApp
 from tui.widgets.feeds import FeedsPanel
@@ -35,14 +35,7 @@ async def _get(url: str) -> str:
 
 async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics() -> None:
     profiles = [
-        EndpointProfile(
-            "limited",
-            latency_ms=2,
-            jitter_ms=1,
-            rate_limit_rps=0,
-            rate_limit_answer="retry-after",
-            retry_after_s=60,
-        ),
+        refusing("limited", "retry-after", retry_after_s=60),
         EndpointProfile(
             "capped", latency_ms=2, jitter_ms=1, max_subscriptions=CAP, cap_answer="close"
         ),

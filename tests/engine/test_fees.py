@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import types
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -195,10 +196,10 @@ def test_empty_window_says_so(eng: types.ModuleType) -> None:
     ],
 )
 def test_bad_input_is_a_typed_error(
-    eng: types.ModuleType, call: object, exc: type[Exception]
+    eng: types.ModuleType, call: Callable[[types.ModuleType], object], exc: type[Exception]
 ) -> None:
     with pytest.raises(exc):
-        call(eng)  # type: ignore[operator]
+        call(eng)
 
 
 def _one(m: types.ModuleType) -> object:

@@ -298,6 +298,7 @@ def _market(
     extra: int,
     standing: bool,
     clmm: float,
+    *,
     bases: int = 0,
     dislocated_share: float = 0.1,
 ) -> synthetic.Market:

@@ -31,6 +31,7 @@ from tests.support.frames import (
     assert_same_state,
     market,
     messages,
+    read_market,
     same_call,
     sid,
 )
@@ -79,16 +80,7 @@ def make_mixed(
 ) -> tuple[Any, Any]:
     """An ingest whose endpoints in ``grpc`` are gRPC streams (one slot binding each, as
     the worker binds when its stream opens), the others PubSub connections."""
-    g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    ing = eng.FeedIngest(g, capacity, 64)
-    for address, kind in m.universe:
-        ing.track_pool(address, kind)
-    for ta, pool in m.tick_arrays:
-        ing.track_array(ta, pool)
-    for _ in range(3):
-        for k in ing.watched():
-            owner, data = m.initial[k]
-            ing.account(k, owner, data, m.first_slot)
+    g, ing = read_market(eng, m, capacity)
     labels = ["slot", *ing.watched(), *m.programs]
     for ep in range(ENDPOINTS):
         if ep in grpc:

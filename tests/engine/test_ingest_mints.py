@@ -62,6 +62,8 @@ VA_AMOUNT, VB_AMOUNT, HELD = 10**12 + 100, 2 * 10**12 + 200, (100, 200)
 
 def pool_bytes(va: str = VA, vb: str = VB, ma: str = MA, mb: str = MB) -> bytes:
     """A CP-Swap PoolState (its protocol fees are not reserves: HELD)."""
+    unset = ["status", "creator_fee_on", "open_time", "recent_epoch"]
+    unset += [f"{fees}_fees_token_{i}" for fees in ("fund", "creator") for i in (0, 1)]
     r = NS(
         amm_config=CFG,
         pool_creator=key(1),
@@ -74,21 +76,14 @@ def pool_bytes(va: str = VA, vb: str = VB, ma: str = MA, mb: str = MB) -> bytes:
         token_1_program=SPL_TOKEN,
         observation_key=key(3),
         auth_bump=1,
-        status=0,
         lp_mint_decimals=9,
         mint_0_decimals=6,
         mint_1_decimals=6,
-        creator_fee_on=0,
         lp_supply=1,
         protocol_fees_token_0=HELD[0],
         protocol_fees_token_1=HELD[1],
-        fund_fees_token_0=0,
-        fund_fees_token_1=0,
-        open_time=0,
-        recent_epoch=0,
-        creator_fees_token_0=0,
-        creator_fees_token_1=0,
         enable_creator_fee=False,
+        **dict.fromkeys(unset, 0),
     )
     return encode_pool(r)
 
@@ -430,13 +425,19 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
 
     m = market(SEEDS[0])
     p = next(p for p in m.world.pools if p.kind == "whirlpool")
-    g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    ing = eng.FeedIngest(g)
-    ing.track_pool(p.address, "whirlpool")
-    for ta in p.tick_arrays:
-        ing.track_array(ta, p.address)
-    for k in [p.address, *p.tick_arrays]:
-        ing.account(k, *m.initial[k], m.first_slot)
+
+    def whirlpool_read() -> tuple[Any, Any]:
+        """A graph and its ingest that have read the pool and its arrays (no vault)."""
+        g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
+        ing = eng.FeedIngest(g)
+        ing.track_pool(p.address, "whirlpool")
+        for ta in p.tick_arrays:
+            ing.track_array(ta, p.address)
+        for k in [p.address, *p.tick_arrays]:
+            ing.account(k, *m.initial[k], m.first_slot)
+        return g, ing
+
+    g, ing = whirlpool_read()
     plain = g.quote([p.address], p.mint_a, 10**6)
     assert g.pools() == [p.address]
     ing.account(p.vault_b, SPL_TOKEN, m.initial[p.vault_b][1], m.first_slot)
@@ -446,13 +447,7 @@ def test_a_whirlpool_leaves_the_graph_when_its_vault_proves_token_2022(
     got = g.quote([p.address], p.mint_a, 10**6)
     less = eng.post_fee_amount((FEE1, FEE1), 0, 10**6)
     # the same pool without the fee, sent what arrives after it
-    bare = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    bare_ing = eng.FeedIngest(bare)
-    bare_ing.track_pool(p.address, "whirlpool")
-    for ta in p.tick_arrays:
-        bare_ing.track_array(ta, p.address)
-    for k in [p.address, *p.tick_arrays]:
-        bare_ing.account(k, *m.initial[k], m.first_slot)
+    bare, _ = whirlpool_read()
     assert got == [10**6, bare.quote([p.address], p.mint_a, less)[1]]
     assert got[1] < plain[1]
 

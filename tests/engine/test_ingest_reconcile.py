@@ -22,6 +22,7 @@ from tests.support.frames import (
     account_value,
     make_ingest,
     market,
+    read_market,
     same_call,
     sid,
 )
@@ -90,14 +91,7 @@ def test_what_is_held_is_compared_and_only_a_difference_is_applied(eng: types.Mo
 
 def test_an_endpoint_is_charged_only_for_what_it_streams(eng: types.ModuleType) -> None:
     m = market(SEED)
-    g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    ing = eng.FeedIngest(g)
-    for address, kind in m.universe:
-        ing.track_pool(address, kind)
-    for _ in range(3):
-        for k in ing.watched():
-            owner, data = m.initial[k]
-            ing.account(k, owner, data, m.first_slot)
+    _g, ing = read_market(eng, m, capacity=None, arrays=False)
     key, owner, data = _vault(m, ing)
     other = next(k for k in ing.watched() if k != key)
     ing.bind(0, 1, "slot", "slot")  # PubSub: subscribed to the vault

@@ -107,6 +107,16 @@ def follows_honest(r: Run, since: int = WARM) -> None:
     assert got == [honest(k) for k in range(since, len(r.chain))], got
 
 
+def bad_endpoint(eng: types.ModuleType, n: int, bad: Feed, **run_kw: Any) -> Any:
+    """:func:`run` of the ``bad`` endpoint beside ``n - 1`` honest ones, the chain held to
+    follow the honest ones (:func:`follows_honest`), nothing held against them
+    (:func:`honest_untouched`): the bad endpoint's stats."""
+    r = run(eng, with_honest(n, bad), **run_kw)
+    follows_honest(r)
+    honest_untouched(r, n)
+    return r.stats()[0]
+
+
 def honest_untouched(r: Run, n: int) -> None:
     """Nothing held against the honest endpoints once the chain follows them (before, a
     lagging one of two may hold it for STEADY_NS); their vault updates reached the graph."""
@@ -140,23 +150,17 @@ def test_a_lagging_endpoint_neither_freezes_nor_holds_back_the_chain(
 def test_a_slot_going_back_is_ignored_and_counted(eng: types.ModuleType, n: int) -> None:
     # from FAULT_AT on, the endpoint answers 1,000 slots back (a node far behind behind a
     # load balancer, or a liar) and goes on from there
-    r = run(eng, with_honest(n, lambda k: honest(k) - (1_000 if k >= FAULT_AT else 0)))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].backwards == STEPS - FAULT_AT and s[0].slot == honest(FAULT_AT - 1)
-    assert s[0].lagging and not s[0].voting  # its slot stopped: it no longer votes
+    bad = bad_endpoint(eng, n, lambda k: honest(k) - (1_000 if k >= FAULT_AT else 0))
+    assert bad.backwards == STEPS - FAULT_AT and bad.slot == honest(FAULT_AT - 1)
+    assert bad.lagging and not bad.voting  # its slot stopped: it no longer votes
 
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_a_stalled_endpoint_is_marked_and_stops_voting(eng: types.ModuleType, n: int) -> None:
     # its slot stops at FAULT_AT while it goes on sending it (simulator freeze_slot_after)
-    r = run(eng, with_honest(n, lambda k: honest(min(k, FAULT_AT))))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].slot == honest(FAULT_AT) and s[0].behind == STEPS - 1 - FAULT_AT
-    assert s[0].lagging and not s[0].voting and s[0].backwards == 0
+    bad = bad_endpoint(eng, n, lambda k: honest(min(k, FAULT_AT)))
+    assert bad.slot == honest(FAULT_AT) and bad.behind == STEPS - 1 - FAULT_AT
+    assert bad.lagging and not bad.voting and bad.backwards == 0
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -164,11 +168,8 @@ def test_an_endpoint_stalled_from_the_start_holds_nothing_back(
     eng: types.ModuleType, n: int
 ) -> None:
     # its slot never moves: it has no pace of its own, the others' tell when it stalled
-    r = run(eng, with_honest(n, lambda k: honest(0)))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].lagging and not s[0].voting
+    bad = bad_endpoint(eng, n, lambda k: honest(0))
+    assert bad.lagging and not bad.voting
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -178,20 +179,14 @@ def test_an_endpoint_whose_slot_is_behind_its_own_data_holds_nothing_back(
     # its slots 1,000 back from the start, at the chain's pace, while its account updates
     # are the chain's (a slot stream from a node far behind, the data from a current
     # one): its own updates say where the chain is, so of two the other leads
-    r = run(eng, with_honest(n, lambda k: honest(k) - 1_000), data_at=[honest] * n)
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].lagging and s[0].behind == 1_000 and s[0].voting
+    bad = bad_endpoint(eng, n, lambda k: honest(k) - 1_000, data_at=[honest] * n)
+    assert bad.lagging and bad.behind == 1_000 and bad.voting
 
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_a_silent_endpoint_holds_nothing_back(eng: types.ModuleType, n: int) -> None:
-    r = run(eng, with_honest(n, lambda k: honest(k) if k < FAULT_AT else None))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].lagging and not s[0].voting
+    bad = bad_endpoint(eng, n, lambda k: honest(k) if k < FAULT_AT else None)
+    assert bad.lagging and not bad.voting
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -199,23 +194,17 @@ def test_an_endpoint_falling_behind_slowly_holds_nothing_back(
     eng: types.ModuleType, n: int
 ) -> None:
     # an overloaded node: half the chain's pace from FAULT_AT on, still moving (voting)
-    r = run(eng, with_honest(n, lambda k: honest(k) - max(k - FAULT_AT, 0) // 2))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].lagging and s[0].voting and s[0].behind == (STEPS - 1 - FAULT_AT) // 2
+    bad = bad_endpoint(eng, n, lambda k: honest(k) - max(k - FAULT_AT, 0) // 2)
+    assert bad.lagging and bad.voting and bad.behind == (STEPS - 1 - FAULT_AT) // 2
 
 
 @pytest.mark.parametrize("n", [2, 3])
 @pytest.mark.parametrize("ahead", [1_000, 2 * MAX_LEADER_GAP])
 def test_a_liar_far_ahead_moves_nothing(eng: types.ModuleType, n: int, ahead: int) -> None:
     # from FAULT_AT on, slots (and its vault copies) this far ahead, then on at the pace
-    r = run(eng, with_honest(n, lambda k: honest(k) + (ahead if k >= FAULT_AT else 0)))
-    follows_honest(r)
-    honest_untouched(r, n)
-    s = r.stats()
-    assert s[0].slot == honest(STEPS - 1) + ahead and not s[0].leading
-    assert s[0].implausible > 0
+    bad = bad_endpoint(eng, n, lambda k: honest(k) + (ahead if k >= FAULT_AT else 0))
+    assert bad.slot == honest(STEPS - 1) + ahead and not bad.leading
+    assert bad.implausible > 0
 
 
 @pytest.mark.parametrize("n", [2, 3])

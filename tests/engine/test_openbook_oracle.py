@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.jsbook import MARKET_INTS, MARKET_KEYS, OpenBookJs, RandomBook
+from tests.support.jsbook import MARKET_INTS, MARKET_KEYS, OpenBookJs, RandomBook, client_order
 
 pytest.importorskip("engine_rs")
 
@@ -167,18 +167,7 @@ def _order_tuple(o: Any) -> tuple[Any, ...]:
 
 
 def _client_tuple(o: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        int(o["key"]),
-        int(o["seq_num"]),
-        int(o["size_lots"]),
-        o["owner"],
-        o["owner_slot"],
-        int(o["timestamp"]),
-        o["time_in_force"],
-        int(o["peg_limit"]),
-        int(o["client_order_id"]),
-        o["pegged"],
-    )
+    return (int(o["key"]), int(o["seq_num"]), *client_order(o))
 
 
 def test_bookside_orders(eng: types.ModuleType, books: list[RandomBook], views: Views) -> None:

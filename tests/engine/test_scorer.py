@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import types
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -52,13 +53,8 @@ def test_docs_example_5001_lamports(eng: types.ModuleType) -> None:
 
 def test_fee_override_and_conversion(eng: types.ModuleType) -> None:
     # SIMD-0553-style base fee given by the caller; lamports priced at 3/7 base units, ceil
-    fees = FeeContext(
-        cu_limit=0,
-        base_fee_lamports=2_500,
-        tip_lamports=1_000,
-        base_per_lamport_num=3,
-        base_per_lamport_den=7,
-    )
+    priced = FeeContext(base_per_lamport_num=3, base_per_lamport_den=7)
+    fees = replace(priced, cu_limit=0, base_fee_lamports=2_500, tip_lamports=1_000)
     s = eng.score(opp(), fees, ScorePolicy())
     assert s.total_fee_lamports == 3_500
     assert s.fees_in_base == math.ceil(3_500 * 3 / 7)

@@ -24,6 +24,7 @@ from engine_rs.errors import EngineError
 from feeds import venues
 from feeds.sim.state import Account
 from feeds.sim.world import World, WorldConfig
+from tests.support.truth import feed
 
 BACKENDS = ("rust", "python")
 SEEDS = (3, 7, 11)
@@ -61,16 +62,7 @@ def market(seed: int) -> tuple[World, dict[str, Any]]:
                 made = None if venue.absent is None else venue.absent(start, pool.address)
                 if ta not in accounts and made is not None:
                     accounts[ta] = Account(made[0], made[1], 0)
-        seen: set[str] = set()
-        for _ in range(6):
-            new = [k for k in ing.watched() if k not in seen]
-            if not new:
-                break
-            for k in new:
-                seen.add(k)
-                a = accounts.get(k)
-                if a is not None:
-                    ing.account(k, a.owner, a.data, w.slot)
+        feed(ing, accounts, w.slot, rounds=6)
         graphs[name] = g
     return w, graphs
 

@@ -39,6 +39,31 @@ def test_every_known_program_is_a_key_with_a_name_and_a_source() -> None:
     assert want <= {p.name for p in P.PROP_AMMS}
 
 
+def _humidifi(
+    market: str,
+    auth: str,
+    vaults: tuple[str, str],
+    user: tuple[str, str],
+    flow: tuple[str, str],
+    paid: int,
+    got: int,
+) -> Ix:
+    """A HumidiFi swap as it lands: the market's ``vaults`` (SOL, USDC), the user's
+    accounts it pays from and is paid into (``user``), the vault taking the payment and
+    the one paying out (``flow``): its two transfers, ``paid`` in and ``got`` out."""
+    src, dst = user
+    v_in, v_out = flow
+    return Ix(
+        HUMIDIFI,
+        [USER, market, *vaults, src, dst, auth, I.SPL_TOKEN, key("sysvar")],
+        b"\x01" + bytes(24),
+        [
+            (I.SPL_TOKEN, [src, v_in, USER], transfer_data(paid), 2),
+            (I.SPL_TOKEN, [v_out, dst, auth], transfer_data(got), 2),
+        ],
+    )
+
+
 def test_humidifis_id_is_the_one_a_bot_spells_out_in_bytes() -> None:
     # a third-party bot's HUMIDIFI_PROGRAM_ID_ARR (its first twelve bytes)
     head = [122, 253, 116, 43, 39, 247, 89, 233, 198, 112, 112, 60]
@@ -88,15 +113,7 @@ def _direct(buy: bool, amount_sol: int, amount_usdc: int, err: object = None) ->
     src, dst = (uu, us) if buy else (us, uu)
     paid, got = (amount_usdc, amount_sol) if buy else (amount_sol, amount_usdc)
     v_in, v_out = (vu, vs) if buy else (vs, vu)
-    ix = Ix(
-        HUMIDIFI,
-        [USER, market, vs, vu, src, dst, auth, I.SPL_TOKEN, key("sysvar")],
-        b"\x01" + bytes(24),
-        [
-            (I.SPL_TOKEN, [src, v_in, USER], transfer_data(paid), 2),
-            (I.SPL_TOKEN, [v_out, dst, auth], transfer_data(got), 2),
-        ],
-    )
+    ix = _humidifi(market, auth, (vs, vu), (src, dst), (v_in, v_out), paid, got)
     s, u = (1, -1) if buy else (-1, 1)
     tokens = [
         Token(vs, SOL, auth, 9, 10**15, 10**15 - s * amount_sol),
@@ -155,15 +172,7 @@ def _native(wrapped_in_tx: bool) -> TxView:
     market, auth = key("h-market"), key("h-auth")
     vs, vu, us, uu = key("h-vault-sol"), key("h-vault-usdc"), key("user-wsol"), key("user-usdc")
     amount, out = 2 * 10**9, 300_000_000
-    swap = Ix(
-        HUMIDIFI,
-        [USER, market, vs, vu, us, uu, auth, I.SPL_TOKEN, key("sysvar")],
-        b"\x01" + bytes(24),
-        [
-            (I.SPL_TOKEN, [us, vs, USER], transfer_data(amount), 2),
-            (I.SPL_TOKEN, [vu, uu, auth], transfer_data(out), 2),
-        ],
-    )
+    swap = _humidifi(market, auth, (vs, vu), (us, uu), (vs, vu), amount, out)
     ixs = [Ix(I.COMPUTE_BUDGET, [], b"\x03" + (50_000).to_bytes(8, "little"))]
     lamports = {USER: (10 * 10**9, 10 * 10**9 - 5_000 - 10_000)}
     held: tuple[int | None, int | None] = (5 * 10**9, 3 * 10**9)

@@ -22,6 +22,7 @@ import {
     CpAmm, getFeeMode, getSwapResultFromExactInput, isSwapEnabled, swapQuoteExactInput,
 } from '@meteora-ag/cp-amm-sdk';
 import { Connection, PublicKey } from '@solana/web3.js';
+import { serve } from './serve.mjs';
 
 // The connection is never used: nothing here talks to a node.
 const cpAmm = new CpAmm(new Connection('http://127.0.0.1:1'));
@@ -83,12 +84,4 @@ function answer(req) {
     throw new Error(`unknown op ${req.op}`);
 }
 
-let input = '';
-process.stdin.on('data', (chunk) => (input += chunk));
-process.stdin.on('end', () => {
-    try {
-        process.stdout.write(JSON.stringify({ ok: answer(JSON.parse(input)) }));
-    } catch (e) {
-        process.stdout.write(JSON.stringify({ error: String(e && e.stack ? e.stack : e) }));
-    }
-});
+serve(answer);

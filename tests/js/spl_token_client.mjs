@@ -19,6 +19,7 @@ import {
 } from '@solana/spl-token';
 import { unpack as unpackMetadata } from '@solana/spl-token-metadata';
 import { PublicKey } from '@solana/web3.js';
+import { serve } from './serve.mjs';
 
 const key = (k) => (k === null || k === undefined ? null : k.toBase58());
 const feeOf = (f) => ({ epoch: String(f.epoch), maximumFee: String(f.maximumFee),
@@ -89,12 +90,4 @@ function answer(req) {
     throw new Error(`unknown op ${req.op}`);
 }
 
-let input = '';
-process.stdin.on('data', (chunk) => (input += chunk));
-process.stdin.on('end', () => {
-    try {
-        process.stdout.write(JSON.stringify({ ok: answer(JSON.parse(input)) }));
-    } catch (e) {
-        process.stdout.write(JSON.stringify({ error: String(e && e.stack ? e.stack : e) }));
-    }
-});
+serve(answer);

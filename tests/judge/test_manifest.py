@@ -61,14 +61,17 @@ from feeds.venues.manifest import sim as Msim
 from feeds.venues.manifest.layout import D18, Seat
 from tests.support.judge import (
     Judge,
+    adopt_and_reload,
     amount_of,
-    consumed,
+    charged_as_modeled,
     counts_report,
     differing,
     program_data,
-    quoted,
+    run_hop,
     swaps,
     token_amount,
+    units_by_steps,
+    units_off,
 )
 from tests.support.manifest_books import header, seats
 
@@ -152,14 +155,8 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     """One hop through both runtimes, compared (module docstring); ``above``: its minimum
     one atom over the quote (else the quote)."""
     w = j.world
-    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    q = quoted(j, pool, mint_in, amount, COUNTS)
-    minimum = (q + 1 if above else q) if isinstance(q, int) else 0
-    j.fund(mint_in, amount)
-    j.fund(mint_out, 0)
-    out_before, in_before = j.balance(mint_out), j.balance(mint_in)
-    run = j.run(j.tx([j.swap_ix(pool, mint_in, amount, minimum)]))
-    real, sim = run.real, run.sim
+    hop = run_hop(j, pool, a_to_b, amount, above, COUNTS)
+    mint_in, mint_out, q, out_before, in_before, real, sim = hop
     assert real.err == sim.err, (real.err, real.logs[-4:], sim.logs[-4:])
     if real.err is not None:
         detail = real.err["InstructionError"][1]
@@ -196,15 +193,9 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     assert program_data(real.logs, M.PROGRAM) == program_data(sim.logs, M.PROGRAM)
     # compute units: the model's use at the orders the swap reached
     cu, n = M.VENUE.compute_units, Msim._book(pool).last_reached
-    (units,) = consumed(real.logs, M.PROGRAM)
-    (charged,) = consumed(sim.logs, M.PROGRAM)
-    assert charged == cu.use(n), (charged, n)
-    UNITS.append((n, units, charged))  # held to the model at the end
+    charged_as_modeled(real, sim, M.PROGRAM, cu, n, UNITS)
     COUNTS[f"reached {min(n, 8)}{'+' if n >= 8 else ''}"] += 1
-    j.adopt(real)
-    load = Msim.SIM.program.load
-    assert load is not None
-    load(w, pool)
+    adopt_and_reload(j, real, pool, Msim.SIM.program.load)
 
 
 def _amount(pool: Pool, a_to_b: bool, size: int | float) -> int:
@@ -272,9 +263,8 @@ def test_zz_the_cases_cover_what_the_module_promises() -> None:
     cu = M.VENUE.compute_units
     print(
         "Manifest units by orders reached:",
-        {n: (min(u for m, u, _ in UNITS if m == n), max(u for m, u, _ in UNITS if m == n))
-         for n in sorted({n for n, _, _ in UNITS})},
-    )  # fmt: skip
+        units_by_steps(UNITS),
+    )
     held = [(n, u, c) for n, u, c in UNITS if n <= cu.max_steps]
-    off = [(n, u, c) for n, u, c in held if abs(u - c) > FIT * c or u > cu.limit(n)]
+    off = units_off(held, FIT, cu)
     assert len(held) >= 80 and not off, off[:10]

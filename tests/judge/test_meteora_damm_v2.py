@@ -50,13 +50,16 @@ from feeds.venues.meteora_damm_v2 import sim as Dsim
 from tests.support import damm_pools as P
 from tests.support.judge import (
     Judge,
+    adopt_and_reload,
     amount_of,
-    consumed,
+    charged_as_modeled,
     counts_report,
-    quoted,
+    run_hop,
     same_accounts,
     swaps,
     token_amount,
+    units_by_steps,
+    units_off,
 )
 
 pytestmark = pytest.mark.judge
@@ -78,15 +81,9 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     """One hop through both runtimes, compared (module docstring); ``above``: its minimum
     one unit over the quote (else the quote)."""
     w = j.world
-    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    q = quoted(j, pool, mint_in, amount, COUNTS)
-    minimum = (q + 1 if above else q) if isinstance(q, int) else 0
-    j.fund(mint_in, amount)
-    j.fund(mint_out, 0)
-    out_before, in_before = j.balance(mint_out), j.balance(mint_in)
-    n = steps(pool)
-    run = j.run(j.tx([j.swap_ix(pool, mint_in, amount, minimum)]))
-    real, sim = run.real, run.sim
+    n = steps(pool)  # before the swap moves the pool
+    hop = run_hop(j, pool, a_to_b, amount, above, COUNTS)
+    mint_in, mint_out, q, out_before, in_before, real, sim = hop
     assert real.err == sim.err, (real.err, real.logs[-4:], sim.logs[-4:])
     if real.err is not None:
         code = real.err["InstructionError"][1]
@@ -108,15 +105,9 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     # compute units: the simulator charges the model's use; the program's is within its
     # margin and under what a hop requests
     cu = D.VENUE.compute_units
-    (units,) = consumed(real.logs, D.PROGRAM)
-    (charged,) = consumed(sim.logs, D.PROGRAM)
-    assert charged == cu.use(n), (charged, n)
-    UNITS.append((n, units, charged))  # held to the model at the end
+    charged_as_modeled(real, sim, D.PROGRAM, cu, n, UNITS)
     COUNTS[f"units {'compounding' if pool.record.collect_fee_mode == 2 else 'concentrated'}"] += 1
-    j.adopt(real)
-    load = Dsim.SIM.program.load
-    assert load is not None
-    load(w, pool)
+    adopt_and_reload(j, real, pool, Dsim.SIM.program.load)
 
 
 SIZES = st.one_of(st.integers(1, 1_000), st.floats(1e-9, 3.0))
@@ -170,10 +161,9 @@ def test_zz_the_cases_cover_what_the_module_promises() -> None:
     print(
         dict(COUNTS),
         "DAMM v2 units by steps:",
-        {n: (min(u for m, u, _ in UNITS if m == n), max(u for m, u, _ in UNITS if m == n))
-         for n in sorted({n for n, _, _ in UNITS})},
-    )  # fmt: skip
-    off = [(n, u, c) for n, u, c in UNITS if abs(u - c) > cu.margin * c or u > cu.limit(n)]
+        units_by_steps(UNITS),
+    )
+    off = units_off(UNITS, cu.margin, cu)
     assert not off, off[:10]
     assert COUNTS["paid"] >= 100 and len(UNITS) == COUNTS["paid"]
     for mode in (0, 1, 2):

@@ -59,7 +59,7 @@ from feeds.sim.chain import BlockEngine
 from feeds.sim.world import World, WorldConfig
 from feeds.venues import VENUES
 from tests.support.judge import programs
-from tests.support.live import finished, tick_until
+from tests.support.live import Opp, Score, finished, tick_until
 from tests.support.truth import market_graph
 
 pytestmark = pytest.mark.judge
@@ -105,22 +105,6 @@ WORLDS = [dict(seed=s, tokens=t, pools=p) for t, p in ((4, 80), (5, 80)) for s i
 STILL = dict(trades_per_slot=0, dislocation_rate=0.0, slot_seconds=1e-6, competitors=0)
 SLOT_S = 0.05
 CU_PRICE = 1_000
-
-
-@dataclass(frozen=True, slots=True)
-class Opp:
-    """What ``LiveExecutor.submit`` reads of an opportunity."""
-
-    base_mint: str
-    pools: tuple[str, ...]
-    tokens: tuple[str, ...]
-    kinds: tuple[str, ...]
-    amount_in: int
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    net_profit: int = 0
 
 
 @dataclass(frozen=True, slots=True)

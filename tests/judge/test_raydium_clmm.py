@@ -45,6 +45,7 @@ start (``tests/judge/test_sim_programs.py``, its oldest builds).
 from __future__ import annotations
 
 import struct
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,7 +53,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import engine_rs
-from engine_rs.errors import EngineError
 from feeds.sim.state import Pool
 from feeds.venues import raydium_clmm as R
 from feeds.venues.raydium_clmm import sim as Rsim
@@ -85,27 +85,11 @@ def kernel_refusal(judge: Judge, pool: Pool, zfo: bool, amount: int) -> dict[str
     """Today's code for the engine kernel's refusal of the swap on the pool's state now
     (every array named), by backend; -1 where it fills."""
     s = pool.spec
-    mint_in = pool.mint_a if zfo else pool.mint_b
-    net = amount - judge.world.transfer_fee(mint_in, amount)
-    out = {}
-    for name in BACKENDS:
-        try:
-            engine_rs.load(name).raydium_clmm.swap(
-                s.sqrt_price_x64,
-                s.liquidity,
-                s.tick_current,
-                s.tick_spacing,
-                s.fee_rate,
-                pool.record.fee_on,
-                s.ticks,
-                net,
-                zfo,
-            )
-        except EngineError as exc:
-            out[name] = Rsim.SIM.program.quote_error(str(exc))
-        else:
-            out[name] = -1
-    return out
+
+    def swap(eng: types.ModuleType, net: int) -> object:
+        return eng.raydium_clmm.swap(*C.curve(s), pool.record.fee_on, s.ticks, net, zfo)
+
+    return C.refusals(judge, pool, zfo, amount, swap, Rsim.SIM.program.quote_error)
 
 
 def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
@@ -144,21 +128,9 @@ def check_swap(judge: Judge, pool: Pool, zfo: bool, amount: int) -> None:
         assert a == b[: len(a)], where
     if real.err is None:
         steps = Rsim.swap_steps(pool, tick_before)
-        model = R.COMPUTE_UNITS.use(steps)
-        assert C.units(sim.logs, R.PROGRAM) == model
-        used = C.units(real.logs, R.PROGRAM)
-        # the per-step model holds within its margin however many steps; past what a hop
-        # budgets (max_steps) the simulator charges the model's most (a crossing's cost
-        # varies: the swap past the cap can cost less than the cap, as adjacent ticks of
-        # one array do)
-        cu = R.COMPUTE_UNITS
-        linear = cu.base + cu.per_step * steps
-        assert abs(used - linear) <= cu.margin * linear, (where, used, steps)
-        if steps > cu.max_steps:
-            COUNTS["past the model's steps"] += 1
+        C.check_units(R.COMPUTE_UNITS, got.run, R.PROGRAM, steps, where, COUNTS)
         crossed = len(Rsim.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, zfo))
-        COUNTS["ticks crossed"] += crossed
-        COUNTS["max crossed"] = max(COUNTS["max crossed"], crossed)
+        C.count_crossed(COUNTS, crossed)
     COUNTS["zero_for_one" if zfo else "one_for_zero"] += 1
     COUNTS["token-2022" if pool.spec.state.get("token_2022") else "spl"] += 1
     for name in BACKENDS:

@@ -56,10 +56,12 @@ from tests.support.judge import (
     consumed,
     counts_report,
     program_data,
-    quoted,
+    run_hop,
     same_accounts,
     swaps,
     token_amount,
+    units_by_steps,
+    units_off,
 )
 
 pytestmark = pytest.mark.judge
@@ -205,14 +207,8 @@ def trade(j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool) -> None:
     """One hop through both runtimes, compared (see the module docstring); ``above``: its
     minimum one unit above the quote (else the quote)."""
     w = j.world
-    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
-    q = quoted(j, pool, mint_in, amount, COUNTS)
-    minimum = (q + 1 if above else q) if isinstance(q, int) else 0
-    j.fund(mint_in, amount)
-    j.fund(mint_out, 0)
-    out_before, in_before = j.balance(mint_out), j.balance(mint_in)
-    run = j.run(j.tx([j.swap_ix(pool, mint_in, amount, minimum)]))
-    real, sim = run.real, run.sim
+    hop = run_hop(j, pool, a_to_b, amount, above, COUNTS)
+    mint_in, mint_out, q, out_before, in_before, real, sim = hop
     assert real.err == sim.err, (real.err, real.logs, sim.logs)
     cu = CP.VENUE.compute_units
     if real.err is None:
@@ -350,10 +346,9 @@ def test_zz_the_cases_cover_what_the_module_promises() -> None:
     print(
         dict(COUNTS),
         "CP-Swap units by steps:",
-        {n: (min(u for m, u, _ in UNITS if m == n), max(u for m, u, _ in UNITS if m == n))
-         for n in sorted({n for n, _, _ in UNITS})},
-    )  # fmt: skip
-    off = [(n, u, c) for n, u, c in UNITS if abs(u - c) > FIT * c or u > cu.limit(n)]
+        units_by_steps(UNITS),
+    )
+    off = units_off(UNITS, FIT, cu)
     assert not off, off[:10]
     assert COUNTS["paid"] >= 100 and COUNTS["paid a creator fee"] >= 20
     assert COUNTS["error 6006"] >= 1 and COUNTS["error 2505"] >= 1

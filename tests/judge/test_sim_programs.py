@@ -570,35 +570,12 @@ def test_the_bench_measures_the_simulator_both_ways(tmp_path: Path) -> None:
     """``python -m bench.sim_bank`` (a tiny run): its table and JSON, both ways, the
     Whirlpool swaps run by the bank, AMM v4's by the Python programs, a transaction of
     both by both (numbers are measured, never asserted)."""
-    import subprocess
-    import sys
-
-    from tests.support.paths import ROOT
+    from tests.support.processes import run_python
 
     folder = programs()
     out = tmp_path / "bank.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.sim_bank",
-            "--programs",
-            str(folder),
-            "--slots",
-            "2",
-            "--txs",
-            "2",
-            "--reps",
-            "1",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    args = ["--programs", str(folder), "--slots", "2", "--txs", "2", "--reps", "1"]
+    run = run_python(["-m", "bench.sim_bank", *args, "--json", str(out)], timeout=300)
     assert run.returncode == 0, run.stderr
     assert "with --programs" in run.stdout and "whirlpool txs a slot, tx/s" in run.stdout
     data = json.loads(out.read_text())

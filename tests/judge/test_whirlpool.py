@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import json
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,6 @@ from hypothesis import HealthCheck, given, settings
 
 import engine_rs
 from engine_rs import decoded as D
-from engine_rs.errors import EngineError
 from feeds.sim import layouts as L
 from feeds.sim.state import Account, Pool
 from feeds.venues import orca_whirlpool as W
@@ -100,27 +100,12 @@ def kernel_refusal(judge: Judge, pool: Pool, a_to_b: bool, amount: int) -> dict[
     """The program's code for the engine kernel's refusal of the swap on the pool's state
     now, by backend (the amount less the input's transfer fee, as the program swaps)."""
     s = pool.spec
-    mint_in = pool.mint_a if a_to_b else pool.mint_b
-    net = amount - judge.world.transfer_fee(mint_in, amount)
-    out = {}
-    for name in BACKENDS:
-        try:
-            engine_rs.load(name).orca_whirlpool.swap(
-                s.sqrt_price_x64,
-                s.liquidity,
-                s.tick_current,
-                s.tick_spacing,
-                s.fee_rate,
-                s.ticks,
-                net,
-                a_to_b,
-                protocol_fee_rate=pool.record.protocol_fee_rate,
-            )
-        except EngineError as exc:
-            out[name] = Wsim.SIM.program.quote_error(str(exc))
-        else:
-            out[name] = -1  # no refusal
-    return out
+    fee = pool.record.protocol_fee_rate
+
+    def swap(eng: types.ModuleType, net: int) -> object:
+        return eng.orca_whirlpool.swap(*C.curve(s), s.ticks, net, a_to_b, protocol_fee_rate=fee)
+
+    return C.refusals(judge, pool, a_to_b, amount, swap, Wsim.SIM.program.quote_error)
 
 
 def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) -> None:
@@ -161,25 +146,13 @@ def check_swap(judge: Judge, pool: Pool, a_to_b: bool, amount: int, v2: bool) ->
     assert C.program_lines(real.logs, W.PROGRAM) == C.program_lines(sim.logs, W.PROGRAM), where
     if real.err is None:
         steps = Wsim.swap_steps(pool, tick_before)
-        model = W.COMPUTE_UNITS.use(steps)
-        assert C.units(sim.logs, W.PROGRAM) == model
-        used = C.units(real.logs, W.PROGRAM)
-        # the per-step model holds within its margin however many steps; past what a hop
-        # budgets (max_steps) the simulator charges the model's most (a crossing's cost
-        # varies: the swap past the cap can cost less than the cap, as adjacent ticks of
-        # one array do)
-        cu = W.COMPUTE_UNITS
-        linear = cu.base + cu.per_step * steps
-        assert abs(used - linear) <= cu.margin * linear, (where, used, steps)
-        if steps > cu.max_steps:
-            COUNTS["past the model's steps"] += 1
+        C.check_units(W.COMPUTE_UNITS, got.run, W.PROGRAM, steps, where, COUNTS)
         crossed = len(
             Wsim.crossed_ticks(pool.spec.ticks, tick_before, pool.spec.tick_current, a_to_b)
         )
         size = W.TICK_ARRAY_SIZE * pool.spec.tick_spacing
         moved = abs(pool.spec.tick_current // size - tick_before // size)
-        COUNTS["ticks crossed"] += crossed
-        COUNTS["max crossed"] = max(COUNTS["max crossed"], crossed)
+        C.count_crossed(COUNTS, crossed)
         COUNTS["into another array"] += moved > 0
     COUNTS["swap_v2" if v2 or pool.spec.state.get("token_2022") else "swap"] += 1
     COUNTS["a_to_b" if a_to_b else "b_to_a"] += 1

@@ -5,6 +5,7 @@ damaged, foreign and newer journals; retention and export."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import re
@@ -14,7 +15,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +60,25 @@ def _recording(db: Path, seconds: int, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextlib.asynccontextmanager
+async def _replay_inputs(db: Path, sid: str) -> AsyncIterator[tuple[ReplaySession, list[Any]]]:
+    """The replay of session ``sid`` started, with every input its journal holds; stopped
+    at the end of the block."""
+    r = ReplaySession(db, await load_info(db, sid))
+    await r.start()
+    try:
+        yield r, [inp async for inp in r.cursor.inputs()]
+    finally:
+        await r.stop()
+
+
+def _copy(db: Path, to: Path) -> Path:
+    """A copy of the journal ``db`` at ``to`` (SQLite's backup: a consistent one)."""
+    with sqlite3.connect(db) as src, sqlite3.connect(to) as dst:
+        src.backup(dst)
+    return to
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +177,7 @@ def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path,
     db, sid, live = recorded
 
     async def go() -> str:
-        r = ReplaySession(db, await load_info(db, sid))
-        await r.start()
-        try:
-            inputs = [inp async for inp in r.cursor.inputs()]
+        async with _replay_inputs(db, sid) as (r, inputs):
             frames = sum(inp.kind.name == "FRAME" for inp in inputs)
             n = 0
             for inp in inputs:
@@ -167,8 +186,6 @@ def test_a_different_engine_state_gives_a_different_digest(recorded: tuple[Path,
                     if n > frames // 2:
                         continue
                 r.apply(inp)
-        finally:
-            await r.stop()
         return r.sink.digest.hexdigest()
 
     assert asyncio.run(go()) != live
@@ -182,12 +199,8 @@ def test_the_epoch_schedule_is_recorded_once_and_replayed(recorded: tuple[Path, 
     db, sid, _ = recorded
 
     async def go() -> None:
-        r = ReplaySession(db, await load_info(db, sid))
-        await r.start()
-        try:
-            inputs = [inp async for inp in r.cursor.inputs()]
-        finally:
-            await r.stop()
+        async with _replay_inputs(db, sid) as (r, inputs):
+            pass
         kinds = [inp.kind for inp in inputs]
         assert kinds.count(Kind.EPOCH_SCHEDULE) == 1
         at = kinds.index(Kind.EPOCH_SCHEDULE)
@@ -373,9 +386,7 @@ def test_a_damaged_chunk_stops_the_replay_with_a_message(
     recorded: tuple[Path, str, str], tmp_path: Path
 ) -> None:
     db, sid, _ = recorded
-    copy = tmp_path / "chunk.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
+    copy = _copy(db, tmp_path / "chunk.sqlite")
     with sqlite3.connect(copy) as c:
         c.execute("UPDATE chunks SET blob=X'00112233' WHERE session=? AND no=3", (sid,))
     err = bad("replay", sid, "--db", str(copy), "--headless")
@@ -550,9 +561,7 @@ def test_replay_of_a_journal_with_damaged_last_pages_exits_with_a_message(
     """The failure mode is the subprocess timeout: a connection left open on an error
     path kept the process alive after it printed the error."""
     db, sid, _ = recorded
-    copy = tmp_path / "tail.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
+    copy = _copy(db, tmp_path / "tail.sqlite")
     _damage_tail(copy, 8)
     r = arbscope("replay", sid, "--db", str(copy), "--headless", timeout=60)
     assert r.returncode == 2 and "damaged" in r.stderr and "Traceback" not in r.stderr
@@ -614,9 +623,7 @@ def test_the_dashboard_and_its_session_picker_close_a_damaged_journal(
     from tui.app import ArbscopeApp
 
     db, sid, _ = recorded
-    copy = tmp_path / "tail.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
+    copy = _copy(db, tmp_path / "tail.sqlite")
     _damage_tail(copy, 8)
     before = _aiosqlite_threads()
 
@@ -679,9 +686,7 @@ def test_a_read_only_journal_lists_replays_and_exports(
     db, sid, digest = recorded
     ro_dir = tmp_path / "ro"
     ro_dir.mkdir()
-    ro = ro_dir / "j.sqlite"
-    with sqlite3.connect(db) as src, sqlite3.connect(ro) as dst:
-        src.backup(dst)
+    ro = _copy(db, ro_dir / "j.sqlite")
 
     async def settle() -> None:  # opened once read-write: WAL mode, then closed cleanly
         async with await Journal.open(ro, create=False):

@@ -18,8 +18,6 @@ import random
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ import storage.codec
 from storage.codec import DICT_CODEC, HEADER, STREAM_CODEC, ChunkDecoder, Kind, unpack
 from storage.journal import Journal, JournalError, SessionLock, lock_dir
 from storage.recorder import Recorder
-from tests.support.paths import ROOT
+from tests.support.processes import run_python
 
 
 def _payload(rng: random.Random, i: int) -> bytes:
@@ -432,13 +430,7 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
         lost = await j.lost_sessions()
         assert [(s.id, s.inputs) for s in lost] == [("20260101-000000-bbbb", 900)]
     assert (lock_dir(db) / "20260101-000000-bbbb.lock").exists()
-    listed = subprocess.run(
-        [sys.executable, "-m", "arbscope", "sessions", "--db", str(db)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listed = run_python(["-m", "arbscope", "sessions", "--db", str(db)])
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert any(
@@ -459,13 +451,7 @@ async def test_the_listing_says_what_a_lost_write_ahead_log_took(tmp_path: Path)
     lock = SessionLock.acquire(empty, "20260101-000000-cccc")
     lock.progress(500, 3)
     os.close(lock._fd)
-    r = subprocess.run(
-        [sys.executable, "-m", "arbscope", "sessions", "--db", str(empty)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = run_python(["-m", "arbscope", "sessions", "--db", str(empty)])
     assert r.returncode == 2 and "is empty: no sessions recorded" in r.stderr, r.stderr
     assert "had committed 20260101-000000-cccc (500 inputs)" in r.stderr, r.stderr
     assert "write-ahead log (-wal) was deleted or damaged" in r.stderr

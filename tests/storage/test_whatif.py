@@ -10,7 +10,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from arbscope import cli
 from arbscope.replay import load_info
 from arbscope.whatif import Drawdown, WhatIf, max_drawdown, read_policy, replay
 from storage.journal import Journal, SessionInfo
+from tests.support.processes import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
@@ -60,13 +60,7 @@ def recorded_fills(db: Path) -> list[dict[str, Any]]:
 
 
 def arbscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    return run_python(["-m", "arbscope", *args])
 
 
 def test_the_recorded_settings_give_the_recorded_digest_and_fills(db: Path) -> None:

@@ -34,6 +34,22 @@ def sign(kp: Keypair, ixs: Sequence[Instruction], blockhash: str | Hash) -> Vers
     return VersionedTransaction(MessageV0.try_compile(kp.pubkey(), list(ixs), [], bh), [kp])
 
 
+class SvmTwin:
+    """The simulator and LiteSVM side by side: a quiet world (``seed``) and its chain, a
+    LiteSVM, one payer holding 10 SOL in both (the chain tests' twins start as this)."""
+
+    def __init__(self, seed: int) -> None:
+        from solders.litesvm import LiteSVM
+
+        self.world = World(WorldConfig(seed=seed, **QUIET))  # type: ignore[arg-type]
+        self.chain = Chain(self.world, accept=True)
+        self.svm = LiteSVM()
+        self.kp = Keypair()
+        self.me = self.kp.pubkey()
+        self.chain.airdrop([str(self.me), 10**10])
+        self.svm.airdrop(self.me, 10**10)
+
+
 class Market:
     """A quiet simulated market with a funded wallet, accepting transactions."""
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+import types
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
+import engine_rs
+from engine_rs.errors import EngineError
 from feeds.sim import synthetic
 from feeds.sim.state import Pool
 from feeds.wire.instructions import SPL_TOKEN, TOKEN_2022
@@ -140,6 +144,63 @@ def units(logs: Sequence[str], program: str) -> int:
         int(m.group(2)) for line in logs if (m := _CONSUMED.match(line)) and m.group(1) == program
     ]
     return used[-1] if used else -1
+
+
+def check_units(
+    cu: Any,
+    run: Run,
+    program: str,
+    steps: int,
+    where: str,
+    counts: Counter[str],
+) -> None:
+    """A filled swap's compute units: the simulator charges the model's use at its
+    ``steps``; the program's use holds to the per-step model within its margin however
+    many steps (past what a hop budgets, ``max_steps``, the simulator charges the model's
+    most: a crossing's cost varies, the swap past the cap can cost less than the cap, as
+    adjacent ticks of one array do), counted as ``past the model's steps``."""
+    assert units(run.sim.logs, program) == cu.use(steps)
+    used = units(run.real.logs, program)
+    linear = cu.base + cu.per_step * steps
+    assert abs(used - linear) <= cu.margin * linear, (where, used, steps)
+    if steps > cu.max_steps:
+        counts["past the model's steps"] += 1
+
+
+def count_crossed(counts: Counter[str], crossed: int) -> None:
+    """A swap's ticks crossed, summed and the most of one, in ``counts``."""
+    counts["ticks crossed"] += crossed
+    counts["max crossed"] = max(counts["max crossed"], crossed)
+
+
+def curve(s: Any) -> tuple[int, int, int, int, int]:
+    """A CLMM pool spec's curve as the engine kernels' ``swap`` takes it first: sqrt
+    price, liquidity, current tick, spacing, fee rate."""
+    return (s.sqrt_price_x64, s.liquidity, s.tick_current, s.tick_spacing, s.fee_rate)
+
+
+def refusals(
+    judge: Judge,
+    pool: Pool,
+    a_to_b: bool,
+    amount: int,
+    swap: Callable[[types.ModuleType, int], object],
+    quote_error: Callable[[str], int],
+) -> dict[str, int]:
+    """The program's code for the engine kernel's refusal of the swap on the pool's
+    state now, by backend; -1 where it fills. ``swap(eng, net)``: the venue's kernel swap
+    of the amount less the input's transfer fee, as the program swaps it."""
+    mint_in = pool.mint_a if a_to_b else pool.mint_b
+    net = amount - judge.world.transfer_fee(mint_in, amount)
+    out = {}
+    for name in ("rust", "python"):
+        try:
+            swap(engine_rs.load(name), net)
+        except EngineError as exc:
+            out[name] = quote_error(str(exc))
+        else:
+            out[name] = -1  # no refusal
+    return out
 
 
 def custom_code(err: Any) -> Any:

@@ -16,14 +16,14 @@ from arbscope.session import FeedSession
 from feeds.clients.pool import Endpoint
 from feeds.clients.pubsub import WorkerConfig
 from feeds.health import FeedHealth
-from feeds.sim.server import SimServer
+from feeds.sim.server import EndpointProfile, SimServer
 from feeds.wire.geyser import geyser_pb2 as pb
 from tests.support.truth import market_graph
 
+# quick to open, to notice a silent endpoint (no slot for 3 s: the default) and to come back
 QUICK = WorkerConfig(
     open_timeout_s=2.0,
     heartbeat_s=2.0,
-    stale_after_s=3.0,
     backoff_min_s=0.05,
     backoff_max_s=0.3,
     unsubscribe_wait_s=0.1,
@@ -86,3 +86,18 @@ def subscribe_call(
     stream = call(reqs(), metadata=metadata)
     calls.append(stream)
     return stream
+
+
+def refusing(name: str, answer: str, retry_after_s: int = 1, ws: bool = False) -> EndpointProfile:
+    """An endpoint that refuses every HTTP request (0 per second) the way ``answer`` says
+    (``retry-after``: with that header of ``retry_after_s``); with ``ws``, its WebSocket
+    upgrades too."""
+    return EndpointProfile(
+        name,
+        latency_ms=2,
+        jitter_ms=1,
+        rate_limit_rps=0,
+        rate_limit_answer=answer,
+        retry_after_s=retry_after_s,
+        rate_limit_ws=ws,
+    )

@@ -127,19 +127,30 @@ def sid(endpoint: int, label: str, index: int) -> int:
     return 7 + endpoint * 100_003 + index * (endpoint + 3)
 
 
-def make_ingest(
-    eng: types.ModuleType, m: Market, capacity: int = 65_536, endpoints: int = ENDPOINTS
+def read_market(
+    eng: types.ModuleType, m: Market, capacity: int | None = 65_536, arrays: bool = True
 ) -> tuple[Any, Any]:
+    """A graph and its ingest tracking ``m``'s pools (with ``arrays``, their tick arrays
+    too) that have read every account they watch at the market's first slot: the pools,
+    then the vaults and configs they name. ``capacity`` None: the ingest's default."""
     g = eng.PoolGraph(base_mints=m.bases, max_hops=3)
-    ing = eng.FeedIngest(g, capacity, 64)
+    ing = eng.FeedIngest(g) if capacity is None else eng.FeedIngest(g, capacity, 64)
     for address, kind in m.universe:
         ing.track_pool(address, kind)
-    for ta, pool in m.tick_arrays:
-        ing.track_array(ta, pool)
-    for _ in range(3):  # pools, then the vaults and configs they name
+    if arrays:
+        for ta, pool in m.tick_arrays:
+            ing.track_array(ta, pool)
+    for _ in range(3):
         for k in ing.watched():
             owner, data = m.initial[k]
             ing.account(k, owner, data, m.first_slot)
+    return g, ing
+
+
+def make_ingest(
+    eng: types.ModuleType, m: Market, capacity: int = 65_536, endpoints: int = ENDPOINTS
+) -> tuple[Any, Any]:
+    g, ing = read_market(eng, m, capacity)
     labels = ["slot", *ing.watched(), *m.programs]
     for ep in range(endpoints):
         for i, label in enumerate(labels):

@@ -200,3 +200,28 @@ async def until_answered(
     async with asyncio.timeout(timeout):
         while not await check():
             await asyncio.sleep(every)
+
+
+async def step_until_cut(
+    srv: Any,
+    fast_slots: list[int],
+    held: Callable[[], int],
+    within: Callable[[int], bool],
+    cut: Callable[[], bool],
+) -> tuple[int, list[int], int]:
+    """Step the simulator ``srv`` a slot at a time (at most 4,000), each once a fast
+    reader has it (``fast_slots``), until a slow reader is cut (``cut()``); what waits for
+    the slow one (``held()``) stays ``within`` its bound all along. The first slot
+    stepped, every slot stepped, and the most that ever waited."""
+    first = srv.world.slot + 1
+    stepped: list[int] = []
+    held_most = 0
+    for _ in range(4000):
+        stepped.append(srv.step().slot)
+        await until(lambda: fast_slots[-1:] == stepped[-1:])
+        now = held()
+        held_most = max(held_most, now)
+        assert within(now), now
+        if cut():
+            break
+    return first, stepped, held_most

@@ -16,10 +16,12 @@ package is missing the tests using the ``objs`` fixture are skipped and say why.
 from __future__ import annotations
 
 import base64
+import struct
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from solders.pubkey import Pubkey
 
 from tools.nodejs import install, run_script
 
@@ -132,3 +134,31 @@ def objs() -> OpenBookJs:
     if why:
         pytest.skip(why)
     return OpenBookJs()
+
+
+def client_order(o: dict[str, Any]) -> tuple[Any, ...]:
+    """What the client says of an order past its key and price: size, owner, owner's
+    slot, time, time in force, peg limit, client order id, pegged."""
+    return (
+        int(o["size_lots"]),
+        o["owner"],
+        o["owner_slot"],
+        int(o["timestamp"]),
+        o["time_in_force"],
+        int(o["peg_limit"]),
+        int(o["client_order_id"]),
+        o["pegged"],
+    )
+
+
+def heap_fill(raw: bytes) -> tuple[Any, ...]:
+    """An event heap's FillEvent bytes as the fields in order (keys in base58, the
+    padding dropped)."""
+    f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
+    return (*f[1:6], str(Pubkey.from_bytes(f[6])), f[7], str(Pubkey.from_bytes(f[8])), *f[9:])
+
+
+def heap_out(raw: bytes) -> tuple[Any, ...]:
+    """An event heap's OutEvent bytes as the fields in order (the owner in base58)."""
+    o = struct.unpack("<BBB5xQQ32sq80x", raw)
+    return (*o[1:5], str(Pubkey.from_bytes(o[5])), o[6])

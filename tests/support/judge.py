@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import strategies as st
@@ -38,6 +38,7 @@ from feeds.sim.chain import Chain, Outcome
 from feeds.sim.state import Account, Pool
 from feeds.sim.world import SYSVAR_CLOCK, World, WorldConfig
 from feeds.wire import instructions as I
+from tests.support.truth import feed
 
 ROOT = Path(__file__).resolve().parents[2]
 # ``../shared/programs`` beside the checkout; ARBSCOPE_PROGRAMS names another folder (a
@@ -74,6 +75,9 @@ class Run:
 
     sim: Outcome
     real: Result
+
+
+Arrays = Sequence[str] | None  # the tick / bin arrays a quote tracks (None: every one)
 
 
 class Judge:
@@ -197,12 +201,7 @@ class Judge:
 
     # ------------------------------------------------------------ the engine's quote
     def quote(
-        self,
-        eng: types.ModuleType,
-        pool: Pool,
-        mint_in: str,
-        amount: int,
-        arrays: Sequence[str] | None = None,
+        self, eng: types.ModuleType, pool: Pool, mint_in: str, amount: int, arrays: Arrays = None
     ) -> int | str:
         """The hop's output as a session's engine quotes it from the world's accounts (a
         ``FeedIngest`` fed every account it watches, as the snapshot feeds it), or the
@@ -247,21 +246,6 @@ class Judge:
         except EngineError as e:
             return type(e).__name__
         return (int(hops[-1]), int(steps[-1])) if hops else "no fill"
-
-
-def feed(ing: Any, accounts: dict[str, Account], slot: int, rounds: int = 4) -> None:
-    """Give ``ing`` every account it watches, until it asks for no new ones (pools, then
-    the vaults and arrays they name, then mints)."""
-    seen: set[str] = set()
-    for _ in range(rounds):
-        new = [k for k in ing.watched() if k not in seen]
-        if not new:
-            return
-        for k in new:
-            seen.add(k)
-            a = accounts.get(k)
-            if a is not None:
-                ing.account(k, a.owner, a.data, slot)
 
 
 def token_amount(acc: Account | None) -> int:
@@ -351,6 +335,77 @@ def quoted(
         for name in quotes:
             counts[f"quote {name}"] += 1
     return quotes["rust"]
+
+
+class Hop(NamedTuple):
+    """One hop through both runtimes (:func:`run_hop`): its mints, the engine's quote
+    ``q``, the wallet's balances of the output and input before, each runtime's result."""
+
+    mint_in: str
+    mint_out: str
+    q: Any
+    out_before: int
+    in_before: int
+    real: Result
+    sim: Outcome
+
+
+def run_hop(
+    j: Judge, pool: Pool, a_to_b: bool, amount: int, above: bool, counts: Counter[str]
+) -> Hop:
+    """``amount`` into ``pool`` (``a_to_b``) through both runtimes, the wallet funded
+    with it first; its minimum the engine's quote (:func:`quoted`, counted in
+    ``counts``), one unit over it with ``above``, 0 when the engine quotes none."""
+    mint_in, mint_out = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
+    q = quoted(j, pool, mint_in, amount, counts)
+    minimum = (q + 1 if above else q) if isinstance(q, int) else 0
+    j.fund(mint_in, amount)
+    j.fund(mint_out, 0)
+    out_before, in_before = j.balance(mint_out), j.balance(mint_in)
+    run = j.run(j.tx([j.swap_ix(pool, mint_in, amount, minimum)]))
+    return Hop(mint_in, mint_out, q, out_before, in_before, run.real, run.sim)
+
+
+def charged_as_modeled(
+    real: Result,
+    sim: Outcome,
+    program: str,
+    cu: Any,
+    steps: int,
+    units: list[tuple[int, int, int]],
+) -> None:
+    """A swap's compute units: the simulator charged the model's use at ``steps``; the
+    program's use is kept in ``units`` (``(steps, used, charged)``), held to the model at
+    the end (:func:`units_off`)."""
+    (used,) = consumed(real.logs, program)
+    (charged,) = consumed(sim.logs, program)
+    assert charged == cu.use(steps), (charged, steps)
+    units.append((steps, used, charged))
+
+
+def adopt_and_reload(j: Judge, real: Result, pool: Pool, load: Any) -> None:
+    """The world takes the program's bytes (:meth:`Judge.adopt`) and the venue's
+    simulator reloads ``pool`` from them (its ``SimVenue.load``)."""
+    j.adopt(real)
+    assert load is not None
+    load(j.world, pool)
+
+
+def units_by_steps(units: Sequence[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
+    """The fewest and the most compute units used at each step count of ``units``
+    (``(steps, used, charged)`` a swap), to print the model's fit."""
+    return {
+        n: (min(u for m, u, _ in units if m == n), max(u for m, u, _ in units if m == n))
+        for n in sorted({n for n, _, _ in units})
+    }
+
+
+def units_off(
+    units: Sequence[tuple[int, int, int]], margin: float, cu: Any
+) -> list[tuple[int, int, int]]:
+    """The swaps of ``units`` (``(steps, used, charged)``) whose use is off what the
+    model charged by more than ``margin`` of it, or over the limit a hop requests."""
+    return [(n, u, c) for n, u, c in units if abs(u - c) > margin * c or u > cu.limit(n)]
 
 
 def same_accounts(world: World, post: dict[str, Account | None], data: bool = True) -> None:

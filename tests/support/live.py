@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,46 @@ async def knock_until(
         if got:
             return got
     raise AssertionError("the pick never held once the knocks stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class Opp:
+    """What ``LiveExecutor.submit`` reads of an opportunity (an order placed by hand, on
+    a cycle the session need not index: longer than its ``max_hops``, or one it would
+    not open)."""
+
+    base_mint: str
+    pools: tuple[str, ...]
+    tokens: tuple[str, ...]
+    kinds: tuple[str, ...]
+    amount_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    net_profit: int = 0
+
+
+async def knock_into_go(s: FeedSession, target: Any, pools: set[str]) -> Any:
+    """Knock ``target`` (a swap a to b of 2 % of its depth each slot, :func:`knock_until`)
+    until the cycle of the first base mint through exactly ``pools`` is a GO: its
+    ``(opportunity, decision)``."""
+
+    def knock(world: Any) -> list[Any]:
+        t = world.swap(target, True, world._trade_size(target, True, 0.02))
+        return [] if t is None else [t]
+
+    def pick() -> Any:
+        return next(
+            (
+                v
+                for k, v in sorted(s.live.items())
+                if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == pools
+            ),
+            None,
+        )
+
+    return await knock_until(s, knock, pick)
 
 
 async def go_cycle(s: FeedSession) -> tuple[Any, Any]:

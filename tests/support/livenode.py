@@ -32,6 +32,7 @@ from feeds import venues
 from feeds.clients.rpc import RpcClient, RpcError
 from feeds.sim.export import Market, wallet_keypair
 from feeds.wire import instructions as I
+from tests.support.live import Opp, Score
 
 CONFIRM_S = 60.0  # a busy machine's node: generous
 
@@ -367,6 +368,9 @@ def cycles(
     return out
 
 
+Cycle = Sequence[PoolInfo]  # a cycle's pools, in its order
+
+
 def tokens_of(cycle: Sequence[PoolInfo], base: str) -> list[str]:
     out = [base]
     for p in cycle:
@@ -375,12 +379,7 @@ def tokens_of(cycle: Sequence[PoolInfo], base: str) -> list[str]:
 
 
 async def open_cycle(
-    rpc: RpcClient,
-    market: Market,
-    cycle: Sequence[PoolInfo],
-    base: str,
-    share: float = 0.05,
-    cu_price: int = 0,
+    rpc: RpcClient, market: Market, cycle: Cycle, base: str, share: float = 0.05, cu_price: int = 0
 ) -> tuple[str, Sent]:
     """Knock a pool of ``cycle`` (the first of the kind :data:`KNOCK_ORDER` puts first)
     so that its hop pays more: the market sells that hop's output token into it. (the
@@ -494,24 +493,6 @@ def best_size(graph: Any, pools: list[str], base: str, sizes: Sequence[int]) -> 
         if hops and hops[-1] - a > best:
             best, size = hops[-1] - a, a
     return size
-
-
-@dataclass(frozen=True, slots=True)
-class Opp:
-    """What ``LiveExecutor.submit`` reads of an opportunity (an order placed on a cycle
-    the session does not index: longer than its ``max_hops``, or one it would not
-    open)."""
-
-    base_mint: str
-    pools: tuple[str, ...]
-    tokens: tuple[str, ...]
-    kinds: tuple[str, ...]
-    amount_in: int
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    net_profit: int = 0
 
 
 async def place(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from feeds.sim.state import Pool
+from feeds.sim.world import World, WorldConfig
 
 
 def view(pool: Pool) -> tuple[Any, ...]:
@@ -35,3 +36,15 @@ def view(pool: Pool) -> tuple[Any, ...]:
         pool.fees_a,
         pool.fees_b,
     )
+
+
+BOOKS_SEED = 63  # make run's market: it has books on SOL and USDC pairs
+
+
+def booked_world() -> World:
+    """``make run``'s market (:data:`BOOKS_SEED`) 30 slots on: the makers requoted,
+    traders took, the cranker ran (its OpenBook v2 books hold orders and events)."""
+    w = World(WorldConfig(seed=BOOKS_SEED, tokens=16, pools=48))
+    for _ in range(30):
+        w.step()
+    return w

@@ -116,18 +116,8 @@ class Desk:
         me = str(kp.pubkey())
         tout = self.other(pool, mint_in)
         programs = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}
-        leg = Leg(
-            pool.address,
-            pool.record,
-            me,
-            mint_in,
-            tout,
-            I.ata_address(me, mint_in),
-            I.ata_address(me, tout),
-            amount,
-            minimum,
-            programs,
-        )
+        src, dst = I.ata_address(me, mint_in), I.ata_address(me, tout)
+        leg = Leg(pool.address, pool.record, me, mint_in, tout, src, dst, amount, minimum, programs)
         return venues.by_kind(pool.kind).swap_instruction(leg)
 
     def cycle_ixs(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from arbscope.demo import SimMarket
 from arbscope.runloop import TICK_S, ManualClock
@@ -22,6 +22,9 @@ from arbscope.runloop import TICK_S, ManualClock
 FIXED_WALL = 1_795_400_000.0  # 2026-11-23 01:33:20 UTC on the status bar
 ROOT = Path(__file__).resolve().parents[2]
 REPLAY_DB = ROOT / "tests" / "data" / "replay-seed2.sqlite"
+
+
+SimMarketT = TypeVar("SimMarketT", bound=SimMarket)
 
 
 class StepClock:
@@ -141,10 +144,10 @@ class _StagedExecutor:
             open=0,
             sent=2,
             confirmed=2,
+            node="arbscope simulator (staged)",
             failed=0,
             refused=1,
             spent_today=4_211_000_000,
-            node="arbscope simulator (staged)",
             last_error="",
             routes=(
                 RouteView("jito:127.0.0.1/frankfurt", 2, 0, 0, 0, 0, (), None, None, 0, 0),
@@ -446,8 +449,8 @@ class StagedRivalsMarket(SimMarket):
             priority_fee=priority_fee,
             cu_limit=cu_limit,
             cu_price=cu_price,
-            tip=tip,
             tip_account="96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5" if tip else None,
+            tip=tip,
             paid_away=0,  # nothing paid elsewhere: net = profit - fee - tip
             failed=failed,
         )
@@ -563,6 +566,15 @@ def staged_props(seed: int = 7, ticks: int = PROP_TICKS) -> StagedPropMarket:
         clock.advance(int(TICK_S * 1e9))
         market.tick()
     return market
+
+
+def ticked(m: SimMarketT, clock: ManualClock, ticks: int) -> SimMarketT:
+    """``m`` after ``ticks`` of its ticks, ``clock`` moved one tick period before each
+    (what its run loop would have done)."""
+    for _ in range(ticks):
+        clock.advance(int(TICK_S * 1e9))
+        m.tick()
+    return m
 
 
 def fix_app(app: Any) -> Any:

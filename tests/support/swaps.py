@@ -87,18 +87,11 @@ def whirlpool_swap(
     mints = (r.token_mint_a, r.token_mint_b)
     programs = {m: account(url, m)["owner"] for m in mints}
     mint_in, mint_out = mints if a_to_b else mints[::-1]
-    leg = Leg(
-        pool,
-        r,
-        owner,
-        mint_in,
-        mint_out,
+    src, dst = (
         I.ata_address(owner, mint_in, programs[mint_in]),
         I.ata_address(owner, mint_out, programs[mint_out]),
-        amount,
-        0,
-        programs,
     )
+    leg = Leg(pool, r, owner, mint_in, mint_out, src, dst, amount, 0, programs)
     ix = venues.by_kind(WHIRLPOOL).swap_instruction(leg)
     latest = rpc_call(url, "getLatestBlockhash", [{"commitment": "processed"}])["value"]
     tx = sign(kp, [I.set_compute_unit_limit(400_000), ix], latest["blockhash"])

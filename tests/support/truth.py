@@ -10,7 +10,10 @@ path (``FeedIngest.account``, no frames, no dedup), every tick array of every po
 from __future__ import annotations
 
 import types
+from collections.abc import Mapping
 from typing import Any
+
+from feeds.sim.state import Account
 
 
 def market_graph(eng: types.ModuleType, world: Any, max_hops: int = 3) -> Any:
@@ -31,3 +34,18 @@ def market_graph(eng: types.ModuleType, world: Any, max_hops: int = 3) -> Any:
             if a is not None:
                 ing.account(k, a.owner, a.data, world.slot)
     return g
+
+
+def feed(ing: Any, accounts: Mapping[str, Account], slot: int, rounds: int = 4) -> None:
+    """Give ``ing`` every account it watches, until it asks for no new ones (pools, then
+    the vaults and arrays they name, then mints)."""
+    seen: set[str] = set()
+    for _ in range(rounds):
+        new = [k for k in ing.watched() if k not in seen]
+        if not new:
+            return
+        for k in new:
+            seen.add(k)
+            a = accounts.get(k)
+            if a is not None:
+                ing.account(k, a.owner, a.data, slot)

@@ -54,9 +54,9 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
 
 def make_pool(judge: Judge, plan: dict[str, Any]) -> Pool | None:
     """The plan's pool in the judge's world (None: its positions would not fit a vault)."""
-    eng = judge.world.eng
     a, b = C.mints(judge, plan["kind"])
     ts = plan["ts"]
+    eng = judge.world.eng
     edge = W.MAX_TICK_INDEX // ts * ts
     positions = [(max(lo, -edge), min(hi, edge), liq) for lo, hi, liq in plan["positions"]]
     positions = [p for p in positions if p[0] < p[1]]

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
-import sys
 from types import ModuleType
 
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.processes import run_python
 
 
 def _tool() -> ModuleType:
@@ -78,14 +77,7 @@ def test_no_extension_fails() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("cargo") is None, reason="needs a Rust toolchain")
 def test_wheel_is_clean_and_installs() -> None:
-    out = subprocess.run(
-        [sys.executable, "tools/wheel_check.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    out = run_python(["tools/wheel_check.py"], timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "wheel OK" in out.stdout
     assert "engine_rs/_engine." in out.stdout

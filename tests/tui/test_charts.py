@@ -22,7 +22,7 @@ from arbscope.demo import SimMarket
 from arbscope.equity import EquityPoint
 from arbscope.runloop import TICK_S, ManualClock
 from tests.support.pilot import until
-from tests.support.staging import StepClock, fix_app, staged_live, staged_sim
+from tests.support.staging import StepClock, fix_app, staged_live, staged_sim, ticked
 from tui.app import ArbscopeApp
 from tui.screens.help import KEYS
 from tui.screens.live import LiveScreen
@@ -161,10 +161,7 @@ async def test_the_price_chart_follows_the_cursor_in_prices() -> None:
 @pytest.mark.slow
 async def test_the_price_chart_is_built_only_when_shown_and_its_series_moved() -> None:
     clock = ManualClock()
-    m = SimMarket(seed=7, timer_clock=StepClock(), clock=clock)
-    for _ in range(60):
-        clock.advance(int(TICK_S * 1e9))
-        m.tick()
+    m = ticked(SimMarket(seed=7, timer_clock=StepClock(), clock=clock), clock, 60)
     app = fix_app(ArbscopeApp(m))
     async with app.run_test(size=WIDE) as pilot:
         screen = app.screen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from arbscope.demo import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
 from arbscope.runloop import ManualClock
 from tests.support.pilot import until
-from tests.support.recording import record
+from tests.support.recording import recorded
 from tests.support.staging import fix_app, staged_sim
 from tui.app import ArbscopeApp
 from tui.screens.detail import CycleDetail
@@ -30,6 +32,14 @@ def staged() -> ArbscopeApp:
     return fix_app(ArbscopeApp(staged_sim()))
 
 
+@asynccontextmanager
+async def on_staged(size: tuple[int, int]) -> AsyncIterator[tuple[ArbscopeApp, Any]]:
+    """The staged dashboard (:func:`staged`) run at ``size``: the app and its pilot."""
+    app = staged()
+    async with app.run_test(size=size) as pilot:
+        yield app, pilot
+
+
 def dimmed(app: ArbscopeApp) -> set[str]:
     """The footer's keys shown but disabled (check_action said None)."""
     return {
@@ -41,8 +51,7 @@ def dimmed(app: ArbscopeApp) -> set[str]:
 
 @pytest.mark.slow
 async def test_m_asks_for_live_and_refuses_without_execution() -> None:
-    app = staged()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with on_staged((120, 40)) as (app, pilot):
         await pilot.press("m")
         assert isinstance(app.screen, LiveConfirm)
         await pilot.press("escape")
@@ -122,8 +131,7 @@ async def test_the_kill_switch_works_over_a_modal_screen(opens: str, modal: type
 async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
     """On the demo market without a journal: the replay keys and r are shown greyed out
     (and do nothing); what the market can do stays enabled."""
-    app = staged()
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with on_staged((160, 40)) as (app, pilot):
         await pilot.pause()
         off = dimmed(app)
         assert {"Step slot", "Back", "Step frame", "Faster", "Slower", "Replay…"} <= off
@@ -140,8 +148,7 @@ async def test_keys_that_do_not_apply_are_dimmed_not_hidden() -> None:
 
 @pytest.mark.slow
 async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
-    app = staged()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with on_staged((120, 40)) as (app, pilot):
         panel = app.screen.query_one(CyclesPanel)
         await until(pilot, lambda: panel.row_count > 0)
         o, _s = panel.selected() or (None, None)
@@ -153,8 +160,7 @@ async def test_enter_opens_the_cycle_detail_and_escape_closes_it() -> None:
 
 @pytest.mark.slow
 async def test_slash_filters_cycles_by_token() -> None:
-    app = staged()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with on_staged((120, 40)) as (app, pilot):
         panel = app.screen.query_one(CyclesPanel)
         await until(pilot, lambda: panel.row_count > 0)
         everything = panel.row_count
@@ -179,8 +185,7 @@ async def test_slash_filters_cycles_by_token() -> None:
 
 @pytest.mark.slow
 async def test_t_cycles_themes_and_question_mark_helps() -> None:
-    app = staged()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with on_staged((120, 40)) as (app, pilot):
         seen = [app.theme]
         for _ in range(3):
             await pilot.press("t")
@@ -194,8 +199,7 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
 
 @pytest.mark.slow
 async def test_tab_switches_panels_only_in_the_narrow_layout() -> None:
-    app = staged()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with on_staged((80, 24)) as (app, pilot):
         from textual.widgets import ContentSwitcher, TabbedContent
 
         await until(pilot, lambda: app.screen.query(TabbedContent))
@@ -231,9 +235,7 @@ async def test_space_pauses_and_q_quits_cleanly() -> None:
 
 @pytest.fixture(scope="module")
 def journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    db = tmp_path_factory.mktemp("keys") / "j.sqlite"
-
-    return db, record(db, 5, 2.0).session_id
+    return recorded(tmp_path_factory.mktemp("keys"), 5, 2.0)
 
 
 @pytest.mark.slow

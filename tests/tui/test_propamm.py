@@ -17,9 +17,9 @@ from textual.color import Color
 from arbscope.demo import SimMarket
 from arbscope.prices import PriceRow
 from arbscope.propamm import PropQuote, PropSeries
-from arbscope.runloop import TICK_S, ManualClock
+from arbscope.runloop import ManualClock
 from tests.support.pilot import until
-from tests.support.staging import StepClock, fix_app
+from tests.support.staging import StepClock, fix_app, ticked
 from tui.app import ArbscopeApp
 from tui.widgets import prices
 from tui.widgets.pricechart import PROP_COLOUR, PriceChart
@@ -75,11 +75,7 @@ class _WithProps(SimMarket):
 
 def _market() -> _WithProps:
     clock = ManualClock()
-    m = _WithProps(seed=7, timer_clock=StepClock(), clock=clock)
-    for _ in range(40):
-        clock.advance(int(TICK_S * 1e9))
-        m.tick()
-    return m
+    return ticked(_WithProps(seed=7, timer_clock=StepClock(), clock=clock), clock, 40)
 
 
 def test_the_prop_cells_say_price_spread_and_lag() -> None:
@@ -101,10 +97,7 @@ def test_the_prop_cells_say_price_spread_and_lag() -> None:
 @pytest.mark.slow
 async def test_a_source_without_prop_amms_shows_no_prop_columns() -> None:
     clock = ManualClock()
-    m = SimMarket(seed=7, timer_clock=StepClock(), clock=clock)
-    for _ in range(5):
-        clock.advance(int(TICK_S * 1e9))
-        m.tick()
+    m = ticked(SimMarket(seed=7, timer_clock=StepClock(), clock=clock), clock, 5)
     app = fix_app(ArbscopeApp(m))
     async with app.run_test(size=WIDE) as pilot:
         table = app.screen.query_one(PricesPanel)

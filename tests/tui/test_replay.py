@@ -10,7 +10,7 @@ import pytest
 from arbscope.demo import SimMarket
 from arbscope.replay import ReplaySession, load_info
 from tests.support.pilot import until
-from tests.support.recording import record
+from tests.support.recording import recorded
 from tui.app import ArbscopeApp
 from tui.widgets.status import StatusLine
 
@@ -24,9 +24,7 @@ async def steps_done(app: ArbscopeApp) -> None:
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    db = tmp_path_factory.mktemp("ui") / "j.sqlite"
-
-    return db, record(db, 13, 3.0).session_id
+    return recorded(tmp_path_factory.mktemp("ui"), 13, 3.0)
 
 
 @pytest.mark.slow

@@ -12,10 +12,9 @@ from rich.console import Console
 
 from arbscope.rivals import RivalHop
 from feeds.wire.units import TokenBook
-from tests.support.staging import RIVAL_LABELS, fix_app, staged_rivals, staged_sim
-from tui.app import ArbscopeApp
+from tests.support.pilot import on_live_screen
+from tests.support.staging import RIVAL_LABELS, staged_rivals, staged_sim
 from tui.screens.help import KEYS
-from tui.screens.live import LiveScreen
 from tui.screens.rival import RivalDetail, gap_text, rival_detail
 from tui.widgets.cycles import CyclesPanel
 from tui.widgets.palette import Palette
@@ -128,11 +127,9 @@ def test_the_gap_our_state_showed_is_the_product_of_our_rates() -> None:
 
 @pytest.mark.slow
 async def test_v_shows_the_rivals_in_place_of_the_lower_row_and_back() -> None:
-    app = fix_app(ArbscopeApp(staged_rivals()))
-    async with app.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.3)
+    async with on_live_screen(staged_rivals(), (160, 45)) as (app, pilot):
         screen = app.screen
-        assert isinstance(screen, LiveScreen) and screen.has_rivals
+        assert screen.has_rivals
         cycles = screen.query_one(CyclesPanel)
         assert str(cycles.border_subtitle).startswith("v: rivals · them 10 · us ")
         assert not screen.rivals_shown
@@ -156,11 +153,9 @@ async def test_v_shows_the_rivals_in_place_of_the_lower_row_and_back() -> None:
 
 @pytest.mark.slow
 async def test_narrow_the_rivals_are_a_tab_and_v_goes_there() -> None:
-    app = fix_app(ArbscopeApp(staged_rivals()))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
+    async with on_live_screen(staged_rivals(), (80, 24)) as (app, pilot):
         screen = app.screen
-        assert isinstance(screen, LiveScreen) and screen.narrow
+        assert screen.narrow
         assert screen.tab_order[:2] == ("prices", "rivals")
         await pilot.press("v")
         assert screen.rivals_shown and isinstance(screen.focused, RivalsTable)
@@ -174,11 +169,9 @@ async def test_narrow_the_rivals_are_a_tab_and_v_goes_there() -> None:
 
 @pytest.mark.slow
 async def test_a_source_without_rivals_has_no_panel_and_no_v() -> None:
-    app = fix_app(ArbscopeApp(staged_sim()))
-    async with app.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.3)
+    async with on_live_screen(staged_sim(), (160, 45)) as (app, pilot):
         screen = app.screen
-        assert isinstance(screen, LiveScreen) and not screen.has_rivals
+        assert not screen.has_rivals
         assert not screen.query(RivalsPanel) and not screen.query("#lower")
         assert "rivals" not in {b.binding.action for b in app.active_bindings.values()}
         await pilot.press("v")

@@ -199,19 +199,9 @@ def test_sim_writes_its_pools_file(tmp_path: Path) -> None:
     from feeds.wire.universe import load_universe
 
     out = tmp_path / "pools.toml"
+    sim = ["sim", "--seed", "4", "--endpoints", "1", "--pools-out", str(out)]
     p = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "arbscope",
-            "sim",
-            "--seed",
-            "4",
-            "--endpoints",
-            "1",
-            "--pools-out",
-            str(out),
-        ],
+        [sys.executable, "-m", "arbscope", *sim],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from arbscope import cli
+from tests.support.processes import run_python
 
 ROOT = Path(__file__).resolve().parents[3]
 RECORDING = ROOT / "tests" / "data" / "replay-seed2.sqlite"
@@ -38,15 +39,13 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
+# a cell's outcome as the sweep's CSV has it and ``replay --json`` gives it
+COUNTS = ("pnl", "pnl_units", "symbol", "fills", "wins", "failed")
+COUNTS += ("fees_paid", "fee_lamports", "max_drawdown")
+
+
 def arbscope(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arbscope", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=env,
-    )
+    return run_python(["-m", "arbscope", *args], env, timeout=300)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -66,25 +65,9 @@ def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -
     assert "4 cells (2 × 2), 2 processes" in p.stderr
 
     columns, rows = read_csv(out / "sweep.csv")
-    assert columns == [
-        "cell",
-        "policy.min_persistence",
-        "fees.tip_lamports",
-        "pnl",
-        "pnl_units",
-        "symbol",
-        "fills",
-        "wins",
-        "failed",
-        "hit_rate",
-        "fees_paid",
-        "fee_lamports",
-        "max_drawdown",
-        "max_drawdown_pct",
-        "digest",
-        "best",
-        "chart",
-    ]
+    grid_columns = ["cell", "policy.min_persistence", "fees.tip_lamports"]
+    outcome = [*COUNTS[:6], "hit_rate", *COUNTS[6:], "max_drawdown_pct", "digest"]
+    assert columns == [*grid_columns, *outcome, "best", "chart"]
     # grid order: the first --set outermost
     assert [(r["cell"], r["policy.min_persistence"], r["fees.tip_lamports"]) for r in rows] == [
         ("1", "1", "0"),
@@ -129,18 +112,7 @@ def test_a_2x2_sweep_writes_its_csv_charts_and_table(db: Path, tmp_path: Path) -
     )
     assert q.returncode == 0, q.stderr
     direct = json.loads(q.stdout)
-    for col in (
-        "pnl",
-        "pnl_units",
-        "symbol",
-        "fills",
-        "wins",
-        "failed",
-        "fees_paid",
-        "fee_lamports",
-        "max_drawdown",
-        "digest",
-    ):
+    for col in (*COUNTS, "digest"):
         assert str(direct[col]) == rows[3][col], col
     assert f"{direct['hit_rate']:.6f}" == rows[3]["hit_rate"]
 

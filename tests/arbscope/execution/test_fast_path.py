@@ -41,13 +41,21 @@ async def _armed_for_bundles(s: Any) -> Any:
     """``s`` live, sending bundles to its simulator's block engine, its hot connections
     warm (what the keeper does every second while armed), the paper broker's automatic
     orders off (one order, by hand: ``x``): its live executor."""
-    assert s.feeds.server is not None and s.ev.executor is not None
+    assert s.feeds.server is not None
+    ex = await _armed_warm(s)
+    s.ev.broker.auto = False
+    return ex
+
+
+async def _armed_warm(s: Any) -> Any:
+    """``s`` live, sending bundles to its simulator's block engine, its hot connections
+    warm: its live executor."""
+    assert s.ev.executor is not None
     ex = s.ev.executor
     ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
     ok, why = await s.desk.request_live()
     assert ok, why
     await ex.keep_warm()
-    s.ev.broker.auto = False
     return ex
 
 
@@ -234,11 +242,7 @@ async def test_a_frame_that_moves_a_pool_is_decided_in_its_own_call_and_replays_
     db = tmp_path / "j.sqlite"
     async with live_session(keyfile, seed=11, db=db, tip_lamports=2_000, simulate="plain") as s:
         assert s.ev.executor is not None and s.ev.broker is not None
-        ex = s.ev.executor
-        ex.config = replace(ex.config, jito=s.feeds.endpoints[0].http)
-        ok, why = await s.desk.request_live()
-        assert ok, why
-        await ex.keep_warm()
+        ex = await _armed_warm(s)
         assert s.ev.broker.auto
         s.tick()
         assert s.ingest.on_change is not None  # live, on its own: frames decide

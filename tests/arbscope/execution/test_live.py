@@ -32,6 +32,7 @@ from tests.support.live import (
     finished,
     go_cycle,
     hop_by_hand,
+    knock_into_go,
     knock_until,
     live_session,
     quiet,
@@ -897,23 +898,7 @@ async def test_a_cycle_through_a_damm_v2_pool_fills_on_paper_at_the_pools_own_sw
         w, b = s.feeds.server.world, s.ev.broker
         b.auto = False
         target = w.by_address[pool]
-
-        def knock(world: Any) -> list[Any]:
-            t = world.swap(target, True, world._trade_size(target, True, 0.02))
-            return [] if t is None else [t]
-
-        o, _ = await knock_until(
-            s,
-            knock,
-            lambda: next(
-                (
-                    v
-                    for k, v in sorted(s.live.items())
-                    if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
-                ),
-                None,
-            ),
-        )
+        o, _ = await knock_into_go(s, target, {pool, other})
         before = w.accounts[pool].data  # the quiet market: the pool as the fill meets it
         assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         fill = await tick_until(s, lambda: next((f for f in b.fills if not f.live_seq), None))
@@ -943,23 +928,7 @@ async def test_a_paper_order_through_a_manifest_market_fills_at_its_quote(
         still = w.slot
         await tick_until(s, lambda: s.slot > still + 2)
         target = w.by_address[other]
-
-        def knock(world: Any) -> list[Any]:
-            t = world.swap(target, True, world._trade_size(target, True, 0.02))
-            return [] if t is None else [t]
-
-        o, _ = await knock_until(
-            s,
-            knock,
-            lambda: next(
-                (
-                    v
-                    for k, v in sorted(s.live.items())
-                    if v[1].go and k[0] == s.base_mints[0] and set(k[1]) == {pool, other}
-                ),
-                None,
-            ),
-        )
+        o, _ = await knock_into_go(s, target, {pool, other})
         assert "manifest" in [w.by_address[p].kind for p in o.pools]
         assert s.desk.trade(o.base_mint, list(o.pools)) == ""
         fills = s.ev.broker.fills  # type: ignore[union-attr]

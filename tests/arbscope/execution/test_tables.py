@@ -5,6 +5,8 @@ cycles across the venues land through them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,24 @@ from tests.support.live import (
 
 def _all_venues(seed: int) -> Any:
     return replace(quiet(seed), venue_mix=True)
+
+
+async def _knocked_open(s: Any, base: str, o: Any, pool: Any) -> Any:
+    """Sell the output token of ``pool``'s hop in cycle ``o`` into it (a trader in the
+    next slot, once, through the world's script, 5 % of its depth): the hop now gives
+    much more. The cycle's live entry once it is profitable."""
+    w = s.feeds.server.world
+    i = o.pools.index(pool.address)
+    a_to_b = o.tokens[i + 1] == pool.mint_a
+
+    def knock(world: Any) -> list[Any]:
+        world.script = None
+        t = world.swap(pool, a_to_b, world._trade_size(pool, a_to_b, 0.05))
+        return [t] if t is not None else []
+
+    w.script = knock
+    key = (base, tuple(o.pools))
+    return await tick_until(s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v, timeout=30)
 
 
 @pytest.mark.slow
@@ -93,8 +113,6 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
 ) -> None:
     """Re-arming (a later process's executor on the same node) pays nothing: the tables
     are found by their authority; one deactivated meanwhile is left and a new one made."""
-    from arbscope.execution.live import LiveExecutor
-
     async with live_session(keyfile, seed=32, db=tmp_path / "j.sqlite") as s:
         assert s.feeds.server is not None and s.ev.executor is not None
         assert (await s.desk.request_live())[0]
@@ -102,12 +120,7 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
         assert ex.core.tables is not None and ex.core.wallet is not None
         made = ex.core.tables.view
         assert made.transactions >= 2 and made.error == ""
-        again = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
-        try:
-            ok, why = await again.arm()
-            assert ok, why
-            assert again.core.tables is not None
-            v = again.core.tables.view
+        async with _armed_again(ex) as v:
             assert set(v.tables) == set(made.tables) and v.addresses == made.addresses
             assert v.transactions == 0 and v.spent == 0  # found, not made again
             # deactivate the tables; a third arming does not use them and makes new ones
@@ -121,18 +134,25 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
             await ex.core.client().send_transaction(base64.b64encode(raw).decode())
             conf = await watcher.wait(str(tx.signatures[0]), fut, last, 30)
             assert conf.status == "confirmed"
-        finally:
-            await again.close()
-        third = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
-        try:
-            ok, why = await third.arm()
-            assert ok, why
-            assert third.core.tables is not None
-            v3 = third.core.tables.view
+        async with _armed_again(ex) as v3:
             assert v3.error == "" and not set(v3.tables) & set(made.tables)
             assert v3.addresses == made.addresses and v3.transactions >= 2
-        finally:
-            await third.close()
+
+
+@asynccontextmanager
+async def _armed_again(ex: Any) -> AsyncIterator[Any]:
+    """Another executor on ``ex``'s config, graph, sink and ledger (a later process's on
+    the same node), armed: its tables' view; closed after the block."""
+    from arbscope.execution.live import LiveExecutor
+
+    again = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+    try:
+        ok, why = await again.arm()
+        assert ok, why
+        assert again.core.tables is not None
+        yield again.core.tables.view
+    finally:
+        await again.close()
 
 
 def _one_fits(ex: Any, o: Any) -> bool:
@@ -157,18 +177,8 @@ def _cycle_ixs(ex: Any, pools: list[str], tokens: list[str], tip: bool) -> list[
     for i, p in enumerate(pools):
         st = ex.core.static[p]
         tin, tout = tokens[i], tokens[i + 1]
-        leg = venues.Leg(
-            pool=p,
-            record=st.record,
-            owner=me,
-            mint_in=tin,
-            mint_out=tout,
-            source=ex.core.ata(tin),
-            dest=ex.core.ata(tout),
-            amount_in=10**9,
-            minimum_out=1,
-            token_programs=st.programs,
-        )
+        src, dst = ex.core.ata(tin), ex.core.ata(tout)
+        leg = venues.Leg(p, st.record, me, tin, tout, src, dst, 10**9, 1, st.programs)
         ixs.append(venues.by_kind(st.kind).swap_instruction(leg))
     if tip:
         ixs.append(I.transfer(me, I.JITO_TIP_ACCOUNTS[3], 10_000))
@@ -304,20 +314,9 @@ async def test_cycles_of_three_to_five_hops_land_through_the_tables(
             pool = w.by_address[o.pools[i]]
             # sell the hop's output token into it (a trader in the next slot, through
             # the world's script): the hop now gives much more
-            a_to_b = o.tokens[i + 1] == pool.mint_a
-
-            def knock(world: Any, pool: Any = pool, a_to_b: bool = a_to_b) -> list[Any]:
-                world.script = None
-                t = world.swap(pool, a_to_b, world._trade_size(pool, a_to_b, 0.05))
-                return [t] if t is not None else []
-
-            w.script = knock
-            key = (base, tuple(o.pools))
             # profitable once the feed brought the knocked pool (``x`` does not wait for
             # the scorer's persistence: the market is quiet otherwise)
-            entry = await tick_until(
-                s, lambda k=key: (v := s.live.get(k)) and v[0].profit > 0 and v, timeout=30
-            )
+            entry = await _knocked_open(s, base, o, pool)
             assert s.desk.trade(base, list(entry[0].pools)) == ""
             order = await finished(s, s.ev.executor.seq, timeout=60)
             landed[hops] = order
@@ -379,18 +378,7 @@ async def test_a_cycle_one_transaction_cannot_hold_lands_as_a_bundle_of_two(
         o = min(cands, key=lambda c: c.pools)
         i = next(i for i, p in enumerate(o.pools) if w.by_address[p].kind in ("amm_v4", "cpmm"))
         pool = w.by_address[o.pools[i]]
-        a_to_b = o.tokens[i + 1] == pool.mint_a
-
-        def knock(world: Any) -> list[Any]:
-            world.script = None
-            t = world.swap(pool, a_to_b, world._trade_size(pool, a_to_b, 0.05))
-            return [t] if t is not None else []
-
-        w.script = knock
-        key = (base, tuple(o.pools))
-        entry = await tick_until(
-            s, lambda: (v := s.live.get(key)) and v[0].profit > 0 and v, timeout=30
-        )
+        entry = await _knocked_open(s, base, o, pool)
         assert s.ev.sendable(entry[0]) == ""  # paper: a bundle of two sends it
         assert s.desk.trade(base, list(entry[0].pools)) == ""
         order = await finished(s, ex.seq, timeout=60)

@@ -25,7 +25,6 @@ import pytest
 
 from arbscope import sources
 from arbscope.replay import ReplaySession, load_info
-from arbscope.session import RecordSettings
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
 from feeds.clients.yellowstone import GrpcWorker, grpc_worker, subscribe_request, target
@@ -36,6 +35,7 @@ from storage.codec import Kind
 from storage.journal import Journal
 from tests.support.feeds import QUICK, market_equal, subscribe_call
 from tests.support.hostile import until
+from tests.support.recording import recording_sim
 
 CFG = WorldConfig(seed=9, tokens=6, pools=12, trades_per_slot=8)
 SLOT_S = 0.05
@@ -169,6 +169,13 @@ def first_seen(ing: Any, endpoint: int) -> int:
     return 0 if s is None else s.first_seen + s.duplicates
 
 
+def _worker_and_service(run: Any) -> tuple[Any, Any]:
+    """The run's gRPC worker and the Geyser service of its (first) endpoint."""
+    service = run.server.endpoints[0].geyser
+    assert service is not None
+    return run.grpc_worker(), service
+
+
 @pytest.mark.slow
 async def test_a_mixed_session_builds_the_graph_an_all_pubsub_one_does(
     eng: types.ModuleType, client: str
@@ -223,9 +230,7 @@ async def test_pings_are_answered_with_a_request_carrying_their_id(
     eng: types.ModuleType, client: str
 ) -> None:
     async with market(eng, [{0}], PROFILES[:1], grpc_ping_s=0.05, client=client) as run:
-        w = run.grpc_worker()
-        service = run.server.endpoints[0].geyser
-        assert service is not None
+        w, service = _worker_and_service(run)
         await until(lambda: w.pings >= 5 and w.pongs >= 5, 30.0)
         assert service.stats["pongs"] >= 5 and service.stats["pings"] >= w.pings
         # answering a ping leaves the filter as it was: updates go on
@@ -303,9 +308,7 @@ async def test_a_server_without_a_store_does_not_support_from_slot(
     eng: types.ModuleType, client: str
 ) -> None:
     async with market(eng, [{0}], PROFILES[:1], grpc_replay_slots=0, client=client) as run:
-        w = run.grpc_worker()
-        service = run.server.endpoints[0].geyser
-        assert service is not None
+        w, service = _worker_and_service(run)
         await until(lambda: w.last_slot is not None)
         service.drop_streams()
         await until(lambda: not w.from_slot_ok, 30.0)
@@ -429,11 +432,7 @@ def test_a_recorded_mixed_session_replays_to_its_digest(tmp_path: Path) -> None:
     sim = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8, slot_seconds=0.05)
 
     async def go() -> None:
-        s = sources.session(
-            sources.Watch(seed=11),
-            sim=sources.SimSettings(world=sim, grpc=1),
-            record=RecordSettings(db, batch_s=0.1),
-        )
+        s = recording_sim(db, 11, sources.SimSettings(world=sim, grpc=1))
         await s.run_for(3.0, tick_s=0.1)
         assert s.start_error == "" and len(s.digest) == 64
         assert "1 gRPC" in s.source

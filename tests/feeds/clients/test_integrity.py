@@ -100,6 +100,23 @@ async def market(
         await server.stop()
 
 
+class SlotsBack:
+    """Each pool's slot in ``graph``, looked at again and again (:meth:`look`): a pool's
+    slot never goes back, ``went_back`` lists each time one did (pool, was, now)."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.seen: dict[str, int] = {}
+        self.went_back: list[tuple[str, int, int]] = []
+
+    def look(self) -> None:
+        for p in self.graph.pools():
+            slot = self.graph.pool_rate(p)[4]
+            if slot < self.seen.get(p, 0):
+                self.went_back.append((p, self.seen[p], slot))
+            self.seen[p] = max(slot, self.seen.get(p, 0))
+
+
 def honest(n: int) -> list[EndpointProfile]:
     """``n`` honest endpoints: a, b, ..."""
     return [EndpointProfile("abc"[i], latency_ms=4 + 2 * i, jitter_ms=1) for i in range(n)]
@@ -110,10 +127,9 @@ def honest(n: int) -> list[EndpointProfile]:
 async def test_a_slot_from_the_future_moves_neither_the_chain_nor_a_pool(
     eng: types.ModuleType, n: int
 ) -> None:
-    profiles = [
-        *honest(n - 1),
-        EndpointProfile("liar", latency_ms=1, jitter_ms=0, future_after=30, future_slots=1_000),
-    ]
+    """An endpoint that names a slot 1,000 ahead from its 30th on, beside honest ones."""
+    liar = EndpointProfile("liar", latency_ms=1, jitter_ms=0, future_after=30, future_slots=1_000)
+    profiles = [*honest(n - 1), liar]
     async with market(eng, profiles) as run:
         await run.until(lambda: run.health()["liar"].implausible >= 2)  # its slot and account
         lied_at = run.server.world.slot
@@ -149,19 +165,14 @@ async def test_an_older_update_from_a_slow_endpoint_is_refused(
         EndpointProfile("late", latency_ms=2, jitter_ms=1, lag_slots=3),
     ] + [EndpointProfile("b", latency_ms=6, jitter_ms=1, drop_rate=0.5)] * (n - 2)
     async with market(eng, profiles) as run:
-        seen: dict[str, int] = {}
-        went_back: list[tuple[str, int, int]] = []
+        back = SlotsBack(run.graph)
 
         def watch() -> bool:
-            for p in run.graph.pools():  # a pool's slot never goes back
-                slot = run.graph.pool_rate(p)[4]
-                if slot < seen.get(p, 0):
-                    went_back.append((p, seen[p], slot))
-                seen[p] = max(slot, seen.get(p, 0))
+            back.look()
             return run.health()["late"].older >= 5
 
         await run.until(watch)
-        assert went_back == []
+        assert back.went_back == []
         assert run.health()["fast"].older == 0
         await run.settle(eng)
 
@@ -181,22 +192,17 @@ async def test_over_grpc_a_liar_and_a_late_endpoint_are_caught_as_over_pubsub(
     ]
     async with market(rust, profiles, frozenset({"liar", "late"}), client) as run:
         assert {w.client for w in run.pool.workers if hasattr(w, "client")} == {client}
-        seen: dict[str, int] = {}
-        went_back: list[tuple[str, int, int]] = []
+        back = SlotsBack(run.graph)
 
         def watch() -> bool:
-            for p in run.graph.pools():  # a pool's slot never goes back
-                slot = run.graph.pool_rate(p)[4]
-                if slot < seen.get(p, 0):
-                    went_back.append((p, seen[p], slot))
-                seen[p] = max(slot, seen.get(p, 0))
+            back.look()
             h = run.health()
             return h["liar"].implausible >= 2 and h["late"].older >= 5
 
         await run.until(watch)
         lied_at = run.server.world.slot
         await run.until(lambda: run.ingest.slot >= lied_at + 5)
-        assert went_back == []
+        assert back.went_back == []
         assert run.ingest.slot == run.graph.slot <= run.server.world.slot
         health = run.health()
         assert health["liar"].slot < lied_at + 1_000
@@ -215,10 +221,10 @@ async def test_over_grpc_a_liar_and_a_late_endpoint_are_caught_as_over_pubsub(
 async def test_a_repointed_pool_is_refused_refetched_and_its_endpoint_quarantined(
     eng: types.ModuleType, n: int
 ) -> None:
-    profiles = [
-        *honest(n - 1),
-        EndpointProfile("hostile", latency_ms=1, jitter_ms=0, repoint_rate=1.0),
-    ]
+    """An endpoint whose pool accounts name other mints and vaults (one a slot), beside
+    honest ones."""
+    hostile = EndpointProfile("hostile", latency_ms=1, jitter_ms=0, repoint_rate=1.0)
+    profiles = [*honest(n - 1), hostile]
     async with market(eng, profiles) as run:
         named: set[str] = set()  # every account the hostile endpoint's lies named
         repointed = run.server.repointed
@@ -282,10 +288,9 @@ async def test_plausible_but_wrong_copies_lose_to_the_majority(eng: types.Module
 async def test_unknown_subscription_ids_are_counted_per_endpoint(
     eng: types.ModuleType, n: int
 ) -> None:
-    profiles = [
-        *honest(n - 1),
-        EndpointProfile("strays", latency_ms=3, jitter_ms=1, unknown_rate=0.3),
-    ]
+    """An endpoint that sends notifications under ids it never gave, beside honest ones."""
+    strays = EndpointProfile("strays", latency_ms=3, jitter_ms=1, unknown_rate=0.3)
+    profiles = [*honest(n - 1), strays]
     async with market(eng, profiles) as run:
         await run.until(lambda: run.health()["strays"].unknown >= 10)
         assert all(run.health()[p.name].unknown == 0 for p in profiles[:-1])

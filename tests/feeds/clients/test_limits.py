@@ -20,24 +20,13 @@ from feeds.health import FeedHealth
 from feeds.sim.server import RPCPOOL_429, SUBSCRIPTION_LIMIT, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from tests.support.feeds import QUICK as FEEDS_QUICK
+from tests.support.feeds import refusing
 from tests.support.hostile import until
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 QUICK = dataclasses.replace(
     FEEDS_QUICK, open_timeout_s=1.0, stale_after_s=5.0, resubscribe_s=0.2, resubscribe_max_s=60.0
 )
-
-
-def refusing(name: str, answer: str, retry_after_s: int = 1) -> EndpointProfile:
-    """An endpoint that refuses every HTTP request (0 per second) the way ``answer`` says."""
-    return EndpointProfile(
-        name,
-        latency_ms=2,
-        jitter_ms=1,
-        rate_limit_rps=0,
-        rate_limit_answer=answer,
-        retry_after_s=retry_after_s,
-    )
 
 
 # ------------------------------------------------------------ the client alone
@@ -320,15 +309,7 @@ async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
     """A PubSub-only endpoint whose upgrades are refused with 429: the worker waits out
     the Retry-After (or its backoff) before connecting again; the other one streams."""
     profiles = [
-        EndpointProfile(
-            "limited",
-            latency_ms=2,
-            jitter_ms=1,
-            rate_limit_rps=0,
-            rate_limit_answer=answer,
-            retry_after_s=after or 1,
-            rate_limit_ws=True,
-        ),
+        refusing("limited", answer, retry_after_s=after or 1, ws=True),
         EndpointProfile("ok", latency_ms=2, jitter_ms=1),
     ]
     async with SimServer(CFG, profiles, slot_seconds=0.03) as server:

@@ -117,16 +117,28 @@ def _still_server() -> SimServer:
     )
 
 
+async def _started(eng: types.ModuleType, server: Any, maintain_s: float) -> tuple[Any, Any, Any]:
+    """``server`` started, and a feed pool on its endpoints (not started), maintaining
+    every ``maintain_s``, over a new graph's ingest: the graph, the ingest, the pool."""
+    infos = await server.start()
+    graph = eng.PoolGraph(base_mints=server.world.bases, max_hops=3)
+    ing = eng.FeedIngest(graph)
+    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
+    return graph, ing, FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=maintain_s)
+
+
+async def _stop(feed: Any, server: Any) -> None:
+    """The feed stopped, then its simulator."""
+    await feed.stop()
+    await server.stop()
+
+
 async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.ModuleType) -> None:
     server = _still_server()
     world = server.world
     mint = fee_mint_of(world)
     pools = make_t22(server, mint, FEE1)
-    infos = await server.start()
-    graph = eng.PoolGraph(base_mints=world.bases, max_hops=3)
-    ing = eng.FeedIngest(graph)
-    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
-    feed = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=0.05)
+    graph, ing, feed = await _started(eng, server, maintain_s=0.05)
     try:
         boot = await feed.bootstrap(world.universe())
         assert not boot.missing and not boot.rejected
@@ -166,8 +178,7 @@ async def test_a_fee_mint_is_snapshotted_subscribed_and_followed(eng: types.Modu
             eng, world, cp.address, mint, less
         )
     finally:
-        await feed.stop()
-        await server.stop()
+        await _stop(feed, server)
 
 
 async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
@@ -181,11 +192,7 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
     world = server.world
     mint = fee_mint_of(world)
     cp = next(p for p in world.pools if p.kind == "cpmm" and mint in (p.mint_a, p.mint_b))
-    infos = await server.start()
-    graph = eng.PoolGraph(base_mints=world.bases, max_hops=3)
-    ing = eng.FeedIngest(graph)
-    eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in infos]
-    feed = FeedPool(eps, ing, eng, QUICK, rpc_timeout_s=5.0, maintain_s=3600.0)
+    graph, ing, feed = await _started(eng, server, maintain_s=3600.0)
     try:
         boot = await feed.bootstrap(world.universe())
         assert mint not in ing.watched() and cp.address in graph.pools()
@@ -224,8 +231,7 @@ async def test_a_mint_watched_while_streaming_is_fetched_in_the_same_round(
         got = graph.quote([cp.address], mint, x)[1]
         assert got == bare_quote(eng, world, cp.address, mint, less)
     finally:
-        await feed.stop()
-        await server.stop()
+        await _stop(feed, server)
 
 
 async def test_a_node_without_get_epoch_schedule_leaves_mainnets_and_says_so(

@@ -12,11 +12,13 @@ import os
 import re
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from arbscope import sources
 from arbscope.doctor import run as doctor
+from arbscope.session import FeedSession
 from feeds.clients.pool import Endpoint
 from feeds.clients.pubsub import PubSubWorker, WorkerConfig, all_subscriptions
 from feeds.clients.rpc import RpcClient, RpcError
@@ -59,6 +61,28 @@ def _server(certs: Certs, endpoints: int = 1) -> SimServer:
     )
 
 
+async def _one_tick(s: FeedSession) -> Any:
+    """``s`` started, one tick, stopped: its snapshot of that tick."""
+    await s.start()
+    try:
+        s.tick()
+        return s.snapshot
+    finally:
+        await s.stop()
+
+
+def _session(server: SimServer, options: sources.FeedOptions | None = None) -> FeedSession:
+    """A session on the simulator's one endpoint (its universe, its base mints), no
+    shadow; ``options``: the feed's (the defaults without)."""
+    info = server.infos()[0]
+    return sources.session(
+        sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
+        sources.Evaluation(shadow=False),
+        endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
+        options=options,
+    )
+
+
 async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
     certs: Certs, transport: str
 ) -> None:
@@ -66,11 +90,9 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
         info = server.infos()[0]
         assert info.ws_url.startswith("wss://") and info.http_url.startswith("https://")
         ca = str(certs.ca)
-        s = sources.session(
-            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
-            sources.Evaluation(shadow=False),
-            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
-            options=sources.FeedOptions(
+        s = _session(
+            server,
+            sources.FeedOptions(
                 worker_config=WorkerConfig(ca_file=ca, transport=transport),
                 commitment="processed",
                 ca_file=ca,
@@ -100,17 +122,8 @@ async def test_a_session_streams_over_wss_and_https_with_the_ca_file(
 async def test_without_the_ca_the_session_says_certificate_verify_failed(certs: Certs) -> None:
     async with _server(certs) as server:
         info = server.infos()[0]
-        s = sources.session(
-            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
-            sources.Evaluation(shadow=False),
-            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
-        )
-        await s.start()
-        try:
-            s.tick()
-            snap = s.snapshot
-        finally:
-            await s.stop()
+        s = _session(server)
+        snap = await _one_tick(s)
     port = info.http_url.rsplit(":", 1)[1]
     assert "certificate verify failed at https://127.0.0.1:" + port in s.start_error
     assert "--ca-file" in s.start_error and "Traceback" not in s.start_error
@@ -309,19 +322,8 @@ async def test_an_answer_over_the_limit_is_counted_and_says_how_to_raise_it(
     certs: Certs,
 ) -> None:
     async with _server(certs) as server:
-        info = server.infos()[0]
-        s = sources.session(
-            sources.Watch(universe=server.world.universe(), base_mints=server.world.bases, seed=3),
-            sources.Evaluation(shadow=False),
-            endpoints=[Endpoint(info.name, info.ws_url, info.http_url)],
-            options=sources.FeedOptions(ca_file=str(certs.ca), max_answer_bytes=1024),
-        )
-        await s.start()
-        try:
-            s.tick()
-            snap = s.snapshot
-        finally:
-            await s.stop()
+        s = _session(server, sources.FeedOptions(ca_file=str(certs.ca), max_answer_bytes=1024))
+        snap = await _one_tick(s)
     assert "over the 1 KiB limit; raise it with --max-frame-mb N" in s.start_error
     assert snap.feeds[0].oversize == 1 and "--max-frame-mb" in snap.feeds[0].last_error
 

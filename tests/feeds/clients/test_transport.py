@@ -16,6 +16,7 @@ import logging
 import types
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -69,6 +70,31 @@ async def _running(
         await asyncio.wait_for(task, 30)
 
 
+def _limited(transport: str, backoff_min: float, backoff_max: float, **more: Any) -> WorkerConfig:
+    """A worker reading frames up to ``FRAME_LIMIT``, never stale by silence, backing off
+    ``backoff_min`` to ``backoff_max`` seconds; ``more`` settings on top."""
+    return WorkerConfig(
+        backoff_min_s=backoff_min,
+        backoff_max_s=backoff_max,
+        max_frame_bytes=FRAME_LIMIT,
+        stale_after_s=30.0,
+        transport=transport,
+        **more,
+    )
+
+
+def _pinging(transport: str) -> WorkerConfig:
+    """A worker pinging every half second, never stale by silence, slow to reconnect (a
+    reconnect shows)."""
+    return WorkerConfig(
+        heartbeat_s=0.5,
+        stale_after_s=30.0,
+        backoff_min_s=5.0,
+        backoff_max_s=5.0,
+        transport=transport,
+    )
+
+
 async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_the_limit(
     eng: types.ModuleType, transport: str
 ) -> None:
@@ -94,15 +120,7 @@ async def test_oversized_frames_back_off_harder_until_a_healthy_period_and_name_
         await ws.send("x" * (FRAME_LIMIT + 1))
         await ws.wait_closed()
 
-    cfg = WorkerConfig(
-        backoff_min_s=0.002,
-        backoff_max_s=60.0,
-        healthy_after_s=0.2,
-        max_frame_bytes=FRAME_LIMIT,
-        stale_after_s=30.0,
-        open_timeout_s=10.0,
-        transport=transport,
-    )
+    cfg = _limited(transport, 0.002, 60.0, healthy_after_s=0.2, open_timeout_s=10.0)
     async with ws_server(hostile) as url:
         async with _running(url, "hostile", _ingest(eng), cfg) as (worker, counters):
             # the fifth connection is streaming: its healthy period resets the backoff
@@ -135,13 +153,7 @@ async def test_an_oversize_frame_is_counted_and_worded_once_without_a_traceback(
         await ws.send("x" * (FRAME_LIMIT + 1))
         await ws.wait_closed()
 
-    cfg = WorkerConfig(
-        backoff_min_s=0.002,
-        backoff_max_s=0.004,
-        max_frame_bytes=FRAME_LIMIT,
-        stale_after_s=30.0,
-        transport=transport,
-    )
+    cfg = _limited(transport, 0.002, 0.004)
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(feeds_health, "LOG_EVERY_S", 3600.0)  # one line, however slow the run
     async with ws_server(hostile) as url:
@@ -192,13 +204,7 @@ async def test_a_fragmented_message_is_read_whole_and_held_to_the_limit_as_a_who
         await ws.wait_closed()
         done.set()
 
-    cfg = WorkerConfig(
-        backoff_min_s=5.0,
-        backoff_max_s=5.0,
-        max_frame_bytes=FRAME_LIMIT,
-        stale_after_s=30.0,
-        transport=transport,
-    )
+    cfg = _limited(transport, 5.0, 5.0)
     ing = _ingest(eng)
     async with ws_server(fragments) as url:
         async with _running(url, "fragments", ing, cfg) as (_worker, counters):
@@ -242,13 +248,7 @@ async def test_an_unanswered_heartbeat_closes_the_connection_an_answered_one_doe
                 await peer.send(data, opcode=0x8)
                 return
 
-    cfg = WorkerConfig(
-        heartbeat_s=0.5,
-        stale_after_s=30.0,
-        backoff_min_s=5.0,
-        backoff_max_s=5.0,
-        transport=transport,
-    )
+    cfg = _pinging(transport)
     async with raw_ws_server(server) as url:
         async with _running(url, "no-pong", _ingest(eng), cfg) as (worker, counters):
             if pongs:  # three heartbeats answered
@@ -292,13 +292,7 @@ async def test_a_pong_behind_a_stream_of_messages_keeps_the_connection(
                 await peer.send(data, opcode=0x8)
                 return
 
-    cfg = WorkerConfig(
-        heartbeat_s=0.5,
-        stale_after_s=30.0,
-        backoff_min_s=5.0,
-        backoff_max_s=5.0,
-        transport=transport,
-    )
+    cfg = _pinging(transport)
     async with raw_ws_server(server) as url:
         async with _running(url, "late-pong", _ingest(eng), cfg) as (worker, counters):
             await until(lambda: pings >= 5 or counters.reconnects >= 1)

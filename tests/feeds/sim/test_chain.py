@@ -278,6 +278,16 @@ def test_a_simulator_not_asked_to_accept_transactions_refuses_them() -> None:
 
 
 # ------------------------------------------------------------------ over the wire
+def _accepting(seed: int, slot_seconds: float) -> SimServer:
+    """One endpoint on a quiet market (``seed``) that takes transactions."""
+    return SimServer(
+        WorldConfig(seed=seed, **QUIET),
+        default_profiles(1),  # type: ignore[arg-type]
+        slot_seconds=slot_seconds,
+        accept_transactions=True,
+    )
+
+
 async def _post(url: str, method: str, params: list[Any]) -> dict[str, Any]:
     async with aiohttp.ClientSession() as s:
         async with s.post(
@@ -288,12 +298,7 @@ async def _post(url: str, method: str, params: list[Any]) -> dict[str, Any]:
 
 
 async def test_jito_bundles_land_whole_or_not_at_all() -> None:
-    async with SimServer(
-        WorldConfig(seed=4, **QUIET),
-        default_profiles(1),  # type: ignore[arg-type]
-        slot_seconds=3600,
-        accept_transactions=True,
-    ) as srv:
+    async with _accepting(4, 3600) as srv:
         url = srv.infos()[0].http_url + "/api/v1/bundles"
         w, c = srv.world, srv.chain
         ticks = itertools.count()  # each request a second after the last: under Jito's 1/s
@@ -334,12 +339,7 @@ async def test_jito_bundles_land_whole_or_not_at_all() -> None:
 
 
 async def test_signature_subscription_notifies_when_it_lands() -> None:
-    async with SimServer(
-        WorldConfig(seed=5, **QUIET),
-        default_profiles(1),  # type: ignore[arg-type]
-        slot_seconds=0.05,
-        accept_transactions=True,
-    ) as srv:
+    async with _accepting(5, 0.05) as srv:
         info = srv.infos()[0]
         kp = Keypair()
         srv.chain.airdrop([str(kp.pubkey()), 10**9])
@@ -362,12 +362,7 @@ async def test_signature_subscription_notifies_when_it_lands() -> None:
 async def test_solana_py_signs_simulates_sends_and_confirms_against_the_simulator() -> None:
     from solana.rpc.async_api import AsyncClient
 
-    async with SimServer(
-        WorldConfig(seed=6, **QUIET),
-        default_profiles(1),  # type: ignore[arg-type]
-        slot_seconds=0.05,
-        accept_transactions=True,
-    ) as srv:
+    async with _accepting(6, 0.05) as srv:
         # read at confirmed: a node's finalized state is 32 slots behind what just landed
         c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:

@@ -28,34 +28,21 @@ from solders.address_lookup_table_account import (
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from feeds.sim import alt as SA
-from feeds.sim.chain import Chain, ChainError
+from feeds.sim.chain import ChainError
 from feeds.sim.server import EndpointProfile, SimServer
-from feeds.sim.world import World, WorldConfig
+from feeds.sim.world import WorldConfig
 from feeds.wire import alt as A
 from feeds.wire import instructions as I
+from tests.support.chain import SvmTwin, svm_error
 from tests.support.jsclient import Web3Js
 
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 ALT_ID = Pubkey.from_string(A.ALT_PROGRAM)
-
-
-def _svm_err(e: Any) -> Any:
-    """A LiteSVM error in the node's JSON form."""
-    name = type(e).__name__
-    if name == "TransactionErrorFieldless":
-        return str(e).split(".")[-1]
-    if name == "TransactionErrorInstructionError":
-        inner = e.err
-        if type(inner).__name__ == "InstructionErrorCustom":
-            return {"InstructionError": [e.index, {"Custom": inner.code}]}
-        return {"InstructionError": [e.index, str(inner).split(".")[-1]]}
-    return repr(e)
 
 
 def _program_lines(logs: Sequence[str]) -> list[str]:
@@ -65,19 +52,21 @@ def _program_lines(logs: Sequence[str]) -> list[str]:
     ]
 
 
-class Twin:
+class Twin(SvmTwin):
     """The simulator and LiteSVM side by side at the same slot, one payer/authority."""
 
     def __init__(self) -> None:
-        self.world = World(WorldConfig(seed=5, **QUIET))  # type: ignore[arg-type]
-        self.chain = Chain(self.world, accept=True)
-        self.svm = LiteSVM()
-        self.kp = Keypair()
-        self.me = self.kp.pubkey()
-        self.chain.airdrop([str(self.me), 10**10])
-        self.svm.airdrop(self.me, 10**10)
+        super().__init__(seed=5)
         self.nonce = 0
         self.step(1)
+
+    def new_table(self, keys: int) -> Pubkey:
+        """A lookup table of the payer's, made and extended by ``keys`` new addresses in
+        this slot, both runtimes agreeing on each step."""
+        ix, table = A.create_lookup_table(self.me, self.me, self.slot - 1)
+        agree(self.run([ix]))
+        agree(self.run([A.extend_lookup_table(table, self.me, self.me, _keys(keys))]))
+        return table
 
     @property
     def slot(self) -> int:
@@ -113,7 +102,7 @@ class Twin:
         program's own log lines (``Program log:`` and the failure) must be the same."""
         nonce = self.nonce
         r = self.svm.send_transaction(self._tx(ixs, self.svm.latest_blockhash(), tables, signers))
-        svm_err = _svm_err(r.err()) if hasattr(r, "err") else None
+        svm_err = svm_error(r.err()) if hasattr(r, "err") else None
         self.nonce = nonce
         tx = self._tx(ixs, self.chain.latest_blockhash()[0], tables, signers)
         out = self.chain.run(tx, commit=True)
@@ -161,6 +150,13 @@ def _node() -> SimServer:
         slot_seconds=3600.0,
         accept_transactions=True,
     )
+
+
+def _payer(srv: SimServer) -> tuple[str, Keypair, Pubkey]:
+    """The node's RPC URL and a new keypair (its key) holding 1 SOL there."""
+    kp = Keypair()
+    srv.chain.airdrop([str(kp.pubkey()), 10**9])
+    return srv.infos()[0].http_url, kp, kp.pubkey()
 
 
 @pytest.mark.slow
@@ -218,19 +214,16 @@ def _bad(t: Twin, case: str, other: Keypair) -> list[Instruction]:
     if case == "not-a-table":
         return [A.extend_lookup_table(other.pubkey(), t.me, t.me, _keys(1))]
     ix, table = A.create_lookup_table(t.me, t.me, s - 1)
-    if case == "deactivate-frozen":
-        return [
-            ix,
-            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
+    if case in ("deactivate-frozen", "freeze-deactivated"):
+        extend = A.extend_lookup_table(table, t.me, t.me, _keys(2))
+        freeze, deactivate = (
             A.freeze_lookup_table(table, t.me),
             A.deactivate_lookup_table(table, t.me),
-        ]
-    if case == "freeze-deactivated":
+        )
         return [
             ix,
-            A.extend_lookup_table(table, t.me, t.me, _keys(2)),
-            A.deactivate_lookup_table(table, t.me),
-            A.freeze_lookup_table(table, t.me),
+            extend,
+            *([freeze, deactivate] if case == "deactivate-frozen" else [deactivate, freeze]),
         ]
     if case == "twice":
         return [ix, ix]
@@ -320,9 +313,7 @@ def _use(t: Twin, table: Pubkey, index: int) -> tuple[list[Instruction], Address
 
 def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(4))]))
+    table = t.new_table(4)
     ixs, acc = _use(t, table, 2)
     dest = acc.addresses[2]
     assert agree(t.run(ixs, [acc])) == "InvalidAddressLookupTableIndex"  # extended this slot
@@ -345,9 +336,7 @@ def test_lookups_resolve_from_the_next_slot_and_fail_as_litesvm_says() -> None:
 @pytest.mark.parametrize("case", ["missing", "owner", "data", "deactivated"])
 def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    table = t.new_table(2)
     t.step()
     ixs, acc = _use(t, table, 1)
     if case == "missing":
@@ -379,9 +368,7 @@ def test_a_bad_or_inactive_table_is_refused_as_litesvm_refuses_it(case: str) -> 
 
 def test_refused_lookups_are_the_nodes_invalid_params_and_never_land() -> None:
     t = Twin()
-    ix, table = A.create_lookup_table(t.me, t.me, t.slot - 1)
-    agree(t.run([ix]))
-    agree(t.run([A.extend_lookup_table(table, t.me, t.me, _keys(2))]))
+    table = t.new_table(2)
     ixs, acc = _use(t, table, 0)
     tx = t._tx(ixs, t.chain.latest_blockhash()[0], [acc])
     wire = base64.b64encode(bytes(tx)).decode()
@@ -435,10 +422,7 @@ async def test_get_transaction_shows_the_lookups_and_the_loaded_addresses() -> N
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
         dests = _keys(3)
         extend = A.extend_lookup_table(table, me, me, dests)
@@ -495,10 +479,7 @@ async def test_a_closed_table_is_gone_from_the_node_and_from_finalized_once_root
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
 
         def send(ixs: list[Instruction]) -> None:
             msg = A.compile_v0(me, ixs, srv.chain.latest_blockhash()[0])
@@ -592,7 +573,7 @@ def test_an_account_both_named_and_looked_up_is_loaded_twice() -> None:
         tx = VersionedTransaction(msg, [t.kp])
         if len(got) == 0:
             r = t.svm.send_transaction(tx)
-            got.append(_svm_err(r.err()) if hasattr(r, "err") else None)
+            got.append(svm_error(r.err()) if hasattr(r, "err") else None)
         else:
             got.append(t.chain.run(tx, commit=True).err)
     assert got[0] == got[1] == "AccountLoadedTwice"
@@ -647,10 +628,7 @@ async def test_json_parsed_shows_a_table_as_the_account_decoder_does() -> None:
     from tests.support.node import rpc
 
     async with _node() as srv:
-        url = srv.infos()[0].http_url
-        kp = Keypair()
-        me = kp.pubkey()
-        srv.chain.airdrop([str(me), 10**9])
+        url, kp, me = _payer(srv)
         ix, table = A.create_lookup_table(me, me, srv.world.slot - 1)
         extend = A.extend_lookup_table(table, me, me, _keys(3))
         msg = A.compile_v0(me, [ix, extend], srv.chain.latest_blockhash()[0])

@@ -26,34 +26,26 @@ from solders import system_program as sp
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from feeds.sim import system as SYS
-from feeds.sim.chain import BlockEngine, Chain
+from feeds.sim.chain import BlockEngine
 from feeds.sim.state import Account
-from feeds.sim.world import World, WorldConfig
 from feeds.wire import instructions as I
-from tests.support.chain import svm_error
+from tests.support.chain import SvmTwin, svm_error
 
 QUIET = {"trades_per_slot": 0, "dislocation_rate": 0.0}
 RENT_80 = 1_447_680
 
 
-class Twin:
+class Twin(SvmTwin):
     """The simulator and LiteSVM side by side, one payer; every transaction runs in both
     with a recent blockhash of each."""
 
     def __init__(self) -> None:
-        self.world = World(WorldConfig(seed=6, **QUIET))  # type: ignore[arg-type]
-        self.chain = Chain(self.world, accept=True)
-        self.svm = LiteSVM()
-        self.kp = Keypair()
-        self.me = self.kp.pubkey()
-        self.chain.airdrop([str(self.me), 10**10])
-        self.svm.airdrop(self.me, 10**10)
+        super().__init__(seed=6)
         self.n = 0
 
     def step(self) -> None:
@@ -70,12 +62,12 @@ class Twin:
         log lines."""
         n = self.n
         r = self.svm.send_transaction(self._tx(ixs, self.svm.latest_blockhash(), signers))
-        svm_error = _err(r.err()) if hasattr(r, "err") else None
+        svm_err = svm_error(r.err()) if hasattr(r, "err") else None
         svm_logs = list((r.meta() if hasattr(r, "meta") else r).logs())
         self.n = n
         bh = Hash.from_string(self.chain.latest_blockhash()[0])
         out = self.chain.run(self._tx(ixs, bh, signers), commit=True)
-        assert (svm_error, svm_logs) == (out.err, out.logs)
+        assert (svm_err, svm_logs) == (out.err, out.logs)
         return out.err
 
     def same(self, *keys: Pubkey, fresh: bool = False) -> None:
@@ -94,13 +86,6 @@ class Twin:
             if fresh:
                 assert da[40:72] == _durable(bytes(self.svm.latest_blockhash()))
                 assert db[40:72] == _durable(SYS.N.b58decode(self.chain.latest_blockhash()[0]))
-
-
-def _err(e: Any) -> Any:
-    """A LiteSVM error in the node's JSON form (the rent one too)."""
-    if type(e).__name__ == "TransactionErrorInsufficientFundsForRent":
-        return {"InsufficientFundsForRent": {"account_index": e.account_index}}
-    return svm_error(e)
 
 
 def _durable(blockhash: bytes) -> bytes:

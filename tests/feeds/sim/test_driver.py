@@ -6,18 +6,15 @@ nothing, and stops when told."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from feeds import venues
 from feeds.sim.driver import failure, read_stats
 from feeds.sim.export import export
 from feeds.sim.world import WorldConfig
-from tests.support.paths import ROOT
-from tests.support.processes import cli_env
+from tests.support.processes import cli_env, run_python
 
-CLI = (sys.executable, "-m", "arbscope")
+CLI = ("-m", "arbscope")
 
 
 def test_a_failure_is_named_as_its_program_names_it() -> None:
@@ -44,27 +41,9 @@ def test_against_no_node_it_counts_the_silence_and_stops_cleanly(tmp_path: Path)
     market = tmp_path / "market"
     export(WorldConfig(seed=3, tokens=6, pools=10), market, programs)
     stats = tmp_path / "stats.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "arbscope",
-            "node",
-            "drive",
-            "--rpc",
-            "http://127.0.0.1:9",
-            "--market",
-            str(market),
-            "--duration",
-            "3",
-            "--stats",
-            str(stats),
-        ],
-        cwd=ROOT,
-        env=cli_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    args = ["--market", str(market), "--duration", "3", "--stats", str(stats)]
+    done = run_python(
+        [*CLI, "node", "drive", "--rpc", "http://127.0.0.1:9", *args], cli_env(tmp_path)
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "driver: slot 0" in done.stderr
@@ -76,13 +55,9 @@ def test_against_no_node_it_counts_the_silence_and_stops_cleanly(tmp_path: Path)
 
 
 def test_a_market_folder_that_is_not_one_is_a_clear_error(tmp_path: Path) -> None:
-    done = subprocess.run(
+    done = run_python(
         [*CLI, "node", "drive", "--rpc", "http://127.0.0.1:9", "--market", str(tmp_path)],
-        cwd=ROOT,
-        env=cli_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cli_env(tmp_path),
     )
     assert done.returncode == 2 and "not a market written by arbscope sim --export" in done.stderr
     assert "Traceback" not in done.stderr

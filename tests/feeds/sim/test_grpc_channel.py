@@ -17,7 +17,7 @@ from feeds.sim.server import GRPC_CHANNEL_CAPACITY, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from feeds.wire.geyser import geyser_pb2 as pb
 from tests.support.feeds import subscribe_call
-from tests.support.hostile import until
+from tests.support.hostile import step_until_cut, until
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
 STILL = 3600.0  # seconds per slot: nothing moves unless the test steps the world
@@ -63,17 +63,13 @@ async def test_a_stream_that_falls_behind_its_channel_is_ended_lagged() -> None:
             slow = subscribe_call(slow_ch, slow_req)
             await until(lambda: sum(s.filter is not None for s in service.streams) == 2)
             (stream,) = [s for s in service.streams if s.filter and s.filter.accounts]
-            first = srv.world.slot + 1
-            stepped: list[int] = []
-            held_most = 0
-            for _ in range(4000):
-                stepped.append(srv.step().slot)
-                await until(lambda: fast_slots[-1:] == stepped[-1:])
-                held = stream.queue.qsize()
-                held_most = max(held_most, held)
-                assert held <= cap + 1  # the channel, and the status after it
-                if service.stats["lagged"]:
-                    break
+            first, stepped, held_most = await step_until_cut(
+                srv,
+                fast_slots,
+                stream.queue.qsize,
+                lambda held: held <= cap + 1,  # the channel, and the status after it
+                lambda: bool(service.stats["lagged"]),
+            )
             assert service.stats["lagged"] == 1 and stream.lagged
             assert held_most >= cap  # it did fall behind before it was ended
             got: list[int] = []

@@ -76,13 +76,19 @@ def rivals(srv: SimServer, pool: Pool) -> list[Stored]:
     ]
 
 
+def _knocked(srv: Any, slots: int) -> tuple[str, Any, list[Any]]:
+    """The node's RPC URL, a pool knocked off its price (:func:`knock`) and, ``slots``
+    later, the rivals' transactions through it."""
+    url = srv.infos()[0].http_url
+    pool = knock(srv)
+    for _ in range(slots):
+        srv.step()
+    return url, pool, rivals(srv, pool)
+
+
 async def test_get_transaction_and_get_block_serve_a_rivals_arbitrage() -> None:
     async with server() as srv:
-        url = srv.infos()[0].http_url
-        pool = knock(srv)
-        for _ in range(4):
-            srv.step()
-        ours = rivals(srv, pool)
+        url, _pool, ours = _knocked(srv, 4)
         assert ours
         st = next(s for s in ours if s.outcome.err is None)
         sig = str(st.tx.signatures[0])
@@ -167,11 +173,8 @@ async def test_get_transaction_and_get_block_serve_a_rivals_arbitrage() -> None:
 
 async def test_get_block_refuses_as_a_node_does() -> None:
     async with server() as srv:
-        url = srv.infos()[0].http_url
-        pool = knock(srv)
-        for _ in range(3):
-            srv.step()
-        st = rivals(srv, pool)[0]
+        url, _pool, landed = _knocked(srv, 3)
+        st = landed[0]
         v0 = await rpc(url, "getBlock", [st.slot, {"commitment": "confirmed"}])
         assert v0["error"]["code"] == -32015  # a v0 transaction, no maxSupportedTransactionVersion
         ahead = await rpc(url, "getBlock", [srv.world.slot + 1, CONFIRMED])
@@ -311,11 +314,7 @@ async def test_the_rivals_prices_and_tips_reach_the_fee_cache_and_the_tip_floor(
     transactions that locked it in each slot (theirs among them); the block engines' tip
     floor counts their landed bundles' tips."""
     async with server() as srv:
-        url = srv.infos()[0].http_url
-        pool = knock(srv)
-        for _ in range(4):
-            srv.step()
-        landed = rivals(srv, pool)
+        url, pool, landed = _knocked(srv, 4)
         assert landed
         got = await rpc(url, "getRecentPrioritizationFees", [[pool.address]])
         by_slot = {x["slot"]: x["prioritizationFee"] for x in got["result"]}

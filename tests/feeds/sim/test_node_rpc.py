@@ -207,6 +207,22 @@ async def test_program_accounts_refuses_what_a_node_refuses_in_its_words(
             assert got["error"]["data"] == {"contextSlot": srv.context_slot("finalized")}
 
 
+def _step_noting(srv: SimServer, vaults: list[str], seen: dict[str, dict[int, bytes]]) -> None:
+    """40 slots of ``srv``, each of ``vaults``' data noted in ``seen`` at the slots it
+    changed."""
+    for _ in range(40):
+        res = srv.step()
+        for v in vaults:
+            if v in res.changed:
+                seen[v][res.slot] = srv.world.accounts[v].data
+
+
+def _accepting() -> SimServer:
+    """The small market's node, still (a slot only when the test steps one), taking
+    transactions."""
+    return SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True)
+
+
 async def test_arbscope_rpc_client_finds_every_venues_pools_by_size_and_mint() -> None:
     async with SimServer(SMALL, FAST, slot_seconds=STILL) as srv:
         async with RpcClient(srv.infos()[0].http_url) as client:
@@ -394,7 +410,7 @@ def _expected_fee(price: int, limit: int) -> int:
 
 
 async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         url = srv.infos()[0].http_url
         w = srv.world
         info = (await rpc(url, "getEpochInfo", [{"commitment": "confirmed"}]))["result"]
@@ -428,24 +444,15 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
                 message = "Invalid param: mint could not be unpacked"  # a token account: no mint
             assert (await rpc(url, "getTokenSupply", [key]))["error"]["message"] == message
         owner, held_mint, held = _vault_owner(srv)
-        got = (
-            await rpc(
-                url,
-                "getTokenAccountsByOwner",
-                [owner, {"programId": SPL_TOKEN}, {"encoding": "base64"}],
-            )
-        )["result"]
+        by_owner = "getTokenAccountsByOwner"
+        spl = {"programId": SPL_TOKEN}
+        got = (await rpc(url, by_owner, [owner, spl, {"encoding": "base64"}]))["result"]
         assert (
             got["context"]["slot"] == srv.context_slot("finalized")
             and {x["pubkey"] for x in got["value"]} == held
         )
-        got = (
-            await rpc(
-                url,
-                "getTokenAccountsByOwner",
-                [owner, {"mint": held_mint}, {"encoding": "jsonParsed"}],
-            )
-        )["result"]
+        parsed = {"encoding": "jsonParsed"}
+        got = (await rpc(url, by_owner, [owner, {"mint": held_mint}, parsed]))["result"]
         assert got["value"] and all(
             x["account"]["data"]["parsed"]["info"]["mint"] == held_mint for x in got["value"]
         )
@@ -457,7 +464,7 @@ async def test_the_methods_a_client_needs_answer_in_a_nodes_shapes_and_words() -
                 "Invalid params: unknown variant `owner`, expected `mint` or `programId`.",
             ),
         ):
-            err = (await rpc(url, "getTokenAccountsByOwner", [owner, which]))["error"]
+            err = (await rpc(url, by_owner, [owner, which]))["error"]
             assert err == {"code": -32602, "message": message}
         # the fee of a message: signatures + its compute-unit price; null for a stale hash
         from solders.hash import Hash
@@ -581,7 +588,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
 
     from feeds.wire import instructions as I
 
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         c = AsyncClient(srv.infos()[0].http_url, commitment="confirmed")
         try:
             w = srv.world
@@ -628,7 +635,7 @@ async def test_solana_py_reads_epoch_rent_genesis_fees_and_token_accounts() -> N
 async def test_web3js_reads_epoch_rent_genesis_fees_and_token_accounts(
     web3js: type[Web3Js],
 ) -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         w = srv.world
         owner, mint, held = _vault_owner(srv)
@@ -921,7 +928,7 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
     this on mainnet); with preflight the same ones are refused at once."""
     from solders.hash import Hash
 
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         stale = signed_transfer(srv, blockhash=str(Hash.new_unique()))
         forged = signed_transfer(srv, forge=True)
@@ -979,7 +986,7 @@ async def test_skip_preflight_answers_the_signature_and_the_transaction_never_la
 async def test_finalized_trails_by_32_slots_and_an_invalid_level_is_refused(
     web3js: type[Web3Js],
 ) -> None:
-    async with SimServer(SMALL, FAST, slot_seconds=STILL, accept_transactions=True) as srv:
+    async with _accepting() as srv:
         info = srv.infos()[0]
         url = info.http_url
         await rpc(url, "getHealth")  # (the clock's first slot is out: it moves no more)
@@ -1169,11 +1176,7 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
                 v: {first.res.slot: srv.world.accounts[v].data} if v in first.res.changed else {}
                 for v in vaults
             }
-            for _ in range(40):
-                res = srv.step()
-                for v in vaults:
-                    if v in res.changed:
-                        seen[v][res.slot] = srv.world.accounts[v].data
+            _step_noting(srv, vaults, seen)
             root = srv.world.slot - 32
             want = {
                 (v, level, slot, data)
@@ -1205,11 +1208,7 @@ async def test_finalized_subscriptions_hear_of_a_slot_once_it_is_rooted() -> Non
                     ok = await c.account_subscribe(pubkey=Pubkey.from_string(v), encoding="base64")
                     which[ok.subscription_id] = v
                 rooted_then = srv.world.slot - 32
-                for _ in range(40):
-                    res = srv.step()
-                    for v in vaults:
-                        if v in res.changed:
-                            seen[v][res.slot] = srv.world.accounts[v].data
+                _step_noting(srv, vaults, seen)
                 root = srv.world.slot - 32
                 want_py = {
                     (v, slot, data)

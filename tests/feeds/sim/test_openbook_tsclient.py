@@ -15,17 +15,23 @@ import base64
 import dataclasses
 import math
 import random
-import struct
 from typing import Any
 
 import pytest
 from solders.pubkey import Pubkey
 
 from feeds.sim import orderbook as ob
-from feeds.sim.world import World, WorldConfig
-from tests.support.jsbook import MARKET_INTS, MARKET_KEYS, OpenBookJs
+from feeds.sim.world import World
+from tests.support.jsbook import (
+    MARKET_INTS,
+    MARKET_KEYS,
+    OpenBookJs,
+    client_order,
+    heap_fill,
+    heap_out,
+)
+from tests.support.pools import booked_world
 
-SEED = 63  # make run's market: it has books on SOL and USDC pairs
 ZERO = bytes(32)
 
 
@@ -35,10 +41,7 @@ def _key(raw: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    w = World(WorldConfig(seed=SEED, tokens=16, pools=48))
-    for _ in range(30):  # the makers requote, traders take, the cranker runs
-        w.step()
-    return w
+    return booked_world()
 
 
 def _books(w: World) -> list[Any]:
@@ -91,18 +94,7 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
             assert [int(o["key"]) for o in got] == [it.leaf.key for it in ours], (st.address, side)
             for o, it in zip(got, ours, strict=True):
                 leaf = it.leaf
-                assert (
-                    int(o["price_lots"]),
-                    int(o["size_lots"]),
-                    o["owner"],
-                    o["owner_slot"],
-                    int(o["timestamp"]),
-                    o["time_in_force"],
-                    int(o["peg_limit"]),
-                    int(o["client_order_id"]),
-                    o["pegged"],
-                    not o["expired"],
-                ) == (
+                assert (int(o["price_lots"]), *client_order(o), not o["expired"]) == (
                     it.price_lots,
                     leaf.quantity,
                     _key(leaf.owner),
@@ -138,7 +130,6 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
         for e, slot in zip(got_events, st.heap.slots(), strict=True):
             raw = st.heap.event(slot)
             if raw[0] == ob.FILL:
-                f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
                 assert e["kind"] == "fill"
                 assert (
                     e["takerSide"],
@@ -154,15 +145,8 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
                     int(e["pegLimit"]),
                     int(e["quantity"]),
                     int(e["makerClientOrderId"]),
-                ) == (
-                    *f[1:6],
-                    _key(f[6]),
-                    f[7],
-                    _key(f[8]),
-                    *f[9:],
-                )
+                ) == heap_fill(raw)
             else:
-                o = struct.unpack("<BBB5xQQ32sq80x", raw)
                 assert e["kind"] == "out"
                 assert (
                     e["side"],
@@ -171,7 +155,7 @@ def test_the_client_reads_the_simulators_books(world: World, objs: OpenBookJs) -
                     int(e["seqNum"]),
                     e["owner"],
                     int(e["quantity"]),
-                ) == (*o[1:5], _key(o[5]), o[6])
+                ) == heap_out(raw)
             events += 1
     assert orders > 0 and events > 0
 

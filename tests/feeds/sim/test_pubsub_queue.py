@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from feeds.sim.server import QUEUE_CAPACITY_BYTES, QUEUE_CAPACITY_ITEMS, EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
-from tests.support.hostile import until
+from tests.support.hostile import step_until_cut, until
 
 SMALL = WorldConfig(seed=11, tokens=8, pools=16, trades_per_slot=8)
 STILL = 3600.0  # seconds per slot: nothing moves unless the test steps the world
@@ -89,21 +89,19 @@ async def test_a_subscriber_that_falls_behind_the_queue_is_cut(bound: str) -> No
             transport = conn.ws._req.transport if conn.ws._req else None
             assert transport is not None
             transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-            first = srv.world.slot + 1
-            stepped: list[int] = []
-            held_most = 0
-            for _ in range(4000):
-                stepped.append(srv.step().slot)
-                await until(lambda: fast_slots[-1:] == stepped[-1:])
-                held = (
-                    sum(len(text) for _, text, _, _ in conn.notes)
-                    if bound == "bytes"
-                    else len(conn.notes)
-                )
-                held_most = max(held_most, held)
-                assert held <= profile.queue_capacity_bytes if bound == "bytes" else held <= 60
-                if ep.stats["lagged"]:
-                    break
+
+            def held() -> int:
+                if bound == "bytes":
+                    return sum(len(text) for _, text, _, _ in conn.notes)
+                return len(conn.notes)
+
+            first, stepped, held_most = await step_until_cut(
+                srv,
+                fast_slots,
+                held,
+                lambda n: n <= profile.queue_capacity_bytes if bound == "bytes" else n <= 60,
+                lambda: bool(ep.stats["lagged"]),
+            )
             assert ep.stats["lagged"] == 1 and conn.lagged and not conn.notes
             assert held_most > 0  # it did fall behind before it was cut
             got: list[int] = []

@@ -78,21 +78,9 @@ def test_a_live_session_loads_no_simulator_module(tmp_path: Path) -> None:
     no ``feeds.sim`` module and no venue's ``sim`` module."""
     env = headless_env(tmp_path)
     pools = tmp_path / "pools.toml"
+    cmd = ["sim", "--seed", "4", "--endpoints", "2", "--port", "0", "--pools-out", str(pools)]
     sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "arbscope",
-            "sim",
-            "--seed",
-            "4",
-            "--endpoints",
-            "2",
-            "--port",
-            "0",
-            "--pools-out",
-            str(pools),
-        ],
+        [sys.executable, "-m", "arbscope", *cmd],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -105,14 +93,7 @@ def test_a_live_session_loads_no_simulator_module(tmp_path: Path) -> None:
         args = ["run", "--headless", "--no-record", "--no-metrics", "--pools", str(pools)]
         for ws, http in (urls[0:2], urls[2:4]):
             args += ["--ws", ws, "--rpc", http]
-        out = subprocess.run(
-            [sys.executable, "-c", LIVE, *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        out = run_python(["-c", LIVE, *args], env, timeout=180)
     finally:
         sim.terminate()
         sim.wait(60)

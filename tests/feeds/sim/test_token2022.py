@@ -242,18 +242,8 @@ def _fee_pools(w: World) -> list[Pool]:
 def _leg(w: World, me: str, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Any:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {m: w.token_programs[m] for m in (pool.mint_a, pool.mint_b)}
-    leg = Leg(
-        pool.address,
-        pool.record,
-        me,
-        tin,
-        tout,
-        I.ata_address(me, tin, programs[tin]),
-        I.ata_address(me, tout, programs[tout]),
-        amount,
-        minimum,
-        programs,
-    )
+    src, dst = I.ata_address(me, tin, programs[tin]), I.ata_address(me, tout, programs[tout])
+    leg = Leg(pool.address, pool.record, me, tin, tout, src, dst, amount, minimum, programs)
     return venues.by_kind(pool.kind).swap_instruction(leg)
 
 
@@ -349,18 +339,11 @@ def test_a_pool_with_a_token2022_mint_refuses_the_spl_only_instruction() -> None
         chain.fund([me, pool.mint_a, 10**15])
         pb = w.token_programs[pool.mint_b]
         spl = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}  # built as if SPL Token's
-        leg = Leg(
-            pool.address,
-            pool.record,
-            me,
-            pool.mint_a,
-            pool.mint_b,
+        src, dst = (
             I.ata_address(me, pool.mint_a, w.token_programs[pool.mint_a]),
             I.ata_address(me, pool.mint_b, pb),
-            10**4,
-            0,
-            spl,
         )
+        leg = Leg(pool.address, pool.record, me, pool.mint_a, pool.mint_b, src, dst, 10**4, 0, spl)
         ixs = [
             I.create_ata_idempotent(me, me, pool.mint_b, pb),
             venues.by_kind(kind).swap_instruction(leg),

@@ -36,14 +36,15 @@ def _leg(m: Market, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Leg:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     m.chain.fund([m.me, tin, 10**16])
     m.chain.fund([m.me, tout, 0])
+    src, dst = I.ata_address(m.me, tin), I.ata_address(m.me, tout)
     return Leg(
         pool.address,
         pool.record,
         m.me,
         tin,
         tout,
-        I.ata_address(m.me, tin),
-        I.ata_address(m.me, tout),
+        src,
+        dst,
         amount,
         minimum,
         {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN},

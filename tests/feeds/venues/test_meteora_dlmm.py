@@ -49,18 +49,8 @@ def test_the_encoders_rebuild_real_accounts_byte_for_byte() -> None:
 def _leg(m: Market, pool: Pool, a_to_b: bool, amount: int, minimum: int) -> Instruction:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {t: m.world.token_programs[t] for t in (pool.mint_a, pool.mint_b)}
-    leg = Leg(
-        pool.address,
-        pool.record,
-        m.me,
-        tin,
-        tout,
-        I.ata_address(m.me, tin, programs[tin]),
-        I.ata_address(m.me, tout, programs[tout]),
-        amount,
-        minimum,
-        programs,
-    )
+    src, dst = I.ata_address(m.me, tin, programs[tin]), I.ata_address(m.me, tout, programs[tout])
+    leg = Leg(pool.address, pool.record, m.me, tin, tout, src, dst, amount, minimum, programs)
     return DL.swap_instruction(leg)
 
 

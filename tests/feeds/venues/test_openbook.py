@@ -23,7 +23,9 @@ from feeds.sim.world import World, WorldConfig
 from feeds.venues import Leg, openbook_v2
 from feeds.venues.openbook_v2 import sim as openbook_v2_sim
 from feeds.wire import instructions as I
-from tests.support.jsbook import MARKET_INTS
+from tests.support.jsbook import MARKET_INTS, heap_fill, heap_out
+from tests.support.pools import BOOKS_SEED as SEED
+from tests.support.pools import booked_world
 
 # the Market's numbers the decoded record carries (the client's, MARKET_INTS, but for
 # the fees and volumes the venue does not read)
@@ -39,15 +41,11 @@ RECORD_INTS = tuple(
         "max_staleness_slots",
     )
 )
-SEED = 63  # make run's market: it has books on SOL and USDC pairs
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    w = World(WorldConfig(seed=SEED, tokens=16, pools=48))
-    for _ in range(30):  # the makers requote, traders take, the cranker runs
-        w.step()
-    return w
+    return booked_world()
 
 
 def _books(w: World) -> list[Pool]:
@@ -163,18 +161,8 @@ def test_the_ladder_sums_the_valid_orders_by_price(world: World, eng: types.Modu
 def _leg(pool: Pool, a_to_b: bool, amount: int, minimum: int, me: str) -> Leg:
     tin, tout = (pool.mint_a, pool.mint_b) if a_to_b else (pool.mint_b, pool.mint_a)
     programs = {pool.mint_a: I.SPL_TOKEN, pool.mint_b: I.SPL_TOKEN}
-    return Leg(
-        pool.address,
-        pool.record,
-        me,
-        tin,
-        tout,
-        I.ata_address(me, tin),
-        I.ata_address(me, tout),
-        amount,
-        minimum,
-        programs,
-    )
+    src, dst = I.ata_address(me, tin), I.ata_address(me, tout)
+    return Leg(pool.address, pool.record, me, tin, tout, src, dst, amount, minimum, programs)
 
 
 def _swap(leg: Leg) -> I.Swap:
@@ -341,7 +329,6 @@ def test_the_makers_keep_a_two_sided_book_around_the_moving_fair_price() -> None
 
 
 def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleType) -> None:
-    import struct
 
     held = 0
     for pool in _books(world):
@@ -355,7 +342,6 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
         for e in rec.events:
             raw = st.heap.event(e.slot)
             if raw[0] == ob.FILL:
-                f = struct.unpack("<BBBB4xQQ32sQ32sQqqqQ8x", raw)
                 assert (
                     e.taker_side,
                     e.maker_out,
@@ -370,20 +356,10 @@ def test_the_event_heap_decodes_event_for_event(world: World, eng: types.ModuleT
                     e.peg_limit,
                     e.quantity,
                     e.maker_client_order_id,
-                ) == (
-                    *f[1:6],
-                    _key(f[6]),
-                    f[7],
-                    _key(f[8]),
-                    *f[9:],
-                )
+                ) == heap_fill(raw)
             else:
-                o = struct.unpack("<BBB5xQQ32sq80x", raw)
-                assert (e.side, e.owner_slot, e.timestamp, e.seq_num, e.owner, e.quantity) == (
-                    *o[1:5],
-                    _key(o[5]),
-                    o[6],
-                )
+                out = (e.side, e.owner_slot, e.timestamp, e.seq_num, e.owner, e.quantity)
+                assert out == heap_out(raw)
             held += 1
     assert held > 0  # the traders' fills wait for the cranker
 

@@ -51,6 +51,24 @@ def _engine_out(eng_name: str, m: Market, pool: Pool, a_to_b: bool, amount: int)
     return path[-1] if path else None
 
 
+def _funded(creator: bool, sell: bool, held: int) -> tuple[Market, Pool, Instruction]:
+    """A quiet market holding PumpSwap pools with and without a coin creator: the pool
+    (``creator``), the wallet holding ``held`` of what it pays in (the base selling, the
+    quote buying), and the instruction making its account of the other."""
+    m = Market(seed=4)
+    pool = _pool(m, creator)
+    paid, got = (pool.mint_a, pool.mint_b) if sell else (pool.mint_b, pool.mint_a)
+    m.chain.fund([m.me, paid, held])
+    return m, pool, I.create_ata_idempotent(m.me, m.me, got)
+
+
+def _quoted(m: Market, pool: Pool, a_to_b: bool, amount: int) -> int:
+    """The engine's quote (:func:`_engine_out`), the same on both backends."""
+    out = _engine_out("rust", m, pool, a_to_b, amount)
+    assert out is not None and out == _engine_out("python", m, pool, a_to_b, amount)
+    return out
+
+
 def _amounts(r: dict[str, Any], n: int) -> list[int]:
     return [
         int.from_bytes(base64.b64decode(a["data"][0])[64:72], "little") for a in r["accounts"][:n]
@@ -59,14 +77,10 @@ def _amounts(r: dict[str, Any], n: int) -> list[int]:
 
 @pytest.mark.parametrize("creator", [True, False])
 def test_a_sell_gives_the_engine_quote_and_the_fees_leave_the_quote_vault(creator: bool) -> None:
-    m = Market(seed=4)  # a quiet market holding PumpSwap pools with and without a coin creator
-    pool = _pool(m, creator)
-    m.chain.fund([m.me, pool.mint_a, 10**12])
-    create = I.create_ata_idempotent(m.me, m.me, pool.mint_b)
+    m, pool, create = _funded(creator, True, 10**12)
     x = pool.spec.reserve_a // 1_000
     base_r, quote_r = m.world.balance(pool.vault_a), m.world.balance(pool.vault_b)
-    out = _engine_out("rust", m, pool, True, x)
-    assert out is not None and out == _engine_out("python", m, pool, True, x)
+    out = _quoted(m, pool, True, x)
     r = m.simulate(m.tx([create, _ix(m, pool, True, x, out + 1)]))
     assert r["err"] == {"InstructionError": [1, {"Custom": 6004}]}  # ExceededSlippage
     dst = I.ata_address(m.me, pool.mint_b)
@@ -80,14 +94,10 @@ def test_a_sell_gives_the_engine_quote_and_the_fees_leave_the_quote_vault(creato
 
 @pytest.mark.parametrize("creator", [True, False])
 def test_a_buy_exact_quote_in_gives_the_engine_quote(creator: bool) -> None:
-    m = Market(seed=4)  # a quiet market holding PumpSwap pools with and without a coin creator
-    pool = _pool(m, creator)
-    m.chain.fund([m.me, pool.mint_b, 10**15])
-    create = I.create_ata_idempotent(m.me, m.me, pool.mint_a)
+    m, pool, create = _funded(creator, False, 10**15)
     s = pool.spec.reserve_b // 1_000
     base_r = m.world.balance(pool.vault_a)
-    out = _engine_out("rust", m, pool, False, s)
-    assert out is not None and out == _engine_out("python", m, pool, False, s)
+    out = _quoted(m, pool, False, s)
     r = m.simulate(m.tx([create, _ix(m, pool, False, s, out + 1)]))
     assert r["err"] == {"InstructionError": [1, {"Custom": 6040}]}  # BuySlippage...
     dst = I.ata_address(m.me, pool.mint_a)
