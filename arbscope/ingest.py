@@ -26,8 +26,9 @@ from .inputs import CALLS, Calls, Reads
 from .ports import Buffer, Call, EngineIngest, FrameRun, Run
 from .timing import KernelTimer
 
-# a slot notification's method name, looked for in the head of a frame (anywhere in the
-# envelope, whatever order a node writes its keys in: a slot notification is ~130 bytes)
+# a slot notification's method name, looked for in the head of a recorded frame by a
+# replay's runs (anywhere in the envelope, whatever order a node writes its keys in: a
+# slot notification is ~130 bytes); a live frame's is read from the engine's slot instead
 SLOT_NOTICE = b'"slotNotification"'
 SLOT_NOTICE_WITHIN = 256
 GRPC_SLOT_UPDATE = 3  # SubscribeUpdate.update_oneof's slot member (FeedIngest.grpc's kind)
@@ -134,10 +135,7 @@ class TimedIngest(Calls, Reads):
             sid = int(self._feed(_frame, "feed_ingest", endpoint, frame, recv_ns))
         else:
             sid = int(self.active.frame(endpoint, frame, recv_ns))
-        if SLOT_NOTICE in bytes(frame[:SLOT_NOTICE_WITHIN]):
-            self._slot_notice(recv_ns)
-        elif self.on_change is not None:
-            self._changed(recv_ns)
+        self._after(recv_ns)
         return sid
 
     def frame_delta(
@@ -164,16 +162,24 @@ class TimedIngest(Calls, Reads):
                 sid = out if ing is self.active else sid
         if err is not None:
             raise err
-        if SLOT_NOTICE in bytes(head[:SLOT_NOTICE_WITHIN]):
-            self._slot_notice(recv_ns)
-        elif self.on_change is not None:
-            self._changed(recv_ns)
+        self._after(recv_ns)
         return sid
 
     def drop_copy(self, key: Buffer) -> None:
         """Forget the copy every backend holds under ``key`` (``frame_delta``)."""
         for ing in self.ingests.values():
             ing.drop_copy(key)
+
+    def _after(self, recv_ns: int) -> None:
+        """After a frame received at ``recv_ns``: when it moved the chain's slot (only a
+        slot notification does), that slot starts then; otherwise a listener is told of
+        the pools it moved. The slot is the engine's getter, read, not the frame scanned
+        again in Python for a slot notification."""
+        slot = int(self.active.slot)
+        if slot > self.slot_seen:
+            self._slot_moved(slot, recv_ns)
+        elif self.on_change is not None:
+            self._changed(recv_ns)
 
     def _changed(self, recv_ns: int) -> None:
         """After a frame (received at ``recv_ns``): when it left pools to evaluate, note
@@ -198,7 +204,7 @@ class TimedIngest(Calls, Reads):
         within a batch's span of the notification's)."""
         out: FrameRun
         out = self._feed(_frames, "feed_frames", batch, start, endpoints, offset_ns, deltas)
-        if out[1] and int(self.active.stats().slot) > self.slot_seen:
+        if out[1] and int(self.active.slot) > self.slot_seen:
             self._slot_notice(max(last for _ep, _n, _first, last in out[1]))
         if out[1] and self.on_change is not None:
             self._changed(min(first for _ep, _n, first, _last in out[1]))
@@ -222,9 +228,13 @@ class TimedIngest(Calls, Reads):
     def _slot_notice(self, recv_ns: int) -> None:
         """A slot notification (or gRPC slot update) went in: when it moved the session's
         slot, that slot starts at its receive time."""
-        slot = int(self.active.stats().slot)
-        if slot <= self.slot_seen:
-            return
+        slot = int(self.active.slot)
+        if slot > self.slot_seen:
+            self._slot_moved(slot, recv_ns)
+
+    def _slot_moved(self, slot: int, recv_ns: int) -> None:
+        """The chain's slot moved to ``slot`` by a notification received at ``recv_ns``:
+        the slot starts then, and the slots' measured length takes the step in."""
         if self.slot_seen and recv_ns > self.slot_t_ns:
             per = (recv_ns - self.slot_t_ns) // (slot - self.slot_seen)
             self.slot_len_ns = per if not self.slot_len_ns else (7 * self.slot_len_ns + per) // 8

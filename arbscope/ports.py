@@ -76,7 +76,11 @@ class IngestPort(Protocol):
 class EngineIngest(IngestCalls, IngestReads, Protocol):
     """An engine backend's ``FeedIngest`` (what ``TimedIngest`` drives): also a recorded
     frame stored as a delta, the engine keeping the copies (a headless replay's), alone or
-    in a run (``frames(..., deltas=True)``)."""
+    in a run (``frames(..., deltas=True)``); and the chain's slot as its slot
+    notifications moved it (a getter: what a frame did to it, read without a scan)."""
+
+    @property
+    def slot(self) -> int: ...
 
     def frames(
         self,

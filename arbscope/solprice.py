@@ -76,6 +76,10 @@ class LamportPrices:
         self._paths: dict[str, Path | None] = {}
         self._adj: dict[str, list[tuple[str, str]]] = {}  # token -> (pool, other token)
         self._pools = -1  # the graph's pool count when the adjacency was read
+        # each pool's two tokens, as the graph named them (a pool's mints never change):
+        # the adjacency read again asks the graph only about pools not seen before (at
+        # 3,000 pools, every ``pool_rate`` again held the event loop for ~0.3 s)
+        self._tokens: dict[str, tuple[str, str]] = {}
         self.version = 0  # counted up by each update that changed a price
         self._sol_price = LamportPrice(sol, 1, 1)
 
@@ -107,16 +111,20 @@ class LamportPrices:
     # ------------------------------------------------------------ the paths
     def _read_adjacency(self, graph: Any) -> None:
         adj: dict[str, list[tuple[str, str]]] = {}
+        known, tokens = self._tokens, {}
         for p in graph.pools():
-            try:
-                a, b = graph.pool_rate(p)[:2]
-            except EngineError:
-                continue
+            ab = known.get(p)
+            if ab is None:
+                try:
+                    ab = graph.pool_rate(p)[:2]
+                except EngineError:  # no rate yet: asked again at the next read
+                    continue
+            a, b = tokens[p] = ab
             adj.setdefault(a, []).append((p, b))
             adj.setdefault(b, []).append((p, a))
         for v in adj.values():
             v.sort()
-        self._adj, self._pools = adj, len(graph)
+        self._adj, self._pools, self._tokens = adj, len(graph), tokens
 
     def paths(self, base: str) -> list[Path]:
         """Every path from SOL to ``base``: each pool between them, then each pair of

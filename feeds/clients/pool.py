@@ -967,8 +967,9 @@ class FeedPool:
         self.subscriptions = self._subscriptions_for(self._by_pool())
         self.wanted = len(self.subscriptions)
         await asyncio.sleep(0)
+        want = {(s.method, s.label): s for s in self.subscriptions}  # (one map for all)
         for w in self.workers:
-            await w.update(self.subscriptions)
+            await w.update(self.subscriptions, want)
             await asyncio.sleep(0)  # each worker's diff is its own step of the event loop
 
     def _subscriptions_for(self, pubkeys: Sequence[str]) -> list[Subscription]:

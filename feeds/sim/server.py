@@ -608,6 +608,11 @@ class _Endpoint:
                     await asyncio.sleep(0)  # one request per turn of the loop
                 if sender.done():
                     break  # the connection was cut (a fault) or its socket failed
+        except ConnectionResetError:
+            # a ping's pong written to a socket already closing (the client went while a
+            # busy loop held its frames): the connection is over, as a node drops it,
+            # not a traceback in the simulator's log
+            pass
         finally:
             sender.cancel()
             self._drop(conn)

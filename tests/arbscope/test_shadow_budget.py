@@ -70,6 +70,7 @@ class _Clock:
 class _Ingest:
     def __init__(self, clock: _Clock, cost_ns: int) -> None:
         self.clock, self.cost_ns, self.frames = clock, cost_ns, 0
+        self.slot = 0  # the chain's slot: it reads no slot notification
 
     def __getattr__(self, name: str) -> Any:
         """The reads (the timed ingest takes them once, as bound methods): none is made."""

@@ -23,7 +23,7 @@ from rich.console import Console
 from arbscope import sources
 from arbscope.execution.compute import CU_ATA, CU_BASE, cycle_budget, hop_limit
 from arbscope.market import Evaluator
-from arbscope.solprice import DEPTH_PROBE, PRICE_PROBE, WSOL, LamportPrices
+from arbscope.solprice import DEPTH_PROBE, PRICE_PROBE, WSOL, LamportPrice, LamportPrices
 from arbscope.timing import KernelTimer
 from engine_rs import load
 from engine_rs.python.b58 import b58encode
@@ -498,3 +498,54 @@ def test_fees_cu_limit_is_one_override_for_the_scorer_and_live() -> None:
         )
         assert s.ev.cu_override == want
         assert s.desk.config is not None and s.desk.config.cu_limit == want
+
+
+class _Counting:
+    """A real graph whose ``pool_rate`` calls are counted (everything else is its own)."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph, self.rates = graph, 0
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def pool_rate(self, pool_id: str) -> Any:
+        self.rates += 1
+        return self.graph.pool_rate(pool_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.graph, name)
+
+
+def test_a_grown_graphs_prices_are_a_fresh_reads_asking_only_new_pools(
+    eng: types.ModuleType,
+) -> None:
+    """The adjacency read again when the graph's pools change in number asks the graph
+    for the tokens of the pools it has not seen only (a pool's mints never change), and
+    the prices are what a fresh read of the same graph gives: pools added (a deeper path
+    appears), then one removed (the path through it goes)."""
+    pools: list[Pool] = [
+        (pid(1), SOL, USDC, 10 * 10**9, 1_500 * 10**6, 25, 10_000),
+        (pid(2), SOL, HUB, 100 * 10**9, 100 * 10**9, 25, 10_000),
+    ]
+    g = graph_of(eng, pools, [SOL, USDC])
+    spy = _Counting(g)
+    prices = LamportPrices()
+    prices.update(spy, [USDC])
+    assert spy.rates == len(pools)  # (only the adjacency asks for a pool's tokens)
+
+    def fresh() -> LamportPrice | None:
+        p = LamportPrices()
+        p.update(g, [USDC])
+        return p.get(USDC)
+
+    assert prices.get(USDC) == fresh()
+    g.upsert_cpmm(pid(3), HUB, USDC, 1_000 * 10**9, 150_000 * 10**6, 25, 10_000, 1)
+    spy.rates = 0
+    prices.update(spy, [USDC])
+    got = prices.get(USDC)
+    assert spy.rates == 1  # the new pool's tokens, never the old pools' again
+    assert got == fresh() and got is not None and got.pools == (pid(2), pid(3))
+    g.remove_pool(pid(3))
+    prices.update(spy, [USDC])
+    assert prices.get(USDC) == fresh()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from typing import Any
 from urllib.parse import urlparse
 
+import aiohttp
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
@@ -141,3 +143,27 @@ async def test_answers_and_pongs_go_before_waiting_notifications() -> None:
                 await (await ws.ping())
             assert answer["id"] == 2 and isinstance(answer["result"], int)
             assert len(conn.notes) == 3 and not ep.stats["lagged"]
+
+
+async def test_a_client_gone_with_its_pings_unanswered_ends_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that sends pings and goes (its socket aborted) before the pongs are
+    written: each connection is dropped as a node drops it, with nothing logged as an
+    error (the pong written to a closing socket raised out of the handler and aiohttp
+    logged a traceback per connection)."""
+    async with SimServer(SMALL, [EndpointProfile("a", latency_ms=0, jitter_ms=0)]) as srv:
+        ep = srv.endpoints[0]
+        url = srv.infos()[0].ws_url
+        for _ in range(5):
+            async with aiohttp.ClientSession() as cs:
+                ws = await cs.ws_connect(url, autoping=False)
+                for _ in range(50):
+                    await ws.ping(b"x")
+                conn = ws._response.connection
+                assert conn is not None and conn.transport is not None
+                conn.transport.abort()
+        await until(lambda: not ep.conns)
+    assert ep.stats["connections"] == 5
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
