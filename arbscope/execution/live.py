@@ -71,9 +71,7 @@ import base64
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
@@ -83,7 +81,6 @@ from feeds.wire.units import TokenBook
 from storage.journal import JournalError
 
 from ..events import Armed, Disarmed
-from ..ports import EventSink
 from .blockhash import TIMEOUT_S as BLOCKHASH_TIMEOUT_S
 from .build import Builder, Templates, compile_and_sign, too_big
 from .core import BLOCKHASH_REFRESH_S, KEEP_WARM_S, DayLedger, ExecutorCore, utc_day
@@ -115,20 +112,11 @@ class LiveExecutor:
     the follower (:class:`Follower`), the fast path's keeper (:class:`Keeper`) and the
     ordinary way (:class:`OrdinaryWay`).
 
-    ``graph`` is the session's pool graph (quotes at decision time); ``sink`` a callable
-    returning where events go (the journal's recorder, or None)."""
+    Built on its ``core`` (:class:`ExecutorCore`: the config, the base mint, the
+    session's pool graph for quotes at decision time, where events go, ...)."""
 
-    def __init__(
-        self,
-        config: LiveConfig,
-        base: str,
-        graph: Callable[[], Any],
-        sink: Callable[[], EventSink | None] = lambda: None,
-        clock: Callable[[], float] = time.time,
-        sendable: Callable[[Opportunity], str] = lambda opp: "",
-        ledger: DayLedger | None = None,
-    ) -> None:
-        self.core = core = ExecutorCore(config, base, graph, sink, clock, sendable, ledger)
+    def __init__(self, core: ExecutorCore) -> None:
+        self.core = core
         self.gate = RiskGate(core)
         self.templates = Templates(core)
         self.keeper = Keeper(core, self.templates)

@@ -93,6 +93,7 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
 ) -> None:
     """Re-arming (a later process's executor on the same node) pays nothing: the tables
     are found by their authority; one deactivated meanwhile is left and a new one made."""
+    from arbscope.execution.core import ExecutorCore
     from arbscope.execution.live import LiveExecutor
 
     async with live_session(keyfile, seed=32, db=tmp_path / "j.sqlite") as s:
@@ -102,7 +103,9 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
         assert ex.core.tables is not None and ex.core.wallet is not None
         made = ex.core.tables.view
         assert made.transactions >= 2 and made.error == ""
-        again = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+        again = LiveExecutor(
+            ExecutorCore(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+        )
         try:
             ok, why = await again.arm()
             assert ok, why
@@ -123,7 +126,9 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
             assert conf.status == "confirmed"
         finally:
             await again.close()
-        third = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+        third = LiveExecutor(
+            ExecutorCore(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+        )
         try:
             ok, why = await third.arm()
             assert ok, why
