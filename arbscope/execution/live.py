@@ -149,11 +149,11 @@ class LiveExecutor:
     armed = _of(lambda ex: ex.core.armed)
     base = _of(lambda ex: ex.core.base)
     seq = _of(lambda ex: ex.core.seq)
+    names = _of(lambda ex: ex.core.names, _set_names)
     orders = _of(lambda ex: ex.core.orders)
     ledger = _of(lambda ex: ex.core.ledger)
     accounts = _of(lambda ex: ex.core.accounts)
     accounts_seen = _of(lambda ex: ex.core.accounts_seen)
-    names = _of(lambda ex: ex.core.names, _set_names)
 
     def checks(self) -> list[str]:
         """The guard rails as the confirmation screen lists them (:meth:`RiskGate.checks`)."""

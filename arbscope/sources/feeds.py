@@ -260,15 +260,16 @@ class Feeds:
     label = _of(lambda f: f.own.label)
     simulated = _of(lambda f: f.own.simulated)
     faucet = _of(lambda f: f.own.faucet)
+
+    @property
+    def feeding(self) -> bool:
+        return self.own.feeding or self.others.feeding
+
     commitment = _of(lambda f: f.own.commitment)
     ca_file = _of(lambda f: f.own.ca_file)
     endpoints = _of(lambda f: f.own.endpoints)
     pool = _of(lambda f: f.own.pool)
     boot = _of(lambda f: f.own.boot)
-
-    @property
-    def feeding(self) -> bool:
-        return self.own.feeding or self.others.feeding
 
     def market(self) -> SourceMarket:
         return self.own.market()
