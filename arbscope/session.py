@@ -112,7 +112,7 @@ class FeedSession:
         self.watch_rivals = watch.rivals
         # the signers' names: the wallets the source knows, then the labels file's (wins)
         labels = {**market.known_wallets, **watch.rival_labels}
-        self.rivals = RivalBook(labels=labels, own=watch.rival_own)
+        self.rivals: RivalBook = RivalBook(labels=labels, own=watch.rival_own)
         # the prop AMMs' programs (with the source's own) and what they did per pair
         props = prop_programs() if watch.prop_amms is None else dict(watch.prop_amms)
         if props:
@@ -138,7 +138,7 @@ class FeedSession:
         self.told = Told(self)  # its own inputs (arbscope.ports.SessionInputs)
         self.view = SessionReadout(self)  # what readers read (arbscope.ports.SessionView)
         self.observed = Observed(self)
-        self.source = feeds.label
+        self.source: str = feeds.label
         universe = watch.universe if watch.universe is not None else market.universe
         self.universe = list(universe or [])
         self.base_mints = list(watch.base_mints or market.base_mints)
@@ -147,11 +147,11 @@ class FeedSession:
         self.record = record
         self.recorder: Recorder | None = None
         self.journal: Journal | None = None
-        self.session_id = ""
+        self.session_id: str = ""
         self.digest = ""  # set by stop() when the recording is complete
         self.journal_error = ""  # why the recording failed or is incomplete ("" when fine)
         self.sink: EventSink | None = None  # derived events: the recorder, a replay's sink
-        self.start_error = ""
+        self.start_error: str = ""
         self.idle_reason = ""  # the session can find nothing (no bases, no pools): why
         self.timer_clock = evaluation.timer_clock  # the kernel timer's (staged screens)
         self.clock: Clock = clock if clock is not None else MonotonicClock()
@@ -177,7 +177,7 @@ class FeedSession:
             except ImportError:
                 other = None
         clock = self.timer_clock
-        self.timer = (
+        self.timer: KernelTimer = (
             KernelTimer(self.eng, other, clock=clock) if clock else KernelTimer(self.eng, other)
         )
         self.graphs: dict[str, Any] = {}
@@ -204,7 +204,7 @@ class FeedSession:
             cu_price_micro_lamports=5_000,
             tip_lamports=fs.tip_lamports,
         )
-        self.ev = Evaluator(
+        self.ev: Evaluator = Evaluator(
             self.eng,
             self.timer,
             self.graphs,
@@ -213,9 +213,9 @@ class FeedSession:
             self.pool_kinds,
             cu_override=override,
         )
-        self.slot = 0
+        self.slot: int = 0
         self.updates = 0
-        self.errors = 0
+        self.errors: int = 0
         self.rate = UpdateRate()
         self._last_sweep_t = 0.0
         self.now_ns = 0

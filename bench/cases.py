@@ -1013,6 +1013,19 @@ def _close_to_talib(ours: Any, peer: Any) -> bool:
     return all(np.allclose(a, b, rtol=1e-9, atol=0.0, equal_nan=True) for a, b in pairs)
 
 
+def _indicator_case(name: str, params: tuple[Any, ...], ta_lib: tuple[Any, ...]) -> Case:
+    """An indicator over 500 and 1e6 points against TA-Lib's (``ta_lib``: its function's
+    name and arguments)."""
+    return Case(
+        name,
+        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
+        _prices_input,
+        _prepare_indicator(name, *params),
+        {"TA-Lib": _peer_talib(*ta_lib)},
+        _close_to_talib,
+    )
+
+
 def _prepare_rsi_updates(m: types.ModuleType, prices: Any) -> Call:
     """A warmed ``Rsi(14)`` fed 1,000 ticks per timed call (per-tick time = / 1000)."""
     r = m.Rsi(14)
@@ -1373,37 +1386,14 @@ CASES: tuple[Case, ...] = (
         _same_flags,
         before_label="build the batch",
     ),
-    Case(
-        "rsi",
-        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
-        _prices_input,
-        _prepare_indicator("rsi", 14),
-        {"TA-Lib": _peer_talib("RSI", 14)},
-        _close_to_talib,
-    ),
-    Case(
-        "ema",
-        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
-        _prices_input,
-        _prepare_indicator("ema", 10),
-        {"TA-Lib": _peer_talib("EMA", 10)},
-        _close_to_talib,
-    ),
-    Case(
-        "bollinger",
-        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
-        _prices_input,
-        _prepare_indicator("bollinger", 20, 2.0),
-        {"TA-Lib": _peer_talib("BBANDS", 20, 2.0, 2.0, 0)},
-        _close_to_talib,
-    ),
-    Case(
-        "kama",
-        (Size("500 points", {"points": 500}), Size("1e6 points", {"points": 1_000_000})),
-        _prices_input,
-        _prepare_indicator("kama", 10, 2, 30),
-        {"TA-Lib": _peer_talib("KAMA", 10)},
-        _close_to_talib,
+    *(
+        _indicator_case(name, params, ta_lib)
+        for name, params, ta_lib in (
+            ("rsi", (14,), ("RSI", 14)),
+            ("ema", (10,), ("EMA", 10)),
+            ("bollinger", (20, 2.0), ("BBANDS", 20, 2.0, 2.0, 0)),
+            ("kama", (10, 2, 30), ("KAMA", 10)),
+        )
     ),
     Case(
         "Rsi.update",

@@ -26,9 +26,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 LIMIT = 64 << 20  # the default answer limit (feeds.max_frame_mb)
 TICK_S = 0.001
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def program_accounts(target: int, data_bytes: int) -> bytes:
@@ -82,6 +86,18 @@ ANSWERS: dict[str, Callable[[], bytes]] = {
 }
 
 
+async def _listen(app: web.Application) -> tuple[web.AppRunner, int]:
+    """``app`` served on an ephemeral loopback port: its runner (to clean up) and port."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port
+
+
 def serve() -> None:
     """The server: one route per answer (``/0``, ``/1``, ...); prints its port."""
     from aiohttp import web
@@ -96,11 +112,7 @@ def serve() -> None:
 
         app = web.Application(client_max_size=1 << 20)
         app.router.add_post("/{n}", route)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, port = await _listen(app)
         print(port, " ".join(str(len(b)) for b in bodies), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await runner.cleanup()
@@ -166,11 +178,7 @@ async def measure(port: int, n: int, method: str, rounds: int) -> list[tuple[flo
 
     app = web.Application()
     app.router.add_get("/health", health)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    hport = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, hport = await _listen(app)
     poller = subprocess.Popen(
         [sys.executable, "-m", "bench.rpc_parse", "--poll", str(hport)],
         stdin=subprocess.PIPE,

@@ -140,7 +140,7 @@ class JournalTarget(Protocol):
         session: str,
         chunk: Chunk | None,
         frames: int,
-        events: Sequence[tuple[int, str, int, int, str]],
+        events: Sequence[EventRow],
         opportunities: int,
     ) -> Awaitable[None]: ...
     def end_session(self, session: str, digest: str, pnl: float = 0.0) -> Awaitable[None]: ...

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.table import Table
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -24,7 +25,7 @@ from themes import THEME_NAMES, next_theme, register_themes
 
 from . import cycles_freed
 from .screens.book import OrderBookScreen
-from .screens.detail import CycleDetail
+from .screens.detail import CycleDetail, detail
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
 from .screens.prompts import LiveConfirm, SessionPicker, TextPrompt
@@ -39,6 +40,7 @@ from .source import (
     UiState,
 )
 from .widgets.cycles import CyclesPanel
+from .widgets.palette import Palette
 from .widgets.rivals import RivalsTable
 
 FRAME_S = 0.25  # redraws: 4 a second at most
@@ -267,6 +269,12 @@ class ArbscopeApp(App[None]):
         s = self.screen
         return s if isinstance(s, LiveScreen) else None
 
+    def _on_live(self, act: Callable[[LiveScreen], None]) -> None:
+        """``act`` on the live screen; nothing when another screen is on top."""
+        s = self._live_screen()
+        if s is not None:
+            act(s)
+
     # ------------------------------------------------------------ view and modes
     def action_toggle_pause(self) -> None:
         if self.replay is not None:  # the replay clock stops; the screen keeps drawing
@@ -385,21 +393,15 @@ class ArbscopeApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_next_tab(self) -> None:
-        s = self._live_screen()
-        if s is not None:
-            s.next_tab()
+        self._on_live(LiveScreen.next_tab)
 
     def action_charts(self) -> None:
         """``c``: the price chart, then the equity chart, then the panel shown before."""
-        s = self._live_screen()
-        if s is not None:
-            s.next_chart()
+        self._on_live(LiveScreen.next_chart)
 
     def action_rivals(self) -> None:
         """``v``: the Rivals panel (and back)."""
-        s = self._live_screen()
-        if s is not None:
-            s.toggle_rivals()
+        self._on_live(LiveScreen.toggle_rivals)
 
     def action_rival_detail(self) -> None:
         """``enter`` on a rival arbitrage: its detail."""
@@ -429,17 +431,15 @@ class ArbscopeApp(App[None]):
         o = picked[0]
         key = o.base_mint + ":" + ",".join(o.pools)
         why = snap.unsendable.get(key, "")
-        self.push_screen(
-            CycleDetail(
-                *picked,
-                snap.costs.get(key),
-                snap.names,
-                snap.coverage,
-                snap.endpoints,
-                snap.labels,
-                why,
+        cost, names, coverage = snap.costs.get(key), snap.names, snap.coverage
+        endpoints, labels = snap.endpoints, snap.labels
+
+        def table(palette: Palette, narrow: bool) -> Table:
+            return detail(
+                *picked, palette, cost, names, coverage, endpoints, labels, why, narrow=narrow
             )
-        )
+
+        self.push_screen(CycleDetail(o, table))
 
     def action_book(self) -> None:
         """The order books: the first book leg of the cycle under the cursor, else the
@@ -529,37 +529,29 @@ class ArbscopeApp(App[None]):
         except Exception as exc:  # never a traceback on the operator's screen
             self._error(exc)
 
-    def action_step_slot(self) -> None:
+    def _on_replay(self, control: Callable[[ReplayControls], object]) -> None:
+        """``control`` on the replay (:meth:`_replay_do`); nothing when not replaying."""
         r = self.replay
         if r is not None:
-            self._replay_do(r.step_slot)
+            self._replay_do(lambda: control(r))
+
+    def action_step_slot(self) -> None:
+        self._on_replay(lambda r: r.step_slot())
 
     def action_step_frame(self) -> None:
-        r = self.replay
-        if r is not None:
-            self._replay_do(r.step_frame)
+        self._on_replay(lambda r: r.step_frame())
 
     def action_back_slot(self) -> None:
-        r = self.replay
-        if r is not None:
-            back = max(0.0, r.pos_ns / 1e9 - 0.4)
-            self._replay_do(lambda: r.seek(back))
+        self._on_replay(lambda r: r.seek(max(0.0, r.pos_ns / 1e9 - 0.4)))
 
     def action_faster(self) -> None:
-        r = self.replay
-        if r is not None:
-            self._replay_do(r.faster)
+        self._on_replay(lambda r: r.faster())
 
     def action_slower(self) -> None:
-        r = self.replay
-        if r is not None:
-            self._replay_do(r.slower)
+        self._on_replay(lambda r: r.slower())
 
     def action_seek(self, delta_s: float) -> None:
-        r = self.replay
-        if r is not None:
-            to = max(0.0, r.pos_ns / 1e9 + delta_s)
-            self._replay_do(lambda: r.seek(to))
+        self._on_replay(lambda r: r.seek(max(0.0, r.pos_ns / 1e9 + delta_s)))
 
 
 __all__ = ["THEME_NAMES", "ArbscopeApp"]

@@ -70,10 +70,9 @@ import asyncio
 import base64
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TypeVar
 
 from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
@@ -83,7 +82,7 @@ from feeds.wire.units import TokenBook
 from storage.journal import JournalError
 
 from ..events import Armed, Disarmed
-from ..ports import EventSink
+from ..mirror import Via
 from .blockhash import TIMEOUT_S as BLOCKHASH_TIMEOUT_S
 from .build import Builder, Templates, compile_and_sign, too_big
 from .core import BLOCKHASH_REFRESH_S, KEEP_WARM_S, DayLedger, ExecutorCore, utc_day
@@ -105,6 +104,21 @@ from .send import SKIPPED_BY_POLICY, Fired, Sender
 from .warm import Keeper
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _of(
+    read: Callable[[LiveExecutor], T], write: Callable[[LiveExecutor, T], None] | None = None
+) -> Via[LiveExecutor, T]:
+    return Via(read, write)
+
+
+def _set_config(ex: LiveExecutor, config: LiveConfig) -> None:
+    ex.core.config = config
+
+
+def _set_names(ex: LiveExecutor, names: TokenBook) -> None:
+    ex.core.names = names
 
 
 class LiveExecutor:
@@ -115,20 +129,11 @@ class LiveExecutor:
     the follower (:class:`Follower`), the fast path's keeper (:class:`Keeper`) and the
     ordinary way (:class:`OrdinaryWay`).
 
-    ``graph`` is the session's pool graph (quotes at decision time); ``sink`` a callable
-    returning where events go (the journal's recorder, or None)."""
+    Built on its ``core`` (:class:`ExecutorCore`: the config, the base mint, the
+    session's pool graph for quotes at decision time, where events go, ...)."""
 
-    def __init__(
-        self,
-        config: LiveConfig,
-        base: str,
-        graph: Callable[[], Any],
-        sink: Callable[[], EventSink | None] = lambda: None,
-        clock: Callable[[], float] = time.time,
-        sendable: Callable[[Opportunity], str] = lambda opp: "",
-        ledger: DayLedger | None = None,
-    ) -> None:
-        self.core = core = ExecutorCore(config, base, graph, sink, clock, sendable, ledger)
+    def __init__(self, core: ExecutorCore) -> None:
+        self.core = core
         self.gate = RiskGate(core)
         self.templates = Templates(core)
         self.keeper = Keeper(core, self.templates)
@@ -140,49 +145,15 @@ class LiveExecutor:
         )
 
     # what the session, the TUI and the benches read of it (the rest: ``core``)
-    @property
-    def config(self) -> LiveConfig:
-        return self.core.config
-
-    @config.setter
-    def config(self, config: LiveConfig) -> None:
-        self.core.config = config
-
-    @property
-    def armed(self) -> bool:
-        return self.core.armed
-
-    @property
-    def base(self) -> str:
-        return self.core.base
-
-    @property
-    def seq(self) -> int:
-        return self.core.seq
-
-    @property
-    def orders(self) -> deque[LiveOrder]:
-        return self.core.orders
-
-    @property
-    def ledger(self) -> DayLedger | None:
-        return self.core.ledger
-
-    @property
-    def accounts(self) -> dict[str, bool]:
-        return self.core.accounts
-
-    @property
-    def accounts_seen(self) -> int:
-        return self.core.accounts_seen
-
-    @property
-    def names(self) -> TokenBook:
-        return self.core.names
-
-    @names.setter
-    def names(self, names: TokenBook) -> None:
-        self.core.names = names
+    config = _of(lambda ex: ex.core.config, _set_config)
+    armed = _of(lambda ex: ex.core.armed)
+    base = _of(lambda ex: ex.core.base)
+    seq = _of(lambda ex: ex.core.seq)
+    names = _of(lambda ex: ex.core.names, _set_names)
+    orders = _of(lambda ex: ex.core.orders)
+    ledger = _of(lambda ex: ex.core.ledger)
+    accounts = _of(lambda ex: ex.core.accounts)
+    accounts_seen = _of(lambda ex: ex.core.accounts_seen)
 
     def checks(self) -> list[str]:
         """The guard rails as the confirmation screen lists them (:meth:`RiskGate.checks`)."""

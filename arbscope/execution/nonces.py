@@ -52,6 +52,34 @@ SIGNATURE_FEE = 5_000
 Sign = Callable[..., Awaitable[tuple[Any, bytes, str, int]]]
 
 
+async def land(
+    rpc: RpcClient,
+    sign: Sign,
+    watch: Callable[[], SignatureWatcher],
+    ixs: list[Instruction],
+    timeout_s: float,
+    what: str,
+) -> str:
+    """Sign ``ixs`` into a transaction, send it (preflight on) and wait until it is
+    confirmed (re-sent while waiting): its signature; RpcError saying ``what`` did not
+    land otherwise (the wallet's own upkeep: nonce accounts, lookup tables)."""
+    tx, raw, _, last_valid = await sign(ixs)
+    sig = str(tx.signatures[0])
+    watcher = watch()
+    fut = await watcher.subscribe(sig)
+    wire = base64.b64encode(raw).decode()
+    await rpc.send_transaction(wire, skip_preflight=False)
+    conf = await watcher.wait(
+        sig, fut, last_valid, timeout_s, resend=lambda: rpc.send_transaction(wire)
+    )
+    if conf.status != "confirmed":
+        raise RpcError(
+            f"{what} did not land: {conf.status} "
+            f"{conf.err if conf.err is not None else ''}".rstrip()
+        )
+    return sig
+
+
 @dataclass
 class NoncesView:
     """What the screen and the journal show of the nonce accounts."""
@@ -152,25 +180,8 @@ class NonceKeeper:
         return made
 
     async def _land(self, ixs: list[Instruction]) -> str:
-        tx, raw, _, last_valid = await self.sign(ixs)
-        sig = str(tx.signatures[0])
-        watcher = self.watch()
-        fut = await watcher.subscribe(sig)
-        wire = base64.b64encode(raw).decode()
-        await self.rpc.send_transaction(wire, skip_preflight=False)
-        conf = await watcher.wait(
-            sig,
-            fut,
-            last_valid,
-            self.confirm_timeout_s,
-            resend=lambda: self.rpc.send_transaction(wire),
-        )
-        if conf.status != "confirmed":
-            raise RpcError(
-                f"creating the nonce accounts did not land: {conf.status} "
-                f"{conf.err if conf.err is not None else ''}".rstrip()
-            )
-        return sig
+        what = "creating the nonce accounts"
+        return await land(self.rpc, self.sign, self.watch, ixs, self.confirm_timeout_s, what)
 
     # ------------------------------------------------------------ orders
     def take(self) -> str | None:

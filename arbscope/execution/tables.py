@@ -29,7 +29,6 @@ is not seen as a tip).
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from feeds.wire import alt as A
 from feeds.wire import instructions as I
 
 from ..events import Event, TablesMade
+from .nonces import land
 
 log = logging.getLogger(__name__)
 
@@ -324,25 +324,14 @@ class TableKeeper:
         signatures.append(_signed(str(table), step, signature))
 
     async def _land(self, ixs: list[Instruction], what: str) -> str:
-        tx, raw, _, last_valid = await self.sign(ixs)
-        sig = str(tx.signatures[0])
-        watcher = self.watch()
-        fut = await watcher.subscribe(sig)
-        wire = base64.b64encode(raw).decode()
-        await self.rpc.send_transaction(wire, skip_preflight=False)
-        conf = await watcher.wait(
-            sig,
-            fut,
-            last_valid,
+        return await land(
+            self.rpc,
+            self.sign,
+            self.watch,
+            ixs,
             self.confirm_timeout_s,
-            resend=lambda: self.rpc.send_transaction(wire),
+            f"the lookup table's {what}",
         )
-        if conf.status != "confirmed":
-            raise RpcError(
-                f"the lookup table's {what} did not land: {conf.status} "
-                f"{conf.err if conf.err is not None else ''}".rstrip()
-            )
-        return sig
 
     async def _activate(self) -> None:
         """Read the tables back; wait until the node's slot is past their last extend

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from storage.codec import Kind
 
+from ..execution.core import ExecutorCore
 from ..execution.keys import KeypairError, load_wallet
 from ..execution.live import JournalLedger, LiveConfig, LiveExecutor
 from ..market import PAPER_BALANCE
@@ -54,12 +55,14 @@ class Desk:
             else None
         )
         ex = host.ev.executor = LiveExecutor(
-            cfg,
-            host.base_mints[0],
-            lambda: host.ev.graph,
-            lambda: host.sink,
-            sendable=host.ev.sendable,
-            ledger=ledger,
+            ExecutorCore(
+                cfg,
+                host.base_mints[0],
+                lambda: host.ev.graph,
+                lambda: host.sink,
+                sendable=host.ev.sendable,
+                ledger=ledger,
+            )
         )
         ex.core.on_landing = host.fees.on_landing
         # an order refused because a hop paid less than its quote: its pools are read

@@ -3,13 +3,14 @@ it (:class:`arbscope.ports.SessionView`): what they read and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from engine_rs.records import Opportunity, Score
 from feeds.health import FeedHealth
 
 from ..health import Verdict
+from ..mirror import Via
 from ..ports import (
     BrokerView,
     ExecutorView,
@@ -26,6 +27,15 @@ from .lifecycle import versions
 if TYPE_CHECKING:
     from ..session import FeedSession
 
+T = TypeVar("T")
+
+
+Read: TypeAlias = "Via[SessionReadout, T]"
+
+
+def _of(read: Callable[[SessionReadout], T]) -> Read[T]:
+    return Via(read)
+
 
 class SessionReadout:
     """``host`` as its readers see it (:class:`~arbscope.ports.SessionView`)."""
@@ -33,65 +43,22 @@ class SessionReadout:
     def __init__(self, host: FeedSession) -> None:
         self._host = host
 
-    @property
-    def source(self) -> str:
-        return self._host.source
-
-    @property
-    def mode(self) -> str:
-        return self._host.ev.mode
-
-    @property
-    def session_id(self) -> str:
-        return self._host.session_id
-
-    @property
-    def slot(self) -> int:
-        return self._host.slot
-
-    @property
-    def errors(self) -> int:
-        return self._host.errors
-
-    @property
-    def found(self) -> int:
-        return self._host.ev.found
-
-    @property
-    def start_error(self) -> str:
-        return self._host.start_error
-
-    @property
-    def live(self) -> Mapping[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]:
-        return self._host.ev.live
-
-    @property
-    def pool(self) -> PoolView | None:
-        return self._host.feeds.pool
-
-    @property
-    def recorder(self) -> RecorderView | None:
-        return self._host.recorder
-
-    @property
-    def timer(self) -> KernelTimer:
-        return self._host.timer
-
-    @property
-    def broker(self) -> BrokerView | None:
-        return self._host.ev.broker
-
-    @property
-    def executor(self) -> ExecutorView | None:
-        return self._host.ev.executor
-
-    @property
-    def publisher(self) -> InputPublisher | None:
-        return self._host.publisher
-
-    @property
-    def rivals(self) -> RivalBook:
-        return self._host.rivals
+    source: Read[str] = _of(lambda s: s._host.source)
+    mode: Read[str] = _of(lambda s: s._host.ev.mode)
+    session_id: Read[str] = _of(lambda s: s._host.session_id)
+    slot: Read[int] = _of(lambda s: s._host.slot)
+    errors: Read[int] = _of(lambda s: s._host.errors)
+    found: Read[int] = _of(lambda s: s._host.ev.found)
+    start_error: Read[str] = _of(lambda s: s._host.start_error)
+    live: Read[Mapping[tuple[str, tuple[str, ...]], tuple[Opportunity, Score]]]
+    live = _of(lambda s: s._host.ev.live)
+    pool: Read[PoolView | None] = _of(lambda s: s._host.feeds.pool)
+    recorder: Read[RecorderView | None] = _of(lambda s: s._host.recorder)
+    timer: Read[KernelTimer] = _of(lambda s: s._host.timer)
+    broker: Read[BrokerView | None] = _of(lambda s: s._host.ev.broker)
+    executor: Read[ExecutorView | None] = _of(lambda s: s._host.ev.executor)
+    publisher: Read[InputPublisher | None] = _of(lambda s: s._host.publisher)
+    rivals: Read[RivalBook] = _of(lambda s: s._host.rivals)
 
     def versions(self) -> dict[str, Any]:
         return versions(self._host.eng)

@@ -6,9 +6,9 @@ endpoints, then the NATS regions it consumes, numbered after them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feeds.clients.pool import Bootstrap, Endpoint, FeedPool
 from feeds.clients.pubsub import WorkerConfig
@@ -17,6 +17,7 @@ from feeds.clients.rpc import RawAccount
 from feeds.health import FeedHealth
 from feeds.redact import redact
 
+from ..mirror import Via
 from ..ports import (
     Faucet,
     FeedSource,
@@ -29,6 +30,8 @@ from ..ports import (
 
 if TYPE_CHECKING:
     from feeds.sim.world import WorldConfig
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,10 @@ class NoFeeds(EndpointFeeds):
         return "fed by its owner"
 
 
+def _of(read: Callable[[Feeds], T]) -> Via[Feeds, T]:
+    return Via(read)
+
+
 class Feeds:
     """The session's own endpoints (``own``: the simulator's, or RPC/PubSub and gRPC ones)
     and the NATS regions it consumes (``regions``), whose endpoints are numbered after
@@ -240,41 +247,19 @@ class Feeds:
     def __init__(self, own: FeedSource, regions: FeedSource) -> None:
         self.own, self.others = own, regions
 
-    @property
-    def label(self) -> str:
-        return self.own.label
-
-    @property
-    def simulated(self) -> bool:
-        return self.own.simulated
-
-    @property
-    def faucet(self) -> Faucet | None:
-        return self.own.faucet
-
-    @property
-    def commitment(self) -> str:
-        return self.own.commitment
-
-    @property
-    def ca_file(self) -> str | None:
-        return self.own.ca_file
-
-    @property
-    def endpoints(self) -> Sequence[Endpoint]:
-        return self.own.endpoints
-
-    @property
-    def pool(self) -> FeedPool | None:
-        return self.own.pool
-
-    @property
-    def boot(self) -> Bootstrap | None:
-        return self.own.boot
+    label = _of(lambda f: f.own.label)
+    simulated = _of(lambda f: f.own.simulated)
+    faucet = _of(lambda f: f.own.faucet)
 
     @property
     def feeding(self) -> bool:
         return self.own.feeding or self.others.feeding
+
+    commitment = _of(lambda f: f.own.commitment)
+    ca_file = _of(lambda f: f.own.ca_file)
+    endpoints = _of(lambda f: f.own.endpoints)
+    pool = _of(lambda f: f.own.pool)
+    boot = _of(lambda f: f.own.boot)
 
     def market(self) -> SourceMarket:
         return self.own.market()

@@ -4,7 +4,7 @@ base token that converted the fees (the figures the scorer used: ``SnapshotView.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.table import Table
@@ -210,52 +210,47 @@ def _cu_note(cost: CycleCostView, o: Opportunity, labels: Mapping[str, str] | No
     return " + ".join(parts) + f" = {b.limit:,}{capped} (each hop at its quote's steps)"
 
 
-NARROW_BELOW = 110  # columns: the hops table leaves out the raw amounts
+# columns: the hops table leaves out the raw amounts; a rival's hop puts its figures on
+# lines of their own, no raw amounts
+NARROW_BELOW = 110
 
 
-class CycleDetail(ModalScreen[None]):
-    """``enter`` on a cycle; ``escape`` or ``enter`` closes."""
+class TableDetail(ModalScreen[None]):
+    """A detail table in a scrolling modal, laid out again for each width (narrower than
+    ``NARROW_BELOW`` columns: ``table``'s narrow form); ``escape``, ``enter`` or ``q``
+    closes. ``table(palette, narrow)`` draws it; ``TOP`` is the border's title."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,q", "dismiss", "Close"),
     ]
+    TOP: ClassVar[str] = "Detail"
 
-    def __init__(
-        self,
-        o: Opportunity,
-        s: Score,
-        cost: CycleCostView | None = None,
-        names: TokenNames | None = None,
-        coverage: Mapping[str, int] | None = None,
-        endpoints: int = 0,
-        labels: Mapping[str, str] | None = None,
-        unsendable: str = "",
-    ) -> None:
-        super().__init__()
-        self.o, self.s, self.cost, self.names = o, s, cost, names
-        self.coverage, self.endpoints, self.labels = coverage, endpoints, labels
-        self.unsendable = unsendable
+    def table(self, palette: Palette, narrow: bool) -> Table:
+        raise NotImplementedError
 
     def _view(self, width: int) -> Table:
-        return detail(
-            self.o,
-            self.s,
-            Palette.of(self.app),
-            self.cost,
-            self.names,
-            self.coverage,
-            self.endpoints,
-            self.labels,
-            self.unsendable,
-            narrow=width < NARROW_BELOW,
-        )
+        return self.table(Palette.of(self.app), width < NARROW_BELOW)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
             yield Static(self._view(self.app.size.width), id="detail-body")
 
     def on_mount(self) -> None:
-        self.query_one("#detail").border_title = "Cycle detail (esc to close)"
+        self.query_one("#detail").border_title = f"{self.TOP} (esc to close)"
 
     def on_resize(self, event: Resize) -> None:
         self.query_one("#detail-body", Static).update(self._view(event.size.width))
+
+
+class CycleDetail(TableDetail):
+    """``enter`` on a cycle (``o``): ``table`` draws its :func:`detail` with what the
+    snapshot knows of it."""
+
+    TOP = "Cycle detail"
+
+    def __init__(self, o: Opportunity, table: Callable[[Palette, bool], Table]) -> None:
+        super().__init__()
+        self.o, self._table = o, table
+
+    def table(self, palette: Palette, narrow: bool) -> Table:
+        return self._table(palette, narrow)

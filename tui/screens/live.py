@@ -30,6 +30,7 @@ from textual.binding import ActiveBinding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, TabbedContent, TabPane
 
 from ..source import Backlogged, LiveSource, SnapshotView, UiState
@@ -100,6 +101,22 @@ class LiveScreen(Screen[None]):
                 yield PriceChart(id="chart")
                 yield EquityChart(id="equity")
 
+    def _tabs(self) -> list[tuple[str, Widget]]:
+        """The narrow layout's tabs below the cycles, in order: title and panel."""
+        rivals: list[tuple[str, Widget]] = (
+            [("Rivals", RivalsPanel(id="rivals", compact=True))] if self.has_rivals else []
+        )
+        return [
+            ("Prices", PricesPanel(id="prices")),
+            *rivals,
+            ("Chart", PriceChart(id="chart")),
+            ("Equity", EquityChart(id="equity")),
+            ("Feeds", FeedsPanel(id="feeds")),
+            ("Fees", FeesPanel(id="fees")),
+            ("Portfolio", PortfolioPanel(id="portfolio")),
+            ("Timings", TimingsPanel(id="timings")),
+        ]
+
     def compose(self) -> ComposeResult:
         self.narrow = self.app.size.width < NARROW_BELOW
         yield Header()
@@ -108,23 +125,9 @@ class LiveScreen(Screen[None]):
             with Vertical(id="main"):
                 yield CyclesPanel(id="cycles", compact=True)
                 with TabbedContent(id="tabs"):
-                    with TabPane("Prices", id="t-prices"):
-                        yield PricesPanel(id="prices")
-                    if self.has_rivals:
-                        with TabPane("Rivals", id="t-rivals"):
-                            yield RivalsPanel(id="rivals", compact=True)
-                    with TabPane("Chart", id="t-chart"):
-                        yield PriceChart(id="chart")
-                    with TabPane("Equity", id="t-equity"):
-                        yield EquityChart(id="equity")
-                    with TabPane("Feeds", id="t-feeds"):
-                        yield FeedsPanel(id="feeds")
-                    with TabPane("Fees", id="t-fees"):
-                        yield FeesPanel(id="fees")
-                    with TabPane("Portfolio", id="t-portfolio"):
-                        yield PortfolioPanel(id="portfolio")
-                    with TabPane("Timings", id="t-timings"):
-                        yield TimingsPanel(id="timings")
+                    for title, panel in self._tabs():
+                        with TabPane(title, id=f"t-{panel.id}"):
+                            yield panel
         else:
             with Vertical(id="main"):
                 yield CyclesPanel(id="cycles")

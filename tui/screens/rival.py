@@ -8,22 +8,14 @@ after fees as our graph held it when the transaction was read, with that state's
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.events import Resize
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from ..source import RivalHopView, RivalRowView, TokenNames
 from ..widgets.palette import Palette
 from ..widgets.rivals import SOL, outcome_text, path_text, short
-
-NARROW_BELOW = 110  # columns: a hop's figures on lines of their own, no raw amounts
+from .detail import TableDetail
 
 
 def _scale(names: TokenNames | None, mint_in: str, mint_out: str) -> float | None:
@@ -294,12 +286,10 @@ def rival_detail(
     return outer
 
 
-class RivalDetail(ModalScreen[None]):
+class RivalDetail(TableDetail):
     """``enter`` on a rival arbitrage; ``escape`` (or ``enter``, ``q``) closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,q", "dismiss", "Close"),
-    ]
+    TOP = "Rival arbitrage"
 
     def __init__(
         self,
@@ -312,22 +302,7 @@ class RivalDetail(ModalScreen[None]):
         self.r, self.names = r, names
         self.labels, self.venue_labels = labels, venue_labels
 
-    def _view(self, width: int) -> Table:
+    def table(self, palette: Palette, narrow: bool) -> Table:
         return rival_detail(
-            self.r,
-            Palette.of(self.app),
-            self.names,
-            self.labels,
-            self.venue_labels,
-            narrow=width < NARROW_BELOW,
+            self.r, palette, self.names, self.labels, self.venue_labels, narrow=narrow
         )
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="detail"):
-            yield Static(self._view(self.app.size.width), id="detail-body")
-
-    def on_mount(self) -> None:
-        self.query_one("#detail").border_title = "Rival arbitrage (esc to close)"
-
-    def on_resize(self, event: Resize) -> None:
-        self.query_one("#detail-body", Static).update(self._view(event.size.width))

@@ -143,9 +143,12 @@ async def test_a_later_process_finds_the_tables_and_a_deactivated_one_is_not_use
 async def _armed_again(ex: Any) -> AsyncIterator[Any]:
     """Another executor on ``ex``'s config, graph, sink and ledger (a later process's on
     the same node), armed: its tables' view; closed after the block."""
+    from arbscope.execution.core import ExecutorCore
     from arbscope.execution.live import LiveExecutor
 
-    again = LiveExecutor(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+    again = LiveExecutor(
+        ExecutorCore(ex.config, ex.base, ex.core.graph, ex.core.sink, ledger=ex.ledger)
+    )
     try:
         ok, why = await again.arm()
         assert ok, why
