@@ -41,7 +41,7 @@ import random
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -301,9 +301,15 @@ class GrpcWorker:
                 await call.done_writing()
             call.cancel()
 
-    async def update(self, subscriptions: Sequence[Subscription]) -> None:
+    async def update(
+        self,
+        subscriptions: Sequence[Subscription],
+        want: Mapping[tuple[str, str], Subscription] | None = None,
+    ) -> None:
         """Make ``subscriptions`` the stream's set: a new request on the open stream
-        (Yellowstone replaces the filter); a reconnect sends the set anyway."""
+        (Yellowstone replaces the filter); a reconnect sends the set anyway. (``want``:
+        the set keyed, as a pool hands it to every worker; a stream's filter is the
+        whole set, so it is not needed.)"""
         self.subs = list(subscriptions)
         if self._outbox is not None and self._open:
             self._outbox.put(subscribe_request(self.subs, self.commitment, follow=self.follow))
@@ -616,7 +622,11 @@ class NativeGrpcWorker(GrpcWorker):
             self._cut = True
             self._native.stop()
 
-    async def update(self, subscriptions: Sequence[Subscription]) -> None:
+    async def update(
+        self,
+        subscriptions: Sequence[Subscription],
+        want: Mapping[tuple[str, str], Subscription] | None = None,
+    ) -> None:
         self.subs = list(subscriptions)
         if self._native is not None and self._open:
             self._native.send(
