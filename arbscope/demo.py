@@ -174,16 +174,7 @@ class SimMarket:
         # token b) moves the price by about 2 * frac, as frac of the reserve does in a cpmm
         depth = spec.liquidity / sqrt if a_to_b else spec.liquidity * sqrt
         amount = max(1, min(2**63, int(depth * frac)))
-        args = (
-            spec.sqrt_price_x64,
-            spec.liquidity,
-            spec.tick_current,
-            spec.tick_spacing,
-            spec.fee_rate,
-            spec.ticks,
-            amount,
-            a_to_b,
-        )
+        args = (*spec.curve(), amount, a_to_b)
         res = self.timer.call("clmm_swap", lambda m: m.orca_whirlpool.swap(*args), detail=args)
         spec.sqrt_price_x64, spec.tick_current = res.sqrt_price_x64, res.tick_current
         spec.liquidity = res.liquidity

@@ -471,18 +471,7 @@ def _upsert_args(spec: synthetic.PoolSpec) -> tuple[Any, ...]:
             spec.fee_den,
             0,
         )
-    return (
-        spec.pool_id,
-        spec.mint_a,
-        spec.mint_b,
-        spec.sqrt_price_x64,
-        spec.liquidity,
-        spec.tick_current,
-        spec.tick_spacing,
-        spec.fee_rate,
-        spec.ticks,
-        0,
-    )
+    return (spec.pool_id, spec.mint_a, spec.mint_b, *spec.curve(), 0)
 
 
 def _update_order(n: int, stride: int) -> Callable[[], tuple[int, int]]:

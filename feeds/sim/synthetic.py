@@ -64,6 +64,19 @@ class PoolSpec:
     venue: str = ""
     state: Any = None
 
+    def curve(self) -> tuple[int, int, int, int, int, list[tuple[int, int]]]:
+        """A CLMM pool's curve as the engine's tick kernels (``orca_whirlpool.swap``) and
+        ``upsert_clmm`` take it: sqrt price, liquidity, current tick, spacing, fee rate,
+        the initialized ticks."""
+        return (
+            self.sqrt_price_x64,
+            self.liquidity,
+            self.tick_current,
+            self.tick_spacing,
+            self.fee_rate,
+            self.ticks,
+        )
+
     def upsert(self, graph: Any, slot: int = 0) -> None:
         """Insert this pool's state into a ``PoolGraph`` of either backend."""
         if self.venue and hasattr(self.state, "upsert"):  # a venue's own state
@@ -81,18 +94,7 @@ class PoolSpec:
                 slot,
             )
         else:
-            graph.upsert_clmm(
-                self.pool_id,
-                self.mint_a,
-                self.mint_b,
-                self.sqrt_price_x64,
-                self.liquidity,
-                self.tick_current,
-                self.tick_spacing,
-                self.fee_rate,
-                self.ticks,
-                slot,
-            )
+            graph.upsert_clmm(self.pool_id, self.mint_a, self.mint_b, *self.curve(), slot)
 
 
 @dataclass(slots=True)

@@ -218,16 +218,7 @@ def hop_by_hand(
         out = eng.cpmm_amount_out(amount_in, rin, rout, spec.fee_num, spec.fee_den)
         grown = rin + amount_in - kept
         return out, ((grown, rout - out) if a_to_b else (rout - out, grown))
-    r = eng.orca_whirlpool.swap(
-        spec.sqrt_price_x64,
-        spec.liquidity,
-        spec.tick_current,
-        spec.tick_spacing,
-        spec.fee_rate,
-        spec.ticks,
-        amount_in,
-        a_to_b,
-    )
+    r = eng.orca_whirlpool.swap(*spec.curve(), amount_in, a_to_b)
     assert r.amount_in == amount_in
     return r.amount_out, (r.sqrt_price_x64, r.tick_current, r.liquidity)
 
