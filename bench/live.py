@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.ui import serve
+from bench.ui import market_args, serve
 
 
 def build_and_sign(reps: int) -> dict[str, float]:
@@ -366,11 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--reps", type=int, default=2_000)
     p.add_argument("--seconds", type=float, default=15.0, help="of live trading, each way")
-    p.add_argument("--seed", type=int, default=17)
-    p.add_argument("--tokens", type=int, default=40)
-    p.add_argument("--pools", type=int, default=160)
-    p.add_argument("--trades", type=int, default=60, help="trades per slot")
-    p.add_argument("--slot-ms", type=float, default=40.0)
+    market_args(p, endpoints=None)
     p.add_argument("--way", choices=list(WAYS), action="append", help="only these (repeat)")
     p.add_argument("--max-open", type=int, default=16, help="live.max_open")
     p.add_argument("--orders", action="store_true", help="print every timed order's steps")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.report import markdown
-from bench.ui import SEED, busy_simulator
+from bench.ui import busy_simulator, market_args
 
 
 class _GcWatch:
@@ -139,12 +139,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.turn", description=__doc__.split("\n")[0])
-    ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--tokens", type=int, default=300)
-    ap.add_argument("--pools", type=int, default=3000)
-    ap.add_argument("--trades", type=int, default=60, help="trades per slot")
-    ap.add_argument("--slot-ms", type=float, default=40.0)
-    ap.add_argument("--endpoints", type=int, default=5)
+    market_args(ap, tokens=300, pools=3000, endpoints=5)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds after the start")
     ap.add_argument("--start-timeout", type=float, default=900.0)

@@ -544,15 +544,27 @@ def _nearest_rank(values: Sequence[float], p: float) -> float:
     return ordered[int(k)]
 
 
+def market_args(
+    ap: argparse.ArgumentParser, tokens: int = 40, pools: int = 160, endpoints: int | None = 3
+) -> None:
+    """The busy market's knobs (:func:`serve`'s), as every bench that serves it takes
+    them: ``--seed --tokens --pools --trades --slot-ms`` and, unless ``endpoints`` is
+    None, ``--endpoints``."""
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--tokens", type=int, default=tokens)
+    ap.add_argument("--pools", type=int, default=pools)
+    ap.add_argument("--trades", type=int, default=60, help="trades per slot")
+    ap.add_argument("--slot-ms", type=float, default=40.0)
+    if endpoints is not None:
+        ap.add_argument(
+            "--endpoints", type=int, default=endpoints, help="the simulator's endpoints"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.ui", description=__doc__.split("\n")[0])
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--tokens", type=int, default=40)
-    ap.add_argument("--pools", type=int, default=160)
-    ap.add_argument("--trades", type=int, default=60, help="trades per slot")
-    ap.add_argument("--slot-ms", type=float, default=40.0)
-    ap.add_argument("--endpoints", type=int, default=3, help="the simulator's endpoints")
+    market_args(ap)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument(
         "--start-timeout",
