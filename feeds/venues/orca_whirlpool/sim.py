@@ -29,22 +29,9 @@ from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
 from . import (
     COMPUTE_UNITS,
-    DISC_TRADED,
-    DISC_WHIRLPOOL,
-    FIXED_TICK_ARRAY_LEN,
-    IDS,
-    MAX_SQRT_PRICE_X64,
-    MAX_TICK_INDEX,
-    MIN_SQRT_PRICE_X64,
-    POOL_LEN,
-    PROGRAM,
-    TICK_ARRAY_SIZE,
-    TICK_LEN,
     TOKEN_2022_STEPS,
     VENUE,
-    WHIRLPOOLS_CONFIG,
-    decode_pool,
-    encode_fixed_tick_array,
+    layout,
     oracle,
     swap_tick_arrays,
 )
@@ -63,7 +50,7 @@ ANCHOR_INVALID_PROGRAM_ID = 3008
 # ------------------------------------------------------------------ simulator: layouts
 def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Orca ``Whirlpool`` (653 bytes, spec §2.2)."""
-    w = Writer(POOL_LEN, base, DISC_WHIRLPOOL)
+    w = Writer(layout.POOL_LEN, base, layout.DISC_WHIRLPOOL)
     w.key(8, r.whirlpools_config)
     w.u8(40, r.whirlpool_bump)
     w.fields(w.u16, r, "41 tick_spacing 43 fee_tier_index_seed 45 fee_rate 47 protocol_fee_rate")
@@ -86,7 +73,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
 
 def encode_traded(r: Any) -> str:
     """The base64 of a Whirlpool ``Traded`` Anchor event (spec §6.2, 121 bytes)."""
-    w = Writer(121, None, DISC_TRADED)
+    w = Writer(121, None, layout.DISC_TRADED)
     w.key(8, r.whirlpool)
     w.u8(40, int(r.a_to_b))
     w.u128(41, r.pre_sqrt_price)
@@ -148,7 +135,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         pool.address, sp.tick_spacing, sp.tick_current, a_to_b
     ):
         raise ProgramError(6023)  # InvalidTickArraySequence
-    if int(acc["sqrt_price_limit"]) not in (MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64):
+    if int(acc["sqrt_price_limit"]) not in (layout.MIN_SQRT_PRICE_X64, layout.MAX_SQRT_PRICE_X64):
         raise InstructionFailed("InvalidArgument", "the simulator takes no price limit")
     if s.amount_in == 0:
         raise ProgramError(6035)  # ZeroTradableAmount
@@ -193,7 +180,7 @@ _cost = clmm.cost(COMPUTE_UNITS, TOKEN_2022_STEPS)
 # ------------------------------------------------------------------ simulator: market
 def _takes(spec: synthetic.PoolSpec) -> bool:
     """Every synthetic concentrated-liquidity pool becomes one."""
-    return spec.kind == IDS.graph_kind and not spec.venue
+    return spec.kind == layout.IDS.graph_kind and not spec.venue
 
 
 def position_amounts(
@@ -247,18 +234,18 @@ def place(
     # the spacing plus a multiple of 1024, then any free index (a u16)
     tiers = [*range(ts, 1 << 16, 1024), *range(1 << 16)]
     for fee_tier in tiers:
-        addr, bump = wp.pool_address(WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
+        addr, bump = wp.pool_address(layout.WHIRLPOOLS_CONFIG, spec.mint_a, spec.mint_b, fee_tier)
         if addr not in world.accounts:
             break
     spec.pool_id = addr
-    width = TICK_ARRAY_SIZE * ts
+    width = layout.TICK_ARRAY_SIZE * ts
     edges: dict[int, int] = {}
     gross: dict[int, int] = {}
     for lo, hi, liq in positions:
         for t, net in ((lo, liq), (hi, -liq)):
             edges[t] = edges.get(t, 0) + net
             gross[t] = gross.get(t, 0) + liq
-    hi_bound = MAX_TICK_INDEX // ts * ts  # the range is symmetric: -hi_bound is the lowest
+    hi_bound = layout.MAX_TICK_INDEX // ts * ts  # the range is symmetric: -hi_bound is the lowest
     if any(t % ts or not -hi_bound <= t <= hi_bound for t in edges):
         raise ValueError("position ticks must be multiples of the spacing within the range")
     # a tick stays initialized while a position references it (gross > 0), even when
@@ -276,7 +263,7 @@ def place(
     if vaults is None:
         vaults = position_amounts(world.eng, positions, sqrt, spec.tick_current)
     rec = D.Whirlpool(
-        WHIRLPOOLS_CONFIG,
+        layout.WHIRLPOOLS_CONFIG,
         bump,
         ts,
         fee_tier,
@@ -296,7 +283,7 @@ def place(
         1_700_000_000,
         (sim_key("reward", i, 0), sim_key("reward", i, 1), sim_key("reward", i, 2)),
     )
-    world.put(addr, PROGRAM, encode_pool(rec))
+    world.put(addr, layout.PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``initialize_vault_token_account``)
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
     world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
@@ -311,9 +298,13 @@ def place(
     current = wp.tick_array_starts(ts, spec.tick_current, 0)
     for start in sorted(set(arrays) | set(current)):
         ta, _ = wp.tick_array_address(addr, start)
-        world.put(ta, PROGRAM, encode_fixed_tick_array(start, addr, arrays.get(start, [])))
+        world.put(
+            ta, layout.PROGRAM, layout.encode_fixed_tick_array(start, addr, arrays.get(start, []))
+        )
         names.append(ta)
-    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
+    return Pool(
+        layout.IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names
+    )
 
 
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
@@ -409,12 +400,12 @@ def _cross(
     ``*_outside`` becomes the global value less itself (wrapping); a reward's only when
     the reward is initialized."""
     ts = pool.spec.tick_spacing
-    width = TICK_ARRAY_SIZE * ts
+    width = layout.TICK_ARRAY_SIZE * ts
     start = tick // width * width
     address = str(world.eng.orca_whirlpool.tick_array_address(pool.address, start)[0])
     acc = world.accounts[address]
     buf = bytearray(acc.data)
-    off = 12 + TICK_LEN * ((tick - start) // ts)
+    off = 12 + layout.TICK_LEN * ((tick - start) // ts)
     pairs: list[tuple[int, int | None]] = [
         (off + TICK_FEE_GROWTH_OUTSIDE_A, growth_a),
         (off + TICK_FEE_GROWTH_OUTSIDE_A + 16, growth_b),
@@ -494,7 +485,7 @@ def _load(world: World, pool: Pool) -> None:
     from dataclasses import fields
 
     acc = world.accounts[pool.address]
-    r = decode_pool(world.eng, acc.data, acc.owner)
+    r = layout.decode_pool(world.eng, acc.data, acc.owner)
     # the world's record is the dataclass (the extension's Whirlpool is its own type,
     # which ``replace`` does not take)
     r = D.Whirlpool(*(getattr(r, f.name) for f in fields(D.Whirlpool)))
@@ -505,11 +496,11 @@ def _load(world: World, pool: Pool) -> None:
     ticks: list[tuple[int, int]] = []
     for ta in pool.tick_arrays:
         data = world.accounts[ta].data if ta in world.accounts else b""
-        if len(data) != FIXED_TICK_ARRAY_LEN:
+        if len(data) != layout.FIXED_TICK_ARRAY_LEN:
             continue
         start = int.from_bytes(data[8:12], "little", signed=True)
-        for i in range(TICK_ARRAY_SIZE):
-            off = 12 + TICK_LEN * i
+        for i in range(layout.TICK_ARRAY_SIZE):
+            off = 12 + layout.TICK_LEN * i
             if data[off]:
                 net = int.from_bytes(data[off + 1 : off + 17], "little", signed=True)
                 ticks.append((start + i * s.tick_spacing, net))
@@ -519,7 +510,7 @@ def _load(world: World, pool: Pool) -> None:
 NO_OUTPUT = 6035  # ZeroTradableAmount
 RUNS = sv.Program(_check, _quote_error, NO_OUTPUT, _cost, "Swap", _load)
 MARKET = sv.Market(lambda world: None, _takes, _create, _swapped)
-RENT = {POOL_LEN: 5_435_760, FIXED_TICK_ARRAY_LEN: 70_407_360}
+RENT = {layout.POOL_LEN: 5_435_760, layout.FIXED_TICK_ARRAY_LEN: 70_407_360}
 CURVE = sv.Curve(_quote, _apply, clmm.price, clmm.depth)
 SIM = sv.SimVenue(
     VENUE, RUNS, MARKET, RENT, CURVE, sv.Logs(log_after_transfers=True, v2_name="SwapV2")

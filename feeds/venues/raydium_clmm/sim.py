@@ -25,36 +25,10 @@ from ...wire.instructions import MEMO_PROGRAM, SPL_TOKEN, TOKEN_2022, Swap
 from ...wire.writer import Writer
 from . import (
     COMPUTE_UNITS,
-    CONFIG_LEN,
-    DISC_BITMAP_EXTENSION,
-    DISC_CONFIG,
-    DISC_OBSERVATION,
-    DISC_POOL,
-    DISC_SWAP_EVENT,
-    DISC_TICK_ARRAY,
-    EXTENSION_LEN,
-    IDS,
-    MAX_SQRT_PRICE_X64,
-    MAX_TICK,
-    MIN_SQRT_PRICE_X64,
-    MIN_TICK,
-    OBSERVATION_AT,
-    OBSERVATION_ITEM_LEN,
-    OBSERVATION_LEN,
-    OBSERVATION_NUM,
-    OBSERVATION_UPDATE_DURATION,
-    POOL_LEN,
-    PROGRAM,
-    TICK_ARRAY_LEN,
-    TICK_ARRAY_SIZE,
-    TICK_FEE_GROWTH_OUTSIDE_0,
-    TICK_LEN,
     TOKEN_2022_STEPS,
     VENUE,
-    array_start,
-    decode_pool,
+    layout,
 )
-from .layout import _addr
 
 if TYPE_CHECKING:
     from ...sim import synthetic
@@ -69,7 +43,7 @@ SIM_CONFIGS = ((0, 10, 500), (1, 60, 2_500), (2, 120, 10_000))
 def encode_pool(r: Any, base: bytes | None = None) -> bytes:
     """Raydium CLMM ``PoolState`` (1,544 bytes): the decoded fields at their offsets
     (rewards and the dynamic fee left as they are: zero for a new pool)."""
-    w = Writer(POOL_LEN, base, DISC_POOL)
+    w = Writer(layout.POOL_LEN, base, layout.DISC_POOL)
     w.u8(8, r.bump)
     for i, k in enumerate(
         (
@@ -101,7 +75,7 @@ def encode_pool(r: Any, base: bytes | None = None) -> bytes:
 
 def encode_amm_config(r: Any) -> bytes:
     """Raydium CLMM ``AmmConfig`` (117 bytes)."""
-    w = Writer(CONFIG_LEN, None, DISC_CONFIG)
+    w = Writer(layout.CONFIG_LEN, None, layout.DISC_CONFIG)
     w.u8(8, r.bump)
     w.u16(9, r.index)
     w.key(11, r.owner)
@@ -120,14 +94,14 @@ def encode_tick_array(
 ) -> bytes:
     """A ``TickArrayState`` (10,240 bytes); ``ticks``: the initialized ones as ``(tick,
     liquidity_net, liquidity_gross)`` within the array."""
-    w = Writer(TICK_ARRAY_LEN, None, DISC_TICK_ARRAY)
+    w = Writer(layout.TICK_ARRAY_LEN, None, layout.DISC_TICK_ARRAY)
     w.key(8, pool)
     w.i32(40, start)
     for t, net, gross in ticks:
         i = (t - start) // tick_spacing
-        if not 0 <= i < TICK_ARRAY_SIZE:
+        if not 0 <= i < layout.TICK_ARRAY_SIZE:
             raise ValueError(f"tick {t} is not in the array at {start}")
-        off = 44 + TICK_LEN * i
+        off = 44 + layout.TICK_LEN * i
         w.i32(off, t)
         w.i128(off + 4, net)
         w.u128(off + 20, gross)
@@ -142,9 +116,9 @@ def encode_bitmap_extension(pool: str, starts: Sequence[int] = (), tick_spacing:
     (``flip_tick_array_bit``: bitmap ``|start| / (512 * 60 * spacing) - 1``, one less
     below zero on a multiple; bit ``|start| % that / (60 * spacing)``, from the far end
     below zero). No ``starts``: empty, as ``create_pool`` makes it."""
-    w = Writer(EXTENSION_LEN, None, DISC_BITMAP_EXTENSION)
+    w = Writer(layout.EXTENSION_LEN, None, layout.DISC_BITMAP_EXTENSION)
     w.key(8, pool)
-    tc = TICK_ARRAY_SIZE * tick_spacing
+    tc = layout.TICK_ARRAY_SIZE * tick_spacing
     span = 512 * tc
     for s in starts:
         if -span <= s < span:
@@ -164,7 +138,7 @@ def encode_bitmap_extension(pool: str, starts: Sequence[int] = (), tick_spacing:
 def encode_observation(pool: str, recent_epoch: int) -> bytes:
     """A new ``ObservationState`` (``ObservationState::initialize``, as ``create_pool``
     makes it): not initialized, its epoch, index 0, the pool's key, no observations."""
-    w = Writer(OBSERVATION_LEN, None, DISC_OBSERVATION)
+    w = Writer(layout.OBSERVATION_LEN, None, layout.DISC_OBSERVATION)
     w.u64(9, recent_epoch)
     w.key(19, pool)
     return w.done()
@@ -177,20 +151,24 @@ def observe(data: bytes, block_timestamp: int, tick: int) -> bytes:
     last one's plus ``tick * seconds`` (wrapping i64; the product saturating)."""
     buf = bytearray(data)
     index = int.from_bytes(buf[17:19], "little")
-    at = OBSERVATION_AT + OBSERVATION_ITEM_LEN * index
+    at = layout.OBSERVATION_AT + layout.OBSERVATION_ITEM_LEN * index
     if not buf[8]:
         buf[8] = 1
         struct.pack_into("<Iq", buf, at, block_timestamp, 0)
         return bytes(buf)
     last_time, last_cumulative = struct.unpack_from("<Iq", buf, at)
     delta = max(0, block_timestamp - last_time)
-    if delta < OBSERVATION_UPDATE_DURATION:
+    if delta < layout.OBSERVATION_UPDATE_DURATION:
         return bytes(buf)
     step = max(-(1 << 63), min((1 << 63) - 1, tick * delta))
     cumulative = (last_cumulative + step + (1 << 63)) % (1 << 64) - (1 << 63)
-    index = 0 if index == OBSERVATION_NUM - 1 else index + 1
+    index = 0 if index == layout.OBSERVATION_NUM - 1 else index + 1
     struct.pack_into(
-        "<Iq", buf, OBSERVATION_AT + OBSERVATION_ITEM_LEN * index, block_timestamp, cumulative
+        "<Iq",
+        buf,
+        layout.OBSERVATION_AT + layout.OBSERVATION_ITEM_LEN * index,
+        block_timestamp,
+        cumulative,
     )
     buf[17:19] = index.to_bytes(2, "little")
     return bytes(buf)
@@ -212,7 +190,7 @@ def encode_swap_event(ev: Any) -> str:
     )
     body += ev.sqrt_price_x64.to_bytes(16, "little") + ev.liquidity.to_bytes(16, "little")
     body += struct.pack("<iQQ", ev.tick, ev.trade_fee_0 or 0, ev.trade_fee_1 or 0)
-    return base64.b64encode(DISC_SWAP_EVENT + body).decode()
+    return base64.b64encode(layout.DISC_SWAP_EVENT + body).decode()
 
 
 # ------------------------------------------------------------------ simulator: program
@@ -232,8 +210,8 @@ def _needed_arrays(
     s = pool.spec
     ts = s.tick_spacing
     ticks = {t for t, _ in s.ticks}
-    starts = sorted({array_start(t, ts) for t in ticks})
-    cur = array_start(s.tick_current, ts)
+    starts = sorted({layout.array_start(t, ts) for t in ticks})
+    cur = layout.array_start(s.tick_current, ts)
     price = world.eng.raydium_clmm.sqrt_price_at_tick
     if zfo:
         on = tick_after + 1  # a crossing going down leaves the tick one below it
@@ -241,13 +219,13 @@ def _needed_arrays(
             last: int | None = on
         else:
             last = max((t for t in ticks if t <= tick_after), default=None)
-        lo = -(1 << 40) if last is None else array_start(last, ts)
+        lo = -(1 << 40) if last is None else layout.array_start(last, ts)
         return sorted((x for x in starts if lo <= x <= cur), reverse=True)
     if sqrt_after is not None and tick_after in ticks and price(tick_after) == sqrt_after:
         last = tick_after
     else:
         last = min((t for t in ticks if t > tick_after), default=None)
-    hi = 1 << 40 if last is None else array_start(last, ts)
+    hi = 1 << 40 if last is None else layout.array_start(last, ts)
     return sorted(x for x in starts if cur <= x <= hi)
 
 
@@ -281,7 +259,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(6024)  # ZeroAmountSpecified
     # who trades, for its SwapEvent (the runtime commits the swap next, or fails it)
     _RUNNING[world] = (pool.address, s.owner, s.user_source, s.user_dest)
-    ext = _addr("bitmap_extension", pool.address)
+    ext = layout._addr("bitmap_extension", pool.address)
     arrays = [k for k in s.tick_arrays if k != ext]
     # the arrays the swap walks: with what reaches the vault (less a fee mint's fee); one
     # past the liquidity walks every initialized array in its direction before it finds
@@ -294,10 +272,10 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         after = None if q is None else (q.tick, q.sqrt_price)
     except EngineError as exc:
         if "LiquidityInsufficient:" in str(exc):
-            after = (MIN_TICK - 1 if zfo else MAX_TICK + 1, None)
+            after = (layout.MIN_TICK - 1 if zfo else layout.MAX_TICK + 1, None)
     if after is not None:
         starts = _needed_arrays(world, pool, zfo, *after)
-        needed = [_addr("tick_array", pool.address, x) for x in starts]
+        needed = [layout._addr("tick_array", pool.address, x) for x in starts]
         it = iter(arrays)
         if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
             raise ProgramError(6027)  # NotEnoughTickArrayAccount
@@ -349,7 +327,7 @@ def _config(
         fund_fee_rate,
         sim_key("clmm-owner", 1),
     )
-    world.put(str(addr), PROGRAM, encode_amm_config(cfg))
+    world.put(str(addr), layout.PROGRAM, encode_amm_config(cfg))
     return str(addr), cfg
 
 
@@ -363,7 +341,7 @@ def add_config(
 ) -> tuple[str, Any]:
     """One more ``AmmConfig`` of the market (index, spacing, rates per 1,000,000), kept
     with the others; returns (address, config)."""
-    configs = world.venue_state[IDS.name]
+    configs = world.venue_state[layout.IDS.name]
     configs[index] = _config(
         world, index, tick_spacing, trade_fee_rate, protocol_fee_rate, fund_fee_rate
     )
@@ -373,7 +351,7 @@ def add_config(
 def config_of(world: World, pool: Pool) -> Any:
     """The ``AmmConfig`` (decoded record) of ``pool``."""
     address = pool.record.amm_config
-    return next(cfg for addr, cfg in world.venue_state[IDS.name].values() if addr == address)
+    return next(cfg for addr, cfg in world.venue_state[layout.IDS.name].values() if addr == address)
 
 
 def _setup(world: World) -> dict[int, tuple[str, Any]]:
@@ -382,12 +360,12 @@ def _setup(world: World) -> dict[int, tuple[str, Any]]:
 
 
 def _takes(spec: synthetic.PoolSpec) -> bool:
-    return spec.venue == IDS.name
+    return spec.venue == layout.IDS.name
 
 
 def _bitmap(starts: Sequence[int], tick_spacing: int) -> tuple[int, ...]:
     words = [0] * 16
-    tc = TICK_ARRAY_SIZE * tick_spacing
+    tc = layout.TICK_ARRAY_SIZE * tick_spacing
     for s in starts:
         bit = s // tc + 512
         if 0 <= bit < 1024:
@@ -416,7 +394,7 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         spec.sqrt_price_x64 = (1 << 128) // spec.sqrt_price_x64
     # the config of the nearest fee whose pool of this pair is free (one pool per config
     # and pair: the address is their PDA); a new config of that fee when every one is taken
-    configs = world.venue_state[IDS.name]
+    configs = world.venue_state[layout.IDS.name]
     order = sorted(configs, key=lambda k: (abs(configs[k][1].trade_fee_rate - spec.fee_rate), k))
     for index in order:
         config, cfg = configs[index]
@@ -430,11 +408,11 @@ def _create(world: World, i: int, spec: synthetic.PoolSpec) -> Pool:
         config, cfg = configs[index]
     ts = cfg.tick_spacing
     spec.tick_spacing, spec.fee_rate = ts, cfg.trade_fee_rate
-    lo_p, hi_p = MIN_SQRT_PRICE_X64, MAX_SQRT_PRICE_X64 - 1
+    lo_p, hi_p = layout.MIN_SQRT_PRICE_X64, layout.MAX_SQRT_PRICE_X64 - 1
     spec.sqrt_price_x64 = min(max(spec.sqrt_price_x64, lo_p), hi_p)
     spec.tick_current = eng.raydium_clmm.tick_at_sqrt_price(spec.sqrt_price_x64)
     cur = spec.tick_current // ts
-    bound = MAX_TICK // ts * ts
+    bound = layout.MAX_TICK // ts * ts
     positions = []
     for _ in range(3):
         lo = max((cur - r.randint(8, 150)) * ts, -bound)
@@ -472,7 +450,7 @@ def place(
         for t, net in ((lo, liq), (hi, -liq)):
             edges[t] = edges.get(t, 0) + net
             gross[t] = gross.get(t, 0) + liq
-    bound = MAX_TICK // ts * ts
+    bound = layout.MAX_TICK // ts * ts
     if any(t % ts or not -bound <= t <= bound for t in edges):
         raise ValueError("position ticks must be multiples of the spacing within the range")
     # a tick stays initialized while a position references it (gross > 0)
@@ -489,7 +467,7 @@ def place(
         vaults = (a + 1, b + 1)
     arrays: dict[int, list[tuple[int, int, int]]] = {}
     for t, n in ticks:
-        arrays.setdefault(array_start(t, ts), []).append((t, n, gross[t]))
+        arrays.setdefault(layout.array_start(t, ts), []).append((t, n, gross[t]))
     rec = D.RaydiumClmmPool(
         bump,
         config,
@@ -518,19 +496,21 @@ def place(
         world.epoch(),
         False,
     )
-    world.put(addr, PROGRAM, encode_pool(rec))
+    world.put(addr, layout.PROGRAM, encode_pool(rec))
     # the program's vaults carry ImmutableOwner (``create_token_vault_account``)
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
     world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
     extension = encode_bitmap_extension(addr, list(arrays), ts)
-    world.put(_addr("bitmap_extension", addr), PROGRAM, extension)
-    world.put(observation, PROGRAM, encode_observation(addr, world.epoch()))
+    world.put(layout._addr("bitmap_extension", addr), layout.PROGRAM, extension)
+    world.put(observation, layout.PROGRAM, encode_observation(addr, world.epoch()))
     names = []
     for start in sorted(arrays):
-        ta = _addr("tick_array", addr, start)
-        world.put(ta, PROGRAM, encode_tick_array(start, addr, arrays[start], ts))
+        ta = layout._addr("tick_array", addr, start)
+        world.put(ta, layout.PROGRAM, encode_tick_array(start, addr, arrays[start], ts))
         names.append(ta)
-    return Pool(IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names)
+    return Pool(
+        layout.IDS.kind, addr, spec.mint_a, spec.mint_b, va, vb, rec, spec, tick_arrays=names
+    )
 
 
 def _quote(world: World, pool: Pool, a_to_b: bool, amount: int) -> SwapQuote | None:
@@ -572,11 +552,11 @@ def _cross(world: World, pool: Pool, tick: int, growth_0: int, growth_1: int) ->
     ``TickArrayState::update_tick_state`` stamps the array's ``recent_epoch`` (found by the
     2026-04 mainnet build: the simulator left the creation epoch there)."""
     ts = pool.spec.tick_spacing
-    start = array_start(tick, ts)
-    address = _addr("tick_array", pool.address, start)
+    start = layout.array_start(tick, ts)
+    address = layout._addr("tick_array", pool.address, start)
     acc = world.accounts[address]
     buf = bytearray(acc.data)
-    off = 44 + TICK_LEN * ((tick - start) // ts) + TICK_FEE_GROWTH_OUTSIDE_0
+    off = 44 + layout.TICK_LEN * ((tick - start) // ts) + layout.TICK_FEE_GROWTH_OUTSIDE_0
     for at, glob in ((off, growth_0), (off + 16, growth_1)):
         v = (glob - int.from_bytes(buf[at : at + 16], "little")) % (1 << 128)
         buf[at : at + 16] = v.to_bytes(16, "little")
@@ -658,7 +638,7 @@ def _load(world: World, pool: Pool) -> None:
     (liquidity gross above 0) of its tick arrays (the Python program keeps no fees
     apart: ``fees_a``/``fees_b`` are left as they are)."""
     acc = world.accounts[pool.address]
-    r = decode_pool(world.eng, acc.data, acc.owner)
+    r = layout.decode_pool(world.eng, acc.data, acc.owner)
     pool.record = r
     s = pool.spec
     s.sqrt_price_x64, s.tick_current = int(r.sqrt_price_x64), int(r.tick_current)
@@ -668,10 +648,10 @@ def _load(world: World, pool: Pool) -> None:
     ticks: list[tuple[int, int]] = []
     for ta in pool.tick_arrays:
         data = world.accounts[ta].data if ta in world.accounts else b""
-        if len(data) != TICK_ARRAY_LEN:
+        if len(data) != layout.TICK_ARRAY_LEN:
             continue
-        for i in range(TICK_ARRAY_SIZE):
-            off = 44 + TICK_LEN * i
+        for i in range(layout.TICK_ARRAY_SIZE):
+            off = 44 + layout.TICK_LEN * i
             if int.from_bytes(data[off + 20 : off + 36], "little"):
                 tick = int.from_bytes(data[off : off + 4], "little", signed=True)
                 ticks.append(
@@ -684,11 +664,11 @@ NO_OUTPUT = 6026  # TooSmallInputOrOutputAmount
 RUNS = sv.Program(_check, _quote_error, NO_OUTPUT, _cost, "SwapV2", _load)
 MARKET = sv.Market(_setup, _takes, _create, _swapped, share=0.5, from_kind="clmm")
 RENT = {
-    POOL_LEN: 11_637_120,
-    TICK_ARRAY_LEN: 72_161_280,
-    CONFIG_LEN: 1_705_200,
-    EXTENSION_LEN: 13_641_600,
-    OBSERVATION_LEN: 32_092_560,
+    layout.POOL_LEN: 11_637_120,
+    layout.TICK_ARRAY_LEN: 72_161_280,
+    layout.CONFIG_LEN: 1_705_200,
+    layout.EXTENSION_LEN: 13_641_600,
+    layout.OBSERVATION_LEN: 32_092_560,
 }
 CURVE = sv.Curve(_quote, _apply, clmm.price, clmm.depth)
 SIM = sv.SimVenue(VENUE, RUNS, MARKET, RENT, CURVE, sv.Logs(token_instruction=sv.TRANSFER_CHECKED))
