@@ -29,6 +29,7 @@ from . import (
     VENUE,
     layout,
 )
+from .layout import _addr
 
 if TYPE_CHECKING:
     from ...sim import synthetic
@@ -259,7 +260,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
         raise ProgramError(6024)  # ZeroAmountSpecified
     # who trades, for its SwapEvent (the runtime commits the swap next, or fails it)
     _RUNNING[world] = (pool.address, s.owner, s.user_source, s.user_dest)
-    ext = layout._addr("bitmap_extension", pool.address)
+    ext = _addr("bitmap_extension", pool.address)
     arrays = [k for k in s.tick_arrays if k != ext]
     # the arrays the swap walks: with what reaches the vault (less a fee mint's fee); one
     # past the liquidity walks every initialized array in its direction before it finds
@@ -275,7 +276,7 @@ def _check(world: World, s: Swap, pool: Pool, src: D.TokenAccount, dst: D.TokenA
             after = (layout.MIN_TICK - 1 if zfo else layout.MAX_TICK + 1, None)
     if after is not None:
         starts = _needed_arrays(world, pool, zfo, *after)
-        needed = [layout._addr("tick_array", pool.address, x) for x in starts]
+        needed = [_addr("tick_array", pool.address, x) for x in starts]
         it = iter(arrays)
         if not all(any(k == w for k in it) for w in needed):  # popped in order, as it walks
             raise ProgramError(6027)  # NotEnoughTickArrayAccount
@@ -501,11 +502,11 @@ def place(
     world.vault(va, spec.mint_a, addr, vaults[0], immutable_owner=True)
     world.vault(vb, spec.mint_b, addr, vaults[1], immutable_owner=True)
     extension = encode_bitmap_extension(addr, list(arrays), ts)
-    world.put(layout._addr("bitmap_extension", addr), layout.PROGRAM, extension)
+    world.put(_addr("bitmap_extension", addr), layout.PROGRAM, extension)
     world.put(observation, layout.PROGRAM, encode_observation(addr, world.epoch()))
     names = []
     for start in sorted(arrays):
-        ta = layout._addr("tick_array", addr, start)
+        ta = _addr("tick_array", addr, start)
         world.put(ta, layout.PROGRAM, encode_tick_array(start, addr, arrays[start], ts))
         names.append(ta)
     return Pool(
@@ -553,7 +554,7 @@ def _cross(world: World, pool: Pool, tick: int, growth_0: int, growth_1: int) ->
     2026-04 mainnet build: the simulator left the creation epoch there)."""
     ts = pool.spec.tick_spacing
     start = layout.array_start(tick, ts)
-    address = layout._addr("tick_array", pool.address, start)
+    address = _addr("tick_array", pool.address, start)
     acc = world.accounts[address]
     buf = bytearray(acc.data)
     off = 44 + layout.TICK_LEN * ((tick - start) // ts) + layout.TICK_FEE_GROWTH_OUTSIDE_0
