@@ -457,10 +457,20 @@ async def profitable(
     share = 0.05
     for _ in range(tries):
         pool, sent = await open_cycle(rpc, market, cycle, base, share, cu_price)
+        # the slot of each pool's last write on the node: the knock, and any earlier
+        # order's (a pool the graph has not read since would be quoted stale). A pool
+        # of several accounts (a pool and its vaults) is written by one notification
+        # each: the graph holds all of a slot's once the chain is two slots past it (the
+        # node sends a slot's account notifications before the next slots' starts)
+        written = await last_writes(rpc, list(key[1]))
+        written[pool] = max(written.get(pool, 0), sent.slot)
+        settled = max(written.values()) + 2
 
-        def ready(pool: str = pool, slot: int = sent.slot) -> int:
-            if s.graph.pool_rate(pool)[4] < slot:
-                return 0  # the graph has not read the knock yet
+        def ready(written: dict[str, int] = written, settled: int = settled) -> int:
+            if s.ingest.stats().slot < settled or any(
+                s.graph.pool_rate(p)[4] < at for p, at in written.items()
+            ):
+                return 0  # the graph has not read every write yet
             # the graph's own quote answers at once: no profit at any size is none (-1,
             # the next try knocks harder); else the scorer's size once it holds the cycle
             size = best_size(s.graph, list(key[1]), base, sizes)
@@ -477,6 +487,20 @@ async def profitable(
         print(f"cycle {'·'.join(p.kind for p in cycle)} not open after a knock of {share:.0%}")
         share *= 2
     return None
+
+
+async def last_writes(rpc: RpcClient, pools: Sequence[str]) -> dict[str, int]:
+    """The slot of each of ``pools``' last confirmed successful write on the node (absent:
+    none in its last 20 transactions; a failed one writes nothing)."""
+    out = {}
+    for p in pools:
+        got = await rpc.call(
+            "getSignaturesForAddress", [p, {"limit": 20, "commitment": "confirmed"}]
+        )
+        slots = [int(r["slot"]) for r in got if r.get("err") is None]
+        if slots:
+            out[p] = max(slots)
+    return out
 
 
 def best_size(graph: Any, pools: list[str], base: str, sizes: Sequence[int]) -> int:
