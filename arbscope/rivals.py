@@ -80,6 +80,16 @@ class _Said(NamedTuple):
 
 
 @dataclass(slots=True)
+class _Price:
+    """A CU price that entries share: every live cycle holds the book's one cell, set
+    in place as the price moves (one write, where a write to each of ~12,000 live cycles
+    held the turn's end at 3,000 pools); a gone cycle keeps a cell of its own, fixed at
+    the price it was last live with."""
+
+    value: int
+
+
+@dataclass(slots=True)
 class _Held:
     """One of our cycles as the rival book remembers it."""
 
@@ -92,10 +102,15 @@ class _Held:
     # (what ``verdict``, ``priority`` and ``net_profit`` are read from, when asked: a
     # rival on its pools, a few a second, where every live cycle is observed each tick)
     score: Any
-    cu_price: int
+    price: _Price
     cu_limit: int = 200_000
     traded: int | None = None  # the slot one of our orders on it was decided in this run
     key: OppKey = ("", ())  # the cycle's base mint and pools, in its order
+
+    @property
+    def cu_price(self) -> int:
+        """The CU price it was last observed with (the book's now, while live)."""
+        return self.price.value
 
     @property
     def verdict(self) -> str:
@@ -349,6 +364,7 @@ class RivalBook:
         # (``observe`` skips it then)
         self._entry: dict[OppKey, object] = {}
         self._observed: tuple[int, int] = (0, 0)  # the last observe's slot and CU price
+        self._price = _Price(0)  # the live cycles' CU price (the last observe's)
         self._next_forget = 0
         self.latest: deque[Rival] = deque(maxlen=LATEST)
         self._window: deque[Rival] = deque()
@@ -371,36 +387,38 @@ class RivalBook:
         score)), their verdicts and bids. A cycle keeps its score, read when a rival lands
         on its pools (a few a second, where ~12,000 cycles are live each tick at 3,000
         pools); one live at the last call too, with the same entry (not scored again
-        since) and the same CU price, is as it was: not looked at (its last live slot is
-        set when it goes)."""
+        since), is as it was: not looked at, whatever the CU price (the live cycles share
+        one :class:`_Price`; its last live slot and price are set when it goes)."""
         last_slot, last_price = self._observed
-        same_price = cu_limit is None and cu_price == last_price
+        now = self._price  # every live cycle's CU price: set below, once
         entries, held = self._entry, self._held
         for key, entry in live.items():
-            if same_price and entries.get(key) is entry:
+            if cu_limit is None and entries.get(key) is entry:
                 continue
             entries[key] = entry
             score = entry[1]
             limit = (cu_limit.get(key, 0) or 200_000) if cu_limit is not None else 200_000
             h = held.get(key)
             if h is None:
-                h = _Held(
-                    frozenset(key[1]), slot, slot, True, None, score, cu_price, limit, key=key
-                )
+                h = _Held(frozenset(key[1]), slot, slot, True, None, score, now, limit, key=key)
                 held[key] = h
                 for p in key[1]:
                     self._by_pool.setdefault(p, set()).add(key)
             else:
                 if not h.live:  # a new run of slots
                     h.since, h.first_go, h.traded, h.live = slot, None, None, True
-                h.score, h.cu_price, h.cu_limit = score, cu_price, limit
+                h.score, h.price, h.cu_limit = score, now, limit
             if h.first_go is None and score.go:
                 h.first_go = slot
-        for key in [k for k in entries if k not in live]:
-            h = held[key]
-            h.live, h.last = False, last_slot  # (live last at the last call)
-            h.score = _Said.of(h.score)  # (its score is final: what is read of it, kept)
-            del entries[key]
+        gone = [k for k in entries if k not in live]
+        if gone:
+            was = _Price(last_price)  # (the price they were live with at the last call)
+            for key in gone:
+                h = held[key]
+                h.live, h.last, h.price = False, last_slot, was  # (live last at the last call)
+                h.score = _Said.of(h.score)  # (its score is final: what is read of it, kept)
+                del entries[key]
+        now.value = cu_price
         self._observed = (slot, cu_price)
         if slot >= self._next_forget:
             self._next_forget = slot + 1_000

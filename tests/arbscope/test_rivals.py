@@ -336,9 +336,10 @@ def _observed_as_before(
 def test_observe_skips_only_what_did_not_change(
     steps: list[tuple[list[str], int, bool, int]],
 ) -> None:
-    """Cycles live again with the same entry (not scored again) and the same CU price are
-    not looked at; what the book holds of every cycle is what looking at each of them
-    every call gives (the reference), a gone cycle's last live slot included."""
+    """Cycles live again with the same entry (not scored again) are not looked at, the CU
+    price moving or not (the live ones share it); what the book holds of every cycle is
+    what looking at each of them every call gives (the reference), a gone cycle's last
+    live slot and CU price included."""
     book = RivalBook()
     ref: dict[Any, dict[str, Any]] = {}
     was: set[Any] = set()
