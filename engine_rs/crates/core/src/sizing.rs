@@ -135,7 +135,7 @@ pub struct Sized {
 }
 
 impl Sized {
-    fn zero(hops: usize, ticks_missing: bool) -> Self {
+    pub(crate) fn zero(hops: usize, ticks_missing: bool) -> Self {
         Self {
             amount_in: 0,
             amount_out: 0,

@@ -145,7 +145,7 @@ impl PoolGraph {
         }))
     }
 
-    fn legs(&self, edges: &[u32]) -> Vec<Leg<'_>> {
+    pub(super) fn legs(&self, edges: &[u32]) -> Vec<Leg<'_>> {
         edges
             .iter()
             .map(|&e| {
@@ -172,6 +172,17 @@ impl PoolGraph {
     /// The cycle along `edges` sized at its best input (no names built: what
     /// [`PoolGraph::opportunity_of`] makes an [`Opportunity`] of).
     pub(super) fn size(&self, edges: &[u32]) -> Sized {
+        // the pools' spot rates as the graph keeps them (each pool state's own, before
+        // the mints' transfer fees): each leg's rate is at most its pool's (a fee factor
+        // is at most 1 and rounding is monotone), so a product at or below 1 here is one
+        // there too, where `optimal_input` finds nothing. Most cycles end here, without
+        // their legs built or their pools' spot rates computed again.
+        let bound = edges
+            .iter()
+            .fold(1.0, |acc, &e| acc * self.pool_of(e).rate[(e & 1) as usize]);
+        if bound <= 1.0 {
+            return Sized::zero(edges.len(), false);
+        }
         optimal_input(&self.legs(edges))
     }
 

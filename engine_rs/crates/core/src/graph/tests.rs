@@ -443,3 +443,46 @@ fn kept_sizings_are_the_fresh_ones() {
     }
     assert!(checked > 1_000, "{checked}");
 }
+
+/// `size` leaves a cycle whose pools' kept spot rates multiply to at most 1 unsized,
+/// without building its legs: over random markets (some pools standing off their price,
+/// so some cycles pay), every indexed cycle is sized exactly as `optimal_input` sizes
+/// its legs, and both kinds of cycle occur.
+#[test]
+fn size_skips_only_what_optimal_input_would_not_size() {
+    let mut r = Lcg(0x5121e);
+    let (mut skipped, mut sized, mut paying_near_1) = (0, 0, 0);
+    for _ in 0..60 {
+        let tokens = 4 + r.below(8);
+        let pools = tokens + r.below(3 * tokens);
+        let disloc = 0.002 + 0.03 * r.unit(); // some cycles pay a little, some a lot
+        let m = Market::new(&mut r, tokens, pools, 3.min(pools - 1), disloc);
+        let base = name("T", 0);
+        let mut g = PoolGraph::new(std::slice::from_ref(&base), 4).unwrap();
+        for k in 0..pools {
+            m.upsert(&mut g, k);
+        }
+        for c in g.cycles.iter().flatten() {
+            let bound = c
+                .edges
+                .iter()
+                .fold(1.0, |acc, &e| acc * g.pool_of(e).rate[(e & 1) as usize]);
+            let full = crate::sizing::optimal_input(&g.legs(&c.edges));
+            assert_eq!(g.size(&c.edges), full, "{:?}", c.edges);
+            if bound <= 1.0 {
+                skipped += 1;
+            } else {
+                sized += 1;
+                paying_near_1 += usize::from(full.amount_in > 0 && bound < 1.01);
+            }
+        }
+    }
+    assert!(
+        skipped > 100 && sized > 100,
+        "{skipped} skipped, {sized} sized"
+    );
+    assert!(
+        paying_near_1 > 10,
+        "{paying_near_1} paying cycles within 1% of 1"
+    );
+}
