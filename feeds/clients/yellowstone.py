@@ -122,6 +122,49 @@ class StreamEnded(Exception):
 
 
 _STATUS = {s.value[0]: s for s in grpc.StatusCode}
+STATUS_AFTER_WRITE_S = 1.0  # how long a failed write waits for the server's status
+
+
+class _KeepStatus:
+    """A grpc.aio call's Core side, keeping the status the server sent.
+
+    grpc.aio (1.85) ends a call whose request write failed with its own INTERNAL
+    "Internal error from Core", written over the server's status when the server had
+    ended the stream first (a ping's answer in flight as the server drops it,
+    grpc/grpc#36066, fix proposed in grpc/grpc#43486). Here a failed write leaves a
+    status already set as it is, and otherwise gives the server's the time it takes to
+    come; only if none comes within ``STATUS_AFTER_WRITE_S`` is grpc.aio's set (which
+    keeps the wait from hanging when Core sends none)."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+    def set_internal_error(self, error: str) -> None:
+        inner = self._inner
+        if inner.done():
+            return
+
+        def unless_ended() -> None:
+            if not inner.done():
+                inner.set_internal_error(error)
+
+        asyncio.get_running_loop().call_later(STATUS_AFTER_WRITE_S, unless_ended)
+
+
+def keep_server_status(call: Any) -> None:
+    """Make ``call`` report the server's status over a failed write's (see
+    :class:`_KeepStatus`); a grpc.aio without the private part it wraps is left as is."""
+    inner = getattr(call, "_cython_call", None)
+    if inner is not None and callable(getattr(inner, "set_internal_error", None)):
+        call._cython_call = _KeepStatus(inner)
 
 
 class _Requests:
@@ -332,6 +375,7 @@ class GrpcWorker:
             request_serializer=pb.SubscribeRequest.SerializeToString,
             response_deserializer=None,
         )(outbox, metadata=self._metadata())
+        keep_server_status(call)
         outbox.hold_until(call.initial_metadata)
         self._call, self._outbox = call, outbox
         self._opened(from_slot)

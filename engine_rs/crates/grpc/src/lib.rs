@@ -565,7 +565,9 @@ async fn subscribe(
                         Ok(pings) => {
                             for id in pings {
                                 if let Err(e) = out.send_data(frame(&ping_request(id)), false) {
-                                    return failed("ping answer", e);
+                                    let write = failed("ping answer", e);
+                                    return ended_first(cfg, sh, &mut deframer, &mut body, write)
+                                        .await;
                                 }
                             }
                         }
@@ -573,17 +575,56 @@ async fn subscribe(
                     }
                 }
                 Some(Err(e)) => return failed("stream", e),
-                None => {
-                    return match body.trailers().await {
-                        Ok(Some(t)) => status_of(&t)
-                            .unwrap_or_else(|| End::Failed("trailers without grpc-status".into())),
-                        Ok(None) => End::Failed("the stream ended without trailers".into()),
-                        Err(e) => failed("trailers", e),
-                    };
-                }
+                None => return trailers(&mut body).await,
             },
-            end = pump(cmds, &mut out) => return end,
+            write = pump(cmds, &mut out) => {
+                return ended_first(cfg, sh, &mut deframer, &mut body, write).await;
+            }
         }
+    }
+}
+
+/// The stream's status from its trailers, once its DATA has all been read.
+async fn trailers(body: &mut h2::RecvStream) -> End {
+    match body.trailers().await {
+        Ok(Some(t)) => {
+            status_of(&t).unwrap_or_else(|| End::Failed("trailers without grpc-status".into()))
+        }
+        Ok(None) => End::Failed("the stream ended without trailers".into()),
+        Err(e) => failed("trailers", e),
+    }
+}
+
+/// How long a failed write waits for the server's status already on its way.
+const STATUS_AFTER_WRITE: Duration = Duration::from_secs(1);
+
+/// A request (a ping's answer, a new filter) could not be written. When the server
+/// ended the stream first, h2 refuses the write ("inactive stream") while the server's
+/// messages and status wait on `body`: those are applied and that status is the end, as
+/// the server said it. Otherwise (or if it does not come at once) the write's failure.
+async fn ended_first(
+    cfg: &Config,
+    sh: &Shared,
+    deframer: &mut Deframer,
+    body: &mut h2::RecvStream,
+    write: End,
+) -> End {
+    let rest = async {
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.ok()?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            if let Err(end) = received(cfg, sh, deframer, &chunk) {
+                return Some(end);
+            }
+        }
+        match trailers(body).await {
+            end @ End::Status { .. } => Some(end),
+            _ => None,
+        }
+    };
+    match tokio::time::timeout(STATUS_AFTER_WRITE, rest).await {
+        Ok(Some(end)) => end,
+        _ => write,
     }
 }
 
