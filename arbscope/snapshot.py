@@ -16,7 +16,7 @@ from engine_rs.records import Cycle, FeeContext, Opportunity, Score
 from feeds import venues
 from feeds.health import FeedHealth
 from feeds.wire.tokens import pair_order
-from feeds.wire.units import TokenBook
+from feeds.wire.units import TokenBook, UsdRates
 
 from .cycle_costs import CycleCost
 from .equity import EquityPoint
@@ -185,6 +185,7 @@ class SnapshotBuilder:
             None,
             (),
         )
+        self._usd = UsdRates()  # the tokens' paths to a stablecoin, while the pairs stay
 
     def build(self, facts: SnapshotFacts) -> Snapshot:
         """The screen's view of the evaluator's state, with the session's ``facts``."""
@@ -246,7 +247,7 @@ class SnapshotBuilder:
             mode=ev.mode,
             health=verdict.status if verdict is not None else "",
             problems=verdict.problems if verdict is not None else (),
-            names=(names or TokenBook()).with_usd(mids or {}),
+            names=self._usd.book(names or TokenBook(), mids or {}),
             commitment=facts.get("commitment", ""),
             coverage=facts.get("coverage") or {},
             endpoints=facts.get("endpoints", 0),

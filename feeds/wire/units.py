@@ -136,25 +136,102 @@ class TokenBook:
         """This book with USD per base unit from ``mids`` (pair (a, b) -> raw b per raw
         a): 1 unit of a stablecoin is 1 USD; every other token reached through pairs
         from a stablecoin of known decimals takes the product of the mids on its
-        shortest path. No path, or unknown decimals on the way: no USD."""
+        shortest path. No path, or unknown decimals on the way: no USD. (A screen that
+        asks again and again keeps a :class:`UsdRates`: the same book, the paths found
+        only when the pairs change.)"""
+        seeds = self._stable_rates(mids)
+        return TokenBook(self.tokens, _rates(seeds, _paths(seeds, mids), mids))
+
+    def _stable_rates(self, mids: Mapping[tuple[str, str], float]) -> dict[str, float]:
+        """USD per base unit of each stablecoin of known decimals among ``mids``' tokens
+        and this book's."""
         rates: dict[str, float] = {}
         for mint in {*(m for pair in mids for m in pair), *self.tokens}:
             t = self.info(mint)
             if t.usd_stable and t.decimals is not None:
                 rates[mint] = 10.0**-t.decimals
-        adj: dict[str, list[tuple[str, float]]] = {}
-        for (a, b), mid in mids.items():
-            if mid > 0 and mid == mid and mid != float("inf"):
-                adj.setdefault(a, []).append((b, mid))  # 1 raw a = mid raw b
-                adj.setdefault(b, []).append((a, 1.0 / mid))
-        frontier = sorted(rates)
-        while frontier:  # breadth first: the fewest hops to a stablecoin win
-            nxt: list[str] = []
-            for m in frontier:
-                for other, x in sorted(adj.get(m, [])):
-                    if other not in rates:
-                        rates[other] = rates[m] / x  # 1 raw m = x raw other
-                        nxt.append(other)
-            frontier = sorted(nxt)
-        rates = {m: r for m, r in rates.items() if r > 0}
-        return TokenBook(self.tokens, rates)
+        return rates
+
+
+def _usable(mid: float) -> bool:
+    return mid > 0 and mid == mid and mid != float("inf")
+
+
+# one step of a path to a stablecoin: (token reached, token it is reached from, the
+# pair's key in the mids, whether 1 raw of the second is the pair's mid raw of the first)
+_Step = tuple[str, str, tuple[str, str], bool]
+
+
+def _paths(seeds: Mapping[str, float], mids: Mapping[tuple[str, str], float]) -> list[_Step]:
+    """Every token's shortest path from a stablecoin of ``seeds`` over the pairs of
+    ``mids`` with a usable mid, as the steps that reach each token, in the order they
+    are taken: breadth first (the fewest hops win), each round's tokens and each one's
+    neighbours by mint (then by the step's rate, where two pairs join the same tokens)."""
+    adj: dict[str, list[tuple[str, float, tuple[str, str], bool]]] = {}
+    for (a, b), mid in mids.items():
+        if _usable(mid):
+            adj.setdefault(a, []).append((b, mid, (a, b), True))  # 1 raw a = mid raw b
+            adj.setdefault(b, []).append((a, 1.0 / mid, (a, b), False))
+    reached = set(seeds)
+    steps: list[_Step] = []
+    frontier = sorted(reached)
+    while frontier:
+        nxt: list[str] = []
+        for m in frontier:
+            for other, _x, key, forward in sorted(adj.get(m, []), key=lambda e: e[:2]):
+                if other not in reached:
+                    reached.add(other)
+                    steps.append((other, m, key, forward))
+                    nxt.append(other)
+        frontier = sorted(nxt)
+    return steps
+
+
+def _rates(
+    seeds: Mapping[str, float], steps: Sequence[_Step], mids: Mapping[tuple[str, str], float]
+) -> dict[str, float]:
+    """USD per base unit along ``steps`` from the stablecoins' ``seeds``, with the mids
+    of now; none that is not above 0."""
+    rates = dict(seeds)
+    for other, m, key, forward in steps:
+        mid = mids[key]
+        rates[other] = rates[m] / (mid if forward else 1.0 / mid)  # 1 raw m = x raw other
+    return {m: r for m, r in rates.items() if r > 0}
+
+
+class UsdRates:
+    """:meth:`TokenBook.with_usd` for a screen that asks on every frame: the paths to a
+    stablecoin depend on which pairs have a usable mid and on the book's stablecoins,
+    not on the mids' values, so they are found again only when those change (a new
+    pair, a pair's mid no longer usable, a book that learned a token); otherwise the
+    rates are one product per token along the paths kept. The same book as
+    ``with_usd`` gives, to the bit. (Where two pairs join the same two tokens, which
+    one a path takes can depend on their mids: found again each time then.)"""
+
+    def __init__(self) -> None:
+        self._tokens: Mapping[str, TokenInfo] | None = None
+        self._pairs: tuple[tuple[str, str], ...] = ()
+        self._usable: tuple[bool, ...] = ()
+        self._seeds: dict[str, float] = {}
+        self._steps: list[_Step] | None = None
+        self.found = 0  # how many times the paths were found (the rest reused them)
+
+    def book(self, names: TokenBook, mids: Mapping[tuple[str, str], float]) -> TokenBook:
+        """``names.with_usd(mids)``."""
+        pairs = tuple(mids)
+        usable = tuple(_usable(mid) for mid in mids.values())
+        if (
+            self._steps is None
+            or names.tokens is not self._tokens
+            or pairs != self._pairs
+            or usable != self._usable
+        ):
+            self._tokens, self._pairs, self._usable = names.tokens, pairs, usable
+            self._seeds = names._stable_rates(mids)
+            steps = _paths(self._seeds, mids)
+            joined = {frozenset(p) for p in pairs}
+            self._steps = steps if len(joined) == len(pairs) else None  # (see above)
+            self.found += 1
+        else:
+            steps = self._steps
+        return TokenBook(names.tokens, _rates(self._seeds, steps, mids))
