@@ -46,12 +46,13 @@ BUCKETS_NS = (
 )
 
 
-def _percentile_us(samples: Sequence[int], q: float) -> float | None:
-    """The ``q`` quantile (nearest rank) of ns ``samples``, in µs; None when empty."""
+def _percentiles_us(samples: Sequence[int], qs: Sequence[float]) -> list[float | None]:
+    """Each ``q`` of ``qs``'s quantile (nearest rank) of ns ``samples``, in µs (the
+    samples sorted once); Nones when there are none."""
     if not samples:
-        return None
+        return [None] * len(qs)
     data = sorted(samples)
-    return data[min(len(data) - 1, int(q * len(data)))] / 1000.0
+    return [data[min(len(data) - 1, int(q * len(data)))] / 1000.0 for q in qs]
 
 
 @dataclass(slots=True)
@@ -250,15 +251,16 @@ class KernelTimer:
         out = []
         for name in sorted(self.stats):
             st = self.stats[name]
-            rs, py = st.samples_ns.get("rust", ()), st.samples_ns.get("python", ())
+            rs = _percentiles_us(st.samples_ns.get("rust", ()), (0.5, 0.99))
+            py = _percentiles_us(st.samples_ns.get("python", ()), (0.5, 0.99))
             out.append(
                 TimingRow(
                     name,
                     st.calls,
-                    _percentile_us(rs, 0.5),
-                    _percentile_us(rs, 0.99),
-                    _percentile_us(py, 0.5),
-                    _percentile_us(py, 0.99),
+                    rs[0],
+                    rs[1],
+                    py[0],
+                    py[1],
                     st.shadow_checks,
                     st.mismatches,
                     st.errors,
