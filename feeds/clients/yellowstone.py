@@ -141,11 +141,77 @@ class _KeepStatus:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    # every other member of the Core call, handed on as it is (written out: no lookup
+    # by name on a stream's path; keep_server_status wraps only a call whose members
+    # are all here)
+    @property
+    def _status(self) -> Any:
+        return self._inner._status
+
+    @property
+    def _initial_metadata(self) -> Any:
+        return self._inner._initial_metadata
+
+    @property
+    def _channel(self) -> Any:
+        return self._inner._channel
 
     def __repr__(self) -> str:
         return repr(self._inner)
+
+    def _repr(self) -> str:
+        return str(self._inner._repr())
+
+    def _handle_status_once_received(self) -> Any:
+        return self._inner._handle_status_once_received()
+
+    def add_done_callback(self, callback: Callable[[], Any]) -> None:
+        self._inner.add_done_callback(callback)
+
+    def cancel(self, details: str) -> None:
+        self._inner.cancel(details)
+
+    def cancelled(self) -> bool:
+        return bool(self._inner.cancelled())
+
+    def done(self) -> bool:
+        return bool(self._inner.done())
+
+    def initial_metadata(self) -> Any:
+        return self._inner.initial_metadata()
+
+    def initiate_stream_stream(self, *args: Any) -> Any:
+        return self._inner.initiate_stream_stream(*args)
+
+    def initiate_unary_stream(self, *args: Any) -> Any:
+        return self._inner.initiate_unary_stream(*args)
+
+    def is_locally_cancelled(self) -> bool:
+        return bool(self._inner.is_locally_cancelled())
+
+    def is_ok(self) -> bool:
+        return bool(self._inner.is_ok())
+
+    def receive_serialized_message(self) -> Any:
+        return self._inner.receive_serialized_message()
+
+    def send_receive_close(self) -> Any:
+        return self._inner.send_receive_close()
+
+    def send_serialized_message(self, message: bytes) -> Any:
+        return self._inner.send_serialized_message(message)
+
+    def status(self) -> Any:
+        return self._inner.status()
+
+    def stream_unary(self, *args: Any) -> Any:
+        return self._inner.stream_unary(*args)
+
+    def time_remaining(self) -> Any:
+        return self._inner.time_remaining()
+
+    def unary_unary(self, *args: Any) -> Any:
+        return self._inner.unary_unary(*args)
 
     def set_internal_error(self, error: str) -> None:
         inner = self._inner
@@ -163,8 +229,14 @@ def keep_server_status(call: Any) -> None:
     """Make ``call`` report the server's status over a failed write's (see
     :class:`_KeepStatus`); a grpc.aio without the private part it wraps is left as is."""
     inner = getattr(call, "_cython_call", None)
-    if inner is not None and callable(getattr(inner, "set_internal_error", None)):
+    if inner is None:
+        return
+    members = {n for n in dir(type(inner)) if not n.startswith("__")}
+    if "set_internal_error" in members and members <= _KEPT_MEMBERS:
         call._cython_call = _KeepStatus(inner)
+
+
+_KEPT_MEMBERS = {n for n in vars(_KeepStatus) if not n.startswith("__")}
 
 
 class _Requests:
