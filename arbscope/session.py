@@ -302,24 +302,24 @@ class FeedSession:
         if now_ns is None:
             self._begin_turn(self.clock.now_ns())
             self._input(Kind.TICK, self.now_ns)
-            self._tick(self.now_ns, evaluate=True)
+            self._show(self._tick(self.now_ns, evaluate=True))
             return
-        self._tick(now_ns, evaluate=True)
+        self._show(self._tick(now_ns, evaluate=True))
 
     def end_turn(self, now_ns: int) -> None:
         """The rest of a turn whose evaluation was done in slices (:meth:`evaluate_slice`;
         a ``TURN`` input): the sweep, execution, events and health of a tick, evaluating
         nothing itself; what still waits in the backlog is the next turn's."""
-        self._tick(now_ns, evaluate=False)
+        self._show(self._tick(now_ns, evaluate=False))
 
-    def _tick(self, now_ns: int, evaluate: bool) -> None:
+    def _tick(self, now_ns: int, evaluate: bool) -> list[str] | None:
         self.now_ns = now_ns
         if self.collect_only:  # a collector publishes; the consumers evaluate
             self.ingest.take_changed()
             self.slot = self.ingest.stats().slot
             self.health.judge()
             self.screen.stale()
-            return
+            return None
         ev = self.ev
         ev.hold(self.health.stalled(now_ns))  # before the tick's scores: they carry it
         ex = ev.live_executor()
@@ -343,12 +343,9 @@ class FeedSession:
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
         fills = ev.execute(self.slot, now_ns, self.sink)
         self.observed.turned(fills)
-        # and by the frames' decisions since the last turn: the price panel's
-        self.screen.turned(queue.first(queue.decided, changed))
         self.rate.add(now, self.updates)
         if self.sink is not None:
             self.screen.emit(self.sink, now_ns)
-        self.health.judge()
         self.screen.stale()
         # trading live on its own: a frame that moves a pool is decided on in its own call,
         # not at the next period (tick to trade); otherwise the periodic turn decides
@@ -356,6 +353,17 @@ class FeedSession:
         self.ingest.on_change = self.decision.moved if auto_live else None
         if ex is not None and ex.armed and ex.core.fast_path:
             self.prewarm.run(ex, ev.live, now_ns)
+        # and by the frames' decisions since the last turn: the price panel's
+        return queue.first(queue.decided, changed)
+
+    def _show(self, changed: list[str] | None) -> None:
+        """A tick's part no decision reads (a live turn's loop step of its own): the price
+        panel's pools that ``changed`` (None: a collector's tick), the feeds' health."""
+        if changed is None:
+            return
+        self.screen.turned(changed)
+        self.health.judge()
+        self.screen.stale()
 
     def _begin_turn(self, now_ns: int) -> None:
         """What a live turn does before it evaluates: at most every
@@ -378,7 +386,7 @@ class FeedSession:
         self._begin_turn(now_ns)
         if self.collect_only or self.slice_s is None:
             self._input(Kind.TICK, now_ns)
-            self._tick(now_ns, evaluate=True)
+            self._show(self._tick(now_ns, evaluate=True))
             return
         left: int | None = None  # the pools of the turn still to evaluate
         while True:
@@ -389,9 +397,12 @@ class FeedSession:
             if left <= 0 or n == 0:
                 break
         self.slices_yielded += 1
-        await asyncio.sleep(0)  # the turn's end (feeds' health, sweep, fills) a step of its own
+        await asyncio.sleep(0)  # the turn's end (sweep, fills, events) a step of its own
         self._input(Kind.TURN, now_ns)
-        self._tick(now_ns, evaluate=False)
+        changed = self._tick(now_ns, evaluate=False)
+        self.slices_yielded += 1
+        await asyncio.sleep(0)  # and the screen's part (prices, feeds' health) another
+        self._show(changed)
 
     def _slice_now(self, now_ns: int, most: int | None) -> tuple[int, int]:
         """A live slice: ``Backlog.slice`` for at most ``slice_s`` of the budget clock

@@ -127,8 +127,9 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     ]
     assert log[len(first) :] == [f"evaluate {b}"]
     assert s.backlog == (0, 0.0)
-    # before each of the first turn's four slices and its end; the second's one and its end
-    assert s.slices_yielded == 5 + 2
+    # before each of the first turn's four slices, its end and its screen's part; the
+    # second's one, its end and its screen's part
+    assert s.slices_yielded == 6 + 3
 
 
 @pytest.mark.slow
