@@ -58,37 +58,45 @@ impl PoolGraph {
             .pool_ix
             .get(pool_id)
             .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
-        let ids = self.pool_cycles[s as usize].clone();
+        // (taken while the cycles are walked, put back after: nothing in the walk reads it)
+        let ids = std::mem::take(&mut self.pool_cycles[s as usize]);
         let stamp = self.version;
         let mut opps = Vec::with_capacity(if only_live { 0 } else { ids.len() });
-        for id in ids {
-            let Some(c) = self.cycles[id as usize].as_ref() else {
-                continue;
+        for &id in &ids {
+            let (persistence, fresh, opp) = {
+                let Some(c) = self.cycles[id as usize].as_ref() else {
+                    continue;
+                };
+                if c.edges.len() > max_hops {
+                    continue;
+                }
+                // sized again only when a state it reads changed since its last sizing (a
+                // cycle through several pools that moved together is evaluated once per
+                // pool: the same numbers each time); its persistence counted either way.
+                // A kept sizing is read where it is, copied only into a cycle kept
+                let kept_sizing = c.sized.as_ref().filter(|(at, _)| {
+                    *at >= self.mints_at && c.edges.iter().all(|&e| self.pool_of(e).version <= *at)
+                });
+                let fresh = match kept_sizing {
+                    Some(_) => None,
+                    None => Some(self.size(&c.edges)),
+                };
+                let Some(sized) = fresh.as_ref().or(kept_sizing.map(|(_, s)| s)) else {
+                    continue;
+                };
+                let persistence = if sized.amount_in > 0 {
+                    c.persistence + 1
+                } else {
+                    0
+                };
+                let kept = !only_live || sized.amount_out > sized.amount_in || sized.ticks_missing;
+                let opp =
+                    kept.then(|| self.opportunity_of(c.base, &c.edges, Some(0), sized.clone()));
+                (persistence, fresh, opp)
             };
-            if c.edges.len() > max_hops {
-                continue;
-            }
-            // sized again only when a state it reads changed since its last sizing (a
-            // cycle through several pools that moved together is evaluated once per
-            // pool: the same numbers each time); its persistence counted either way
-            let kept_sizing = c.sized.as_ref().filter(|(at, _)| {
-                *at >= self.mints_at && c.edges.iter().all(|&e| self.pool_of(e).version <= *at)
-            });
-            let reused = kept_sizing.is_some();
-            let sized = match kept_sizing {
-                Some((_, s)) => s.clone(),
-                None => self.size(&c.edges),
-            };
-            let persistence = if sized.amount_in > 0 {
-                c.persistence + 1
-            } else {
-                0
-            };
-            let kept = !only_live || sized.amount_out > sized.amount_in || sized.ticks_missing;
-            let opp = kept.then(|| self.opportunity_of(c.base, &c.edges, Some(0), sized.clone()));
             if let Some(c) = self.cycles[id as usize].as_mut() {
                 c.persistence = persistence;
-                if !reused {
+                if let Some(sized) = fresh {
                     c.sized = Some((stamp, sized));
                 }
             }
@@ -97,6 +105,7 @@ impl PoolGraph {
                 opps.push(opp);
             }
         }
+        self.pool_cycles[s as usize] = ids;
         sort(&mut opps);
         Ok(opps)
     }
