@@ -39,10 +39,15 @@ def test_live_bench_reports_build_sign_and_the_tick_to_trade_steps(tmp_path: Pat
     way = "bundle, unsimulated (fast path)"
     args = ["--reps", "20", "--seconds", "3", "--pools", "48", "--tokens", "16"]
     args += ["--trades", "10", "--slot-ms", "100", "--way", way, "--sim-nice", "0,5"]
+    args += ["--hot", "10"]
     out = run_python(["-m", "bench.live", *args, "--json", str(out_json)], timeout=300)
     assert out.returncode == 0, out.stderr
     data = json.loads(out_json.read_text())
     assert data["build_sign"]["bytes"] > 1_000  # 5 instructions, one signature
+    # the in-process hot path's steps, warm and with the caches written over
+    hot, cold = data["hot_path"], data["hot_path_cold"]
+    assert list(hot) == list(cold) and "build" in hot and "total" in hot
+    assert all(v > 0 for v in (*hot.values(), *cold.values()))
     # the way once per simulator niceness: at 0 under the way's own name
     assert list(data["tick_to_trade"]) == [way, f"{way}, simulator at nice 5"]
     for r in data["tick_to_trade"].values():
