@@ -215,7 +215,7 @@ async def unary_shapes(ch: grpc.aio.Channel) -> dict[str, Any]:
         for c, level in COMMITMENTS.items():
             req = req_t() if level is None else req_t(commitment=level)  # type: ignore[call-arg]
             got = await call(name, req, resp_t)
-            end = time.monotonic() + WINDOW_S  # (the plugin's window: NOT_YET)
+            end = time.monotonic() + WINDOW_S  # (the processed block's window: NOT_YET_ERROR)
             while c in ("default", "processed") and got == NOT_YET_ERROR and time.monotonic() < end:
                 got = await call(name, req, resp_t)
             if isinstance(got, dict):
