@@ -722,20 +722,87 @@ async def steady(target: str, timeout_s: float = 300.0) -> tuple[dict[str, Any],
     raise AssertionError(f"{target} still starting after {timeout_s:.0f} s")
 
 
-def main() -> int:
+async def window(
+    target: str, asks: int, wait_s: float = 0.0
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """The processed block's window, counted: each block call (``GetSlot``,
+    ``GetBlockHeight``, ``GetLatestBlockhash``) asked ``asks`` times at each commitment,
+    one after another, once the server holds a finalized block (waited for up to
+    ``wait_s``); per call and commitment, how many answers were :data:`NOT_YET_ERROR`
+    and the longest run of them."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    async with grpc.aio.insecure_channel(target) as ch:
+        final = ch.unary_unary(
+            "/geyser.Geyser/GetSlot",
+            request_serializer=pb.GetSlotRequest.SerializeToString,
+            response_deserializer=pb.GetSlotResponse.FromString,
+        )
+        end = time.monotonic() + wait_s
+        while True:
+            try:
+                await final(pb.GetSlotRequest(commitment=pb.FINALIZED), timeout=10)
+                break
+            except grpc.aio.AioRpcError:
+                if time.monotonic() >= end:
+                    raise
+                await asyncio.sleep(0.5)  # (polling a node that is starting)
+    calls = (
+        ("GetSlot", pb.GetSlotRequest, pb.GetSlotResponse),
+        ("GetBlockHeight", pb.GetBlockHeightRequest, pb.GetBlockHeightResponse),
+        ("GetLatestBlockhash", pb.GetLatestBlockhashRequest, pb.GetLatestBlockhashResponse),
+    )
+    async with grpc.aio.insecure_channel(target) as ch:
+        for name, req_t, resp_t in calls:
+            fn = ch.unary_unary(
+                f"/geyser.Geyser/{name}",
+                request_serializer=req_t.SerializeToString,
+                response_deserializer=resp_t.FromString,
+            )
+            for c in ("default", "processed", "confirmed", "finalized"):
+                level = COMMITMENTS[c]
+                req = req_t() if level is None else req_t(commitment=level)  # type: ignore[call-arg]
+                n = run = longest = 0
+                for _ in range(asks):
+                    try:
+                        await fn(req, timeout=10)
+                        run = 0
+                    except grpc.aio.AioRpcError as exc:
+                        if [exc.code().name, words(exc.details() or "")] != NOT_YET_ERROR["error"]:
+                            raise
+                        n, run = n + 1, run + 1
+                        longest = max(longest, run)
+                out.setdefault(name, {})[c] = (n, longest)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Write :data:`FIXTURE` from the real plugin: a validator with it on the node
     market (``tests/support/realnode.py``), probed as it starts and once past its
-    start."""
+    start. ``--window N``: instead, once it holds a finalized block, count the processed
+    block's window (:func:`window`, ``N`` asks of each call at each commitment) and
+    print it."""
+    import argparse
     import tempfile
 
     from tests.support import realnode
 
+    ap = argparse.ArgumentParser(prog="python -m tests.support.geyser_shapes")
+    ap.add_argument("--window", type=int, metavar="N", help="count the processed window")
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="arbscope-shapes-") as tmp:
         market = realnode.market(Path(tmp) / "market")
         v = realnode.start(Path(tmp) / "market")
         try:
             assert v.info is not None
             target = v.info.grpc_url.split("//", 1)[1]
+            if args.window:  # (once a block is finalized: the window is there at any age)
+                counts = asyncio.run(window(target, args.window, wait_s=300.0))
+                print(f"{'call':<20} " + " ".join(f"{c:>16}" for c in counts["GetSlot"]))
+                for name, row in counts.items():
+                    cells = " ".join(f"{f'{n} (run {r})':>16}" for n, r in row.values())
+                    print(f"{name:<20} {cells}")
+                print(f"answers {NOT_YET_ERROR['error']} of {args.window} asks each (longest run)")
+                return 0
             startup, settled = asyncio.run(steady(target))
             probe = probe_for(v.info.rpc_url, target, market.pools, market.config["seed"])
             shapes = asyncio.run(collect(probe))
