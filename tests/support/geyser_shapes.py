@@ -46,6 +46,7 @@ from typing import Any
 import grpc
 
 from feeds.wire.geyser import geyser_pb2 as pb
+from tests.support.hostile import until_answered
 from tests.support.paths import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "node" / "geyser_shapes.json"
@@ -723,7 +724,7 @@ async def steady(target: str, timeout_s: float = 300.0) -> tuple[dict[str, Any],
 
 
 async def window(
-    target: str, asks: int, wait_s: float = 0.0
+    target: str, asks: int, wait_s: float = 300.0
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """The processed block's window, counted: each block call (``GetSlot``,
     ``GetBlockHeight``, ``GetLatestBlockhash``) asked ``asks`` times at each commitment,
@@ -737,15 +738,15 @@ async def window(
             request_serializer=pb.GetSlotRequest.SerializeToString,
             response_deserializer=pb.GetSlotResponse.FromString,
         )
-        end = time.monotonic() + wait_s
-        while True:
+
+        async def finalized() -> bool:
             try:
                 await final(pb.GetSlotRequest(commitment=pb.FINALIZED), timeout=10)
-                break
             except grpc.aio.AioRpcError:
-                if time.monotonic() >= end:
-                    raise
-                await asyncio.sleep(0.5)  # (polling a node that is starting)
+                return False  # "block is not available yet": still starting
+            return True
+
+        await until_answered(finalized, wait_s, every=0.5)
     calls = (
         ("GetSlot", pb.GetSlotRequest, pb.GetSlotResponse),
         ("GetBlockHeight", pb.GetBlockHeightRequest, pb.GetBlockHeightResponse),
