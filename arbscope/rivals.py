@@ -81,12 +81,15 @@ class _Said(NamedTuple):
 
 @dataclass(slots=True)
 class _Price:
-    """A CU price that entries share: every live cycle holds the book's one cell, set
-    in place as the price moves (one write, where a write to each of ~12,000 live cycles
-    held the turn's end at 3,000 pools); a gone cycle keeps a cell of its own, fixed at
-    the price it was last live with."""
+    """What the live cycles share, set once a turn (a write to each of ~12,000 held the
+    turn's end at 3,000 pools): the CU price (``value``) and the live entries as the
+    last observe saw them (``entries``: key -> (opportunity, score), what each live
+    cycle's score is read from). A gone cycle keeps a cell of its own, fixed at the
+    price it was last live with (``entries`` None: its score is its own, a
+    :class:`_Said`)."""
 
     value: int
+    entries: Mapping[OppKey, tuple[Any, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -98,14 +101,24 @@ class _Held:
     last: int  # the last slot it was live (kept from when it is no longer live)
     live: bool
     first_go: int | None  # the first slot of this run it was GO
-    # its last evaluation's score, the CU price and the CU limit it was observed with
-    # (what ``verdict``, ``priority`` and ``net_profit`` are read from, when asked: a
-    # rival on its pools, a few a second, where every live cycle is observed each tick)
-    score: Any
+    # what its last score is read from, when asked (``verdict``, ``priority`` and
+    # ``net_profit``: a rival on its pools, a few a second, where ~12,000 cycles are live
+    # each tick): while live, the entry the last observe saw (the shared cell's
+    # ``entries``); once gone, what was read of it then (``said``)
+    said: _Said | None
     price: _Price
     cu_limit: int = 200_000
     traded: int | None = None  # the slot one of our orders on it was decided in this run
     key: OppKey = ("", ())  # the cycle's base mint and pools, in its order
+
+    @property
+    def score(self) -> Any:
+        """Its last evaluation's score (an engine's ``Score`` while live, else a
+        :class:`_Said`)."""
+        said, entries = self.said, self.price.entries
+        if said is not None or entries is None:
+            return said
+        return entries[self.key][1]
 
     @property
     def cu_price(self) -> int:
@@ -360,9 +373,8 @@ class RivalBook:
         self._held: dict[OppKey, _Held] = {}
         self._by_pool: dict[str, set[OppKey]] = {}
         # the cycles live at the last observe, each with the (opportunity, score) entry
-        # it was observed with, whose identity says it was not scored again since
-        # (``observe`` skips it then)
-        self._entry: dict[OppKey, object] = {}
+        # it was observed with (a copy of the live dict then)
+        self._entry: dict[OppKey, tuple[Any, Any]] = {}
         self._observed: tuple[int, int] = (0, 0)  # the last observe's slot and CU price
         self._price = _Price(0)  # the live cycles' CU price (the last observe's)
         self._next_forget = 0
@@ -376,49 +388,45 @@ class RivalBook:
         self.outcomes: dict[str, int] = {}  # rival arbitrages landed, by outcome
 
     # ------------------------------------------------------------ our side
-    def observe(
-        self,
-        slot: int,
-        live: Mapping[OppKey, tuple[Any, Any]],
-        cu_price: int,
-        cu_limit: Mapping[OppKey, int] | None = None,
-    ) -> None:
+    def observe(self, slot: int, live: Mapping[OppKey, tuple[Any, Any]], cu_price: int) -> None:
         """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
-        score)), their verdicts and bids. A cycle keeps its score, read when a rival lands
-        on its pools (a few a second, where ~12,000 cycles are live each tick at 3,000
-        pools); one live at the last call too, with the same entry (not scored again
-        since), is as it was: not looked at, whatever the CU price (the live cycles share
-        one :class:`_Price`; its last live slot and price are set when it goes)."""
+        score)), their verdicts and bids. No live cycle is looked up by its key unless it
+        appeared, went or is GO (a lookup hashes the key's nested tuple again, ~0.1 µs;
+        a turn at 3,000 pools looked up each of ~15,000 twice): the live entries are
+        copied as they are (one C-level copy, which a live cycle's score is read from
+        when a rival lands on its pools, a few a second), the cycles that appeared or
+        went are set differences (hashes kept), the GO ones a walk over the entries."""
         last_slot, last_price = self._observed
-        now = self._price  # every live cycle's CU price: set below, once
-        entries, held = self._entry, self._held
-        for key, entry in live.items():
-            if cu_limit is None and entries.get(key) is entry:
-                continue
-            entries[key] = entry
-            score = entry[1]
-            limit = (cu_limit.get(key, 0) or 200_000) if cu_limit is not None else 200_000
-            h = held.get(key)
-            if h is None:
-                h = _Held(frozenset(key[1]), slot, slot, True, None, score, now, limit, key=key)
-                held[key] = h
-                for p in key[1]:
-                    self._by_pool.setdefault(p, set()).add(key)
-            else:
-                if not h.live:  # a new run of slots
-                    h.since, h.first_go, h.traded, h.live = slot, None, None, True
-                h.score, h.price, h.cu_limit = score, now, limit
-            if h.first_go is None and score.go:
-                h.first_go = slot
-        gone = [k for k in entries if k not in live]
+        now = self._price  # every live cycle's cell: set below, once
+        old, held, by_pool = self._entry, self._held, self._by_pool
+        seen = dict(live)
+        gone = set(old).difference(seen) if old else ()
         if gone:
             was = _Price(last_price)  # (the price they were live with at the last call)
             for key in gone:
                 h = held[key]
                 h.live, h.last, h.price = False, last_slot, was  # (live last at the last call)
-                h.score = _Said.of(h.score)  # (its score is final: what is read of it, kept)
-                del entries[key]
-        now.value = cu_price
+                h.said = _Said.of(old[key][1])  # (its score is final: what is read of it, kept)
+        for key in set(seen).difference(old) if len(seen) != len(old) or gone else ():
+            back = held.get(key)
+            if back is None:
+                back = _Held(frozenset(key[1]), slot, slot, True, None, None, now, key=key)
+                held[key] = back
+                for p in key[1]:
+                    keys = by_pool.get(p)
+                    if keys is None:
+                        by_pool[p] = {key}
+                    else:
+                        keys.add(key)
+            else:  # a new run of slots
+                back.since, back.first_go, back.traded, back.live = slot, None, None, True
+                back.said, back.price = None, now
+        for key in [key for key, entry in seen.items() if entry[1].go]:
+            h = held[key]
+            if h.first_go is None:
+                h.first_go = slot
+        now.value, now.entries = cu_price, seen
+        self._entry = seen
         self._observed = (slot, cu_price)
         if slot >= self._next_forget:
             self._next_forget = slot + 1_000

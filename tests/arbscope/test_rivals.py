@@ -336,10 +336,10 @@ def _observed_as_before(
 def test_observe_skips_only_what_did_not_change(
     steps: list[tuple[list[str], int, bool, int]],
 ) -> None:
-    """Cycles live again with the same entry (not scored again) are not looked at, the CU
-    price moving or not (the live ones share it); what the book holds of every cycle is
-    what looking at each of them every call gives (the reference), a gone cycle's last
-    live slot and CU price included."""
+    """What the book holds of every cycle is what looking at each of them every call
+    gives (the reference), a gone cycle's last live slot and CU price included: the live
+    ones share the CU price and read their score from the entries the call saw, and only
+    the cycles that appeared, went or are GO are looked up."""
     book = RivalBook()
     ref: dict[Any, dict[str, Any]] = {}
     was: set[Any] = set()
