@@ -64,6 +64,7 @@ from engine_rs.errors import DecodeError, EngineError, FrameError
 from ..health import HealthCounters, size_text
 from ..redact import redact
 from ..wire.protocol import (
+    ACCOUNT,
     Book,
     ErrorResponse,
     ProtocolError,
@@ -335,7 +336,7 @@ class PubSubWorker:
             return
         first = self.book.next_id
         frames = self.book.unsubscribe_all()
-        self.book.active.clear()  # unsubscribed: no longer this connection's to drop
+        self.book.clear_active()  # unsubscribed: no longer this connection's to drop
         self._unsubscribing = set(range(first, self.book.next_id))
         self._unsubscribed.clear()
         with contextlib.suppress(Exception):
@@ -375,13 +376,13 @@ class PubSubWorker:
         gone = before.keys() - want.keys()
         frames = []
         if gone:
-            active = self.book.active
-            for sid, sub in list(active.items()):
+            book = self.book
+            for sid, sub in list(book.active.items()):
                 if (sub.method, sub.label) not in want:
-                    del active[sid]
-                    frames.append(request(self.book.next_id, sub.unsubscribe_method, (sid,)))
-                    self.book.next_id += 1
-            for rid, sub in self.book.pending.items():
+                    book.drop(sid)
+                    frames.append(request(book.next_id, sub.unsubscribe_method, (sid,)))
+                    book.next_id += 1
+            for rid, sub in book.pending.items():
                 if (sub.method, sub.label) not in want:
                     self._cancelled.add(rid)  # unsubscribed as soon as it is answered
             asking = self._asking
@@ -504,7 +505,7 @@ class PubSubWorker:
             sub = self.book.answered(msg)
             if sub is not None and msg.id in self._cancelled:
                 self._cancelled.discard(msg.id)
-                del self.book.active[msg.result]
+                self.book.drop(msg.result)
                 self._outbox.append(
                     request(self.book.next_id, sub.unsubscribe_method, (msg.result,))
                 )
@@ -546,14 +547,15 @@ class PubSubWorker:
         memo = self._labels
         if memo is not None and memo[0] == key and memo[1] == refused:
             return memo[2]
-        out = frozenset(
-            {s.label for s in b.active.values() if s.method == "accountSubscribe"}
-            | {
-                s.label
-                for s in (*b.pending.values(), *self._asking.values())
-                if s.method == "accountSubscribe" and (s.method, s.label) not in refused
-            }
-        )
+        active = b.accounts()  # (counted as they come and go)
+        asked = {
+            s.label
+            for s in (*b.pending.values(), *self._asking.values())
+            if s.method == ACCOUNT and (s.method, s.label) not in refused
+        }
+        out = active if asked <= active else active | asked
+        if memo is not None and out is not memo[2] and out == memo[2]:
+            out = memo[2]  # the same set, the same object: what is derived from it is kept
         self._labels = (key, set(refused), out)
         return out
 

@@ -89,14 +89,26 @@ def request(id_: int, method: str, params: tuple[Any, ...] | list[Any] = ()) -> 
     return json.dumps(msg, separators=(",", ":"))
 
 
+ACCOUNT = "accountSubscribe"
+
+
 @dataclass(slots=True)
 class Book:
     """JSON-RPC id bookkeeping for one connection: which request id is which
-    subscription, and which server subscription id delivers which notifications."""
+    subscription, and which server subscription id delivers which notifications. The
+    active accounts' labels are counted as they come and go (:meth:`accounts`: the set,
+    made again only when it changed, where a walk over ~21,000 active subscriptions at
+    3,000 pools took ~4 ms each time the screen's health asked). ``active`` is changed
+    through the methods here only."""
 
     next_id: int = 1
     pending: dict[int, Subscription] = field(default_factory=dict)
     active: dict[int, Subscription] = field(default_factory=dict)  # server id -> sub
+    # the active accountSubscribes per label; the set of labels as last made, and
+    # whether a label came or went since
+    _counts: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _accounts: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _moved: bool = field(default=False, repr=False, compare=False)
 
     def subscribe(self, sub: Subscription) -> str:
         """The request frame for ``sub``; its id is remembered until answered."""
@@ -121,14 +133,56 @@ class Book:
             return None
         if isinstance(resp.result, bool) or not isinstance(resp.result, int):
             raise ProtocolError(f"{sub.method} answered with {resp.result!r}, not an id")
+        was = self.active.get(resp.result)  # (an id the server gave before: replaced)
+        if was is not None:
+            self._uncount(was)
         self.active[resp.result] = sub
+        if sub.method == ACCOUNT:
+            counts = self._counts
+            n = counts.get(sub.label, 0)
+            counts[sub.label] = n + 1
+            if not n:
+                self._moved = True
         return sub
+
+    def drop(self, server_id: int) -> Subscription | None:
+        """``server_id`` is no longer active (unsubscribed); what it was, if anything."""
+        sub = self.active.pop(server_id, None)
+        if sub is not None:
+            self._uncount(sub)
+        return sub
+
+    def _uncount(self, sub: Subscription) -> None:
+        if sub.method == ACCOUNT:
+            counts = self._counts
+            n = counts[sub.label] - 1
+            if n:
+                counts[sub.label] = n
+            else:
+                del counts[sub.label]
+                self._moved = True
+
+    def clear_active(self) -> None:
+        """No subscription is active any more (all unsubscribed, or the connection gone)."""
+        self.active.clear()
+        self._counts.clear()
+        self._moved = True
+
+    def accounts(self) -> frozenset[str]:
+        """The labels of the active account subscriptions (the same object while they
+        are the same)."""
+        if self._moved:
+            self._moved = False
+            now = frozenset(self._counts)
+            if now != self._accounts:  # (a label that went and came back: the same set)
+                self._accounts = now
+        return self._accounts
 
     def reset(self) -> list[Subscription]:
         """Forget the connection's ids (it closed); returns what to subscribe again."""
         subs = list(self.active.values()) + list(self.pending.values())
         self.pending.clear()
-        self.active.clear()
+        self.clear_active()
         return subs
 
 

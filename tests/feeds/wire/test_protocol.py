@@ -7,7 +7,7 @@ import base64
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feeds.wire import protocol as P
@@ -123,6 +123,57 @@ def test_book_tracks_ids_and_resubscribes_after_a_reconnect() -> None:
     ]
     again = book.reset()
     assert set(map(id, again)) == {id(subs[0]), id(subs[1])} and not book.active
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["subscribe", "answer", "drop", "clear", "reset"]),
+            st.sampled_from(["account", "logs", "slot"]),
+            st.integers(0, 3),  # which label (few: one label subscribed more than once)
+            st.integers(0, 5),  # which pending request / active id; the server id given
+        ),
+        max_size=60,
+    )
+)
+@example(  # two labels answered with one server id: the second replaces the first
+    [("subscribe", "account", 0, 0), ("subscribe", "account", 1, 0)]
+    + [("answer", "account", 0, 0)] * 2
+)
+def test_the_books_account_labels_are_its_active_account_subscriptions(
+    ops: list[tuple[str, str, int, int]],
+) -> None:
+    """``Book.accounts`` (counted as subscriptions come and go) is at every step the set
+    a walk over the active subscriptions gives, and the same object while that is the
+    same: subscriptions answered (a server id given twice replaces the first), dropped,
+    cleared, the connection reset."""
+    book = P.Book()
+    labels = [WP, "So11111111111111111111111111111111111111112", "A" * 43, "B" * 44]
+    was = book.accounts()
+    for op, kind, label, which in ops:
+        addr = labels[label]
+        if op == "subscribe":
+            if kind == "account":
+                book.subscribe(P.account_subscription(addr))
+            else:
+                book.subscribe(
+                    P.logs_subscription(addr) if kind == "logs" else P.slot_subscription()
+                )
+        elif op == "answer" and book.pending:
+            rid = sorted(book.pending)[which % len(book.pending)]
+            book.answered(P.Response(rid, 40 + which % 3))  # (often an id given before)
+        elif op == "drop":  # an active id (an unknown one when none is)
+            book.drop(sorted(book.active)[which % len(book.active)] if book.active else 99)
+        elif op == "clear":
+            book.clear_active()
+        elif op == "reset":
+            book.reset()
+        want = {s.label for s in book.active.values() if s.method == "accountSubscribe"}
+        now = book.accounts()
+        assert now == want
+        assert (now is was) == (now == was)
+        was = now
 
 
 @pytest.mark.parametrize(
