@@ -64,15 +64,33 @@ GC_EVERY_S = 0.1  # the garbage collector's own turn of the loop, this often
 # market moves, the start's fill and each reconnect read thousands of accounts), so the
 # old generation came to hold the whole live state again within minutes and each full
 # pass walked it (10-minute soak at 3,000 pools: 7 full passes of 526-871 ms).
+#
+# And a full pass comes ten times less often than Python's thresholds would have it
+# (FULL_EVERY): it walks the session's long-lived objects not yet frozen, ~150,000 at
+# 3,000 pools however often it runs (they die and leave as the state turns over), and
+# frees little. There (``bench.ui``, 30 s, a theme switch a second) 2 full passes walked
+# 136,000-181,000 objects in 88-148 ms and freed 12,000-34,000 (the virtual nodes Textual
+# makes for component styles at each restyle, older than a middle pass; 0-3,900 a middle
+# pass, with the sockets of reconnects). Middle passes stay at Python's pace: spaced ten
+# times wider they walked three times as much each (120-128 ms; what lives 1-10 s, the
+# live cycles' records, stayed in their generation). What outlives a middle pass waits
+# for the next full one, ~100 s.
+MIDDLE_EVERY = 10  # young passes before a middle one (Python's: 10)
+FULL_EVERY = 100  # middle passes before a full one (Python's: 10)
+_python_thresholds: list[tuple[int, int, int]] = []  # what restore_gc puts back
 
 
 def settle_gc() -> None:
     """Collect, freeze what is alive (modules, widgets, the session's graph and caches)
-    and leave collecting to :func:`collect_due`. ``gc.unfreeze()`` first, so what an
-    earlier source left behind is collected, not kept forever."""
+    and leave collecting to :func:`collect_due`, at the app's thresholds. ``gc.unfreeze()``
+    first, so what an earlier source left behind is collected, not kept forever."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    if gc.isenabled():  # (from Python's own collector: not a full pass of collect_due's)
+        was = gc.get_threshold()
+        _python_thresholds[:] = [was]
+        gc.set_threshold(was[0], MIDDLE_EVERY, FULL_EVERY)
     gc.disable()
     _settled[0] = gc.get_freeze_count()
 
@@ -117,6 +135,8 @@ def collect_due() -> int | None:
 def restore_gc() -> None:
     """Python's own collector again (the app is gone; the process may go on)."""
     gc.unfreeze()
+    if _python_thresholds:
+        gc.set_threshold(*_python_thresholds.pop())
     gc.enable()
 
 

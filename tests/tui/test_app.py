@@ -232,6 +232,43 @@ async def test_garbage_is_collected_in_a_loop_turn_of_its_own() -> None:
     assert gc.isenabled() and gc.get_freeze_count() == 0  # Python's own collector again
 
 
+def test_the_app_runs_the_older_passes_at_its_own_thresholds() -> None:
+    # settled, the app's collector runs a middle pass after MIDDLE_EVERY young ones and a
+    # full one after FULL_EVERY middle ones (collect_due reads the thresholds; a full pass
+    # ten times rarer than Python's), a settle from its own full pass keeps them, and
+    # restoring puts Python's back. In a fresh interpreter: the thresholds are the
+    # process's.
+    code = textwrap.dedent(
+        """
+        import gc
+        from tui import app
+        gc.set_threshold(700, 10, 10)
+        app.settle_gc()
+        assert gc.get_threshold() == (700, app.MIDDLE_EVERY, app.FULL_EVERY)
+        assert app.FULL_EVERY > 10 and not gc.isenabled()
+        app.settle_gc()  # (as collect_due's whole pass does)
+        assert gc.get_threshold() == (700, app.MIDDLE_EVERY, app.FULL_EVERY)
+        junk, gens = [], []
+        while 2 not in gens:
+            junk.extend([i] for i in range(800))  # a young pass due each time
+            gens.append(app.collect_due())
+            if len(junk) > 100_000:
+                junk.clear()
+        # each middle pass after MIDDLE_EVERY young ones, the full one after FULL_EVERY
+        # middle ones
+        assert gens.count(1) == app.FULL_EVERY, gens.count(1)
+        assert len(gens) == app.FULL_EVERY * (app.MIDDLE_EVERY + 1) + 1, len(gens)
+        app.restore_gc()
+        assert gc.get_threshold() == (700, 10, 10) and gc.isenabled()
+        print("ok")
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 def test_a_full_collection_walks_only_what_came_since_the_last_one() -> None:
     # the app's collector policy (automatic collection off, collect_due on a timer):
     # what survives a full pass is frozen, so each full pass walks what reached the old
