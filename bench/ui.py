@@ -33,14 +33,16 @@ import asyncio
 import collections
 import contextlib
 import cProfile
+import functools
 import gc
+import importlib
 import json
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         m0 = sum(c.messages for c in session.feeds.pool.counters) if session.feeds.pool else 0
         grown = Growth() if a.growth else None
         holds = LoopHolds(a.sample_holds_ms / 1e3).__enter__()
+        parts = PartTimes().__enter__() if a.parts else None
         # in this thread's CPU time: what the machine's other processes take is not charged
         prof = cProfile.Profile(time.thread_time) if a.profile else None
         if prof is not None:
@@ -184,6 +187,8 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             prof.disable()
             prof.dump_stats(a.profile)
         holds.__exit__()
+        if parts is not None:
+            parts.__exit__()
         if grown is not None:
             print("\n".join(grown.report()))
         why = session.timer.stateful_suspended
@@ -261,6 +266,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "gc_whole_pass_ms": 1e3 * unfrozen_pass_s,
         "gc_frozen_garbage_types": garbage_types.most_common(6),
         **holds.summary(),
+        "parts": parts.rows() if parts is not None else [],
     }
 
 
@@ -281,6 +287,69 @@ async def _toggle_pause(app: Any) -> float:
     while app.paused == paused:
         await asyncio.sleep(0.001)
     return time.perf_counter() - k0
+
+
+# what ``--parts`` times, (module, class, method): a live turn's steps and their parts
+PARTS = (
+    ("arbscope.session", "FeedSession", "_tick"),
+    ("arbscope.parts.observed", "Observed", "turned"),
+    ("arbscope.rivals", "RivalBook", "observe"),
+    ("arbscope.market", "Evaluator", "execute"),
+    ("arbscope.session", "FeedSession", "_show"),
+    ("arbscope.parts.screen", "Screen", "turned"),
+    ("arbscope.parts.health", "Health", "judge"),
+    ("feeds.clients.pool", "FeedPool", "health"),
+    ("arbscope.market", "Evaluator", "evaluate"),
+    ("arbscope.opportunities", "OpportunityBook", "enter"),
+)
+
+
+class PartTimes:
+    """``--parts``: each method of :data:`PARTS` timed in this thread's CPU time while
+    installed (a wrapper on its class, the method put back at exit): what a turn's
+    steps are made of, part by part, where ``LoopHolds`` times whole steps."""
+
+    def __init__(self, parts: Sequence[tuple[str, str, str]] = PARTS) -> None:
+        self.parts = parts
+        self.times: dict[str, list[float]] = {}
+        self._put_back: list[tuple[type, str, Callable[..., Any]]] = []
+
+    def __enter__(self) -> PartTimes:
+        for module, cls, name in self.parts:
+            owner = vars(importlib.import_module(module))[cls]
+            method = vars(owner)[name]
+            self._put_back.append((owner, name, method))
+            setattr(owner, name, self._timed(f"{cls}.{name}", method))
+        return self
+
+    def _timed(self, label: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        times = self.times.setdefault(label, [])
+        clock = time.thread_time
+
+        @functools.wraps(method)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            c = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                times.append(clock() - c)
+
+        return timed
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, method in reversed(self._put_back):
+            setattr(owner, name, method)
+        self._put_back.clear()
+
+    def rows(self) -> list[tuple[str, int, float, float, float, float]]:
+        """(part, calls, p50, p90, max ms, sum s), in :data:`PARTS`' order."""
+        out = []
+        for label, ts in self.times.items():
+            if ts:
+                ms = sorted(t * 1e3 for t in ts)
+                p90 = _nearest_rank(ms, 90.0)
+                out.append((label, len(ms), statistics.median(ms), p90, ms[-1], sum(ts)))
+        return out
 
 
 class Growth:
@@ -600,6 +669,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "app, so its other figures are not the bench's)",
     )
     ap.add_argument(
+        "--parts",
+        action="store_true",
+        help="time the parts of a turn (PARTS: rivals, execution, health, the screen ...) "
+        "in this thread's CPU time",
+    )
+    ap.add_argument(
         "--profile",
         metavar="PATH",
         help="cProfile the app's thread over the measured window, its stats to PATH "
@@ -719,6 +794,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"inside the steps over {a.sample_holds_ms:g} ms, 5 ms samples (innermost first):")
         for where, n in r["long_steps_sampled"]:
             print(f"  {n:5d}  {where or '(outside the project)'}")
+    if r["parts"]:
+        print("a turn's parts (--parts), this thread's CPU time:")
+        table = [
+            (n, f"{c:,}", f"{p50:.2f}", f"{p90:.2f}", f"{mx:.2f}", f"{tot:.2f}")
+            for n, c, p50, p90, mx, tot in r["parts"]
+        ]
+        heads = ("part", "calls", "p50 ms", "p90 ms", "max ms", "sum s")
+        print("\n".join(markdown(heads, table)))
     if len(r["rss_mb_over_time"]) > 2:
         print(
             "RSS over time: "
