@@ -289,19 +289,26 @@ async def _toggle_pause(app: Any) -> float:
     return time.perf_counter() - k0
 
 
-# what ``--parts`` times, (module, class, method): a live turn's steps and their parts
+# what ``--parts`` times ("module:Class.method"): a live turn's steps and their parts
 PARTS = (
-    ("arbscope.session", "FeedSession", "_tick"),
-    ("arbscope.parts.observed", "Observed", "turned"),
-    ("arbscope.rivals", "RivalBook", "observe"),
-    ("arbscope.market", "Evaluator", "execute"),
-    ("arbscope.session", "FeedSession", "_show"),
-    ("arbscope.parts.screen", "Screen", "turned"),
-    ("arbscope.parts.health", "Health", "judge"),
-    ("feeds.clients.pool", "FeedPool", "health"),
-    ("arbscope.market", "Evaluator", "evaluate"),
-    ("arbscope.opportunities", "OpportunityBook", "enter"),
+    "arbscope.session:FeedSession._tick",
+    "arbscope.parts.observed:Observed.turned",
+    "arbscope.rivals:RivalBook.observe",
+    "arbscope.market:Evaluator.execute",
+    "arbscope.session:FeedSession._show",
+    "arbscope.parts.screen:Screen.turned",
+    "arbscope.parts.health:Health.judge",
+    "feeds.clients.pool:FeedPool.health",
+    "arbscope.market:Evaluator.evaluate",
+    "arbscope.opportunities:OpportunityBook.enter",
 )
+
+
+def part_of(spec: str) -> tuple[type, str]:
+    """The class and method name of a :data:`PARTS` entry."""
+    module, _, rest = spec.partition(":")
+    cls, _, name = rest.partition(".")
+    return vars(importlib.import_module(module))[cls], name
 
 
 class PartTimes:
@@ -309,17 +316,17 @@ class PartTimes:
     installed (a wrapper on its class, the method put back at exit): what a turn's
     steps are made of, part by part, where ``LoopHolds`` times whole steps."""
 
-    def __init__(self, parts: Sequence[tuple[str, str, str]] = PARTS) -> None:
+    def __init__(self, parts: Sequence[str] = PARTS) -> None:
         self.parts = parts
         self.times: dict[str, list[float]] = {}
         self._put_back: list[tuple[type, str, Callable[..., Any]]] = []
 
     def __enter__(self) -> PartTimes:
-        for module, cls, name in self.parts:
-            owner = vars(importlib.import_module(module))[cls]
+        for spec in self.parts:
+            owner, name = part_of(spec)
             method = vars(owner)[name]
             self._put_back.append((owner, name, method))
-            setattr(owner, name, self._timed(f"{cls}.{name}", method))
+            setattr(owner, name, self._timed(f"{owner.__name__}.{name}", method))
         return self
 
     def _timed(self, label: str, method: Callable[..., Any]) -> Callable[..., Any]:

@@ -43,6 +43,18 @@ _opps = st.builds(
 )
 
 
+def _text_is_the_payloads(odd: Opp | Fill) -> None:
+    """``odd``'s text (its quick one too, where it has one) is its payload's canonical
+    JSON (nothing to compare when the payload is not JSON at all)."""
+    try:
+        want = canonical(odd.payload())
+    except (TypeError, ValueError):
+        return
+    quick = odd.canonical_text()
+    assert quick is None or quick == want
+    assert event_text(odd) == want
+
+
 @given(
     _opps,
     st.sampled_from(["hops", "go", "profit_bps", "pools", "cost"]),
@@ -55,14 +67,7 @@ def test_an_opportunity_of_other_types_falls_back_to_its_payload(
     non-strings, ...): the text is still the payload's canonical JSON (or its error)."""
     if field == "cost":
         value = OppCost(value, None)  # type: ignore[arg-type]
-    odd = dataclasses.replace(opp, **{field: value})  # type: ignore[arg-type]
-    try:
-        want = canonical(odd.payload())
-    except (TypeError, ValueError):
-        return  # (not JSON at all: nothing to compare)
-    quick = odd.canonical_text()
-    assert quick is None or quick == want
-    assert event_text(odd) == want
+    _text_is_the_payloads(dataclasses.replace(opp, **{field: value}))  # type: ignore[arg-type]
 
 
 _fills = st.builds(
@@ -110,11 +115,4 @@ def test_a_fill_of_other_types_falls_back_to_its_payload(
     """A field not of the broker's types (a bool count, an int ok, a string for a list,
     a list of non-strings, ...): the text is still the payload's canonical JSON (or its
     error)."""
-    odd = dataclasses.replace(fill, **{field: value})  # type: ignore[arg-type]
-    try:
-        want = canonical(odd.payload())
-    except (TypeError, ValueError):
-        return  # (not JSON at all: nothing to compare)
-    quick = odd.canonical_text()
-    assert quick is None or quick == want
-    assert event_text(odd) == want
+    _text_is_the_payloads(dataclasses.replace(fill, **{field: value}))  # type: ignore[arg-type]

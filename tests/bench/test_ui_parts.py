@@ -3,9 +3,7 @@ timed in the thread's CPU time, and the methods are put back after."""
 
 from __future__ import annotations
 
-import importlib
-
-from bench.ui import PARTS, PartTimes
+from bench.ui import PARTS, PartTimes, part_of
 
 
 class _Spin:
@@ -15,14 +13,14 @@ class _Spin:
 
 def test_every_part_is_a_method_of_its_class() -> None:
     # (a renamed method fails here, not an hour into a bench run)
-    for module, cls, name in PARTS:
-        owner = vars(importlib.import_module(module))[cls]
-        assert callable(vars(owner)[name]), (module, cls, name)
+    for spec in PARTS:
+        owner, name = part_of(spec)
+        assert callable(vars(owner)[name]), spec
 
 
 def test_parts_are_timed_while_installed_and_put_back() -> None:
     was = _Spin.__dict__["work"]
-    with PartTimes(((__name__, "_Spin", "work"),)) as parts:
+    with PartTimes((f"{__name__}:_Spin.work",)) as parts:
         assert _Spin.__dict__["work"] is not was
         s = _Spin()
         assert s.work(200_000) == sum(i * i for i in range(200_000))  # (what it returns)

@@ -220,22 +220,26 @@ def test_typed_errors(eng: types.ModuleType) -> None:
 
 
 # ---------------------------------------------------------------- fuzz
+# random bodies behind each decoder's discriminators, and behind none
+_PREFIXES = st.sampled_from(
+    [
+        b"",
+        wp.DISC_WHIRLPOOL,
+        wp.DISC_FIXED_TICK_ARRAY,
+        wp.DISC_DYNAMIC_TICK_ARRAY,
+        cp.DISC_POOL,
+        cp.DISC_CONFIG,
+        pa.DISC_POOL,
+        pa.DISC_GLOBAL_CONFIG,
+        pa.DISC_FEE_CONFIG,
+    ]
+)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=STATELESS_FIXTURE)
 @given(
     decoder=st.sampled_from(DECODERS),
-    prefix=st.sampled_from(
-        [
-            b"",
-            wp.DISC_WHIRLPOOL,
-            wp.DISC_FIXED_TICK_ARRAY,
-            wp.DISC_DYNAMIC_TICK_ARRAY,
-            cp.DISC_POOL,
-            cp.DISC_CONFIG,
-            pa.DISC_POOL,
-            pa.DISC_GLOBAL_CONFIG,
-            pa.DISC_FEE_CONFIG,
-        ]
-    ),
+    prefix=_PREFIXES,
     body=st.binary(max_size=10_200),
 )
 def test_random_bytes_give_a_record_or_a_decode_error(
@@ -279,19 +283,7 @@ def _outcome(fn: object, *args: object) -> object:
 @settings(max_examples=300, deadline=None)
 @given(
     decoder=st.sampled_from(DECODERS),
-    prefix=st.sampled_from(
-        [
-            b"",
-            wp.DISC_WHIRLPOOL,
-            wp.DISC_DYNAMIC_TICK_ARRAY,
-            wp.DISC_FIXED_TICK_ARRAY,
-            cp.DISC_POOL,
-            cp.DISC_CONFIG,
-            pa.DISC_POOL,
-            pa.DISC_GLOBAL_CONFIG,
-            pa.DISC_FEE_CONFIG,
-        ]
-    ),
+    prefix=_PREFIXES,
     body=st.binary(max_size=10_200),
     owner=st.sampled_from([None, wp.PROGRAM_ID, cp.PROGRAM_ID, SPL_TOKEN, v4.PROGRAM_ID]),
 )
