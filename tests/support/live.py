@@ -78,16 +78,31 @@ async def tick_until(s: FeedSession, cond: Callable[[], Any], timeout: float = 2
 
 
 async def settled(s: FeedSession) -> None:
-    """Wait until the session's graph holds every account the world has written so far:
-    it has read the slot after the world's current one (one endpoint, one socket: a
-    slot's account notifications come before the next slot's ``slotNotification``).
-    Call it after stopping whatever moved the market (a script, dislocations): on a
-    busy machine the world may have stepped (and knocked a pool again) between the
-    session seeing a GO and the test stopping the knocks, and an order quoted from the
-    older state would land more than it quoted."""
+    """Wait until the session holds every account it watches as the world holds it now
+    (those bytes, or a state of a later slot), and has read a slot past the world's
+    current one. Call it after stopping whatever moved the market (a script,
+    dislocations): on a busy machine the world may have stepped (and knocked a pool
+    again) between the session seeing a GO and the test stopping the knocks, and an order
+    quoted from the older state would land other than it quoted. The slot alone is not
+    enough: the session had read the slot after the last knock's while it still held the
+    knocked pool as of two slots before (the fee-mint test's ``dlmm·cpmm`` case, one run
+    in two on a quiet machine)."""
     assert s.feeds.server is not None
-    last = s.feeds.server.world.slot
-    await tick_until(s, lambda: s.slot > last)
+    w = s.feeds.server.world
+    last = w.slot
+    ingest = s.ingest
+    accounts = w.accounts
+    now = [
+        (k, accounts[k].owner, bytes(accounts[k].data)) for k in ingest.watched() if k in accounts
+    ]
+
+    def holds() -> bool:
+        # (0: nothing held of it, nothing the graph reads either)
+        return s.slot > last and all(
+            h is None or h[1] or h[0] == 0 or h[0] > last for h in ingest.compare(now)
+        )
+
+    await tick_until(s, holds)
 
 
 async def knock_until(
