@@ -317,6 +317,8 @@ def recorded_setup(
         # the stall rule as the live session had it (older recordings: none then)
         feeds_stall_s=float(cfg.get("feeds_stall_s") or 0.0),
         timer_clock=timer_clock,
+        # the sizing rule as the live session had it (older recordings: ternary search)
+        sizing=str(cfg.get("sizing") or "ternary"),
     )
     return watch, evaluation
 

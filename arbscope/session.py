@@ -124,6 +124,7 @@ class FeedSession:
         # None: /health's stall time; 0: never, a replay from before the rule)
         stall = evaluation.feeds_stall_s
         self.feeds_stall_s = float(health.stall_s if stall is None else stall)
+        self.sizing = evaluation.sizing  # how the engine sizes a cycle (journaled)
         self.feeds: FeedSource = feeds
         # NATS as sinks: a collector publishes its inputs (it evaluates nothing)
         self.streams = streams
@@ -185,6 +186,7 @@ class FeedSession:
         for m in (self.eng, other):
             if m is not None:
                 g = m.PoolGraph(base_mints=list(self.base_mints), max_hops=self.max_hops)
+                g.set_sizing(self.sizing)  # (a replay: as its recording sized)
                 self.graphs[m.BACKEND] = g
                 # each backend its own ingest (an extension without one of the twin's
                 # names is refused at import, so there is no fallback to make)

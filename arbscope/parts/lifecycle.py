@@ -85,6 +85,8 @@ class Lifecycle:
             "sim_accept_tx": host.feeds.faucet is not None,
             "commitment": host.feeds.commitment,
             "feeds_stall_s": host.feeds_stall_s,
+            # how the engine sized the cycles: a replay sizes the same (older: "ternary")
+            "sizing": host.sizing,
             # the signers' names (the labels file): a replay shows the Rivals panel as it was
             "rival_labels": dict(host.rivals.labels),
             "rival_own": sorted(host.rivals.own),

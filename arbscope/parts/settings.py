@@ -81,7 +81,9 @@ class Evaluation:
     other one shadows it, how often it sweeps, the scorer's policy and fees, how long
     without a new slot makes every cycle no-go (``feeds_stall_s``; None: the health's
     stall time, 0: never, a replay of a recording from before the rule), and the kernel
-    timer's clock (staged screens: deterministic)."""
+    timer's clock (staged screens: deterministic); how the engine sizes a cycle
+    (``sizing``, ``PoolGraph.set_sizing``: "golden", or "ternary", what a recording from
+    before the golden rule sized with)."""
 
     backend: types.ModuleType | None = None
     shadow: bool = True
@@ -90,6 +92,7 @@ class Evaluation:
     fees: FeeSettings = field(default_factory=FeeSettings)
     feeds_stall_s: float | None = None
     timer_clock: Callable[[], int] | None = None
+    sizing: str = "golden"
 
 
 @dataclass(frozen=True)

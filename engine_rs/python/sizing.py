@@ -3,9 +3,11 @@
 A leg is any venue's hop (:class:`Leg`). Constant-product chains use the closed form of
 their composed Möbius map ``f(x) = A·x / (B + C·x)``: ``x* = (√(A·B) − B) / C``, then the
 best exact integer in ``⌊x*⌋ − 1 ..= ⌊x*⌋ + 1``. Chains with a CLMM leg double
-``x = 2**k`` until profit falls past its peak, then run an integer ternary search in
-``[2**(k−1), 2**(k+1)]``. Same f64 operations and tie rule (smaller input) as Rust, so
-both pick the same integer.
+``x = 2**k`` until profit falls past its peak, then search ``[2**(k−1), 2**(k+1)]`` by
+the graph's sizing rule (:data:`SIZINGS`): ``"golden"`` (the default), golden-section
+search stopped once the bracket is within ``lo >> GOLDEN_TOLERANCE_SHIFT``; ``"ternary"``
+(sessions recorded before it), integer ternary search to the exact integer. Same f64 and
+integer operations and tie rule (smaller input) as Rust, so both pick the same integer.
 
 Every hop floors its output, so the chosen profit is within the rounding loss (under ~2
 units of each intermediate token, valued downstream) of the true integer optimum.
@@ -22,6 +24,10 @@ from ..errors import TicksMissingError
 
 U64_MAX = (1 << 64) - 1
 _TWO_64 = 18_446_744_073_709_551_616.0
+# the sizing rules, by name; a new graph's first ("golden"; Rust's ``Sizing::ALL`` has
+# them in the other order: the names are what counts)
+SIZINGS = ("golden", "ternary")
+GOLDEN_TOLERANCE_SHIFT = 20  # golden stops once its bracket is within lo >> this
 
 
 class Leg(Protocol):
@@ -122,8 +128,9 @@ def _better(candidate: int | None, best: int | None) -> bool:
     return best is None or candidate > best
 
 
-def optimal_input(legs: Sequence[Leg]) -> Sized:
-    """The profit-maximising input (0 when nothing is profitable, e.g. spot product <= 1)."""
+def optimal_input(legs: Sequence[Leg], rule: str = "golden") -> Sized:
+    """The profit-maximising input by the sizing ``rule`` (:data:`SIZINGS`; 0 when nothing
+    is profitable, e.g. spot product <= 1)."""
     hops = len(legs)
     if hops == 0 or not (spot_rate(legs) > 1.0):
         return _zero(hops)
@@ -132,7 +139,7 @@ def optimal_input(legs: Sequence[Leg]) -> Sized:
     if all(c is not None for c in curves):
         best = _closed_form(legs, curves, miss)  # type: ignore[arg-type]
     else:
-        best = _search(legs, miss)
+        best = _search(legs, rule == "golden", miss)
     if best is None:
         return _zero(hops, miss[0])
     # the chosen size walked once more, its steps counted (the search's walks count none)
@@ -175,7 +182,7 @@ def _best_of(legs: Sequence[Leg], lo: int, hi: int, miss: list[bool]) -> int | N
     return best_x
 
 
-def _search(legs: Sequence[Leg], miss: list[bool]) -> int | None:
+def _search(legs: Sequence[Leg], golden: bool, miss: list[bool]) -> int | None:
     best_k: int | None = None
     best_p: int | None = None
     for k in range(64):
@@ -193,6 +200,8 @@ def _search(legs: Sequence[Leg], miss: list[bool]) -> int | None:
         return None
     lo = 1 if best_k == 0 else 1 << (best_k - 1)
     hi = U64_MAX if best_k >= 63 else 1 << (best_k + 1)
+    if golden:
+        return _golden(legs, lo, hi, miss)
     while hi - lo > 2:
         third = (hi - lo) // 3
         m1, m2 = lo + third, hi - third
@@ -201,3 +210,41 @@ def _search(legs: Sequence[Leg], miss: list[bool]) -> int | None:
         else:
             hi = m2
     return _best_of(legs, lo, hi, miss)
+
+
+def _golden_points(lo: int, hi: int) -> tuple[int, int]:
+    """The two points of a golden-section bracket, 0.382 of its width in from each end."""
+    gap = (hi - lo) * 382 // 1000
+    return lo + gap, hi - gap
+
+
+def _golden(legs: Sequence[Leg], lo: int, hi: int, miss: list[bool]) -> int | None:
+    """Golden-section search for the best input in ``lo..hi`` (Rust's ``golden``): keep
+    the better point's side (ties: the lower one), walk the kept point's mirror; place
+    both again when the mirror falls on or past it; stop within the tolerance (the
+    better point, if it pays) or once 4 wide (every input walked)."""
+    if hi - lo <= 4:
+        return _best_of(legs, lo, hi, miss)
+    m1, m2 = _golden_points(lo, hi)
+    p1, p2 = _profit(legs, m1, miss), _profit(legs, m2, miss)
+    while True:
+        if hi - lo <= 4:
+            return _best_of(legs, lo, hi, miss)
+        if hi - lo <= lo >> GOLDEN_TOLERANCE_SHIFT:
+            x, p = (m2, p2) if _better(p2, p1) else (m1, p1)
+            return x if p is not None and p > 0 else None
+        if _better(p2, p1):
+            lo, m1, p1 = m1, m2, p2
+            m2 = lo + (hi - m1)
+            if m1 < m2 < hi:
+                p2 = _profit(legs, m2, miss)
+                continue
+        else:
+            hi, m2, p2 = m2, m1, p1
+            m1 = lo + (hi - m2)
+            if lo < m1 < m2:
+                p1 = _profit(legs, m1, miss)
+                continue
+        if hi - lo > 4:
+            m1, m2 = _golden_points(lo, hi)
+            p1, p2 = _profit(legs, m1, miss), _profit(legs, m2, miss)

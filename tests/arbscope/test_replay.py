@@ -205,3 +205,69 @@ def test_frames_restored_from_deltas_replay_to_the_live_digest(
     fast, one, live = asyncio.run(go())
     assert fast == one
     assert fast[0] == live
+
+
+def test_a_replay_sizes_as_its_recording_did(tmp_path: Path) -> None:
+    """The sizing rule is the recording's: the committed recording (from before the
+    golden rule: no ``sizing`` in its config) replays by ternary search to the digest
+    recorded live, and would not by golden (the rule shows in its events); a session
+    recorded now journals "golden", and its replay sizes by it to its live digest."""
+    from dataclasses import replace
+
+    from arbscope import sources
+    from arbscope.parts.settings import RecordSettings
+    from arbscope.runloop import MonotonicClock
+
+    db = tmp_path / "replay.sqlite"
+    shutil.copyfile(ROOT / "tests" / "data" / "replay-seed2.sqlite", db)
+
+    async def digests(db: Path, info: SessionInfo) -> dict[str, str]:
+        out = {}
+        for rule in ("ternary", "golden"):
+            r = ReplaySession(db, replace(info, config={**info.config, "sizing": rule}))
+            assert {g.sizing for g in r.session.graphs.values()} == {rule}
+            await r.start()
+            try:
+                out[rule] = await r.play(float("inf"))
+            finally:
+                await r.stop()
+        return out
+
+    async def old() -> tuple[SessionInfo, dict[str, str], set[str]]:
+        info = await load_info(db, (await _sessions(db))[-1])
+        r = ReplaySession(db, info)  # as recorded
+        return info, await digests(db, info), {g.sizing for g in r.session.graphs.values()}
+
+    info, by_rule, rules = asyncio.run(old())
+    assert "sizing" not in info.config and rules == {"ternary"}
+    assert by_rule["ternary"] == info.digest != by_rule["golden"]
+
+    new_db = tmp_path / "new.sqlite"
+
+    async def new() -> tuple[str, SessionInfo]:
+        s = sources.session(
+            sources.Watch(seed=11),
+            record=RecordSettings(new_db, batch_s=0.1),
+            clock=MonotonicClock(),
+        )
+        await s.start()
+        try:
+            await s.run(duration_s=30.0, until=lambda: s.ev.found >= 5)
+        finally:
+            await s.stop()
+        assert not s.start_error
+        return s.digest, await load_info(new_db, s.session_id)
+
+    live, info = asyncio.run(new())
+    assert info.config["sizing"] == "golden" and info.digest == live
+    r = ReplaySession(new_db, info)
+    assert {g.sizing for g in r.session.graphs.values()} == {"golden"}
+
+    async def again() -> str:
+        await r.start()
+        try:
+            return await r.play(float("inf"))
+        finally:
+            await r.stop()
+
+    assert asyncio.run(again()) == live

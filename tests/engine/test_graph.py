@@ -232,13 +232,18 @@ def test_changing_mints_moves_the_pool(eng: types.ModuleType) -> None:
     st.integers(6, 30),
     st.floats(0, 0.05),
     st.floats(0, 0.5),
+    st.sampled_from(["golden", "ternary"]),
 )
-def test_twins_agree(seed: int, tokens: int, pools: int, disloc: float, clmm: float) -> None:
+def test_twins_agree(
+    seed: int, tokens: int, pools: int, disloc: float, clmm: float, sizing: str
+) -> None:
     rs, py = _rust_or_skip(), load("python")
     m = synthetic.market(
         seed, tokens, pools, bases=2, clmm_share=clmm, dislocation=disloc, dislocated_share=0.3
     )
     gr, gp = m.graph(rs), m.graph(py)
+    gr.set_sizing(sizing)
+    gp.set_sizing(sizing)
     cr, cp = gr.find_negative_cycle(), gp.find_negative_cycle()
     assert (cr is None) == (cp is None)
     if cr is not None:

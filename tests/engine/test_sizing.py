@@ -133,3 +133,63 @@ def test_a_cycle_whose_smallest_sizes_pay_nothing_is_still_sized(kind: str) -> N
         assert o.profit >= max(grid)
         sized.append((o.amount_in, o.profit, o.hop_amounts))
     assert sized[0] == sized[1]
+
+
+@pytest.mark.parametrize("kind", ["clmm", "dlmm"])
+def test_golden_sizing_walks_fewer_sizes_and_pays_what_ternary_pays(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A knocked cycle through a concentrated-liquidity pool (the search, not the closed
+    form) sized by each rule on both backends: the backends agree on each rule's size;
+    golden's profit is ternary's within the rounding loss and its tolerance's bound
+    (``lo >> 20`` units, ``sizing.rs``'s docs), and it walks far fewer sizes through the
+    pools (counted in the twin: every exact walk of the market's cycles, the doubling's
+    and the search's)."""
+    import engine_rs
+    from engine_rs.python import sizing
+    from tests.support.truth import market_graph
+
+    walks = [0]
+    profit = sizing._profit
+
+    def counted(legs: object, x: int, miss: list[bool]) -> int | None:
+        walks[0] += 1
+        return profit(legs, x, miss)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sizing, "_profit", counted)
+    w, pool, other = _knocked_world(kind)
+    base = w.bases[0]  # type: ignore[attr-defined]
+    found: dict[str, tuple[int, int]] = {}
+    walked: dict[str, int] = {}
+    for rule in ("ternary", "golden"):
+        sized = []
+        for backend in ("rust", "python"):
+            g = market_graph(engine_rs.load(backend), w)
+            g.set_sizing(rule)
+            assert g.sizing == rule
+            walks[0] = 0
+            (o,) = [
+                o for o in g.cycles(base, 3) if set(o.pools) == {pool, other} and o.spot_rate > 1
+            ]
+            if backend == "python":
+                walked[rule] = walks[0]
+            sized.append((o.amount_in, o.profit, o.hop_amounts))
+        assert sized[0] == sized[1], rule
+        found[rule] = (sized[0][0], sized[0][1])
+    (xt, pt), (_, pg) = found["ternary"], found["golden"]
+    assert pg > 0
+    assert pt - pg <= (xt >> 20) + 4 and pg - pt <= 4, found
+    # (the doubling walks the same powers of two either way: golden's share is the rest)
+    assert walked["golden"] * 3 < walked["ternary"] * 2, walked
+
+
+def test_a_sizing_rule_is_one_of_the_named() -> None:
+    import engine_rs
+    from engine_rs.errors import InvalidInputError
+
+    for backend in ("rust", "python"):
+        g = engine_rs.load(backend).PoolGraph()
+        assert g.sizing == "golden"
+        with pytest.raises(InvalidInputError, match="'bisect' is not one of golden, ternary"):
+            g.set_sizing("bisect")
+        assert g.sizing == "golden"

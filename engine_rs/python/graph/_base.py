@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import InvalidInputError, UnknownPoolError
 from .._ints import Readonly
-from ..sizing import Leg
+from ..sizing import SIZINGS, Leg
 from ..venues.base import Venue
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
@@ -98,6 +98,7 @@ class _Graph:
         self._mint_owners: dict[int, str] = {}  # each mint told and its program
         self._epochs: tuple[int, bool, int, int] = (432_000, False, 0, 0)
         self._epoch = 0
+        self._sizing = SIZINGS[0]  # how a cycle is sized (set_sizing)
 
     def __len__(self) -> int:
         return len(self._pool_ix)
@@ -112,6 +113,18 @@ class _Graph:
         "_max_hops",
         "The longest cycle the index holds.",
     )
+
+    sizing = Readonly[str](
+        "_sizing",
+        'How a cycle is sized: "golden" (a new graph\'s) or "ternary" (sessions recorded '
+        'before "golden"); see :mod:`engine_rs.python.sizing`.',
+    )
+
+    def set_sizing(self, rule: str) -> None:
+        """Size cycles by the rule named ``rule`` from now on (:data:`SIZINGS`)."""
+        if rule not in SIZINGS:
+            raise InvalidInputError(f"sizing: '{rule}' is not one of {', '.join(sorted(SIZINGS))}")
+        self._sizing = rule
 
     def tokens(self) -> list[str]:
         """Mints with at least one pool, sorted."""

@@ -113,7 +113,7 @@ class _Quotes(_Mints):
 
     def _opportunity(self, b: int, edges: Sequence[int], persistence: int | None) -> Opportunity:
         legs = self._legs(edges)
-        sized = optimal_input(legs)
+        sized = optimal_input(legs, self._sizing)
         spot = 1.0
         tokens = [b]
         pools: list[str] = []

@@ -9,10 +9,27 @@
 //!   `x = 2^k` until profit falls past its peak (or a swap fails once one was
 //!   profitable: sizes too small to pay anything fail on programs that refuse a zero
 //!   output),
-//!   then an integer ternary search in `[2^(k−1), 2^(k+1)]`.
+//!   then a search in `[2^(k−1), 2^(k+1)]` by the graph's [`Sizing`] rule:
+//!   - [`Sizing::Golden`] (the default): golden-section search, one exact walk per step
+//!     (the bracket shrinks to 0.618 of itself), stopped once the bracket is within
+//!     `1 / 2^GOLDEN_TOLERANCE_SHIFT` of its low end (the better of its two points), or
+//!     walked whole once 4 wide;
+//!   - [`Sizing::Ternary`]: integer ternary search to the exact integer, two walks per
+//!     step (the bracket shrinks to 2/3); what sessions recorded before the golden
+//!     rule sized with, so they replay to their digests.
+//!
+//! Golden walks ~2.4x fewer sizes than ternary over the same bracket, and its tolerance
+//! stops ~10 steps short of the last integer; every walk is a full exact swap through
+//! each hop (tick crossings, bins, order-book levels). What the tolerance can cost: the
+//! profit's slope `out'(x) - 1` lies in `[-1, spot - 1]`, so the better of two points
+//! within the bracket is within `max(1, spot - 1) * width <= lo >> 20` units of the
+//! bracket's best (first order: the optimum of a concentrated-liquidity chain often sits
+//! on a kink, a tick crossed). On a knocked CLMM cycle (`tests/engine/test_sizing.py`)
+//! golden walked 350 sizes where ternary walked 717, and paid 132 units less of
+//! 1,705,877,107 (7.7e-8).
 //!
 //! The Python twin (`engine_rs/python/sizing.py`) runs the same steps with the same f64
-//! operations, so both backends pick the same integer. Ties go to the smaller input.
+//! and integer operations, so both backends pick the same integer. Ties go to the smaller input.
 //!
 //! Exactness: every hop floors its output (and ceils its fee), so the integer profit is
 //! the smooth curve minus a rounding loss of under ~2 units of each intermediate token.
@@ -206,9 +223,46 @@ fn better(candidate: Option<i128>, best: Option<i128>) -> bool {
     }
 }
 
-/// The profit-maximising input for `legs` (see the module docs). `amount_in == 0` when
-/// no input makes a profit (including every cycle whose spot rate product is <= 1).
+/// How a cycle with a leg that is not constant-product is sized (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sizing {
+    /// Integer ternary search to the exact integer (sessions recorded before `Golden`).
+    Ternary,
+    /// Golden-section search to within `1 / 2^GOLDEN_TOLERANCE_SHIFT` of the input.
+    #[default]
+    Golden,
+}
+
+impl Sizing {
+    /// Every rule, by its name.
+    pub const ALL: [Sizing; 2] = [Sizing::Ternary, Sizing::Golden];
+
+    /// The rule's name, as journaled ("ternary", "golden").
+    pub fn name(self) -> &'static str {
+        match self {
+            Sizing::Ternary => "ternary",
+            Sizing::Golden => "golden",
+        }
+    }
+
+    /// The rule named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// The golden search stops once its bracket is within `lo >> GOLDEN_TOLERANCE_SHIFT`.
+pub const GOLDEN_TOLERANCE_SHIFT: u32 = 20;
+
+/// The profit-maximising input for `legs` by the default rule ([`Sizing::Golden`]);
+/// see [`optimal_input_by`].
 pub fn optimal_input(legs: &[Leg]) -> Sized {
+    optimal_input_by(legs, Sizing::default())
+}
+
+/// The profit-maximising input for `legs` by `rule` (see the module docs). `amount_in ==
+/// 0` when no input makes a profit (including every cycle whose spot rate product is <= 1).
+pub fn optimal_input_by(legs: &[Leg], rule: Sizing) -> Sized {
     let hops = legs.len();
     let spot = spot_rate(legs);
     if hops == 0 || spot.is_nan() || spot <= 1.0 {
@@ -219,7 +273,7 @@ pub fn optimal_input(legs: &[Leg]) -> Sized {
     let best = if all_cpmm {
         closed_form(legs, &mut miss)
     } else {
-        search(legs, &mut miss)
+        search(legs, rule, &mut miss)
     };
     // the chosen size walked once more, its steps counted (the search's walks count none)
     match best {
@@ -288,8 +342,8 @@ fn best_of(legs: &[Leg], lo: u64, hi: u64, miss: &mut bool) -> Option<u64> {
     best.map(|(x, _)| x)
 }
 
-/// Doubling then integer ternary search over exact swaps.
-fn search(legs: &[Leg], miss: &mut bool) -> Option<u64> {
+/// Doubling, then `rule`'s search over exact swaps.
+fn search(legs: &[Leg], rule: Sizing, miss: &mut bool) -> Option<u64> {
     let mut best_k: Option<u32> = None;
     let mut best_p: Option<i128> = None;
     for k in 0..64u32 {
@@ -313,6 +367,9 @@ fn search(legs: &[Leg], miss: &mut bool) -> Option<u64> {
     let k = best_k?;
     let mut lo: u64 = if k == 0 { 1 } else { 1u64 << (k - 1) };
     let mut hi: u64 = if k >= 63 { u64::MAX } else { 1u64 << (k + 1) };
+    if rule == Sizing::Golden {
+        return golden(legs, lo, hi, miss);
+    }
     while hi - lo > 2 {
         let third = (hi - lo) / 3;
         let m1 = lo + third;
@@ -324,6 +381,64 @@ fn search(legs: &[Leg], miss: &mut bool) -> Option<u64> {
         }
     }
     best_of(legs, lo, hi, miss)
+}
+
+/// The two points of a golden-section bracket `lo..=hi` (more than 4 wide): 0.382 of
+/// its width in from each end, in integers (the twin computes the same).
+#[inline]
+fn golden_points(lo: u64, hi: u64) -> (u64, u64) {
+    let gap = (u128::from(hi - lo) * 382 / 1000) as u64; // < hi - lo: fits
+    (lo + gap, hi - gap)
+}
+
+/// Golden-section search for the best input in `lo..=hi` (profit unimodal there, as the
+/// doubling found it): each step keeps the side of the better point (ties: the lower
+/// side) and walks one new point, the kept one's mirror in the new bracket; when the
+/// mirror falls on or past it (integer rounding), both points are placed again. Stops
+/// once the bracket is within `lo >> GOLDEN_TOLERANCE_SHIFT` (the better point, if it
+/// pays) or 4 wide (every input in it walked, [`best_of`]).
+fn golden(legs: &[Leg], mut lo: u64, mut hi: u64, miss: &mut bool) -> Option<u64> {
+    if hi - lo <= 4 {
+        return best_of(legs, lo, hi, miss);
+    }
+    let (mut m1, mut m2) = golden_points(lo, hi);
+    let mut p1 = profit(legs, m1, miss);
+    let mut p2 = profit(legs, m2, miss);
+    loop {
+        if hi - lo <= 4 {
+            return best_of(legs, lo, hi, miss);
+        }
+        if hi - lo <= lo >> GOLDEN_TOLERANCE_SHIFT {
+            let (x, p) = if better(p2, p1) { (m2, p2) } else { (m1, p1) };
+            return p.filter(|&v| v > 0).map(|_| x);
+        }
+        if better(p2, p1) {
+            // the peak is right of m1: keep [m1, hi], m2 its left point
+            lo = m1;
+            m1 = m2;
+            p1 = p2;
+            m2 = lo + (hi - m1);
+            if m2 > m1 && m2 < hi {
+                p2 = profit(legs, m2, miss);
+                continue;
+            }
+        } else {
+            // the peak is left of m2 (or on a tie): keep [lo, m2], m1 its right point
+            hi = m2;
+            m2 = m1;
+            p2 = p1;
+            m1 = lo + (hi - m2);
+            if m1 < m2 && m1 > lo {
+                p1 = profit(legs, m1, miss);
+                continue;
+            }
+        }
+        if hi - lo > 4 {
+            (m1, m2) = golden_points(lo, hi);
+            p1 = profit(legs, m1, miss);
+            p2 = profit(legs, m2, miss);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -392,5 +507,58 @@ mod tests {
         let got = i128::from(s.amount_out) - i128::from(s.amount_in);
         // rounding loss: under 2 units per hop at rates near 1 (module docs)
         assert!(got > 0 && best - got <= 2 * 3, "brute {best}, got {got}");
+    }
+
+    /// Large constant-product chains (reserves up to ~1e13, so the search runs 40+ steps)
+    /// sized by the search alone under both rules, from a fixed generator: golden's
+    /// profit is ternary's but for the rounding loss (either way: neither reaches the
+    /// exact integer optimum through the rounding's steps) and its tolerance's share.
+    #[test]
+    fn golden_search_pays_what_ternary_pays() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |lo: u64, hi: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            lo + seed % (hi - lo)
+        };
+        let mut searched = 0;
+        for _ in 0..300 {
+            let hops = next(2, 5) as usize;
+            let pools: Vec<PoolState> = (0..hops)
+                .map(|_| {
+                    let r = next(1_000_000, 10_000_000_000_000);
+                    cpmm(r, r / 1_000 * next(990, 1_060))
+                })
+                .collect();
+            let legs = legs(&pools);
+            let (mut m1, mut m2) = (false, false);
+            let (t, g) = (
+                search(&legs, Sizing::Ternary, &mut m1),
+                search(&legs, Sizing::Golden, &mut m2),
+            );
+            let paid = |x: Option<u64>| x.and_then(|x| profit(&legs, x, &mut false)).unwrap_or(0);
+            let (pt, pg) = (paid(t), paid(g));
+            assert_eq!(t.is_some(), g.is_some(), "{t:?} {g:?}");
+            if t.is_some() {
+                searched += 1;
+                assert!(pg > 0, "golden found no profit where ternary found {pt}");
+                let slack = (pt >> 20).max(2 * hops as i128);
+                assert!(
+                    pg + slack >= pt && pg <= pt + 2 * hops as i128,
+                    "ternary {pt} at {t:?}, golden {pg} at {g:?}"
+                );
+            }
+        }
+        assert!(searched > 30, "too few profitable chains drawn: {searched}");
+    }
+
+    #[test]
+    fn sizing_rules_are_named() {
+        for rule in Sizing::ALL {
+            assert_eq!(Sizing::from_name(rule.name()), Some(rule));
+        }
+        assert_eq!(Sizing::from_name("bisect"), None);
+        assert_eq!(Sizing::default(), Sizing::Golden);
     }
 }

@@ -6,6 +6,7 @@
 
 use arbscope_core::decode::TransferFee;
 use arbscope_core::graph::{self, PoolGraph as CoreGraph};
+use arbscope_core::sizing::Sizing;
 use arbscope_core::venues::orca_whirlpool::swap::ClmmPool;
 use arbscope_core::venues::pump_amm::PumpState;
 use arbscope_core::venues::PoolState;
@@ -154,6 +155,31 @@ impl PoolGraph {
     #[getter]
     fn max_hops(&self) -> usize {
         self.inner.max_hops()
+    }
+
+    /// How a cycle is sized: "golden" (a new graph's) or "ternary" (sessions recorded
+    /// before "golden"); see the engine's sizing module.
+    #[getter]
+    fn sizing(&self) -> &'static str {
+        self.inner.sizing().name()
+    }
+
+    /// Size cycles by the rule named `rule` from now on ("golden", "ternary"); another
+    /// rule than the graph's sizes every cycle again at its next evaluation.
+    fn set_sizing(&mut self, py: Python<'_>, rule: &str) -> PyResult<()> {
+        let r = Sizing::from_name(rule).ok_or_else(|| {
+            let mut names: Vec<&str> = Sizing::ALL.iter().map(|r| r.name()).collect();
+            names.sort_unstable();
+            to_py(
+                py,
+                EngineError::InvalidInput(format!(
+                    "sizing: '{rule}' is not one of {}",
+                    names.join(", ")
+                )),
+            )
+        })?;
+        self.inner.set_sizing(r);
+        Ok(())
     }
 
     /// Tell the graph the chain's current slot (for staleness, and the epoch of the

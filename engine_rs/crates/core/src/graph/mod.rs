@@ -35,6 +35,7 @@ use std::collections::HashMap;
 
 use crate::decode::Key;
 use crate::error::{EngineError, Result};
+use crate::sizing::Sizing;
 
 use bellman_ford::Arc;
 pub use bellman_ford::Cycle;
@@ -147,6 +148,8 @@ pub struct PoolGraph {
     // versions and `mints_at` are all <= `v` sizes the same again (`IndexedCycle::sized`)
     version: u64,
     mints_at: u64,
+    // how a cycle is sized (`set_sizing`: a replay sizes as its recording did)
+    sizing: Sizing,
 }
 
 impl PoolGraph {
@@ -176,6 +179,21 @@ impl PoolGraph {
 
     pub fn max_hops(&self) -> usize {
         self.max_hops
+    }
+
+    /// How the graph sizes a cycle ([`Sizing`]; a new graph: the default).
+    pub fn sizing(&self) -> Sizing {
+        self.sizing
+    }
+
+    /// Size cycles by `rule` from now on; a rule other than the graph's sizes every
+    /// cycle again at its next evaluation (no sizing by the other rule is kept).
+    pub fn set_sizing(&mut self, rule: Sizing) {
+        if rule != self.sizing {
+            self.sizing = rule;
+            self.version += 1;
+            self.mints_at = self.version;
+        }
     }
 
     /// The indexed base mints in the order they were added.

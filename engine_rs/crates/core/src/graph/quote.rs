@@ -3,7 +3,7 @@
 //! [`Opportunity`].
 
 use crate::error::{EngineError, Result};
-use crate::sizing::{optimal_input, Leg, Sized};
+use crate::sizing::{optimal_input_by, Leg, Sized};
 use crate::venues::NoQuote;
 
 use super::PoolGraph;
@@ -175,7 +175,7 @@ impl PoolGraph {
         // the pools' spot rates as the graph keeps them (each pool state's own, before
         // the mints' transfer fees): each leg's rate is at most its pool's (a fee factor
         // is at most 1 and rounding is monotone), so a product at or below 1 here is one
-        // there too, where `optimal_input` finds nothing. Most cycles end here, without
+        // there too, where `optimal_input_by` finds nothing. Most cycles end here, without
         // their legs built or their pools' spot rates computed again.
         let bound = edges
             .iter()
@@ -183,7 +183,7 @@ impl PoolGraph {
         if bound <= 1.0 {
             return Sized::zero(edges.len(), false);
         }
-        optimal_input(&self.legs(edges))
+        optimal_input_by(&self.legs(edges), self.sizing)
     }
 
     /// The [`Opportunity`] of a cycle through base `b` along `edges`, sized as `sized`.
