@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import InvalidInputError, UnknownPoolError
 from .._ints import Readonly
-from ..sizing import SIZINGS, Leg
+from ..sizing import SIZINGS, Leg, check_sizing
 from ..venues.base import Venue
 
 _B58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
@@ -122,8 +122,7 @@ class _Graph:
 
     def set_sizing(self, rule: str) -> None:
         """Size cycles by the rule named ``rule`` from now on (:data:`SIZINGS`)."""
-        if rule not in SIZINGS:
-            raise InvalidInputError(f"sizing: '{rule}' is not one of {', '.join(sorted(SIZINGS))}")
+        check_sizing(rule)
         self._sizing = rule
 
     def tokens(self) -> list[str]:

@@ -34,7 +34,8 @@
 //! Exactness: every hop floors its output (and ceils its fee), so the integer profit is
 //! the smooth curve minus a rounding loss of under ~2 units of each intermediate token.
 //! The chosen input's profit is therefore within that loss (valued at the downstream
-//! rates; a few base units on pools of like-scaled tokens) of the true integer optimum,
+//! rates; a few base units on pools of like-scaled tokens) of the true integer optimum
+//! (golden's: of its bracket's best, itself within `lo >> 20` units of the optimum),
 //! which no method short of brute force over a wide window could guarantee.
 
 use crate::decode::TransferFee;
