@@ -20,6 +20,7 @@ from arbscope.session import FeedSession
 from feeds.sim.server import EndpointProfile, SimServer
 from feeds.sim.world import WorldConfig
 from tests.support.feeds import sim_session
+from tests.support.hostile import until, until_answered
 
 CFG = WorldConfig(seed=5, tokens=8, pools=16, trades_per_slot=10)
 
@@ -35,17 +36,20 @@ async def _until_health(
     """Tick the session and read /health until ``pred`` holds; AssertionError (with the
     last verdict) after ``timeout`` seconds."""
     assert s.health.server is not None
+    url = s.health.server.url
     last: tuple[int, dict[str, Any]] = (0, {})
+
+    async def holds() -> bool:
+        nonlocal last
+        s.tick()
+        last = await _health(url)
+        return pred(last[1])
+
     try:
-        async with asyncio.timeout(timeout):
-            while True:
-                s.tick()
-                last = await _health(s.health.server.url)
-                if pred(last[1]):
-                    return last
-                await asyncio.sleep(0.05)
+        await until_answered(holds, timeout)
     except TimeoutError:
         raise AssertionError(f"/health never held the condition; last: {last}") from None
+    return last
 
 
 def _session(sim: SimServer, stall_s: float = 10.0) -> FeedSession:
@@ -123,10 +127,12 @@ async def test_a_frozen_slot_while_frames_arrive_degrades_health() -> None:
             s.tick()
             snap = s.snapshot
             updates = s.updates
-            async with asyncio.timeout(30):  # the pools still change: only the slot is stuck
-                while s.updates <= updates:
-                    await asyncio.sleep(0.01)
-                    s.tick()
+
+            def moved() -> bool:  # the pools still change: only the slot is stuck
+                s.tick()
+                return s.updates > updates
+
+            await until(moved)
         finally:
             await s.stop()
     assert code == 200 and v["status"] == "degraded"
@@ -216,11 +222,8 @@ async def test_unknown_ids_and_slots_from_the_future_degrade_health_and_show_in_
             s, lambda v: _mentions(v, "never gave (unknown)"), timeout=60.0
         )
         assert s.health.server is not None
-        async with asyncio.timeout(60):  # the future endpoint's lie, once a connection
-            while not _mentions(v, "future: "):
-                s.tick()
-                v = (await _health(s.health.server.url))[1]
-                await asyncio.sleep(0.05)
+        if not _mentions(v, "future: "):  # the future endpoint's lie, once a connection
+            _code, v = await _until_health(s, lambda v: _mentions(v, "future: "), timeout=60.0)
         text = await _metrics(s.health.server.url)
     assert v["status"] == "degraded"
     # (the problems said in full when not: a CI run once saw the healthy endpoint named,
