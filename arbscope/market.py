@@ -300,8 +300,22 @@ class Evaluator:
         # time: the best cycle through it gets it), then in key order (at 3,000 pools
         # ~6,000 of ~10,000 live, every tick); each pool's slot read once per call:
         # nothing here moves the graph
+        # paper alone refuses a cycle pending, of another base or through a pool in a
+        # pending order: not asked (its refusal, a text to build, is no one's when the
+        # decision is automatic), and left out before the sort (what the call queues
+        # only adds pending cycles and busy pools: one refused at the start would be
+        # refused where it comes); the key's pools are read, not the opportunity's
+        free = b.free if ex is None else None
         if keys is None:
-            todo = sorted((-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go)
+            if free is None:
+                todo = sorted((-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go)
+            else:  # (b.free inline: ~15,000 live at 3,000 pools, every turn)
+                base, pending, busy = b.base, b.pending_keys, b.busy_pools
+                todo = sorted(
+                    (-sc.net_profit, k)
+                    for k, (_, sc) in live.items()
+                    if k[0] == base and k not in pending and busy.isdisjoint(k[1]) and sc.go
+                )
         else:
             todo = sorted(
                 (-got[1].net_profit, k) for k in set(keys) if (got := live.get(k)) is not None
@@ -311,12 +325,9 @@ class Evaluator:
             got = live.get(key)
             if got is None or not got[1].go:
                 continue
-            o, sc = got
-            # paper alone refuses a cycle pending, of another base or through a pool in
-            # a pending order: not asked (its refusal, a text to build, is no one's when
-            # the decision is automatic)
-            if ex is None and (key[0] != b.base or b.is_pending(key) or b.busy(o.pools)):
+            if free is not None and not free(key):
                 continue
+            o, sc = got
             slots = self.pool_slots(o.pools, slot_of)
             fees = self.fees_of(key)  # what it was scored with
             # the live order first (it goes out in this call), then its paper shadow

@@ -375,6 +375,9 @@ class RivalBook:
         # the cycles live at the last observe, each with the (opportunity, score) entry
         # it was observed with (a copy of the live dict then)
         self._entry: dict[OppKey, tuple[Any, Any]] = {}
+        # the live cycles not GO yet in their current run (``first_go`` None): what each
+        # observe looks at for a first GO, not every live cycle
+        self._not_go: set[OppKey] = set()
         self._observed: tuple[int, int] = (0, 0)  # the last observe's slot and CU price
         self._price = _Price(0)  # the live cycles' CU price (the last observe's)
         self._next_forget = 0
@@ -391,18 +394,20 @@ class RivalBook:
     def observe(self, slot: int, live: Mapping[OppKey, tuple[Any, Any]], cu_price: int) -> None:
         """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
         score)), their verdicts and bids. No live cycle is looked up by its key unless it
-        appeared, went or is GO (a lookup hashes the key's nested tuple again, ~0.1 µs;
-        a turn at 3,000 pools looked up each of ~15,000 twice): the live entries are
-        copied as they are (one C-level copy, which a live cycle's score is read from
-        when a rival lands on its pools, a few a second), the cycles that appeared or
-        went are set differences (hashes kept), the GO ones a walk over the entries."""
+        appeared, went or has not been GO yet in its run (a lookup hashes the key's
+        nested tuple again, ~0.1 µs; a turn at 3,000 pools looked up each of ~15,000
+        twice): the live entries are copied as they are (one C-level copy, which a live
+        cycle's score is read from when a rival lands on its pools, a few a second), the
+        cycles that appeared or went are set differences (hashes kept), and a first GO
+        is looked for only among the live cycles not GO yet in their run."""
         last_slot, last_price = self._observed
         now = self._price  # every live cycle's cell: set below, once
-        old, held, by_pool = self._entry, self._held, self._by_pool
+        old, held, by_pool, not_go = self._entry, self._held, self._by_pool, self._not_go
         seen = dict(live)
         gone = set(old).difference(seen) if old else ()
         if gone:
             was = _Price(last_price)  # (the price they were live with at the last call)
+            not_go.difference_update(gone)
             for key in gone:
                 h = held[key]
                 h.live, h.last, h.price = False, last_slot, was  # (live last at the last call)
@@ -421,10 +426,12 @@ class RivalBook:
             else:  # a new run of slots
                 back.since, back.first_go, back.traded, back.live = slot, None, None, True
                 back.said, back.price = None, now
-        for key in [key for key, entry in seen.items() if entry[1].go]:
-            h = held[key]
-            if h.first_go is None:
-                h.first_go = slot
+            not_go.add(key)
+        # a first GO is looked for among the live cycles not GO yet in this run (each
+        # appeared or came back in it, and none went: a subset of the live ones)
+        for key in [key for key in not_go if seen[key][1].go]:
+            held[key].first_go = slot
+            not_go.discard(key)
         now.value, now.entries = cu_price, seen
         self._entry = seen
         self._observed = (slot, cu_price)

@@ -59,6 +59,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -372,6 +373,27 @@ class PaperBroker:
         """Whether an order on the cycle ``key`` (base, pools) is pending: :meth:`decide`
         refuses it then, whatever else it is given."""
         return key in self._pending_keys
+
+    def free(self, key: tuple[str, tuple[str, ...]]) -> bool:
+        """Whether :meth:`decide` could queue an automatic order on the cycle ``key``
+        (base, pools) for all its pending orders and base say: of its base, not pending,
+        no pool in a pending order (what ``decide`` refuses first, checked without a
+        text)."""
+        return (
+            key[0] == self.base
+            and key not in self._pending_keys
+            and self._busy.keys().isdisjoint(key[1])
+        )
+
+    @property
+    def pending_keys(self) -> AbstractSet[tuple[str, tuple[str, ...]]]:
+        """The cycles (base, pools) with a pending order (a view: it moves with them)."""
+        return self._pending_keys
+
+    @property
+    def busy_pools(self) -> AbstractSet[str]:
+        """The pools in a pending order (a view: it moves with them)."""
+        return self._busy.keys()
 
     def busy(self, pools: Iterable[str]) -> str:
         """Why an order through ``pools`` is refused for a pending order's sake (module

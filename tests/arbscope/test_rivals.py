@@ -339,7 +339,7 @@ def test_observe_skips_only_what_did_not_change(
     """What the book holds of every cycle is what looking at each of them every call
     gives (the reference), a gone cycle's last live slot and CU price included: the live
     ones share the CU price and read their score from the entries the call saw, and only
-    the cycles that appeared, went or are GO are looked up."""
+    the cycles that appeared, went or have not been GO yet in their run are looked up."""
     book = RivalBook()
     ref: dict[Any, dict[str, Any]] = {}
     was: set[Any] = set()

@@ -446,7 +446,8 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
     order in ``pending``, and ``busy`` whether a pool of a cycle is in one, through
     decisions, ticks that fill some, links and the kill switch; a second order on a
     pending cycle is refused, and so is one through a pool of a pending order (cycles
-    ``i`` and ``i + 3`` share a pool): no two pending orders share a pool."""
+    ``i`` and ``i + 3`` share a pool): no two pending orders share a pool. ``free`` (what
+    an automatic decision leaves out unasked) is all three: of its base, neither."""
     b = PaperBroker(base=A, balance=10**12)
     g = _Pools()
     slot = 1
@@ -475,6 +476,10 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
                 assert b.is_pending(key) == any(o.key == key for o in b.pending)
                 assert (b.busy(opp.pools) != "") == any(
                     set(o.opp.pools) & set(opp.pools) for o in b.pending
+                )
+                # what an automatic decision leaves out before it asks
+                assert b.free(key) == (
+                    base == A and not b.is_pending(key) and b.busy(opp.pools) == ""
                 )
         pools = [p for o in b.pending for p in o.opp.pools]
         assert len(pools) == len(set(pools))
