@@ -65,7 +65,12 @@ from .sources.feeds import NoFeeds
 SPEEDS = (1.0, 10.0, 100.0, math.inf)
 INLINE_BYTES = 4 << 20  # a chunk up to this size (raw) is decompressed on the event loop
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
-TURN_ENDS = frozenset({Kind.TICK, Kind.TURN})
+# what ends a turn: a whole one's TICK, a sliced one's TURN, or its REPORT when it
+# reported apart (the recording's config says: Evaluation.turn_report)
+TURN_ENDS = {
+    "inline": frozenset({Kind.TICK, Kind.TURN}),
+    "apart": frozenset({Kind.TICK, Kind.REPORT}),
+}
 STREAMED = inputs.STREAMED  # the inputs that end a turn (whole, or sliced)
 
 
@@ -319,6 +324,8 @@ def recorded_setup(
         timer_clock=timer_clock,
         # the sizing rule as the live session had it (older recordings: ternary search)
         sizing=str(cfg.get("sizing") or "ternary"),
+        # where a sliced turn reported (older recordings: in its end)
+        turn_report=str(cfg.get("turn_report") or "inline"),
     )
     return watch, evaluation
 
@@ -803,17 +810,19 @@ class ReplaySession:
 
     async def step_slot(self) -> None:
         """Pause, then apply inputs until the chain's slot has moved and the next tick
-        (a ``TICK``, or the ``TURN`` that ends a sliced one) has run: exactly the inputs up
-        to that slot boundary, however long the journal takes to read."""
+        (a ``TICK``, or the ``TURN`` that ends a sliced one, or its ``REPORT`` when the
+        recording reported apart) has run: exactly the inputs up to that slot boundary,
+        however long the journal takes to read."""
         self.clock.paused = True
         async with self._cursor:
             ing = self.session.ingest
             slot = ing.stats().slot
             moved = False
+            ends = TURN_ENDS[self.session.turn_report]
             while (inp := await self.cursor.peek()) is not None:
                 self.apply(self.cursor.take())
                 moved = moved or ing.stats().slot > slot
-                if moved and inp.kind in TURN_ENDS:
+                if moved and inp.kind in ends:
                     break
             self.clock.set(self.pos_ns)
             self.session.changed()

@@ -33,6 +33,7 @@ from storage.recorder import Recorder
 
 from . import inputs
 from .execution.live import LiveConfig
+from .execution.paper import Fill
 from .ingest import TimedIngest
 from .market import DEFAULT_CU_LIMIT, Evaluator, OppKey, Snapshot, UpdateRate
 from .parts.backlog import Backlog
@@ -125,6 +126,8 @@ class FeedSession:
         stall = evaluation.feeds_stall_s
         self.feeds_stall_s = float(health.stall_s if stall is None else stall)
         self.sizing = evaluation.sizing  # how the engine sizes a cycle (journaled)
+        self.turn_report = evaluation.turn_report  # where a sliced turn reports (journaled)
+        self._owed_fills: list[Fill] | None = None  # the report a turn's end left (apart)
         self.feeds: FeedSource = feeds
         # NATS as sinks: a collector publishes its inputs (it evaluates nothing)
         self.streams = streams
@@ -310,9 +313,18 @@ class FeedSession:
 
     def end_turn(self, now_ns: int) -> None:
         """The rest of a turn whose evaluation was done in slices (:meth:`evaluate_slice`;
-        a ``TURN`` input): the sweep, execution, events and health of a tick, evaluating
-        nothing itself; what still waits in the backlog is the next turn's."""
+        a ``TURN`` input): a tick evaluating nothing itself (its report, when apart, is
+        :meth:`report_turn`'s); what still waits in the backlog is the next turn's."""
         self._show(self._tick(now_ns, evaluate=False))
+
+    def report_turn(self, now_ns: int) -> None:
+        """A sliced turn's report, a loop step after its end (a ``REPORT`` input): the
+        cycles, orders and fills of the turn set against the rivals', and its events."""
+        fills, self._owed_fills = self._owed_fills or [], None
+        self.observed.turned(fills)
+        if self.sink is not None:
+            self.screen.emit(self.sink, now_ns)
+        self.screen.stale()
 
     def _tick(self, now_ns: int, evaluate: bool) -> list[str] | None:
         self.now_ns = now_ns
@@ -344,11 +356,12 @@ class FeedSession:
             ing = self.ingest
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
         fills = ev.execute(self.slot, now_ns, self.sink)
-        self.observed.turned(fills)
         self.rate.add(now, self.updates)
-        if self.sink is not None:
-            self.screen.emit(self.sink, now_ns)
-        self.screen.stale()
+        self._owed_fills = fills
+        if evaluate or self.turn_report == "inline":
+            self.report_turn(now_ns)
+        else:  # its report a step of its own
+            self.screen.stale()
         # trading live on its own: a frame that moves a pool is decided on in its own call,
         # not at the next period (tick to trade); otherwise the periodic turn decides
         auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
@@ -381,10 +394,11 @@ class FeedSession:
         """The run loop's turn at ``now_ns``. Its evaluation is done in slices of at most
         ``slice_s`` (each journaled, ``SLICE``), the event loop given back between them, so
         a key, a redraw or a frame never waits for more than one slice: the turn evaluates
-        the pools waiting when it began (the backlog, each pool once on its newest state,
-        however often it changed), the pools that change meanwhile join the backlog for
-        the next turn. Then the rest of the tick (``TURN``): sweep, execution, events. A
-        collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
+        the pools waiting when it began (the backlog, each pool once on its newest state);
+        the pools that change meanwhile wait for the next turn. Then its end (``TURN``:
+        sweep, execution), its report (``REPORT``: rivals, events) and the screen's part,
+        a step each. A collector (it evaluates nothing), or ``slice_s`` None, ticks whole
+        (``TICK``)."""
         self._begin_turn(now_ns)
         if self.collect_only or self.slice_s is None:
             self._input(Kind.TICK, now_ns)
@@ -402,15 +416,19 @@ class FeedSession:
         await asyncio.sleep(0)  # the turn's end (sweep, fills, events) a step of its own
         self._input(Kind.TURN, now_ns)
         changed = self._tick(now_ns, evaluate=False)
+        if self.turn_report == "apart":
+            self.slices_yielded += 1
+            await asyncio.sleep(0)  # its report (rivals, events) another
+            self._input(Kind.REPORT, now_ns)
+            self.report_turn(now_ns)
         self.slices_yielded += 1
         await asyncio.sleep(0)  # and the screen's part (prices, feeds' health) another
         self._show(changed)
 
     def _slice_now(self, now_ns: int, most: int | None) -> tuple[int, int]:
-        """A live slice: ``Backlog.slice`` for at most ``slice_s`` of the budget clock
-        (``most`` pools at most; None: as many as wait), journaled once it is known how
-        many pools it evaluated (``SLICE``; nothing else is journaled meanwhile, and a
-        slice that raised is journaled with the pools it began)."""
+        """A live slice: ``Backlog.slice`` for at most ``slice_s`` of the budget clock and
+        ``most`` pools, journaled once it is known how many it evaluated (``SLICE``;
+        nothing else is journaled meanwhile; one that raised, with the pools it began)."""
         budget = self.slice_s or 0.0
         clock = self.budget_clock
         until = clock() + budget
@@ -459,8 +477,7 @@ class FeedSession:
         )
 
     def set_paused(self, paused: bool) -> None:
-        """Stop (or restart) evaluating: frames still arrive and are evaluated at the
-        first tick after; the update rate restarts from there."""
+        """Stop (or restart) evaluating (frames still arrive); the update rate restarts."""
         if not paused and self.loop.paused:
             self.rate.clear()
         self.loop.paused = paused

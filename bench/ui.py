@@ -292,6 +292,7 @@ async def _toggle_pause(app: Any) -> float:
 # what ``--parts`` times ("module:Class.method"): a live turn's steps and their parts
 PARTS = (
     "arbscope.session:FeedSession._tick",
+    "arbscope.session:FeedSession.report_turn",
     "arbscope.parts.observed:Observed.turned",
     "arbscope.rivals:RivalBook.observe",
     "arbscope.market:Evaluator.execute",

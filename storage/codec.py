@@ -86,6 +86,10 @@ class Kind(IntEnum):
     # [pubkey, owner, slot] NUL data, as ACCOUNT (FeedIngest.reconcile applies it and
     # charges the endpoints that stream it)
     RECONCILE = 27
+    # a turn's report (t_ns is its clock), a loop step after its TURN: the turn's cycles
+    # and orders set against the rivals' (RivalBook.observe) and its derived events
+    # (a recording from before it, config without "turn_report", reports in the TURN)
+    REPORT = 28
 
 
 @dataclass(frozen=True, slots=True)

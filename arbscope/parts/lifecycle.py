@@ -87,6 +87,8 @@ class Lifecycle:
             "feeds_stall_s": host.feeds_stall_s,
             # how the engine sized the cycles: a replay sizes the same (older: "ternary")
             "sizing": host.sizing,
+            # where a sliced turn reported: a replay reports where it did (older: "inline")
+            "turn_report": host.turn_report,
             # the signers' names (the labels file): a replay shows the Rivals panel as it was
             "rival_labels": dict(host.rivals.labels),
             "rival_own": sorted(host.rivals.own),

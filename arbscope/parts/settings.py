@@ -31,6 +31,8 @@ class FeeSettings:
 
 DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slots=150)
 T = TypeVar("T")
+# where a sliced turn reports (Evaluation.turn_report): a loop step of its own, or in its end
+TURN_REPORTS = ("apart", "inline")
 
 
 def from_journal(default: T, recorded: Any) -> T:
@@ -83,7 +85,9 @@ class Evaluation:
     stall time, 0: never, a replay of a recording from before the rule), and the kernel
     timer's clock (staged screens: deterministic); how the engine sizes a cycle
     (``sizing``, ``PoolGraph.set_sizing``: "golden", or "ternary", what a recording from
-    before the golden rule sized with)."""
+    before the golden rule sized with); where a sliced turn reports (``turn_report``:
+    "apart", a loop step of its own after its end, journaled ``REPORT``; "inline", in
+    its end, as a recording from before the rule)."""
 
     backend: types.ModuleType | None = None
     shadow: bool = True
@@ -93,6 +97,11 @@ class Evaluation:
     feeds_stall_s: float | None = None
     timer_clock: Callable[[], int] | None = None
     sizing: str = "golden"
+    turn_report: str = "apart"
+
+    def __post_init__(self) -> None:
+        if self.turn_report not in TURN_REPORTS:
+            raise ValueError(f"turn_report: {self.turn_report!r} is not one of apart, inline")
 
 
 @dataclass(frozen=True)

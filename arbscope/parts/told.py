@@ -57,6 +57,9 @@ class Told:
     def end_turn(self, now_ns: int) -> None:
         self.host.end_turn(now_ns)
 
+    def report_turn(self, now_ns: int) -> None:
+        self.host.report_turn(now_ns)
+
     # the desk's
     def on_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:
         self.host.desk.on_wallet(armed, base, accounts)

@@ -127,9 +127,9 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     ]
     assert log[len(first) :] == [f"evaluate {b}"]
     assert s.backlog == (0, 0.0)
-    # before each of the first turn's four slices, its end and its screen's part; the
-    # second's one, its end and its screen's part
-    assert s.slices_yielded == 6 + 3
+    # before each of the first turn's four slices, its end, its report and its screen's
+    # part; the second's one, its end, its report and its screen's part
+    assert s.slices_yielded == 7 + 4
 
 
 @pytest.mark.slow
@@ -167,9 +167,13 @@ async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
 
 
 @pytest.mark.slow
-async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> None:
+@pytest.mark.parametrize("report", ["apart", "inline"])
+async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, report: str) -> None:
     """A pool a slice on a busy market, the frames arriving between slices: the journal
-    holds the slices (``SLICE``, ``TURN``) and a replay makes the same decisions."""
+    holds the slices (``SLICE``, ``TURN``) and, when the turns report apart (a new
+    session's way), each turn's report (``REPORT``) after its end, the frames arriving
+    between them too; a replay makes the same decisions and events. A session that
+    reports in the turn's end (a recording from before ``REPORT``) journals none."""
     from arbscope.runloop import MonotonicClock
     from storage.codec import Kind
     from storage.journal import Journal
@@ -177,6 +181,7 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
     db = tmp_path / "j.sqlite"
     s = sources.session(
         sources.Watch(seed=11),
+        sources.Evaluation(turn_report=report),
         record=RecordSettings(db, batch_s=0.1),
         clock=MonotonicClock(),
     )
@@ -194,6 +199,11 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
             kinds[i.kind] = kinds.get(i.kind, 0) + 1
     assert kinds.get(Kind.SLICE, 0) > kinds.get(Kind.TURN, 0) > 0
     assert Kind.TICK not in kinds  # every turn was sliced
+    if report == "apart":  # (the last turn's may be cut short by the stop)
+        assert kinds[Kind.TURN] - 1 <= kinds.get(Kind.REPORT, 0) <= kinds[Kind.TURN]
+    else:
+        assert Kind.REPORT not in kinds
+    assert info.config["turn_report"] == report
     r = ReplaySession(db, info)
     await r.start()
     try:
@@ -201,3 +211,8 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path) -> No
     finally:
         await r.stop()
     assert info.complete and info.opportunities > 0 and digest == s.digest
+
+
+def test_a_turn_reports_apart_or_inline_and_nowhere_else() -> None:
+    with pytest.raises(ValueError, match="turn_report: 'later' is not one of apart, inline"):
+        sources.Evaluation(turn_report="later")
