@@ -67,8 +67,9 @@ from .timing import KernelTimer
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
 SLICE_S = 0.004
-# the backlog is said (the headless status line; the screen's has its own) once its
-# oldest pool has waited this long: more than a few turns is the market outrunning the machine
+# the most pools a turn evaluates (the oldest waiting; the rest wait for the next turn)
+TURN_POOLS = 512
+# the backlog is said (headless status line) once its oldest pool has waited this long
 BACKLOG_SHOWN_S = 0.5
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class FeedSession:
         self.tick_s = tick_s
         # the most a slice of a turn holds the loop (s of ``budget_clock``; None: no slices)
         self.slice_s: float | None = slice_s
+        self.turn_pools = TURN_POOLS  # the most pools a sliced turn evaluates
         self.budget_clock: Callable[[], float] = time.perf_counter
         self.slices_yielded = 0  # times a turn gave the event loop back (between its parts)
         self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
@@ -394,11 +396,11 @@ class FeedSession:
         """The run loop's turn at ``now_ns``. Its evaluation is done in slices of at most
         ``slice_s`` (each journaled, ``SLICE``), the event loop given back between them, so
         a key, a redraw or a frame never waits for more than one slice: the turn evaluates
-        the pools waiting when it began (the backlog, each pool once on its newest state);
-        the pools that change meanwhile wait for the next turn. Then its end (``TURN``:
-        sweep, execution), its report (``REPORT``: rivals, events) and the screen's part,
-        a step each. A collector (it evaluates nothing), or ``slice_s`` None, ticks whole
-        (``TICK``)."""
+        the pools waiting when it began (the backlog, each pool once on its newest state),
+        at most ``turn_pools`` of them, oldest first; the rest, and the pools that change
+        meanwhile, wait for the next turn. Then its end (``TURN``: sweep, execution), its
+        report (``REPORT``: rivals, events) and the screen's part, a step each. A
+        collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
         self._begin_turn(now_ns)
         if self.collect_only or self.slice_s is None:
             self._input(Kind.TICK, now_ns)
@@ -408,8 +410,8 @@ class FeedSession:
         while True:
             self.slices_yielded += 1
             await asyncio.sleep(0)  # the event loop's turn: keys, redraws, frames
-            n, waiting = self._slice_now(now_ns, left)
-            left = (waiting if left is None else left) - n
+            n, waiting = self._slice_now(now_ns, self.turn_pools if left is None else left)
+            left = (min(waiting, self.turn_pools) if left is None else left) - n
             if left <= 0 or n == 0:
                 break
         self.slices_yielded += 1
@@ -483,8 +485,7 @@ class FeedSession:
         self.loop.paused = paused
 
     async def run_for(self, seconds: float, tick_s: float | None = None) -> Snapshot:
-        """Start, run for ``seconds`` of the session's clock (a tick every ``tick_s``,
-        default the session's), stop (headless runs and tests); the last snapshot."""
+        """Start, run ``seconds`` of its clock (turns ``tick_s`` apart), stop; the last snapshot."""
         if tick_s is not None:
             self.tick_s = tick_s
             self.loop.period_ns = int(tick_s * 1e9)

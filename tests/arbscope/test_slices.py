@@ -213,6 +213,50 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, repor
     assert info.complete and info.opportunities > 0 and digest == s.digest
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("slice_s", [0.0, 1.0])
+async def test_a_turn_evaluates_at_most_its_pools_and_the_rest_wait_oldest_first(
+    slice_s: float,
+) -> None:
+    """Five pools waiting, a turn of at most two: each turn evaluates the two oldest
+    (a slice a pool, or both in one slice), ends, and reports before the next begins;
+    a pool that changes meanwhile joins the queue behind them."""
+    async with session(slice_s=slice_s) as (s, clock):
+        a, b, c, d, e = pools_of(s, 5)
+        s.turn_pools = 2
+        task = asyncio.ensure_future(s.run())
+        try:
+            await clock.parked()
+            log = script(s, [[a, b, c, d], [], [e, a]])
+            spy_evaluations(s, log)
+            turned = s.observed.turned
+
+            def reporting(fills: Any) -> None:
+                log.append("report")
+                turned(fills)
+
+            s.observed.turned = reporting  # type: ignore[method-assign]
+            for _ in range(4):
+                await turn(s, clock)
+        finally:
+            s.loop.paused = True
+            await s.stop()
+            task.cancel()
+    looks = [x for x in log if not x.startswith("changed")]
+    assert looks == [
+        f"evaluate {a}",
+        f"evaluate {b}",
+        "report",
+        f"evaluate {c}",
+        f"evaluate {d}",
+        "report",
+        f"evaluate {e}",
+        f"evaluate {a}",  # changed again after its evaluation: behind e
+        "report",
+        "report",  # nothing waits: a turn of no evaluation still ends and reports
+    ]
+
+
 def test_a_turn_reports_apart_or_inline_and_nowhere_else() -> None:
     with pytest.raises(ValueError, match="turn_report: 'later' is not one of apart, inline"):
         sources.Evaluation(turn_report="later")
