@@ -168,7 +168,7 @@ class Evaluator:
         armed, or the wallet's token accounts changed: the accounts it would create)."""
         for key, (o, _) in sorted(self.live.items()):
             cost = self.cost(o)
-            self.live[key] = (o, self._score(o, cost.fees, key))
+            self.book.put(key, o, self._score(o, cost.fees, key))
             self.costs[key] = cost
 
     def wallet_moved(self) -> WalletView | None:
@@ -229,7 +229,7 @@ class Evaluator:
             # verdict moves with the pool's coverage alone, and back where it was
             o = live[key][0]
             cost = costs.get(key) or self.cost(o)
-            live[key] = (o, self._score(o, cost.fees, key))
+            self.book.put(key, o, self._score(o, cost.fees, key))
         return True
 
     def sweep(self) -> None:

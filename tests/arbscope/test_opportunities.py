@@ -1,0 +1,73 @@
+"""The opportunity book's ranks (``best``, ``best_key``) against the plain sort of its
+live cycles by :func:`best_first`, through entries, re-scores and drops in any order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arbscope.cycle_costs import CycleCost
+from arbscope.opportunities import OpportunityBook, best_first
+from engine_rs.records import REASON_NO_SOL_PRICE, FeeContext, Opportunity, Score
+
+BASES = ("A", "B")
+POOLS = ("p", "q", "r", "s")
+FEES = FeeContext(cu_limit=200_000, cu_price_micro_lamports=0, base_per_lamport_num=1)
+
+
+def _opp(base: str, pools: tuple[str, ...]) -> Opportunity:
+    n = len(pools)
+    return Opportunity(
+        base, [base, *"x" * (n - 1), base], list(pools), ["cpmm"] * n, n, 1.01,
+        10, 11, 1, 1000.0, [10] * (n + 1), 1, 0, 1, False, [0] * n,
+    )  # fmt: skip
+
+
+def _score(net: int, priced: bool, go: bool) -> Score:
+    reasons = [] if go else (["persistence"] if priced else [REASON_NO_SOL_PRICE])
+    return Score(net + 5, 5000, 0, 0, 5000, 5, net, 1.0, 1, 0, go, reasons)
+
+
+def _cost(*_: object) -> CycleCost:
+    return CycleCost(FEES, (), ())  # type: ignore[arg-type]
+
+
+cycle = st.tuples(st.sampled_from(BASES), st.sampled_from([("p", "q"), ("q", "r"), ("p", "s")]))
+score = st.builds(_score, st.integers(-50, 50), st.booleans(), st.booleans())
+step = st.one_of(
+    st.tuples(st.just("enter"), st.sampled_from(POOLS), st.lists(st.tuples(cycle, score))),
+    st.tuples(st.just("put"), st.integers(0, 5), score),  # the i-th live cycle, if any
+    st.tuples(st.just("drop"), cycle),
+    st.tuples(st.just("drop_pool"), st.sampled_from(POOLS)),
+    st.tuples(st.just("best"), st.integers(0, 8)),
+)
+
+
+@given(st.lists(step, max_size=40))
+def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, ...]]) -> None:
+    """After any sequence of entries (a pool's cycles, others through it dropped), re-scores
+    of live cycles, drops and reads, ``best(n)`` is the first ``n`` of the live cycles
+    sorted by ``best_first`` (net known first, the highest net, then by key) and
+    ``best_key`` the first's key."""
+    book = OpportunityBook()
+    for op in steps:
+        if op[0] == "enter":
+            pool = op[1]
+            got = [
+                (_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(op[2]).items() if pool in ps
+            ]
+            book.enter(pool, got, 1, _cost, frozenset(), "")
+        elif op[0] == "put" and book.live:
+            keys = sorted(book.live)
+            key = keys[op[1] % len(keys)]
+            book.put(key, book.live[key][0], op[2])
+        elif op[0] == "drop":
+            book.drop((op[1][0], op[1][1]))
+        elif op[0] == "drop_pool":
+            book.drop_pool(op[1])
+        want = sorted(book.live.items(), key=best_first)
+        n = op[1] if op[0] == "best" else 3
+        assert book.best(n) == [v for _, v in want[:n]]
+        assert book.best_key() == (want[0][0] if want else None)
