@@ -57,8 +57,10 @@ class OpportunityBook:
     transaction costs as it was scored (``costs``), the slot each appeared in
     (``first_seen``) and, per pool, the live keys through it (what an evaluation of the
     pool drops when they no longer come back). Its dicts are never replaced: the
-    evaluator hands them out as its own attributes. ``live`` is written only here
-    (:meth:`enter`, :meth:`put`, :meth:`drop`): each live cycle's rank
+    evaluator hands them out as its own attributes. ``live`` (and ``costs``, with it) is
+    written only here (:meth:`enter`, :meth:`put`, :meth:`drop`), which keeps what was
+    written since the events were last made (:meth:`take_written`) and each live
+    cycle's rank
     (:func:`best_first`) is kept with it, made when it is first asked for after the
     cycle was written, so :meth:`best` and :meth:`best_key` compare ranks made already
     (at 3,000 pools each screen's snapshot asked every one of ~15,000 live cycles for
@@ -71,6 +73,7 @@ class OpportunityBook:
         self.through: dict[str, set[OppKey]] = {}
         self._rank: dict[OppKey, Rank] = {}
         self._unranked: set[OppKey] = set()  # written since its rank was made
+        self._written: set[OppKey] = set()  # written or dropped since take_written
 
     def enter(
         self,
@@ -86,7 +89,7 @@ class OpportunityBook:
         ``uncovered`` pool or while ``held``; a live cycle through the pool that did not
         come back dropped. The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
-        unranked = self._unranked
+        unranked, written = self._unranked, self._written
         keys: list[OppKey] = []
         found = 0
         for o, score, hops, steps, accounts in got:
@@ -103,6 +106,7 @@ class OpportunityBook:
                 score = no_go(score, held)
             live[key] = (o, score)
             unranked.add(key)
+            written.add(key)
             costs[key] = scored(key[0], hops, steps, accounts)
             keys.append(key)
         was = through.get(pool_id)
@@ -115,12 +119,14 @@ class OpportunityBook:
         """The live cycle ``key`` scored again (``score``)."""
         self.live[key] = (o, score)
         self._unranked.add(key)
+        self._written.add(key)
 
     def drop(self, key: OppKey) -> None:
         """``key`` is no longer live (no profit now, or its pool left the graph)."""
         self.live.pop(key, None)
         self._rank.pop(key, None)
         self._unranked.discard(key)
+        self._written.add(key)
         self.costs.pop(key, None)
         self.first_seen.pop(key, None)
         for p in key[1]:
@@ -134,6 +140,12 @@ class OpportunityBook:
         """``pool_id`` left the graph (a bad state): the cycles through it go too."""
         for key in list(self.through.get(pool_id, ())):
             self.drop(key)
+
+    def take_written(self) -> set[OppKey]:
+        """The keys written (entered, scored again) or dropped since the last call: a
+        live cycle not among them has the same opportunity, score and cost as then."""
+        out, self._written = self._written, set()
+        return out
 
     def keys_through(self, pools: Iterable[str]) -> set[OppKey]:
         """The live keys through any of ``pools``."""

@@ -324,8 +324,7 @@ class FeedSession:
         cycles, orders and fills of the turn set against the rivals', and its events."""
         fills, self._owed_fills = self._owed_fills or [], None
         self.observed.turned(fills)
-        if self.sink is not None:
-            self.screen.emit(self.sink, now_ns)
+        self.screen.emit(self.sink, now_ns)
         self.screen.stale()
 
     def _tick(self, now_ns: int, evaluate: bool) -> list[str] | None:

@@ -1,16 +1,21 @@
 """The opportunity book's ranks (``best``, ``best_key``) against the plain sort of its
-live cycles by :func:`best_first`, through entries, re-scores and drops in any order."""
+live cycles by :func:`best_first`, and the turn's events made from what it wrote against
+those a look at every live cycle makes, through entries, re-scores and drops in any
+order."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbscope.cycle_costs import CycleCost
 from arbscope.opportunities import OpportunityBook, best_first
+from arbscope.parts.screen import Screen
 from engine_rs.records import REASON_NO_SOL_PRICE, FeeContext, Opportunity, Score
+from storage.recorder import JournaledEvent, event_text
 
 BASES = ("A", "B")
 POOLS = ("p", "q", "r", "s")
@@ -39,7 +44,7 @@ score = st.builds(_score, st.integers(-50, 50), st.booleans(), st.booleans())
 step = st.one_of(
     st.tuples(st.just("enter"), st.sampled_from(POOLS), st.lists(st.tuples(cycle, score))),
     st.tuples(st.just("put"), st.integers(0, 5), score),  # the i-th live cycle, if any
-    st.tuples(st.just("drop"), cycle),
+    st.tuples(st.just("drop"), st.integers(0, 5)),  # the i-th live cycle, if any
     st.tuples(st.just("drop_pool"), st.sampled_from(POOLS)),
     st.tuples(st.just("best"), st.integers(0, 8)),
 )
@@ -63,11 +68,73 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
             keys = sorted(book.live)
             key = keys[op[1] % len(keys)]
             book.put(key, book.live[key][0], op[2])
-        elif op[0] == "drop":
-            book.drop((op[1][0], op[1][1]))
+        elif op[0] == "drop" and book.live:
+            keys = sorted(book.live)
+            book.drop(keys[op[1] % len(keys)])
         elif op[0] == "drop_pool":
             book.drop_pool(op[1])
         want = sorted(book.live.items(), key=best_first)
         n = op[1] if op[0] == "best" else 3
         assert book.best(n) == [v for _, v in want[:n]]
         assert book.best_key() == (want[0][0] if want else None)
+
+
+class _Sink:
+    """The events emitted, as the journal's text."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
+        self.said.append(f"{type(event).__name__} {event_text(event)}")
+
+
+def _host(book: OpportunityBook) -> Any:
+    """What ``Screen.emit`` reads of a session: its slot, evaluator (the book, its live
+    cycles and their fees, the last sweep) and feeds (not feeding: no health events)."""
+    ev = SimpleNamespace(
+        book=book,
+        live=book.live,
+        last_sweep=None,
+        fees_of=lambda key: book.fees_of(key, FEES),
+    )
+    return SimpleNamespace(slot=1, ev=ev, feeds=SimpleNamespace(feeding=False))
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(step, st.tuples(st.just("emit"), st.booleans())), max_size=40))
+def test_the_events_look_only_at_what_the_book_wrote_and_say_what_a_full_look_says(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    """Through any sequence of entries, re-scores, drops and turns' events (some with no
+    sink: nothing said, the next looks at everything), the events made from what the book
+    wrote since the last turn are, in order, those a look at every live cycle makes."""
+    book = OpportunityBook()
+    host = _host(book)
+    seen, full = Screen(host), Screen(host)
+    said, want = _Sink(), _Sink()
+    for op in steps:
+        if op[0] == "emit":
+            seen.emit(said if op[1] else None, 7)
+            full._synced = False  # every live cycle looked at
+            full.emit(want if op[1] else None, 7)
+            assert said.said == want.said
+        elif op[0] == "enter":
+            pool = op[1]
+            got = [
+                (_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(op[2]).items() if pool in ps
+            ]
+            book.enter(pool, got, 1, _cost, frozenset(), "")
+        elif op[0] == "put" and book.live:
+            keys = sorted(book.live)
+            key = keys[op[1] % len(keys)]
+            book.put(key, book.live[key][0], op[2])
+        elif op[0] == "drop" and book.live:
+            keys = sorted(book.live)
+            book.drop(keys[op[1] % len(keys)])
+        elif op[0] == "drop_pool":
+            book.drop_pool(op[1])
+    seen.emit(said, 7)
+    full._synced = False
+    full.emit(want, 7)
+    assert said.said == want.said
