@@ -18,6 +18,9 @@ rendering run, nothing is written to a terminal) runs a FeedSession on them for
   in wall time; the longest steps by what ran them. A key waits for the step running
   when it arrives, so the longest holds bound its latency on an idle machine.
 
+``--record`` journals the session as the dashboard does by default (a journal file in a
+temporary directory): each turn's report then also writes its derived events.
+
 ``--profile PATH`` writes a cProfile of the measured window (``pstats``; the profiler
 slows the app, so that run's figures are not comparable).
 
@@ -40,6 +43,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -95,6 +99,7 @@ def serve(
 
 async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any]:
     from arbscope import sources
+    from arbscope.session import RecordSettings
     from feeds.clients.pool import Endpoint
     from feeds.sim.world import World, WorldConfig
     from tui.app import ArbscopeApp
@@ -104,10 +109,12 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
 
     w = World(WorldConfig(seed=a.seed, tokens=a.tokens, pools=a.pools))
     eps = [Endpoint(f"sim-{i}", u[0], u[1]) for i, u in enumerate(urls)]
+    journal = tempfile.TemporaryDirectory() if a.record else None
     session = sources.session(
         sources.Watch(universe=w.universe(), base_mints=w.bases, seed=a.seed),
         sources.Evaluation(shadow=not a.no_shadow),
         endpoints=eps,
+        record=RecordSettings(Path(journal.name) / "ui.sqlite") if journal else None,
     )
     from arbscope import heap
 
@@ -224,6 +231,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         gc.garbage.clear()
         gc.collect()
         await pilot.press("q")
+    if journal is not None:
+        await session.stop()  # (the app's quit stopped it: a no-op) the journal closed
+        journal.cleanup()
     return {
         "pools": a.pools,
         "tokens": a.tokens,
@@ -289,10 +299,11 @@ async def _toggle_pause(app: Any) -> float:
     return time.perf_counter() - k0
 
 
-# what ``--parts`` times ("module:Class.method"): a live turn's steps and their parts
+# what ``--parts`` times ("module:Class.method"): a live turn's steps and their parts,
 PARTS = (
     "arbscope.session:FeedSession._tick",
     "arbscope.session:FeedSession.report_turn",
+    "arbscope.parts.screen:Screen.emit",
     "arbscope.parts.observed:Observed.turned",
     "arbscope.rivals:RivalBook.observe",
     "arbscope.market:Evaluator.execute",
@@ -302,6 +313,12 @@ PARTS = (
     "feeds.clients.pool:FeedPool.health",
     "arbscope.market:Evaluator.evaluate",
     "arbscope.opportunities:OpportunityBook.enter",
+    # and the screen's: a redraw (the snapshot built in it, when stale), Textual's own
+    # update of what changed, the app's collection
+    "tui.screens.live:LiveScreen.redraw",
+    "arbscope.parts.screen:Screen.snapshot",
+    "textual.screen:Screen._on_timer_update",
+    "tui.app:ArbscopeApp._collect",
 )
 
 
@@ -662,6 +679,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         metavar="MS",
         help="sample the loop thread's stack every 5 ms inside steps past MS (off: 0)",
+    )
+    ap.add_argument(
+        "--record", action="store_true", help="journal the session, as the dashboard does"
     )
     ap.add_argument("--json", metavar="PATH")
     ap.add_argument(
