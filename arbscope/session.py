@@ -319,12 +319,13 @@ class FeedSession:
         :meth:`report_turn`'s); what still waits in the backlog is the next turn's."""
         self._show(self._tick(now_ns, evaluate=False))
 
-    def report_turn(self, now_ns: int) -> None:
+    def report_turn(self, now_ns: int, later: bool = False) -> None:
         """A sliced turn's report, a loop step after its end (a ``REPORT`` input): the
-        cycles, orders and fills of the turn set against the rivals', and its events."""
+        cycles, orders and fills of the turn set against the rivals', and its events
+        (``later``: made as the run loop's next steps drain them, in the same order)."""
         fills, self._owed_fills = self._owed_fills or [], None
         self.observed.turned(fills)
-        self.screen.emit(self.sink, now_ns)
+        self.screen.emit(self.sink, now_ns, later)
         self.screen.stale()
 
     def _tick(self, now_ns: int, evaluate: bool) -> list[str] | None:
@@ -421,7 +422,7 @@ class FeedSession:
             self.slices_yielded += 1
             await asyncio.sleep(0)  # its report (rivals, events) another
             self._input(Kind.REPORT, now_ns)
-            self.report_turn(now_ns)
+            self.report_turn(now_ns, later=True)
         self.slices_yielded += 1
         await asyncio.sleep(0)  # and the screen's part (prices, feeds' health) another
         self._show(changed)
@@ -433,6 +434,7 @@ class FeedSession:
         budget = self.slice_s or 0.0
         clock = self.budget_clock
         until = clock() + budget
+        self.screen.drain(lambda: clock() >= until)  # the last turn's events, first
         done = [0]
         try:
             waiting = self.queue.slice(now_ns, most, lambda: clock() >= until, done)

@@ -21,6 +21,7 @@ from storage.recorder import Recorder
 from .. import heap, inputs
 from ..events import Timings
 from ..ports import Ingest, InputSink, NothingToFind, SourceLink
+from .screen import Outbox
 
 if TYPE_CHECKING:
     from ..session import FeedSession
@@ -152,7 +153,7 @@ class Lifecycle:
                     encoder=s.eng.DeltaEncoder(),
                 )
                 s.session_id = s.recorder.session
-                s.sink = s.recorder
+                s.sink = Outbox(s.recorder)  # a live turn's events made between steps
                 record = s.recorder.input
                 ingest = inputs.IngestFacade(inputs.Tee(s.ingest, record), s.ingest)
             await feeds.open()
@@ -295,6 +296,8 @@ class Lifecycle:
         host = self.host
         rec = host.recorder
         try:
+            if isinstance(host.sink, Outbox):
+                host.sink.drain()  # the events still to make, before the last one
             if rec is not None:
                 rec.emit(Timings(host.timer.rows()), host.slot)
                 broker = host.ev.broker

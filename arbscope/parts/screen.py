@@ -1,16 +1,20 @@
 """What the screen and the journal's derived events read of the session: the snapshot,
 built when it is first read after a turn (a session no one shows never builds one), and
-the events for what changed since the last turn (``opp``, ``gone``, ``sweep``, ``health``)."""
+the events for what changed since the last turn (``opp``, ``gone``, ``sweep``, ``health``),
+made at once or, on a live session's run loop, a few at a time between its steps
+(:class:`Outbox`)."""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from storage.recorder import canonical, event_text
+from storage.recorder import JournaledEvent, canonical, event_text
 
 from ..events import FeedsHealth, Gone, Opp, Sweep
-from ..market import Snapshot
+from ..market import OppKey, Snapshot
 from ..ports import EventSink
 from ..prices import PriceRow, fee_view
 
@@ -18,6 +22,51 @@ if TYPE_CHECKING:
     from ..session import FeedSession
 
 HEALTH_EVERY_NS = 1_000_000_000  # feed health journaled once a second
+DRAIN_CHECK = 32  # events made between two looks at a drain's clock
+
+
+class Outbox:
+    """A sink's events in the order they were emitted, some of them made later: a live
+    turn's opp and gone events are a job (:meth:`later`) made a few at a time between
+    the run loop's steps (:meth:`drain`), and an event emitted meanwhile (a fill, a
+    rival's, the next turn's) waits behind it. Each event, its text and its place are
+    those of making it at once, as a replay does (at 3,000 pools a recorded turn's
+    ~15,000 events held the loop for 220-390 ms at once)."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self.sink = sink
+        self.check_every = DRAIN_CHECK
+        self._todo: deque[tuple[JournaledEvent, int, int] | Iterator[None]] = deque()
+
+    def emit(self, event: JournaledEvent, slot: int, t_ns: int = 0) -> None:
+        if self._todo:
+            self._todo.append((event, slot, t_ns))
+        else:
+            self.sink.emit(event, slot, t_ns)
+
+    def later(self, job: Iterator[None]) -> None:
+        """``job`` makes its events into :attr:`sink` a step at a time, after what waits."""
+        self._todo.append(job)
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._todo)
+
+    def drain(self, over: Callable[[], bool] = lambda: False) -> None:
+        """Make and pass on what waits, in order, until ``over()`` (looked at every
+        :attr:`check_every` events made; never: all of it)."""
+        todo, sink, n, every = self._todo, self.sink, 0, self.check_every
+        while todo:
+            item = todo[0]
+            if isinstance(item, tuple):
+                todo.popleft()
+                sink.emit(*item)
+                continue
+            for _ in item:
+                n += 1
+                if n % every == 0 and over():
+                    return
+            todo.popleft()
 
 
 class Screen:
@@ -50,6 +99,12 @@ class Screen:
             host.prices.update(host.ev.graph, changed, host.slot or None)
             if host.props.pairs and host.slot:
                 host.props.follow(host.slot, host.prices.mids())
+
+    def drain(self, over: Callable[[], bool]) -> None:
+        """A live step's share of the events waiting (:meth:`Outbox.drain`)."""
+        sink = self.host.sink
+        if isinstance(sink, Outbox) and sink.waiting:
+            sink.drain(over)
 
     def snapshot(self, starting: bool) -> Snapshot:
         """What the screen shows: the state after the latest turn, built when it is first
@@ -97,48 +152,35 @@ class Screen:
         quotes = host.props.quotes(r.pair for r in rows)
         return [replace(r, prop=quotes[r.pair]) if r.pair in quotes else r for r in rows]
 
-    def emit(self, sink: EventSink | None, now_ns: int) -> None:
+    def emit(self, sink: EventSink | None, now_ns: int, later: bool = False) -> None:
         """Derived events for what changed since the last turn: opportunities that are
         new or changed (``opp``), gone (``gone``), a new sweep result (``sweep``); feed
-        health once a second (``health``, not digested). Only the cycles the book wrote
-        or dropped since are looked at (at 3,000 pools, sorting and looking at each of
-        ~15,000 live cycles every turn held the loop for tens of ms): the others' records
-        are the ones their events were made of. No ``sink``: nothing (the next call with
-        one looks at every live cycle)."""
+        health once a second (``health``, as last judged; not digested). Only the cycles
+        the book wrote or dropped since are looked at (at 3,000 pools, sorting and looking
+        at each of ~15,000 live cycles every turn held the loop for tens of ms): the
+        others' records are the ones their events were made of. No ``sink``: nothing (the
+        next call with one looks at every live cycle). ``later``, into an
+        :class:`Outbox`: the opp and gone events are made as it drains, from the book's
+        records as they are now (copied: the book moves meanwhile), after what waits."""
         host = self.host
         slot, ev = host.slot, host.ev
-        live, emitted = ev.live, self._emitted
         written = ev.book.take_written()
         if sink is None:
             self._synced = False
             return
-        if self._synced:
-            moved = sorted(written)
-            keys = [k for k in moved if k in live]
-            gone = [k for k in moved if k not in live and k in emitted]
-        else:  # every live cycle, every one said and gone
-            self._synced = True
-            keys = sorted(live)
-            gone = sorted(set(emitted).difference(live))
-        # what each emitted cycle's text was made of (frozen records): the same objects
-        # make the same text, so it is not made again
-        made_of = self._emitted_of
-        for key in keys:
-            o, sc = live[key]
-            fees = ev.fees_of(key)
-            last = made_of.get(key)
-            if last is not None and last[0] is o and last[1] is sc and last[2] is fees:
-                continue
-            made_of[key] = (o, sc, fees)
-            opp = Opp.of(o, sc, fees)
-            text = event_text(opp)
-            if emitted.get(key) != text:
-                emitted[key] = text
-                sink.emit(opp, slot, now_ns)
-        for key in gone:
-            del emitted[key]
-            made_of.pop(key, None)
-            sink.emit(Gone(key[0], key[1]), slot, now_ns)
+        full, self._synced = not self._synced, True
+        outbox = sink if isinstance(sink, Outbox) else None
+        deferred = later and outbox is not None
+        live, costs = (dict(ev.live), dict(ev.costs)) if deferred else (ev.live, ev.costs)
+        into = outbox.sink if outbox is not None else sink
+        job = self._making(None if full else written, live, costs, ev.fees, into, slot, now_ns)
+        if outbox is not None and deferred:
+            outbox.later(job)
+        else:
+            if outbox is not None:
+                outbox.drain()  # what waits goes first
+            for _ in job:
+                pass
         c = ev.last_sweep
         sweep = canonical({"tokens": list(c.tokens), "pools": list(c.pools)}) if c else "none"
         if sweep != self._sweep_key:
@@ -146,4 +188,50 @@ class Screen:
             sink.emit(Sweep(c), slot, now_ns)
         if host.feeds.feeding and now_ns - self._last_health_ns >= HEALTH_EVERY_NS:
             self._last_health_ns = now_ns
-            sink.emit(FeedsHealth(host.health.feeds()), slot, now_ns)
+            # as the turns judge it (their screen's step), not asked of the feeds again:
+            # ~15-50 ms at 3,000 pools, and the feeds' rates are over the calls between
+            health = host.health
+            sink.emit(FeedsHealth(health.latest[0] or health.feeds()), slot, now_ns)
+
+    def _making(
+        self,
+        written: set[OppKey] | None,
+        live: Mapping[OppKey, tuple[Any, Any]],
+        costs: Mapping[OppKey, Any],
+        fees: Any,
+        sink: EventSink,
+        slot: int,
+        now_ns: int,
+    ) -> Iterator[None]:
+        """The opp events of the ``live`` cycles ``written`` (None: every one) whose text
+        changed, by key, then the gone ones' (said, written and not live), by key, into
+        ``sink``: a step per cycle looked at. Each one's fee context is its cost's in
+        ``costs`` (else ``fees``), as the book's ``fees_of`` gives."""
+        emitted, made_of = self._emitted, self._emitted_of
+        if written is None:  # every live cycle, every one said and gone
+            keys = sorted(live)
+            gone = sorted(set(emitted).difference(live))
+        else:
+            wrote = sorted(written)
+            keys = [k for k in wrote if k in live]
+            gone = [k for k in wrote if k not in live and k in emitted]
+        yield
+        for key in keys:
+            o, sc = live[key]
+            cost = costs.get(key)
+            made = (o, sc, cost.fees if cost is not None else fees)
+            # the same records (frozen) make the same text: not made again
+            last = made_of.get(key)
+            if last is None or last[0] is not o or last[1] is not sc or last[2] is not made[2]:
+                made_of[key] = made
+                opp = Opp.of(*made)
+                text = event_text(opp)
+                if emitted.get(key) != text:
+                    emitted[key] = text
+                    sink.emit(opp, slot, now_ns)
+            yield
+        for key in gone:
+            del emitted[key]
+            made_of.pop(key, None)
+            sink.emit(Gone(key[0], key[1]), slot, now_ns)
+            yield

@@ -8,12 +8,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbscope.cycle_costs import CycleCost
+from arbscope.events import Gone
 from arbscope.opportunities import OpportunityBook, best_first
-from arbscope.parts.screen import Screen
+from arbscope.parts.screen import Outbox, Screen
 from engine_rs.records import REASON_NO_SOL_PRICE, FeeContext, Opportunity, Score
 from storage.recorder import JournaledEvent, event_text
 
@@ -91,34 +93,46 @@ class _Sink:
 
 def _host(book: OpportunityBook) -> Any:
     """What ``Screen.emit`` reads of a session: its slot, evaluator (the book, its live
-    cycles and their fees, the last sweep) and feeds (not feeding: no health events)."""
-    ev = SimpleNamespace(
-        book=book,
-        live=book.live,
-        last_sweep=None,
-        fees_of=lambda key: book.fees_of(key, FEES),
-    )
+    cycles and their costs, the default fees, the last sweep) and feeds (not feeding: no
+    health events)."""
+    ev = SimpleNamespace(book=book, live=book.live, costs=book.costs, fees=FEES, last_sweep=None)
     return SimpleNamespace(slot=1, ev=ev, feeds=SimpleNamespace(feeding=False))
 
 
+@pytest.mark.parametrize("later", [False, True])
 @settings(max_examples=300)
-@given(st.lists(st.one_of(step, st.tuples(st.just("emit"), st.booleans())), max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            step,
+            st.tuples(st.just("emit"), st.booleans()),
+            st.tuples(st.just("drain"), st.integers(0, 4)),
+        ),
+        max_size=40,
+    )
+)
 def test_the_events_look_only_at_what_the_book_wrote_and_say_what_a_full_look_says(
-    steps: list[tuple[Any, ...]],
+    later: bool, steps: list[tuple[Any, ...]]
 ) -> None:
     """Through any sequence of entries, re-scores, drops and turns' events (some with no
     sink: nothing said, the next looks at everything), the events made from what the book
-    wrote since the last turn are, in order, those a look at every live cycle makes."""
+    wrote since the last turn are, in order, those a look at every live cycle makes at
+    once. ``later``: made into an outbox as it drains, a few at a time, while the book
+    moves on (what it passed on so far is a prefix of them; all of them once drained)."""
     book = OpportunityBook()
     host = _host(book)
     seen, full = Screen(host), Screen(host)
     said, want = _Sink(), _Sink()
+    box = Outbox(said)
+    box.check_every = 1
+    into: Any = box if later else said
     for op in steps:
         if op[0] == "emit":
-            seen.emit(said if op[1] else None, 7)
+            seen.emit(into if op[1] else None, 7, later)
             full._synced = False  # every live cycle looked at
             full.emit(want if op[1] else None, 7)
-            assert said.said == want.said
+        elif op[0] == "drain":
+            box.drain(_after(op[1]))
         elif op[0] == "enter":
             pool = op[1]
             got = [
@@ -134,7 +148,65 @@ def test_the_events_look_only_at_what_the_book_wrote_and_say_what_a_full_look_sa
             book.drop(keys[op[1] % len(keys)])
         elif op[0] == "drop_pool":
             book.drop_pool(op[1])
-    seen.emit(said, 7)
+        assert said.said == want.said[: len(said.said)]
+        assert later or said.said == want.said
+    seen.emit(into, 7, later)
     full._synced = False
     full.emit(want, 7)
+    box.drain()
     assert said.said == want.said
+
+
+def _after(n: int) -> Any:
+    """A drain's budget: over once asked ``n`` times (``n`` events made)."""
+    asked = iter(range(1, n + 2))
+    return lambda: next(asked) >= n
+
+
+class _Said:
+    def __init__(self) -> None:
+        self.said: list[tuple[Any, int, int]] = []
+
+    def emit(self, event: Any, slot: int, t_ns: int = 0) -> None:
+        self.said.append((event, slot, t_ns))
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("emit"), st.integers(0, 9)),
+            st.tuples(st.just("later"), st.integers(0, 5)),
+            st.tuples(st.just("drain"), st.integers(0, 6)),
+        ),
+        max_size=30,
+    )
+)
+def test_the_outbox_passes_events_on_in_the_order_they_were_emitted(
+    steps: list[tuple[str, int]],
+) -> None:
+    """Events emitted at once and jobs that make theirs later, drained a few at a time
+    (a budget of ``n`` looks at the clock) or not at all, reach the sink in the order
+    making each at once gives, and a last drain leaves nothing waiting."""
+    got, want = _Said(), _Said()
+    box = Outbox(got)
+    box.check_every = 1  # the budget looked at after every event made
+
+    def job(into: Any, names: list[str]) -> Any:
+        for name in names:
+            into.emit(Gone(name, ()), 1, 2)
+            yield
+
+    for i, (what, n) in enumerate(steps):
+        if what == "emit":
+            box.emit(Gone(f"e{i}", ()), n, i)
+            want.emit(Gone(f"e{i}", ()), n, i)
+        elif what == "later":
+            names = [f"j{i}.{k}" for k in range(n)]
+            box.later(job(got, names))
+            for _ in job(want, names):
+                pass
+        else:
+            box.drain(_after(n))
+            assert got.said == want.said[: len(got.said)]  # a prefix, in order
+    box.drain()
+    assert not box.waiting and got.said == want.said
