@@ -161,7 +161,8 @@ class Screen:
         others' records are the ones their events were made of. No ``sink``: nothing (the
         next call with one looks at every live cycle). ``later``, into an
         :class:`Outbox`: the opp and gone events are made as it drains, from the book's
-        records as they are now (copied: the book moves meanwhile), after what waits."""
+        records as they are now (copied: the book moves meanwhile), after the last
+        turn's (made now if still waiting)."""
         host = self.host
         slot, ev = host.slot, host.ev
         written = ev.book.take_written()
@@ -174,11 +175,13 @@ class Screen:
         live, costs = (dict(ev.live), dict(ev.costs)) if deferred else (ev.live, ev.costs)
         into = outbox.sink if outbox is not None else sink
         job = self._making(None if full else written, live, costs, ev.fees, into, slot, now_ns)
-        if outbox is not None and deferred:
-            outbox.later(job)
-        else:
-            if outbox is not None:
-                outbox.drain()  # what waits goes first
+        if outbox is not None:
+            # what waits goes first: the last turn's job, when the slices since did not
+            # drain it all (so what waits is never more than a turn's)
+            outbox.drain()
+            if deferred:
+                outbox.later(job)
+        if not deferred:
             for _ in job:
                 pass
         c = ev.last_sweep
