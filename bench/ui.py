@@ -680,9 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="MS",
         help="sample the loop thread's stack every 5 ms inside steps past MS (off: 0)",
     )
-    ap.add_argument(
-        "--record", action="store_true", help="journal the session, as the dashboard does"
-    )
+    ap.add_argument("--record", action="store_true", help="journal it, as the dashboard does")
     ap.add_argument("--json", metavar="PATH")
     ap.add_argument(
         "--no-trim",

@@ -52,6 +52,24 @@ step = st.one_of(
 )
 
 
+def _apply(book: OpportunityBook, op: tuple[Any, ...]) -> None:
+    """One drawn step on the book: a pool's cycles entered (those through it that do not
+    come back dropped), the i-th live cycle scored again or dropped, a pool's dropped
+    (anything else: nothing)."""
+    live = sorted(book.live)
+    if op[0] == "enter":
+        pool = op[1]
+        got = [(_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(op[2]).items() if pool in ps]
+        book.enter(pool, got, 1, _cost, frozenset(), "")
+    elif op[0] == "put" and live:
+        key = live[op[1] % len(live)]
+        book.put(key, book.live[key][0], op[2])
+    elif op[0] == "drop" and live:
+        book.drop(live[op[1] % len(live)])
+    elif op[0] == "drop_pool":
+        book.drop_pool(op[1])
+
+
 @given(st.lists(step, max_size=40))
 def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, ...]]) -> None:
     """After any sequence of entries (a pool's cycles, others through it dropped), re-scores
@@ -60,21 +78,7 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
     ``best_key`` the first's key."""
     book = OpportunityBook()
     for op in steps:
-        if op[0] == "enter":
-            pool = op[1]
-            got = [
-                (_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(op[2]).items() if pool in ps
-            ]
-            book.enter(pool, got, 1, _cost, frozenset(), "")
-        elif op[0] == "put" and book.live:
-            keys = sorted(book.live)
-            key = keys[op[1] % len(keys)]
-            book.put(key, book.live[key][0], op[2])
-        elif op[0] == "drop" and book.live:
-            keys = sorted(book.live)
-            book.drop(keys[op[1] % len(keys)])
-        elif op[0] == "drop_pool":
-            book.drop_pool(op[1])
+        _apply(book, op)
         want = sorted(book.live.items(), key=best_first)
         n = op[1] if op[0] == "best" else 3
         assert book.best(n) == [v for _, v in want[:n]]
@@ -133,21 +137,8 @@ def test_the_events_look_only_at_what_the_book_wrote_and_say_what_a_full_look_sa
             full.emit(want if op[1] else None, 7)
         elif op[0] == "drain":
             box.drain(_after(op[1]))
-        elif op[0] == "enter":
-            pool = op[1]
-            got = [
-                (_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(op[2]).items() if pool in ps
-            ]
-            book.enter(pool, got, 1, _cost, frozenset(), "")
-        elif op[0] == "put" and book.live:
-            keys = sorted(book.live)
-            key = keys[op[1] % len(keys)]
-            book.put(key, book.live[key][0], op[2])
-        elif op[0] == "drop" and book.live:
-            keys = sorted(book.live)
-            book.drop(keys[op[1] % len(keys)])
-        elif op[0] == "drop_pool":
-            book.drop_pool(op[1])
+        else:
+            _apply(book, op)
         assert said.said == want.said[: len(said.said)]
         assert later or said.said == want.said
     seen.emit(into, 7, later)
