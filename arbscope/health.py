@@ -264,6 +264,11 @@ class HealthMonitor:
     # per endpoint: (time, (messages, malformed, the fields SHARES reads ...))
     _samples: dict[int, deque[tuple[float, tuple[int, ...]]]] = field(default_factory=dict)
     _reconnects: dict[int, deque[tuple[float, int]]] = field(default_factory=dict)
+    # per endpoint: since when it has had every watched account subscribed (None: not
+    # now); what it missed is judged only once that covers the window: before, the
+    # others' notifications of accounts it had not subscribed yet (a start, a
+    # reconnect's burst on a busy machine) or could not (a cap) counted as missed
+    _whole_since: dict[int, float | None] = field(default_factory=dict)
 
     def check(
         self,
@@ -302,6 +307,13 @@ class HealthMonitor:
             while len(r) > 1 and r[1][0] <= now - self.flap_window_s:
                 r.popleft()
             flaps[f.endpoint] = r[-1][1] - r[0][1]
+            whole = self._whole_since.get(f.endpoint)
+            if f.uncovered:
+                self._whole_since[f.endpoint] = whole = None
+            elif whole is None:
+                self._whole_since[f.endpoint] = whole = now
+            if whole is None or now - whole < self.window_s:
+                shares[f.endpoint].pop("missed")
         return assess(
             feeds,
             slot=slot,

@@ -415,7 +415,7 @@ class FeedSession:
             if left <= 0 or n == 0:
                 break
         self.slices_yielded += 1
-        await asyncio.sleep(0)  # the turn's end (sweep, fills, events) a step of its own
+        await asyncio.sleep(0)  # the turn's end (sweep, fills, decisions) a step of its own
         self._input(Kind.TURN, now_ns)
         changed = self._tick(now_ns, evaluate=False)
         if self.turn_report == "apart":

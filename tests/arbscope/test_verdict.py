@@ -236,3 +236,26 @@ def test_a_share_is_over_its_limit_only_past_chance() -> None:
     assert missed(2, 25) == "ok"  # 8 %: chance for an endpoint losing 3 %
     assert missed(20, 100) == "degraded"  # a fifth: its lower bound is 12 %
     assert missed(99, 100) == "degraded"
+
+
+def test_what_an_endpoint_missed_counts_once_it_had_every_account_for_the_window() -> None:
+    """An endpoint not subscribed to every watched account (still subscribing, or over a
+    cap) is not charged with what it missed: the others' notifications of the accounts it
+    lacked are in the count. Once it has them all, what it misses is judged when that has
+    held for the whole window; lacking one again starts over."""
+    now = [0.0]
+    m = HealthMonitor(stall_s=10.0, window_s=10.0, clock=lambda: now[0])
+    base = [feed(0, "a", uncovered=7), feed(1, "b")]
+    m.check(base, slot=1)
+
+    def missing(t: float, missed: int, uncovered: int) -> tuple[str, ...]:
+        now[0] = t
+        a = replace(base[0], messages=2_000, lead=510, duplicates=1_490, missed=missed)
+        return m.check([replace(a, uncovered=uncovered), base[1]], slot=int(t) + 2).problems
+
+    assert missing(10.0, 300, uncovered=7) == ()  # lacking 7 accounts: not judged
+    assert missing(15.0, 300, uncovered=0) == ()  # whole for 0 s of the window
+    assert missing(24.0, 600, uncovered=0) == ()  # 9 s
+    missed = missing(25.0, 900, uncovered=0)  # 10 s: the window's 600 missed are judged
+    assert missed and missed[0].startswith("a missed"), missed
+    assert missing(26.0, 1_200, uncovered=1) == ()  # lacking one again
