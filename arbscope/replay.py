@@ -617,9 +617,7 @@ class ReplaySession:
         if self._bound is not s.ingest:  # the calls looked up once per engine
             self._bound, self._replay = s.ingest, inputs.replayer(s.ingest, s.told)
         self.applied += 1
-        pos = inp.t_ns - self.t0_ns
-        if pos > self.pos_ns:
-            self.pos_ns = pos
+        self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         try:
             if self._replay(inp) and inp.kind in STREAMED:
                 self.frames_applied += 1
@@ -638,9 +636,7 @@ class ReplaySession:
         clock at a slot notification; a refused one counted by the engine, not raised),
         without the input table's dispatch."""
         self.applied += 1
-        pos = inp.t_ns - self.t0_ns
-        if pos > self.pos_ns:
-            self.pos_ns = pos
+        self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         ing = self.session.ingest
         try:
             ing.active.frame(inp.endpoint, inp.payload, inp.t_ns)
@@ -657,9 +653,7 @@ class ReplaySession:
         frame as ``frame`` does, the slot clock moved as ``TimedIngest.frame`` moves it);
         counted as :meth:`_apply_frame` counts a frame."""
         self.applied += 1
-        pos = inp.t_ns - self.t0_ns
-        if pos > self.pos_ns:
-            self.pos_ns = pos
+        self.pos_ns = max(self.pos_ns, inp.t_ns - self.t0_ns)
         try:  # (the reader checked the delta against its table: it fits the copy)
             self.session.ingest.frame_delta(inp.endpoint, *frame_parts(inp.payload), inp.t_ns)
         except EngineError:
@@ -701,9 +695,7 @@ class ReplaySession:
         self.applied += k
         self.frames_applied += k - refused
         self.runs_applied += 1
-        pos = max(part.ts) - self.t0_ns
-        if pos > self.pos_ns:
-            self.pos_ns = pos
+        self.pos_ns = max(self.pos_ns, max(part.ts) - self.t0_ns)
         if part.slot_notice:
             ing.slot_noticed(part.ts[-1])
         return k

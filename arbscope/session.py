@@ -6,25 +6,23 @@ side (:class:`arbscope.ingest.TimedIngest`); every turn the pools that changed a
 evaluated once each, in slices of the event loop, a sweep runs on a timer, and the screen
 reads a :class:`~arbscope.market.Snapshot` built when it is read.
 
-The session keeps only the turn: its clock, the slices and the order of its journal's
-inputs (:mod:`arbscope.inputs`). The rest is its parts (:mod:`arbscope.parts`), built and
-wired here; its own inputs are ``told`` (:class:`arbscope.ports.SessionInputs`), readers
-get its ``view`` (:class:`arbscope.ports.SessionView`). It imports no simulator, no NATS
-and no metrics module.
+The session builds its parts (:mod:`arbscope.parts`) and wires them, and keeps its clock
+and the order of its journal's inputs (:mod:`arbscope.inputs`); its turn (the slices, the
+end, the report) is :class:`arbscope.parts.turn.Turn`; its own inputs are ``told``
+(:class:`arbscope.ports.SessionInputs`), readers get its ``view``
+(:class:`arbscope.ports.SessionView`). It imports no simulator, no NATS and no metrics
+module.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import types
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import engine_rs
-from engine_rs.errors import EngineError
 from engine_rs.records import FeeContext, Opportunity, Score
 from feeds.propamm import programs as prop_programs
 from storage.codec import Kind
@@ -33,7 +31,6 @@ from storage.recorder import Recorder
 
 from . import inputs
 from .execution.live import LiveConfig
-from .execution.paper import Fill
 from .ingest import TimedIngest
 from .market import DEFAULT_CU_LIMIT, Evaluator, OppKey, Snapshot, UpdateRate
 from .parts.backlog import Backlog
@@ -56,6 +53,7 @@ from .parts.settings import (
 )
 from .parts.tokens import Tokens
 from .parts.told import Told
+from .parts.turn import SLICE_S, Turn
 from .parts.view import SessionReadout
 from .ports import EngineIngest, EventSink, FeedSource, InputPublisher, StreamSinks
 from .prices import PriceBook
@@ -64,11 +62,6 @@ from .rivals import RivalBook
 from .runloop import TICK_S, Clock, MonotonicClock, RunLoop
 from .timing import KernelTimer
 
-# the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
-# frames get their turn): a few pools' evaluations
-SLICE_S = 0.004
-# the most pools a turn evaluates (the oldest waiting; the rest wait for the next turn)
-TURN_POOLS = 512
 # the backlog is said (headless status line) once its oldest pool has waited this long
 BACKLOG_SHOWN_S = 0.5
 log = logging.getLogger(__name__)
@@ -128,7 +121,6 @@ class FeedSession:
         self.feeds_stall_s = float(health.stall_s if stall is None else stall)
         self.sizing = evaluation.sizing  # how the engine sizes a cycle (journaled)
         self.turn_report = evaluation.turn_report  # where a sliced turn reports (journaled)
-        self._owed_fills: list[Fill] | None = None  # the report a turn's end left (apart)
         self.feeds: FeedSource = feeds
         # NATS as sinks: a collector publishes its inputs (it evaluates nothing)
         self.streams = streams
@@ -161,12 +153,8 @@ class FeedSession:
         self.timer_clock = evaluation.timer_clock  # the kernel timer's (staged screens)
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.tick_s = tick_s
-        # the most a slice of a turn holds the loop (s of ``budget_clock``; None: no slices)
-        self.slice_s: float | None = slice_s
-        self.turn_pools = TURN_POOLS  # the most pools a sliced turn evaluates
-        self.budget_clock: Callable[[], float] = time.perf_counter
-        self.slices_yielded = 0  # times a turn gave the event loop back (between its parts)
-        self.loop = RunLoop(self._turn, self.clock, int(tick_s * 1e9))
+        self.turn = Turn(self, slice_s)  # its turn: slices, end, report, the screen's part
+        self.loop = RunLoop(self.turn.run, self.clock, int(tick_s * 1e9))
         # what the parts call: an input of the session's own, written in the journal's
         # order; the engine's state built again (the collectors' base mints announced)
         self.put_input: Callable[..., None] = self._input
@@ -224,7 +212,7 @@ class FeedSession:
         self.updates = 0
         self.errors: int = 0
         self.rate = UpdateRate()
-        self._last_sweep_t = 0.0
+        self.turn.reset()
         self.now_ns = 0
         # a frame's decision's ``DECIDE`` input not journaled yet (its time; None: none):
         # written before any other input and at the decision's end, so after the order's
@@ -300,153 +288,11 @@ class FeedSession:
         if owed is not None:
             self._input(Kind.DECIDE, owed)
 
-    # ------------------------------------------------------------ the tick
+    # ------------------------------------------------------------ the turn
     def tick(self, now_ns: int | None = None) -> None:
-        """Re-evaluate every pool that changed since the last tick (and every one of the
-        backlog); sweep on a timer; execute. ``now_ns`` is the session's clock: without it
-        the tick is a live one at the clock's time, journaled as a ``TICK`` input; a replay
-        passes the recorded one. The snapshot is built when someone reads it, not here."""
-        if now_ns is None:
-            self._begin_turn(self.clock.now_ns())
-            self._input(Kind.TICK, self.now_ns)
-            self._show(self._tick(self.now_ns, evaluate=True))
-            return
-        self._show(self._tick(now_ns, evaluate=True))
-
-    def end_turn(self, now_ns: int) -> None:
-        """The rest of a turn whose evaluation was done in slices (:meth:`evaluate_slice`;
-        a ``TURN`` input): a tick evaluating nothing itself (its report, when apart, is
-        :meth:`report_turn`'s); what still waits in the backlog is the next turn's."""
-        self._show(self._tick(now_ns, evaluate=False))
-
-    def report_turn(self, now_ns: int, later: bool = False) -> None:
-        """A sliced turn's report, a loop step after its end (a ``REPORT`` input): the
-        cycles, orders and fills of the turn set against the rivals', and its events
-        (``later``: made as the run loop's next steps drain them, in the same order)."""
-        fills, self._owed_fills = self._owed_fills or [], None
-        self.observed.turned(fills)
-        self.screen.emit(self.sink, now_ns, later)
-        self.screen.stale()
-
-    def _tick(self, now_ns: int, evaluate: bool) -> list[str] | None:
-        self.now_ns = now_ns
-        if self.collect_only:  # a collector publishes; the consumers evaluate
-            self.ingest.take_changed()
-            self.slot = self.ingest.stats().slot
-            self.health.judge()
-            self.screen.stale()
-            return None
-        ev = self.ev
-        ev.hold(self.health.stalled(now_ns))  # before the tick's scores: they carry it
-        ex = ev.live_executor()
-        if ex is not None:  # live: the order's latency starts at the frame that moved it
-            ex.core.trigger_ns, ex.core.turn_ns = self.ingest.change_ns, time.monotonic_ns()
-        queue = self.queue
-        changed = queue.evaluate_all(self.slot) if evaluate else []  # a whole tick: at once
-        if ex is not None:
-            ex.core.evaluated_ns = time.monotonic_ns()
-        changed = queue.first(queue.sliced, changed)  # evaluated by the turn's slices
-        now = now_ns / 1e9
-        if now - self._last_sweep_t >= self.sweep_s and len(self.graph):
-            self._last_sweep_t = now
-            try:
-                ev.sweep()
-            except EngineError:
-                self.errors += 1
-        self.slot = self.ingest.stats().slot
-        if ev.broker is not None:
-            ing = self.ingest
-            ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
-        fills = ev.execute(self.slot, now_ns, self.sink)
-        self.rate.add(now, self.updates)
-        self._owed_fills = fills
-        if evaluate or self.turn_report == "inline":
-            self.report_turn(now_ns)
-        else:  # its report a step of its own
-            self.screen.stale()
-        # trading live on its own: a frame that moves a pool is decided on in its own call,
-        # not at the next period (tick to trade); otherwise the periodic turn decides
-        auto_live = ex is not None and ev.broker is not None and ev.broker.auto and not ev.halted
-        self.ingest.on_change = self.decision.moved if auto_live else None
-        if ex is not None and ex.armed and ex.core.fast_path:
-            self.prewarm.run(ex, ev.live, now_ns)
-        # and by the frames' decisions since the last turn: the price panel's
-        return queue.first(queue.decided, changed)
-
-    def _show(self, changed: list[str] | None) -> None:
-        """A tick's part no decision reads (a live turn's loop step of its own): the price
-        panel's pools that ``changed`` (None: a collector's tick), the feeds' health."""
-        if changed is None:
-            return
-        self.screen.turned(changed)
-        self.health.judge()
-        self.screen.stale()
-
-    def _begin_turn(self, now_ns: int) -> None:
-        """What a live turn does before it evaluates: at most every
-        ``COVERAGE_EVERY_NS``, the pools no endpoint covers (when they moved); the live
-        wallet."""
-        self.now_ns = now_ns
-        bare = self.health.uncovered(now_ns)
-        if bare is not None:
-            self.told.on_uncovered(bare)
-        self.desk.sync_wallet()
-
-    async def _turn(self, now_ns: int) -> None:
-        """The run loop's turn at ``now_ns``. Its evaluation is done in slices of at most
-        ``slice_s`` (each journaled, ``SLICE``), the event loop given back between them, so
-        a key, a redraw or a frame never waits for more than one slice: the turn evaluates
-        the pools waiting when it began (the backlog, each pool once on its newest state),
-        at most ``turn_pools`` of them, oldest first; the rest, and the pools that change
-        meanwhile, wait for the next turn. Then its end (``TURN``: sweep, execution), its
-        report (``REPORT``: rivals, events) and the screen's part, a step each. A
-        collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
-        self._begin_turn(now_ns)
-        if self.collect_only or self.slice_s is None:
-            self._input(Kind.TICK, now_ns)
-            self._show(self._tick(now_ns, evaluate=True))
-            return
-        left: int | None = None  # the pools of the turn still to evaluate
-        while True:
-            self.slices_yielded += 1
-            await asyncio.sleep(0)  # the event loop's turn: keys, redraws, frames
-            n, waiting = self._slice_now(now_ns, self.turn_pools if left is None else left)
-            left = (min(waiting, self.turn_pools) if left is None else left) - n
-            if left <= 0 or n == 0:
-                break
-        self.slices_yielded += 1
-        await asyncio.sleep(0)  # the turn's end (sweep, fills, decisions) a step of its own
-        self._input(Kind.TURN, now_ns)
-        changed = self._tick(now_ns, evaluate=False)
-        if self.turn_report == "apart":
-            self.slices_yielded += 1
-            await asyncio.sleep(0)  # its report (rivals, events) another
-            self._input(Kind.REPORT, now_ns)
-            self.report_turn(now_ns, later=True)
-        self.slices_yielded += 1
-        await asyncio.sleep(0)  # and the screen's part (prices, feeds' health) another
-        self._show(changed)
-
-    def _slice_now(self, now_ns: int, most: int | None) -> tuple[int, int]:
-        """A live slice: ``Backlog.slice`` for at most ``slice_s`` of the budget clock and
-        ``most`` pools, journaled once it is known how many it evaluated (``SLICE``;
-        nothing else is journaled meanwhile; one that raised, with the pools it began)."""
-        budget = self.slice_s or 0.0
-        clock = self.budget_clock
-        until = clock() + budget
-        self.screen.drain(lambda: clock() >= until)  # the last turn's events, first
-        done = [0]
-        try:
-            waiting = self.queue.slice(now_ns, most, lambda: clock() >= until, done)
-        finally:
-            if done[0]:
-                self._input(Kind.SLICE, now_ns, done[0])
-        return done[0], waiting
-
-    def evaluate_slice(self, now_ns: int, n: int) -> None:
-        """One slice of a turn's evaluation (a ``SLICE`` input, as a replay applies it):
-        the pools changed since join the backlog, then its first ``n`` are evaluated."""
-        self.queue.slice(now_ns, n, lambda: False, [0])
+        """A whole turn (:meth:`arbscope.parts.turn.Turn.tick`): every pool waiting
+        evaluated, swept on a timer, executed (``now_ns`` None: a live one, a ``TICK``)."""
+        self.turn.tick(now_ns)
 
     def decide(self, now_ns: int | None = None) -> None:
         """A frame's decision (:meth:`arbscope.parts.decision.FrameDecision.decide`)."""

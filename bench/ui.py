@@ -301,13 +301,13 @@ async def _toggle_pause(app: Any) -> float:
 
 # what ``--parts`` times ("module:Class.method"): a live turn's steps and their parts,
 PARTS = (
-    "arbscope.session:FeedSession._tick",
-    "arbscope.session:FeedSession.report_turn",
+    "arbscope.parts.turn:Turn.end",
+    "arbscope.parts.turn:Turn.report_turn",
     "arbscope.parts.screen:Screen.emit",
     "arbscope.parts.observed:Observed.turned",
     "arbscope.rivals:RivalBook.observe",
     "arbscope.market:Evaluator.execute",
-    "arbscope.session:FeedSession._show",
+    "arbscope.parts.turn:Turn.show",
     "arbscope.parts.screen:Screen.turned",
     "arbscope.parts.health:Health.judge",
     "feeds.clients.pool:FeedPool.health",

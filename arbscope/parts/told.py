@@ -1,6 +1,6 @@
 """The session's own inputs (``arbscope.ports.SessionInputs``): what it is told besides the
 feeds' frames — by its source, by a replay of its journal, by a collector's stream, by
-the operator — each handed to the part it is for (the turn's to the session itself)."""
+the operator — each handed to the part it is for (the turn's to its turn)."""
 
 from __future__ import annotations
 
@@ -52,13 +52,13 @@ class Told:
         self.host.decide(now_ns)
 
     def evaluate_slice(self, now_ns: int, n: int) -> None:
-        self.host.evaluate_slice(now_ns, n)
+        self.host.turn.evaluate_slice(now_ns, n)
 
     def end_turn(self, now_ns: int) -> None:
-        self.host.end_turn(now_ns)
+        self.host.turn.end_turn(now_ns)
 
     def report_turn(self, now_ns: int) -> None:
-        self.host.report_turn(now_ns)
+        self.host.turn.report_turn(now_ns)
 
     # the desk's
     def on_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:

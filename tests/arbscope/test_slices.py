@@ -1,4 +1,4 @@
-"""A turn's evaluation in slices (``FeedSession._turn``): the event loop is given back
+"""A turn's evaluation in slices (``arbscope.parts.turn.Turn.run``): the event loop is given back
 between slices, so a key is handled while a turn still has pools to evaluate; a pool that
 changed many times while it waited is evaluated once, on its newest state; what changes
 during a turn waits for the next; and the slices are journaled, so a replay decides the
@@ -36,7 +36,7 @@ def unstarted(slice_s: float | None, seed: int = 11) -> tuple[FeedSession, Manua
         sim=sources.SimSettings(world=quiet(seed), endpoints=1),
         clock=clock,
     )
-    s.slice_s = slice_s
+    s.turn.slice_s = slice_s
     return s, clock
 
 
@@ -129,7 +129,7 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     assert s.backlog == (0, 0.0)
     # before each of the first turn's four slices, its end, its report and its screen's
     # part; the second's one, its end, its report and its screen's part
-    assert s.slices_yielded == 7 + 4
+    assert s.turn.slices_yielded == 7 + 4
 
 
 @pytest.mark.slow
@@ -185,13 +185,13 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, repor
         record=RecordSettings(db, batch_s=0.1),
         clock=MonotonicClock(),
     )
-    s.slice_s = 0.0
+    s.turn.slice_s = 0.0
     await s.start()
     try:
         await s.run(duration_s=30.0, until=lambda: s.ev.found >= 5)  # a few opportunities
     finally:
         await s.stop()
-    assert not s.start_error and len(s.digest) == 64 and s.slices_yielded > 0
+    assert not s.start_error and len(s.digest) == 64 and s.turn.slices_yielded > 0
     info = await load_info(db, s.session_id)
     kinds: dict[Kind, int] = {}
     async with await Journal.open(db, create=False, write=False) as j:
@@ -223,7 +223,7 @@ async def test_a_turn_evaluates_at_most_its_pools_and_the_rest_wait_oldest_first
     a pool that changes meanwhile joins the queue behind them."""
     async with session(slice_s=slice_s) as (s, clock):
         a, b, c, d, e = pools_of(s, 5)
-        s.turn_pools = 2
+        s.turn.turn_pools = 2
         task = asyncio.ensure_future(s.run())
         try:
             await clock.parked()
