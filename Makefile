@@ -82,7 +82,7 @@ nats: $(STAMPS)/deps
 
 # stubtest compares engine_rs/_engine.pyi with the built extension, hence the engine;
 # lint-imports checks the layers' contracts ([tool.importlinter] in pyproject.toml)
-## lint         cargo fmt/clippy, ruff, mypy strict, stubtest, import-linter
+## lint         cargo fmt/clippy, ruff, mypy strict, stubtest, import-linter, house limits
 lint: $(STAMPS)/engine $(PB2)
 	cargo fmt --manifest-path $(CARGO_MANIFEST) --all -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
@@ -91,6 +91,7 @@ lint: $(STAMPS)/engine $(PB2)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest engine_rs._engine
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(PY) -m tools.house --check > /dev/null
 
 # tests/test_architecture.py fails when the committed file is stale
 ## docs         docs/engine-api.md from the stub's signatures and docstrings (tools/api_docs.py)

@@ -193,3 +193,12 @@ def test_a_live_session_loads_no_simulator(tmp_path: Path) -> None:
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out["source"] == "live ×1" and not out["embedded"]
     assert out["sim"] == [], out["sim"]
+
+
+def test_the_house_holds_its_limits() -> None:
+    """Issue 63's limits on the tree itself (``python -m tools.house``): session.py at
+    most 500 lines, no class of arbscope/ over 400 lines or 30 methods, inheritance at most
+    2 deep, no dynamic getattr on the frame path."""
+    from tools import house
+
+    assert house.broken(house.measure(ROOT)) == []
