@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from engine_rs.records import REASON_NO_SOL_PRICE, FeeContext, Opportunity, Score
 
@@ -52,6 +52,13 @@ def best_first(item: tuple[OppKey, Live]) -> tuple[bool, int, OppKey]:
 Rank = tuple[bool, int, OppKey]  # best_first's
 
 
+def fees_in(costs: Mapping[OppKey, CycleCost], key: OppKey, default: FeeContext) -> FeeContext:
+    """The fee context the cycle ``key`` was scored with, as ``costs`` holds it
+    (``default``: none there)."""
+    cost = costs.get(key)
+    return cost.fees if cost is not None else default
+
+
 class OpportunityBook:
     """The live cycles (``live``: key -> (opportunity, score)), what each one's
     transaction costs as it was scored (``costs``), the slot each appeared in
@@ -59,9 +66,8 @@ class OpportunityBook:
     pool drops when they no longer come back). Its dicts are never replaced: the
     evaluator hands them out as its own attributes. ``live`` (and ``costs``, with it) is
     written only here (:meth:`enter`, :meth:`put`, :meth:`drop`), which keeps what was
-    written since the events were last made (:meth:`take_written`) and each live
-    cycle's rank
-    (:func:`best_first`) is kept with it, made when it is first asked for after the
+    written since the events were last made (:meth:`take_written`). Each live cycle's
+    rank (:func:`best_first`) is kept with it, made when it is first asked for after the
     cycle was written, so :meth:`best` and :meth:`best_key` compare ranks made already
     (at 3,000 pools each screen's snapshot asked every one of ~15,000 live cycles for
     its rank, twice, through the engine's records: ~2.5 million calls in 30 s)."""
@@ -157,8 +163,7 @@ class OpportunityBook:
 
     def fees_of(self, key: OppKey, default: FeeContext) -> FeeContext:
         """The fee context the live cycle ``key`` was scored with (``default``: none)."""
-        cost = self.costs.get(key)
-        return cost.fees if cost is not None else default
+        return fees_in(self.costs, key, default)
 
     def _ranks(self) -> dict[OppKey, Rank]:
         """Every live cycle's rank, those written since made now."""

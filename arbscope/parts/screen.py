@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from engine_rs.records import FeeContext
 from storage.recorder import JournaledEvent, canonical, event_text
 
+from ..cycle_costs import CycleCost
 from ..events import FeedsHealth, Gone, Opp, Sweep
 from ..market import OppKey, Snapshot
+from ..opportunities import fees_in
 from ..ports import EventSink
 from ..prices import PriceRow, fee_view
 
@@ -172,7 +175,12 @@ class Screen:
         full, self._synced = not self._synced, True
         outbox = sink if isinstance(sink, Outbox) else None
         deferred = later and outbox is not None
-        live, costs = (dict(ev.live), dict(ev.costs)) if deferred else (ev.live, ev.costs)
+        live: Mapping[OppKey, Any] = ev.live
+        costs: Mapping[OppKey, CycleCost] = ev.costs
+        if deferred:  # what the job reads of them, as they are now
+            got = live.get
+            live = dict(live) if full else {k: v for k in written if (v := got(k)) is not None}
+            costs = {k: cost for k in live if (cost := ev.costs.get(k)) is not None}
         into = outbox.sink if outbox is not None else sink
         job = self._making(None if full else written, live, costs, ev.fees, into, slot, now_ns)
         if outbox is not None:
@@ -200,16 +208,16 @@ class Screen:
         self,
         written: set[OppKey] | None,
         live: Mapping[OppKey, tuple[Any, Any]],
-        costs: Mapping[OppKey, Any],
-        fees: Any,
+        costs: Mapping[OppKey, CycleCost],
+        fees: FeeContext,
         sink: EventSink,
         slot: int,
         now_ns: int,
     ) -> Iterator[None]:
         """The opp events of the ``live`` cycles ``written`` (None: every one) whose text
         changed, by key, then the gone ones' (said, written and not live), by key, into
-        ``sink``: a step per cycle looked at. Each one's fee context is its cost's in
-        ``costs`` (else ``fees``), as the book's ``fees_of`` gives."""
+        ``sink``: a step per cycle looked at. Each one's fee context is the one it was
+        scored with (:func:`~arbscope.opportunities.fees_in` ``costs``, else ``fees``)."""
         emitted, made_of = self._emitted, self._emitted_of
         if written is None:  # every live cycle, every one said and gone
             keys = sorted(live)
@@ -221,8 +229,7 @@ class Screen:
         yield
         for key in keys:
             o, sc = live[key]
-            cost = costs.get(key)
-            made = (o, sc, cost.fees if cost is not None else fees)
+            made = (o, sc, fees_in(costs, key, fees))
             # the same records (frozen) make the same text: not made again
             last = made_of.get(key)
             if last is None or last[0] is not o or last[1] is not sc or last[2] is not made[2]:
