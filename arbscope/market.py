@@ -309,13 +309,8 @@ class Evaluator:
         if keys is None:
             if free is None:
                 todo = sorted((-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go)
-            else:  # (b.free inline: ~15,000 live at 3,000 pools, every turn)
-                base, pending, busy = b.base, b.pending_keys, b.busy_pools
-                todo = sorted(
-                    (-sc.net_profit, k)
-                    for k, (_, sc) in live.items()
-                    if k[0] == base and k not in pending and busy.isdisjoint(k[1]) and sc.go
-                )
+            else:
+                todo = sorted(b.free_go(live))
         else:
             todo = sorted(
                 (-got[1].net_profit, k) for k in set(keys) if (got := live.get(k)) is not None

@@ -58,16 +58,18 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine_rs.errors import EngineError
 from engine_rs.records import REASON_NO_SOL_PRICE
 from feeds.wire.units import TokenBook
 
 from ..events import Event, json_float, json_str
+
+if TYPE_CHECKING:
+    from ..opportunities import OppKey
 
 BASE_FEE_PER_SIGNATURE = 5_000
 
@@ -385,15 +387,16 @@ class PaperBroker:
             and self._busy.keys().isdisjoint(key[1])
         )
 
-    @property
-    def pending_keys(self) -> AbstractSet[tuple[str, tuple[str, ...]]]:
-        """The cycles (base, pools) with a pending order (a view: it moves with them)."""
-        return self._pending_keys
-
-    @property
-    def busy_pools(self) -> AbstractSet[str]:
-        """The pools in a pending order (a view: it moves with them)."""
-        return self._busy.keys()
+    def free_go(self, live: Mapping[OppKey, tuple[Any, Any]]) -> list[tuple[int, OppKey]]:
+        """The go cycles of ``live`` (key -> (opportunity, score)) that are :meth:`free`,
+        as (-net profit, key): what an automatic decision asks about, in one pass with the
+        check inline (~15,000 live cycles at 3,000 pools, every turn)."""
+        base, pending, busy = self.base, self._pending_keys, self._busy.keys()
+        return [
+            (-sc.net_profit, k)
+            for k, (_, sc) in live.items()
+            if k[0] == base and k not in pending and busy.isdisjoint(k[1]) and sc.go
+        ]
 
     def busy(self, pools: Iterable[str]) -> str:
         """Why an order through ``pools`` is refused for a pending order's sake (module

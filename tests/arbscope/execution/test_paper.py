@@ -469,9 +469,14 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
             b.link(op[1], 100 + op[1])
         else:
             b.cancel_all()
+        live = {}
         for i in range(6):
             for base in (A, B):
                 opp, _ = _cycle(i, base)
+                live[(base, tuple(opp.pools))] = (
+                    opp,
+                    types.SimpleNamespace(go=i % 2 == 0, net_profit=i),
+                )
                 key = (base, tuple(opp.pools))
                 assert b.is_pending(key) == any(o.key == key for o in b.pending)
                 assert (b.busy(opp.pools) != "") == any(
@@ -481,6 +486,10 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
                 assert b.free(key) == (
                     base == A and not b.is_pending(key) and b.busy(opp.pools) == ""
                 )
+        # and all of them at once: the go cycles free, by net
+        assert sorted(b.free_go(live)) == sorted(
+            (-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go and b.free(k)
+        )
         pools = [p for o in b.pending for p in o.opp.pools]
         assert len(pools) == len(set(pools))
 
