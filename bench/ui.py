@@ -337,6 +337,9 @@ class PartTimes:
     def __init__(self, parts: Sequence[str] = PARTS) -> None:
         self.parts = parts
         self.times: dict[str, list[float]] = {}
+        # each part's longest call: what it was called on (its first argument) and, when
+        # it returned a list, how long (a pool's evaluation: the pool, its live cycles)
+        self.longest: dict[str, str] = {}
         self._put_back: list[tuple[type, str, Callable[..., Any]]] = []
 
     def __enter__(self) -> PartTimes:
@@ -350,14 +353,21 @@ class PartTimes:
     def _timed(self, label: str, method: Callable[..., Any]) -> Callable[..., Any]:
         times = self.times.setdefault(label, [])
         clock = time.thread_time
+        most = [0.0]
 
         @functools.wraps(method)
         def timed(*args: Any, **kwargs: Any) -> Any:
             c = clock()
+            out: Any = None
             try:
-                return method(*args, **kwargs)
+                out = method(*args, **kwargs)
+                return out
             finally:
-                times.append(clock() - c)
+                t = clock() - c
+                times.append(t)
+                if t > most[0]:
+                    most[0] = t
+                    self.longest[label] = _called_on(args, out)
 
         return timed
 
@@ -366,15 +376,24 @@ class PartTimes:
             setattr(owner, name, method)
         self._put_back.clear()
 
-    def rows(self) -> list[tuple[str, int, float, float, float, float]]:
-        """(part, calls, p50, p90, max ms, sum s), in :data:`PARTS`' order."""
+    def rows(self) -> list[tuple[str, int, float, float, float, float, str]]:
+        """(part, calls, p50, p90, max ms, sum s, the longest call's argument), in
+        :data:`PARTS`' order."""
         out = []
         for label, ts in self.times.items():
             if ts:
                 ms = sorted(t * 1e3 for t in ts)
                 p90 = _nearest_rank(ms, 90.0)
-                out.append((label, len(ms), statistics.median(ms), p90, ms[-1], sum(ts)))
+                on = self.longest.get(label, "")
+                out.append((label, len(ms), statistics.median(ms), p90, ms[-1], sum(ts), on))
         return out
+
+
+def _called_on(args: tuple[Any, ...], out: Any) -> str:
+    """A timed call's first argument after ``self`` (a short text; "" for none), and the
+    length of what it returned when a list."""
+    on = repr(args[1])[:48] if len(args) > 1 and isinstance(args[1], str | int) else ""
+    return f"{on} -> {len(out)}" if isinstance(out, list) else on
 
 
 class Growth:
@@ -823,10 +842,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if r["parts"]:
         print("a turn's parts (--parts), this thread's CPU time:")
         table = [
-            (n, f"{c:,}", f"{p50:.2f}", f"{p90:.2f}", f"{mx:.2f}", f"{tot:.2f}")
-            for n, c, p50, p90, mx, tot in r["parts"]
+            (n, f"{c:,}", f"{p50:.2f}", f"{p90:.2f}", f"{mx:.2f}", f"{tot:.2f}", on)
+            for n, c, p50, p90, mx, tot, on in r["parts"]
         ]
-        heads = ("part", "calls", "p50 ms", "p90 ms", "max ms", "sum s")
+        heads = ("part", "calls", "p50 ms", "p90 ms", "max ms", "sum s", "longest on")
         print("\n".join(markdown(heads, table)))
     if len(r["rss_mb_over_time"]) > 2:
         print(
