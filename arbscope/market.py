@@ -307,7 +307,7 @@ class Evaluator:
         # refused where it comes); the key's pools are read, not the opportunity's
         free = b.free if ex is None else None
         if keys is None:  # the book's go cycles, with their nets
-            go = self.book.go()
+            go = self.book.go
             todo = sorted((n, k) for k, n in go.items()) if free is None else sorted(b.free_go(go))
         else:
             todo = sorted(

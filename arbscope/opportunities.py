@@ -71,7 +71,7 @@ class OpportunityBook:
     cycle was written, so :meth:`best` and :meth:`best_key` compare ranks made already
     (at 3,000 pools each screen's snapshot asked every one of ~15,000 live cycles for
     its rank, twice, through the engine's records: ~2.5 million calls in 30 s), and the
-    go cycles' net profits for the decisions (:meth:`go`), as lazily."""
+    go cycles' net profits (``go``) for the decisions."""
 
     def __init__(self) -> None:
         self.live: dict[OppKey, Live] = {}
@@ -83,10 +83,8 @@ class OpportunityBook:
         self._written: set[OppKey] = set()  # written or dropped since take_written
         # the go cycles among them, each with its net profit negated (a decision's sort
         # key): what a turn's decision walks, not all of ``live`` (at 3,000 pools ~15,000
-        # live cycles, every turn, each asked through the engine's records); brought up
-        # to date when read (:meth:`go`), from the keys written since
-        self._go: dict[OppKey, int] = {}
-        self._go_stale: set[OppKey] = set()
+        # live cycles, every turn, each asked through the engine's records)
+        self.go: dict[OppKey, int] = {}
 
     def enter(
         self,
@@ -102,7 +100,7 @@ class OpportunityBook:
         ``uncovered`` pool or while ``held``; a live cycle through the pool that did not
         come back dropped. The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
-        unranked, written, stale = self._unranked, self._written, self._go_stale
+        unranked, written, go = self._unranked, self._written, self.go
         keys: list[OppKey] = []
         found = 0
         for o, score, hops, steps, accounts in got:
@@ -118,9 +116,12 @@ class OpportunityBook:
             if held:
                 score = no_go(score, held)
             live[key] = (o, score)
+            if score.go:
+                go[key] = -score.net_profit
+            else:
+                go.pop(key, None)
             unranked.add(key)
             written.add(key)
-            stale.add(key)
             costs[key] = scored(key[0], hops, steps, accounts)
             keys.append(key)
         was = through.get(pool_id)
@@ -132,14 +133,17 @@ class OpportunityBook:
     def put(self, key: OppKey, o: Opportunity, score: Score) -> None:
         """The live cycle ``key`` scored again (``score``)."""
         self.live[key] = (o, score)
+        if score.go:
+            self.go[key] = -score.net_profit
+        else:
+            self.go.pop(key, None)
         self._unranked.add(key)
         self._written.add(key)
-        self._go_stale.add(key)
 
     def drop(self, key: OppKey) -> None:
         """``key`` is no longer live (no profit now, or its pool left the graph)."""
         self.live.pop(key, None)
-        self._go_stale.add(key)
+        self.go.pop(key, None)
         self._rank.pop(key, None)
         self._unranked.discard(key)
         self._written.add(key)
@@ -174,20 +178,6 @@ class OpportunityBook:
     def fees_of(self, key: OppKey, default: FeeContext) -> FeeContext:
         """The fee context the live cycle ``key`` was scored with (``default``: none)."""
         return fees_in(self.costs, key, default)
-
-    def go(self) -> dict[OppKey, int]:
-        """The go live cycles, each with its net profit negated (the dict itself: read,
-        not kept), those written since the last call looked at now (once each however
-        often they were written: a decision per turn, thousands of writes between)."""
-        go, live = self._go, self.live
-        for key in self._go_stale:
-            got = live.get(key)
-            if got is not None and got[1].go:
-                go[key] = -got[1].net_profit
-            else:
-                go.pop(key, None)
-        self._go_stale.clear()
-        return go
 
     def _ranks(self) -> dict[OppKey, Rank]:
         """Every live cycle's rank, those written since made now."""

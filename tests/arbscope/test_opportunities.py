@@ -75,7 +75,7 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
     """After any sequence of entries (a pool's cycles, others through it dropped), re-scores
     of live cycles, drops and reads, ``best(n)`` is the first ``n`` of the live cycles
     sorted by ``best_first`` (net known first, the highest net, then by key),
-    ``best_key`` the first's key, and ``go()`` the go cycles' nets (negated)."""
+    ``best_key`` the first's key, and ``go`` the go cycles' nets (negated)."""
     book = OpportunityBook()
     for op in steps:
         _apply(book, op)
@@ -83,14 +83,8 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
         n = op[1] if op[0] == "best" else 3
         assert book.best(n) == [v for _, v in want[:n]]
         assert book.best_key() == (want[0][0] if want else None)
-        if op[0] == "best":  # and the go cycles the decisions walk, with their nets (read
-            # now and then: what was written since the last read is looked at then)
-            assert book.go() == _go(book)
-    assert book.go() == _go(book)
-
-
-def _go(book: OpportunityBook) -> dict[tuple[str, tuple[str, ...]], int]:
-    return {k: -sc.net_profit for k, (_, sc) in book.live.items() if sc.go}
+        # and the go cycles the decisions walk, with their nets
+        assert book.go == {k: -sc.net_profit for k, (_, sc) in book.live.items() if sc.go}
 
 
 class _Sink:
