@@ -306,9 +306,11 @@ class Evaluator:
         # only adds pending cycles and busy pools: one refused at the start would be
         # refused where it comes); the key's pools are read, not the opportunity's
         free = b.free if ex is None else None
-        if keys is None:  # the book's go cycles, with their nets
-            go = self.book.go
-            todo = sorted((n, k) for k, n in go.items()) if free is None else sorted(b.free_go(go))
+        if keys is None:
+            if free is None:
+                todo = sorted((-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go)
+            else:
+                todo = sorted(b.free_go(live))
         else:
             todo = sorted(
                 (-got[1].net_profit, k) for k in set(keys) if (got := live.get(k)) is not None

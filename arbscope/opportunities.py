@@ -70,8 +70,7 @@ class OpportunityBook:
     rank (:func:`best_first`) is kept with it, made when it is first asked for after the
     cycle was written, so :meth:`best` and :meth:`best_key` compare ranks made already
     (at 3,000 pools each screen's snapshot asked every one of ~15,000 live cycles for
-    its rank, twice, through the engine's records: ~2.5 million calls in 30 s), and the
-    go cycles' net profits (``go``) for the decisions."""
+    its rank, twice, through the engine's records: ~2.5 million calls in 30 s)."""
 
     def __init__(self) -> None:
         self.live: dict[OppKey, Live] = {}
@@ -81,10 +80,6 @@ class OpportunityBook:
         self._rank: dict[OppKey, Rank] = {}
         self._unranked: set[OppKey] = set()  # written since its rank was made
         self._written: set[OppKey] = set()  # written or dropped since take_written
-        # the go cycles among them, each with its net profit negated (a decision's sort
-        # key): what a turn's decision walks, not all of ``live`` (at 3,000 pools ~15,000
-        # live cycles, every turn, each asked through the engine's records)
-        self.go: dict[OppKey, int] = {}
 
     def enter(
         self,
@@ -100,7 +95,7 @@ class OpportunityBook:
         ``uncovered`` pool or while ``held``; a live cycle through the pool that did not
         come back dropped. The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
-        unranked, written, go = self._unranked, self._written, self.go
+        unranked, written = self._unranked, self._written
         keys: list[OppKey] = []
         found = 0
         for o, score, hops, steps, accounts in got:
@@ -116,10 +111,6 @@ class OpportunityBook:
             if held:
                 score = no_go(score, held)
             live[key] = (o, score)
-            if score.go:
-                go[key] = -score.net_profit
-            else:
-                go.pop(key, None)
             unranked.add(key)
             written.add(key)
             costs[key] = scored(key[0], hops, steps, accounts)
@@ -133,17 +124,12 @@ class OpportunityBook:
     def put(self, key: OppKey, o: Opportunity, score: Score) -> None:
         """The live cycle ``key`` scored again (``score``)."""
         self.live[key] = (o, score)
-        if score.go:
-            self.go[key] = -score.net_profit
-        else:
-            self.go.pop(key, None)
         self._unranked.add(key)
         self._written.add(key)
 
     def drop(self, key: OppKey) -> None:
         """``key`` is no longer live (no profit now, or its pool left the graph)."""
         self.live.pop(key, None)
-        self.go.pop(key, None)
         self._rank.pop(key, None)
         self._unranked.discard(key)
         self._written.add(key)

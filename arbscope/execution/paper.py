@@ -387,16 +387,15 @@ class PaperBroker:
             and self._busy.keys().isdisjoint(key[1])
         )
 
-    def free_go(self, go: Mapping[OppKey, int]) -> list[tuple[int, OppKey]]:
-        """The go cycles of ``go`` (key -> net profit negated: the opportunity book's)
-        that are :meth:`free`, as (-net profit, key): what an automatic decision asks
-        about, in one pass with the check inline (thousands of go cycles at 3,000 pools,
-        every turn)."""
+    def free_go(self, live: Mapping[OppKey, tuple[Any, Any]]) -> list[tuple[int, OppKey]]:
+        """The go cycles of ``live`` (key -> (opportunity, score)) that are :meth:`free`,
+        as (-net profit, key): what an automatic decision asks about, in one pass with the
+        check inline (~15,000 live cycles at 3,000 pools, every turn)."""
         base, pending, busy = self.base, self._pending_keys, self._busy.keys()
         return [
-            (n, k)
-            for k, n in go.items()
-            if k[0] == base and k not in pending and busy.isdisjoint(k[1])
+            (-sc.net_profit, k)
+            for k, (_, sc) in live.items()
+            if k[0] == base and k not in pending and busy.isdisjoint(k[1]) and sc.go
         ]
 
     def busy(self, pools: Iterable[str]) -> str:

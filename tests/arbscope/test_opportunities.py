@@ -74,8 +74,8 @@ def _apply(book: OpportunityBook, op: tuple[Any, ...]) -> None:
 def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, ...]]) -> None:
     """After any sequence of entries (a pool's cycles, others through it dropped), re-scores
     of live cycles, drops and reads, ``best(n)`` is the first ``n`` of the live cycles
-    sorted by ``best_first`` (net known first, the highest net, then by key),
-    ``best_key`` the first's key, and ``go`` the go cycles' nets (negated)."""
+    sorted by ``best_first`` (net known first, the highest net, then by key) and
+    ``best_key`` the first's key."""
     book = OpportunityBook()
     for op in steps:
         _apply(book, op)
@@ -83,8 +83,6 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
         n = op[1] if op[0] == "best" else 3
         assert book.best(n) == [v for _, v in want[:n]]
         assert book.best_key() == (want[0][0] if want else None)
-        # and the go cycles the decisions walk, with their nets
-        assert book.go == {k: -sc.net_profit for k, (_, sc) in book.live.items() if sc.go}
 
 
 class _Sink:

@@ -487,8 +487,9 @@ def test_an_order_is_pending_while_it_is_in_the_pending_list(ops: list[tuple]) -
                     base == A and not b.is_pending(key) and b.busy(opp.pools) == ""
                 )
         # and all of them at once: the go cycles free, by net
-        go = {k: -sc.net_profit for k, (_, sc) in live.items() if sc.go}
-        assert sorted(b.free_go(go)) == sorted((n, k) for k, n in go.items() if b.free(k))
+        assert sorted(b.free_go(live)) == sorted(
+            (-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go and b.free(k)
+        )
         pools = [p for o in b.pending for p in o.opp.pools]
         assert len(pools) == len(set(pools))
 
