@@ -38,12 +38,13 @@ class Turn:
         self.turn_pools = TURN_POOLS
         self.budget_clock: Callable[[], float] = time.perf_counter
         self.slices_yielded = 0
+        self.owed_fills: list[Fill] | None = None  # the report a turn's end left (apart)
         self.reset()
 
     def reset(self) -> None:
-        """A fresh engine's: no sweep yet, no report owed."""
+        """A fresh engine's: no sweep yet (a report owed stays owed, as before the
+        engine was built again)."""
         self.last_sweep_t = 0.0
-        self.owed_fills: list[Fill] | None = None  # the report a turn's end left (apart)
 
     # ------------------------------------------------------------ the inputs it applies
     def tick(self, now_ns: int | None = None) -> None:
