@@ -71,7 +71,7 @@ TURN_ENDS = {
     "inline": frozenset({Kind.TICK, Kind.TURN}),
     "apart": frozenset({Kind.TICK, Kind.REPORT}),
 }
-STREAMED = inputs.STREAMED  # the inputs that end a turn (whole, or sliced)
+STREAMED = inputs.STREAMED  # a stream's messages (frames): what frames_applied counts
 
 
 class FrameRun:

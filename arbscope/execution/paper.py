@@ -376,7 +376,7 @@ class PaperBroker:
         refuses it then, whatever else it is given."""
         return key in self._pending_keys
 
-    def free(self, key: tuple[str, tuple[str, ...]]) -> bool:
+    def free(self, key: OppKey) -> bool:
         """Whether :meth:`decide` could queue an automatic order on the cycle ``key``
         (base, pools) for all its pending orders and base say: of its base, not pending,
         no pool in a pending order (what ``decide`` refuses first, checked without a

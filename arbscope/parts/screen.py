@@ -106,7 +106,7 @@ class Screen:
     def drain(self, over: Callable[[], bool]) -> None:
         """A live step's share of the events waiting (:meth:`Outbox.drain`)."""
         sink = self.host.sink
-        if isinstance(sink, Outbox) and sink.waiting:
+        if isinstance(sink, Outbox):
             sink.drain(over)
 
     def snapshot(self, starting: bool) -> Snapshot:
