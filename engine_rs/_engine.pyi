@@ -260,13 +260,25 @@ class PoolGraph:
     def find_negative_cycle(self) -> Cycle | None: ...
     def cycles(self, base_mint: str, max_hops: int = 4) -> list[Opportunity]: ...
     def cycles_touching(
-        self, pool_id: str, max_hops: int = 4, only_live: bool = False
+        self,
+        pool_id: str,
+        max_hops: int = 4,
+        only_live: bool = False,
+        piece: tuple[int, int] | None = None,
     ) -> list[Opportunity]: ...
     # cycles_touching(only_live=True), each cycle priced: (opportunity, score, each hop's
     # compute-unit limit, the steps each was priced at (None: not known), token accounts)
+    # piece (start, length): only the cycles at those positions of the pool's cycles in
+    # their canonical order (by base mint, then the pools' ids along them)
     def score_touching(
-        self, pool_id: str, pricer: CyclePricer, max_hops: int = 4
+        self,
+        pool_id: str,
+        pricer: CyclePricer,
+        max_hops: int = 4,
+        piece: tuple[int, int] | None = None,
     ) -> list[tuple[Opportunity, Score, tuple[int, ...], tuple[int | None, ...], int]]: ...
+    # how many indexed cycles use pool_id (every length): what a piece's positions count in
+    def touching_count(self, pool_id: str) -> int: ...
 
 # --- pricing ---------------------------------------------------------------
 # what PoolGraph.score_touching prices each cycle with: each venue's compute-unit model

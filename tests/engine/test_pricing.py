@@ -209,3 +209,50 @@ def test_a_pricer_refuses_what_it_cannot_price(m: types.ModuleType) -> None:
         p.set_fees(FeeContext(), ScorePolicy(min_profit_bps=float("nan")))
     p.set_pool_kinds({"P3": "whirlpool"}, replace=True)
     assert p.pool_kind_count() == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(_setup(), st.integers(1, 6))
+def test_a_pool_evaluated_in_pieces_is_the_whole_call_on_both_backends(
+    s: dict[str, Any], piece: int
+) -> None:
+    """``score_touching`` with ``piece=(start, length)`` over ``0, length, 2 * length``
+    up to ``touching_count``: both backends give the same answer for every piece, the
+    pieces together are the whole call's answer on a graph of its own (each cycle
+    re-sized and its persistence counted once, some pools evaluated twice), and each
+    piece's cycles come after the last piece's in the canonical order (by base mint,
+    then the pools along the cycle)."""
+    graphs = {"rust": _graph(RUST, s), "python": _graph(PY, s)}
+    whole = _graph(RUST, s)
+    pricers = {"rust": _pricer(RUST), "python": _pricer(PY), "whole": _pricer(RUST)}
+    armed, base, have = s["wallet"]
+    for p in pricers.values():
+        p.set_fees(s["fees"], s["policy"], s["override"])
+        p.set_prices({**s["prices"], WSOL: (1, 1)})
+        p.set_pool_kinds(s["kinds"])
+        p.set_wallet(armed, base, [m for m, yes in have.items() if yes])
+    pieces_seen = 0
+    for pool in [*s["order"], *s["order"][:10]]:
+        count = graphs["rust"].touching_count(pool)
+        assert count == graphs["python"].touching_count(pool) == whole.touching_count(pool)
+        together: list[Any] = []
+        last_key: tuple[str, tuple[str, ...]] | None = None
+        for start in range(0, count, piece):
+            got = {k: graphs[k].score_touching(pool, pricers[k], 4, (start, piece)) for k in graphs}
+            assert same(got["rust"], got["python"]), (pool, start)
+            keys = sorted((o.base_mint, tuple(o.pools)) for o, *_ in got["rust"])
+            if keys and last_key is not None:
+                assert keys[0] > last_key, (pool, start)
+            last_key = keys[-1] if keys else last_key
+            together.extend(got["rust"])
+            pieces_seen += 1
+        want = whole.score_touching(pool, pricers["whole"], 4)
+        order = lambda g: (g[0].base_mint, tuple(g[0].pools))  # noqa: E731
+        assert same(sorted(together, key=order), sorted(want, key=order)), pool
+    # past the end, a piece is empty; an unknown pool is refused as the whole call does
+    pool = s["order"][0]
+    for k, g in graphs.items():
+        assert g.score_touching(pool, pricers[k], 4, (g.touching_count(pool), 3)) == []
+        with pytest.raises(engine_rs.errors.UnknownPoolError):
+            g.touching_count("no such pool")
+    assert pieces_seen >= len(s["order"])

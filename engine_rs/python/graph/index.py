@@ -5,6 +5,7 @@ base mint, and pool -> the cycles using it, kept as pools come and go;
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ...errors import UnknownPoolError
@@ -35,7 +36,11 @@ class _Index(_Cycles):
             self._index_add(b, edges)
 
     def cycles_touching(
-        self, pool_id: str, max_hops: int = 4, only_live: bool = False
+        self,
+        pool_id: str,
+        max_hops: int = 4,
+        only_live: bool = False,
+        piece: tuple[int, int] | None = None,
     ) -> list[Opportunity]:
         """The indexed cycles (through any base mint) that use ``pool_id``, re-sized.
 
@@ -43,13 +48,19 @@ class _Index(_Cycles):
         reset to 0. Sorted like :meth:`cycles`. UnknownPoolError for an unknown pool.
         ``only_live``: only the cycles a caller keeps live (a profit, or sized without
         ticks they needed); every cycle is still re-sized and its persistence counted.
+        ``piece`` ``(start, length)``: only the cycles at those positions of the pool's
+        cycles in their canonical order (by base mint, then the pools' ids along them).
         """
         max_hops = _check_hops(max_hops)
         s = self._pool_ix.get(pool_id)
         if s is None:
             raise UnknownPoolError(f"unknown pool: {pool_id}")
+        keys: Iterable[tuple[int, tuple[int, ...]]] = self._pool_cycles.get(s, ())
+        if piece is not None:
+            start, length = piece
+            keys = sorted(keys, key=self._cycle_order)[start : start + length]
         opps = []
-        for key in self._pool_cycles.get(s, ()):
+        for key in keys:
             c = self._cycles[key]
             if len(c.edges) > max_hops:
                 continue
@@ -60,13 +71,34 @@ class _Index(_Cycles):
             opps.append(_with_persistence(opp, c.persistence))
         return _sorted(opps)
 
-    def score_touching(self, pool_id: str, pricer: CyclePricer, max_hops: int = 4) -> list[Scored]:
+    def touching_count(self, pool_id: str) -> int:
+        """How many indexed cycles use ``pool_id`` (of every length): the positions the
+        pieces of :meth:`score_touching` count in."""
+        s = self._pool_ix.get(pool_id)
+        if s is None:
+            raise UnknownPoolError(f"unknown pool: {pool_id}")
+        return len(self._pool_cycles.get(s, ()))
+
+    def _cycle_order(self, key: tuple[int, tuple[int, ...]]) -> tuple[str, tuple[str, ...]]:
+        pools = self._pools
+        return self._tokens[key[0]], tuple(
+            p.pool_id if (p := pools[e >> 1]) is not None else "" for e in key[1]
+        )
+
+    def score_touching(
+        self,
+        pool_id: str,
+        pricer: CyclePricer,
+        max_hops: int = 4,
+        piece: tuple[int, int] | None = None,
+    ) -> list[Scored]:
         """:meth:`cycles_touching` with ``only_live``, each cycle priced by ``pricer``
         (``engine_rs.python.pricing``): ``(opportunity, score, hop limits, steps,
         accounts)`` per live cycle, the compute-unit budget's parts and the score at its
-        limit and its base's price of a lamport. Every cycle through the pool is re-sized
-        and its persistence counted first; an error of the scorer comes after that."""
-        opps = self.cycles_touching(pool_id, max_hops, only_live=True)
+        limit and its base's price of a lamport. Every cycle through the pool (or through
+        its ``piece``, as :meth:`cycles_touching`'s) is re-sized and its persistence
+        counted first; an error of the scorer comes after that."""
+        opps = self.cycles_touching(pool_id, max_hops, only_live=True, piece=piece)
         out: list[Scored] = []
         owners = self._mint_owners
         for o in opps:

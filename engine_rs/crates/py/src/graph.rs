@@ -512,10 +512,12 @@ impl PoolGraph {
     }
 
     /// The indexed cycles through `pool_id`, re-evaluated (updates persistence); with
-    /// `only_live`, only those with a profit or sized without ticks they needed.
+    /// `only_live`, only those with a profit or sized without ticks they needed; with
+    /// `piece` ``(start, length)``, only those at these positions of the pool's cycles in
+    /// their canonical order (by base mint, then the pools' ids along them).
     #[pyo3(
-        signature = (pool_id, max_hops = None, only_live = false),
-        text_signature = "($self, pool_id, max_hops=4, only_live=False)"
+        signature = (pool_id, max_hops = None, only_live = false, piece = None),
+        text_signature = "($self, pool_id, max_hops=4, only_live=False, piece=None)"
     )]
     fn cycles_touching(
         &mut self,
@@ -523,21 +525,32 @@ impl PoolGraph {
         pool_id: &str,
         max_hops: Option<&Bound<'_, PyAny>>,
         only_live: bool,
+        piece: Option<(usize, usize)>,
     ) -> PyResult<Vec<Opportunity>> {
         let hops = match max_hops {
             Some(h) => hops_arg(py, h)?,
             None => 4,
         };
         let inner = &mut self.inner;
-        let opps = guard(py, || inner.cycles_touching_kept(pool_id, hops, only_live))?;
+        let opps = guard(py, || {
+            inner.cycles_touching_piece(pool_id, hops, only_live, piece)
+        })?;
         Ok(opps.into_iter().map(Opportunity::from).collect())
+    }
+
+    /// How many indexed cycles use `pool_id` (of every length): the positions the
+    /// pieces of `score_touching` count in.
+    fn touching_count(&self, py: Python<'_>, pool_id: &str) -> PyResult<usize> {
+        guard(py, || self.inner.touching_count(pool_id))
     }
 
     /// `cycles_touching(pool_id, max_hops, only_live=True)` with each cycle priced by
     /// `pricer`: ``(opportunity, score, hop limits, steps, accounts)`` per live cycle.
+    /// `piece` ``(start, length)``: only the cycles at those positions of the pool's
+    /// cycles in their canonical order (by base mint, then the pools' ids along them).
     #[pyo3(
-        signature = (pool_id, pricer, max_hops = None),
-        text_signature = "($self, pool_id, pricer, max_hops=4)"
+        signature = (pool_id, pricer, max_hops = None, piece = None),
+        text_signature = "($self, pool_id, pricer, max_hops=4, piece=None)"
     )]
     fn score_touching<'py>(
         &mut self,
@@ -545,6 +558,7 @@ impl PoolGraph {
         pool_id: &str,
         pricer: PyRef<'py, crate::pricing::CyclePricer>,
         max_hops: Option<&Bound<'py, PyAny>>,
+        piece: Option<(usize, usize)>,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         let hops = match max_hops {
             Some(h) => hops_arg(py, h)?,
@@ -552,7 +566,7 @@ impl PoolGraph {
         };
         let inner = &mut self.inner;
         let p = &pricer.inner;
-        let got = guard(py, || inner.score_touching(pool_id, hops, p))?;
+        let got = guard(py, || inner.score_touching_piece(pool_id, hops, p, piece))?;
         got.into_iter()
             .map(|(o, s, b)| {
                 let opp = Bound::new(py, Opportunity::from(o))?.into_any();

@@ -2,6 +2,8 @@
 //! cycles using it, kept as pools come and go; `cycles_touching` re-sizes a pool's
 //! cycles and counts their persistence.
 
+use std::cmp::Ordering;
+
 use crate::decode::TOKEN_2022_ID;
 use crate::error::{EngineError, Result};
 use crate::pricing::{Budget, Pricer};
@@ -53,16 +55,49 @@ impl PoolGraph {
         max_hops: usize,
         only_live: bool,
     ) -> Result<Vec<Opportunity>> {
-        let max_hops = check_hops(max_hops)?;
-        let s = *self
-            .pool_ix
+        self.cycles_touching_piece(pool_id, max_hops, only_live, None)
+    }
+
+    /// How many indexed cycles use `pool_id` (of every length): what the pieces of its
+    /// evaluation ([`PoolGraph::score_touching_piece`]) count positions in.
+    pub fn touching_count(&self, pool_id: &str) -> Result<usize> {
+        let s = self.pool_slot(pool_id)?;
+        Ok(self.pool_cycles[s as usize].len())
+    }
+
+    fn pool_slot(&self, pool_id: &str) -> Result<u32> {
+        self.pool_ix
             .get(pool_id)
-            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))?;
+            .copied()
+            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))
+    }
+
+    /// [`PoolGraph::cycles_touching_kept`] over the cycles at positions `start..start +
+    /// len` of the pool's cycles in their canonical order (`piece`; None: all of them).
+    pub fn cycles_touching_piece(
+        &mut self,
+        pool_id: &str,
+        max_hops: usize,
+        only_live: bool,
+        piece: Option<(usize, usize)>,
+    ) -> Result<Vec<Opportunity>> {
+        let max_hops = check_hops(max_hops)?;
+        let s = self.pool_slot(pool_id)?;
+        if piece.is_some() {
+            self.order_pool_cycles(s);
+        }
         // (taken while the cycles are walked, put back after: nothing in the walk reads it)
         let ids = std::mem::take(&mut self.pool_cycles[s as usize]);
+        let walked = match piece {
+            None => &ids[..],
+            Some((start, len)) => {
+                let from = start.min(ids.len());
+                &ids[from..from.saturating_add(len).min(ids.len())]
+            }
+        };
         let stamp = self.version;
-        let mut opps = Vec::with_capacity(if only_live { 0 } else { ids.len() });
-        for &id in &ids {
+        let mut opps = Vec::with_capacity(if only_live { 0 } else { walked.len() });
+        for &id in walked {
             let (persistence, fresh, opp) = {
                 let Some(c) = self.cycles[id as usize].as_ref() else {
                     continue;
@@ -74,9 +109,7 @@ impl PoolGraph {
                 // cycle through several pools that moved together is evaluated once per
                 // pool: the same numbers each time); its persistence counted either way.
                 // A kept sizing is read where it is, copied only into a cycle kept
-                let kept_sizing = c.sized.as_ref().filter(|(at, _)| {
-                    *at >= self.mints_at && c.edges.iter().all(|&e| self.pool_of(e).version <= *at)
-                });
+                let kept_sizing = self.kept_sizing(c);
                 let fresh = match kept_sizing {
                     Some(_) => None,
                     None => Some(self.size(&c.edges)),
@@ -122,7 +155,23 @@ impl PoolGraph {
         max_hops: usize,
         pricer: &Pricer,
     ) -> Result<Vec<(Opportunity, Score, Budget)>> {
-        let opps = self.cycles_touching_kept(pool_id, max_hops, true)?;
+        self.score_touching_piece(pool_id, max_hops, pricer, None)
+    }
+
+    /// [`PoolGraph::score_touching`] over one piece of the pool's cycles: those at
+    /// positions `start..start + len` (`piece`; None: all) in their canonical order, by
+    /// base mint and then the pools' ids along the cycle ([`PoolGraph::cycle_order`]).
+    /// A pool's evaluation in pieces (`0..n`, `n..2n`, … up to
+    /// [`PoolGraph::touching_count`]) re-sizes each cycle once, as the whole call does,
+    /// and holds its caller for a bounded number of cycles at a time.
+    pub fn score_touching_piece(
+        &mut self,
+        pool_id: &str,
+        max_hops: usize,
+        pricer: &Pricer,
+        piece: Option<(usize, usize)>,
+    ) -> Result<Vec<(Opportunity, Score, Budget)>> {
+        let opps = self.cycles_touching_piece(pool_id, max_hops, true, piece)?;
         let mut out = Vec::with_capacity(opps.len());
         for o in opps {
             let t22: Vec<bool> = o.tokens.iter().map(|t| self.is_token_2022(t)).collect();
@@ -205,8 +254,47 @@ impl PoolGraph {
         };
         for &e in &edges {
             self.pool_cycles[(e >> 1) as usize].push(id);
+            self.pool_cycles_ordered[(e >> 1) as usize] = false;
         }
         self.cycle_by_key.insert((base, edges), id);
+    }
+
+    /// `c`'s last sizing, when no state it reads changed since (its pools' and the
+    /// mints' versions at most its stamp).
+    fn kept_sizing<'a>(&self, c: &'a IndexedCycle) -> Option<&'a (u64, Sized)> {
+        c.sized.as_ref().filter(|(at, _)| {
+            *at >= self.mints_at && c.edges.iter().all(|&e| self.pool_of(e).version <= *at)
+        })
+    }
+
+    /// The canonical order of two indexed cycles: by their base mint, then by the ids of
+    /// the pools along them (as Python orders `(base_mint, tuple(pools))`).
+    fn cycle_order(&self, x: u32, y: u32) -> Ordering {
+        match (
+            self.cycles[x as usize].as_ref(),
+            self.cycles[y as usize].as_ref(),
+        ) {
+            (Some(a), Some(b)) => self.tokens[a.base as usize]
+                .cmp(&self.tokens[b.base as usize])
+                .then_with(|| {
+                    let id = |&e: &u32| self.pools[(e >> 1) as usize].as_ref().map(|p| &p.id);
+                    a.edges.iter().map(id).cmp(b.edges.iter().map(id))
+                }),
+            _ => x.cmp(&y),
+        }
+    }
+
+    /// A pool's cycles put in their canonical order, when a cycle joined or left them
+    /// since.
+    fn order_pool_cycles(&mut self, s: u32) {
+        let su = s as usize;
+        if self.pool_cycles_ordered[su] {
+            return;
+        }
+        let mut ids = std::mem::take(&mut self.pool_cycles[su]);
+        ids.sort_by(|&x, &y| self.cycle_order(x, y));
+        self.pool_cycles[su] = ids;
+        self.pool_cycles_ordered[su] = true;
     }
 
     pub(super) fn index_drop(&mut self, id: u32) {
@@ -214,9 +302,15 @@ impl PoolGraph {
             return;
         };
         for &e in &c.edges {
-            let list = &mut self.pool_cycles[(e >> 1) as usize];
+            let su = (e >> 1) as usize;
+            let list = &mut self.pool_cycles[su];
             if let Some(at) = list.iter().position(|&x| x == id) {
                 list.swap_remove(at);
+                // (out of order now, when it was not the last: put in order again when
+                // a piece of its evaluation reads it)
+                if at < list.len() {
+                    self.pool_cycles_ordered[su] = false;
+                }
             }
         }
         self.cycle_by_key.remove(&(c.base, c.edges));

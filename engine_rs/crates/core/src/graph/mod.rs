@@ -118,6 +118,9 @@ pub struct PoolGraph {
     free_cycles: Vec<u32>,
     cycle_by_key: HashMap<(u32, Vec<u32>), u32>,
     pool_cycles: Vec<Vec<u32>>,
+    // whether a pool's cycles are in their canonical order (a piece of its evaluation
+    // reads them so): a cycle joining them unsets it
+    pool_cycles_ordered: Vec<bool>,
     // Bellman-Ford scratch, reused across calls: a CSR copy of the adjacency (rebuilt
     // when the topology changes; weights patched in place on state-only upserts), the
     // tokens with out-edges, distances, predecessor edges, a pass's token bitsets and

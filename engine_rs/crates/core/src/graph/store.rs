@@ -180,6 +180,7 @@ impl PoolGraph {
                 self.to.extend([0, 0]);
                 self.weight.extend([0.0, 0.0]);
                 self.pool_cycles.push(Vec::new());
+                self.pool_cycles_ordered.push(true);
                 (self.pools.len() - 1) as u32
             }
         };

@@ -486,3 +486,95 @@ fn size_skips_only_what_optimal_input_would_not_size() {
         "{paying_near_1} paying cycles within 1% of 1"
     );
 }
+
+/// A pool's cycles evaluated in pieces (`touching_piece` over `0, n, 2n, …` up to
+/// `touching_count`) are its whole evaluation on a twin graph fed the same calls: the
+/// same cycles, sizes and persistence (each cycle counted once); each piece's cycles
+/// come after the last piece's in the canonical order (base mint, then the pools' ids
+/// along the cycle), with pools leaving and joining the graph between evaluations (a
+/// pool's cycles kept in order as some leave, put in order again when some join).
+#[test]
+fn pieces_of_a_pool_are_its_whole_evaluation() {
+    let mut r = Lcg(0x91ece);
+    let mut pieces_checked = 0;
+    for _ in 0..25 {
+        let tokens = 4 + r.below(6);
+        let pools = tokens + r.below(3 * tokens);
+        let mut m = Market::new(&mut r, tokens, pools, 2.min(pools - 1), 0.02);
+        let bases = [name("T", 0), name("T", 1)];
+        let mut a = PoolGraph::new(&bases, 4).unwrap();
+        let mut b = PoolGraph::new(&bases, 4).unwrap();
+        for k in 0..pools {
+            m.upsert(&mut a, k);
+            m.upsert(&mut b, k);
+        }
+        let mut gone: Vec<usize> = Vec::new();
+        for _ in 0..40 {
+            match r.below(4) {
+                0 if gone.len() + 2 < pools => {
+                    let k = r.below(pools);
+                    if !gone.contains(&k) {
+                        a.remove_pool(&name("P", k)).unwrap();
+                        b.remove_pool(&name("P", k)).unwrap();
+                        gone.push(k);
+                    }
+                }
+                1 if !gone.is_empty() => {
+                    let k = gone.swap_remove(r.below(gone.len()));
+                    m.upsert(&mut a, k);
+                    m.upsert(&mut b, k);
+                }
+                _ => {
+                    let k = r.below(pools);
+                    if !gone.contains(&k) {
+                        m.reprice(&mut r, k);
+                        m.upsert(&mut a, k);
+                        m.upsert(&mut b, k);
+                    }
+                }
+            }
+            let k = r.below(pools);
+            if gone.contains(&k) {
+                assert!(a.touching_count(&name("P", k)).is_err());
+                continue;
+            }
+            let pool = name("P", k);
+            let n = 1 + r.below(4);
+            let count = a.touching_count(&pool).unwrap();
+            assert_eq!(count, b.touching_count(&pool).unwrap());
+            let mut together = Vec::new();
+            let mut last: Option<(String, Vec<String>)> = None;
+            for start in (0..count).step_by(n) {
+                let got = a
+                    .cycles_touching_piece(&pool, 4, false, Some((start, n)))
+                    .unwrap();
+                assert!(!got.is_empty() && got.len() <= n);
+                let keys: Vec<_> = got
+                    .iter()
+                    .map(|o| (o.base_mint.clone(), o.pools.clone()))
+                    .collect();
+                let first = keys.iter().min().unwrap();
+                if let Some(prev) = &last {
+                    assert!(first > prev, "{first:?} after {prev:?}");
+                }
+                last = keys.into_iter().max();
+                together.extend(got);
+                pieces_checked += 1;
+            }
+            let whole = b.cycles_touching(&pool, 4).unwrap();
+            let facts = |v: &[Opportunity]| {
+                let mut f: Vec<_> = v
+                    .iter()
+                    .map(|o| {
+                        let sized = (o.amount_in, o.amount_out, o.hop_amounts.clone());
+                        (o.base_mint.clone(), o.pools.clone(), sized, o.persistence)
+                    })
+                    .collect();
+                f.sort();
+                f
+            };
+            assert_eq!(facts(&together), facts(&whole));
+        }
+    }
+    assert!(pieces_checked > 500, "{pieces_checked}");
+}
