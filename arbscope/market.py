@@ -141,25 +141,32 @@ class Evaluator:
         <arbscope.cycle_costs.CostModel.cost>`)."""
         return self.costing.cost(o)
 
-    def evaluate(self, pool_id: str, slot: int) -> list[OppKey]:
+    def evaluate(
+        self, pool_id: str, slot: int, piece: tuple[int, int] | None = None
+    ) -> list[OppKey]:
         """Re-evaluate every cycle through ``pool_id`` and score the ones with a profit
         (or sized without ticks they needed: shown as ``ticks_missing``); the live ones'
         keys. One engine call (``score_touching``) re-sizes every cycle through the pool,
         names only the live ones and prices each: its compute-unit budget and its score
         (what :meth:`cost` and the scorer give, the pricer told what they depend on); a
-        live cycle through the pool that did not come back is dropped. (EngineError, and
-        UnknownPoolError for a pool not in the graph, propagate: the caller counts.)"""
+        live cycle through the pool that did not come back is dropped. ``piece`` ``(start,
+        length)``: only the cycles at those positions of the pool's (``score_touching``'s
+        canonical order), none dropped (the pool's last piece's caller drops what no piece
+        entered: :meth:`OpportunityBook.drop_stale`). (EngineError, and UnknownPoolError
+        for a pool not in the graph, propagate: the caller counts.)"""
         costing, graphs = self.costing, self.graphs
         costing.sync()
         got = self.timer.call(
             "score_touching",
             # every indexed length: the graph's own max_hops (the call's default is 4)
             lambda m: graphs[m.BACKEND].score_touching(
-                pool_id, costing.pricer(m), graphs[m.BACKEND].max_hops
+                pool_id, costing.pricer(m), graphs[m.BACKEND].max_hops, piece
             ),
             detail=pool_id,
         )
-        keys, found = self.book.enter(pool_id, got, slot, costing.scored, self.uncovered, self.held)
+        keys, found = self.book.enter(
+            pool_id, got, slot, costing.scored, self.uncovered, self.held, drop=piece is None
+        )
         self.found += found
         return keys
 

@@ -70,7 +70,11 @@ class OpportunityBook:
     rank (:func:`best_first`) is kept with it, made when it is first asked for after the
     cycle was written, so :meth:`best` and :meth:`best_key` compare ranks made already
     (at 3,000 pools each screen's snapshot asked every one of ~15,000 live cycles for
-    its rank, twice, through the engine's records: ~2.5 million calls in 30 s)."""
+    its rank, twice, through the engine's records: ~2.5 million calls in 30 s).
+
+    ``entries`` counts the calls of :meth:`enter`, and each live cycle keeps the count at
+    its last entry: what a pool evaluated in pieces drops at its end is what no call
+    entered since its first piece (:meth:`drop_stale`)."""
 
     def __init__(self) -> None:
         self.live: dict[OppKey, Live] = {}
@@ -80,6 +84,8 @@ class OpportunityBook:
         self._rank: dict[OppKey, Rank] = {}
         self._unranked: set[OppKey] = set()  # written since its rank was made
         self._written: set[OppKey] = set()  # written or dropped since take_written
+        self.entries = 0
+        self._entered: dict[OppKey, int] = {}  # each live key: ``entries`` at its last entry
 
     def enter(
         self,
@@ -89,13 +95,17 @@ class OpportunityBook:
         scored: Callable[[str, tuple[int, ...], tuple[int | None, ...], int], CycleCost],
         uncovered: frozenset[str],
         held: str,
+        drop: bool = True,
     ) -> tuple[list[OppKey], int]:
         """The engine's answer for ``pool_id`` (``score_touching``: each live cycle
         through it with its score and its budget's parts) entered, no-go through an
         ``uncovered`` pool or while ``held``; a live cycle through the pool that did not
-        come back dropped. The keys entered, and how many appeared (not live before)."""
+        come back dropped (``drop``; not for a piece of the pool's cycles: see
+        :meth:`drop_stale`). The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
-        unranked, written = self._unranked, self._written
+        unranked, written, entered = self._unranked, self._written, self._entered
+        self.entries += 1
+        at = self.entries
         keys: list[OppKey] = []
         found = 0
         for o, score, hops, steps, accounts in got:
@@ -114,12 +124,25 @@ class OpportunityBook:
             unranked.add(key)
             written.add(key)
             costs[key] = scored(key[0], hops, steps, accounts)
+            entered[key] = at
             keys.append(key)
         was = through.get(pool_id)
-        if was is not None and len(was) > len(keys):
+        if drop and was is not None and len(was) > len(keys):
             for key in was.difference(keys):
                 self.drop(key)
         return keys, found
+
+    def drop_stale(self, pool_id: str, since: int) -> None:
+        """The end of ``pool_id``'s evaluation in pieces, the first entered as call
+        ``since`` (``entries + 1`` before it): a live cycle through the pool that no call
+        entered since (no piece brought it back, nor a whole evaluation meanwhile) is
+        dropped, as a whole evaluation drops what did not come back."""
+        was = self.through.get(pool_id)
+        if not was:
+            return
+        entered = self._entered
+        for key in [k for k in was if entered.get(k, 0) < since]:
+            self.drop(key)
 
     def put(self, key: OppKey, o: Opportunity, score: Score) -> None:
         """The live cycle ``key`` scored again (``score``)."""
@@ -135,6 +158,7 @@ class OpportunityBook:
         self._written.add(key)
         self.costs.pop(key, None)
         self.first_seen.pop(key, None)
+        self._entered.pop(key, None)
         for p in key[1]:
             keys = self.through.get(p)
             if keys is not None:

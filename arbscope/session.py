@@ -121,6 +121,7 @@ class FeedSession:
         self.feeds_stall_s = float(health.stall_s if stall is None else stall)
         self.sizing = evaluation.sizing  # how the engine sizes a cycle (journaled)
         self.turn_report = evaluation.turn_report  # where a sliced turn reports (journaled)
+        self.slice_piece = evaluation.slice_piece  # a slice's piece of a pool (journaled)
         self.feeds: FeedSource = feeds
         # NATS as sinks: a collector publishes its inputs (it evaluates nothing)
         self.streams = streams
@@ -225,7 +226,7 @@ class FeedSession:
         # the parts the engine's state is built with
         self.fees = Fees(self, self.eng.FeeEstimator())
         self.tokens = Tokens(self)
-        self.queue = Backlog(self)  # the pools waiting to be evaluated
+        self.queue = Backlog(self, self.slice_piece)  # the pools waiting to be evaluated
         self.prewarm = Prewarm()
         self.decision = FrameDecision(self)
         self.screen = Screen(self)

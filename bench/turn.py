@@ -65,12 +65,14 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     timing = [False]
     evaluate = Evaluator.evaluate
 
-    def timed(self: Evaluator, pool_id: str, slot: int) -> list[Any]:
+    def timed(
+        self: Evaluator, pool_id: str, slot: int, piece: tuple[int, int] | None = None
+    ) -> list[Any]:
         if not timing[0]:
-            return evaluate(self, pool_id, slot)
+            return evaluate(self, pool_id, slot, piece)
         t0 = time.perf_counter_ns()
         try:
-            return evaluate(self, pool_id, slot)
+            return evaluate(self, pool_id, slot, piece)
         finally:
             calls.append(time.perf_counter_ns() - t0)
 

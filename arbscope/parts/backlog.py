@@ -1,6 +1,9 @@
 """The pools waiting to be evaluated: changed and not evaluated yet, oldest first, each
 once however often it changed meanwhile (its newest state is what is evaluated), and the
-pools a turn's slices or a frame's decisions evaluated (the price panel's)."""
+pools a turn's slices or a frame's decisions evaluated (the price panel's). A turn's
+slices evaluate a pool in pieces of at most ``piece`` of its cycles (a hub's hundreds
+of thousands of cycles are many loop steps, not one); a pool whose pieces are not all
+done yet is ``midway``."""
 
 from __future__ import annotations
 
@@ -23,14 +26,18 @@ class Backlog:
     turn's slices evaluated so far; ``decided``: those the frames' decisions evaluated
     since the last turn; ``half``: those a frame's decision found halfway through a slot
     (one vault moved, the other's copy on its way), decided on with the next frame's, or
-    at the turn."""
+    at the turn. ``piece``: the most cycles of one pool a slice evaluates at a time (0:
+    whole pools); ``midway``: the pool being evaluated in pieces, the position of its next
+    piece and the book's entry count before its first (None: none)."""
 
-    def __init__(self, host: FeedSession) -> None:
+    def __init__(self, host: FeedSession, piece: int = 0) -> None:
         self.host = host
+        self.piece = piece
         self.waiting: OrderedDict[str, int] = OrderedDict()
         self.sliced: dict[str, None] = {}
         self.decided: dict[str, None] = {}
         self.half: dict[str, None] = {}
+        self.midway: tuple[str, int, int] | None = None
 
     def absorb(self) -> None:
         """The pools changed since the last look (and those a frame's decision held back)
@@ -46,12 +53,14 @@ class Backlog:
         self, now_ns: int, most: int | None, over: Callable[[], bool], done: list[int]
     ) -> int:
         """The pools changed since the last slice join the backlog (a pool already there
-        keeps its place), then its oldest are evaluated, each on its newest state, until
-        ``most`` (None: the backlog's size then) or ``over()`` after a pool; ``done[0]``
-        counts them as they begin. The backlog's size before evaluating."""
+        keeps its place), then the pool midway's next pieces and the backlog's oldest are
+        evaluated, each on its newest state, until ``most`` steps (None: all) or
+        ``over()`` after one; a step is a pool (``piece`` 0) or a piece of one, and
+        ``done[0]`` counts them as they begin. The backlog's size before evaluating
+        (the pool midway counted)."""
         self.absorb()
         backlog = self.waiting
-        waiting = len(backlog)
+        waiting = len(backlog) + (self.midway is not None)
         if not waiting:
             return 0
         host = self.host
@@ -59,16 +68,63 @@ class Backlog:
         ev = host.ev
         ev.hold(host.health.stalled(now_ns))  # before the slice's scores: they carry it
         ev.refresh_prices()  # a lamport's price in each base, as the graph holds it now
-        most = waiting if most is None else min(most, waiting)
         slot, sliced = host.slot, self.sliced
-        while done[0] < most:
-            pool, _ = backlog.popitem(last=False)
+        while (most is None or done[0] < most) and (backlog or self.midway is not None):
+            if self.midway is None:
+                pool, _ = backlog.popitem(last=False)
+                sliced[pool] = None
+                if not self.piece:
+                    done[0] += 1
+                    self.evaluate_pool(pool, slot)
+                    if over():
+                        break
+                    continue
+                self.midway = (pool, 0, ev.book.entries + 1)
             done[0] += 1
-            sliced[pool] = None
-            self.evaluate_pool(pool, slot)
+            self.evaluate_piece(slot)
             if over():
                 break
         return waiting
+
+    def evaluate_piece(self, slot: int) -> None:
+        """The next piece of the pool midway evaluated at ``slot``: at most ``piece`` of
+        its cycles, from where the last piece ended (the pool's cycles counted again: a
+        pool joining the graph meanwhile adds some). After its last, what no piece
+        entered is dropped and the pool counts as one update."""
+        if self.midway is None:
+            return
+        pool_id, start, since = self.midway
+        host = self.host
+        ev = host.ev
+        try:
+            count = ev.graph.touching_count(pool_id)
+            if start == 0 and count <= self.piece:  # a piece: the whole pool
+                self.midway = None
+                self.evaluate_pool(pool_id, slot)
+                return
+            ev.evaluate(pool_id, slot, (start, self.piece))
+            end = start + self.piece
+            if end < count:
+                self.midway = (pool_id, end, since)
+                return
+            ev.book.drop_stale(pool_id, since)
+        except UnknownPoolError:  # it left the graph (a bad state): its cycles go too
+            ev.drop_pool(pool_id)
+        except EngineError:
+            host.errors += 1
+        self.midway = None
+        host.updates += 1
+
+    def finish(self, slot: int) -> list[str]:
+        """The pool midway's remaining pieces evaluated at ``slot`` (a whole turn's, or a
+        turn's end, evaluates whole pools); the pool, or none."""
+        if self.midway is None:
+            return []
+        pool = self.midway[0]
+        self.host.ev.refresh_prices()  # (as a slice does before its pieces)
+        while self.midway is not None:
+            self.evaluate_piece(slot)
+        return [pool]
 
     def held_back(self, changed: list[str]) -> list[str]:
         """``changed`` with the pools a frame's decision held back (halfway through a
@@ -83,11 +139,12 @@ class Backlog:
         """A whole turn's evaluation: every pool changed or waiting, at once, at ``slot``;
         the pools evaluated."""
         self.absorb()
+        midway = self.finish(slot)
         changed = list(self.waiting)
         self.waiting.clear()
         for _ in self.evaluating(changed, slot):
             pass
-        return changed
+        return [*midway, *changed]
 
     @staticmethod
     def first(done: dict[str, None], changed: list[str]) -> list[str]:

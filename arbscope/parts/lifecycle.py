@@ -90,6 +90,9 @@ class Lifecycle:
             "sizing": host.sizing,
             # where a sliced turn reported: a replay reports where it did (older: "inline")
             "turn_report": host.turn_report,
+            # how many of a pool's cycles a slice evaluated: a replay's SLICE counts the
+            # same pieces (older: whole pools)
+            "slice_piece": host.slice_piece,
             # the signers' names (the labels file): a replay shows the Rivals panel as it was
             "rival_labels": dict(host.rivals.labels),
             "rival_own": sorted(host.rivals.own),

@@ -33,6 +33,10 @@ DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slot
 T = TypeVar("T")
 # where a sliced turn reports (Evaluation.turn_report): a loop step of its own, or in its end
 TURN_REPORTS = ("apart", "inline")
+# the most cycles of one pool a turn's slice evaluates at a time (Evaluation.slice_piece):
+# a pool that hundreds of thousands of cycles pass through (a hub) is evaluated in pieces,
+# a loop step's worth each, not in one call that holds the loop for all of them
+SLICE_PIECE = 512
 
 
 def from_journal(default: T, recorded: Any) -> T:
@@ -87,7 +91,9 @@ class Evaluation:
     (``sizing``, ``PoolGraph.set_sizing``: "golden", or "ternary", what a recording from
     before the golden rule sized with); where a sliced turn reports (``turn_report``:
     "apart", a loop step of its own after its end, journaled ``REPORT``; "inline", in
-    its end, as a recording from before the rule)."""
+    its end, as a recording from before the rule); how many of one pool's cycles a
+    turn's slice evaluates at a time (``slice_piece``: a journaled ``SLICE`` counts
+    such pieces; 0: whole pools, as a recording from before the rule)."""
 
     backend: types.ModuleType | None = None
     shadow: bool = True
@@ -98,10 +104,13 @@ class Evaluation:
     timer_clock: Callable[[], int] | None = None
     sizing: str = "golden"
     turn_report: str = "apart"
+    slice_piece: int = SLICE_PIECE
 
     def __post_init__(self) -> None:
         if self.turn_report not in TURN_REPORTS:
             raise ValueError(f"turn_report: {self.turn_report!r} is not one of apart, inline")
+        if self.slice_piece < 0:
+            raise ValueError(f"slice_piece: {self.slice_piece!r} is below 0")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 # the most one slice of a turn's evaluation holds the event loop (then keys, redraws and
 # frames get their turn): a few pools' evaluations
 SLICE_S = 0.004
-# the most pools a turn evaluates (the oldest waiting; the rest wait for the next turn)
+# the most pools a turn evaluates (the oldest waiting; the rest wait for the next turn),
+# a piece of a pool's evaluation (Backlog.piece) counted as one
 TURN_POOLS = 512
 
 
@@ -84,7 +85,8 @@ class Turn:
         ``slice_s`` (each journaled, ``SLICE``), the event loop given back between them, so
         a key, a redraw or a frame never waits for more than one slice: the turn evaluates
         the pools waiting when it began (the backlog, each pool once on its newest state),
-        at most ``turn_pools`` of them, oldest first; the rest, and the pools that change
+        at most ``turn_pools`` slices' steps of them (a pool, or a piece of one), oldest
+        first, and the pool midway to its end; the rest, and the pools that change
         meanwhile, wait for the next turn. Then its end (``TURN``: sweep, execution), its
         report (``REPORT``: rivals, events) and the screen's part, a step each. A
         collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
@@ -94,13 +96,13 @@ class Turn:
             host.put_input(Kind.TICK, now_ns)
             self.show(self.end(now_ns, evaluate=True))
             return
-        most = self.turn_pools
-        left: int | None = None  # the pools of the turn still to evaluate
+        most, queue = self.turn_pools, host.queue
+        left: int | None = None  # the steps of the turn still to take
         while True:
             await self._yield()  # the event loop's turn: keys, redraws, frames
-            n, waiting = self.slice_now(now_ns, most if left is None else left)
+            n, waiting = self.slice_now(now_ns, most if left is None else max(left, 1))
             left = (min(waiting, most) if left is None else left) - n
-            if left <= 0 or n == 0:
+            if (left <= 0 or n == 0) and queue.midway is None:
                 break
         await self._yield()  # the turn's end (sweep, fills, decisions) a step of its own
         host.put_input(Kind.TURN, now_ns)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from arbscope import sources
+from arbscope.parts.settings import SLICE_PIECE
 from arbscope.replay import ReplaySession, load_info
 from arbscope.runloop import TICK_S, ManualClock
 from arbscope.session import FeedSession, RecordSettings
@@ -167,13 +168,19 @@ async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("report", ["apart", "inline"])
-async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, report: str) -> None:
+@pytest.mark.parametrize(
+    ("report", "piece"), [("apart", SLICE_PIECE), ("inline", SLICE_PIECE), ("apart", 2)]
+)
+async def test_a_sliced_session_replays_to_the_same_digest(
+    tmp_path: Path, report: str, piece: int
+) -> None:
     """A pool a slice on a busy market, the frames arriving between slices: the journal
     holds the slices (``SLICE``, ``TURN``) and, when the turns report apart (a new
     session's way), each turn's report (``REPORT``) after its end, the frames arriving
     between them too; a replay makes the same decisions and events. A session that
-    reports in the turn's end (a recording from before ``REPORT``) journals none."""
+    reports in the turn's end (a recording from before ``REPORT``) journals none. With
+    pieces of 2 cycles, every pool through more is evaluated a piece a slice, frames
+    arriving between its pieces, and a replay evaluates the same pieces."""
     from arbscope.runloop import MonotonicClock
     from storage.codec import Kind
     from storage.journal import Journal
@@ -181,11 +188,20 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, repor
     db = tmp_path / "j.sqlite"
     s = sources.session(
         sources.Watch(seed=11),
-        sources.Evaluation(turn_report=report),
+        sources.Evaluation(turn_report=report, slice_piece=piece),
         record=RecordSettings(db, batch_s=0.1),
         clock=MonotonicClock(),
     )
     s.turn.slice_s = 0.0
+    pieces: list[tuple[int, int]] = []
+    evaluate = s.ev.evaluate
+
+    def evaluating(pool: str, slot: int, piece: tuple[int, int] | None = None) -> Any:
+        if piece is not None:
+            pieces.append(piece)
+        return evaluate(pool, slot, piece)
+
+    s.ev.evaluate = evaluating  # type: ignore[method-assign]
     await s.start()
     try:
         await s.run(duration_s=30.0, until=lambda: s.ev.found >= 5)  # a few opportunities
@@ -203,7 +219,9 @@ async def test_a_sliced_session_replays_to_the_same_digest(tmp_path: Path, repor
         assert kinds[Kind.TURN] - 1 <= kinds.get(Kind.REPORT, 0) <= kinds[Kind.TURN]
     else:
         assert Kind.REPORT not in kinds
-    assert info.config["turn_report"] == report
+    assert info.config["turn_report"] == report and info.config["slice_piece"] == piece
+    # pieces of 2: pools evaluated a piece at a time, past their first
+    assert (piece == 2) == any(start > 0 for start, _ in pieces)
     r = ReplaySession(db, info)
     await r.start()
     try:
