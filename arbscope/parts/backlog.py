@@ -1,9 +1,9 @@
 """The pools waiting to be evaluated: changed and not evaluated yet, oldest first, each
 once however often it changed meanwhile (its newest state is what is evaluated), and the
 pools a turn's slices or a frame's decisions evaluated (the price panel's). A turn's
-slices evaluate a pool in pieces of at most ``piece`` of its cycles (a hub's hundreds
-of thousands of cycles are many loop steps, not one); a pool whose pieces are not all
-done yet is ``midway``."""
+slices evaluate a pool in pieces of at most ``piece`` of its cycles (a hub's thousands
+of cycles are many loop steps, not one); a pool whose pieces are not all done yet is
+``midway``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from engine_rs.errors import EngineError, UnknownPoolError
 
 from ..market import OppKey
+from ..opportunities import OpportunityBook
 
 if TYPE_CHECKING:
     from ..session import FeedSession
@@ -28,7 +29,7 @@ class Backlog:
     (one vault moved, the other's copy on its way), decided on with the next frame's, or
     at the turn. ``piece``: the most cycles of one pool a slice evaluates at a time (0:
     whole pools); ``midway``: the pool being evaluated in pieces, the position of its next
-    piece and the book's entry count before its first (None: none)."""
+    piece, the book's entry count before its first and the book (None: none)."""
 
     def __init__(self, host: FeedSession, piece: int = 0) -> None:
         self.host = host
@@ -37,7 +38,7 @@ class Backlog:
         self.sliced: dict[str, None] = {}
         self.decided: dict[str, None] = {}
         self.half: dict[str, None] = {}
-        self.midway: tuple[str, int, int] | None = None
+        self.midway: tuple[str, int, int, OpportunityBook] | None = None
 
     def absorb(self) -> None:
         """The pools changed since the last look (and those a frame's decision held back)
@@ -79,7 +80,7 @@ class Backlog:
                     if over():
                         break
                     continue
-                self.midway = (pool, 0, ev.book.entries + 1)
+                self.midway = (pool, 0, ev.book.entries + 1, ev.book)
             done[0] += 1
             self.evaluate_piece(slot)
             if over():
@@ -93,9 +94,11 @@ class Backlog:
         entered is dropped and the pool counts as one update."""
         if self.midway is None:
             return
-        pool_id, start, since = self.midway
+        pool_id, start, since, book = self.midway
         host = self.host
         ev = host.ev
+        if book is not ev.book:  # the engine was built again meanwhile: from the start
+            start, since, book = 0, ev.book.entries + 1, ev.book
         try:
             count = ev.graph.touching_count(pool_id)
             if start == 0 and count <= self.piece:  # a piece: the whole pool
@@ -105,7 +108,7 @@ class Backlog:
             ev.evaluate(pool_id, slot, (start, self.piece))
             end = start + self.piece
             if end < count:
-                self.midway = (pool_id, end, since)
+                self.midway = (pool_id, end, since, book)
                 return
             ev.book.drop_stale(pool_id, since)
         except UnknownPoolError:  # it left the graph (a bad state): its cycles go too

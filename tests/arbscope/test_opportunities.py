@@ -201,3 +201,49 @@ def test_the_outbox_passes_events_on_in_the_order_they_were_emitted(
             assert got.said == want.said[: len(got.said)]  # a prefix, in order
     box.drain()
     assert not box.waiting and got.said == want.said
+
+
+@given(
+    st.lists(st.tuples(cycle, score), min_size=1),
+    st.lists(st.tuples(cycle, score)),
+    st.integers(1, 4),
+    st.lists(st.tuples(cycle, score)),
+    st.integers(0, 4),
+)
+def test_a_pool_entered_in_pieces_drops_what_a_whole_entry_drops(
+    before: list[Any], now: list[Any], pieces: int, meanwhile: list[Any], at: int
+) -> None:
+    """``p``'s live cycles ``before``, then ``now``'s entered in (up to) ``pieces``
+    pieces (``drop=False``) and the end's ``drop_stale``: the book is the one a whole
+    entry of ``now`` makes. A whole entry through ``p`` before the piece ``at`` (a
+    frame's decision that evaluated the pool whole, dropping what it did not bring)
+    counts as a piece: what it and the later pieces entered is live, nothing else."""
+
+    def got(cycles: list[Any]) -> list[Any]:
+        return [(_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(cycles).items() if "p" in ps]
+
+    def keys(entries: list[Any]) -> set[Any]:
+        return {(o.base_mint, tuple(o.pools)) for o, *_ in entries}
+
+    whole, cut = OpportunityBook(), OpportunityBook()
+    for book in (whole, cut):
+        book.enter("p", got(before), 1, _cost, frozenset(), "")
+    whole.enter("p", got(now), 1, _cost, frozenset(), "")
+    entries = got(now)
+    since = cut.entries + 1
+    size = -(-len(entries) // pieces) or 1
+    starts = range(0, max(len(entries), 1), size)
+    later: set[Any] = set()  # what the pieces from ``at`` on entered
+    for i, start in enumerate(starts):
+        if i == at:
+            cut.enter("p", got(meanwhile), 1, _cost, frozenset(), "")
+        piece = entries[start : start + size]
+        cut.enter("p", piece, 1, _cost, frozenset(), "", drop=False)
+        if i >= at:
+            later |= keys(piece)
+    cut.drop_stale("p", since)
+    if at >= len(starts):  # none came between: the same as one whole entry
+        assert set(cut.live) == set(whole.live) == keys(entries)
+    else:
+        assert set(cut.live) == keys(got(meanwhile)) | later
+    assert all(set(ks) <= set(cut.live) for ks in cut.through.values())
