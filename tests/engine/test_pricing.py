@@ -64,6 +64,19 @@ def _pricer(m: types.ModuleType) -> Any:
     return m.CyclePricer(cu_models(), CU_BASE, CU_ATA, MAX_COMPUTE_UNIT_LIMIT)
 
 
+def _pricers(s: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A pricer for each name (the twin's for "python", else Rust's), told ``s``'s fees,
+    prices, pools' kinds and wallet."""
+    armed, base, have = s["wallet"]
+    out = {n: _pricer(PY if n == "python" else RUST) for n in names}
+    for p in out.values():
+        p.set_fees(s["fees"], s["policy"], s["override"])
+        p.set_prices({**s["prices"], WSOL: (1, 1)})
+        p.set_pool_kinds(s["kinds"])
+        p.set_wallet(armed, base, [m for m, yes in have.items() if yes])
+    return out
+
+
 @st.composite
 def _setup(draw: st.DrawFn) -> dict[str, Any]:
     seed = draw(st.integers(0, 10_000))
@@ -137,13 +150,8 @@ def _graph(m: types.ModuleType, s: dict[str, Any]) -> Any:
 @given(_setup())
 def test_score_touching_is_the_per_cycle_python_path_on_both_backends(s: dict[str, Any]) -> None:
     graphs = {"rust": _graph(RUST, s), "python": _graph(PY, s)}
-    pricers = {"rust": _pricer(RUST), "python": _pricer(PY)}
+    pricers = _pricers(s, "rust", "python")
     armed, base, have = s["wallet"]
-    for p in pricers.values():
-        p.set_fees(s["fees"], s["policy"], s["override"])
-        p.set_prices({**s["prices"], WSOL: (1, 1)})
-        p.set_pool_kinds(s["kinds"])
-        p.set_wallet(armed, base, [m for m, yes in have.items() if yes])
     # the oracle: the evaluator's own per-cycle Python on a graph of its own
     oracle_graph = _graph(RUST, s)
     ev = Evaluator(
@@ -224,13 +232,7 @@ def test_a_pool_evaluated_in_pieces_is_the_whole_call_on_both_backends(
     then the pools along the cycle)."""
     graphs = {"rust": _graph(RUST, s), "python": _graph(PY, s)}
     whole = _graph(RUST, s)
-    pricers = {"rust": _pricer(RUST), "python": _pricer(PY), "whole": _pricer(RUST)}
-    armed, base, have = s["wallet"]
-    for p in pricers.values():
-        p.set_fees(s["fees"], s["policy"], s["override"])
-        p.set_prices({**s["prices"], WSOL: (1, 1)})
-        p.set_pool_kinds(s["kinds"])
-        p.set_wallet(armed, base, [m for m, yes in have.items() if yes])
+    pricers = _pricers(s, "rust", "python", "whole")
     pieces_seen = 0
     for pool in [*s["order"], *s["order"][:10]]:
         count = graphs["rust"].touching_count(pool)
