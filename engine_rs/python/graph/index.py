@@ -19,6 +19,9 @@ from .quote import _sorted, _with_persistence
 if TYPE_CHECKING:
     from ..pricing import CyclePricer, Scored
 
+# (start, length): positions in a pool's cycles in their canonical order (a piece of it)
+Piece = tuple[int, int]
+
 
 class _Index(_Cycles):
     """The index (see the module docstring)."""
@@ -36,11 +39,7 @@ class _Index(_Cycles):
             self._index_add(b, edges)
 
     def cycles_touching(
-        self,
-        pool_id: str,
-        max_hops: int = 4,
-        only_live: bool = False,
-        piece: tuple[int, int] | None = None,
+        self, pool_id: str, max_hops: int = 4, only_live: bool = False, piece: Piece | None = None
     ) -> list[Opportunity]:
         """The indexed cycles (through any base mint) that use ``pool_id``, re-sized.
 
@@ -86,11 +85,7 @@ class _Index(_Cycles):
         )
 
     def score_touching(
-        self,
-        pool_id: str,
-        pricer: CyclePricer,
-        max_hops: int = 4,
-        piece: tuple[int, int] | None = None,
+        self, pool_id: str, pricer: CyclePricer, max_hops: int = 4, piece: Piece | None = None
     ) -> list[Scored]:
         """:meth:`cycles_touching` with ``only_live``, each cycle priced by ``pricer``
         (``engine_rs.python.pricing``): ``(opportunity, score, hop limits, steps,

@@ -115,6 +115,14 @@ struct Market {
 }
 
 impl Market {
+    /// 4 to `3 + extra` tokens, up to four times as many pools, two of them standing 2 %
+    /// off their price; and how many pools.
+    fn small(r: &mut Lcg, extra: usize) -> (Self, usize) {
+        let tokens = 4 + r.below(extra);
+        let pools = tokens + r.below(3 * tokens);
+        (Market::new(r, tokens, pools, 2.min(pools - 1), 0.02), pools)
+    }
+
     fn new(r: &mut Lcg, tokens: usize, pools: usize, standing: usize, disloc: f64) -> Self {
         let prices = (0..tokens).map(|_| (4.0 * r.unit() - 2.0).exp()).collect();
         let mut m = Self {
@@ -406,9 +414,7 @@ fn kept_sizings_are_the_fresh_ones() {
     let mut r = Lcg(0xcac4e);
     let mut checked = 0;
     for _ in 0..40 {
-        let tokens = 4 + r.below(8);
-        let pools = tokens + r.below(3 * tokens);
-        let mut m = Market::new(&mut r, tokens, pools, 2.min(pools - 1), 0.02);
+        let (mut m, pools) = Market::small(&mut r, 8);
         let base = name("T", 0);
         let mut g = PoolGraph::new(std::slice::from_ref(&base), 4).unwrap();
         for k in 0..pools {
@@ -487,7 +493,7 @@ fn size_skips_only_what_optimal_input_would_not_size() {
     );
 }
 
-/// A pool's cycles evaluated in pieces (`touching_piece` over `0, n, 2n, …` up to
+/// A pool's cycles evaluated in pieces (`cycles_touching_piece` over `0, n, 2n, …` up to
 /// `touching_count`) are its whole evaluation on a twin graph fed the same calls: the
 /// same cycles, sizes and persistence (each cycle counted once); each piece's cycles
 /// come after the last piece's in the canonical order (base mint, then the pools' ids
@@ -495,12 +501,10 @@ fn size_skips_only_what_optimal_input_would_not_size() {
 /// pool's cycles kept in order as some leave, put in order again when some join).
 #[test]
 fn pieces_of_a_pool_are_its_whole_evaluation() {
-    let mut r = Lcg(0x91ece);
     let mut pieces_checked = 0;
+    let mut r = Lcg(0x91ece);
     for _ in 0..25 {
-        let tokens = 4 + r.below(6);
-        let pools = tokens + r.below(3 * tokens);
-        let mut m = Market::new(&mut r, tokens, pools, 2.min(pools - 1), 0.02);
+        let (mut m, pools) = Market::small(&mut r, 6);
         let bases = [name("T", 0), name("T", 1)];
         let mut a = PoolGraph::new(&bases, 4).unwrap();
         let mut b = PoolGraph::new(&bases, 4).unwrap();
