@@ -206,7 +206,10 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         # the simulator keeping its clock or not (a market too big to step in a slot
         # stretches its slots, and a client it cannot write to fast enough is cut)
         sim_cores = ((cpu_s(sim) if sim else float("nan")) - sim_cpu0) / wall
-        slot_ms = 1e3 * wall / max(await _sim_slot(urls) - slot0, 1)
+        slot1 = await _sim_slot(urls)
+        slot_ms = (
+            float("nan") if slot0 is None or slot1 is None else 1e3 * wall / max(slot1 - slot0, 1)
+        )
         reconnects = sum(c.reconnects for c in session.feeds.pool.counters) - r0
         # the gaps the reconnects left: fetched again, or covered by another stream
         refills = session.feeds.pool.resnapshots - gaps0[0]
@@ -280,13 +283,18 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
     }
 
 
-async def _sim_slot(urls: list[list[str]]) -> int:
+async def _sim_slot(urls: list[list[str]]) -> int | None:
     """The simulator's own slot (``getSlot`` at ``processed``: its clock, not what has
-    reached the dashboard)."""
-    from feeds.clients.rpc import RpcClient
+    reached the dashboard); None when it did not answer (a simulator too busy to answer
+    in time: its slot figure is then not known, the rest of the run is)."""
+    from feeds.clients.rpc import RpcClient, RpcError
 
-    async with RpcClient(urls[0][1]) as rpc:
-        return int(await rpc.call("getSlot", [{"commitment": "processed"}]))
+    try:
+        async with RpcClient(urls[0][1]) as rpc:
+            return int(await rpc.call("getSlot", [{"commitment": "processed"}]))
+    except (RpcError, OSError, TimeoutError) as e:
+        print(f"bench.ui: the simulator's slot not read ({e})", file=sys.stderr)
+        return None
 
 
 async def _toggle_pause(app: Any) -> float:
