@@ -34,7 +34,7 @@ T = TypeVar("T")
 # where a sliced turn reports (Evaluation.turn_report): a loop step of its own, or in its end
 TURN_REPORTS = ("apart", "inline")
 # the most cycles of one pool a turn's slice evaluates at a time (Evaluation.slice_piece):
-# a pool that hundreds of thousands of cycles pass through (a hub) is evaluated in pieces,
+# a pool that thousands of cycles pass through (a hub) is evaluated in pieces,
 # a loop step's worth each, not in one call that holds the loop for all of them
 SLICE_PIECE = 512
 

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::decode::TOKEN_2022_ID;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::pricing::{Budget, Pricer};
 use crate::scorer::{Score, ScoreInput};
 use crate::sizing::Sized;
@@ -61,15 +61,8 @@ impl PoolGraph {
     /// How many indexed cycles use `pool_id` (of every length): what the pieces of its
     /// evaluation ([`PoolGraph::score_touching_piece`]) count positions in.
     pub fn touching_count(&self, pool_id: &str) -> Result<usize> {
-        let s = self.pool_slot(pool_id)?;
+        let s = self.live_pool(pool_id)?.0;
         Ok(self.pool_cycles[s as usize].len())
-    }
-
-    fn pool_slot(&self, pool_id: &str) -> Result<u32> {
-        self.pool_ix
-            .get(pool_id)
-            .copied()
-            .ok_or_else(|| EngineError::UnknownPool(pool_id.to_string()))
     }
 
     /// [`PoolGraph::cycles_touching_kept`] over the cycles at positions `start..start +
@@ -82,7 +75,7 @@ impl PoolGraph {
         piece: Option<(usize, usize)>,
     ) -> Result<Vec<Opportunity>> {
         let max_hops = check_hops(max_hops)?;
-        let s = self.pool_slot(pool_id)?;
+        let s = self.live_pool(pool_id)?.0;
         if piece.is_some() {
             self.order_pool_cycles(s);
         }
