@@ -71,7 +71,8 @@ class FeedHealth:
     Limits: ``rate_limited`` HTTP answers that said "slow down" (429, a JSON-RPC
     rate-limit code); ``backoff_s`` how long until it is asked again (0: now);
     ``retry_after_s`` the latest ``Retry-After`` it sent (None: none); ``uncovered``
-    watched accounts not subscribed there (refused, over its cap, or not connected);
+    accounts the pool subscribes and not subscribed there (refused, over its cap, or not
+    connected; one watched and not yet asked of any endpoint is none's);
     ``pools_uncovered`` pools not all of whose accounts are subscribed there; ``cap``
     the subscriptions per connection it allows, once it closed a connection over it.
 

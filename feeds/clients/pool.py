@@ -267,7 +267,8 @@ class FeedPool:
         # its ``watched_version`` moved (~21,000 keys at 3,000 pools: two copies of them
         # each maintenance round and each health check held the loop for milliseconds)
         self._watched: tuple[int, tuple[str, ...], frozenset[str]] | None = None
-        self._uncovered: dict[int, tuple[int, AbstractSet[str], int]] = {}
+        self._uncovered: dict[int, tuple[list[Subscription], AbstractSet[str], int]] = {}
+        self._asked: tuple[list[Subscription] | None, frozenset[str]] = (None, frozenset())
         # the watched version the subscriptions were last made to match (follow())
         self._followed_version = -1
         self._made: tuple[list[Subscription], dict[str, Subscription]] | None = None
@@ -1245,15 +1246,23 @@ class FeedPool:
         return out
 
     def _uncovered_of(self, endpoint: int, have: AbstractSet[str]) -> int:
-        """How many watched accounts ``endpoint`` (subscribed to ``have``) lacks: counted
-        again only when its subscriptions or the watched set changed."""
-        version = self.ingest.watched_version()
+        """How many of the accounts the pool subscribes ``endpoint`` (subscribed to
+        ``have``) lacks: counted again only when its subscriptions or the pool's changed.
+        An account watched and not yet followed (a new pool's vault, a Whirlpool's next
+        tick array, between the ingest naming it and :meth:`follow` asking for it) is no
+        endpoint's lack: no endpoint can tell of it yet, so none has missed anything. As
+        a lack it made every endpoint uncovered for a moment at each such change, and
+        the health's ``missed`` (judged only after a whole window covered) was never
+        judged while the watched set moved more often than the window."""
         memo = self._uncovered.get(endpoint)
-        if memo is not None and memo[0] == version and memo[1] is have:
+        if memo is not None and memo[0] is self.subscriptions and memo[1] is have:
             return memo[2]
-        watched = self.watched()[1] if self.workers else frozenset()
-        n = len(watched - have)
-        self._uncovered[endpoint] = (version, have, n)
+        asked = self._asked
+        if asked[0] is not self.subscriptions:
+            labels = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
+            asked = self._asked = (self.subscriptions, frozenset(labels))
+        n = len(asked[1] - have) if self.workers else 0
+        self._uncovered[endpoint] = (self.subscriptions, have, n)
         return n
 
     def uncovered_pools(self) -> list[str]:

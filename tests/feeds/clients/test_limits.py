@@ -6,12 +6,14 @@ others), count each per endpoint, and show what is uncovered where."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
 import types
 
 import pytest
+from solders.pubkey import Pubkey
 
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.ratelimit import RateGate, retry_after_seconds
@@ -336,3 +338,53 @@ async def test_a_websocket_upgrade_refused_with_429_is_backed_off(
     assert refused - 1 <= h.rate_limited <= refused
     assert h.retry_after_s == after and not h.connected
     assert "HTTP 429 rate limited" in h.last_error
+
+
+# ------------------------------------------------------------ coverage as the set moves
+async def test_an_account_watched_and_not_yet_followed_is_no_endpoints_lack(
+    eng: types.ModuleType,
+) -> None:
+    """Between the ingest naming a new account (a Whirlpool's next tick array, a new
+    pool's vault) and the maintenance round asking for it, no endpoint can tell of it:
+    it is none's lack. Counted as one, it made every endpoint uncovered for a moment at
+    each such change, and /health's ``missed`` (judged only after a whole window of
+    coverage) was never judged at all while the watched set moved more often than the
+    window (a CI run under load: an endpoint losing 99 % of its data said ok). Once
+    asked, an endpoint that lacks it is uncovered again."""
+    profiles = [
+        EndpointProfile("full", latency_ms=2, jitter_ms=1),
+        EndpointProfile("capped", latency_ms=2, jitter_ms=1, max_subscriptions=CAP),
+    ]
+    async with SimServer(CFG, profiles, slot_seconds=0.03) as server:
+        eps = [Endpoint(i.name, i.ws_url, i.http_url) for i in server.infos()]
+        ing = eng.FeedIngest(eng.PoolGraph(base_mints=server.world.bases, max_hops=3))
+        cfg = dataclasses.replace(QUICK, heartbeat_s=60.0)
+        pool = FeedPool(eps, ing, eng, cfg, rpc_timeout_s=2.0, maintain_s=3600.0)
+        try:
+            boot = await pool.bootstrap(server.world.universe())
+            await pool.start(boot.subscriptions)
+            wanted = len(boot.subscriptions)
+            # the capped one: the slot pulse and CAP - 1 accounts
+            lacks = sum(s.method == "accountSubscribe" for s in boot.subscriptions) - CAP + 1
+
+            def uncovered() -> tuple[int, int]:
+                full, capped = pool.health()
+                return full.uncovered, capped.uncovered
+
+            await until(
+                lambda: pool.health()[0].subscriptions == wanted and uncovered() == (0, lacks),
+                timeout=60.0,
+            )
+            before = set(ing.watched())
+            new = str(Pubkey.new_unique())
+            for p in pool.pool_accounts:  # the first pool whose venue has arrays
+                with contextlib.suppress(ValueError):
+                    ing.track_array(new, p)
+                    break
+            assert set(ing.watched()) == before | {new}
+            assert uncovered() == (0, lacks)  # watched, asked of nobody yet
+            await pool.follow()
+            assert len(pool.subscriptions) == wanted + 1
+            await until(lambda: uncovered() == (0, lacks + 1), timeout=60.0)
+        finally:
+            await pool.stop()
