@@ -392,10 +392,11 @@ class PaperBroker:
         as (-net profit, key): what an automatic decision asks about, in one pass with the
         check inline (~15,000 live cycles at 3,000 pools, every turn)."""
         base, pending, busy = self.base, self._pending_keys, self._busy.keys()
+        # (the cheapest test first: a slot's read; the key's hash, the dearest, last)
         return [
             (-sc.net_profit, k)
             for k, (_, sc) in live.items()
-            if k[0] == base and k not in pending and busy.isdisjoint(k[1]) and sc.go
+            if sc.go and k[0] == base and busy.isdisjoint(k[1]) and k not in pending
         ]
 
     def busy(self, pools: Iterable[str]) -> str:
