@@ -304,6 +304,10 @@ def _end_turn(s: SessionInputs, now_ns: int) -> None:
     s.end_turn(now_ns)
 
 
+def _decide_turn(s: SessionInputs, now_ns: int) -> None:
+    s.decide_turn(now_ns)
+
+
 def _report_turn(s: SessionInputs, now_ns: int) -> None:
     s.report_turn(now_ns)
 
@@ -364,6 +368,9 @@ _ROWS = (
         Kind.SLICE, "evaluate_slice", False, _evaluate_slice, _slice, _slice_args, published=False
     ),
     InputKind(Kind.TURN, "end_turn", False, _end_turn, _tick, _tick_args, published=False),
+    InputKind(
+        Kind.DECISIONS, "decide_turn", False, _decide_turn, _tick, _tick_args, published=False
+    ),
     InputKind(Kind.REPORT, "report_turn", False, _report_turn, _tick, _tick_args, published=False),
     InputKind(Kind.WALLET, "on_wallet", False, _on_wallet, _wallet, _wallet_args, published=False),
     InputKind(Kind.TRADE, "trade", False, _trade_call, _trade, _trade_args, published=False),

@@ -274,10 +274,12 @@ class Evaluator:
             out.append(s)
         return tuple(out)
 
-    def execute(self, slot: int, now_ns: int = 0, sink: EventSink | None = None) -> list[Fill]:
-        """Fill the paper orders that are due, then (auto mode, not halted) decide on
-        every cycle the scorer says go for. Fills (``fill`` events) go to ``sink`` (the
-        journal's recorder, a replay's digest) when there is one; returns them."""
+    def execute(
+        self, slot: int, now_ns: int = 0, sink: EventSink | None = None, decide: bool = True
+    ) -> list[Fill]:
+        """Fill the paper orders that are due, then (``decide``) :meth:`decide_turn`.
+        Fills (``fill`` events) go to ``sink`` (the journal's recorder, a replay's digest)
+        when there is one; returns them."""
         b = self.broker
         if b is None:
             return []
@@ -288,11 +290,19 @@ class Evaluator:
                 sink.emit(f, slot, now_ns)
         if fills:
             self.equity.paper_fills(fills, b.pnl, now_ns, slot)
+        if decide:
+            self.decide_turn(slot, now_ns)
+        return fills
+
+    def decide_turn(self, slot: int, now_ns: int = 0) -> None:
+        """A turn's decisions: (auto mode, not halted) on every cycle the scorer says go
+        for, then the live orders' curve."""
+        if self.broker is None:
+            return
         self.decide(slot, now_ns)
         executor = self.executor  # after the decisions: a live order waits for nothing
         if executor is not None and (executor.armed or self.equity.drawing_live):
             self.equity.live_orders(executor.view(), now_ns, slot)
-        return fills
 
     def decide(self, slot: int, now_ns: int = 0, keys: Iterable[OppKey] | None = None) -> None:
         """In auto mode, not halted: decide on every live cycle the scorer says go for

@@ -326,6 +326,8 @@ def recorded_setup(
         sizing=str(cfg.get("sizing") or "ternary"),
         # where a sliced turn reported (older recordings: in its end)
         turn_report=str(cfg.get("turn_report") or "inline"),
+        # where a sliced turn decided (older recordings: in its end)
+        turn_decide=str(cfg.get("turn_decide") or "inline"),
         # how many of a pool's cycles a slice evaluated at a time (older: whole pools)
         slice_piece=int(cfg.get("slice_piece") or 0),
     )

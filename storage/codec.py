@@ -90,6 +90,10 @@ class Kind(IntEnum):
     # and orders set against the rivals' (RivalBook.observe) and its derived events
     # (a recording from before it, config without "turn_report", reports in the TURN)
     REPORT = 28
+    # a turn's decisions (t_ns is its clock), a loop step after its TURN and before its
+    # REPORT: the paper orders on its go cycles, and the live ones when trading live
+    # (a recording from before it, config without "turn_decide", decides in the TURN)
+    DECISIONS = 29
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,8 @@ class Lifecycle:
             "sizing": host.sizing,
             # where a sliced turn reported: a replay reports where it did (older: "inline")
             "turn_report": host.turn_report,
+            # where a sliced turn decided: a replay decides where it did (older: "inline")
+            "turn_decide": host.turn_decide,
             # how many of a pool's cycles a slice evaluated: a replay's SLICE counts the
             # same pieces (older: whole pools)
             "slice_piece": host.slice_piece,

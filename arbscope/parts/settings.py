@@ -33,6 +33,9 @@ DEFAULT_POLICY = ScorePolicy(min_profit=1, min_persistence=2, max_staleness_slot
 T = TypeVar("T")
 # where a sliced turn reports (Evaluation.turn_report): a loop step of its own, or in its end
 TURN_REPORTS = ("apart", "inline")
+# where a sliced turn decides (Evaluation.turn_decide): a loop step of its own between its
+# end and its report, or in its end
+TURN_DECIDES = ("apart", "inline")
 # the most cycles of one pool a turn's slice evaluates at a time (Evaluation.slice_piece):
 # a pool that thousands of cycles pass through (a hub) is evaluated in pieces,
 # a loop step's worth each, not in one call that holds the loop for all of them
@@ -91,7 +94,10 @@ class Evaluation:
     (``sizing``, ``PoolGraph.set_sizing``: "golden", or "ternary", what a recording from
     before the golden rule sized with); where a sliced turn reports (``turn_report``:
     "apart", a loop step of its own after its end, journaled ``REPORT``; "inline", in
-    its end, as a recording from before the rule); how many of one pool's cycles a
+    its end, as a recording from before the rule); where a sliced turn decides
+    (``turn_decide``: "apart", a loop step of its own between its end and its report,
+    journaled ``DECISIONS``, which needs the report apart; "inline", in its end, as a
+    recording from before the rule; None: where the report is); how many of one pool's cycles a
     turn's slice evaluates at a time (``slice_piece``: a journaled ``SLICE`` counts
     such pieces; 0: whole pools, as a recording from before the rule)."""
 
@@ -104,11 +110,18 @@ class Evaluation:
     timer_clock: Callable[[], int] | None = None
     sizing: str = "golden"
     turn_report: str = "apart"
+    turn_decide: str | None = None  # (None: where the report is)
     slice_piece: int = SLICE_PIECE
 
     def __post_init__(self) -> None:
         if self.turn_report not in TURN_REPORTS:
             raise ValueError(f"turn_report: {self.turn_report!r} is not one of apart, inline")
+        if self.turn_decide is None:
+            object.__setattr__(self, "turn_decide", self.turn_report)
+        if self.turn_decide not in TURN_DECIDES:
+            raise ValueError(f"turn_decide: {self.turn_decide!r} is not one of apart, inline")
+        if self.turn_decide == "apart" and self.turn_report != "apart":
+            raise ValueError("turn_decide apart needs turn_report apart (decisions, then report)")
         if self.slice_piece < 0:
             raise ValueError(f"slice_piece: {self.slice_piece!r} is below 0")
 

@@ -57,6 +57,9 @@ class Told:
     def end_turn(self, now_ns: int) -> None:
         self.host.turn.end_turn(now_ns)
 
+    def decide_turn(self, now_ns: int) -> None:
+        self.host.turn.decide_turn(now_ns)
+
     def report_turn(self, now_ns: int) -> None:
         self.host.turn.report_turn(now_ns)
 

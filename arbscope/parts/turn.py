@@ -1,5 +1,5 @@
 """The session's turn: every ``tick_s`` of its clock the pools waiting are evaluated (in
-slices of the event loop, each journaled), then the turn ends (sweep, fills, decisions),
+slices of the event loop, each journaled), then the turn ends (sweep, fills), decides,
 reports (rivals, events) and shows (prices, feeds' health), a loop step each; or, whole,
 in one call (a ``TICK``). What each step journals, and in which order, is what a replay
 of the journal applies (:mod:`arbscope.inputs`)."""
@@ -65,9 +65,17 @@ class Turn:
 
     def end_turn(self, now_ns: int) -> None:
         """The rest of a turn whose evaluation was done in slices (a ``TURN`` input): its
-        end, evaluating nothing itself (its report, when apart, is :meth:`report_turn`'s);
+        end, evaluating nothing itself (its decisions and report, when apart, are
+        :meth:`decide_turn`'s and :meth:`report_turn`'s);
         what still waits in the backlog is the next turn's."""
         self.show(self.end(now_ns, evaluate=False))
+
+    def decide_turn(self, now_ns: int) -> None:
+        """A sliced turn's decisions, a loop step after its end (a ``DECISIONS`` input):
+        on its go cycles, in its slot (``Evaluator.decide_turn``)."""
+        host = self.host
+        host.now_ns = now_ns
+        host.ev.decide_turn(host.slot, now_ns)
 
     def report_turn(self, now_ns: int, later: bool = False) -> None:
         """A sliced turn's report, a loop step after its end (a ``REPORT`` input): the
@@ -87,8 +95,9 @@ class Turn:
         the pools waiting when it began (the backlog, each pool once on its newest state),
         at most ``turn_pools`` slices' steps of them (a pool, or a piece of one), oldest
         first, and the pool midway to its end; the rest, and the pools that change
-        meanwhile, wait for the next turn. Then its end (``TURN``: sweep, execution), its
-        report (``REPORT``: rivals, events) and the screen's part, a step each. A
+        meanwhile, wait for the next turn. Then its end (``TURN``: sweep, fills), its
+        decisions (``DECISIONS``), its report (``REPORT``: rivals, events) and the
+        screen's part, a step each. A
         collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
         host = self.host
         self.begin(now_ns)
@@ -107,6 +116,10 @@ class Turn:
         await self._yield()  # the turn's end (sweep, fills, decisions) a step of its own
         host.put_input(Kind.TURN, now_ns)
         changed = self.end(now_ns, evaluate=False)
+        if host.turn_decide == "apart":
+            await self._yield()  # its decisions (paper, live) another
+            host.put_input(Kind.DECISIONS, now_ns)
+            self.decide_turn(now_ns)
         if host.turn_report == "apart":
             await self._yield()  # its report (rivals, events) another
             host.put_input(Kind.REPORT, now_ns)
@@ -178,7 +191,8 @@ class Turn:
         host.slot = ing.stats().slot
         if ev.broker is not None:
             ev.broker.slot_clock = (ing.slot_seen, ing.slot_t_ns, ing.slot_len_ns)
-        fills = ev.execute(host.slot, now_ns, host.sink)
+        inline = evaluate or host.turn_decide == "inline"  # (else the DECISIONS step's)
+        fills = ev.execute(host.slot, now_ns, host.sink, decide=inline)
         host.rate.add(now, host.updates)
         self.owed_fills = fills
         if evaluate or host.turn_report == "inline":

@@ -56,6 +56,7 @@ def test_every_kind_of_the_journal_has_its_row() -> None:
         Kind.DECIDE,
         Kind.SLICE,
         Kind.TURN,
+        Kind.DECISIONS,
         Kind.REPORT,
         Kind.WALLET,
         Kind.TRADE,

@@ -128,9 +128,9 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     ]
     assert log[len(first) :] == [f"evaluate {b}"]
     assert s.backlog == (0, 0.0)
-    # before each of the first turn's four slices, its end, its report and its screen's
-    # part; the second's one, its end, its report and its screen's part
-    assert s.turn.slices_yielded == 7 + 4
+    # before each of the first turn's four slices, its end, its decisions, its report and
+    # its screen's part; the second's one, its end, its decisions, report and screen's part
+    assert s.turn.slices_yielded == 8 + 5
 
 
 @pytest.mark.slow
@@ -169,16 +169,24 @@ async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("report", "piece"), [("apart", SLICE_PIECE), ("inline", SLICE_PIECE), ("apart", 2)]
+    ("report", "decide", "piece"),
+    [
+        ("apart", "apart", SLICE_PIECE),
+        ("apart", "inline", SLICE_PIECE),
+        ("inline", "inline", SLICE_PIECE),
+        ("apart", "apart", 2),
+    ],
 )
 async def test_a_sliced_session_replays_to_the_same_digest(
-    tmp_path: Path, report: str, piece: int
+    tmp_path: Path, report: str, decide: str, piece: int
 ) -> None:
     """A pool a slice on a busy market, the frames arriving between slices: the journal
     holds the slices (``SLICE``, ``TURN``) and, when the turns report apart (a new
     session's way), each turn's report (``REPORT``) after its end, the frames arriving
     between them too; a replay makes the same decisions and events. A session that
-    reports in the turn's end (a recording from before ``REPORT``) journals none. With
+    reports in the turn's end (a recording from before ``REPORT``) journals none. Each
+    turn's decisions (``DECISIONS``) likewise, between its end and its report, or in its
+    end (a recording from before ``DECISIONS``). With
     pieces of 2 cycles, every pool through more is evaluated a piece a slice, frames
     arriving between its pieces, and a replay evaluates the same pieces."""
     from arbscope.runloop import MonotonicClock
@@ -188,7 +196,7 @@ async def test_a_sliced_session_replays_to_the_same_digest(
     db = tmp_path / "j.sqlite"
     s = sources.session(
         sources.Watch(seed=11),
-        sources.Evaluation(turn_report=report, slice_piece=piece),
+        sources.Evaluation(turn_report=report, turn_decide=decide, slice_piece=piece),
         record=RecordSettings(db, batch_s=0.1),
         clock=MonotonicClock(),
     )
@@ -219,7 +227,13 @@ async def test_a_sliced_session_replays_to_the_same_digest(
         assert kinds[Kind.TURN] - 1 <= kinds.get(Kind.REPORT, 0) <= kinds[Kind.TURN]
     else:
         assert Kind.REPORT not in kinds
+    if decide == "apart":
+        assert kinds[Kind.TURN] - 1 <= kinds.get(Kind.DECISIONS, 0) <= kinds[Kind.TURN]
+        assert kinds.get(Kind.REPORT, 0) <= kinds[Kind.DECISIONS]
+    else:
+        assert Kind.DECISIONS not in kinds
     assert info.config["turn_report"] == report and info.config["slice_piece"] == piece
+    assert info.config["turn_decide"] == decide
     # pieces of 2: pools evaluated a piece at a time, past their first
     assert (piece == 2) == any(start > 0 for start, _ in pieces)
     r = ReplaySession(db, info)
@@ -278,3 +292,13 @@ async def test_a_turn_evaluates_at_most_its_pools_and_the_rest_wait_oldest_first
 def test_a_turn_reports_apart_or_inline_and_nowhere_else() -> None:
     with pytest.raises(ValueError, match="turn_report: 'later' is not one of apart, inline"):
         sources.Evaluation(turn_report="later")
+
+
+def test_a_turn_decides_where_it_reports_unless_told_and_never_after_it() -> None:
+    assert sources.Evaluation().turn_decide == "apart"
+    assert sources.Evaluation(turn_report="inline").turn_decide == "inline"
+    assert sources.Evaluation(turn_decide="inline").turn_decide == "inline"
+    with pytest.raises(ValueError, match="turn_decide: 'later' is not one of apart, inline"):
+        sources.Evaluation(turn_decide="later")
+    with pytest.raises(ValueError, match="needs turn_report apart"):
+        sources.Evaluation(turn_report="inline", turn_decide="apart")
