@@ -323,6 +323,11 @@ class Evaluator:
         # only adds pending cycles and busy pools: one refused at the start would be
         # refused where it comes); the key's pools are read, not the opportunity's
         free = b.free if ex is None else None
+        # the go cycles free_go found (paper alone, every live cycle): live, go, of the
+        # base and not pending each; a decision here only makes pools busy, so of them
+        # only that is asked again (not ~11,000 lookups and key hashes a turn at 3,000
+        # pools for the ~200 decided)
+        busy = b.busy_pools if keys is None and free is not None else None
         if keys is None:
             if free is None:
                 todo = sorted((-sc.net_profit, k) for k, (_, sc) in live.items() if sc.go)
@@ -334,12 +339,17 @@ class Evaluator:
             )
         slot_of: dict[str, int] = {}
         for _, key in todo:
-            got = live.get(key)
-            if got is None or not got[1].go:
-                continue
-            if free is not None and not free(key):
-                continue
-            o, sc = got
+            if busy is not None:
+                if not busy.isdisjoint(key[1]):
+                    continue
+                o, sc = live[key]
+            else:
+                got = live.get(key)
+                if got is None or not got[1].go:
+                    continue
+                if free is not None and not free(key):
+                    continue
+                o, sc = got
             slots = self.pool_slots(o.pools, slot_of)
             fees = self.fees_of(key)  # what it was scored with
             # the live order first (it goes out in this call), then its paper shadow

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, KeysView, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -386,6 +386,11 @@ class PaperBroker:
             and key not in self._pending_keys
             and self._busy.keys().isdisjoint(key[1])
         )
+
+    @property
+    def busy_pools(self) -> KeysView[str]:
+        """The pools in pending orders (a live view: :meth:`decide` adds to it)."""
+        return self._busy.keys()
 
     def free_go(self, live: Mapping[OppKey, tuple[Any, Any]]) -> list[tuple[int, OppKey]]:
         """The go cycles of ``live`` (key -> (opportunity, score)) that are :meth:`free`,
