@@ -113,7 +113,7 @@ class Turn:
             left = (min(waiting, most) if left is None else left) - n
             if (left <= 0 or n == 0) and queue.midway is None:
                 break
-        await self._yield()  # the turn's end (sweep, fills, decisions) a step of its own
+        await self._yield()  # the turn's end (sweep, fills) a step of its own
         host.put_input(Kind.TURN, now_ns)
         changed = self.end(now_ns, evaluate=False)
         if host.turn_decide == "apart":
@@ -160,8 +160,8 @@ class Turn:
     # ------------------------------------------------------------ its steps
     def end(self, now_ns: int, evaluate: bool) -> list[str] | None:
         """The turn's end: (``evaluate``: every pool waiting evaluated at once), the
-        sweep on its timer, the orders and fills, the report when inline; the pools the
-        price panel shows moved (None: a collector's turn)."""
+        sweep on its timer, the fills, the decisions and the report when inline (or
+        ``evaluate``); the pools the price panel shows moved (None: a collector's turn)."""
         host = self.host
         host.now_ns = now_ns
         if host.collect_only:  # a collector publishes; the consumers evaluate
