@@ -943,7 +943,7 @@ class FeedPool:
         if version == self._followed_version:
             return  # nothing watched or unwatched since the subscriptions were made
         watched, watched_set = self.watched()
-        have = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
+        have = self._asked_accounts()
         if have == watched_set:
             self._followed_version = version
             return
@@ -1257,13 +1257,18 @@ class FeedPool:
         memo = self._uncovered.get(endpoint)
         if memo is not None and memo[0] is self.subscriptions and memo[1] is have:
             return memo[2]
-        asked = self._asked
-        if asked[0] is not self.subscriptions:
-            labels = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
-            asked = self._asked = (self.subscriptions, frozenset(labels))
-        n = len(asked[1] - have) if self.workers else 0
+        n = len(self._asked_accounts() - have) if self.workers else 0
         self._uncovered[endpoint] = (self.subscriptions, have, n)
         return n
+
+    def _asked_accounts(self) -> frozenset[str]:
+        """The accounts the pool subscribes (its account subscriptions' labels), read
+        again only when its subscriptions were made again."""
+        memo = self._asked
+        if memo[0] is not self.subscriptions:
+            labels = {s.label for s in self.subscriptions if s.method == "accountSubscribe"}
+            memo = self._asked = (self.subscriptions, frozenset(labels))
+        return memo[1]
 
     def uncovered_pools(self) -> list[str]:
         """The pools no endpoint covers (their state is stale: nothing reports their
