@@ -123,6 +123,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         trim.start()
     app = ArbscopeApp(session)
     lat: list[float] = []  # space (pause): the loop's own delay
+    presses: list[tuple[float, float]] = []  # (pressed at, latency): the slowest explained
     lat_t: list[float] = []  # t (theme): also restyles every widget
     lat_behind: list[float] = []  # space pressed at once after t: waits for its restyle
     async with app.run_test(size=(120, 40)) as pilot:
@@ -188,7 +189,9 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
             lat_t.append(time.perf_counter() - k0)
             lat_behind.append(await _toggle_pause(app))  # right behind t's restyle
             await pilot.pause(0.25)
+            k0 = time.perf_counter()
             lat.append(await _toggle_pause(app))  # on its own: the goal's figure
+            presses.append((k0, lat[-1]))
         wall = time.monotonic() - t0
         if prof is not None:
             prof.disable()
@@ -279,6 +282,7 @@ async def measure(urls: list[list[str]], a: argparse.Namespace) -> dict[str, Any
         "gc_whole_pass_ms": 1e3 * unfrozen_pass_s,
         "gc_frozen_garbage_types": garbage_types.most_common(6),
         **holds.summary(),
+        "slowest_presses": holds.waited_for(presses),
         "parts": parts.rows() if parts is not None else [],
     }
 
@@ -511,12 +515,19 @@ class LoopHolds:
         # the garbage collector's passes (gc.callbacks), CPU s per generation
         self.gc_cpu: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._gc_start = 0.0
+        # the steps of 1 ms or more (wall): (began, wall s, CPU s, name), and the garbage
+        # passes (began, wall s, "gc N"): what a slow key press waited behind (waited_for)
+        self.steps: list[tuple[float, float, float, str]] = []
+        self._gc_wall = 0.0
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self._gc_start = time.thread_time()
+            self._gc_start, self._gc_wall = time.thread_time(), time.perf_counter()
         else:
-            self.gc_cpu[info["generation"]].append(time.thread_time() - self._gc_start)
+            c = time.thread_time() - self._gc_start
+            self.gc_cpu[info["generation"]].append(c)
+            w = time.perf_counter() - self._gc_wall
+            self.steps.append((self._gc_wall, w, c, f"(gc {info['generation']})"))
 
     @staticmethod
     def _name(h: asyncio.Handle) -> str:
@@ -551,6 +562,7 @@ class LoopHolds:
     def __enter__(self) -> LoopHolds:
         self._orig = orig = asyncio.Handle._run
         cpu, wall, worst, name, where = self.cpu, self.wall, self.worst, self._name, self.where
+        steps = self.steps
         thread_time, perf = time.thread_time, time.perf_counter
 
         step = self._step
@@ -563,6 +575,8 @@ class LoopHolds:
             c, w = thread_time() - c0, perf() - w0
             cpu.append(c)
             wall.append(w)
+            if w > 0.001:
+                steps.append((w0, w, c, name(h)))
             if c > 0.005:
                 n = name(h)
                 if c > worst.get(n, 0.0):
@@ -604,6 +618,25 @@ class LoopHolds:
         asyncio.Handle._run = self._orig  # type: ignore[method-assign]
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(self._on_gc)
+
+    def waited_for(self, presses: Sequence[tuple[float, float]], n: int = 3) -> list[str]:
+        """For the ``n`` slowest ``presses`` ((pressed at, latency) in perf_counter s):
+        the steps of 1 ms or more that ran while each waited, CPU ms summed by what ran
+        them, and their wall time against the wait (the rest: steps under 1 ms, the
+        loop's own select, other threads holding the GIL)."""
+        out = []
+        for k0, lat in sorted(presses, key=lambda p: -p[1])[:n]:
+            within = [s for s in self.steps if k0 <= s[0] < k0 + lat]
+            by: dict[str, float] = {}
+            for _b, _w, c, nm in within:
+                by[nm] = by.get(nm, 0.0) + c
+            most = sorted(by.items(), key=lambda kv: -kv[1])[:6]
+            top = ", ".join(f"{nm} {1e3 * c:.0f}" for nm, c in most)
+            out.append(
+                f"  {1e3 * lat:.0f} ms: {len(within)} steps of 1 ms+, "
+                f"{1e3 * sum(w for _b, w, _c, _n in within):.0f} ms wall; CPU ms: {top}"
+            )
+        return out
 
     def summary(self) -> dict[str, Any]:
         top = sorted(self.worst.items(), key=lambda kv: -kv[1])[:8]
@@ -843,6 +876,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for n, at in r.get("longest_holds_ended_at", {}).items():
         print(f"  {n} ended at: {at}")
+    if r.get("slowest_presses"):
+        print("the slowest presses of space, and what the loop ran while each waited:")
+        print("\n".join(r["slowest_presses"]))
     if r.get("long_steps_sampled"):
         print(f"inside the steps over {a.sample_holds_ms:g} ms, 5 ms samples (innermost first):")
         for where, n in r["long_steps_sampled"]:

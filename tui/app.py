@@ -146,33 +146,46 @@ class ArbscopeApp(App[None]):
     CSS_PATH = str(Path(__file__).resolve().parent.parent / "themes" / "arbscope.tcss")
     TITLE = "arbscope"
     SUB_TITLE = "Solana DEX arbitrage"
+    # The dashboard's own keys are priority bindings: the app handles them in its own
+    # step, where a plain binding waits for the key to go to the focused widget and
+    # bubble back up through its parents, one message (a loop step) per hop; under a
+    # busy market each of those steps waits its turn on the loop. They apply on the live
+    # screen only (check_action): a dialog on top keeps its keys, as it did. A text field
+    # keeps the letters typed into it (Textual leaves it the keys it consumes).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("m", "mode", "Paper/Live"),
-        # the kill switch works whatever has focus, a modal screen included (a text field
-        # keeps the letters typed into it: Textual leaves it the keys it consumes)
+        Binding("q", "quit", "Quit", priority=True),
+        Binding("space", "toggle_pause", "Pause", priority=True),
+        Binding("m", "mode", "Paper/Live", priority=True),
+        # the kill switch works whatever has focus, a modal screen included
         Binding("k", "kill", "Kill", priority=True),
-        Binding("x", "trade", "Trade", show=False),
-        Binding("u", "resume", "Resume", show=False),
+        Binding("x", "trade", "Trade", show=False, priority=True),
+        Binding("u", "resume", "Resume", show=False, priority=True),
+        # (not priority: the cycles table's own enter selects the row it opens)
         Binding("enter", "detail", "Details", show=False),
-        Binding("o", "book", "Books"),
-        Binding("c", "charts", "Charts"),
-        Binding("v", "rivals", "Rivals"),
-        Binding("slash", "filter", "Filter"),
-        Binding("r", "open_replay", "Replay…"),
-        Binding("t", "theme", "Theme"),
+        Binding("o", "book", "Books", priority=True),
+        Binding("c", "charts", "Charts", priority=True),
+        Binding("v", "rivals", "Rivals", priority=True),
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("r", "open_replay", "Replay…", priority=True),
+        Binding("t", "theme", "Theme", priority=True),
         Binding("tab", "next_tab", "Next panel", priority=True),
-        Binding("question_mark", "help", "Help"),
+        Binding("question_mark", "help", "Help", priority=True),
         # replay only (dimmed otherwise, see check_action)
         Binding("right", "step_slot", "Step slot", priority=True),
         Binding("left", "back_slot", "Back", priority=True),
-        Binding("full_stop", "step_frame", "Step frame"),
-        Binding("plus,equals_sign", "faster", "Faster"),
-        Binding("minus", "slower", "Slower"),
-        Binding("left_square_bracket", "seek(-10)", "-10 s", show=False),
-        Binding("right_square_bracket", "seek(10)", "+10 s", show=False),
+        Binding("full_stop", "step_frame", "Step frame", priority=True),
+        Binding("plus,equals_sign", "faster", "Faster", priority=True),
+        Binding("minus", "slower", "Slower", priority=True),
+        Binding("left_square_bracket", "seek(-10)", "-10 s", show=False, priority=True),
+        Binding("right_square_bracket", "seek(10)", "+10 s", show=False, priority=True),
     ]
+    # the priority keys that only the live screen takes (a dialog on top keeps them)
+    LIVE_SCREEN_ACTIONS = frozenset(
+        {
+            "quit", "toggle_pause", "mode", "trade", "resume", "book", "charts", "rivals",
+            "filter", "open_replay", "theme", "help", "step_frame", "faster", "slower", "seek",
+        }
+    )  # fmt: skip
     REPLAY_ACTIONS = frozenset({"step_slot", "back_slot", "step_frame", "faster", "slower", "seek"})
     TRADING_ACTIONS = frozenset({"kill", "trade", "resume"})
 
@@ -268,7 +281,10 @@ class ArbscopeApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """True: the key applies; None: it does not apply to this source (shown dimmed,
-        does nothing); False: hidden (tab outside the narrow layout moves focus)."""
+        does nothing); False: hidden (tab outside the narrow layout moves focus; a
+        dialog on top: the key is its own)."""
+        if action in self.LIVE_SCREEN_ACTIONS and self._live_screen() is None:
+            return False
         if action in self.REPLAY_ACTIONS:
             return True if self.replay is not None else None
         if action in self.TRADING_ACTIONS:

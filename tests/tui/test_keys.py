@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 from arbscope.demo import SimMarket
 from arbscope.replay import JournalSessions, ReplaySession
@@ -195,6 +196,36 @@ async def test_t_cycles_themes_and_question_mark_helps() -> None:
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, LiveScreen)
+
+
+@pytest.mark.slow
+async def test_the_dashboards_keys_are_handled_in_the_apps_own_step() -> None:
+    """A dashboard key is not sent to the focused table to bubble back up through its
+    parents (a loop step per hop, each waiting its turn on a busy loop): the app takes
+    it at once. Over a dialog the dialog keeps its own keys (q closes the help; space
+    does not pause the screen under it)."""
+    async with on_staged((120, 40)) as (app, pilot):
+        table = app.focused
+        assert isinstance(table, CyclesPanel)
+        forwarded: list[str] = []
+        post = table.post_message
+
+        def watch(message: Any) -> bool:
+            if isinstance(message, events.Key):
+                forwarded.append(message.key)
+            return post(message)
+
+        table.post_message = watch  # type: ignore[method-assign]
+        await pilot.press("space")
+        assert app.state.paused and forwarded == []
+        await pilot.press("t", "space", "down")
+        assert not app.state.paused and forwarded == ["down"]  # the table's own key
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("space")
+        assert not app.state.paused and isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        assert isinstance(app.screen, LiveScreen) and app.is_running
 
 
 @pytest.mark.slow
