@@ -84,6 +84,9 @@ class OpportunityBook:
         self._rank: dict[OppKey, Rank] = {}
         self._unranked: set[OppKey] = set()  # written since its rank was made
         self._written: set[OppKey] = set()  # written or dropped since take_written
+        # the keys that came into ``live`` or left it since take_moved (a superset of what
+        # differs: one that left and came back is in it too), for the rivals' book
+        self._moved: set[OppKey] = set()
         self.entries = 0
         self._entered: dict[OppKey, int] = {}  # each live key: ``entries`` at its last entry
 
@@ -104,6 +107,7 @@ class OpportunityBook:
         :meth:`drop_stale`). The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
         unranked, written, entered = self._unranked, self._written, self._entered
+        moved = self._moved
         self.entries += 1
         at = self.entries
         keys: list[OppKey] = []
@@ -114,6 +118,7 @@ class OpportunityBook:
                 first[key] = slot
                 found += 1  # an opportunity appeared
             if key not in live:
+                moved.add(key)
                 for p in key[1]:
                     through.setdefault(p, set()).add(key)
             if uncovered and not uncovered.isdisjoint(key[1]):
@@ -146,13 +151,16 @@ class OpportunityBook:
 
     def put(self, key: OppKey, o: Opportunity, score: Score) -> None:
         """The live cycle ``key`` scored again (``score``)."""
+        if key not in self.live:
+            self._moved.add(key)
         self.live[key] = (o, score)
         self._unranked.add(key)
         self._written.add(key)
 
     def drop(self, key: OppKey) -> None:
         """``key`` is no longer live (no profit now, or its pool left the graph)."""
-        self.live.pop(key, None)
+        if self.live.pop(key, None) is not None:
+            self._moved.add(key)
         self._rank.pop(key, None)
         self._unranked.discard(key)
         self._written.add(key)
@@ -175,6 +183,12 @@ class OpportunityBook:
         """The keys written (entered, scored again) or dropped since the last call: a
         live cycle not among them has the same opportunity, score and cost as then."""
         out, self._written = self._written, set()
+        return out
+
+    def take_moved(self) -> set[OppKey]:
+        """The keys that came into ``live`` or left it since the last call (each live
+        cycle not among them was live then too, and each not live was not)."""
+        out, self._moved = self._moved, set()
         return out
 
     def keys_through(self, pools: Iterable[str]) -> set[OppKey]:

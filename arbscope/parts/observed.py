@@ -65,7 +65,8 @@ class Observed:
         set against the rivals'."""
         host = self.host
         ev, rivals = host.ev, host.rivals
-        rivals.observe(host.slot, ev.live, ev.fees.cu_price_micro_lamports)
+        moved = ev.book.take_moved()  # (only the cycles that came or went are compared)
+        rivals.observe(host.slot, ev.live, ev.fees.cu_price_micro_lamports, moved)
         if ev.broker is not None:
             for order in ev.broker.pending:
                 rivals.traded(order.key[1], order.key[0], order.slot)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arbscope.opportunities import OpportunityBook
 from arbscope.rivals import RivalBook, load_labels, their_priority
 from storage.recorder import canonical
 
@@ -374,3 +375,47 @@ def test_observe_skips_only_what_did_not_change(
             k: {f: v for f, v in h.items() if f != "last" or not h["live"]} for k, h in ref.items()
         }
         assert got == want
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
+            st.sampled_from([0, 7]),
+            st.booleans(),
+            st.sets(st.integers(0, 4)),
+        ),
+        max_size=25,
+    )
+)
+def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
+    steps: list[tuple[list[str], int, bool, set[int]]],
+) -> None:
+    """Told only the keys that came or went since its last call (``moved``, as the
+    opportunity book logs them: a superset, with keys that went and came back between
+    two calls), the book holds what comparing every live cycle gives. The log is the
+    opportunity book's own: its ``put`` and ``drop`` (``take_moved``)."""
+    whole, told = RivalBook(), RivalBook()
+    opps = OpportunityBook()
+    slot = 10
+    for what, price, go, flicker in steps:
+        slot += 1
+        for i, w in enumerate(what):
+            key = (SOL, (f"P{i}", f"Q{i}"))
+            sc = score(go, () if go else ("persistence",), net=slot * 10 + i)
+            if i in flicker:  # gone and back (or back and gone) before the call
+                opps.drop(key) if key in opps.live else opps.put(key, None, sc)  # type: ignore[arg-type]
+            if w == "gone":
+                opps.drop(key)
+            elif w == "new" or key not in opps.live:
+                opps.put(key, None, sc)  # type: ignore[arg-type]
+        whole.observe(slot, opps.live, price)
+        told.observe(slot, opps.live, price, opps.take_moved())
+        assert told._not_go == whole._not_go
+        assert {k: _fields(h) for k, h in told._held.items()} == {
+            k: _fields(h) for k, h in whole._held.items()
+        }
+
+
+def _fields(h: Any) -> tuple[Any, ...]:
+    return (h.since, h.live, h.last, h.first_go, h.traded, h.verdict, h.priority, h.net_profit)
