@@ -312,6 +312,10 @@ def _report_turn(s: SessionInputs, now_ns: int) -> None:
     s.report_turn(now_ns)
 
 
+def _events_turn(s: SessionInputs, now_ns: int) -> None:
+    s.events_turn(now_ns)
+
+
 def _on_wallet(s: SessionInputs, armed: bool, base: str, accounts: dict[str, bool]) -> None:
     s.on_wallet(armed, base, accounts)
 
@@ -372,6 +376,7 @@ _ROWS = (
         Kind.DECISIONS, "decide_turn", False, _decide_turn, _tick, _tick_args, published=False
     ),
     InputKind(Kind.REPORT, "report_turn", False, _report_turn, _tick, _tick_args, published=False),
+    InputKind(Kind.EVENTS, "events_turn", False, _events_turn, _tick, _tick_args, published=False),
     InputKind(Kind.WALLET, "on_wallet", False, _on_wallet, _wallet, _wallet_args, published=False),
     InputKind(Kind.TRADE, "trade", False, _trade_call, _trade, _trade_args, published=False),
     InputKind(Kind.LINK, "on_link", False, _on_link, _link, _link_args, published=False),

@@ -66,10 +66,12 @@ SPEEDS = (1.0, 10.0, 100.0, math.inf)
 INLINE_BYTES = 4 << 20  # a chunk up to this size (raw) is decompressed on the event loop
 YIELD_EVERY = 2_000  # inputs applied between two yields to the event loop (a long seek)
 # what ends a turn: a whole one's TICK, a sliced one's TURN, or its REPORT when it
-# reported apart (the recording's config says: Evaluation.turn_report)
+# reported apart, or its EVENTS when they were made apart too (the recording's config
+# says: Evaluation.turn_report, turn_events)
 TURN_ENDS = {
-    "inline": frozenset({Kind.TICK, Kind.TURN}),
-    "apart": frozenset({Kind.TICK, Kind.REPORT}),
+    ("inline", "inline"): frozenset({Kind.TICK, Kind.TURN}),
+    ("apart", "inline"): frozenset({Kind.TICK, Kind.REPORT}),
+    ("apart", "apart"): frozenset({Kind.TICK, Kind.EVENTS}),
 }
 STREAMED = inputs.STREAMED  # a stream's messages (frames): what frames_applied counts
 
@@ -328,6 +330,8 @@ def recorded_setup(
         turn_report=str(cfg.get("turn_report") or "inline"),
         # where a sliced turn decided (older recordings: in its end)
         turn_decide=str(cfg.get("turn_decide") or "inline"),
+        # where a sliced turn made its events (older recordings: in its report)
+        turn_events=str(cfg.get("turn_events") or "inline"),
         # how many of a pool's cycles a slice evaluated at a time (older: whole pools)
         slice_piece=int(cfg.get("slice_piece") or 0),
     )
@@ -814,7 +818,7 @@ class ReplaySession:
             ing = self.session.ingest
             slot = ing.stats().slot
             moved = False
-            ends = TURN_ENDS[self.session.turn_report]
+            ends = TURN_ENDS[self.session.turn_report, self.session.turn_events]
             while (inp := await self.cursor.peek()) is not None:
                 self.apply(self.cursor.take())
                 moved = moved or ing.stats().slot > slot

@@ -122,6 +122,7 @@ class FeedSession:
         self.sizing = evaluation.sizing  # how the engine sizes a cycle (journaled)
         self.turn_report = evaluation.turn_report  # where a sliced turn reports (journaled)
         self.turn_decide = evaluation.turn_decide or "inline"  # where it decides (journaled)
+        self.turn_events = evaluation.turn_events or "inline"  # its events (journaled)
         self.slice_piece = evaluation.slice_piece  # a slice's piece of a pool (journaled)
         self.feeds: FeedSource = feeds
         # NATS as sinks: a collector publishes its inputs (it evaluates nothing)

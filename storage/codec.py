@@ -94,6 +94,10 @@ class Kind(IntEnum):
     # REPORT: the paper orders on its go cycles, and the live ones when trading live
     # (a recording from before it, config without "turn_decide", decides in the TURN)
     DECISIONS = 29
+    # a turn's derived events (t_ns is its clock), a loop step after its REPORT (which
+    # then sets the turn against the rivals' only) (a recording from before it, config
+    # without "turn_events", makes them in the REPORT)
+    EVENTS = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,8 @@ class Lifecycle:
             "turn_report": host.turn_report,
             # where a sliced turn decided: a replay decides where it did (older: "inline")
             "turn_decide": host.turn_decide,
+            # where a sliced turn made its events: a replay makes them there (older: "inline")
+            "turn_events": host.turn_events,
             # how many of a pool's cycles a slice evaluated: a replay's SLICE counts the
             # same pieces (older: whole pools)
             "slice_piece": host.slice_piece,

@@ -36,6 +36,9 @@ TURN_REPORTS = ("apart", "inline")
 # where a sliced turn decides (Evaluation.turn_decide): a loop step of its own between its
 # end and its report, or in its end
 TURN_DECIDES = ("apart", "inline")
+# where a sliced turn makes its events (Evaluation.turn_events): a loop step of its own
+# after its report, or in its report
+TURN_EVENTS = ("apart", "inline")
 # the most cycles of one pool a turn's slice evaluates at a time (Evaluation.slice_piece):
 # a pool that thousands of cycles pass through (a hub) is evaluated in pieces,
 # a loop step's worth each, not in one call that holds the loop for all of them
@@ -97,6 +100,9 @@ class Evaluation:
     its end, as a recording from before the rule); where a sliced turn decides
     (``turn_decide``: "apart", a loop step of its own between its end and its report,
     journaled ``DECISIONS``, which needs the report apart; "inline", in its end, as a
+    recording from before the rule; None: where the report is); where a sliced turn makes
+    its events (``turn_events``: "apart", a loop step of its own after its report,
+    journaled ``EVENTS``, which needs the report apart; "inline", in its report, as a
     recording from before the rule; None: where the report is); how many of one pool's cycles a
     turn's slice evaluates at a time (``slice_piece``: a journaled ``SLICE`` counts
     such pieces; 0: whole pools, as a recording from before the rule)."""
@@ -111,6 +117,7 @@ class Evaluation:
     sizing: str = "golden"
     turn_report: str = "apart"
     turn_decide: str | None = None  # (None: where the report is)
+    turn_events: str | None = None  # (None: where the report is)
     slice_piece: int = SLICE_PIECE
 
     def __post_init__(self) -> None:
@@ -122,6 +129,12 @@ class Evaluation:
             raise ValueError(f"turn_decide: {self.turn_decide!r} is not one of apart, inline")
         if self.turn_decide == "apart" and self.turn_report != "apart":
             raise ValueError("turn_decide apart needs turn_report apart (decisions, then report)")
+        if self.turn_events is None:
+            object.__setattr__(self, "turn_events", self.turn_report)
+        if self.turn_events not in TURN_EVENTS:
+            raise ValueError(f"turn_events: {self.turn_events!r} is not one of apart, inline")
+        if self.turn_events == "apart" and self.turn_report != "apart":
+            raise ValueError("turn_events apart needs turn_report apart (report, then events)")
         if self.slice_piece < 0:
             raise ValueError(f"slice_piece: {self.slice_piece!r} is below 0")
 

@@ -61,7 +61,10 @@ class Told:
         self.host.turn.decide_turn(now_ns)
 
     def report_turn(self, now_ns: int) -> None:
-        self.host.turn.report_turn(now_ns)
+        self.host.turn.report_turn(now_ns, events=self.host.turn_events == "inline")
+
+    def events_turn(self, now_ns: int) -> None:
+        self.host.turn.events_turn(now_ns)
 
     # the desk's
     def on_wallet(self, armed: bool, base: str, accounts: dict[str, bool]) -> None:

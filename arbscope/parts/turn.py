@@ -1,6 +1,6 @@
 """The session's turn: every ``tick_s`` of its clock the pools waiting are evaluated (in
 slices of the event loop, each journaled), then the turn ends (sweep, fills), decides,
-reports (rivals, events) and shows (prices, feeds' health), a loop step each; or, whole,
+reports (rivals), makes its events and shows (prices, feeds' health), a loop step each; or, whole,
 in one call (a ``TICK``). What each step journals, and in which order, is what a replay
 of the journal applies (:mod:`arbscope.inputs`)."""
 
@@ -77,13 +77,22 @@ class Turn:
         host.now_ns = now_ns
         host.ev.decide_turn(host.slot, now_ns)
 
-    def report_turn(self, now_ns: int, later: bool = False) -> None:
+    def report_turn(self, now_ns: int, later: bool = False, events: bool = True) -> None:
         """A sliced turn's report, a loop step after its end (a ``REPORT`` input): the
-        cycles, orders and fills of the turn set against the rivals', and its events
-        (``later``: made as the run loop's next steps drain them, in the same order)."""
+        cycles, orders and fills of the turn set against the rivals', and (``events``)
+        its events, else :meth:`events_turn`'s (``later``: made as the run loop's next
+        steps drain them, in the same order)."""
         host = self.host
         fills, self.owed_fills = self.owed_fills or [], None
         host.observed.turned(fills)
+        if events:
+            host.screen.emit(host.sink, now_ns, later)
+        host.screen.stale()
+
+    def events_turn(self, now_ns: int, later: bool = False) -> None:
+        """A sliced turn's events, a loop step after its report (an ``EVENTS`` input):
+        the opportunities that came, changed or went since the last turn's."""
+        host = self.host
         host.screen.emit(host.sink, now_ns, later)
         host.screen.stale()
 
@@ -96,8 +105,8 @@ class Turn:
         at most ``turn_pools`` slices' steps of them (a pool, or a piece of one), oldest
         first, and the pool midway to its end; the rest, and the pools that change
         meanwhile, wait for the next turn. Then its end (``TURN``: sweep, fills), its
-        decisions (``DECISIONS``), its report (``REPORT``: rivals, events) and the
-        screen's part, a step each. A
+        decisions (``DECISIONS``), its report (``REPORT``: rivals), its events
+        (``EVENTS``) and the screen's part, a step each. A
         collector (it evaluates nothing), or ``slice_s`` None, ticks whole (``TICK``)."""
         host = self.host
         self.begin(now_ns)
@@ -121,9 +130,13 @@ class Turn:
             host.put_input(Kind.DECISIONS, now_ns)
             self.decide_turn(now_ns)
         if host.turn_report == "apart":
-            await self._yield()  # its report (rivals, events) another
+            await self._yield()  # its report (rivals; its events too when inline) another
             host.put_input(Kind.REPORT, now_ns)
-            self.report_turn(now_ns, later=True)
+            self.report_turn(now_ns, later=True, events=host.turn_events == "inline")
+        if host.turn_events == "apart":
+            await self._yield()  # its events another
+            host.put_input(Kind.EVENTS, now_ns)
+            self.events_turn(now_ns, later=True)
         await self._yield()  # and the screen's part (prices, feeds' health) another
         self.show(changed)
 

@@ -58,6 +58,7 @@ def test_every_kind_of_the_journal_has_its_row() -> None:
         Kind.TURN,
         Kind.DECISIONS,
         Kind.REPORT,
+        Kind.EVENTS,
         Kind.WALLET,
         Kind.TRADE,
         Kind.LINK,

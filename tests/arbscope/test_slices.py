@@ -128,9 +128,9 @@ async def test_a_pool_that_changed_while_it_waited_is_evaluated_once_on_its_newe
     ]
     assert log[len(first) :] == [f"evaluate {b}"]
     assert s.backlog == (0, 0.0)
-    # before each of the first turn's four slices, its end, its decisions, its report and
-    # its screen's part; the second's one, its end, its decisions, report and screen's part
-    assert s.turn.slices_yielded == 8 + 5
+    # before each of the first turn's four slices, its end, its decisions, its report, its
+    # events and its screen's part; the second's one, and the same five steps
+    assert s.turn.slices_yielded == 9 + 6
 
 
 @pytest.mark.slow
@@ -169,16 +169,17 @@ async def test_a_key_is_handled_between_slices_of_a_turn(sliced: bool) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("report", "decide", "piece"),
+    ("report", "decide", "events", "piece"),
     [
-        ("apart", "apart", SLICE_PIECE),
-        ("apart", "inline", SLICE_PIECE),
-        ("inline", "inline", SLICE_PIECE),
-        ("apart", "apart", 2),
+        ("apart", "apart", "apart", SLICE_PIECE),
+        ("apart", "apart", "inline", SLICE_PIECE),
+        ("apart", "inline", "inline", SLICE_PIECE),
+        ("inline", "inline", "inline", SLICE_PIECE),
+        ("apart", "apart", "apart", 2),
     ],
 )
 async def test_a_sliced_session_replays_to_the_same_digest(
-    tmp_path: Path, report: str, decide: str, piece: int
+    tmp_path: Path, report: str, decide: str, events: str, piece: int
 ) -> None:
     """A pool a slice on a busy market, the frames arriving between slices: the journal
     holds the slices (``SLICE``, ``TURN``) and, when the turns report apart (a new
@@ -186,7 +187,8 @@ async def test_a_sliced_session_replays_to_the_same_digest(
     between them too; a replay makes the same decisions and events. A session that
     reports in the turn's end (a recording from before ``REPORT``) journals none. Each
     turn's decisions (``DECISIONS``) likewise, between its end and its report, or in its
-    end (a recording from before ``DECISIONS``). With
+    end (a recording from before ``DECISIONS``); and its events (``EVENTS``) after its
+    report, or in it (a recording from before ``EVENTS``). With
     pieces of 2 cycles, every pool through more is evaluated a piece a slice, frames
     arriving between its pieces, and a replay evaluates the same pieces."""
     from arbscope.runloop import MonotonicClock
@@ -196,7 +198,9 @@ async def test_a_sliced_session_replays_to_the_same_digest(
     db = tmp_path / "j.sqlite"
     s = sources.session(
         sources.Watch(seed=11),
-        sources.Evaluation(turn_report=report, turn_decide=decide, slice_piece=piece),
+        sources.Evaluation(
+            turn_report=report, turn_decide=decide, turn_events=events, slice_piece=piece
+        ),
         record=RecordSettings(db, batch_s=0.1),
         clock=MonotonicClock(),
     )
@@ -234,6 +238,11 @@ async def test_a_sliced_session_replays_to_the_same_digest(
         assert Kind.DECISIONS not in kinds
     assert info.config["turn_report"] == report and info.config["slice_piece"] == piece
     assert info.config["turn_decide"] == decide
+    if events == "apart":
+        assert kinds[Kind.REPORT] - 1 <= kinds.get(Kind.EVENTS, 0) <= kinds[Kind.REPORT]
+    else:
+        assert Kind.EVENTS not in kinds
+    assert info.config["turn_events"] == events
     # pieces of 2: pools evaluated a piece at a time, past their first
     assert (piece == 2) == any(start > 0 for start, _ in pieces)
     r = ReplaySession(db, info)
@@ -302,3 +311,13 @@ def test_a_turn_decides_where_it_reports_unless_told_and_never_after_it() -> Non
         sources.Evaluation(turn_decide="later")
     with pytest.raises(ValueError, match="needs turn_report apart"):
         sources.Evaluation(turn_report="inline", turn_decide="apart")
+
+
+def test_a_turn_makes_its_events_where_it_reports_unless_told_and_never_before_it() -> None:
+    assert sources.Evaluation().turn_events == "apart"
+    assert sources.Evaluation(turn_report="inline").turn_events == "inline"
+    assert sources.Evaluation(turn_events="inline").turn_events == "inline"
+    with pytest.raises(ValueError, match="turn_events: 'later' is not one of apart, inline"):
+        sources.Evaluation(turn_events="later")
+    with pytest.raises(ValueError, match="turn_events apart needs turn_report apart"):
+        sources.Evaluation(turn_report="inline", turn_events="apart")
