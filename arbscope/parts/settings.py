@@ -123,20 +123,20 @@ class Evaluation:
     def __post_init__(self) -> None:
         if self.turn_report not in TURN_REPORTS:
             raise ValueError(f"turn_report: {self.turn_report!r} is not one of apart, inline")
-        if self.turn_decide is None:
-            object.__setattr__(self, "turn_decide", self.turn_report)
-        if self.turn_decide not in TURN_DECIDES:
-            raise ValueError(f"turn_decide: {self.turn_decide!r} is not one of apart, inline")
-        if self.turn_decide == "apart" and self.turn_report != "apart":
-            raise ValueError("turn_decide apart needs turn_report apart (decisions, then report)")
-        if self.turn_events is None:
-            object.__setattr__(self, "turn_events", self.turn_report)
-        if self.turn_events not in TURN_EVENTS:
-            raise ValueError(f"turn_events: {self.turn_events!r} is not one of apart, inline")
-        if self.turn_events == "apart" and self.turn_report != "apart":
-            raise ValueError("turn_events apart needs turn_report apart (report, then events)")
+        self._beside_report("turn_decide", TURN_DECIDES, "decisions, then report")
+        self._beside_report("turn_events", TURN_EVENTS, "report, then events")
         if self.slice_piece < 0:
             raise ValueError(f"slice_piece: {self.slice_piece!r} is below 0")
+
+    def _beside_report(self, name: str, ways: tuple[str, ...], order: str) -> None:
+        """A turn's step that is apart only where its report is (None: where it is)."""
+        way = getattr(self, name)
+        if way is None:
+            object.__setattr__(self, name, way := self.turn_report)
+        if way not in ways:
+            raise ValueError(f"{name}: {way!r} is not one of apart, inline")
+        if way == "apart" and self.turn_report != "apart":
+            raise ValueError(f"{name} apart needs turn_report apart ({order})")
 
 
 @dataclass(frozen=True)

@@ -302,6 +302,20 @@ def test_the_live_wallet_is_ours_and_journaled_with_the_config(tmp_path: Path) -
     assert bad.rivals.own == set() and bad.life.config()["rival_own"] == []
 
 
+def _steps(last: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    """Up to 25 calls: what each of five cycles does (gone, same, new), the CU price,
+    whether the new ones are GO, and ``last``."""
+    return st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
+            st.sampled_from([0, 7]),
+            st.booleans(),
+            last,
+        ),
+        max_size=25,
+    )
+
+
 def _observed_as_before(
     held: dict[Any, dict[str, Any]], was: set[Any], slot: int, live: dict[Any, Any], price: int
 ) -> set[Any]:
@@ -323,17 +337,7 @@ def _observed_as_before(
     return set(live)
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
-            st.sampled_from([0, 7]),
-            st.booleans(),
-            st.integers(0, 3),
-        ),
-        max_size=25,
-    )
-)
+@given(_steps(st.integers(0, 3)))
 def test_observe_skips_only_what_did_not_change(
     steps: list[tuple[list[str], int, bool, int]],
 ) -> None:
@@ -377,17 +381,7 @@ def test_observe_skips_only_what_did_not_change(
         assert got == want
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
-            st.sampled_from([0, 7]),
-            st.booleans(),
-            st.sets(st.integers(0, 4)),
-        ),
-        max_size=25,
-    )
-)
+@given(_steps(st.sets(st.integers(0, 4))))
 def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
     steps: list[tuple[list[str], int, bool, set[int]]],
 ) -> None:
