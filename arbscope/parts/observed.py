@@ -28,6 +28,9 @@ class Observed:
     def __init__(self, host: FeedSession) -> None:
         self.host = host
         self.errors = 0
+        # the opportunity book the rivals' book was last told the moves of (an engine
+        # built again makes a new one: the next call then compares every live cycle)
+        self._book: object | None = None
 
     def on_transaction(self, tx: TxView) -> None:
         """A transaction that touched a watched pool (its body and meta): journaled and
@@ -65,7 +68,9 @@ class Observed:
         set against the rivals'."""
         host = self.host
         ev, rivals = host.ev, host.rivals
-        moved = ev.book.take_moved()  # (only the cycles that came or went are compared)
+        # only the cycles that came or went are compared, while the book is the same
+        moved = ev.book.take_moved() if ev.book is self._book else None
+        self._book = ev.book
         rivals.observe(host.slot, ev.live, ev.fees.cu_price_micro_lamports, moved)
         if ev.broker is not None:
             for order in ev.broker.pending:

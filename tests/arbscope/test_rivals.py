@@ -413,3 +413,27 @@ def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
 
 def _fields(h: Any) -> tuple[Any, ...]:
     return (h.since, h.live, h.last, h.first_go, h.traded, h.verdict, h.priority, h.net_profit)
+
+
+def test_an_engine_built_again_sets_every_cycle_the_rivals_held_against_the_new_book() -> None:
+    """The session tells the rivals' book only what came and went in the opportunity
+    book it told last; an engine built again (a new evaluator, a new book) is compared
+    whole, so what the old one held live is gone, not live for ever."""
+    from arbscope.session import FeedSession
+    from arbscope.sources.feeds import NoFeeds
+
+    s = FeedSession(feeds=NoFeeds())
+    keys = [(SOL, (f"P{i}", f"Q{i}")) for i in range(3)]
+    for k in keys:
+        s.ev.book.put(k, None, score(True))  # type: ignore[arg-type]
+    s.slot = 10
+    s.observed.turned([])
+    s.slot = 11
+    s.ev.book.drop(keys[0])
+    s.observed.turned([])
+    assert [s.rivals._held[k].live for k in keys] == [False, True, True]
+    s.setup_engine()  # a new book: nothing live in it
+    s.ev.book.put(keys[2], None, score(True))  # type: ignore[arg-type]
+    s.slot = 12
+    s.observed.turned([])
+    assert [s.rivals._held[k].live for k in keys] == [False, False, True]
