@@ -87,6 +87,10 @@ class OpportunityBook:
         # the keys that came into ``live`` or left it since take_moved (a superset of what
         # differs: one that left and came back is in it too), for the rivals' book
         self._moved: set[OppKey] = set()
+        # the live keys whose score is GO (``live[k][1].go``), kept as they are written:
+        # a first GO is found among a few thousand cycles not GO yet by one set
+        # intersection, not by reading each one's score (the rivals' book)
+        self.go: set[OppKey] = set()
         self.entries = 0
         self._entered: dict[OppKey, int] = {}  # each live key: ``entries`` at its last entry
 
@@ -107,7 +111,7 @@ class OpportunityBook:
         :meth:`drop_stale`). The keys entered, and how many appeared (not live before)."""
         first, live, costs, through = self.first_seen, self.live, self.costs, self.through
         unranked, written, entered = self._unranked, self._written, self._entered
-        moved = self._moved
+        moved, go = self._moved, self.go
         self.entries += 1
         at = self.entries
         keys: list[OppKey] = []
@@ -126,6 +130,10 @@ class OpportunityBook:
             if held:
                 score = no_go(score, held)
             live[key] = (o, score)
+            if score.go:
+                go.add(key)
+            else:
+                go.discard(key)
             unranked.add(key)
             written.add(key)
             costs[key] = scored(key[0], hops, steps, accounts)
@@ -154,6 +162,10 @@ class OpportunityBook:
         if key not in self.live:
             self._moved.add(key)
         self.live[key] = (o, score)
+        if score.go:
+            self.go.add(key)
+        else:
+            self.go.discard(key)
         self._unranked.add(key)
         self._written.add(key)
 
@@ -161,6 +173,7 @@ class OpportunityBook:
         """``key`` is no longer live (no profit now, or its pool left the graph)."""
         if self.live.pop(key, None) is not None:
             self._moved.add(key)
+        self.go.discard(key)
         self._rank.pop(key, None)
         self._unranked.discard(key)
         self._written.add(key)

@@ -398,6 +398,7 @@ class RivalBook:
         live: Mapping[OppKey, tuple[Any, Any]],
         cu_price: int,
         moved: AbstractSet[OppKey] | None = None,
+        go: AbstractSet[OppKey] | None = None,
     ) -> None:
         """After a tick: the cycles live now (``Evaluator.live``: key -> (opportunity,
         score)), their verdicts and bids. No live cycle is looked up by its key unless it
@@ -411,7 +412,12 @@ class RivalBook:
         ``moved``: the keys that came into ``live`` or left it since the last call
         (``OpportunityBook.take_moved``, a superset of what differs): only they are set
         against the last call's. None: every live cycle is (two set differences over the
-        ~15,000-30,000 live at 3,000 pools: 20-25 ms a call at the most)."""
+        ~15,000-30,000 live at 3,000 pools: 20-25 ms a call at the most).
+
+        ``go``: the live keys whose score is GO (``OpportunityBook.go``), when the caller
+        keeps them: a first GO is then found by one set intersection with the cycles not
+        GO yet (thousands of them at 3,000 pools, each score read: ~16 ms a call). None:
+        each of those cycles' score is read."""
         last_slot, last_price = self._observed
         now = self._price  # every live cycle's cell: set below, once
         old, held, by_pool, not_go = self._entry, self._held, self._by_pool, self._not_go
@@ -448,7 +454,8 @@ class RivalBook:
             not_go.add(key)
         # a first GO is looked for among the live cycles not GO yet in this run (each
         # appeared or came back in it, and none went: a subset of the live ones)
-        for key in [key for key in not_go if seen[key][1].go]:
+        first = not_go & go if go is not None else [k for k in not_go if seen[k][1].go]
+        for key in first:
             held[key].first_go = slot
             not_go.discard(key)
         now.value, now.entries = cu_price, seen

@@ -68,10 +68,12 @@ class Observed:
         set against the rivals'."""
         host = self.host
         ev, rivals = host.ev, host.rivals
-        # only the cycles that came or went are compared, while the book is the same
-        moved = ev.book.take_moved() if ev.book is self._book else None
-        self._book = ev.book
-        rivals.observe(host.slot, ev.live, ev.fees.cu_price_micro_lamports, moved)
+        # only the cycles that came or went are compared, while the book is the same;
+        # a first GO is found among the book's GO keys
+        book = ev.book
+        moved = book.take_moved() if book is self._book else None
+        self._book = book
+        rivals.observe(host.slot, ev.live, ev.fees.cu_price_micro_lamports, moved, book.go)
         if ev.broker is not None:
             for order in ev.broker.pending:
                 rivals.traded(order.key[1], order.key[0], order.slot)

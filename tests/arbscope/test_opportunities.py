@@ -85,6 +85,38 @@ def test_the_best_are_the_plain_sort_of_the_live_cycles(steps: list[tuple[Any, .
         assert book.best_key() == (want[0][0] if want else None)
 
 
+@given(
+    st.lists(
+        st.one_of(
+            step,
+            st.tuples(
+                st.just("enter under"),
+                st.sampled_from(POOLS),
+                st.lists(st.tuples(cycle, score)),
+                st.sampled_from([frozenset(), frozenset({"q"})]),
+                st.sampled_from(["", "feeds stalled"]),
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_the_go_keys_are_the_live_cycles_scored_go(steps: list[tuple[Any, ...]]) -> None:
+    """After any sequence of entries (some with pools uncovered or the book held: no-go
+    whatever the engine said), re-scores and drops, ``go`` is the live keys whose score
+    is GO: what the rivals' book finds a first GO among."""
+    book = OpportunityBook()
+    for op in steps:
+        if op[0] == "enter under":
+            _, pool, cycles, uncovered, held = op
+            got = [
+                (_opp(b, ps), sc, (), (), 0) for (b, ps), sc in dict(cycles).items() if pool in ps
+            ]
+            book.enter(pool, got, 1, _cost, uncovered, held)
+        else:
+            _apply(book, op)
+        assert book.go == {k for k, (_o, sc) in book.live.items() if sc.go}
+
+
 class _Sink:
     """The events emitted, as the journal's text."""
 

@@ -303,11 +303,11 @@ def test_the_live_wallet_is_ours_and_journaled_with_the_config(tmp_path: Path) -
 
 
 def _steps(last: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
-    """Up to 25 calls: what each of five cycles does (gone, same, new), the CU price,
-    whether the new ones are GO, and ``last``."""
+    """Up to 25 calls: what each of five cycles does (gone, same, new, scored again), the
+    CU price, whether the new and rescored ones are GO, and ``last``."""
     return st.lists(
         st.tuples(
-            st.lists(st.sampled_from(["gone", "same", "new"]), min_size=5, max_size=5),
+            st.lists(st.sampled_from(["gone", "same", "new", "again"]), min_size=5, max_size=5),
             st.sampled_from([0, 7]),
             st.booleans(),
             last,
@@ -357,7 +357,7 @@ def test_observe_skips_only_what_did_not_change(
             key = (SOL, (f"P{i}", f"Q{i}"))
             if w == "gone":
                 continue
-            if w == "new" or key not in entries:
+            if w in ("new", "again") or key not in entries:
                 reasons = () if go else ("persistence",)
                 entries[key] = (None, score(go, reasons, tip=tip * 10_000, net=slot * 10 + i))
             live[key] = entries[key]
@@ -387,9 +387,10 @@ def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
 ) -> None:
     """Told only the keys that came or went since its last call (``moved``, as the
     opportunity book logs them: a superset, with keys that went and came back between
-    two calls), the book holds what comparing every live cycle gives. The log is the
-    opportunity book's own: its ``put`` and ``drop`` (``take_moved``)."""
-    whole, told = RivalBook(), RivalBook()
+    two calls), the book holds what comparing every live cycle gives; told also the
+    opportunity book's GO keys, it finds the same first GOs. The log and the GO keys are
+    the opportunity book's own: its ``put`` and ``drop`` (``take_moved``, ``go``)."""
+    whole, told, fast = RivalBook(), RivalBook(), RivalBook()
     opps = OpportunityBook()
     slot = 10
     for what, price, go, flicker in steps:
@@ -401,14 +402,17 @@ def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
                 opps.drop(key) if key in opps.live else opps.put(key, None, sc)  # type: ignore[arg-type]
             if w == "gone":
                 opps.drop(key)
-            elif w == "new" or key not in opps.live:
+            elif w in ("new", "again") or key not in opps.live:
                 opps.put(key, None, sc)  # type: ignore[arg-type]
+        assert opps.go == {k for k, (_o, sc) in opps.live.items() if sc.go}
+        moved = opps.take_moved()
         whole.observe(slot, opps.live, price)
-        told.observe(slot, opps.live, price, opps.take_moved())
-        assert told._not_go == whole._not_go
-        assert {k: _fields(h) for k, h in told._held.items()} == {
-            k: _fields(h) for k, h in whole._held.items()
-        }
+        told.observe(slot, opps.live, price, moved)
+        fast.observe(slot, opps.live, price, moved, opps.go)
+        held = {k: _fields(h) for k, h in whole._held.items()}
+        assert told._not_go == whole._not_go == fast._not_go
+        assert {k: _fields(h) for k, h in told._held.items()} == held
+        assert {k: _fields(h) for k, h in fast._held.items()} == held
 
 
 def _fields(h: Any) -> tuple[Any, ...]:
@@ -437,3 +441,4 @@ def test_an_engine_built_again_sets_every_cycle_the_rivals_held_against_the_new_
     s.slot = 12
     s.observed.turned([])
     assert [s.rivals._held[k].live for k in keys] == [False, False, True]
+
