@@ -143,6 +143,7 @@ class Turn:
     async def _yield(self) -> None:
         self.slices_yielded += 1
         await asyncio.sleep(0)
+        self.host.rivals.release()  # a slice of what the last report let go
 
     def begin(self, now_ns: int) -> None:
         """What a live turn does before it evaluates: at most every

@@ -442,3 +442,35 @@ def test_an_engine_built_again_sets_every_cycle_the_rivals_held_against_the_new_
     s.observed.turned([])
     assert [s.rivals._held[k].live for k in keys] == [False, False, True]
 
+
+class _Opp:
+    """An opportunity the test can watch being freed (a weak reference to it)."""
+
+
+def test_what_the_report_let_go_is_freed_a_slice_at_a_time() -> None:
+    """Each observe keeps the live entries it saw and lets go of the last call's: the
+    entries scored again or dropped since (the last reference to their opportunities)
+    are freed by ``release``, at most its slice a call, never all in the report's step;
+    and past two calls' worth the oldest goes whole, so nothing is held without bound."""
+    import weakref
+
+    book = RivalBook()
+    keys = [(SOL, (f"P{i}", f"Q{i}")) for i in range(10)]
+    first = [_Opp() for _ in keys]
+    book.observe(1, {k: (o, score(False)) for k, o in zip(keys, first, strict=True)}, 0)
+    alive = [weakref.ref(o) for o in first]
+    del first
+    book.observe(2, {k: (_Opp(), score(False)) for k in keys[:4]}, 0)  # six gone, all new
+    assert all(r() is not None for r in alive)  # the report let go of them: none freed yet
+    assert book.release(3) == 7
+    assert sum(r() is None for r in alive) == 3
+    assert book.release() == 0
+    assert all(r() is None for r in alive)
+    # unreleased, at most DYING_MOST copies wait: the oldest is freed whole
+    held = [_Opp() for _ in range(3)]
+    for slot, o in enumerate(held, start=3):
+        book.observe(slot, {keys[0]: (o, score(False))}, 0)
+    refs = [weakref.ref(o) for o in held]
+    del held, o
+    book.observe(6, {}, 0)
+    assert [r() is None for r in refs] == [True, False, False]
