@@ -201,3 +201,35 @@ async def test_an_update_takes_back_what_the_window_has_not_sent(rust: Any, tran
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 300)), min_size=len(SUBS), max_size=len(SUBS)),
+    st.integers(0, 300),
+)
+def test_the_quiet_count_is_the_account_and_logs_subscriptions_silent_that_long(
+    seen: list[int | None], now_s: int
+) -> None:
+    """The watchdog's count of quiet subscriptions (one pass every sixteenth of
+    ``quiet_after_s``) is the active subscriptions other than the slot pulse whose last
+    message (or, never heard from, the connection's start) is older than
+    ``quiet_after_s``: what looking at every subscription's method says."""
+    counters = HealthCounters(0, "t", "")
+    w = PubSubWorker(0, "ws://127.0.0.1:1", SUBS, None, counters)  # type: ignore[arg-type]
+    ns, started = 1_000_000_000, 10 * 1_000_000_000
+    for i, (sub, t) in enumerate(zip(SUBS, seen, strict=True)):
+        sid, rid = 500 + i, w.book.next_id
+        w.book.subscribe(sub)
+        w.book.answered(Response(rid, sid))
+        if sub.method == "slotSubscribe":
+            w._pulse_ids.add(sid)
+        if t is not None:
+            w.last_seen[sid] = t * ns
+    now = now_s * ns
+    limit = w.config.quiet_after_s * ns
+    want = sum(
+        1
+        for sid, sub in w.book.active.items()
+        if sub.method != "slotSubscribe" and now - w.last_seen.get(sid, started) > limit
+    )
+    assert w._quiet(now, started) == want
