@@ -773,6 +773,7 @@ class FeedPool:
             self.ingest,
             read,
             watched=lambda: self.watched()[0],
+            watched_set=lambda: self.watched()[1],
             pools=lambda: self.pool_accounts,
             pools_version=lambda: self._accounts_gen,
             absent=self._or_zeroed,
