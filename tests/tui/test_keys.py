@@ -305,3 +305,26 @@ async def test_r_without_a_journal_says_so(tmp_path: Path) -> None:
         assert isinstance(picker, SessionPicker) and "no journal" in picker.error
         await pilot.press("escape")
         assert isinstance(app.screen, LiveScreen)
+
+
+async def test_a_frame_reads_the_snapshot_and_shows_it_a_step_later() -> None:
+    """The frame interval's redraw is two steps of the event loop: the source's snapshot
+    read (built, after a turn) in one, the panels shown from that snapshot in the next,
+    so a key pressed meanwhile waits for one of them, not both."""
+    async with on_staged((120, 40)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        shown: list[Any] = []
+        redraw = screen.redraw
+
+        def spy(every: bool = True, snap: Any = None) -> None:
+            shown.append(snap)
+            redraw(every, snap)
+
+        screen.redraw = spy  # type: ignore[method-assign]
+        frames, n = screen.frames, len(shown)
+        screen._tick()
+        assert screen.frames == frames and len(shown) == n  # read; nothing shown yet
+        await pilot.pause()
+        assert len(shown) > n and shown[n] is not None  # shown from what was read
+        assert screen.frames > frames
