@@ -71,12 +71,17 @@ GC_EVERY_S = 0.1  # the garbage collector's own turn of the loop, this often
 # frees little. There (``bench.ui``, 30 s, a theme switch a second) 2 full passes walked
 # 136,000-181,000 objects in 88-148 ms and freed 12,000-34,000 (the virtual nodes Textual
 # makes for component styles at each restyle, older than a middle pass; 0-3,900 a middle
-# pass, with the sockets of reconnects). Middle passes stay at Python's pace: spaced ten
-# times wider they walked three times as much each (120-128 ms; what lives 1-10 s, the
-# live cycles' records, stayed in their generation). What outlives a middle pass waits
-# for the next full one, ~100 s.
-MIDDLE_EVERY = 10  # young passes before a middle one (Python's: 10)
-FULL_EVERY = 100  # middle passes before a full one (Python's: 10)
+# pass, with the sockets of reconnects). Middle passes come three times as often as
+# Python's: each walks what outlived the young passes since the last one (at 3,000 pools
+# and 5 endpoints the live cycles' records, the feeds' subscription sets remade as they
+# move), so spaced at Python's ten it held the loop for 81 ms at its median (117 at most,
+# 151 passes in 5 minutes of ``bench.ui``), and at three for 31 (76; 436 passes): about
+# the same CPU in all, in holds a third as long (spaced ten times wider than Python's,
+# they walked three times as much each: 120-128 ms). A full pass comes as often as
+# before (FULL_EVERY: a thousand young passes, ~100 s). What outlives a middle pass
+# waits for it.
+MIDDLE_EVERY = 3  # young passes before a middle one (Python's: 10)
+FULL_EVERY = 333  # middle passes before a full one (Python's: 10)
 _python_thresholds: list[tuple[int, int, int]] = []  # what restore_gc puts back
 
 
