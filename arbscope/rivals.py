@@ -111,8 +111,9 @@ class _Held:
     # what its last score is read from, when asked (``verdict``, ``priority`` and
     # ``net_profit``: a rival on its pools, a few a second, where ~12,000 cycles are live
     # each tick): while live, the entry the last observe saw (the shared cell's
-    # ``entries``); once gone, what was read of it then (``said``)
-    said: _Said | None
+    # ``entries``); once gone, its last score (``said``: the engine's at first, what is
+    # read of it, a :class:`_Said`, once ``RivalBook.release`` got to it)
+    said: Any
     price: _Price
     cu_limit: int = 200_000
     traded: int | None = None  # the slot one of our orders on it was decided in this run
@@ -386,6 +387,9 @@ class RivalBook:
         # one whole held the turn's report for 40-60 ms at 3,000 pools, where most of
         # the ~35,000 entries were the last reference to an opportunity scored since
         self._dying: deque[dict[OppKey, tuple[Any, Any]]] = deque()
+        # the cycles gone since release() last read their scores into a _Said (each
+        # read is ~1.5 µs of the engine's getters: thousands in a report at 3,000 pools)
+        self._unsaid: deque[_Held] = deque()
         # the live cycles not GO yet in their current run (``first_go`` None): what each
         # observe looks at for a first GO, not every live cycle
         self._not_go: set[OppKey] = set()
@@ -443,10 +447,14 @@ class RivalBook:
         if gone:
             was = _Price(last_price)  # (the price they were live with at the last call)
             not_go.difference_update(gone)
+            unsaid = self._unsaid
+            if unsaid:  # what release() did not get to since the last call: read now
+                self._say(len(unsaid))
             for key in gone:
                 h = held[key]
                 h.live, h.last, h.price = False, last_slot, was  # (live last at the last call)
-                h.said = _Said.of(old[key][1])  # (its score is final: what is read of it, kept)
+                h.said = old[key][1]  # (its score is final: read into a _Said by release)
+                unsaid.append(h)
         for key in came:
             back = held.get(key)
             if back is None:
@@ -483,7 +491,10 @@ class RivalBook:
         """Free up to ``most`` of the live entries the last observes replaced (their
         opportunities and scores, where no one else holds them: what the opportunity
         book scored again since, or dropped); how many are left. The turn calls it at
-        each of its steps, so no one step frees a whole turn's worth."""
+        each of its steps, so no one step frees a whole turn's worth. First, the scores of
+        the cycles gone since are read into what the book keeps of them (a
+        :class:`_Said`), and the engine's let go."""
+        most = self._say(most)
         dying = self._dying
         while dying and most > 0:
             d = dying[0]
@@ -494,7 +505,18 @@ class RivalBook:
             most -= n
             if not d:
                 dying.popleft()
-        return sum(map(len, dying))
+        return len(self._unsaid) + sum(map(len, dying))
+
+    def _say(self, most: int) -> int:
+        """Read up to ``most`` gone cycles' scores into a :class:`_Said`, oldest first;
+        what is left of ``most``."""
+        unsaid = self._unsaid
+        while unsaid and most > 0:
+            h = unsaid.popleft()
+            most -= 1
+            if h.said is not None and type(h.said) is not _Said:
+                h.said = _Said.of(h.said)  # (gone still: its engine score let go)
+        return most
 
     def _forget(self, before: int) -> None:
         """Drop the cycles not held since ``before`` (older than any rival still in the

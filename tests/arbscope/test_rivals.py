@@ -450,8 +450,9 @@ class _Opp:
 def test_what_the_report_let_go_is_freed_a_slice_at_a_time() -> None:
     """Each observe keeps the live entries it saw and lets go of the last call's: the
     entries scored again or dropped since (the last reference to their opportunities)
-    are freed by ``release``, at most its slice a call, never all in the report's step;
-    and past two calls' worth the oldest goes whole, so nothing is held without bound."""
+    are freed by ``release``, at most its slice a call, never all in the report's step,
+    after the gone cycles' scores are read into what the book keeps of them; and past
+    two calls' worth the oldest goes whole, so nothing is held without bound."""
     import weakref
 
     book = RivalBook()
@@ -462,6 +463,12 @@ def test_what_the_report_let_go_is_freed_a_slice_at_a_time() -> None:
     del first
     book.observe(2, {k: (_Opp(), score(False)) for k in keys[:4]}, 0)  # six gone, all new
     assert all(r() is not None for r in alive)  # the report let go of them: none freed yet
+    gone = [book._held[k] for k in keys[4:]]
+    assert all(h.said is not None and type(h.said).__name__ != "_Said" for h in gone)
+    assert book.release(6) == 10  # first the six gone cycles' scores read, nothing freed
+    assert all(type(h.said).__name__ == "_Said" for h in gone)
+    assert [h.verdict for h in gone] == ["no-go"] * 6  # (score(False): no reasons)
+    assert all(r() is not None for r in alive)
     assert book.release(3) == 7
     assert sum(r() is None for r in alive) == 3
     assert book.release() == 0
