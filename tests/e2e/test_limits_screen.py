@@ -85,8 +85,11 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
             assert s.health.server is not None
             # a scrape whose count of the capped endpoint's uncovered accounts is the one
             # the watched set says as it was answered, with the full endpoint covering
-            # everything (the set moves between scrapes: a tick array that follows a price
-            # is uncovered everywhere until its subscriptions are confirmed)
+            # everything and so no pool uncovered (the set moves between scrapes: a tick
+            # array that follows a price is uncovered everywhere until its subscriptions
+            # are confirmed; and the pools no endpoint covers are looked at once a second,
+            # at a turn's start, the endpoints' accounts at the scrape, so one scrape can
+            # hold a pool uncovered a moment ago beside endpoints that cover it now)
             async with asyncio.timeout(60.0):
                 while True:
                     metrics = await _get(s.health.server.url + "/metrics")
@@ -94,6 +97,7 @@ async def test_rate_limits_and_caps_ride_out_and_show_on_screen_and_in_metrics()
                     if (
                         f'uncovered_accounts{{endpoint="capped"}} {now}.0' in metrics
                         and 'uncovered_accounts{endpoint="full"} 0.0' in metrics
+                        and "arbscope_pools_uncovered 0.0" in metrics
                     ):
                         break
                     await pilot.pause(0.02)
