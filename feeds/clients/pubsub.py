@@ -77,6 +77,7 @@ from .ingest import IngestCalls
 from .ratelimit import RateGate, retry_after_seconds
 from .tls import DEFAULT_MAX_FRAME_BYTES, FRAME_HINT, tls_problem
 from .transport import (
+    READ_SLICE_S,
     TRANSPORTS,
     Closed,
     Connection,
@@ -127,6 +128,7 @@ class WorkerConfig:
     transport: str = field(default_factory=default_transport)
     grpc_client: str = "native"
     subscribe_window: int = SUBSCRIBE_WINDOW  # subscribe requests unanswered at most
+    read_slice_s: float = READ_SLICE_S  # messages handled in one loop step at most this long
 
     def __post_init__(self) -> None:
         if self.subscribe_window < 1:
@@ -230,7 +232,9 @@ class PubSubWorker:
                     await asyncio.wait_for(self._stopping.wait(), self.gate.remaining())
                 continue
             try:
-                opts = Options(c.open_timeout_s, c.heartbeat_s, c.max_frame_bytes, c.ca_file)
+                opts = Options(
+                    c.open_timeout_s, c.heartbeat_s, c.max_frame_bytes, c.ca_file, c.read_slice_s
+                )
                 async with connect(c.transport, self.url, opts) as ws:
                     if self._stopping.is_set():  # stopped while connecting: never stream
                         break

@@ -27,10 +27,16 @@ Both transports behave the same towards the worker:
   for up to :data:`BEHIND_PINGS` heartbeats in a row; a late pong that comes counts);
 - :meth:`Connection.send` on a closed connection raises :class:`Closed`.
 
-The event loop gets a turn at least every :data:`YIELD_EVERY` messages with websockets
-(whose ``recv`` returns without suspending while messages are buffered) and after every
-socket read with picows, which hands over every message of a read before it returns (35
-on average in the bench's floods, at most about a thousand: ~10 ms).
+The event loop gets a turn at least every ``read_slice_s`` of message handling
+(:data:`READ_SLICE_S`), over both libraries. websockets' ``recv`` returns without
+suspending while messages are buffered: the stream yields once the slice is spent.
+picows hands over every message of a socket read before it returns, and a read after
+the loop was held brings all that waited (thousands of messages at 3,000 pools: over
+100 ms of handling in one step): the messages past the slice are copied, in order, into
+a backlog handled a slice per loop step, and the socket is not read meanwhile (the
+endpoint's stream waits in TCP, not in our memory). A message is handed over in the
+order it came either way, and every one that came before a close is handed over before
+:class:`Closed` is raised.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -51,7 +58,9 @@ if TYPE_CHECKING:  # imported where used: either library may be the one installe
 TRANSPORTS = ("picows", "websockets")
 CLOSE_TIMEOUT_S = 1.0  # our close: how long the endpoint's echo is waited for
 KEEPALIVE_REASON = "keepalive ping timeout"  # websockets' own wording (RFC 6455 1011)
-YIELD_EVERY = 32  # websockets: messages handled before the loop is given a turn
+# handling messages for this long in one step of the loop, the stream gives the loop a
+# turn (keys, redraws, the other endpoints' reads) before the next
+READ_SLICE_S = 0.004
 # heartbeats in a row whose pong is missing while the peer's messages still arrive (its
 # pong behind them: a reader behind a live peer) before the connection is judged dead
 BEHIND_PINGS = 3
@@ -145,6 +154,7 @@ class Options:
     heartbeat_s: float
     max_frame_bytes: int
     ca_file: str | None = None
+    read_slice_s: float = READ_SLICE_S
 
 
 def default_transport() -> str:
@@ -170,23 +180,24 @@ def connect(
 
 # ---------------------------------------------------------------- websockets
 class _WsConnection:
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, slice_s: float) -> None:
         self.ws = ws
         self.messages = 0  # received so far (the heartbeat's evidence of a live peer)
+        self.slice_ns = int(slice_s * 1e9)
 
     async def stream(self, on_message: Handler, outbox: list[str]) -> None:
-        recv, send = self.ws.recv, self.ws.send
-        burst = 0
+        recv, send, clock, slice_ns = self.ws.recv, self.ws.send, time.monotonic_ns, self.slice_ns
+        started = clock()
         try:
             while True:
                 raw = await recv(decode=False)
                 self.messages += 1
-                burst += 1
-                if burst >= YIELD_EVERY:
+                now = clock()
+                if now - started >= slice_ns:
                     # recv() returns without suspending while messages are buffered:
                     # give the loop (keys, redraws, the other endpoints) a turn
-                    burst = 0
                     await asyncio.sleep(0)
+                    started = clock()
                 on_message(raw)
                 while outbox:
                     await send(outbox.pop(0))
@@ -241,7 +252,7 @@ async def _websockets(url: str, opts: Options) -> AsyncIterator[Connection]:
         )
     except InvalidStatus as exc:
         raise HandshakeRefused(exc.response.status_code, exc.response.headers) from exc
-    conn = _WsConnection(ws)
+    conn = _WsConnection(ws, opts.read_slice_s)
     beat = asyncio.get_running_loop().create_task(_ws_beat(ws, opts.heartbeat_s, conn))
     try:
         yield conn
@@ -290,7 +301,10 @@ async def _ws_beat(ws: ClientConnection, every: float, conn: _WsConnection) -> N
 class _PicowsConnection:
     """picows parses every frame of a socket read in C and calls the listener's
     ``on_ws_frame`` with each, which hands the message to the worker's ``on_message``
-    right there (a memoryview into picows' read buffer: no copy)."""
+    right there (a memoryview into picows' read buffer: no copy) until the read has
+    been handled for ``read_slice_s``; the rest of the read is kept (copies) in
+    :attr:`backlog`, handled a slice per loop step by :meth:`drain` with the socket's
+    reading paused."""
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
@@ -308,6 +322,11 @@ class _PicowsConnection:
         self.gone = asyncio.Event()  # the socket is closed
         self.fragments: list[bytes] = []  # a fragmented message so far
         self.fragments_size = 0
+        self.slice_ns = int(opts.read_slice_s * 1e9)
+        self.read_started = 0  # when this socket read's first frame came (0: between reads)
+        self.backlog: deque[bytes] = deque()  # messages past a slice, to hand over in order
+        self.drained = asyncio.Event()  # the backlog is empty
+        self.drained.set()
 
     # the listener's side (called by picows, on the loop)
     def closing(self) -> Closed:
@@ -347,6 +366,52 @@ class _PicowsConnection:
         self.on_message = _dropped
         self.refuse(1011, "internal error")
 
+    def spent(self, last_in_buffer: bool) -> bool:
+        """Whether this socket read has been handled for its slice (called once per
+        frame; ``last_in_buffer``: the read's last frame, after which a new read starts)."""
+        now = time.monotonic_ns()
+        if not self.read_started:
+            self.read_started = now
+        spent = now - self.read_started >= self.slice_ns
+        if last_in_buffer:
+            self.read_started = 0
+        return spent
+
+    def defer(self, payload: Message) -> None:
+        """Keep ``payload`` (a copy) behind the backlog; the first one pauses reading and
+        asks the loop for :meth:`drain`."""
+        self.backlog.append(bytes(payload))
+        if self.drained.is_set():
+            self.drained.clear()
+            t = self.transport
+            assert t is not None
+            t.underlying_transport.pause_reading()
+            asyncio.get_running_loop().call_soon(self.drain)
+
+    def drain(self) -> None:
+        """Hand over the backlog for a slice (one message at least), then give the loop a
+        turn: again while some is left, else resume reading."""
+        backlog, handle, clock = self.backlog, self.on_message, time.monotonic_ns
+        started = clock()
+        while backlog and handle is not None:
+            try:
+                handle(backlog.popleft())
+                if self.outbox:
+                    self.flush()
+            except Exception as exc:  # the worker's bug: it ends the connection
+                self.fail(exc)
+                break
+            if clock() - started >= self.slice_ns:
+                break
+        if backlog and self.on_message is not _dropped and self.on_message is not None:
+            asyncio.get_running_loop().call_soon(self.drain)
+            return
+        backlog.clear()  # (the stream stopped or failed: nothing more is handed over)
+        self.drained.set()
+        t = self.transport
+        if t is not None and not t.is_disconnected:
+            t.underlying_transport.resume_reading()
+
     def flush(self) -> None:
         """Send what ``on_message`` left in the outbox (picows sends without waiting)."""
         from picows import WSMsgType
@@ -371,6 +436,7 @@ class _PicowsConnection:
             if self.closed is None:
                 self.on_message = on_message
                 await self.gone.wait()  # the watchdog bounds it: a stall closes the socket
+            await self.drained.wait()  # what came before the close is handed over first
         finally:
             self.on_message = _dropped  # nothing reaches a worker that stopped streaming
         if self.failed is not None:
@@ -499,6 +565,7 @@ def _listener(conn: _PicowsConnection) -> WSListener:
             conn.transport = transport
 
         def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            spent = conn.spent(frame.last_in_buffer)
             kind = frame.msg_type
             if transport.is_close_frame_sent and kind != CLOSE:
                 # closing (ours, or picows' refusal of a frame over the limit, whose
@@ -530,6 +597,9 @@ def _listener(conn: _PicowsConnection) -> WSListener:
             handle = conn.on_message
             if handle is None:  # before stream(): kept (a copy) until it starts
                 conn.early.append(bytes(payload))
+                return
+            if spent or conn.backlog:
+                conn.defer(payload)  # this read's slice is spent: the loop's turn first
                 return
             try:
                 handle(payload)

@@ -69,6 +69,20 @@ async def ws_server(handler: Callable[[ServerConnection], Awaitable[None]]) -> A
         yield f"ws://127.0.0.1:{port}/"
 
 
+def server_frame(payload: bytes | str, opcode: int = 0x1, fin: bool = True) -> bytes:
+    """One unmasked frame, as a server sends it (RFC 6455 §5.2)."""
+    data = payload.encode() if isinstance(payload, str) else payload
+    n = len(data)
+    head = bytes((opcode | (0x80 if fin else 0),))
+    if n < 126:
+        head += bytes((n,))
+    elif n < 1 << 16:
+        head += bytes((126,)) + struct.pack("!H", n)
+    else:
+        head += bytes((127,)) + struct.pack("!Q", n)
+    return head + data
+
+
 class RawPeer:
     """One client connection of :func:`raw_ws_server`, after the upgrade: frames read
     (unmasked) and written exactly as asked, nothing answered on its own."""
@@ -90,16 +104,12 @@ class RawPeer:
 
     async def send(self, payload: bytes | str, opcode: int = 0x1, fin: bool = True) -> None:
         """One unmasked frame (server to client)."""
-        data = payload.encode() if isinstance(payload, str) else payload
-        n = len(data)
-        head = bytes((opcode | (0x80 if fin else 0),))
-        if n < 126:
-            head += bytes((n,))
-        elif n < 1 << 16:
-            head += bytes((126,)) + struct.pack("!H", n)
-        else:
-            head += bytes((127,)) + struct.pack("!Q", n)
-        self.writer.write(head + data)
+        self.writer.write(server_frame(payload, opcode, fin))
+        await self.writer.drain()
+
+    async def send_at_once(self, frames: list[bytes]) -> None:
+        """Frames (:func:`server_frame`) in one write: the client reads them together."""
+        self.writer.write(b"".join(frames))
         await self.writer.drain()
 
     async def request(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from arbscope import sources
 from arbscope.session import RecordSettings
 from feeds import health as feeds_health
 from feeds.clients import rpc as rpc_module
+from feeds.clients import transport as transport_module
 from feeds.clients.pool import Endpoint, FeedPool
 from feeds.clients.pubsub import PubSubWorker, WorkerConfig
 from feeds.clients.rpc import RpcClient, RpcError
@@ -42,6 +43,7 @@ from tests.support.hostile import (
     answer_subscriptions,
     http_server,
     raw_ws_server,
+    server_frame,
     slot_notification,
     until,
     ws_server,
@@ -298,6 +300,79 @@ async def test_a_pong_behind_a_stream_of_messages_keeps_the_connection(
             await until(lambda: pings >= 5 or counters.reconnects >= 1)
     assert counters.reconnects == 0 and worker.connects == 1, counters.last_error
     assert counters.messages > pings
+
+
+class _Handed:
+    """The engine's ingest, noting the slot of each message handed to it and the turns
+    the event loop takes after each (a callback each message asks the loop for)."""
+
+    def __init__(self, eng: types.ModuleType) -> None:
+        self.inner: Any = _ingest(eng)
+        self.log: list[object] = []
+        self.reading: list[bool] = []  # picows: whether the socket was read meanwhile
+        self.worker: PubSubWorker | None = None
+
+    def frame(self, ep: int, raw: bytes | memoryview, now: int) -> int:
+        msg = json.loads(bytes(raw))
+        self.log.append(msg.get("params", {}).get("result", {}).get("slot"))
+        asyncio.get_running_loop().call_soon(self.log.append, "turn")
+        ws = self.worker._ws if self.worker is not None else None
+        if isinstance(ws, transport_module._PicowsConnection) and ws.transport is not None:
+            self.reading.append(ws.transport.underlying_transport.is_reading())
+        return int(self.inner.frame(ep, raw, now))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_read_of_many_messages_is_handed_over_in_order_a_slice_per_loop_step(
+    eng: types.ModuleType, transport: str
+) -> None:
+    """Messages that came in one socket read (a backlog after the loop was held) are
+    handed over for ``read_slice_s`` at a time, the loop taking its turn (keys, redraws,
+    the other endpoints) between slices — with a slice of nothing, a turn after every
+    message —, in the order they came; the endpoint's close behind them is raised only
+    once every one before it was handed over."""
+    n = 40
+    first = 5_001
+
+    async def server(peer: RawPeer) -> None:
+        req = await peer.request()
+        await peer.send(ack(req, 100))
+        burst = [server_frame(slot_notification(100, first + i)) for i in range(n)]
+        await peer.send_at_once([*burst, server_frame(bytes((0x0F, 0xA0)) + b"bye", opcode=0x8)])
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            while (await peer.recv())[0] != 0x8:  # until the client echoes the close
+                pass
+
+    ing = _Handed(eng)
+    cfg = WorkerConfig(
+        backoff_min_s=5.0,
+        backoff_max_s=5.0,
+        stale_after_s=30.0,
+        transport=transport,
+        read_slice_s=0.0,
+    )
+    async with raw_ws_server(server) as url:
+        counters = HealthCounters(0, "burst", url)
+        worker = PubSubWorker(0, url, [slot_subscription()], ing, counters, cfg)  # type: ignore[arg-type]
+        ing.worker = worker
+        task = asyncio.create_task(worker.run())
+        try:
+            await until(lambda: counters.reconnects >= 1)
+            if transport == "picows":  # the backlog handed over with the socket not read
+                assert ing.reading.count(False) >= n - 1, ing.reading
+            slots = [s for s in ing.log if isinstance(s, int)]
+            # every message before the close, in order, before the close was raised
+            assert slots == list(range(first, first + n))
+            assert "closed by the endpoint (4000" in counters.last_error
+            # the loop turned between every two of them (one read brought them all)
+            at = [i for i, s in enumerate(ing.log) if isinstance(s, int)]
+            between = [ing.log[a + 1 : b] for a, b in itertools.pairwise(at)]
+            assert all("turn" in step for step in between), ing.log
+        finally:
+            await worker.stop()
+            await asyncio.wait_for(task, 30)
 
 
 @pytest.mark.parametrize(
