@@ -373,7 +373,7 @@ def test_observe_skips_only_what_did_not_change(
                 "net_profit": h.net_profit,
                 **({} if h.live else {"last": h.last}),
             }
-            for k, h in book._held.items()
+            for k, h in book.held().items()
         }
         want = {
             k: {f: v for f, v in h.items() if f != "last" or not h["live"]} for k, h in ref.items()
@@ -381,16 +381,18 @@ def test_observe_skips_only_what_did_not_change(
         assert got == want
 
 
-@given(_steps(st.sets(st.integers(0, 4))))
+@given(_steps(st.sets(st.integers(0, 4))), st.lists(st.integers(0, 3), min_size=1))
 def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
-    steps: list[tuple[list[str], int, bool, set[int]]],
+    steps: list[tuple[list[str], int, bool, set[int]]], releases: list[int]
 ) -> None:
     """Told only the keys that came or went since its last call (``moved``, as the
     opportunity book logs them: a superset, with keys that went and came back between
     two calls), the book holds what comparing every live cycle gives; told also the
     opportunity book's GO keys, it finds the same first GOs. The log and the GO keys are
-    the opportunity book's own: its ``put`` and ``drop`` (``take_moved``, ``go``)."""
-    whole, told, fast = RivalBook(), RivalBook(), RivalBook()
+    the opportunity book's own: its ``put`` and ``drop`` (``take_moved``, ``go``).
+    A fourth book, read only at the end, makes what came a few at a time between calls
+    (``release``) and is told of trades meanwhile: it ends holding the same."""
+    whole, told, fast, lazy = RivalBook(), RivalBook(), RivalBook(), RivalBook()
     opps = OpportunityBook()
     slot = 10
     for what, price, go, flicker in steps:
@@ -409,10 +411,18 @@ def test_observe_told_what_came_and_went_holds_what_comparing_all_holds(
         whole.observe(slot, opps.live, price)
         told.observe(slot, opps.live, price, moved)
         fast.observe(slot, opps.live, price, moved, opps.go)
-        held = {k: _fields(h) for k, h in whole._held.items()}
-        assert told._not_go == whole._not_go == fast._not_go
-        assert {k: _fields(h) for k, h in told._held.items()} == held
-        assert {k: _fields(h) for k, h in fast._held.items()} == held
+        lazy.observe(slot, opps.live, price, moved, opps.go)
+        lazy.release(releases[slot % len(releases)])
+        for i in sorted(flicker)[:1]:  # one of ours decided on it
+            for book in (whole, told, fast, lazy):
+                book.traded([f"P{i}", f"Q{i}"], SOL, slot)
+        held = {k: _fields(h) for k, h in whole.held().items()}
+        assert told._not_go == whole._not_go == fast._not_go == lazy._not_go
+        assert {k: _fields(h) for k, h in told.held().items()} == held
+        assert {k: _fields(h) for k, h in fast.held().items()} == held
+    assert {k: _fields(h) for k, h in lazy.held().items()} == {
+        k: _fields(h) for k, h in whole.held().items()
+    }
 
 
 def _fields(h: Any) -> tuple[Any, ...]:
@@ -435,12 +445,12 @@ def test_an_engine_built_again_sets_every_cycle_the_rivals_held_against_the_new_
     s.slot = 11
     s.ev.book.drop(keys[0])
     s.observed.turned([])
-    assert [s.rivals._held[k].live for k in keys] == [False, True, True]
+    assert [s.rivals.held()[k].live for k in keys] == [False, True, True]
     s.setup_engine()  # a new book: nothing live in it
     s.ev.book.put(keys[2], None, score(True))  # type: ignore[arg-type]
     s.slot = 12
     s.observed.turned([])
-    assert [s.rivals._held[k].live for k in keys] == [False, False, True]
+    assert [s.rivals.held()[k].live for k in keys] == [False, False, True]
 
 
 class _Opp:
@@ -463,7 +473,7 @@ def test_what_the_report_let_go_is_freed_a_slice_at_a_time() -> None:
     del first
     book.observe(2, {k: (_Opp(), score(False)) for k in keys[:4]}, 0)  # six gone, all new
     assert all(r() is not None for r in alive)  # the report let go of them: none freed yet
-    gone = [book._held[k] for k in keys[4:]]
+    gone = [book.held()[k] for k in keys[4:]]
     assert all(h.said is not None and type(h.said).__name__ != "_Said" for h in gone)
     assert book.release(6) == 10  # first the six gone cycles' scores read, nothing freed
     assert all(type(h.said).__name__ == "_Said" for h in gone)
