@@ -426,8 +426,10 @@ class RivalBook:
         nested tuple again, ~0.1 µs; a turn at 3,000 pools looked up each of ~15,000
         twice): the live entries are copied as they are (one C-level copy, which a live
         cycle's score is read from when a rival lands on its pools, a few a second), the
-        cycles that appeared or went are found among ``moved``, and a first GO is looked
-        for only among the live cycles not GO yet in their run.
+        cycles that appeared or went are found among ``moved`` by set differences (which
+        reuse the hashes the sets and dicts keep: 1.5 ms for 12,700 moved, where a lookup
+        of each took 5.5), and a first GO is looked for only among the live cycles not GO
+        yet in their run. What came is made a slice a step (:meth:`release`).
 
         ``moved``: the keys that came into ``live`` or left it since the last call
         (``OpportunityBook.take_moved``, a superset of what differs): only they are set
@@ -449,9 +451,11 @@ class RivalBook:
         if moved is None:
             gone = set(old).difference(seen) if old else ()
             came = set(seen).difference(old) if len(seen) != len(old) or gone else ()
-        else:
-            gone = [key for key in moved if key in old and key not in seen]
-            came = [key for key in moved if key in seen and key not in old]
+        else:  # set operations: each key's hash kept by the set, none hashed again
+            m = moved if isinstance(moved, (set, frozenset)) else set(moved)
+            out = m.difference(seen)
+            gone = out.difference(out.difference(old))  # out of it now, in it before
+            came = m.difference(out).difference(old)  # in it now, not before
         if gone:
             was = _Price(last_price)  # (the price they were live with at the last call)
             not_go.difference_update(gone)
