@@ -554,8 +554,9 @@ class LoopHolds:
             self.steps.append((self._gc_wall, w, c, f"(gc {info['generation']})"))
 
     @staticmethod
-    def _name(h: asyncio.Handle) -> str:
-        cb = getattr(h, "_callback", None)
+    def _name(cb: object) -> str:
+        """A step's name, from the callback its handle held when it began (a handle that
+        cancels itself as it runs, asyncio.timeout's, holds None after)."""
         owner = getattr(cb, "__self__", None)
         if isinstance(owner, asyncio.Task):
             coro = owner.get_coro()
@@ -568,8 +569,8 @@ class LoopHolds:
         return str(getattr(cb, "__qualname__", cb))
 
     @staticmethod
-    def _suspended_at(h: asyncio.Handle) -> str:
-        owner = getattr(getattr(h, "_callback", None), "__self__", None)
+    def _suspended_at(cb: object) -> str:
+        owner = getattr(cb, "__self__", None)
         if not isinstance(owner, asyncio.Task):
             return ""
         places: list[str] = []
@@ -592,6 +593,7 @@ class LoopHolds:
         step = self._step
 
         def run(h: asyncio.Handle) -> None:
+            cb = h._callback  # type: ignore[attr-defined]  # (a handle may cancel itself)
             c0, w0 = thread_time(), perf()
             step[0] = w0
             orig(h)
@@ -600,13 +602,13 @@ class LoopHolds:
             cpu.append(c)
             wall.append(w)
             if w > 0.001:
-                steps.append((w0, w, c, name(h)))
+                steps.append((w0, w, c, name(cb)))
             if c > 0.005:
-                n = name(h)
+                n = name(cb)
                 if c > worst.get(n, 0.0):
                     worst[n] = c
                     if c > 0.020:  # where the step ended (a long one's next await)
-                        where[n] = self._suspended_at(h)
+                        where[n] = self._suspended_at(cb)
 
         asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
         gc.callbacks.append(self._on_gc)
