@@ -33,8 +33,9 @@ suspending while messages are buffered: the stream yields once the slice is spen
 picows hands over every message of a socket read before it returns, and a read after
 the loop was held brings all that waited (thousands of messages at 3,000 pools: over
 100 ms of handling in one step): the messages past the slice are copied, in order, into
-a backlog handled a slice per loop step, and the socket is not read meanwhile (the
-endpoint's stream waits in TCP, not in our memory). A message is handed over in the
+a backlog handled a slice per loop step; past :data:`BACKLOG_BYTES` of it the socket
+is not read until it drains (the endpoint's stream then waits in TCP, not in our
+memory). A message is handed over in the
 order it came either way, and every one that came before a close is handed over before
 :class:`Closed` is raised.
 """
@@ -61,6 +62,11 @@ KEEPALIVE_REASON = "keepalive ping timeout"  # websockets' own wording (RFC 6455
 # handling messages for this long in one step of the loop, the stream gives the loop a
 # turn (keys, redraws, the other endpoints' reads) before the next
 READ_SLICE_S = 0.004
+# picows: a backlog of messages past a slice this large stops the socket's reading until it
+# is handed over (the endpoint's stream then waits in TCP, not in our memory); under it
+# the socket is read on (pausing and resuming at each read cost two epoll syscalls, ~1 %
+# of the dashboard's CPU at 3,000 pools)
+BACKLOG_BYTES = 8 << 20
 # heartbeats in a row whose pong is missing while the peer's messages still arrive (its
 # pong behind them: a reader behind a live peer) before the connection is judged dead
 BEHIND_PINGS = 3
@@ -303,8 +309,8 @@ class _PicowsConnection:
     ``on_ws_frame`` with each, which hands the message to the worker's ``on_message``
     right there (a memoryview into picows' read buffer: no copy) until the read has
     been handled for ``read_slice_s``; the rest of the read is kept (copies) in
-    :attr:`backlog`, handled a slice per loop step by :meth:`drain` with the socket's
-    reading paused."""
+    :attr:`backlog`, handled a slice per loop step by :meth:`drain` (the socket's
+    reading paused while it holds more than :data:`BACKLOG_BYTES`)."""
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
@@ -325,6 +331,8 @@ class _PicowsConnection:
         self.slice_ns = int(opts.read_slice_s * 1e9)
         self.read_started = 0  # when this socket read's first frame came (0: between reads)
         self.backlog: deque[bytes] = deque()  # messages past a slice, to hand over in order
+        self.backlog_bytes = 0
+        self.paused = False  # the socket not read: the backlog went past BACKLOG_BYTES
         self.drained = asyncio.Event()  # the backlog is empty
         self.drained.set()
 
@@ -378,15 +386,19 @@ class _PicowsConnection:
         return spent
 
     def defer(self, payload: Message) -> None:
-        """Keep ``payload`` (a copy) behind the backlog; the first one pauses reading and
-        asks the loop for :meth:`drain`."""
-        self.backlog.append(bytes(payload))
+        """Keep ``payload`` (a copy) behind the backlog; the first one asks the loop for
+        :meth:`drain`; past :data:`BACKLOG_BYTES` the socket is not read until it drains."""
+        raw = bytes(payload)
+        self.backlog.append(raw)
+        self.backlog_bytes += len(raw)
         if self.drained.is_set():
             self.drained.clear()
+            asyncio.get_running_loop().call_soon(self.drain)
+        if self.backlog_bytes > BACKLOG_BYTES and not self.paused:
             t = self.transport
             assert t is not None
+            self.paused = True
             t.underlying_transport.pause_reading()
-            asyncio.get_running_loop().call_soon(self.drain)
 
     def drain(self) -> None:
         """Hand over the backlog for a slice (one message at least), then give the loop a
@@ -394,8 +406,10 @@ class _PicowsConnection:
         backlog, handle, clock = self.backlog, self.on_message, time.monotonic_ns
         started = clock()
         while backlog and handle is not None:
+            raw = backlog.popleft()
+            self.backlog_bytes -= len(raw)
             try:
-                handle(backlog.popleft())
+                handle(raw)
                 if self.outbox:
                     self.flush()
             except Exception as exc:  # the worker's bug: it ends the connection
@@ -407,9 +421,11 @@ class _PicowsConnection:
             asyncio.get_running_loop().call_soon(self.drain)
             return
         backlog.clear()  # (the stream stopped or failed: nothing more is handed over)
+        self.backlog_bytes = 0
         self.drained.set()
         t = self.transport
-        if t is not None and not t.is_disconnected:
+        if self.paused and t is not None and not t.is_disconnected:
+            self.paused = False
             t.underlying_transport.resume_reading()
 
     def flush(self) -> None:
