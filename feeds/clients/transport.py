@@ -35,9 +35,9 @@ the loop was held brings all that waited (thousands of messages at 3,000 pools: 
 100 ms of handling in one step): the messages past the slice are copied, in order, into
 a backlog handled a slice per loop step; past :data:`BACKLOG_BYTES` of it the socket
 is not read until it drains (the endpoint's stream then waits in TCP, not in our
-memory). A message is handed over in the
-order it came either way, and every one that came before a close is handed over before
-:class:`Closed` is raised.
+memory). A message is handed over in the order it came either way, and every one that
+came before a close is handed over before :class:`Closed` is raised. The slices are
+timed by :class:`~.slices.Pace`, as the large HTTP answers' parses are.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from .slices import Pace
 from .tls import ssl_for
 
 if TYPE_CHECKING:  # imported where used: either library may be the one installed
@@ -189,21 +190,20 @@ class _WsConnection:
     def __init__(self, ws: ClientConnection, slice_s: float) -> None:
         self.ws = ws
         self.messages = 0  # received so far (the heartbeat's evidence of a live peer)
-        self.slice_ns = int(slice_s * 1e9)
+        self.pace = Pace(slice_s)  # handling since the loop's last turn
 
     async def stream(self, on_message: Handler, outbox: list[str]) -> None:
-        recv, send, clock, slice_ns = self.ws.recv, self.ws.send, time.monotonic_ns, self.slice_ns
-        started = clock()
+        recv, send, pace = self.ws.recv, self.ws.send, self.pace
+        pace.restart()
         try:
             while True:
                 raw = await recv(decode=False)
                 self.messages += 1
-                now = clock()
-                if now - started >= slice_ns:
+                if pace.due():
                     # recv() returns without suspending while messages are buffered:
                     # give the loop (keys, redraws, the other endpoints) a turn
                     await asyncio.sleep(0)
-                    started = clock()
+                    pace.restart()
                 on_message(raw)
                 while outbox:
                     await send(outbox.pop(0))
@@ -328,8 +328,9 @@ class _PicowsConnection:
         self.gone = asyncio.Event()  # the socket is closed
         self.fragments: list[bytes] = []  # a fragmented message so far
         self.fragments_size = 0
-        self.slice_ns = int(opts.read_slice_s * 1e9)
-        self.read_started = 0  # when this socket read's first frame came (0: between reads)
+        # this socket read's handling so far (restarted at its first frame), or a drain's
+        self.pace = Pace(opts.read_slice_s)
+        self.in_read = False  # a read's frames are being handed over (its last not yet)
         self.backlog: deque[bytes] = deque()  # messages past a slice, to hand over in order
         self.backlog_bytes = 0
         self.paused = False  # the socket not read: the backlog went past BACKLOG_BYTES
@@ -377,13 +378,12 @@ class _PicowsConnection:
     def spent(self, last_in_buffer: bool) -> bool:
         """Whether this socket read has been handled for its slice (called once per
         frame; ``last_in_buffer``: the read's last frame, after which a new read starts)."""
-        now = time.monotonic_ns()
-        if not self.read_started:
-            self.read_started = now
-        spent = now - self.read_started >= self.slice_ns
+        if not self.in_read:
+            self.in_read = True
+            self.pace.restart()
         if last_in_buffer:
-            self.read_started = 0
-        return spent
+            self.in_read = False
+        return self.pace.due()
 
     def defer(self, payload: Message) -> None:
         """Keep ``payload`` (a copy) behind the backlog; the first one asks the loop for
@@ -403,8 +403,8 @@ class _PicowsConnection:
     def drain(self) -> None:
         """Hand over the backlog for a slice (one message at least), then give the loop a
         turn: again while some is left, else resume reading."""
-        backlog, handle, clock = self.backlog, self.on_message, time.monotonic_ns
-        started = clock()
+        backlog, handle, pace = self.backlog, self.on_message, self.pace
+        pace.restart()
         while backlog and handle is not None:
             raw = backlog.popleft()
             self.backlog_bytes -= len(raw)
@@ -415,7 +415,7 @@ class _PicowsConnection:
             except Exception as exc:  # the worker's bug: it ends the connection
                 self.fail(exc)
                 break
-            if clock() - started >= self.slice_ns:
+            if pace.due():
                 break
         if backlog and self.on_message is not _dropped and self.on_message is not None:
             asyncio.get_running_loop().call_soon(self.drain)
