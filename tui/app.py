@@ -247,8 +247,7 @@ class ArbscopeApp(App[None]):
         settle_gc()
 
     def _error(self, exc: BaseException, where: str = "") -> None:
-        self.state.internal_errors += 1
-        self.state.last_error = f"{where}{type(exc).__name__}: {exc}"[:80]
+        self.state.failed(exc, where)
 
     def say(self, message: str) -> None:
         """Answer the operator in the status bar."""

@@ -688,6 +688,12 @@ class UiState:
     message: str = ""  # the answer to the operator's last command
     clock: Callable[[], float] = time.time  # the status bar's clock (fixed in screenshots)
 
+    def failed(self, exc: BaseException, where: str = "") -> None:
+        """An exception caught where it must not kill the dashboard: counted, and shown
+        in the status line (``where``: what failed, e.g. ``"redraw: "``)."""
+        self.internal_errors += 1
+        self.last_error = f"{where}{type(exc).__name__}: {exc}"[:80]
+
 
 class JournalBrowsing(Protocol):
     """The journal as the app sees it: ``r`` lists recorded sessions and opens one."""

@@ -105,8 +105,7 @@ class OrderBookScreen(ModalScreen[None]):
                     )
                 )
         except Exception as exc:  # a bad value must not kill the dashboard
-            self.state.internal_errors += 1
-            self.state.last_error = f"order books: {type(exc).__name__}: {exc}"[:80]
+            self.state.failed(exc, "order books: ")
             return
         self.shown = ladder
         self.frames += 1

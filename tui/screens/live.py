@@ -279,8 +279,7 @@ class LiveScreen(Screen[None]):
             prop = snap.prop_series.get(pair) if pair is not None else None
             charts.first().show(series, pair, snap.names, prop)
         except Exception as exc:  # a bad value must not kill the dashboard
-            self.state.internal_errors += 1
-            self.state.last_error = f"chart: {type(exc).__name__}: {exc}"[:80]
+            self.state.failed(exc, "chart: ")
 
     def _draw_rivals(self, snap: SnapshotView) -> None:
         """The rivals' share on the Cycles panel's bottom border; the panel when shown."""
@@ -306,8 +305,7 @@ class LiveScreen(Screen[None]):
         try:
             snap = self.source.snapshot
         except Exception as exc:  # a bad value must not kill the dashboard
-            self.state.internal_errors += 1
-            self.state.last_error = f"redraw: {type(exc).__name__}: {exc}"[:80]
+            self.state.failed(exc, "redraw: ")
             return
         self.call_later(self.redraw, False, snap)
 
@@ -342,6 +340,5 @@ class LiveScreen(Screen[None]):
             backlog = self.source.backlog if isinstance(self.source, Backlogged) else (0, 0.0)
             self.query_one(StatusLine).show(snap, self.state, backlog)
         except Exception as exc:  # a bad value must not kill the dashboard
-            self.state.internal_errors += 1
-            self.state.last_error = f"redraw: {type(exc).__name__}: {exc}"[:80]
+            self.state.failed(exc, "redraw: ")
         self.frames += 1
